@@ -1,0 +1,94 @@
+//! Subcommands. Each reads files, calls the library, and prints.
+
+//mod bench;
+//mod cases;
+mod compile;
+//mod harness;
+mod inspect;
+//mod verify;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// etch: ExecuTorch programs (.pte) compiled to standalone no_std Rust.
+#[derive(Parser)]
+#[command(name = "etch", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write a standalone crate for MODEL.pte into DIR.
+    Compile {
+        model: PathBuf,
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Crate name (default: the model's directory or file name).
+        #[arg(long)]
+        name: Option<String>,
+        /// Depend on etch-kernels at this path instead of a version.
+        #[arg(long, conflicts_with = "kernels_git")]
+        kernels_path: Option<String>,
+        /// Depend on etch-kernels from this git URL instead of a version.
+        #[arg(long)]
+        kernels_git: Option<String>,
+    },
+    /// Show methods, ops (supported or not), weights and the memory plans.
+    Inspect { model: PathBuf },
+    /// Build the model and check it against expected outputs in DIR/cases.
+    Verify {
+        model: PathBuf,
+        /// A directory with `cases/<k>/in<i>.npy`, `out<j>.npy` and `meta.json`.
+        dir: PathBuf,
+        /// Absolute tolerance (default: meta.json's `atol`).
+        #[arg(long)]
+        atol: Option<f64>,
+        /// Relative tolerance (default: meta.json's `rtol`).
+        #[arg(long)]
+        rtol: Option<f64>,
+    },
+    /// Time the generated code on case 0 of DIR.
+    Bench {
+        model: PathBuf,
+        dir: PathBuf,
+        #[arg(long, default_value_t = 100)]
+        iters: usize,
+        /// Print one JSON line: {"median_ms":…,"min_ms":…,"p90_ms":…,"iters":…}
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Compile { model, out, name, kernels_path, kernels_git } => {
+            compile::run(&model, &out, name, kernels_path, kernels_git)
+        }
+        Command::Inspect { model } => inspect::run(&model),
+        Command::Verify { .. } => todo!(),
+        Command::Bench { .. } => todo!(),
+    }
+}
+
+/// Reads a file, naming it in the error.
+pub fn read(path: &std::path::Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()).into())
+}
+
+/// A model's default name: its directory for `dir/model.pte`, else its stem.
+pub fn model_name(path: &std::path::Path) -> String {
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = stem.split('.').next().unwrap_or_default().to_string();
+    if stem == "model" {
+        if let Some(dir) = path.canonicalize().ok().and_then(|p| p.parent()?.file_name().map(|d| d.to_string_lossy().into_owned())) {
+            return dir;
+        }
+    }
+    stem
+}

@@ -1,0 +1,182 @@
+//! IR → Rust source: `quote!` builds the tokens, prettyplease prints them once.
+
+mod method;
+mod operands;
+mod ops;
+mod weights;
+
+use std::collections::BTreeMap;
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::ir::{DType, Graph, ValueId};
+use crate::passes::Plan;
+
+pub use weights::Weights;
+
+/// A method's value offsets, inside pools sized for every method.
+pub struct Layout {
+    pub offsets: BTreeMap<ValueId, usize>,
+    pub pools: BTreeMap<DType, usize>,
+}
+
+/// How the generated code finds the weight blob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WeightsPath {
+    /// A path `include_bytes!` resolves relative to the generated file.
+    Relative(String),
+    /// A file name inside `OUT_DIR` (build scripts).
+    OutDir(String),
+    /// An absolute path, e.g. from a proc-macro.
+    Absolute(String),
+}
+
+pub struct Emitted {
+    pub source: String,
+    pub weights: Vec<u8>,
+    /// Scratch bytes: each dtype pool is as large as the largest method needs.
+    pub arena_bytes: usize,
+}
+
+/// Prints the whole model module. `header` goes first, verbatim (the stamp).
+pub fn emit(graph: &Graph, plans: &[Plan], weights_path: &WeightsPath, header: &str) -> Emitted {
+    let mut pools: BTreeMap<DType, usize> = BTreeMap::new();
+    for p in plans {
+        for (&d, &n) in &p.pools {
+            let e = pools.entry(d).or_insert(0);
+            *e = (*e).max(n);
+        }
+    }
+    let blob = weights::layout(graph);
+    let weight_items = blob.items(graph, weights_path);
+
+    let fields: Vec<TokenStream> = pools
+        .iter()
+        .map(|(&d, &n)| {
+            let (f, ty, n) = (operands::field(d), format_ident!("{}", d.rust()), lit(n));
+            quote!(#f: [#ty; #n])
+        })
+        .collect();
+    let inits: Vec<TokenStream> = pools
+        .iter()
+        .map(|(&d, &n)| {
+            let (f, zero, n) = (operands::field(d), zero(d), lit(n));
+            quote!(#f: [#zero; #n])
+        })
+        .collect();
+    let methods: Vec<TokenStream> = graph
+        .methods
+        .iter()
+        .zip(plans)
+        .map(|(m, p)| method::emit(m, &Layout { offsets: p.offsets.clone(), pools: pools.clone() }))
+        .collect();
+    let total_arena: usize = pools.iter().map(|(d, n)| d.size() * n).sum();
+    let arena_bytes = lit(total_arena);
+    let weight_bytes = lit(blob.bytes.len());
+
+    let tokens = quote! {
+        /// Bytes of scratch memory inside [`Model`], planned at compile time.
+        pub const ARENA_BYTES: usize = #arena_bytes;
+        /// Bytes of weights, kept in read-only memory.
+        pub const WEIGHT_BYTES: usize = #weight_bytes;
+
+        #weight_items
+
+        /// The compiled program: scratch memory for every method.
+        ///
+        /// `new` is a `const fn`, so a model can live in a `static`.
+        pub struct Model {
+            #(#fields,)*
+        }
+
+        impl Model {
+            /// A model with zeroed scratch memory.
+            pub const fn new() -> Self {
+                Self { #(#inits,)* }
+            }
+
+            #(#methods)*
+        }
+
+        impl Default for Model {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+    };
+    let file: syn::File = match syn::parse2(tokens) {
+        Ok(f) => f,
+        // Tokens come from quote! over validated IR; a failure here is an etch bug.
+        Err(e) => panic!("etch emitted invalid Rust: {e}"),
+    };
+    let marker = format!("///{}", method::COMMENT);
+    let source: String = prettyplease::unparse(&file)
+        .lines()
+        .map(|line| match line.trim_start().strip_prefix(&marker) {
+            Some(text) => format!("{}// {text}\n", &line[..line.len() - line.trim_start().len()]),
+            None => format!("{line}\n"),
+        })
+        .collect();
+    Emitted { source: format!("{header}{source}"), weights: blob.bytes, arena_bytes: total_arena }
+}
+
+/// An unsuffixed integer literal.
+pub fn lit(n: usize) -> Literal {
+    Literal::usize_unsuffixed(n)
+}
+
+/// An `f32` expression for `v`, spelling out the non-finite values.
+pub fn f32_lit(v: f64) -> TokenStream {
+    let v = v as f32;
+    if v.is_nan() {
+        quote!(f32::NAN)
+    } else if v == f32::INFINITY {
+        quote!(f32::INFINITY)
+    } else if v == f32::NEG_INFINITY {
+        quote!(f32::NEG_INFINITY)
+    } else {
+        let l = Literal::f32_suffixed(v);
+        quote!(#l)
+    }
+}
+
+/// A literal of `dtype` for `v` (truncating like a C++ cast).
+pub fn scalar_lit(v: f64, dtype: DType) -> TokenStream {
+    match dtype {
+        DType::F32 => f32_lit(v),
+        DType::I64 => {
+            let l = Literal::i64_suffixed(v as i64);
+            quote!(#l)
+        }
+        DType::I32 => {
+            let l = Literal::i32_suffixed(v as i32);
+            quote!(#l)
+        }
+        DType::I8 => {
+            let l = Literal::i8_suffixed(v as i8);
+            quote!(#l)
+        }
+        DType::U8 => {
+            let l = Literal::u8_suffixed(v as u8);
+            quote!(#l)
+        }
+        DType::Bool => {
+            if v != 0.0 {
+                quote!(true)
+            } else {
+                quote!(false)
+            }
+        }
+    }
+}
+
+fn zero(d: DType) -> TokenStream {
+    scalar_lit(0.0, d)
+}
+
+/// `[a, b, c]` as a usize array expression.
+pub fn list(items: &[usize]) -> TokenStream {
+    let items = items.iter().map(|&n| lit(n));
+    quote!([#(#items),*])
+}

@@ -1,0 +1,49 @@
+//! One emitter per IR op: a direct call into `etch_kernels` with constant shapes.
+
+mod batch_norm;
+mod binary;
+mod cast;
+mod clamp;
+mod concat;
+mod conv;
+mod fill;
+mod gather;
+mod linear;
+mod max_pool;
+mod mean;
+mod softmax;
+mod unary;
+
+use proc_macro2::TokenStream;
+
+use super::operands::Operands;
+use crate::ir::{Method, Node, Op};
+
+/// The kernel call of `node`; its operands are bound by `o.prelude`.
+pub fn emit(m: &Method, node: &Node, o: &Operands) -> TokenStream {
+    let shape = |v: usize| m.values[v].ty.shape.clone();
+    let dtype = |v: usize| m.values[v].ty.dtype;
+    let (r, w) = (&o.reads, &o.writes);
+    let out_shape = shape(node.outputs[0]);
+    match &node.op {
+        Op::Unary(f) => unary::emit(*f, r, w),
+        Op::Binary { f, alpha } => binary::emit(*f, *alpha, &shape(node.inputs[0]), &shape(node.inputs[1]), &out_shape, r, w),
+        Op::Clamp { min, max } => clamp::emit(*min, *max, r, w),
+        Op::Cast => cast::cast(dtype(node.inputs[0]), dtype(node.outputs[0]), r, w),
+        Op::Copy => cast::copy(r, w),
+        Op::Mean { dims } => mean::emit(&shape(node.inputs[0]), dims, r, w),
+        Op::Softmax { dim, log } => softmax::emit(&out_shape, *dim, *log, r, w),
+        Op::Addmm { beta, alpha } => linear::addmm(&shape(node.inputs[0]), &out_shape, m.values[node.inputs[1]].ty.shape[1], *beta, *alpha, r, w),
+        Op::Mm => linear::mm(&shape(node.inputs[0]), &out_shape, r, w),
+        Op::Bmm => linear::bmm(&shape(node.inputs[0]), &out_shape, r, w),
+        Op::Conv2d(c) => conv::emit(c, &shape(node.inputs[0]), &shape(node.inputs[1]), &out_shape, r, w),
+        Op::MaxPool2d(p) => max_pool::emit(p, &shape(node.inputs[0]), &out_shape, r, w),
+        Op::BatchNorm { eps, has_weight, has_bias } => batch_norm::emit(&shape(node.inputs[0]), *eps, *has_weight, *has_bias, r, w),
+        Op::Gather { offset, strides } => gather::emit(*offset, strides, &out_shape, r, w),
+        Op::Concat { dim } => {
+            let parts: Vec<Vec<usize>> = node.inputs.iter().map(|&v| shape(v)).collect();
+            concat::emit(*dim, &parts, &out_shape, r, w)
+        }
+        Op::Fill { value } => fill::emit(*value, dtype(node.outputs[0]), w),
+    }
+}

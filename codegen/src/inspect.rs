@@ -1,0 +1,68 @@
+//! What `etch inspect` reports: will this program compile, and what will it cost.
+
+use std::collections::BTreeMap;
+
+use crate::pte::{self, EValue, Instruction};
+use crate::{generate, Config, Summary};
+
+pub struct Inspection {
+    pub file_bytes: usize,
+    pub constant_bytes: usize,
+    pub methods: Vec<MethodInfo>,
+    /// etch's plan when the whole program compiles, else why not.
+    pub etch: Result<Summary, String>,
+}
+
+pub struct MethodInfo {
+    pub name: String,
+    pub inputs: Vec<String>,
+    pub outputs: Vec<String>,
+    /// `name.overload` → (count, supported)
+    pub ops: BTreeMap<String, (usize, bool)>,
+    pub executorch_arena: Option<i64>,
+}
+
+pub fn inspect(bytes: &[u8]) -> Result<Inspection, crate::Error> {
+    let program = pte::parse(bytes)?;
+    let methods = program.plans.iter().map(method).collect();
+    let constant_bytes = program.constants.iter().map(|r| r.len()).sum();
+    let etch = generate(bytes, &Config::new("model")).map(|g| g.summary).map_err(|e| e.to_string());
+    Ok(Inspection { file_bytes: bytes.len(), constant_bytes, methods, etch })
+}
+
+fn method(plan: &pte::Plan) -> MethodInfo {
+    let mut ops: BTreeMap<String, (usize, bool)> = BTreeMap::new();
+    for chain in &plan.chains {
+        for i in &chain.instructions {
+            let (name, supported) = match i {
+                Instruction::Kernel { op, .. } => {
+                    let name = plan.operators.get(*op).map(|o| o.qualified()).unwrap_or_default();
+                    let ok = crate::lower::is_supported(&name);
+                    (name, ok)
+                }
+                Instruction::Delegate { delegate, .. } => {
+                    let id = plan.delegates.get(*delegate).map(|d| d.id.as_str()).unwrap_or("?");
+                    (format!("delegate {id}"), false)
+                }
+                Instruction::JumpFalse { .. } => ("JumpFalseCall".into(), false),
+                Instruction::Move { .. } | Instruction::Free { .. } => continue,
+            };
+            ops.entry(name).or_insert((0, supported)).0 += 1;
+        }
+    }
+    let describe = |&v: &usize| match plan.values.get(v) {
+        Some(EValue::Tensor(t)) => {
+            let dynamic = if t.dynamism == pte::Dynamism::Static { "" } else { " (dynamic, bound)" };
+            format!("{:?} {:?}{dynamic}", t.scalar_type, t.sizes)
+        }
+        Some(other) => format!("{other:?}"),
+        None => "?".into(),
+    };
+    MethodInfo {
+        name: plan.name.clone(),
+        inputs: plan.inputs.iter().map(describe).collect(),
+        outputs: plan.outputs.iter().map(describe).collect(),
+        ops,
+        executorch_arena: plan.non_const_buffer_sizes.get(1).copied(),
+    }
+}

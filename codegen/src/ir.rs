@@ -1,0 +1,256 @@
+//! etch's intermediate representation: typed ops over typed tensor values.
+//!
+//! Lowering builds it from a `pte::Program`, passes rewrite it, emit prints it.
+//! Emitters may assume everything here is valid: lowering checked it.
+
+use std::fmt;
+
+/// Element types etch can hold in an arena or a weight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DType {
+    F32,
+    I64,
+    I32,
+    I8,
+    U8,
+    Bool,
+}
+
+impl DType {
+    pub const ALL: [DType; 6] = [DType::F32, DType::I64, DType::I32, DType::I8, DType::U8, DType::Bool];
+
+    pub fn size(self) -> usize {
+        match self {
+            DType::F32 | DType::I32 => 4,
+            DType::I64 => 8,
+            DType::I8 | DType::U8 | DType::Bool => 1,
+        }
+    }
+
+    /// The Rust type name, also used to name arena fields.
+    pub fn rust(self) -> &'static str {
+        match self {
+            DType::F32 => "f32",
+            DType::I64 => "i64",
+            DType::I32 => "i32",
+            DType::I8 => "i8",
+            DType::U8 => "u8",
+            DType::Bool => "bool",
+        }
+    }
+
+    pub fn is_float(self) -> bool {
+        self == DType::F32
+    }
+}
+
+impl fmt::Display for DType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.rust())
+    }
+}
+
+/// Dense row-major tensor type with a static shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TensorType {
+    pub dtype: DType,
+    pub shape: Vec<usize>,
+}
+
+impl TensorType {
+    pub fn numel(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.numel() * self.dtype.size()
+    }
+}
+
+pub type ValueId = usize;
+pub type ConstId = usize;
+
+/// Where a value's elements live.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Storage {
+    /// The method's `index`-th input argument.
+    Input(usize),
+    /// A weight from the program's constant data.
+    Const(ConstId),
+    /// Scratch memory: placed by the planner.
+    Arena,
+    /// The same elements as `base`, starting `offset` elements in. No copy.
+    View { base: ValueId, offset: usize },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Value {
+    pub ty: TensorType,
+    pub storage: Storage,
+    /// Index of the value in the `.pte`, for messages.
+    pub source: Option<usize>,
+}
+
+/// Unary elementwise functions, `out = f(x)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnaryFn {
+    Abs,
+    Neg,
+    Exp,
+    Tanh,
+    Sigmoid,
+    Relu,
+    Sqrt,
+    Rsqrt,
+    Gelu,
+    GeluTanh,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinaryFn {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conv2d {
+    pub stride: [usize; 2],
+    pub padding: [usize; 2],
+    pub dilation: [usize; 2],
+    pub groups: usize,
+    pub has_bias: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pool2d {
+    pub kernel: [usize; 2],
+    pub stride: [usize; 2],
+    pub padding: [usize; 2],
+    pub dilation: [usize; 2],
+}
+
+/// A typed operation. Inputs and outputs are listed on the `Node`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    /// inputs `[x]`
+    Unary(UnaryFn),
+    /// inputs `[a, b]`; `out = a op alpha*b` (alpha only for add/sub).
+    Binary { f: BinaryFn, alpha: f64 },
+    /// inputs `[x]`
+    Clamp { min: Option<f64>, max: Option<f64> },
+    /// inputs `[x]`: elementwise conversion to the output's dtype.
+    Cast,
+    /// inputs `[x]`: the mean over `dims` (keepdim is in the output shape).
+    Mean { dims: Vec<usize> },
+    /// inputs `[x]`
+    Softmax { dim: usize, log: bool },
+    /// inputs `[bias, a, b]` with `b` as `[k, n]`.
+    Addmm { beta: f64, alpha: f64 },
+    /// inputs `[a, b]`
+    Mm,
+    /// inputs `[a, b]`
+    Bmm,
+    /// inputs `[x, w]` or `[x, w, bias]`, NCHW.
+    Conv2d(Conv2d),
+    /// inputs `[x]`, outputs `[out]` or `[out, indices]`.
+    MaxPool2d(Pool2d),
+    /// inputs `[x, mean, var]` plus weight and bias when present.
+    BatchNorm { eps: f64, has_weight: bool, has_bias: bool },
+    /// inputs `[x]`: out[i] = x[offset + Σ i_d * strides_d] (permute, slice, select, expand, split).
+    Gather { offset: usize, strides: Vec<usize> },
+    /// inputs: the parts, concatenated along `dim`.
+    Concat { dim: usize },
+    /// no inputs
+    Fill { value: f64 },
+    /// inputs `[x]`: same elements, new place.
+    Copy,
+}
+
+impl Op {
+    /// A short name for reports and comments.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Unary(f) => match f {
+                UnaryFn::Abs => "abs",
+                UnaryFn::Neg => "neg",
+                UnaryFn::Exp => "exp",
+                UnaryFn::Tanh => "tanh",
+                UnaryFn::Sigmoid => "sigmoid",
+                UnaryFn::Relu => "relu",
+                UnaryFn::Sqrt => "sqrt",
+                UnaryFn::Rsqrt => "rsqrt",
+                UnaryFn::Gelu => "gelu",
+                UnaryFn::GeluTanh => "gelu_tanh",
+            },
+            Op::Binary { f, .. } => match f {
+                BinaryFn::Add => "add",
+                BinaryFn::Sub => "sub",
+                BinaryFn::Mul => "mul",
+                BinaryFn::Div => "div",
+            },
+            Op::Clamp { .. } => "clamp",
+            Op::Cast => "cast",
+            Op::Mean { .. } => "mean",
+            Op::Softmax { .. } => "softmax",
+            Op::Addmm { .. } => "addmm",
+            Op::Mm => "mm",
+            Op::Bmm => "bmm",
+            Op::Conv2d(_) => "conv2d",
+            Op::MaxPool2d(_) => "max_pool2d",
+            Op::BatchNorm { .. } => "batch_norm",
+            Op::Gather { .. } => "gather",
+            Op::Concat { .. } => "concat",
+            Op::Fill { .. } => "fill",
+            Op::Copy => "copy",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub op: Op,
+    pub inputs: Vec<ValueId>,
+    pub outputs: Vec<ValueId>,
+    /// The `.pte` instruction this node came from, for messages and comments.
+    pub instruction: usize,
+}
+
+/// One method of the program.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Method {
+    pub name: String,
+    pub values: Vec<Value>,
+    pub inputs: Vec<ValueId>,
+    pub outputs: Vec<ValueId>,
+    pub nodes: Vec<Node>,
+    /// The arena ExecuTorch planned for this method (`non_const_buffer_sizes[1]`).
+    pub executorch_arena: Option<u64>,
+}
+
+impl Method {
+    /// Follows views down to the value that owns the elements, with the element offset.
+    pub fn root(&self, mut id: ValueId) -> (ValueId, usize) {
+        let mut offset = 0;
+        while let Storage::View { base, offset: o } = self.values[id].storage {
+            offset += o;
+            id = base;
+        }
+        (id, offset)
+    }
+}
+
+/// A weight: raw little-endian bytes and their type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Constant {
+    pub ty: TensorType,
+    pub bytes: Vec<u8>,
+}
+
+/// The whole program: methods sharing one table of constants.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Graph {
+    pub methods: Vec<Method>,
+    pub constants: Vec<Constant>,
+}

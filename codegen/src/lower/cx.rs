@@ -1,0 +1,301 @@
+//! The lowering context: typed access to one instruction's arguments.
+
+use std::collections::BTreeMap;
+
+use crate::error::{Error, Result};
+use crate::ir::{Constant, DType, Method, Node, Op, Storage, TensorType, Value, ValueId};
+use crate::pte::{self, EValue, ScalarType};
+
+/// State shared by all methods: constants are deduplicated by buffer index.
+pub struct Shared<'p> {
+    pub program: &'p pte::Program,
+    pub bytes: &'p [u8],
+    pub constants: Vec<Constant>,
+    pub by_buffer: BTreeMap<u32, usize>,
+}
+
+/// Lowering state of one method.
+pub struct Cx<'a, 'p> {
+    pub shared: &'a mut Shared<'p>,
+    pub plan: &'p pte::Plan,
+    pub method: Method,
+    /// pte value index → IR value.
+    pub map: BTreeMap<usize, ValueId>,
+    /// (memory id, byte offset, bytes) → the value last written there.
+    /// ExecuTorch drops view ops and lets the view share its base's memory,
+    /// so a tensor read before any write is found here.
+    pub writers: BTreeMap<(u32, u64, usize), ValueId>,
+    /// The instruction being lowered, and its op name, for messages.
+    pub instruction: usize,
+    pub op_name: String,
+}
+
+impl<'a, 'p> Cx<'a, 'p> {
+    pub fn invalid(&self, message: impl Into<String>) -> Error {
+        Error::Invalid {
+            method: self.method.name.clone(),
+            instruction: self.instruction,
+            op: self.op_name.clone(),
+            message: message.into(),
+        }
+    }
+
+    fn evalue(&self, index: usize) -> Result<&'p EValue> {
+        self.plan
+            .values
+            .get(index)
+            .ok_or_else(|| self.invalid(format!("value index {index} is out of range")))
+    }
+
+    /// The argument list entry `i`, as a value index.
+    pub fn arg(&self, args: &[usize], i: usize) -> Result<usize> {
+        args.get(i).copied().ok_or_else(|| {
+            self.invalid(format!("expected at least {} arguments, found {}", i + 1, args.len()))
+        })
+    }
+
+    pub fn int(&self, index: usize) -> Result<i64> {
+        match self.evalue(index)? {
+            EValue::Int(v) => Ok(*v),
+            other => Err(self.invalid(format!("value {index}: expected an int, found {}", kind(other)))),
+        }
+    }
+
+    pub fn bool(&self, index: usize) -> Result<bool> {
+        match self.evalue(index)? {
+            EValue::Bool(v) => Ok(*v),
+            other => Err(self.invalid(format!("value {index}: expected a bool, found {}", kind(other)))),
+        }
+    }
+
+    pub fn is_null(&self, index: usize) -> Result<bool> {
+        Ok(matches!(self.evalue(index)?, EValue::Null))
+    }
+
+    /// An int, double or bool scalar as f64.
+    pub fn scalar(&self, index: usize) -> Result<f64> {
+        match self.evalue(index)? {
+            EValue::Int(v) => Ok(*v as f64),
+            EValue::Double(v) => Ok(*v),
+            EValue::Bool(v) => Ok(f64::from(u8::from(*v))),
+            other => Err(self.invalid(format!("value {index}: expected a scalar, found {}", kind(other)))),
+        }
+    }
+
+    pub fn opt_scalar(&self, index: usize) -> Result<Option<f64>> {
+        if self.is_null(index)? {
+            Ok(None)
+        } else {
+            self.scalar(index).map(Some)
+        }
+    }
+
+    /// An int list. ExecuTorch stores its items as indices of `Int` values.
+    pub fn int_list(&self, index: usize) -> Result<Vec<i64>> {
+        match self.evalue(index)? {
+            EValue::IntList(items) => items
+                .iter()
+                .map(|&item| {
+                    let i = usize::try_from(item)
+                        .map_err(|_| self.invalid(format!("value {index}: bad list item {item}")))?;
+                    self.int(i)
+                })
+                .collect(),
+            other => Err(self.invalid(format!("value {index}: expected an int list, found {}", kind(other)))),
+        }
+    }
+
+    pub fn opt_int_list(&self, index: usize) -> Result<Option<Vec<i64>>> {
+        if self.is_null(index)? {
+            Ok(None)
+        } else {
+            self.int_list(index).map(Some)
+        }
+    }
+
+    pub fn tensor_list(&self, index: usize) -> Result<Vec<usize>> {
+        match self.evalue(index)? {
+            EValue::TensorList(items) => Ok(items.clone()),
+            other => Err(self.invalid(format!("value {index}: expected a tensor list, found {}", kind(other)))),
+        }
+    }
+
+    fn pte_tensor(&self, index: usize) -> Result<&'p pte::Tensor> {
+        match self.evalue(index)? {
+            EValue::Tensor(t) => Ok(t),
+            other => Err(self.invalid(format!("value {index}: expected a tensor, found {}", kind(other)))),
+        }
+    }
+
+    /// The IR type of a pte tensor, checked: known dtype, contiguous, sane sizes.
+    pub fn tensor_type(&self, index: usize) -> Result<TensorType> {
+        let t = self.pte_tensor(index)?;
+        tensor_type(t).map_err(|m| self.invalid(format!("value {index}: {m}")))
+    }
+
+    /// A tensor argument that is read. Resolves constants and ExecuTorch's implicit views.
+    pub fn input(&mut self, index: usize) -> Result<ValueId> {
+        if let Some(&id) = self.map.get(&index) {
+            return Ok(id);
+        }
+        let t = self.pte_tensor(index)?;
+        let ty = self.tensor_type(index)?;
+        let storage = if t.data_buffer_idx > 0 && t.allocation.is_none() {
+            Storage::Const(self.constant(index, t, &ty)?)
+        } else if let Some(a) = t.allocation {
+            let key = (a.memory_id, a.offset, ty.bytes());
+            match self.writers.get(&key) {
+                Some(&base) => Storage::View { base, offset: 0 },
+                None => {
+                    return Err(self.invalid(format!(
+                        "value {index} is read before any instruction writes it (mutable state is not supported yet)"
+                    )))
+                }
+            }
+        } else {
+            return Err(self.invalid(format!("value {index} has neither data nor a memory plan")));
+        };
+        Ok(self.add(index, ty, storage))
+    }
+
+    pub fn opt_input(&mut self, index: usize) -> Result<Option<ValueId>> {
+        if self.is_null(index)? {
+            Ok(None)
+        } else {
+            self.input(index).map(Some)
+        }
+    }
+
+    /// A tensor argument that is written.
+    pub fn output(&mut self, index: usize) -> Result<ValueId> {
+        if self.map.contains_key(&index) {
+            return Err(self.invalid(format!("value {index} is written twice (in-place ops are not supported yet)")));
+        }
+        let t = self.pte_tensor(index)?;
+        let ty = self.tensor_type(index)?;
+        let key = t.allocation.map(|a| (a.memory_id, a.offset, ty.bytes()));
+        let id = self.add(index, ty, Storage::Arena);
+        if let Some(key) = key {
+            self.writers.insert(key, id);
+        }
+        Ok(id)
+    }
+
+    pub fn add(&mut self, index: usize, ty: TensorType, storage: Storage) -> ValueId {
+        let id = self.method.values.len();
+        self.method.values.push(Value { ty, storage, source: Some(index) });
+        self.map.insert(index, id);
+        id
+    }
+
+    pub fn ty(&self, id: ValueId) -> &TensorType {
+        &self.method.values[id].ty
+    }
+
+    pub fn push(&mut self, op: Op, inputs: Vec<ValueId>, outputs: Vec<ValueId>) {
+        self.method.nodes.push(Node { op, inputs, outputs, instruction: self.instruction });
+    }
+
+    fn constant(&mut self, index: usize, t: &pte::Tensor, ty: &TensorType) -> Result<usize> {
+        if let Some(&c) = self.shared.by_buffer.get(&t.data_buffer_idx) {
+            if self.shared.constants[c].ty == *ty {
+                return Ok(c);
+            }
+        }
+        let range = self
+            .shared
+            .program
+            .constant_bytes(t.data_buffer_idx, ty.bytes())
+            .map_err(|e| self.invalid(format!("value {index}: {e}")))?;
+        let bytes = self
+            .shared
+            .bytes
+            .get(range)
+            .ok_or_else(|| self.invalid(format!("value {index}: constant data is out of the file")))?;
+        let c = self.shared.constants.len();
+        self.shared.constants.push(Constant { ty: ty.clone(), bytes: bytes.to_vec() });
+        self.shared.by_buffer.insert(t.data_buffer_idx, c);
+        Ok(c)
+    }
+
+    /// Normalises a possibly negative dim against `rank`.
+    pub fn dim(&self, dim: i64, rank: usize) -> Result<usize> {
+        let r = rank as i64;
+        let d = if dim < 0 { dim + r } else { dim };
+        if (0..r.max(1)).contains(&d) {
+            Ok(d as usize)
+        } else {
+            Err(self.invalid(format!("dim {dim} is out of range for rank {rank}")))
+        }
+    }
+
+    /// Fails unless every listed value has the given dtype.
+    pub fn expect_dtype(&self, ids: &[ValueId], dtype: DType) -> Result<()> {
+        for &id in ids {
+            let d = self.ty(id).dtype;
+            if d != dtype {
+                return Err(self.invalid(format!("dtype {d} is not supported here (expected {dtype})")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Element count limit for one tensor; beyond it a file is refused, not allocated.
+pub const MAX_ELEMENTS: usize = 1 << 31;
+
+pub fn dtype(s: ScalarType) -> Option<DType> {
+    Some(match s {
+        ScalarType::Float => DType::F32,
+        ScalarType::Long => DType::I64,
+        ScalarType::Int => DType::I32,
+        ScalarType::Char => DType::I8,
+        ScalarType::Byte => DType::U8,
+        ScalarType::Bool => DType::Bool,
+        _ => return None,
+    })
+}
+
+pub fn tensor_type(t: &pte::Tensor) -> Result<TensorType, String> {
+    let dtype = dtype(t.scalar_type).ok_or_else(|| format!("dtype {:?} is not supported", t.scalar_type))?;
+    let mut shape = Vec::with_capacity(t.sizes.len().min(16));
+    let mut numel: usize = 1;
+    for &s in &t.sizes {
+        let s = usize::try_from(s).map_err(|_| format!("negative size {s}"))?;
+        numel = numel.checked_mul(s).filter(|&n| n <= MAX_ELEMENTS).ok_or("element count overflows")?;
+        shape.push(s);
+    }
+    let identity = t.dim_order.iter().enumerate().all(|(i, &d)| usize::from(d) == i);
+    if !identity {
+        return Err(format!("dim order {:?} is not supported yet (only contiguous tensors)", t.dim_order));
+    }
+    if t.storage_offset != 0 {
+        return Err(format!("storage offset {} is not supported", t.storage_offset));
+    }
+    Ok(TensorType { dtype, shape })
+}
+
+fn kind(v: &EValue) -> &'static str {
+    match v {
+        EValue::Null => "null",
+        EValue::Int(_) => "an int",
+        EValue::Bool(_) => "a bool",
+        EValue::Double(_) => "a double",
+        EValue::Tensor(_) => "a tensor",
+        EValue::String(_) => "a string",
+        EValue::IntList(_) => "an int list",
+        EValue::DoubleList(_) => "a double list",
+        EValue::BoolList(_) => "a bool list",
+        EValue::TensorList(_) => "a tensor list",
+        EValue::OptionalTensorList(_) => "an optional tensor list",
+    }
+}
+
+/// Contiguous row-major strides of `shape`, in elements.
+pub fn strides(shape: &[usize]) -> Vec<usize> {
+    let mut s = vec![1; shape.len()];
+    for d in (0..shape.len().saturating_sub(1)).rev() {
+        s[d] = s[d + 1] * shape[d + 1];
+    }
+    s
+}

@@ -1,0 +1,126 @@
+//! Program → IR. Each KernelCall becomes a typed op with validated arguments.
+//!
+//! Unsupported ops do not stop lowering: they are collected over the whole
+//! program and reported together.
+
+mod cx;
+mod ops;
+
+use std::collections::BTreeMap;
+
+pub use cx::{strides, tensor_type};
+pub use ops::is_supported;
+
+use crate::error::{Error, Result, Unsupported, UnsupportedOp};
+use crate::ir::{Graph, Method, Storage};
+use crate::pte::{self, Instruction};
+use cx::{Cx, Shared};
+
+pub fn lower(program: &pte::Program, bytes: &[u8]) -> Result<Graph> {
+    let mut shared = Shared { program, bytes, constants: Vec::new(), by_buffer: BTreeMap::new() };
+    let mut unsupported: BTreeMap<String, UnsupportedOp> = BTreeMap::new();
+    let mut methods = Vec::new();
+    for plan in &program.plans {
+        methods.push(lower_plan(&mut shared, plan, &mut unsupported)?);
+    }
+    if !unsupported.is_empty() {
+        let mut ops: Vec<_> = unsupported.into_values().collect();
+        ops.sort_by(|a, b| (&a.method, a.first_instruction).cmp(&(&b.method, b.first_instruction)));
+        return Err(Error::Unsupported(Unsupported { ops }));
+    }
+    Ok(Graph { methods, constants: shared.constants })
+}
+
+fn lower_plan<'p>(
+    shared: &mut Shared<'p>,
+    plan: &'p pte::Plan,
+    unsupported: &mut BTreeMap<String, UnsupportedOp>,
+) -> Result<Method> {
+    let method = Method {
+        name: plan.name.clone(),
+        values: Vec::new(),
+        inputs: Vec::new(),
+        outputs: Vec::new(),
+        nodes: Vec::new(),
+        executorch_arena: plan.non_const_buffer_sizes.get(1).and_then(|&s| u64::try_from(s).ok()),
+    };
+    let mut cx = Cx {
+        shared,
+        plan,
+        method,
+        map: BTreeMap::new(),
+        writers: BTreeMap::new(),
+        instruction: 0,
+        op_name: String::new(),
+    };
+    for (k, &index) in plan.inputs.iter().enumerate() {
+        let ty = cx.tensor_type(index).map_err(|e| method_error(plan, format!("input {k}: {e}")))?;
+        let pte::EValue::Tensor(t) = &plan.values[index] else {
+            return Err(method_error(plan, format!("input {k} is not a tensor")));
+        };
+        let key = t.allocation.map(|a| (a.memory_id, a.offset, ty.bytes()));
+        let id = cx.add(index, ty, Storage::Input(k));
+        if let Some(key) = key {
+            cx.writers.insert(key, id);
+        }
+        cx.method.inputs.push(id);
+    }
+
+    let mut failed = false;
+    for chain in &plan.chains {
+        for (i, instruction) in chain.instructions.iter().enumerate() {
+            cx.instruction = i;
+            match instruction {
+                Instruction::Kernel { op, args } => {
+                    let name = plan.operators.get(*op).map(|o| o.qualified()).unwrap_or_default();
+                    cx.op_name = name.clone();
+                    match ops::lower(&name, &mut cx, args) {
+                        Some(result) if !failed => result?,
+                        Some(_) => {}
+                        None => {
+                            failed = true;
+                            note(unsupported, name, &plan.name, i);
+                        }
+                    }
+                }
+                Instruction::Delegate { delegate, .. } => {
+                    failed = true;
+                    let id = plan.delegates.get(*delegate).map(|d| d.id.as_str()).unwrap_or("?");
+                    note(unsupported, format!("delegate {id} (not supported yet)"), &plan.name, i);
+                }
+                Instruction::JumpFalse { .. } => {
+                    failed = true;
+                    note(unsupported, "JumpFalseCall (control flow, not supported yet)".into(), &plan.name, i);
+                }
+                // Moves and frees carry no computation once memory is planned statically.
+                Instruction::Move { from, to } if !failed => {
+                    let id = cx.input(*from)?;
+                    cx.map.insert(*to, id);
+                }
+                Instruction::Move { .. } | Instruction::Free { .. } => {}
+            }
+        }
+    }
+    if failed {
+        return Ok(cx.method);
+    }
+    for (k, &index) in plan.outputs.iter().enumerate() {
+        let id = *cx
+            .map
+            .get(&index)
+            .ok_or_else(|| method_error(plan, format!("output {k} (value {index}) is never computed")))?;
+        cx.method.outputs.push(id);
+    }
+    Ok(cx.method)
+}
+
+fn note(unsupported: &mut BTreeMap<String, UnsupportedOp>, name: String, method: &str, instruction: usize) {
+    unsupported
+        .entry(name.clone())
+        .and_modify(|o| o.count += 1)
+        .or_insert(UnsupportedOp { name, count: 1, method: method.to_string(), first_instruction: instruction });
+}
+
+fn method_error(plan: &pte::Plan, message: String) -> Error {
+    Error::Method { method: plan.name.clone(), message }
+}

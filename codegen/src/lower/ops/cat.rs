@@ -1,0 +1,32 @@
+//! cat.out: `[tensors, dim, out]`.
+
+use crate::error::Result;
+use crate::ir::Op;
+use crate::lower::cx::Cx;
+
+pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
+    let parts = cx.tensor_list(cx.arg(args, 0)?)?;
+    let dim = cx.int(cx.arg(args, 1)?)?;
+    let out = cx.output(cx.arg(args, 2)?)?;
+    let inputs = parts.iter().map(|&p| cx.input(p)).collect::<Result<Vec<_>>>()?;
+    let shape = cx.ty(out).shape.clone();
+    let dim = cx.dim(dim, shape.len())?;
+    let mut total = 0;
+    for &i in &inputs {
+        let s = &cx.ty(i).shape;
+        // PyTorch skips empty 1-D parts in cat.
+        if s == &[0] {
+            continue;
+        }
+        let same = s.len() == shape.len() && s.iter().zip(&shape).enumerate().all(|(d, (a, b))| d == dim || a == b);
+        if !same || cx.ty(i).dtype != cx.ty(out).dtype {
+            return Err(cx.invalid(format!("part of shape {s:?} does not fit output {shape:?}")));
+        }
+        total += s[dim];
+    }
+    if total != shape[dim] {
+        return Err(cx.invalid("parts do not add up to the output"));
+    }
+    cx.push(Op::Concat { dim }, inputs, vec![out]);
+    Ok(())
+}

@@ -1,0 +1,64 @@
+//! convolution.out: `[x, w, bias?, stride, padding, dilation, transposed, output_padding, groups, out]`.
+
+use crate::error::Result;
+use crate::ir::{Conv2d, DType, Op};
+use crate::lower::cx::Cx;
+
+pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
+    let x = cx.input(cx.arg(args, 0)?)?;
+    let w = cx.input(cx.arg(args, 1)?)?;
+    let bias = cx.opt_input(cx.arg(args, 2)?)?;
+    let stride = pair(cx, cx.arg(args, 3)?, "stride")?;
+    let padding = pair(cx, cx.arg(args, 4)?, "padding")?;
+    let dilation = pair(cx, cx.arg(args, 5)?, "dilation")?;
+    if stride.contains(&0) || dilation.contains(&0) {
+        return Err(cx.invalid("stride and dilation must be at least 1"));
+    }
+    if cx.bool(cx.arg(args, 6)?)? {
+        return Err(cx.invalid("transposed convolution is not supported yet"));
+    }
+    let groups = usize::try_from(cx.int(cx.arg(args, 8)?)?).unwrap_or(0);
+    let out = cx.output(cx.arg(args, 9)?)?;
+    let mut inputs = vec![x, w];
+    inputs.extend(bias);
+    cx.expect_dtype(&inputs, DType::F32)?;
+    cx.expect_dtype(&[out], DType::F32)?;
+
+    let (xs, ws, os) = (&cx.ty(x).shape, &cx.ty(w).shape, &cx.ty(out).shape);
+    if xs.len() != 4 || ws.len() != 4 || os.len() != 4 {
+        return Err(cx.invalid(format!("only 2-D convolution is supported (input rank {})", xs.len())));
+    }
+    if groups == 0 || xs[1] % groups != 0 || ws[0] % groups != 0 || ws[1] * groups != xs[1] || os[1] != ws[0] {
+        return Err(cx.invalid(format!("channels do not match: input {xs:?}, weight {ws:?}, groups {groups}")));
+    }
+    for d in 0..2 {
+        let span = dilation[d] * (ws[2 + d].max(1) - 1) + 1;
+        let expect = (xs[2 + d] + 2 * padding[d]).checked_sub(span).map(|v| v / stride[d] + 1);
+        if expect != Some(os[2 + d]) {
+            return Err(cx.invalid(format!("output shape {os:?} does not follow from input {xs:?}")));
+        }
+    }
+    if let Some(b) = bias {
+        if cx.ty(b).numel() != ws[0] {
+            return Err(cx.invalid("bias length differs from output channels"));
+        }
+    }
+    let conv = Conv2d { stride, padding, dilation, groups, has_bias: bias.is_some() };
+    cx.push(Op::Conv2d(conv), inputs, vec![out]);
+    Ok(())
+}
+
+/// A 2-element int list of positive values (a 1-element list repeats).
+pub fn pair(cx: &Cx<'_, '_>, index: usize, what: &str) -> Result<[usize; 2]> {
+    let v = cx.int_list(index)?;
+    let v: Vec<usize> = v.iter().map(|&x| usize::try_from(x).unwrap_or(usize::MAX)).collect();
+    let p = match v.as_slice() {
+        [a] => [*a, *a],
+        [a, b] => [*a, *b],
+        _ => return Err(cx.invalid(format!("{what} must have 1 or 2 entries"))),
+    };
+    if p.iter().any(|&x| x > 1 << 16) {
+        return Err(cx.invalid(format!("{what} {p:?} is out of range")));
+    }
+    Ok(p)
+}

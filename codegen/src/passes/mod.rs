@@ -1,0 +1,19 @@
+//! Rewrites on the IR, run in order by `run`, then the memory plan.
+
+mod alias;
+mod dce;
+mod fold;
+pub mod plan;
+
+use crate::ir::Graph;
+
+pub use plan::{plan, Plan};
+
+/// Runs every rewrite. The graph computes the same outputs afterwards.
+pub fn run(graph: &mut Graph) {
+    for method in &mut graph.methods {
+        fold::run(method, &mut graph.constants);
+        alias::run(method);
+        dce::run(method);
+    }
+}

@@ -1,0 +1,4 @@
+mod build;
+mod fixture;
+mod synthetic;
+mod zoo;

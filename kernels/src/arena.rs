@@ -1,0 +1,42 @@
+//! Compile-time-checked windows into a model's scratch arena.
+//!
+//! Generated code passes every offset and length as a const parameter, so a
+//! plan that does not fit is a compile error, and the bounds checks left in
+//! the safe code below fold away.
+
+/// Splits `arena` around the output window `[O, O + N)`: the part before it,
+/// the window itself, and the part after it.
+#[inline(always)]
+pub fn split_out<T, const L: usize, const O: usize, const N: usize>(
+    arena: &mut [T; L],
+) -> (&[T], &mut [T], &[T]) {
+    const { assert!(O + N <= L, "output window exceeds the arena") };
+    let (lo, rest) = arena.split_at_mut(O);
+    let (out, hi) = rest.split_at_mut(N);
+    (lo, out, hi)
+}
+
+/// The window `[O, O + N)` of `data` as an array reference.
+#[inline(always)]
+pub fn window<T, const L: usize, const O: usize, const N: usize>(data: &[T; L]) -> &[T; N] {
+    const { assert!(O + N <= L, "window exceeds the array") };
+    match data[O..].first_chunk::<N>() {
+        Some(w) => w,
+        // Unreachable: the const assertion above proves the window fits.
+        None => loop {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_and_window() {
+        let mut a = [0, 1, 2, 3, 4, 5];
+        let (lo, out, hi) = split_out::<_, 6, 2, 3>(&mut a);
+        assert_eq!((lo, &*out, hi), (&[0, 1][..], &[2, 3, 4][..], &[5][..]));
+        out[0] = 9;
+        assert_eq!(window::<_, 6, 2, 2>(&a), &[9, 3]);
+    }
+}

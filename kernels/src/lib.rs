@@ -1,0 +1,53 @@
+//! Kernels called by Rust crates that etch generates from ExecuTorch programs.
+//!
+//! Every kernel takes plain slices and constant shapes, needs no allocator and
+//! reproduces the arithmetic order of ExecuTorch's portable CPU kernels, so the
+//! generated code gives the same bits as the reference runtime wherever the
+//! math library agrees. Slices that are shorter than the shapes promise are
+//! handled by working on the overlap instead of panicking.
+#![no_std]
+
+pub mod arena;
+pub mod binary;
+pub mod conv;
+pub mod layout;
+pub mod linear;
+pub mod math;
+pub mod norm;
+pub mod pool;
+pub mod reduce;
+pub mod softmax;
+pub mod unary;
+pub mod weights;
+
+/// Highest tensor rank ExecuTorch (and so the generated code) uses.
+pub const MAX_RANK: usize = 8;
+
+/// Deterministic pseudo-random data for the unit tests.
+#[cfg(test)]
+pub(crate) mod testutil {
+    /// A tiny LCG; values are in [-1, 1).
+    pub struct Lcg(pub u64);
+
+    impl Lcg {
+        pub fn next_f32(&mut self) -> f32 {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((self.0 >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        }
+
+        pub fn fill(&mut self, xs: &mut [f32]) {
+            xs.iter_mut().for_each(|x| *x = self.next_f32());
+        }
+    }
+
+    pub fn assert_close(got: &[f32], want: &[f32], tol: f32) {
+        assert_eq!(got.len(), want.len(), "length mismatch");
+        for (i, (g, w)) in got.iter().zip(want).enumerate() {
+            let ok = (g - w).abs() <= tol * (1.0 + w.abs()) || (g.is_nan() && w.is_nan());
+            assert!(ok, "index {i}: got {g}, want {w}");
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! Scalar f32 functions with the exact formulas of the portable kernels, so
+//! they can be passed to [`crate::unary::map`] as `fn(f32) -> f32`.
+
+use core::f64::consts::{FRAC_1_SQRT_2, FRAC_2_SQRT_PI, SQRT_2};
+
+#[inline]
+pub fn exp(x: f32) -> f32 {
+    libm::expf(x)
+}
+
+#[inline]
+pub fn tanh(x: f32) -> f32 {
+    libm::tanhf(x)
+}
+
+/// The portable kernel uses the plain `1 / (1 + exp(-x))` in f32.
+#[inline]
+pub fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + libm::expf(-x))
+}
+
+/// `x < 0 ? -x : x`: unlike `f32::abs`, `-0.0` stays `-0.0` and NaN keeps its sign.
+#[inline]
+pub fn abs(x: f32) -> f32 {
+    if x < 0.0 {
+        -x
+    } else {
+        x
+    }
+}
+
+#[inline]
+pub fn neg(x: f32) -> f32 {
+    -x
+}
+
+/// NaN propagates, and `-0.0` passes through because it compares `>= 0`.
+#[inline]
+pub fn relu(x: f32) -> f32 {
+    if x.is_nan() || x >= 0.0 {
+        x
+    } else {
+        0.0
+    }
+}
+
+#[inline]
+pub fn sqrt(x: f32) -> f32 {
+    libm::sqrtf(x)
+}
+
+/// The portable kernel divides a double `1.0` by the f32 root and rounds back;
+/// that double rounding is exact for division, so f32 division gives the same bits.
+#[inline]
+pub fn rsqrt(x: f32) -> f32 {
+    1.0 / libm::sqrtf(x)
+}
+
+/// Exact GELU. The portable kernel promotes to double for `erf` and the
+/// products (its constants are doubles), rounding to f32 only at the end.
+#[inline]
+pub fn gelu(x: f32) -> f32 {
+    if x == f32::NEG_INFINITY {
+        return 0.0;
+    }
+    if x == f32::INFINITY {
+        return f32::INFINITY;
+    }
+    let xd = f64::from(x);
+    (0.5 * xd * (1.0 + libm::erf(xd * FRAC_1_SQRT_2))) as f32
+}
+
+/// sqrt(2/pi), computed in double and then rounded, as the portable kernel does.
+const GELU_BETA: f32 = (SQRT_2 * FRAC_2_SQRT_PI * 0.5) as f32;
+const GELU_KAPPA: f32 = 0.044715;
+
+/// Tanh-approximated GELU. The argument of tanh is built in f32, but the
+/// final `0.5 * x * (1 + t)` is evaluated in double before rounding.
+#[inline]
+pub fn gelu_tanh(x: f32) -> f32 {
+    if x == f32::NEG_INFINITY {
+        return 0.0;
+    }
+    if x == f32::INFINITY {
+        return f32::INFINITY;
+    }
+    let cube = x * x * x;
+    let inner = GELU_BETA * (x + GELU_KAPPA * cube);
+    (0.5 * f64::from(x) * (1.0 + f64::from(libm::tanhf(inner)))) as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relu_keeps_nan_and_negative_zero() {
+        assert!(relu(f32::NAN).is_nan());
+        assert_eq!(relu(-0.0).to_bits(), (-0.0f32).to_bits());
+        assert_eq!(relu(-3.0), 0.0);
+        assert_eq!(relu(2.5), 2.5);
+    }
+
+    #[test]
+    fn abs_keeps_negative_zero() {
+        assert_eq!(abs(-0.0).to_bits(), (-0.0f32).to_bits());
+        assert_eq!(abs(-2.0), 2.0);
+        assert_eq!(abs(3.0), 3.0);
+        assert_eq!(neg(3.0), -3.0);
+    }
+
+    #[test]
+    fn simple_values() {
+        assert_eq!(exp(0.0), 1.0);
+        assert!((exp(1.0) - core::f32::consts::E).abs() < 1e-6);
+        assert_eq!(sigmoid(0.0), 0.5);
+        assert!((sigmoid(2.0) - 0.880_797_1).abs() < 1e-6);
+        assert_eq!(sigmoid(-200.0), 0.0);
+        assert_eq!(sigmoid(200.0), 1.0);
+        assert!((tanh(0.5) - 0.462_117_16).abs() < 1e-6);
+        assert_eq!(sqrt(9.0), 3.0);
+        assert_eq!(rsqrt(4.0), 0.5);
+        assert_eq!(rsqrt(0.0), f32::INFINITY);
+        assert!(sqrt(-1.0).is_nan());
+    }
+
+    #[test]
+    fn gelu_values() {
+        // Reference values from torch.nn.functional.gelu.
+        let cases = [
+            (1.0, 0.841_344_7),
+            (-1.0, -0.158_655_26),
+            (0.5, 0.345_731_3),
+            (3.0, 2.995_950_4),
+        ];
+        for (x, want) in cases {
+            assert!((gelu(x) - want).abs() < 1e-6, "gelu({x}) = {}", gelu(x));
+        }
+        let cases = [
+            (1.0, 0.841_192),
+            (-1.0, -0.158_808),
+            (0.5, 0.345_714),
+            (3.0, 2.996_363_7),
+        ];
+        for (x, want) in cases {
+            assert!(
+                (gelu_tanh(x) - want).abs() < 1e-5,
+                "gelu_tanh({x}) = {}",
+                gelu_tanh(x)
+            );
+        }
+        assert_eq!(gelu(f32::NEG_INFINITY), 0.0);
+        assert_eq!(gelu_tanh(f32::INFINITY), f32::INFINITY);
+        assert!(gelu(f32::NAN).is_nan());
+        assert_eq!(gelu(0.0), 0.0);
+    }
+
+    #[test]
+    fn usable_as_fn_pointers() {
+        let fs: [fn(f32) -> f32; 10] = [
+            exp, tanh, sigmoid, abs, neg, relu, sqrt, rsqrt, gelu, gelu_tanh,
+        ];
+        assert!(fs.iter().all(|f| !f(1.0).is_nan()));
+    }
+}

@@ -1,0 +1,323 @@
+//! 2-D max and average pooling over NCHW planes, following ExecuTorch's
+//! window rules.
+//!
+//! The window of output `(oy, ox)` starts at `oy * stride - pad`; its extent
+//! for the emptiness test and for `count_include_pad` is `kernel` clipped to
+//! `in + pad` (without dilation). If the clipped window misses the input
+//! entirely ExecuTorch writes nothing for that output, and neither do we.
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pool2d {
+    pub batch: usize,
+    pub channels: usize,
+    pub in_h: usize,
+    pub in_w: usize,
+    pub kernel_h: usize,
+    pub kernel_w: usize,
+    pub stride_h: usize,
+    pub stride_w: usize,
+    pub pad_h: usize,
+    pub pad_w: usize,
+    pub dilation_h: usize,
+    pub dilation_w: usize,
+    pub out_h: usize,
+    pub out_w: usize,
+}
+
+/// Undilated window along one axis: `(start, end)` clipped to `in + pad`,
+/// before clipping to the input itself.
+#[inline]
+fn window(o: usize, stride: usize, pad: usize, kernel: usize, len: usize) -> (isize, isize) {
+    let start = (o * stride) as isize - pad as isize;
+    let end = (start + kernel as isize).min((len + pad) as isize);
+    (start, end)
+}
+
+/// Number of input positions inside `(start, end)` after clipping to `0..len`.
+#[inline]
+fn clipped(start: isize, end: isize, len: usize) -> usize {
+    let (s, e) = (start.max(0), end.min(len as isize));
+    if e > s {
+        (e - s) as usize
+    } else {
+        0
+    }
+}
+
+/// Input coordinate of kernel tap `k`, if it is inside the input.
+#[inline]
+fn tap(
+    o: usize,
+    stride: usize,
+    k: usize,
+    dilation: usize,
+    pad: usize,
+    len: usize,
+) -> Option<usize> {
+    (o * stride + k * dilation)
+        .checked_sub(pad)
+        .filter(|&i| i < len)
+}
+
+/// Max pooling. NaN handling follows the portable kernel: the first in-bounds
+/// value seeds the window and is replaced only by strictly greater values, so
+/// a NaN survives only if it comes first. `indices` gets `iy * in_w + ix`.
+pub fn max_pool2d(x: &[f32], out: &mut [f32], mut indices: Option<&mut [i64]>, p: &Pool2d) {
+    let in_plane = p.in_h * p.in_w;
+    let out_plane = p.out_h * p.out_w;
+    if out_plane == 0 {
+        return;
+    }
+    for (c, o_plane) in out
+        .chunks_exact_mut(out_plane)
+        .take(p.batch * p.channels)
+        .enumerate()
+    {
+        let x_plane = x.get(c * in_plane..).unwrap_or(&[]);
+        for (k, o) in o_plane.iter_mut().enumerate() {
+            let (oy, ox) = (k / p.out_w, k % p.out_w);
+            let (h0, h1) = window(oy, p.stride_h, p.pad_h, p.kernel_h, p.in_h);
+            let (w0, w1) = window(ox, p.stride_w, p.pad_w, p.kernel_w, p.in_w);
+            if clipped(h0, h1, p.in_h) == 0 || clipped(w0, w1, p.in_w) == 0 {
+                continue;
+            }
+            let mut best: Option<(f32, usize)> = None;
+            for ky in 0..p.kernel_h {
+                let Some(iy) = tap(oy, p.stride_h, ky, p.dilation_h, p.pad_h, p.in_h) else {
+                    continue;
+                };
+                for kx in 0..p.kernel_w {
+                    let Some(ix) = tap(ox, p.stride_w, kx, p.dilation_w, p.pad_w, p.in_w) else {
+                        continue;
+                    };
+                    let at = iy * p.in_w + ix;
+                    let Some(&v) = x_plane.get(at) else { continue };
+                    if best.is_none_or(|(b, _)| v > b) {
+                        best = Some((v, at));
+                    }
+                }
+            }
+            let (v, at) = best.unwrap_or((0.0, 0));
+            *o = v;
+            if let Some(slot) = indices
+                .as_deref_mut()
+                .and_then(|ix| ix.get_mut(c * out_plane + k))
+            {
+                *slot = at as i64;
+            }
+        }
+    }
+}
+
+/// Average pooling (`divisor_override` unset). `dilation` is ignored since the
+/// ATen op has none.
+pub fn avg_pool2d(x: &[f32], out: &mut [f32], p: &Pool2d, count_include_pad: bool) {
+    avg_pool2d_with_divisor(x, out, p, count_include_pad, None);
+}
+
+/// Average pooling; with `divisor_override` the window sum is divided by it
+/// instead of the element count.
+pub fn avg_pool2d_with_divisor(
+    x: &[f32],
+    out: &mut [f32],
+    p: &Pool2d,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) {
+    let in_plane = p.in_h * p.in_w;
+    let out_plane = p.out_h * p.out_w;
+    if out_plane == 0 {
+        return;
+    }
+    for (c, o_plane) in out
+        .chunks_exact_mut(out_plane)
+        .take(p.batch * p.channels)
+        .enumerate()
+    {
+        let x_plane = x.get(c * in_plane..).unwrap_or(&[]);
+        for (k, o) in o_plane.iter_mut().enumerate() {
+            let (oy, ox) = (k / p.out_w, k % p.out_w);
+            let (h0, h1) = window(oy, p.stride_h, p.pad_h, p.kernel_h, p.in_h);
+            let (w0, w1) = window(ox, p.stride_w, p.pad_w, p.kernel_w, p.in_w);
+            let (ch, cw) = (clipped(h0, h1, p.in_h), clipped(w0, w1, p.in_w));
+            if ch == 0 || cw == 0 {
+                continue;
+            }
+            let mut sum: Option<f32> = None;
+            for ky in 0..p.kernel_h {
+                let Some(iy) = tap(oy, p.stride_h, ky, 1, p.pad_h, p.in_h) else {
+                    continue;
+                };
+                for kx in 0..p.kernel_w {
+                    let Some(ix) = tap(ox, p.stride_w, kx, 1, p.pad_w, p.in_w) else {
+                        continue;
+                    };
+                    let Some(&v) = x_plane.get(iy * p.in_w + ix) else {
+                        continue;
+                    };
+                    sum = Some(sum.map_or(v, |s| v + s));
+                }
+            }
+            let sum = sum.unwrap_or(0.0);
+            *o = match divisor_override {
+                Some(d) => sum / d as f32,
+                None if count_include_pad => sum / ((h1 - h0) * (w1 - w0)) as f32,
+                None => sum / (ch * cw) as f32,
+            };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::Lcg;
+    extern crate std;
+    use std::vec;
+
+    fn params(in_hw: (usize, usize), k: usize, s: usize, pad: usize, d: usize) -> Pool2d {
+        let len = |n: usize| (n + 2 * pad - d * (k - 1) - 1) / s + 1;
+        Pool2d {
+            batch: 1,
+            channels: 1,
+            in_h: in_hw.0,
+            in_w: in_hw.1,
+            kernel_h: k,
+            kernel_w: k,
+            stride_h: s,
+            stride_w: s,
+            pad_h: pad,
+            pad_w: pad,
+            dilation_h: d,
+            dilation_w: d,
+            out_h: len(in_hw.0),
+            out_w: len(in_hw.1),
+        }
+    }
+
+    #[test]
+    fn max_pool_values_and_indices() {
+        // 4x4 input, 2x2 kernel, stride 2.
+        let x = [
+            1.0, 2.0, 5.0, 3.0, //
+            4.0, 0.0, 1.0, 1.0, //
+            7.0, 8.0, 2.0, 9.0, //
+            6.0, 8.5, 3.0, 4.0f32,
+        ];
+        let p = params((4, 4), 2, 2, 0, 1);
+        let mut out = [0.0f32; 4];
+        let mut idx = [0i64; 4];
+        max_pool2d(&x, &mut out, Some(&mut idx), &p);
+        assert_eq!(out, [4.0, 5.0, 8.5, 9.0]);
+        assert_eq!(idx, [4, 2, 13, 11]);
+    }
+
+    #[test]
+    fn max_pool_padding_dilation_and_ties() {
+        // 3x3 kernel, pad 1, stride 1 over 2x3 of equal values: first index wins.
+        let p = Pool2d {
+            batch: 1,
+            channels: 2,
+            ..params((2, 3), 3, 1, 1, 1)
+        };
+        let mut x = [1.0f32; 12];
+        x[6..].copy_from_slice(&[-1.0, -5.0, -2.0, -3.0, -4.0, -6.0]);
+        let mut out = [0.0f32; 12];
+        let mut idx = [0i64; 12];
+        max_pool2d(&x, &mut out, Some(&mut idx), &p);
+        assert_eq!(out[..6], [1.0; 6]);
+        assert_eq!(idx[..6], [0, 0, 1, 0, 0, 1]);
+        assert_eq!(out[6..], [-1.0, -1.0, -2.0, -1.0, -1.0, -2.0]);
+        assert_eq!(idx[6..], [0, 0, 2, 0, 0, 2]);
+
+        // Dilation 2: taps at 0 and 2 only.
+        let p = params((1, 5), 1, 1, 0, 1);
+        let p = Pool2d {
+            kernel_w: 2,
+            dilation_w: 2,
+            out_w: 3,
+            ..p
+        };
+        let mut out = [0.0f32; 3];
+        let mut idx = [0i64; 3];
+        max_pool2d(&[1.0, 9.0, 2.0, 9.0, 3.0], &mut out, Some(&mut idx), &p);
+        assert_eq!(out, [2.0, 9.0, 3.0]);
+        assert_eq!(idx, [2, 1, 4]);
+    }
+
+    #[test]
+    fn max_pool_nan_only_when_first() {
+        let p = params((1, 4), 1, 1, 0, 1);
+        let p = Pool2d {
+            kernel_w: 2,
+            stride_w: 2,
+            out_w: 2,
+            ..p
+        };
+        let mut out = [0.0f32; 2];
+        max_pool2d(&[f32::NAN, 1.0, 1.0, f32::NAN], &mut out, None, &p);
+        assert!(out[0].is_nan());
+        assert_eq!(out[1], 1.0);
+    }
+
+    #[test]
+    fn avg_pool_counts() {
+        // 3x3 ones-ish input, 3x3 kernel, pad 1.
+        let x: [f32; 9] = core::array::from_fn(|i| i as f32);
+        let p = params((3, 3), 3, 1, 1, 1);
+        let mut out = [0.0f32; 9];
+        avg_pool2d(&x, &mut out, &p, false);
+        // Corner (0,0): mean of 0,1,3,4 = 2.
+        assert_eq!(out[0], 2.0);
+        assert_eq!(out[4], 4.0);
+        avg_pool2d(&x, &mut out, &p, true);
+        assert_eq!(out[0], 8.0 / 9.0);
+        assert_eq!(out[4], 4.0);
+        avg_pool2d_with_divisor(&x, &mut out, &p, false, Some(2));
+        assert_eq!(out[0], 4.0);
+    }
+
+    #[test]
+    fn avg_pool_matches_naive() {
+        let mut rng = Lcg(9);
+        for &(h, w, k, s, pad) in &[(7, 6, 3, 2, 1), (5, 5, 2, 1, 0), (6, 9, 3, 3, 1)] {
+            let p = Pool2d {
+                batch: 2,
+                channels: 3,
+                ..params((h, w), k, s, pad, 1)
+            };
+            let mut x = vec![0.0f32; 2 * 3 * h * w];
+            rng.fill(&mut x);
+            let mut out = vec![0.0f32; 2 * 3 * p.out_h * p.out_w];
+            for include in [false, true] {
+                avg_pool2d(&x, &mut out, &p, include);
+                for c in 0..6 {
+                    for oy in 0..p.out_h {
+                        for ox in 0..p.out_w {
+                            let (mut acc, mut n) = (None::<f32>, 0);
+                            for ky in 0..k {
+                                for kx in 0..k {
+                                    let iy = (oy * s + ky) as isize - pad as isize;
+                                    let ix = (ox * s + kx) as isize - pad as isize;
+                                    if iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w
+                                    {
+                                        let v = x[c * h * w + iy as usize * w + ix as usize];
+                                        acc = Some(acc.map_or(v, |a| v + a));
+                                        n += 1;
+                                    }
+                                }
+                            }
+                            let y0 = (oy * s) as isize - pad as isize;
+                            let x0 = (ox * s) as isize - pad as isize;
+                            let hh = (y0 + k as isize).min((h + pad) as isize) - y0;
+                            let ww = (x0 + k as isize).min((w + pad) as isize) - x0;
+                            let count = if include { (hh * ww) as usize } else { n };
+                            let want = acc.unwrap() / count as f32;
+                            assert_eq!(out[(c * p.out_h + oy) * p.out_w + ox], want);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
