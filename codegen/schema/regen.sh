@@ -12,3 +12,7 @@ fi
 # --gen-all puts scalar_type.fbs's types into the same file, so no
 # cross-file module paths are needed.
 flatc --rust --gen-all -o ../src/pte/generated program.fbs
+
+# To check the layout against ExecuTorch's own schema/program.fbs and
+# scalar_type.fbs: run the same flatc command on those and diff the output.
+# It must be identical (plain `//` comments are not emitted).

@@ -1,11 +1,11 @@
 //! Subcommands. Each reads files, calls the library, and prints.
 
-//mod bench;
-//mod cases;
+mod bench;
+mod cases;
 mod compile;
-//mod harness;
+mod harness;
 mod inspect;
-//mod verify;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -71,8 +71,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             compile::run(&model, &out, name, kernels_path, kernels_git)
         }
         Command::Inspect { model } => inspect::run(&model),
-        Command::Verify { .. } => todo!(),
-        Command::Bench { .. } => todo!(),
+        Command::Verify { model, dir, atol, rtol } => verify::run(&model, &dir, atol, rtol),
+        Command::Bench { model, dir, iters, json } => bench::run(&model, &dir, iters, json),
     }
 }
 

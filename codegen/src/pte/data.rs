@@ -21,13 +21,17 @@ impl Tensor {
 impl Program {
     /// File range of exactly `nbytes` of constant buffer `idx`.
     pub fn constant_bytes(&self, idx: u32, nbytes: usize) -> Result<Range<usize>, Error> {
-        take(&self.constants, "constant buffer", idx, nbytes, || "constant_bytes".into())
+        take(&self.constants, "constant buffer", idx, nbytes, || {
+            "constant_bytes".into()
+        })
     }
 
     /// File range of exactly `nbytes` of buffer `idx` in mutable data segment
     /// list entry `list` (`ExtraTensorInfo::mutable_data_segments_idx`, 0 by default).
     pub fn mutable_bytes(&self, list: u64, idx: u32, nbytes: usize) -> Result<Range<usize>, Error> {
-        let buffers = usize::try_from(list).ok().and_then(|l| self.mutable_data.get(l));
+        let buffers = usize::try_from(list)
+            .ok()
+            .and_then(|l| self.mutable_data.get(l));
         let Some(buffers) = buffers else {
             return Err(Error::DataIndexOutOfRange {
                 what: "mutable_bytes".into(),
@@ -51,7 +55,8 @@ impl Program {
             None => self.constant_bytes(t.data_buffer_idx, nbytes).map(Some),
             Some(_) => {
                 let list = t.extra.as_ref().map_or(0, |e| e.mutable_data_segments_idx);
-                self.mutable_bytes(list, t.data_buffer_idx, nbytes).map(Some)
+                self.mutable_bytes(list, t.data_buffer_idx, nbytes)
+                    .map(Some)
             }
         }
     }

@@ -37,7 +37,7 @@ pub enum Error {
         file_len: usize,
     },
 
-    #[error("{what}: segment index {index} is out of range (there are {len})")]
+    #[error("{what}: segment index {index} is out of range (the len is {len})")]
     SegmentIndexOutOfRange {
         what: String,
         index: u64,
@@ -57,7 +57,7 @@ pub enum Error {
     )]
     ConflictingConstants { inline: usize, offsets: usize },
 
-    #[error("{what}: {kind} index {index} is out of range (there are {len})")]
+    #[error("{what}: {kind} index {index} is out of range (the len is {len})")]
     DataIndexOutOfRange {
         what: String,
         kind: &'static str,
@@ -89,7 +89,7 @@ pub enum Error {
         found: &'static str,
     },
 
-    #[error("plan `{plan}`: {what}: {kind} index {index} is out of range (there are {len})")]
+    #[error("plan `{plan}`: {what}: {kind} index {index} is out of range (the len is {len})")]
     IndexOutOfRange {
         plan: String,
         what: String,

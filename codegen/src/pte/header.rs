@@ -26,7 +26,7 @@ pub struct ExtendedHeader {
 
 /// Checks the identifier and reads the extended header, if there is one.
 pub fn read_header(bytes: &[u8]) -> Result<Option<ExtendedHeader>, Error> {
-    let (Some(ident), Some(_)) = (bytes.get(4..8), bytes.get(..8)) else {
+    let Some(ident) = bytes.get(4..8) else {
         return Err(Error::TooShort { len: bytes.len() });
     };
     if ident != b"ET12" {
@@ -41,7 +41,9 @@ pub fn read_header(bytes: &[u8]) -> Result<Option<ExtendedHeader>, Error> {
     let length = u32_at(bytes, HEADER_OFFSET + 4)
         .ok_or_else(|| bad("file ends inside the extended header".into()))?;
     if length < MIN_LENGTH {
-        return Err(bad(format!("length {length} is below the minimum of {MIN_LENGTH}")));
+        return Err(bad(format!(
+            "length {length} is below the minimum of {MIN_LENGTH}"
+        )));
     }
     let field = |at: usize| {
         u64_at(bytes, HEADER_OFFSET + at)

@@ -58,7 +58,10 @@ pub fn read_plan(
         .enumerate()
         .map(|(k, o)| {
             Ok(Operator {
-                name: o.name().ok_or_else(|| cx.missing(format!("operator {k}"), "name"))?.into(),
+                name: o
+                    .name()
+                    .ok_or_else(|| cx.missing(format!("operator {k}"), "name"))?
+                    .into(),
                 overload: o.overload().unwrap_or_default().into(),
             })
         })
@@ -175,12 +178,16 @@ impl Ctx<'_> {
             K::Null => EValue::Null,
             K::Int => EValue::Int(v.val_as_int().ok_or_else(|| table("int"))?.int_val()),
             K::Bool => EValue::Bool(v.val_as_bool().ok_or_else(|| table("bool"))?.bool_val()),
-            K::Double => {
-                EValue::Double(v.val_as_double().ok_or_else(|| table("double"))?.double_val())
-            }
-            K::Tensor => {
-                EValue::Tensor(read_tensor(self, i, v.val_as_tensor().ok_or_else(|| table("tensor"))?)?)
-            }
+            K::Double => EValue::Double(
+                v.val_as_double()
+                    .ok_or_else(|| table("double"))?
+                    .double_val(),
+            ),
+            K::Tensor => EValue::Tensor(read_tensor(
+                self,
+                i,
+                v.val_as_tensor().ok_or_else(|| table("tensor"))?,
+            )?),
             K::String => {
                 let s = v.val_as_string().ok_or_else(|| table("string"))?;
                 EValue::String(s.string_val().unwrap_or_default().into())
@@ -229,7 +236,11 @@ impl Ctx<'_> {
                 EValue::OptionalTensorList(items) => (items.clone(), true),
                 _ => continue,
             };
-            let list = if optional { "optional tensor list" } else { "tensor list" };
+            let list = if optional {
+                "optional tensor list"
+            } else {
+                "tensor list"
+            };
             for (k, idx) in items.into_iter().enumerate() {
                 let Some(idx) = idx else { continue };
                 let found = values.get(idx).map_or("nothing", kind_name);
@@ -239,7 +250,11 @@ impl Ctx<'_> {
                         plan: self.plan.clone(),
                         what: format!("value {i} ({list}) item {k}"),
                         index: idx,
-                        expected: if optional { "a tensor or null" } else { "a tensor" },
+                        expected: if optional {
+                            "a tensor or null"
+                        } else {
+                            "a tensor"
+                        },
                         found,
                     });
                 }
@@ -249,23 +264,36 @@ impl Ctx<'_> {
     }
 
     fn read_delegate(&self, k: usize, d: fb::BackendDelegate<'_>) -> Result<Delegate, Error> {
-        let id = d.id().ok_or_else(|| self.missing(format!("delegate {k}"), "id"))?;
-        let r = d.processed().ok_or_else(|| self.missing(format!("delegate {k} `{id}`"), "processed"))?;
+        let id = d
+            .id()
+            .ok_or_else(|| self.missing(format!("delegate {k}"), "id"))?;
+        let r = d
+            .processed()
+            .ok_or_else(|| self.missing(format!("delegate {k} `{id}`"), "processed"))?;
         let (make, kind, len): (fn(usize) -> DelegateData, _, _) = match r.location() {
-            fb::DataLocation::INLINE => (DelegateData::Inline, "inline delegate data", self.data.inline_delegates),
+            fb::DataLocation::INLINE => (
+                DelegateData::Inline,
+                "inline delegate data",
+                self.data.inline_delegates,
+            ),
             fb::DataLocation::SEGMENT => (DelegateData::Segment, "segment", self.data.segments),
             other => {
-                return Err(self.unknown(format!("delegate {k} `{id}`"), "data location", other.0.into()))
+                return Err(self.unknown(
+                    format!("delegate {k} `{id}`"),
+                    "data location",
+                    other.0.into(),
+                ))
             }
         };
-        let index = usize::try_from(r.index()).ok().filter(|&i| i < len).ok_or_else(|| {
-            Error::DataIndexOutOfRange {
+        let index = usize::try_from(r.index())
+            .ok()
+            .filter(|&i| i < len)
+            .ok_or_else(|| Error::DataIndexOutOfRange {
                 what: format!("plan `{}`: delegate {k} `{id}`", self.plan),
                 kind,
                 index: r.index().into(),
                 len,
-            }
-        })?;
+            })?;
         let compile_specs = d
             .compile_specs()
             .iter()
@@ -275,7 +303,10 @@ impl Ctx<'_> {
                 let key = spec.key().ok_or_else(|| {
                     self.missing(format!("delegate {k} `{id}` compile spec {s}"), "key")
                 })?;
-                Ok((key.to_owned(), spec.value().map(|v| v.bytes().to_vec()).unwrap_or_default()))
+                Ok((
+                    key.to_owned(),
+                    spec.value().map(|v| v.bytes().to_vec()).unwrap_or_default(),
+                ))
             })
             .collect::<Result<Vec<_>, Error>>()?;
         Ok(Delegate {
@@ -303,9 +334,7 @@ impl Ctx<'_> {
             .iter()
             .flatten()
             .enumerate()
-            .map(|(k, ins)| {
-                self.read_instruction(&|| at(k), ins, [n_ops, n_delegates, n_instr])
-            })
+            .map(|(k, ins)| self.read_instruction(&|| at(k), ins, [n_ops, n_delegates, n_instr]))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Chain {
             inputs: self.values(ch.inputs(), |k| format!("chain {c} input {k}"))?,
@@ -334,7 +363,12 @@ impl Ctx<'_> {
             A::DelegateCall => {
                 let call = ins.instr_args_as_delegate_call().ok_or_else(table)?;
                 Instruction::Delegate {
-                    delegate: self.index(call.delegate_index().into(), n_delegates, "delegate", at)?,
+                    delegate: self.index(
+                        call.delegate_index().into(),
+                        n_delegates,
+                        "delegate",
+                        at,
+                    )?,
                     args: self.values(call.args(), arg)?,
                 }
             }
@@ -349,7 +383,12 @@ impl Ctx<'_> {
                 let j = ins.instr_args_as_jump_false_call().ok_or_else(table)?;
                 Instruction::JumpFalse {
                     cond: self.value(j.cond_value_index(), || format!("{} condition", at()))?,
-                    destination: self.index(j.destination_instruction().into(), n_instr, "instruction", at)?,
+                    destination: self.index(
+                        j.destination_instruction().into(),
+                        n_instr,
+                        "instruction",
+                        at,
+                    )?,
                 }
             }
             A::FreeCall => {

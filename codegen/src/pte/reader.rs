@@ -17,7 +17,9 @@ pub fn parse(bytes: &[u8]) -> Result<Program, Error> {
         Some(h) => usize::try_from(h.program_size).unwrap_or(usize::MAX),
         None => bytes.len(),
     };
-    let fb_bytes = bytes.get(..fb_len).ok_or(Error::TooShort { len: bytes.len() })?;
+    let fb_bytes = bytes
+        .get(..fb_len)
+        .ok_or(Error::TooShort { len: bytes.len() })?;
     let root = fb::root_as_program_with_opts(&verifier_options(fb_len), fb_bytes)
         .map_err(|e| Error::Flatbuffer(one_line(&e.to_string())))?;
 
@@ -109,7 +111,12 @@ fn read_segments(
         .enumerate()
         .map(|(index, s)| {
             let (offset, size) = (s.offset(), s.size());
-            let out = || Error::SegmentOutOfRange { index, offset, size, file_len };
+            let out = || Error::SegmentOutOfRange {
+                index,
+                offset,
+                size,
+                file_len,
+            };
             let start = base.checked_add(offset).ok_or_else(out)?;
             let end = start.checked_add(size).ok_or_else(out)?;
             if end > file_len as u64 {
@@ -138,7 +145,7 @@ fn read_constants(
         }
     }
     let Some(buffers) = root.constant_buffer().filter(|v| !v.is_empty()) else {
-        return Ok(vec![0..0]);
+        return Ok(core::iter::once(0..0).collect());
     };
     Ok(buffers
         .iter()

@@ -14,7 +14,10 @@ pub(super) fn read_tensor(cx: &Ctx<'_>, i: usize, t: fb::Tensor<'_>) -> Result<T
     if let Some((d, s)) = sizes.iter().enumerate().find(|(_, s)| **s < 0) {
         return Err(bad(format!("negative size {s} in dimension {d}")));
     }
-    let dim_order = t.dim_order().map(|v| v.bytes().to_vec()).unwrap_or_default();
+    let dim_order = t
+        .dim_order()
+        .map(|v| v.bytes().to_vec())
+        .unwrap_or_default();
     if !dim_order.is_empty() && !is_permutation(&dim_order, sizes.len()) {
         return Err(bad(format!(
             "dim_order {dim_order:?} is not a permutation of the {} dimensions",
@@ -31,7 +34,10 @@ pub(super) fn read_tensor(cx: &Ctx<'_>, i: usize, t: fb::Tensor<'_>) -> Result<T
         memory_id: a.memory_id(),
         offset: u64::from(a.memory_offset_high()) << 32 | u64::from(a.memory_offset_low()),
     });
-    let extra = t.extra_tensor_info().map(|e| read_extra(cx, i, e)).transpose()?;
+    let extra = t
+        .extra_tensor_info()
+        .map(|e| read_extra(cx, i, e))
+        .transpose()?;
     let tensor = Tensor {
         scalar_type: ScalarType::from_code(t.scalar_type().0),
         storage_offset: t.storage_offset(),
@@ -47,7 +53,11 @@ pub(super) fn read_tensor(cx: &Ctx<'_>, i: usize, t: fb::Tensor<'_>) -> Result<T
     Ok(tensor)
 }
 
-fn read_extra(cx: &Ctx<'_>, i: usize, e: fb::ExtraTensorInfo<'_>) -> Result<ExtraTensorInfo, Error> {
+fn read_extra(
+    cx: &Ctx<'_>,
+    i: usize,
+    e: fb::ExtraTensorInfo<'_>,
+) -> Result<ExtraTensorInfo, Error> {
     if e.device_type() != fb::DeviceType::CPU {
         return Err(Error::UnsupportedDevice {
             plan: cx.plan.clone(),
@@ -59,7 +69,9 @@ fn read_extra(cx: &Ctx<'_>, i: usize, e: fb::ExtraTensorInfo<'_>) -> Result<Extr
     let external = match e.location() {
         fb::TensorDataLocation::SEGMENT => false,
         fb::TensorDataLocation::EXTERNAL => true,
-        other => return Err(cx.unknown(format!("value {i}"), "tensor data location", other.0.into())),
+        other => {
+            return Err(cx.unknown(format!("value {i}"), "tensor data location", other.0.into()))
+        }
     };
     Ok(ExtraTensorInfo {
         mutable_data_segments_idx: e.mutable_data_segments_idx(),
@@ -83,7 +95,9 @@ fn is_permutation(order: &[u8], rank: usize) -> bool {
 /// A planned tensor must fit in the arena its `memory_id` names.
 fn check_memory(cx: &Ctx<'_>, t: &Tensor) -> Result<(), String> {
     let Some(a) = t.allocation else { return Ok(()) };
-    let arena = usize::try_from(a.memory_id).ok().and_then(|m| cx.arenas.get(m));
+    let arena = usize::try_from(a.memory_id)
+        .ok()
+        .and_then(|m| cx.arenas.get(m));
     let Some(&arena) = arena else {
         return Err(format!(
             "memory_id {} is out of range (plan has {} non-constant buffers)",
@@ -92,7 +106,9 @@ fn check_memory(cx: &Ctx<'_>, t: &Tensor) -> Result<(), String> {
         ));
     };
     // Unbound shapes are sized at run time; unknown types can't be sized.
-    let Some(nbytes) = sized(t) else { return Ok(()) };
+    let Some(nbytes) = sized(t) else {
+        return Ok(());
+    };
     let end = a.offset.checked_add(nbytes as u64);
     let size = u64::try_from(arena).unwrap_or(0);
     match end {
@@ -118,7 +134,11 @@ fn sized(t: &Tensor) -> Option<usize> {
 fn check_data(cx: &Ctx<'_>, i: usize, t: &Tensor) -> Result<(), Error> {
     let what = || format!("plan `{}`: value {i}", cx.plan);
     if let Some(extra) = t.extra.as_ref().filter(|e| e.external) {
-        if extra.fully_qualified_name.as_deref().is_none_or(str::is_empty) {
+        if extra
+            .fully_qualified_name
+            .as_deref()
+            .is_none_or(str::is_empty)
+        {
             return Err(Error::BadTensor {
                 plan: cx.plan.clone(),
                 what: format!("value {i}"),
@@ -135,7 +155,9 @@ fn check_data(cx: &Ctx<'_>, i: usize, t: &Tensor) -> Result<(), Error> {
         None => ("constant buffer", cx.data.constants),
         Some(_) => {
             let list = t.extra.as_ref().map_or(0, |e| e.mutable_data_segments_idx);
-            let found = usize::try_from(list).ok().and_then(|l| cx.data.mutable.get(l));
+            let found = usize::try_from(list)
+                .ok()
+                .and_then(|l| cx.data.mutable.get(l));
             let Some(found) = found else {
                 return Err(Error::DataIndexOutOfRange {
                     what: what(),

@@ -56,7 +56,10 @@ impl Default for Spec {
             inputs: vec![1],
             outputs: vec![2],
             instrs: vec![I::Kernel(0, vec![0, 1, 3, 2])],
-            constants: vec![[1.5f32, -2.0].iter().flat_map(|f| f.to_le_bytes()).collect()],
+            constants: vec![[1.5f32, -2.0]
+                .iter()
+                .flat_map(|f| f.to_le_bytes())
+                .collect()],
             delegate_blobs: vec![b"blob".to_vec()],
             arenas: vec![0, 16],
             segments: Vec::new(),
@@ -68,10 +71,19 @@ impl Default for Spec {
 
 type B<'a> = FlatBufferBuilder<'a>;
 
-fn tensor(b: &mut B<'_>, sizes: &[i32], idx: u32, alloc: Option<(u32, u32)>) -> WIPOffset<UnionWIPOffset> {
+fn tensor(
+    b: &mut B<'_>,
+    sizes: &[i32],
+    idx: u32,
+    alloc: Option<(u32, u32)>,
+) -> WIPOffset<UnionWIPOffset> {
     let sizes = Some(b.create_vector(sizes));
     let allocation_info = alloc.map(|(memory_id, memory_offset_low)| {
-        let args = fb::AllocationDetailsArgs { memory_id, memory_offset_low, memory_offset_high: 0 };
+        let args = fb::AllocationDetailsArgs {
+            memory_id,
+            memory_offset_low,
+            memory_offset_high: 0,
+        };
         fb::AllocationDetails::create(b, &args)
     });
     let args = fb::TensorArgs {
@@ -87,23 +99,52 @@ fn tensor(b: &mut B<'_>, sizes: &[i32], idx: u32, alloc: Option<(u32, u32)>) -> 
 fn value<'a>(b: &mut B<'a>, v: &V) -> WIPOffset<fb::EValue<'a>> {
     use fb::KernelTypes as K;
     let (val_type, val) = match v {
-        V::Null => (K::Null, fb::Null::create(b, &fb::NullArgs {}).as_union_value()),
-        V::Int(i) => (K::Int, fb::Int::create(b, &fb::IntArgs { int_val: *i }).as_union_value()),
+        V::Null => (
+            K::Null,
+            fb::Null::create(b, &fb::NullArgs {}).as_union_value(),
+        ),
+        V::Int(i) => (
+            K::Int,
+            fb::Int::create(b, &fb::IntArgs { int_val: *i }).as_union_value(),
+        ),
         V::Tensor(s, idx) => (K::Tensor, tensor(b, s, *idx, None)),
         V::Planned(s, m, o, d) => (K::Tensor, tensor(b, s, *d, Some((*m, *o)))),
         V::List(items) => {
             let items = Some(b.create_vector(items));
-            (K::TensorList, fb::TensorList::create(b, &fb::TensorListArgs { items }).as_union_value())
+            (
+                K::TensorList,
+                fb::TensorList::create(b, &fb::TensorListArgs { items }).as_union_value(),
+            )
         }
         V::OptList(items) => {
             let items = Some(b.create_vector(items));
             let args = fb::OptionalTensorListArgs { items };
-            (K::OptionalTensorList, fb::OptionalTensorList::create(b, &args).as_union_value())
+            (
+                K::OptionalTensorList,
+                fb::OptionalTensorList::create(b, &args).as_union_value(),
+            )
         }
-        V::Tag(0) => return fb::EValue::create(b, &fb::EValueArgs { val_type: K::NONE, val: None }),
-        V::Tag(t) => (K(*t), fb::Null::create(b, &fb::NullArgs {}).as_union_value()),
+        V::Tag(0) => {
+            return fb::EValue::create(
+                b,
+                &fb::EValueArgs {
+                    val_type: K::NONE,
+                    val: None,
+                },
+            )
+        }
+        V::Tag(t) => (
+            K(*t),
+            fb::Null::create(b, &fb::NullArgs {}).as_union_value(),
+        ),
     };
-    fb::EValue::create(b, &fb::EValueArgs { val_type, val: Some(val) })
+    fb::EValue::create(
+        b,
+        &fb::EValueArgs {
+            val_type,
+            val: Some(val),
+        },
+    )
 }
 
 fn instruction<'a>(b: &mut B<'a>, i: &I) -> WIPOffset<fb::Instruction<'a>> {
@@ -111,24 +152,58 @@ fn instruction<'a>(b: &mut B<'a>, i: &I) -> WIPOffset<fb::Instruction<'a>> {
     let (ty, args) = match i {
         I::Kernel(op_index, args) => {
             let args = Some(b.create_vector(args));
-            (A::KernelCall, fb::KernelCall::create(b, &fb::KernelCallArgs { op_index: *op_index, args }).as_union_value())
+            (
+                A::KernelCall,
+                fb::KernelCall::create(
+                    b,
+                    &fb::KernelCallArgs {
+                        op_index: *op_index,
+                        args,
+                    },
+                )
+                .as_union_value(),
+            )
         }
         I::Delegate(delegate_index, args) => {
             let args = Some(b.create_vector(args));
-            let a = fb::DelegateCallArgs { delegate_index: *delegate_index, args };
-            (A::DelegateCall, fb::DelegateCall::create(b, &a).as_union_value())
+            let a = fb::DelegateCallArgs {
+                delegate_index: *delegate_index,
+                args,
+            };
+            (
+                A::DelegateCall,
+                fb::DelegateCall::create(b, &a).as_union_value(),
+            )
         }
         I::Jump(c, d) => {
-            let a = fb::JumpFalseCallArgs { cond_value_index: *c, destination_instruction: *d };
-            (A::JumpFalseCall, fb::JumpFalseCall::create(b, &a).as_union_value())
+            let a = fb::JumpFalseCallArgs {
+                cond_value_index: *c,
+                destination_instruction: *d,
+            };
+            (
+                A::JumpFalseCall,
+                fb::JumpFalseCall::create(b, &a).as_union_value(),
+            )
         }
         I::Move(f, t) => {
-            let a = fb::MoveCallArgs { move_from: *f, move_to: *t };
+            let a = fb::MoveCallArgs {
+                move_from: *f,
+                move_to: *t,
+            };
             (A::MoveCall, fb::MoveCall::create(b, &a).as_union_value())
         }
-        I::Free(v) => (A::FreeCall, fb::FreeCall::create(b, &fb::FreeCallArgs { value_index: *v }).as_union_value()),
+        I::Free(v) => (
+            A::FreeCall,
+            fb::FreeCall::create(b, &fb::FreeCallArgs { value_index: *v }).as_union_value(),
+        ),
     };
-    fb::Instruction::create(b, &fb::InstructionArgs { instr_args_type: ty, instr_args: Some(args) })
+    fb::Instruction::create(
+        b,
+        &fb::InstructionArgs {
+            instr_args_type: ty,
+            instr_args: Some(args),
+        },
+    )
 }
 
 pub fn build(spec: &Spec) -> Vec<u8> {
@@ -137,17 +212,36 @@ pub fn build(spec: &Spec) -> Vec<u8> {
     let values = Some(b.create_vector(&values));
     let instrs: Vec<_> = spec.instrs.iter().map(|i| instruction(&mut b, i)).collect();
     let instructions = Some(b.create_vector(&instrs));
-    let chain = fb::Chain::create(&mut b, &fb::ChainArgs { instructions, ..Default::default() });
+    let chain = fb::Chain::create(
+        &mut b,
+        &fb::ChainArgs {
+            instructions,
+            ..Default::default()
+        },
+    );
     let chains = Some(b.create_vector(&[chain]));
-    let (name, overload) = (Some(b.create_string("aten::add")), Some(b.create_string("out")));
+    let (name, overload) = (
+        Some(b.create_string("aten::add")),
+        Some(b.create_string("out")),
+    );
     let op = fb::Operator::create(&mut b, &fb::OperatorArgs { name, overload });
     let operators = Some(b.create_vector(&[op]));
     let delegates: Vec<_> = (0..spec.delegate_blobs.len())
         .map(|k| {
             let id = Some(b.create_string("XnnpackBackend"));
-            let r = fb::BackendDelegateDataReferenceArgs { location: fb::DataLocation::INLINE, index: k as u32 };
+            let r = fb::BackendDelegateDataReferenceArgs {
+                location: fb::DataLocation::INLINE,
+                index: k as u32,
+            };
             let processed = Some(fb::BackendDelegateDataReference::create(&mut b, &r));
-            fb::BackendDelegate::create(&mut b, &fb::BackendDelegateArgs { id, processed, compile_specs: None })
+            fb::BackendDelegate::create(
+                &mut b,
+                &fb::BackendDelegateArgs {
+                    id,
+                    processed,
+                    compile_specs: None,
+                },
+            )
         })
         .collect();
     let delegates = Some(b.create_vector(&delegates));
@@ -177,14 +271,19 @@ pub fn build(spec: &Spec) -> Vec<u8> {
         .iter()
         .map(|d| {
             let data = Some(b.create_vector(d));
-            fb::BackendDelegateInlineData::create(&mut b, &fb::BackendDelegateInlineDataArgs { data })
+            fb::BackendDelegateInlineData::create(
+                &mut b,
+                &fb::BackendDelegateInlineDataArgs { data },
+            )
         })
         .collect();
     let backend_delegate_data = Some(b.create_vector(&blobs));
     let (layout, data) = lay_out(&spec.segments);
     let segments: Vec<_> = layout
         .iter()
-        .map(|&(offset, size)| fb::DataSegment::create(&mut b, &fb::DataSegmentArgs { offset, size }))
+        .map(|&(offset, size)| {
+            fb::DataSegment::create(&mut b, &fb::DataSegmentArgs { offset, size })
+        })
         .collect();
     let segments = Some(b.create_vector(&segments));
     let mutable: Vec<_> = spec
@@ -192,7 +291,13 @@ pub fn build(spec: &Spec) -> Vec<u8> {
         .iter()
         .map(|(segment_index, offsets)| {
             let offsets = Some(b.create_vector(offsets));
-            fb::SubsegmentOffsets::create(&mut b, &fb::SubsegmentOffsetsArgs { segment_index: *segment_index, offsets })
+            fb::SubsegmentOffsets::create(
+                &mut b,
+                &fb::SubsegmentOffsetsArgs {
+                    segment_index: *segment_index,
+                    offsets,
+                },
+            )
         })
         .collect();
     let mutable_data_segments = Some(b.create_vector(&mutable));
@@ -201,7 +306,13 @@ pub fn build(spec: &Spec) -> Vec<u8> {
         .iter()
         .map(|(key, segment_index)| {
             let key = Some(b.create_string(key));
-            fb::NamedData::create(&mut b, &fb::NamedDataArgs { key, segment_index: *segment_index })
+            fb::NamedData::create(
+                &mut b,
+                &fb::NamedDataArgs {
+                    key,
+                    segment_index: *segment_index,
+                },
+            )
         })
         .collect();
     let named_data = Some(b.create_vector(&named));

@@ -9,19 +9,26 @@ fn zoo_parses() {
         return;
     };
     let mut seen = 0;
-    let mut models: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()).collect();
+    let mut models: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     models.sort();
     for model in models {
         for file in ["model.pte", "model.xnnpack.pte"] {
             let path = model.join(file);
-            let Ok(bytes) = std::fs::read(&path) else { continue };
+            let Ok(bytes) = std::fs::read(&path) else {
+                continue;
+            };
             let p = parse(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             assert!(!p.plans.is_empty(), "{}", path.display());
             for plan in &p.plans {
                 for v in &plan.values {
                     let EValue::Tensor(t) = v else { continue };
                     if let Some(n) = t.nbytes() {
-                        p.tensor_data(t, n).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                        p.tensor_data(t, n)
+                            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
                     }
                 }
             }
