@@ -14,6 +14,7 @@ pub mod ir;
 pub mod lower;
 pub mod passes;
 pub mod pte;
+pub mod run;
 pub mod scaffold;
 
 pub use builder::Builder;

@@ -1,9 +1,7 @@
 //! Subcommands. Each reads files, calls the library, and prints.
 
 mod bench;
-mod cases;
 mod compile;
-mod harness;
 mod inspect;
 mod verify;
 
@@ -63,7 +61,7 @@ enum Command {
     },
 }
 
-pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+pub use etch_codegen::run::{model_name, read, Result};
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
@@ -74,21 +72,4 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Verify { model, dir, atol, rtol } => verify::run(&model, &dir, atol, rtol),
         Command::Bench { model, dir, iters, json } => bench::run(&model, &dir, iters, json),
     }
-}
-
-/// Reads a file, naming it in the error.
-pub fn read(path: &std::path::Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()).into())
-}
-
-/// A model's default name: its directory for `dir/model.pte`, else its stem.
-pub fn model_name(path: &std::path::Path) -> String {
-    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let stem = stem.split('.').next().unwrap_or_default().to_string();
-    if stem == "model" {
-        if let Some(dir) = path.canonicalize().ok().and_then(|p| p.parent()?.file_name().map(|d| d.to_string_lossy().into_owned())) {
-            return dir;
-        }
-    }
-    stem
 }

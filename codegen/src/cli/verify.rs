@@ -1,112 +1,12 @@
 use std::path::Path;
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
-use super::cases::{self, decode};
-use super::{harness, Result};
+use etch_codegen::run::verify::verify;
+
+use super::Result;
 
 pub fn run(model: &Path, dir: &Path, atol: Option<f64>, rtol: Option<f64>) -> Result<ExitCode> {
-    let cases = cases::load(dir)?;
-    let (atol, rtol) = (atol.unwrap_or(cases.atol), rtol.unwrap_or(cases.rtol));
-    let h = harness::build(model)?;
-
-    // Inputs go to the work dir as raw little-endian files, one folder per case.
-    let mut list = String::new();
-    for (k, case) in cases.cases.iter().enumerate() {
-        let m = h
-            .summary
-            .methods
-            .iter()
-            .find(|m| m.name == case.method)
-            .ok_or_else(|| format!("case {k}: the program has no method `{}`", case.method))?;
-        if case.inputs.len() != m.inputs.len() {
-            return Err(format!("case {k}: {} inputs given, `{}` takes {}", case.inputs.len(), m.name, m.inputs.len()).into());
-        }
-        for (i, (a, t)) in case.inputs.iter().zip(&m.inputs).enumerate() {
-            if a.len() != t.numel() || a.dtype() != t.dtype.rust() {
-                return Err(format!(
-                    "case {k} input {i}: {} {:?} given, `{}` takes {} {:?}",
-                    a.dtype(), a.shape, m.name, t.dtype, t.shape
-                )
-                .into());
-            }
-        }
-        let run_dir = h.dir.join("cases").join(k.to_string());
-        std::fs::create_dir_all(&run_dir)?;
-        for (i, a) in case.inputs.iter().enumerate() {
-            std::fs::write(run_dir.join(format!("in{i}.bin")), a.to_le_bytes())?;
-        }
-        for j in 0..m.outputs.len() {
-            let _ = std::fs::remove_file(run_dir.join(format!("out{j}.bin")));
-        }
-        list.push_str(&format!("{}\t{}\n", run_dir.display(), case.method));
-    }
-    let list_path = h.dir.join("cases.txt");
-    std::fs::write(&list_path, list)?;
-    let status = Command::new(&h.binary).arg("verify").arg(&list_path).status()?;
-    if !status.success() {
-        return Err(format!("the harness failed ({status})").into());
-    }
-
-    println!("{:>4}  {:<10} {:>6}  {:>12}  {:>12}  {:>10}  result", "case", "method", "output", "max abs err", "worst ratio", "elements");
-    let mut failures = 0;
-    for (k, case) in cases.cases.iter().enumerate() {
-        let m = h.summary.methods.iter().find(|m| m.name == case.method).ok_or("method vanished")?;
-        if case.expected.len() != m.outputs.len() {
-            return Err(format!("case {k}: {} expected outputs, `{}` returns {}", case.expected.len(), m.name, m.outputs.len()).into());
-        }
-        for (j, (exp, t)) in case.expected.iter().zip(&m.outputs).enumerate() {
-            let got = decode(&std::fs::read(h.dir.join("cases").join(k.to_string()).join(format!("out{j}.bin")))?, t.dtype.rust());
-            let exp = exp.to_f64();
-            let (max_err, ratio) = compare(&got, &exp, atol, rtol);
-            let ok = got.len() == exp.len() && ratio <= 1.0;
-            failures += usize::from(!ok);
-            println!(
-                "{k:>4}  {:<10} {j:>6}  {max_err:>12.3e}  {ratio:>12.3}  {:>10}  {}",
-                case.method,
-                exp.len(),
-                if ok { "ok" } else { "FAIL" }
-            );
-        }
-    }
-    println!("tolerance: |got - expected| <= {atol:e} + {rtol:e} * |expected| (worst ratio <= 1 passes)");
-    if failures == 0 {
-        println!("verify: all {} cases pass", cases.cases.len());
-        Ok(ExitCode::SUCCESS)
-    } else {
-        println!("verify: {failures} output(s) FAIL");
-        Ok(ExitCode::FAILURE)
-    }
-}
-
-/// Max abs error, and the worst `err / (atol + rtol*|exp|)`; NaN where expected is NaN matches.
-fn compare(got: &[f64], exp: &[f64], atol: f64, rtol: f64) -> (f64, f64) {
-    if got.len() != exp.len() {
-        return (f64::INFINITY, f64::INFINITY);
-    }
-    let mut max_err: f64 = 0.0;
-    let mut ratio: f64 = 0.0;
-    for (&g, &e) in got.iter().zip(exp) {
-        if g.is_nan() && e.is_nan() || g == e {
-            continue;
-        }
-        let err = (g - e).abs();
-        let err = if err.is_nan() { f64::INFINITY } else { err };
-        max_err = max_err.max(err);
-        ratio = ratio.max(err / (atol + rtol * e.abs()));
-    }
-    (max_err, ratio)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::compare;
-
-    #[test]
-    fn compare_applies_both_tolerances() {
-        assert_eq!(compare(&[1.0], &[1.0], 0.0, 0.0), (0.0, 0.0));
-        let (err, ratio) = compare(&[1.1], &[1.0], 0.05, 0.05);
-        assert!((err - 0.1).abs() < 1e-12 && ratio > 0.99 && ratio < 1.01);
-        assert!(compare(&[f64::NAN], &[1.0], 1.0, 1.0).1.is_infinite());
-        assert!(compare(&[1.0], &[1.0, 2.0], 1.0, 1.0).1.is_infinite());
-    }
+    let report = verify(model, dir, atol, rtol)?;
+    report.print();
+    Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

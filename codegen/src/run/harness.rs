@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use etch_codegen::builder::write_if_changed;
-use etch_codegen::ir::TensorType;
-use etch_codegen::{generate, Config, KernelsDep, MethodSummary, Summary};
+use crate::builder::write_if_changed;
+use crate::ir::TensorType;
+use crate::{generate, Config, KernelsDep, MethodSummary, Summary};
 use quote::{format_ident, quote};
 
 use super::{model_name, read, Result};
@@ -46,15 +46,17 @@ pub fn build(model: &Path) -> Result<Harness> {
     let generated = generate(&bytes, &config).map_err(|e| format!("`{}`: {e}", model.display()))?;
 
     let stem = model.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = stem.replace('.', "-");
     let dir = work_root().join(format!("{name}-{stem}"));
     let crate_dir = dir.join("model");
     for (file, content) in generated.crate_files() {
         write_if_changed(&crate_dir.join(file), content)?;
     }
-    let krate = etch_codegen::ident::crate_name(&config.name);
+    let krate = crate::ident::crate_name(&config.name);
+    let package = crate::ident::crate_name(&format!("etch-harness-{name}-{stem}"));
     let harness_dir = dir.join("harness");
     let cargo = format!(
-        "[package]\nname = \"etch-harness\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
+        "[package]\nname = \"{package}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
          [dependencies]\nmodel = {{ package = \"{krate}\", path = \"../model\" }}\n\n\
          [profile.release]\ncodegen-units = 1\n\n[workspace]\n"
     );
@@ -72,11 +74,8 @@ pub fn build(model: &Path) -> Result<Harness> {
     if !status.success() {
         return Err(format!("building the generated crate failed ({status}); its source is in {}", crate_dir.display()).into());
     }
-    let binary = target.join("release").join(format!("etch-harness{}", std::env::consts::EXE_SUFFIX));
-    // Every harness is named alike: keep this one apart before the next build replaces it.
-    let kept = dir.join(format!("run-harness{}", std::env::consts::EXE_SUFFIX));
-    std::fs::copy(&binary, &kept).map_err(|e| format!("cannot copy {}: {e}", binary.display()))?;
-    Ok(Harness { binary: kept, summary: generated.summary, dir })
+    let binary = target.join("release").join(format!("{package}{}", std::env::consts::EXE_SUFFIX));
+    Ok(Harness { binary, summary: generated.summary, dir })
 }
 
 /// The harness: `verify <list>` runs listed cases in order on one instance;

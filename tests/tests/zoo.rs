@@ -1,0 +1,35 @@
+//! The reference zoo named by `ETCH_ZOO` (CI: `../shared/models`). Unset, these
+//! tests do nothing; set, a missing model fails.
+
+use etch_tests::{verify, zoo};
+
+fn zoo_model(name: &str) {
+    if let Some(zoo) = zoo() {
+        verify(&zoo.join(name), "model.pte");
+    }
+}
+
+#[test]
+fn zoo_elementwise() {
+    zoo_model("elementwise");
+}
+
+#[test]
+fn zoo_mlp() {
+    zoo_model("mlp");
+}
+
+#[test]
+fn zoo_codec() {
+    zoo_model("codec");
+}
+
+#[test]
+fn zoo_lstm() {
+    zoo_model("lstm");
+}
+
+#[test]
+fn zoo_digits_cnn() {
+    zoo_model("digits_cnn");
+}
