@@ -10,7 +10,9 @@ pub fn fixture(name: &str) -> PathBuf {
 /// The zoo named by `ETCH_ZOO`, if set. Tests on it fail when a file is
 /// missing, never skip: a set `ETCH_ZOO` promises the files are there.
 pub fn zoo() -> Option<PathBuf> {
-    std::env::var_os("ETCH_ZOO").map(PathBuf::from)
+    // Relative to the workspace root, where the README's command runs.
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    std::env::var_os("ETCH_ZOO").map(|z| root.join(z))
 }
 
 /// Verifies `dir/model.pte` (or another program file in `dir`) against

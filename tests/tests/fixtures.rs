@@ -27,3 +27,29 @@ fn lstm() {
 fn digits_cnn() {
     verify(&fixture("digits_cnn"), "model.pte");
 }
+
+/// The check can fail: one corrupted weight of digits_cnn must be caught.
+#[test]
+fn a_corrupted_weight_fails_verification() {
+    let src = fixture("digits_cnn");
+    let dir = std::env::temp_dir().join(format!("etch-corrupt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut bytes = std::fs::read(src.join("model.pte")).unwrap();
+    // The last constant is the classifier's bias: flip its exponent bits.
+    let n = bytes.len();
+    bytes[n - 30] ^= 0x7f;
+    std::fs::write(dir.join("model.pte"), &bytes).unwrap();
+    std::fs::copy(src.join("meta.json"), dir.join("meta.json")).unwrap();
+    let cases = dir.join("cases");
+    for k in 0..8 {
+        let case = cases.join(k.to_string());
+        std::fs::create_dir_all(&case).unwrap();
+        for f in ["in0.npy", "out0.npy"] {
+            std::fs::copy(src.join("cases").join(k.to_string()).join(f), case.join(f)).unwrap();
+        }
+    }
+    let report = etch_codegen::run::verify::verify(&dir.join("model.pte"), &dir, None, None).unwrap();
+    report.print();
+    assert!(!report.passed(), "a corrupted weight went unnoticed");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -47,13 +47,16 @@ pub fn build(model: &Path) -> Result<Harness> {
 
     let stem = model.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let stem = stem.replace('.', "-");
-    let dir = work_root().join(format!("{name}-{stem}"));
+    // Keyed by the full path too: two files of one name must not share a work dir.
+    let full = model.canonicalize().unwrap_or_else(|_| model.to_path_buf());
+    let key = full.to_string_lossy().bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let dir = work_root().join(format!("{name}-{stem}-{:08x}", key as u32));
     let crate_dir = dir.join("model");
     for (file, content) in generated.crate_files() {
         write_if_changed(&crate_dir.join(file), content)?;
     }
     let krate = crate::ident::crate_name(&config.name);
-    let package = crate::ident::crate_name(&format!("etch-harness-{name}-{stem}"));
+    let package = crate::ident::crate_name(&format!("etch-harness-{}", dir.file_name().unwrap_or_default().to_string_lossy()));
     let harness_dir = dir.join("harness");
     let cargo = format!(
         "[package]\nname = \"{package}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
