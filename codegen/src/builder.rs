@@ -1,11 +1,9 @@
 //! The build-script front-end: generate into `OUT_DIR`, rebuild on change.
 //!
 //! ```no_run
-//! // build.rs
-//! fn main() {
-//!     etch_codegen::Builder::new("model.pte").name("digits").generate_or_exit();
-//! }
-//! // src/lib.rs: include!(concat!(env!("OUT_DIR"), "/digits.rs"));
+//! // build.rs: writes OUT_DIR/digits.rs and OUT_DIR/digits.weights.bin
+//! etch_codegen::Builder::new("model.pte").name("digits").generate_or_exit();
+//! // src/lib.rs: mod digits { include!(concat!(env!("OUT_DIR"), "/digits.rs")); }
 //! ```
 
 use std::path::{Path, PathBuf};

@@ -23,6 +23,10 @@ pub enum Error {
     #[error("{what} is {size} bytes, over the limit of {limit} bytes")]
     TooLarge { what: String, size: u64, limit: u64 },
 
+    /// A bug in etch, not in the input: please report it.
+    #[error("internal error (a bug in etch): {0}")]
+    Internal(String),
+
     #[error("template `{name}`: {message}")]
     Template { name: &'static str, message: String },
 }

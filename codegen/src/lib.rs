@@ -120,7 +120,7 @@ pub fn generate(bytes: &[u8], config: &Config) -> Result<Generated> {
         env!("CARGO_PKG_VERSION"),
         config.source
     );
-    let emitted = emit::emit(&graph, &plans, &config.weights, &stamp);
+    let emitted = emit::emit(&graph, &plans, &config.weights, &stamp)?;
     let summary = Summary {
         methods: graph
             .methods

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
+use crate::error::{Error, Result};
 use crate::ir::{DType, Graph, ValueId};
 use crate::passes::Plan;
 
@@ -40,7 +41,7 @@ pub struct Emitted {
 }
 
 /// Prints the whole model module. `header` goes first, verbatim (the stamp).
-pub fn emit(graph: &Graph, plans: &[Plan], weights_path: &WeightsPath, header: &str) -> Emitted {
+pub fn emit(graph: &Graph, plans: &[Plan], weights_path: &WeightsPath, header: &str) -> Result<Emitted> {
     let mut pools: BTreeMap<DType, usize> = BTreeMap::new();
     for p in plans {
         for (&d, &n) in &p.pools {
@@ -105,11 +106,8 @@ pub fn emit(graph: &Graph, plans: &[Plan], weights_path: &WeightsPath, header: &
             }
         }
     };
-    let file: syn::File = match syn::parse2(tokens) {
-        Ok(f) => f,
-        // Tokens come from quote! over validated IR; a failure here is an etch bug.
-        Err(e) => panic!("etch emitted invalid Rust: {e}"),
-    };
+    // Tokens come from quote! over validated IR: a failure here is an etch bug.
+    let file: syn::File = syn::parse2(tokens).map_err(|e| Error::Internal(format!("emitted invalid Rust: {e}")))?;
     let marker = format!("///{}", method::COMMENT);
     let source: String = prettyplease::unparse(&file)
         .lines()
@@ -118,7 +116,7 @@ pub fn emit(graph: &Graph, plans: &[Plan], weights_path: &WeightsPath, header: &
             None => format!("{line}\n"),
         })
         .collect();
-    Emitted { source: format!("{header}{source}"), weights: blob.bytes, arena_bytes: total_arena }
+    Ok(Emitted { source: format!("{header}{source}"), weights: blob.bytes, arena_bytes: total_arena })
 }
 
 /// An unsuffixed integer literal.

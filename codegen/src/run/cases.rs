@@ -37,7 +37,7 @@ impl Array {
         Ok(Array { shape, data })
     }
 
-    pub fn len(&self) -> usize {
+    pub fn numel(&self) -> usize {
         match &self.data {
             Data::F32(v) => v.len(),
             Data::I64(v) => v.len(),

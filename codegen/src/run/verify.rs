@@ -66,7 +66,7 @@ pub fn verify(model: &Path, dir: &Path, atol: Option<f64>, rtol: Option<f64>) ->
             return Err(format!("case {k}: {} inputs given, `{}` takes {}", case.inputs.len(), m.name, m.inputs.len()).into());
         }
         for (i, (a, t)) in case.inputs.iter().zip(&m.inputs).enumerate() {
-            if a.len() != t.numel() || a.dtype() != t.dtype.rust() {
+            if a.numel() != t.numel() || a.dtype() != t.dtype.rust() {
                 return Err(format!(
                     "case {k} input {i}: {} {:?} given, `{}` takes {} {:?}",
                     a.dtype(), a.shape, m.name, t.dtype, t.shape
