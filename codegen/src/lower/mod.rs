@@ -58,6 +58,9 @@ fn lower_plan<'p>(
         let pte::EValue::Tensor(t) = &plan.values[index] else {
             return Err(method_error(plan, format!("input {k} is not a tensor")));
         };
+        if t.dynamism != pte::Dynamism::Static {
+            return Err(method_error(plan, format!("input {k} has a dynamic shape; bounded dynamic shapes are not supported yet")));
+        }
         let key = t.allocation.map(|a| (a.memory_id, a.offset, ty.bytes()));
         let id = cx.add(index, ty, Storage::Input(k));
         if let Some(key) = key {
