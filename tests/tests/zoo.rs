@@ -33,3 +33,13 @@ fn zoo_lstm() {
 fn zoo_digits_cnn() {
     zoo_model("digits_cnn");
 }
+
+#[test]
+fn zoo_mobilenet_v2() {
+    zoo_model("mobilenet_v2");
+}
+
+#[test]
+fn zoo_mobilenet_v3_small() {
+    zoo_model("mobilenet_v3_small");
+}
