@@ -69,7 +69,7 @@ pub fn build(model: &Path) -> Result<Harness> {
     let target = work_root().join("target");
     eprintln!("building {} (release; the first build also compiles etch-kernels)", harness_dir.display());
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--release", "--quiet", "--manifest-path"])
+        .args(["build", "--release", "--manifest-path"])
         .arg(harness_dir.join("Cargo.toml"))
         .env("CARGO_TARGET_DIR", &target)
         .status()
