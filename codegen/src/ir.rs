@@ -121,6 +121,8 @@ pub struct Conv2d {
     pub dilation: [usize; 2],
     pub groups: usize,
     pub has_bias: bool,
+    /// A fused activation: the output is clamped to `[min, max]`.
+    pub clamp: Option<[f64; 2]>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -6,6 +6,8 @@
 //! output row accumulates tap by tap across the whole row, which adds the same
 //! terms in the same order per element but keeps the inner loop contiguous.
 
+use crate::gemm::{gemm, Epilogue};
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Conv2d {
     pub batch: usize,
@@ -71,6 +73,27 @@ pub fn conv2d(x: &[f32], w: &[f32], bias: Option<&[f32]>, out: &mut [f32], p: &C
         if let Some(&b) = bias.and_then(|b| b.get(oc)) {
             plane.iter_mut().for_each(|o| *o += b);
         }
+    }
+}
+
+/// `conv2d` followed by the fused epilogue's clamp (its bias is `bias` here).
+pub fn conv2d_act(x: &[f32], w: &[f32], bias: Option<&[f32]>, out: &mut [f32], p: &Conv2d, clamp: Option<(f32, f32)>) {
+    conv2d(x, w, bias, out, p);
+    let e = Epilogue { bias: None, clamp };
+    if clamp.is_some() {
+        out.iter_mut().for_each(|v| *v = e.apply(0, *v));
+    }
+}
+
+/// A 1×1 convolution, stride 1, no padding, one group: per image, the matrix
+/// product `w[cout, cin] @ x[cin, h*w]`.
+pub fn pointwise(x: &[f32], w: &[f32], out: &mut [f32], batch: usize, cin: usize, cout: usize, hw: usize, e: Epilogue<'_>) {
+    let (xs, os) = (cin * hw, cout * hw);
+    if xs == 0 || os == 0 {
+        return;
+    }
+    for (o, xb) in out.chunks_exact_mut(os).zip(x.chunks_exact(xs)).take(batch) {
+        gemm(o, w, xb, cout, cin, hw, e);
     }
 }
 

@@ -7,9 +7,15 @@
 //! handled by working on the overlap instead of panicking.
 #![no_std]
 
+// Only for runtime CPU feature detection.
+#[cfg(feature = "std")]
+extern crate std;
+
 pub mod arena;
 pub mod binary;
 pub mod conv;
+pub mod depthwise;
+pub mod gemm;
 pub mod layout;
 pub mod linear;
 pub mod math;

@@ -3,6 +3,7 @@
 mod alias;
 mod dce;
 mod fold;
+mod fuse;
 pub mod plan;
 
 use crate::ir::Graph;
@@ -13,6 +14,7 @@ pub use plan::{plan, Plan};
 pub fn run(graph: &mut Graph) {
     for method in &mut graph.methods {
         fold::run(method, &mut graph.constants);
+        fuse::run(method, &mut graph.constants);
         alias::run(method);
         dce::run(method);
     }

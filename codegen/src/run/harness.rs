@@ -60,7 +60,7 @@ pub fn build(model: &Path) -> Result<Harness> {
     let harness_dir = dir.join("harness");
     let cargo = format!(
         "[package]\nname = \"{package}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
-         [dependencies]\nmodel = {{ package = \"{krate}\", path = \"../model\" }}\n\n\
+         [dependencies]\nmodel = {{ package = \"{krate}\", path = \"../model\", features = [\"std\"] }}\n\n\
          [profile.release]\ncodegen-units = 1\n\n[workspace]\n"
     );
     write_if_changed(&harness_dir.join("Cargo.toml"), cargo.as_bytes())?;

@@ -1,29 +1,54 @@
+//! Convolutions pick their kernel here, at codegen time: 1×1 as a matrix
+//! product, 3×3 depthwise specialised, anything else the general kernel.
+
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::emit::lit;
+use crate::emit::{f32_lit, lit};
 use crate::ir::Conv2d;
 
 pub fn emit(c: &Conv2d, x: &[usize], wt: &[usize], out: &[usize], r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let (xs, ws, o) = (&r[0], &r[1], &w[0]);
+    let bias = match r.get(2) {
+        Some(b) if c.has_bias => quote!(Some(#b)),
+        _ => quote!(None),
+    };
+    let clamp = match c.clamp {
+        Some([lo, hi]) => {
+            let (lo, hi) = (f32_lit(lo), f32_lit(hi));
+            quote!(Some((#lo, #hi)))
+        }
+        None => quote!(None),
+    };
+    let epilogue = quote!(::etch_kernels::gemm::Epilogue { bias: #bias, clamp: #clamp });
+    let pointwise = wt[2] == 1 && wt[3] == 1 && c.stride == [1, 1] && c.padding == [0, 0] && c.groups == 1;
+    if pointwise {
+        let (batch, cin, cout, hw) = (lit(x[0]), lit(x[1]), lit(wt[0]), lit(x[2] * x[3]));
+        return quote!(::etch_kernels::conv::pointwise(#xs, #ws, #o, #batch, #cin, #cout, #hw, #epilogue););
+    }
     let p = [
         x[0], x[1], x[2], x[3], wt[0], wt[2], wt[3], c.stride[0], c.stride[1], c.padding[0], c.padding[1],
         c.dilation[0], c.dilation[1], c.groups, out[2], out[3],
-    ]
-    .map(lit);
-    let [batch, cin, ih, iw, cout, kh, kw, sh, sw, ph, pw, dh, dw, g, oh, ow] = p;
-    let bias = if c.has_bias {
-        let b = &r[2];
-        quote!(Some(#b))
-    } else {
-        quote!(None)
-    };
-    let (xs, ws, o) = (&r[0], &r[1], &w[0]);
-    quote! {
-        ::etch_kernels::conv::conv2d(#xs, #ws, #bias, #o, &::etch_kernels::conv::Conv2d {
+    ];
+    let [batch, in_channels, in_h, in_w, out_channels, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, groups, out_h, out_w] = p;
+    let depthwise = etch_kernels::depthwise::supports(&etch_kernels::conv::Conv2d {
+        batch, in_channels, in_h, in_w, out_channels, kernel_h, kernel_w, stride_h, stride_w,
+        pad_h, pad_w, dilation_h, dilation_w, groups, out_h, out_w,
+    });
+    let [batch, cin, ih, iw, cout, kh, kw, sh, sw, ph, pw, dh, dw, g, oh, ow] = p.map(lit);
+    let params = quote! {
+        &::etch_kernels::conv::Conv2d {
             batch: #batch, in_channels: #cin, in_h: #ih, in_w: #iw,
             out_channels: #cout, kernel_h: #kh, kernel_w: #kw,
             stride_h: #sh, stride_w: #sw, pad_h: #ph, pad_w: #pw,
             dilation_h: #dh, dilation_w: #dw, groups: #g, out_h: #oh, out_w: #ow,
-        });
+        }
+    };
+    if depthwise {
+        return quote!(::etch_kernels::depthwise::depthwise3x3(#xs, #ws, #o, #params, #epilogue););
     }
+    if c.clamp.is_some() {
+        return quote!(::etch_kernels::conv::conv2d_act(#xs, #ws, #bias, #o, #params, #clamp););
+    }
+    quote!(::etch_kernels::conv::conv2d(#xs, #ws, #bias, #o, #params);)
 }

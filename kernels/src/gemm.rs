@@ -1,0 +1,232 @@
+//! Blocked f32 matrix product with a fused bias-and-clamp epilogue:
+//! `out[i][j] = clamp(Σ_k a[i][k] * b[k][j] + bias[i])`.
+//!
+//! This is the workhorse of 1×1 convolutions (`a` = weights `[cout, cin]`,
+//! `b` = activations `[cin, h*w]`). The sum order differs from ExecuTorch's
+//! portable kernel (blocks, FMA), within the same rounding as XNNPACK's.
+
+/// What happens to each output after the sum: per-row bias, then clamp.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Epilogue<'a> {
+    pub bias: Option<&'a [f32]>,
+    /// `(min, max)`; `None` keeps values (and NaNs) as they are.
+    pub clamp: Option<(f32, f32)>,
+}
+
+impl Epilogue<'_> {
+    pub const NONE: Epilogue<'static> = Epilogue { bias: None, clamp: None };
+
+    #[inline(always)]
+    pub fn apply(&self, row: usize, v: f32) -> f32 {
+        let v = match self.bias {
+            Some(b) => v + b.get(row).copied().unwrap_or(0.0),
+            None => v,
+        };
+        match self.clamp {
+            // Written so a NaN passes through, as ExecuTorch's clamp does.
+            Some((lo, hi)) => {
+                let v = if v < lo { lo } else { v };
+                if v > hi {
+                    hi
+                } else {
+                    v
+                }
+            }
+            None => v,
+        }
+    }
+}
+
+/// `out[m, n] = epilogue(a[m, k] @ b[k, n])`, all row-major.
+pub fn gemm(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, epilogue: Epilogue<'_>) {
+    let fits = out.len() >= m * n && a.len() >= m * k && b.len() >= k * n;
+    #[cfg(all(target_arch = "x86_64", feature = "std"))]
+    if fits && std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        // SAFETY: AVX2 and FMA were detected on this CPU, and `fits` checked
+        // that every slice holds the elements the kernel indexes.
+        unsafe { avx2::gemm(out, a, b, m, k, n, epilogue) };
+        return;
+    }
+    #[cfg(all(target_arch = "x86_64", not(feature = "std"), target_feature = "avx2", target_feature = "fma"))]
+    if fits {
+        // SAFETY: the target enables AVX2 and FMA at compile time, and `fits`
+        // checked that every slice holds the elements the kernel indexes.
+        unsafe { avx2::gemm(out, a, b, m, k, n, epilogue) };
+        return;
+    }
+    let _ = fits;
+    portable(out, a, b, m, k, n, epilogue);
+}
+
+/// Rows of `a` per block: each block streams `b` once.
+const ROWS: usize = 4;
+
+/// Plain Rust: four output rows share each load of a `b` row, and the inner
+/// loop over `n` is contiguous, so LLVM vectorizes it for any target.
+fn portable(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, epilogue: Epilogue<'_>) {
+    if n == 0 {
+        return;
+    }
+    let b_rows = b.chunks_exact(n).take(k);
+    for (block, i0) in out.chunks_mut(ROWS * n).take(m.div_ceil(ROWS)).zip((0..).step_by(ROWS)) {
+        block.fill(0.0);
+        let rows = block.len() / n;
+        for (kk, b_row) in b_rows.clone().enumerate() {
+            for (r, o) in block.chunks_exact_mut(n).enumerate().take(rows) {
+                let av = a.get((i0 + r) * k + kk).copied().unwrap_or(0.0);
+                o.iter_mut().zip(b_row).for_each(|(o, &bv)| *o += av * bv);
+            }
+        }
+        for (r, o) in block.chunks_exact_mut(n).enumerate() {
+            o.iter_mut().for_each(|v| *v = epilogue.apply(i0 + r, *v));
+        }
+    }
+}
+
+#[cfg(all(target_arch = "x86_64", any(feature = "std", all(target_feature = "avx2", target_feature = "fma"))))]
+mod avx2 {
+    use core::arch::x86_64::*;
+
+    use super::Epilogue;
+
+    /// Columns per tile: two 8-lane registers.
+    const NR: usize = 16;
+
+    /// # Safety
+    /// The CPU supports AVX2 and FMA; `out`, `a`, `b` hold at least
+    /// `m*n`, `m*k`, `k*n` elements.
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn gemm(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, e: Epilogue<'_>) {
+        let full = n / NR * NR;
+        // Column panels outermost: one panel of `b` (k × 16) stays in L1
+        // while every row block of `a` passes over it.
+        for j0 in (0..full).step_by(NR) {
+            let mut i0 = 0;
+            while i0 + 6 <= m {
+                // SAFETY: rows i0..i0+6 and columns j0..j0+16 are in bounds (caller's sizes).
+                unsafe { tile::<6>(out, a, b, k, n, i0, j0, &e) };
+                i0 += 6;
+            }
+            // SAFETY: as above, for the remaining 1..=5 rows.
+            unsafe {
+                match m - i0 {
+                    5 => tile::<5>(out, a, b, k, n, i0, j0, &e),
+                    4 => tile::<4>(out, a, b, k, n, i0, j0, &e),
+                    3 => tile::<3>(out, a, b, k, n, i0, j0, &e),
+                    2 => tile::<2>(out, a, b, k, n, i0, j0, &e),
+                    1 => tile::<1>(out, a, b, k, n, i0, j0, &e),
+                    _ => {}
+                }
+            }
+        }
+        // The last n % 16 columns: scalar dot products.
+        for i in 0..m {
+            for j in full..n {
+                let mut s = 0.0f32;
+                for kk in 0..k {
+                    s += a[i * k + kk] * b[kk * n + j];
+                }
+                out[i * n + j] = e.apply(i, s);
+            }
+        }
+    }
+
+    /// An R × 16 tile of `out`, summed over all of `k` in registers.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn tile<const R: usize>(
+        out: &mut [f32],
+        a: &[f32],
+        b: &[f32],
+        k: usize,
+        n: usize,
+        i0: usize,
+        j0: usize,
+        e: &Epilogue<'_>,
+    ) {
+        // SAFETY (whole body): the caller guarantees rows i0..i0+R and columns
+        // j0..j0+16 lie inside `out` and `b`, and rows i0..i0+R inside `a`.
+        unsafe {
+            let mut acc = [[_mm256_setzero_ps(); 2]; R];
+            let a_ptr = a.as_ptr().add(i0 * k);
+            let mut b_ptr = b.as_ptr().add(j0);
+            for kk in 0..k {
+                let b0 = _mm256_loadu_ps(b_ptr);
+                let b1 = _mm256_loadu_ps(b_ptr.add(8));
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    let av = _mm256_broadcast_ss(&*a_ptr.add(r * k + kk));
+                    acc[0] = _mm256_fmadd_ps(av, b0, acc[0]);
+                    acc[1] = _mm256_fmadd_ps(av, b1, acc[1]);
+                }
+                b_ptr = b_ptr.add(n);
+            }
+            for (r, acc) in acc.iter().enumerate() {
+                let row = i0 + r;
+                let mut v = *acc;
+                if let Some(bias) = e.bias {
+                    let bv = _mm256_set1_ps(bias.get(row).copied().unwrap_or(0.0));
+                    v = [_mm256_add_ps(v[0], bv), _mm256_add_ps(v[1], bv)];
+                }
+                if let Some((lo, hi)) = e.clamp {
+                    let (lo, hi) = (_mm256_set1_ps(lo), _mm256_set1_ps(hi));
+                    // max/min return their second operand for NaN: put v second to keep NaNs.
+                    v = v.map(|x| _mm256_min_ps(hi, _mm256_max_ps(lo, x)));
+                }
+                let o = out.as_mut_ptr().add(row * n + j0);
+                _mm256_storeu_ps(o, v[0]);
+                _mm256_storeu_ps(o.add(8), v[1]);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::vec;
+    use std::vec::Vec;
+
+    use super::*;
+    use crate::testutil::Lcg;
+
+    fn naive(a: &[f32], b: &[f32], m: usize, k: usize, n: usize, e: Epilogue<'_>) -> Vec<f64> {
+        let mut out = vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                let s: f64 = (0..k).map(|kk| f64::from(a[i * k + kk]) * f64::from(b[kk * n + j])).sum();
+                out[i * n + j] = f64::from(e.apply(i, s as f32));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn matches_a_naive_product_on_many_shapes() {
+        let mut rng = Lcg(7);
+        for &(m, k, n) in &[(1, 1, 1), (6, 3, 16), (7, 5, 17), (13, 33, 49), (24, 144, 64), (2, 0, 5), (5, 9, 3)] {
+            let a: Vec<f32> = (0..m * k).map(|_| rng.next_f32()).collect();
+            let b: Vec<f32> = (0..k * n).map(|_| rng.next_f32()).collect();
+            let bias: Vec<f32> = (0..m).map(|_| rng.next_f32()).collect();
+            for e in [Epilogue::NONE, Epilogue { bias: Some(&bias), clamp: Some((0.0, 0.5)) }] {
+                let mut out = vec![f32::NAN; m * n];
+                gemm(&mut out, &a, &b, m, k, n, e);
+                let want = naive(&a, &b, m, k, n, e);
+                for (g, w) in out.iter().zip(&want) {
+                    assert!((f64::from(*g) - w).abs() <= 1e-5 * (1.0 + w.abs()), "{m}x{k}x{n}: {g} vs {w}");
+                }
+                let mut p = vec![f32::NAN; m * n];
+                portable(&mut p, &a, &b, m, k, n, e);
+                for (g, w) in p.iter().zip(&want) {
+                    assert!((f64::from(*g) - w).abs() <= 1e-5 * (1.0 + w.abs()), "portable {m}x{k}x{n}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn clamp_keeps_nan() {
+        let mut out = [0.0f32; 1];
+        gemm(&mut out, &[f32::NAN], &[1.0], 1, 1, 1, Epilogue { bias: None, clamp: Some((0.0, 6.0)) });
+        assert!(out[0].is_nan());
+    }
+}
