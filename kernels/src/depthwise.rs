@@ -31,51 +31,78 @@ pub fn depthwise3x3(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilog
         let c = plane_ix % p.in_channels;
         let Some(k) = w.get(c * 9..c * 9 + 9) else { return };
         for (oy, o_row) in o_plane.chunks_exact_mut(ow).enumerate() {
-            o_row.fill(0.0);
-            for ky in 0..3 {
-                let Some(iy) = (oy * s + ky).checked_sub(1).filter(|&iy| iy < ih) else { continue };
-                let x_row = &x_plane[iy * iw..(iy + 1) * iw];
-                row(o_row, x_row, [k[ky * 3], k[ky * 3 + 1], k[ky * 3 + 2]], s);
-            }
+            // The three input rows this output row reads; `None` above or below the image.
+            let rows: [Option<&[f32]>; 3] = core::array::from_fn(|ky| {
+                (oy * s + ky).checked_sub(1).filter(|&iy| iy < ih).map(|iy| &x_plane[iy * iw..(iy + 1) * iw])
+            });
+            row(o_row, rows, k, s);
             o_row.iter_mut().for_each(|v| *v = e.apply(c, *v));
         }
     }
 }
 
-/// `o[ox] += w0*x[s*ox-1] + w1*x[s*ox] + w2*x[s*ox+1]`, zero outside `x`.
+/// Lanes per block: fixed-size arrays let LLVM keep a block in vector registers.
+const LANES: usize = 8;
+
+/// One output row: `o[ox] = Σ_ky w[ky][0]*r[s*ox-1] + w[ky][1]*r[s*ox] + w[ky][2]*r[s*ox+1]`,
+/// zero outside the rows.
 #[inline(always)]
-fn row(o: &mut [f32], x: &[f32], [w0, w1, w2]: [f32; 3], s: usize) {
-    let (ow, iw) = (o.len(), x.len());
-    // Output columns whose three taps are all inside the row.
-    let first = 1;
-    let last = if iw >= 2 { ((iw - 2) / s).min(ow - 1) } else { 0 };
-    let tap = |ox: usize, d: isize| -> f32 {
-        let i = (ox * s) as isize + d;
-        if i >= 0 && (i as usize) < iw {
-            x[i as usize]
-        } else {
-            0.0
+fn row(o: &mut [f32], rows: [Option<&[f32]>; 3], k: &[f32], s: usize) {
+    let ow = o.len();
+    let iw = rows.iter().flatten().map(|r| r.len()).next().unwrap_or(0);
+    let tap = |r: &[f32], i: isize| if i >= 0 && (i as usize) < r.len() { r[i as usize] } else { 0.0 };
+    let point = |ox: usize| -> f32 {
+        let mut acc = 0.0;
+        for (ky, r) in rows.iter().enumerate() {
+            if let Some(r) = r {
+                let i = (ox * s) as isize;
+                acc += k[ky * 3] * tap(r, i - 1) + k[ky * 3 + 1] * tap(r, i) + k[ky * 3 + 2] * tap(r, i + 1);
+            }
         }
+        acc
     };
-    let edge = |o: &mut f32, ox: usize| *o += w0 * tap(ox, -1) + w1 * tap(ox, 0) + w2 * tap(ox, 1);
-    if last < first {
-        o.iter_mut().enumerate().for_each(|(ox, v)| edge(v, ox));
-        return;
+    // Interior columns: all three taps inside the row. Blocks of LANES there.
+    let last = if iw >= 2 { ((iw - 2) / s).min(ow.saturating_sub(1)) } else { 0 };
+    let mut ox = 0;
+    if ow > 0 {
+        o[0] = point(0);
+        ox = 1;
     }
-    edge(&mut o[0], 0);
-    let inner = &mut o[first..=last];
-    if s == 1 {
-        let (l, c, r) = (&x[first - 1..], &x[first..], &x[first + 1..]);
-        inner.iter_mut().zip(l.iter().zip(c).zip(r)).for_each(|(v, ((&a, &b), &c))| *v += w0 * a + w1 * b + w2 * c);
-    } else {
-        let start = first * s - 1;
-        inner
-            .iter_mut()
-            .zip(x[start..].chunks_exact(2).zip(x[start + 2..].iter().step_by(2)))
-            .for_each(|(v, (ab, &c))| *v += w0 * ab[0] + w1 * ab[1] + w2 * c);
+    while ox + LANES <= last + 1 {
+        let mut acc = [0.0f32; LANES];
+        for (ky, r) in rows.iter().enumerate() {
+            let Some(r) = r else { continue };
+            let (w0, w1, w2) = (k[ky * 3], k[ky * 3 + 1], k[ky * 3 + 2]);
+            let start = ox * s - 1;
+            if s == 1 {
+                if let Some(win) = r.get(start..start + LANES + 2) {
+                    for t in 0..LANES {
+                        acc[t] += w0 * win[t] + w1 * win[t + 1] + w2 * win[t + 2];
+                    }
+                }
+            } else if let Some(win) = r.get(start..start + 2 * LANES + 1) {
+                for t in 0..LANES {
+                    acc[t] += w0 * win[2 * t] + w1 * win[2 * t + 1] + w2 * win[2 * t + 2];
+                }
+            }
+        }
+        o[ox..ox + LANES].copy_from_slice(&acc);
+        ox += LANES;
     }
-    for ox in last + 1..ow {
-        edge(&mut o[ox], ox);
+    // The rest of the interior, one column at a time but without edge checks.
+    while ox <= last {
+        let mut acc = 0.0;
+        for (ky, r) in rows.iter().enumerate() {
+            if let Some(win) = r.and_then(|r| r.get(ox * s - 1..ox * s + 2)) {
+                acc += k[ky * 3] * win[0] + k[ky * 3 + 1] * win[1] + k[ky * 3 + 2] * win[2];
+            }
+        }
+        o[ox] = acc;
+        ox += 1;
+    }
+    while ox < ow {
+        o[ox] = point(ox);
+        ox += 1;
     }
 }
 

@@ -30,11 +30,9 @@ pub fn emit(c: &Conv2d, x: &[usize], wt: &[usize], out: &[usize], r: &[TokenStre
         x[0], x[1], x[2], x[3], wt[0], wt[2], wt[3], c.stride[0], c.stride[1], c.padding[0], c.padding[1],
         c.dilation[0], c.dilation[1], c.groups, out[2], out[3],
     ];
-    let [batch, in_channels, in_h, in_w, out_channels, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, groups, out_h, out_w] = p;
-    let depthwise = etch_kernels::depthwise::supports(&etch_kernels::conv::Conv2d {
-        batch, in_channels, in_h, in_w, out_channels, kernel_h, kernel_w, stride_h, stride_w,
-        pad_h, pad_w, dilation_h, dilation_w, groups, out_h, out_w,
-    });
+    // Mirrors `etch_kernels::depthwise::supports`, which rejects anything else at run time.
+    let depthwise = c.groups == x[1] && wt[0] == x[1] && wt[2..] == [3, 3] && c.padding == [1, 1]
+        && c.dilation == [1, 1] && c.stride[0] == c.stride[1] && (c.stride[0] == 1 || c.stride[0] == 2);
     let [batch, cin, ih, iw, cout, kh, kw, sh, sw, ph, pw, dh, dw, g, oh, ow] = p.map(lit);
     let params = quote! {
         &::etch_kernels::conv::Conv2d {
