@@ -15,16 +15,23 @@ pub mod arena;
 pub mod binary;
 pub mod conv;
 pub mod depthwise;
+pub mod dynamic;
+pub mod error;
 pub mod gemm;
+pub mod index;
 pub mod layout;
 pub mod linear;
+pub mod logic;
 pub mod math;
 pub mod norm;
 pub mod pool;
 pub mod reduce;
+pub mod select;
 pub mod softmax;
 pub mod unary;
 pub mod weights;
+
+pub use error::Error;
 
 /// Highest tensor rank ExecuTorch (and so the generated code) uses.
 pub const MAX_RANK: usize = 8;

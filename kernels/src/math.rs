@@ -89,6 +89,18 @@ pub fn gelu_tanh(x: f32) -> f32 {
     (0.5 * f64::from(x) * (1.0 + f64::from(libm::tanhf(inner)))) as f32
 }
 
+/// `pow.Tensor_Scalar` on f32: C's `powf`, as ExecuTorch computes it.
+#[inline]
+pub fn pow(x: f32, e: f32) -> f32 {
+    libm::powf(x, e)
+}
+
+/// `pow` for integer tensors, which ExecuTorch computes in double.
+#[inline]
+pub fn pow_f64(x: f64, e: f64) -> f64 {
+    libm::pow(x, e)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,5 +173,16 @@ mod tests {
             exp, tanh, sigmoid, abs, neg, relu, sqrt, rsqrt, gelu, gelu_tanh,
         ];
         assert!(fs.iter().all(|f| !f(1.0).is_nan()));
+    }
+
+    #[test]
+    fn pow_values() {
+        assert_eq!(pow(3.0, 2.0), 9.0);
+        assert_eq!(pow(-2.0, 3.0), -8.0);
+        assert_eq!(pow(4.0, 0.5), 2.0);
+        assert!(pow(-1.0, 0.5).is_nan());
+        assert_eq!(pow_f64(2.0, 10.0), 1024.0);
+        let x = 1.1f32;
+        assert_eq!(pow(x, 2.0), x * x);
     }
 }

@@ -124,6 +124,30 @@ pub fn layer_norm_stats(
     }
 }
 
+// --- Statistics of `native_layer_norm` on their own ---
+
+/// One statistic of [`layer_norm_stats`] per row of `inner` elements:
+/// the mean, or with `rstd` the reciprocal standard deviation. The same
+/// arithmetic, for programs that read the statistics.
+pub fn layer_norm_stat(x: &[f32], out: &mut [f32], eps: f32, outer: usize, inner: usize, rstd: bool) {
+    if inner == 0 {
+        let v = if rstd { f32::NAN } else { 0.0 };
+        out.iter_mut().take(outer).for_each(|o| *o = v);
+        return;
+    }
+    let n = inner as f32;
+    for (o, xs) in out.iter_mut().zip(x.chunks_exact(inner)).take(outer) {
+        let sum = xs.iter().fold(0.0f32, |s, &v| s + v);
+        let mean = sum / n;
+        *o = if rstd {
+            let sq_sum = xs.iter().fold(0.0f32, |s, &v| s + v * v);
+            1.0 / libm::sqrtf(sq_sum / n - mean * mean + eps)
+        } else {
+            mean
+        };
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,5 +237,22 @@ mod tests {
                 assert_eq!(out[r * inner + j], (row[j] - mean) / std * w[j] + b[j]);
             }
         }
+    }
+
+    #[test]
+    fn stats_on_their_own_match_the_fused_kernel() {
+        let mut rng = Lcg(4);
+        let mut x = vec![0.0f32; 3 * 8];
+        rng.fill(&mut x);
+        let mut out = vec![0.0f32; x.len()];
+        let (mut m, mut r) = ([0.0f32; 3], [0.0f32; 3]);
+        layer_norm_stats(&x, &mut out, Some((&mut m, &mut r)), None, None, 1e-5, 3, 8);
+        let (mut m2, mut r2) = ([0.0f32; 3], [0.0f32; 3]);
+        layer_norm_stat(&x, &mut m2, 1e-5, 3, 8, false);
+        layer_norm_stat(&x, &mut r2, 1e-5, 3, 8, true);
+        assert_eq!((m, r), (m2, r2));
+        let mut empty = [1.0f32; 2];
+        layer_norm_stat(&[], &mut empty, 1e-5, 2, 0, true);
+        assert!(empty.iter().all(|v| v.is_nan()));
     }
 }

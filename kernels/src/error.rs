@@ -1,0 +1,74 @@
+//! The error a generated method returns instead of panicking.
+
+use core::fmt;
+
+/// Why a call was refused. Nothing was computed when a method returns one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Error {
+    /// A runtime size exceeds the bound the program was planned for.
+    DimTooLarge {
+        input: usize,
+        dim: usize,
+        size: usize,
+        bound: usize,
+    },
+    /// An input slice's length differs from the product of its runtime shape.
+    InputLength {
+        input: usize,
+        len: usize,
+        expected: usize,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Error::DimTooLarge {
+                input,
+                dim,
+                size,
+                bound,
+            } => write!(
+                f,
+                "input {input}, dim {dim}: size {size} exceeds the bound {bound}"
+            ),
+            Error::InputLength {
+                input,
+                len,
+                expected,
+            } => write!(
+                f,
+                "input {input}: {len} elements given, its shape needs {expected}"
+            ),
+        }
+    }
+}
+
+impl core::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate std;
+    use std::string::ToString;
+
+    #[test]
+    fn messages_name_dim_and_bound() {
+        let e = Error::DimTooLarge {
+            input: 0,
+            dim: 0,
+            size: 9,
+            bound: 8,
+        };
+        assert_eq!(
+            e.to_string(),
+            "input 0, dim 0: size 9 exceeds the bound 8"
+        );
+        let e = Error::InputLength {
+            input: 1,
+            len: 3,
+            expected: 4,
+        };
+        assert_eq!(e.to_string(), "input 1: 3 elements given, its shape needs 4");
+    }
+}
