@@ -9,10 +9,20 @@
 #[inline(always)]
 pub fn split_out<T, const L: usize, const O: usize, const N: usize>(
     arena: &mut [T; L],
-) -> (&[T], &mut [T], &[T]) {
+) -> (&mut [T], &mut [T], &mut [T]) {
     const { assert!(O + N <= L, "output window exceeds the arena") };
     let (lo, rest) = arena.split_at_mut(O);
     let (out, hi) = rest.split_at_mut(N);
+    (lo, out, hi)
+}
+
+/// Splits the part after a window around the next window `[offset, offset + len)`
+/// of it. The offsets are constants the planner proved in bounds, so the checks
+/// inside fold away.
+#[inline(always)]
+pub fn split_rest<T>(rest: &mut [T], offset: usize, len: usize) -> (&mut [T], &mut [T], &mut [T]) {
+    let (lo, rest) = rest.split_at_mut(offset);
+    let (out, hi) = rest.split_at_mut(len);
     (lo, out, hi)
 }
 
@@ -35,7 +45,9 @@ mod tests {
     fn split_and_window() {
         let mut a = [0, 1, 2, 3, 4, 5];
         let (lo, out, hi) = split_out::<_, 6, 2, 3>(&mut a);
-        assert_eq!((lo, &*out, hi), (&[0, 1][..], &[2, 3, 4][..], &[5][..]));
+        assert_eq!((&*lo, &*out, &*hi), (&[0, 1][..], &[2, 3, 4][..], &[5][..]));
+        let (gap, next, tail) = split_rest(hi, 0, 1);
+        assert_eq!((gap.len(), &*next, tail.len()), (0, &[5][..], 0));
         out[0] = 9;
         assert_eq!(window::<_, 6, 2, 2>(&a), &[9, 3]);
     }

@@ -87,6 +87,7 @@ pub fn conv2d_act(x: &[f32], w: &[f32], bias: Option<&[f32]>, out: &mut [f32], p
 
 /// A 1×1 convolution, stride 1, no padding, one group: per image, the matrix
 /// product `w[cout, cin] @ x[cin, h*w]`.
+#[allow(clippy::too_many_arguments)]
 pub fn pointwise(x: &[f32], w: &[f32], out: &mut [f32], batch: usize, cin: usize, cout: usize, hw: usize, e: Epilogue<'_>) {
     let (xs, os) = (cin * hw, cout * hw);
     if xs == 0 || os == 0 {
@@ -94,6 +95,48 @@ pub fn pointwise(x: &[f32], w: &[f32], out: &mut [f32], batch: usize, cin: usize
     }
     for (o, xb) in out.chunks_exact_mut(os).zip(x.chunks_exact(xs)).take(batch) {
         gemm(o, w, xb, cout, cin, hw, e);
+    }
+}
+
+/// A one-group convolution as a matrix product: patches are gathered into
+/// `cols` (`[cin*kh*kw, oh*ow]`, planned scratch), then `w @ cols` per image.
+pub fn conv2d_im2col(x: &[f32], w: &[f32], out: &mut [f32], cols: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
+    let (plane, out_plane) = (p.in_h * p.in_w, p.out_h * p.out_w);
+    let k = p.in_channels * p.kernel_h * p.kernel_w;
+    let (sh, sw) = (p.stride_h.max(1), p.stride_w.max(1));
+    if plane == 0 || out_plane == 0 || cols.len() < k * out_plane {
+        return;
+    }
+    let images = out.chunks_exact_mut(p.out_channels * out_plane).zip(x.chunks_exact(p.in_channels * plane));
+    for (o, xb) in images.take(p.batch) {
+        let mut rows = cols.chunks_exact_mut(out_plane);
+        for x_plane in xb.chunks_exact(plane).take(p.in_channels) {
+            for ky in 0..p.kernel_h {
+                for kx in 0..p.kernel_w {
+                    let Some(row) = rows.next() else { return };
+                    gather(row, x_plane, p, ky, kx, sh, sw);
+                }
+            }
+        }
+        gemm(o, w, cols, p.out_channels, k, out_plane, e);
+    }
+}
+
+/// One im2col row: input tap (ky, kx) for every output position, 0 in the padding.
+fn gather(row: &mut [f32], x: &[f32], p: &Conv2d, ky: usize, kx: usize, sh: usize, sw: usize) {
+    let offset = kx * p.dilation_w;
+    let (lo, hi) = valid_range(offset, p.pad_w, sw, p.in_w, p.out_w);
+    for (oy, r) in row.chunks_exact_mut(p.out_w).enumerate() {
+        let iy = (oy * sh + ky * p.dilation_h).checked_sub(p.pad_h).filter(|&iy| iy < p.in_h);
+        let Some(iy) = iy else {
+            r.fill(0.0);
+            continue;
+        };
+        r[..lo].fill(0.0);
+        r[hi..].fill(0.0);
+        let start = iy * p.in_w + lo * sw + offset - p.pad_w;
+        let src = x.get(start..).unwrap_or(&[]);
+        r[lo..hi].iter_mut().zip(src.iter().step_by(sw)).for_each(|(d, &v)| *d = v);
     }
 }
 
@@ -270,6 +313,41 @@ mod tests {
             assert_eq!(out, naive(&x, &w, Some(&b), p), "{p:?}");
             conv2d(&x, &w, None, &mut out, p);
             assert_eq!(out, naive(&x, &w, None, p), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn im2col_and_pointwise_match_naive() {
+        let mut rng = Lcg(9);
+        let cases = [
+            params(1, (3, 4, 1), (7, 6), (3, 3), (1, 1), (1, 1), (1, 1)),
+            params(2, (4, 6, 1), (9, 8), (3, 2), (2, 3), (1, 2), (1, 1)),
+            params(1, (3, 32, 1), (16, 16), (3, 3), (2, 2), (1, 1), (1, 1)),
+            params(2, (2, 3, 1), (11, 7), (2, 3), (3, 1), (0, 3), (3, 2)),
+            params(1, (5, 7, 1), (6, 5), (1, 1), (1, 1), (0, 0), (1, 1)),
+        ];
+        for p in &cases {
+            let mut x = vec![0.0f32; p.batch * p.in_channels * p.in_h * p.in_w];
+            let mut w = vec![0.0f32; p.out_channels * p.in_channels * p.kernel_h * p.kernel_w];
+            let mut b = vec![0.0f32; p.out_channels];
+            rng.fill(&mut x);
+            rng.fill(&mut w);
+            rng.fill(&mut b);
+            let want = naive(&x, &w, Some(&b), p);
+            let e = Epilogue { bias: Some(&b), clamp: None };
+            let mut out = vec![f32::NAN; want.len()];
+            let mut cols = vec![f32::NAN; p.in_channels * p.kernel_h * p.kernel_w * p.out_h * p.out_w];
+            conv2d_im2col(&x, &w, &mut out, &mut cols, p, e);
+            for (g, w) in out.iter().zip(&want) {
+                assert!((g - w).abs() <= 1e-5, "im2col {p:?}: {g} vs {w}");
+            }
+            if p.kernel_h == 1 && p.kernel_w == 1 {
+                let hw = p.in_h * p.in_w;
+                pointwise(&x, &w, &mut out, p.batch, p.in_channels, p.out_channels, hw, e);
+                for (g, w) in out.iter().zip(&want) {
+                    assert!((g - w).abs() <= 1e-5, "pointwise {p:?}: {g} vs {w}");
+                }
+            }
         }
     }
 

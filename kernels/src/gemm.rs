@@ -119,15 +119,87 @@ mod avx2 {
                 }
             }
         }
-        // The last n % 16 columns: scalar dot products.
-        for i in 0..m {
-            for j in full..n {
-                let mut s = 0.0f32;
-                for kk in 0..k {
-                    s += a[i * k + kk] * b[kk * n + j];
+        // The last n % 16 columns: the same tiles with masked loads and stores.
+        let rem = n - full;
+        if rem > 0 {
+            let lane = |l: usize| if l < rem { -1i32 } else { 0 };
+            let mask = [
+                _mm256_setr_epi32(lane(0), lane(1), lane(2), lane(3), lane(4), lane(5), lane(6), lane(7)),
+                _mm256_setr_epi32(lane(8), lane(9), lane(10), lane(11), lane(12), lane(13), lane(14), lane(15)),
+            ];
+            let mut i0 = 0;
+            while i0 < m {
+                let rows = (m - i0).min(6);
+                // SAFETY: masked lanes are never touched; unmasked ones are columns full..n, in bounds.
+                unsafe {
+                    match rows {
+                        6 => tile_masked::<6>(out, a, b, k, n, i0, full, &e, mask),
+                        5 => tile_masked::<5>(out, a, b, k, n, i0, full, &e, mask),
+                        4 => tile_masked::<4>(out, a, b, k, n, i0, full, &e, mask),
+                        3 => tile_masked::<3>(out, a, b, k, n, i0, full, &e, mask),
+                        2 => tile_masked::<2>(out, a, b, k, n, i0, full, &e, mask),
+                        _ => tile_masked::<1>(out, a, b, k, n, i0, full, &e, mask),
+                    }
                 }
-                out[i * n + j] = e.apply(i, s);
+                i0 += rows;
             }
+        }
+    }
+
+    /// Like `tile`, for the last columns: lanes off in `mask` are not read or written.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn tile_masked<const R: usize>(
+        out: &mut [f32],
+        a: &[f32],
+        b: &[f32],
+        k: usize,
+        n: usize,
+        i0: usize,
+        j0: usize,
+        e: &Epilogue<'_>,
+        mask: [__m256i; 2],
+    ) {
+        // SAFETY: as in `tile`, for the unmasked lanes; masked lanes are
+        // neither loaded nor stored by maskload/maskstore.
+        unsafe {
+            let mut acc = [[_mm256_setzero_ps(); 2]; R];
+            let a_ptr = a.as_ptr().add(i0 * k);
+            let mut b_ptr = b.as_ptr().add(j0);
+            for kk in 0..k {
+                let b0 = _mm256_maskload_ps(b_ptr, mask[0]);
+                let b1 = _mm256_maskload_ps(b_ptr.add(8), mask[1]);
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    let av = _mm256_broadcast_ss(&*a_ptr.add(r * k + kk));
+                    acc[0] = _mm256_fmadd_ps(av, b0, acc[0]);
+                    acc[1] = _mm256_fmadd_ps(av, b1, acc[1]);
+                }
+                b_ptr = b_ptr.add(n);
+            }
+            for (r, acc) in acc.iter().enumerate() {
+                let v = epilogue(*acc, i0 + r, e);
+                let o = out.as_mut_ptr().add((i0 + r) * n + j0);
+                _mm256_maskstore_ps(o, mask[0], v[0]);
+                _mm256_maskstore_ps(o.add(8), mask[1], v[1]);
+            }
+        }
+    }
+
+    /// Bias and clamp on one row of a tile.
+    #[inline(always)]
+    unsafe fn epilogue(mut v: [__m256; 2], row: usize, e: &Epilogue<'_>) -> [__m256; 2] {
+        // SAFETY: register arithmetic only.
+        unsafe {
+            if let Some(bias) = e.bias {
+                let bv = _mm256_set1_ps(bias.get(row).copied().unwrap_or(0.0));
+                v = [_mm256_add_ps(v[0], bv), _mm256_add_ps(v[1], bv)];
+            }
+            if let Some((lo, hi)) = e.clamp {
+                let (lo, hi) = (_mm256_set1_ps(lo), _mm256_set1_ps(hi));
+                // max/min return their second operand for NaN: put v second to keep NaNs.
+                v = v.map(|x| _mm256_min_ps(hi, _mm256_max_ps(lo, x)));
+            }
+            v
         }
     }
 
@@ -144,8 +216,8 @@ mod avx2 {
         j0: usize,
         e: &Epilogue<'_>,
     ) {
-        // SAFETY (whole body): the caller guarantees rows i0..i0+R and columns
-        // j0..j0+16 lie inside `out` and `b`, and rows i0..i0+R inside `a`.
+        // SAFETY: the caller guarantees rows i0..i0+R and columns j0..j0+16
+        // lie inside `out` and `b`, and rows i0..i0+R inside `a`.
         unsafe {
             let mut acc = [[_mm256_setzero_ps(); 2]; R];
             let a_ptr = a.as_ptr().add(i0 * k);
@@ -162,16 +234,7 @@ mod avx2 {
             }
             for (r, acc) in acc.iter().enumerate() {
                 let row = i0 + r;
-                let mut v = *acc;
-                if let Some(bias) = e.bias {
-                    let bv = _mm256_set1_ps(bias.get(row).copied().unwrap_or(0.0));
-                    v = [_mm256_add_ps(v[0], bv), _mm256_add_ps(v[1], bv)];
-                }
-                if let Some((lo, hi)) = e.clamp {
-                    let (lo, hi) = (_mm256_set1_ps(lo), _mm256_set1_ps(hi));
-                    // max/min return their second operand for NaN: put v second to keep NaNs.
-                    v = v.map(|x| _mm256_min_ps(hi, _mm256_max_ps(lo, x)));
-                }
+                let v = epilogue(*acc, row, e);
                 let o = out.as_mut_ptr().add(row * n + j0);
                 _mm256_storeu_ps(o, v[0]);
                 _mm256_storeu_ps(o.add(8), v[1]);

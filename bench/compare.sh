@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# etch vs ExecuTorch (portable and XNNPACK) on the same inputs, one core, interleaved rounds.
+#
+#   ET_PYTHON=/opt/et/bin/python bench/compare.sh [MODEL ...]      (default: digits_cnn mobilenet_v2)
+#
+# ET_PYTHON is a python with executorch 1.5.1 (see ../shared/models/README.md).
+# ZOO defaults to ../shared/models; ROUNDS (3) and ITERS_<model> tune the runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+: "${ET_PYTHON:?set ET_PYTHON to a python with executorch 1.5.1}"
+ZOO=${ZOO:-../shared/models}
+ROUNDS=${ROUNDS:-3}
+MODELS=("${@:-digits_cnn mobilenet_v2}")
+read -r -a MODELS <<< "${MODELS[*]}"
+
+cargo build --release -q -p etch-codegen
+ETCH=target/release/etch
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+field() { python3 -c "import json,sys; print(json.loads(sys.stdin.read())['$1'])"; }
+
+printf '%-20s %12s %12s %12s %12s %12s\n' model etch_ms portable_ms xnnpack_ms etch/portable etch/xnnpack
+for m in "${MODELS[@]}"; do
+  dir=$ZOO/$m
+  iters_var="ITERS_$m"; iters=${!iters_var:-20}
+  # Build once outside the timed rounds.
+  $ETCH bench "$dir/model.pte" "$dir" --iters 1 --json > /dev/null 2>&1
+  e=(); p=(); x=()
+  for _ in $(seq "$ROUNDS"); do
+    e+=("$(taskset -c 0 $ETCH bench "$dir/model.pte" "$dir" --iters "$iters" --json 2>/dev/null | field median_ms)")
+    p+=("$(taskset -c 0 "$ET_PYTHON" "$ZOO/bench_executorch.py" "$dir/model.pte" "$dir/cases/0" --iters "$(( iters > 5 ? 5 : iters ))" --warmup 1 2>/dev/null | field median_ms)")
+    if [ -f "$dir/model.xnnpack.pte" ]; then
+      x+=("$(taskset -c 0 "$ET_PYTHON" "$ZOO/bench_executorch.py" "$dir/model.xnnpack.pte" "$dir/cases/0" --iters "$iters" 2>/dev/null | field median_ms)")
+    fi
+  done
+  em=$(printf '%s\n' "${e[@]}" | median); pm=$(printf '%s\n' "${p[@]}" | median)
+  xm=$( ((${#x[@]})) && printf '%s\n' "${x[@]}" | median || echo nan)
+  printf '%-20s %12.4f %12.4f %12.4f %12.2f %12.2f\n' "$m" "$em" "$pm" "$xm" \
+    "$(python3 -c "print($em/$pm)")" "$(python3 -c "print($em/$xm if '$xm' != 'nan' else float('nan'))")"
+done
+echo "($(date -u +%F), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); medians of $ROUNDS interleaved rounds, taskset -c 0)"
