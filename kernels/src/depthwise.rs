@@ -25,18 +25,15 @@ pub fn depthwise3x3(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilog
     if !supports(p) || iw == 0 || ow == 0 {
         return;
     }
-    let s = p.stride_h;
     let planes = out.chunks_exact_mut(oh * ow).zip(x.chunks_exact(ih * iw)).take(p.batch * p.in_channels);
     for (plane_ix, (o_plane, x_plane)) in planes.enumerate() {
         let c = plane_ix % p.in_channels;
-        let Some(k) = w.get(c * 9..c * 9 + 9) else { return };
-        for (oy, o_row) in o_plane.chunks_exact_mut(ow).enumerate() {
-            // The three input rows this output row reads; `None` above or below the image.
-            let rows: [Option<&[f32]>; 3] = core::array::from_fn(|ky| {
-                (oy * s + ky).checked_sub(1).filter(|&iy| iy < ih).map(|iy| &x_plane[iy * iw..(iy + 1) * iw])
-            });
-            row(o_row, rows, k, s);
-            o_row.iter_mut().for_each(|v| *v = e.apply(c, *v));
+        let Some(k) = w.get(c * 9..c * 9 + 9).and_then(|k| k.first_chunk::<9>()) else { return };
+        let bias = e.bias.and_then(|b| b.get(c)).copied().unwrap_or(0.0);
+        // Stride as a const parameter: the block loops specialise for 1 and 2.
+        match p.stride_h {
+            1 => plane::<1>(o_plane, x_plane, k, bias, e.clamp, p),
+            _ => plane::<2>(o_plane, x_plane, k, bias, e.clamp, p),
         }
     }
 }
@@ -44,66 +41,65 @@ pub fn depthwise3x3(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilog
 /// Lanes per block: fixed-size arrays let LLVM keep a block in vector registers.
 const LANES: usize = 8;
 
-/// One output row: `o[ox] = Σ_ky w[ky][0]*r[s*ox-1] + w[ky][1]*r[s*ox] + w[ky][2]*r[s*ox+1]`,
-/// zero outside the rows.
+fn plane<const S: usize>(o_plane: &mut [f32], x_plane: &[f32], k: &[f32; 9], bias: f32, clamp: Option<(f32, f32)>, p: &Conv2d) {
+    let (ih, iw, ow) = (p.in_h, p.in_w, p.out_w);
+    let e = Epilogue { bias: None, clamp };
+    for (oy, o_row) in o_plane.chunks_exact_mut(ow).enumerate() {
+        // The three input rows this output row reads; `None` above or below the image.
+        let rows: [Option<&[f32]>; 3] = core::array::from_fn(|ky| {
+            (oy * S + ky).checked_sub(1).filter(|&iy| iy < ih).and_then(|iy| x_plane.get(iy * iw..(iy + 1) * iw))
+        });
+        row::<S>(o_row, rows, iw, k, bias);
+        if clamp.is_some() {
+            o_row.iter_mut().for_each(|v| *v = e.apply(0, *v));
+        }
+    }
+}
+
+/// One output row: `o[ox] = bias + Σ_ky Σ_kx k[ky][kx] * r_ky[S*ox + kx - 1]`, zero outside the rows.
 #[inline(always)]
-fn row(o: &mut [f32], rows: [Option<&[f32]>; 3], k: &[f32], s: usize) {
+fn row<const S: usize>(o: &mut [f32], rows: [Option<&[f32]>; 3], iw: usize, k: &[f32; 9], bias: f32) {
     let ow = o.len();
-    let iw = rows.iter().flatten().map(|r| r.len()).next().unwrap_or(0);
-    let tap = |r: &[f32], i: isize| if i >= 0 && (i as usize) < r.len() { r[i as usize] } else { 0.0 };
     let point = |ox: usize| -> f32 {
-        let mut acc = 0.0;
+        let mut acc = bias;
         for (ky, r) in rows.iter().enumerate() {
-            if let Some(r) = r {
-                let i = (ox * s) as isize;
-                acc += k[ky * 3] * tap(r, i - 1) + k[ky * 3 + 1] * tap(r, i) + k[ky * 3 + 2] * tap(r, i + 1);
+            let Some(r) = r else { continue };
+            for kx in 0..3 {
+                if let Some(&v) = (ox * S + kx).checked_sub(1).and_then(|i| r.get(i)) {
+                    acc += k[ky * 3 + kx] * v;
+                }
             }
         }
         acc
     };
-    // Interior columns: all three taps inside the row. Blocks of LANES there.
-    let last = if iw >= 2 { ((iw - 2) / s).min(ow.saturating_sub(1)) } else { 0 };
-    let mut ox = 0;
-    if ow > 0 {
-        o[0] = point(0);
-        ox = 1;
-    }
-    while ox + LANES <= last + 1 {
-        let mut acc = [0.0f32; LANES];
-        for (ky, r) in rows.iter().enumerate() {
-            let Some(r) = r else { continue };
-            let (w0, w1, w2) = (k[ky * 3], k[ky * 3 + 1], k[ky * 3 + 2]);
-            let start = ox * s - 1;
-            if s == 1 {
-                if let Some(win) = r.get(start..start + LANES + 2) {
-                    for t in 0..LANES {
-                        acc[t] += w0 * win[t] + w1 * win[t + 1] + w2 * win[t + 2];
-                    }
-                }
-            } else if let Some(win) = r.get(start..start + 2 * LANES + 1) {
+    // Interior columns 1..=last have all three taps inside the row.
+    let last = if iw >= 2 { ((iw - 2) / S).min(ow.saturating_sub(1)) } else { 0 };
+    if last >= LANES {
+        // Blocks over 1..=last; the final block overlaps the one before instead of a scalar tail.
+        let mut ox = 1;
+        loop {
+            let at = ox.min(last + 1 - LANES);
+            let mut acc = [bias; LANES];
+            for (ky, r) in rows.iter().enumerate() {
+                // The taps of LANES outputs: a window whose length LLVM sees as a constant.
+                let need = (LANES - 1) * S + 3;
+                let Some(win) = r.and_then(|r| r.get(at * S - 1..at * S - 1 + need)) else { continue };
+                let (w0, w1, w2) = (k[ky * 3], k[ky * 3 + 1], k[ky * 3 + 2]);
                 for t in 0..LANES {
-                    acc[t] += w0 * win[2 * t] + w1 * win[2 * t + 1] + w2 * win[2 * t + 2];
+                    acc[t] += w0 * win[t * S] + w1 * win[t * S + 1] + w2 * win[t * S + 2];
                 }
             }
-        }
-        o[ox..ox + LANES].copy_from_slice(&acc);
-        ox += LANES;
-    }
-    // The rest of the interior, one column at a time but without edge checks.
-    while ox <= last {
-        let mut acc = 0.0;
-        for (ky, r) in rows.iter().enumerate() {
-            if let Some(win) = r.and_then(|r| r.get(ox * s - 1..ox * s + 2)) {
-                acc += k[ky * 3] * win[0] + k[ky * 3 + 1] * win[1] + k[ky * 3 + 2] * win[2];
+            o[at..at + LANES].copy_from_slice(&acc);
+            if at + LANES > last {
+                break;
             }
+            ox += LANES;
         }
-        o[ox] = acc;
-        ox += 1;
+    } else {
+        o.iter_mut().enumerate().take(last + 1).skip(1).for_each(|(ox, v)| *v = point(ox));
     }
-    while ox < ow {
-        o[ox] = point(ox);
-        ox += 1;
-    }
+    o[0] = point(0);
+    o.iter_mut().enumerate().skip((last + 1).max(1)).for_each(|(ox, v)| *v = point(ox));
 }
 
 #[cfg(test)]
