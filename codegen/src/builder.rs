@@ -7,6 +7,7 @@
 //! ```
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::{generate, Config, WeightsPath};
 
@@ -93,7 +94,16 @@ pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(|source| BuildError::Write { path: parent.to_path_buf(), source })?;
     }
-    std::fs::write(path, bytes).map_err(|source| BuildError::Write { path: path.to_path_buf(), source })
+    // Through a fresh file and a rename: a build that reads `path` at the same
+    // time (two crates expanding one model) never sees it half-written.
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let tmp = path.with_file_name(format!(".{}.{}-{n}.tmp", file_name(path), std::process::id()));
+    let write = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    write.map_err(|source| {
+        std::fs::remove_file(&tmp).ok();
+        BuildError::Write { path: path.to_path_buf(), source }
+    })
 }
 
 fn stem(path: &Path) -> String {

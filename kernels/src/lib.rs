@@ -31,6 +31,9 @@ pub mod softmax;
 pub mod unary;
 pub mod weights;
 
+#[cfg(feature = "macros")]
+pub use etch_macros::include_model;
+
 pub use error::Error;
 
 /// Highest tensor rank ExecuTorch (and so the generated code) uses.

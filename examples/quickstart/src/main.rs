@@ -1,11 +1,11 @@
 //! The quickstart: a CNN trained on sklearn's digits, exported by ExecuTorch,
-//! compiled to Rust by etch at build time, classifies the 360 test images.
+//! compiled to Rust by `include_model!` as this crate builds, classifies the
+//! 360 test images.
 
 use std::time::Instant;
 
-mod digits {
-    include!(concat!(env!("OUT_DIR"), "/digits.rs"));
-}
+// The path is relative to this crate's Cargo.toml; editing the .pte rebuilds.
+etch_kernels::include_model!(mod digits = "../../tests/fixtures/digits_cnn/model.pte");
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/digits_cnn");
 

@@ -1,0 +1,3 @@
+etch_macros::include_model!(digits);
+
+fn main() {}
