@@ -9,14 +9,7 @@ const CARGO_TOML: &str = include_str!("../../templates/Cargo.toml.tera");
 const README: &str = include_str!("../../templates/README.md.tera");
 
 pub fn cargo_toml(crate_name: &str, config: &Config) -> Result<String> {
-    let kernels = match &config.kernels {
-        KernelsDep::Version(v) => format!("etch-kernels = \"{v}\""),
-        KernelsDep::Path(p) => format!("etch-kernels = {{ path = {p:?} }}"),
-        KernelsDep::Git(url) => format!("etch-kernels = {{ git = {url:?} }}"),
-    };
-    let mut cx = base(crate_name, config);
-    cx.insert("kernels", &kernels);
-    render("Cargo.toml", CARGO_TOML, &cx)
+    render("Cargo.toml", CARGO_TOML, &base(crate_name, config))
 }
 
 pub fn readme(crate_name: &str, config: &Config, summary: &Summary) -> Result<String> {
@@ -70,7 +63,17 @@ fn base(crate_name: &str, config: &Config) -> Context {
     cx.insert("source", &config.source);
     cx.insert("crate_name", crate_name);
     cx.insert("crate_ident", &crate_name.replace('-', "_"));
+    cx.insert("kernels", &kernels_line(&config.kernels));
     cx
+}
+
+/// The `etch-kernels` line of `[dependencies]`.
+fn kernels_line(dep: &KernelsDep) -> String {
+    match dep {
+        KernelsDep::Version(v) => format!("etch-kernels = \"{v}\""),
+        KernelsDep::Path(p) => format!("etch-kernels = {{ path = {p:?} }}"),
+        KernelsDep::Git(url) => format!("etch-kernels = {{ git = {url:?} }}"),
+    }
 }
 
 fn render(name: &'static str, template: &str, cx: &Context) -> Result<String> {
