@@ -81,6 +81,9 @@ pub enum Storage {
     Arena,
     /// The same elements as `base`, starting `offset` elements in. No copy.
     View { base: ValueId, offset: usize },
+    /// Mutable state (a KV cache): a field of `Model` that persists across
+    /// calls, set to the weight `init` (or zeros) by `new()` and `reset()`.
+    State { init: Option<ConstId> },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -112,6 +115,25 @@ pub enum BinaryFn {
     Sub,
     Mul,
     Div,
+}
+
+/// Comparisons, computed in the promoted dtype of both sides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpFn {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+/// Logical ops: each side counts as true when nonzero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogicFn {
+    And,
+    Or,
+    Xor,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -168,6 +190,30 @@ pub enum Op {
     Fill { value: f64 },
     /// inputs `[x]`: same elements, new place.
     Copy,
+    /// inputs `[a, b]`, broadcasting; a bool output.
+    Compare(CmpFn),
+    /// inputs `[a, b]`, broadcasting.
+    Logical(LogicFn),
+    /// inputs `[x]`: logical not, or with `bitwise` the bitwise not of an integer.
+    Not { bitwise: bool },
+    /// inputs `[cond, a, b]`, broadcasting: `cond ? a : b`.
+    Where,
+    /// inputs `[x]`: whether any element over `dims` is nonzero.
+    Any { dims: Vec<usize> },
+    /// no inputs: `out[i] = start + i * step`.
+    Arange { start: f64, step: f64 },
+    /// inputs `[x]`: `x ^ exponent`.
+    Pow { exponent: f64 },
+    /// inputs `[x, index]`: slices of `x` along `dim` (embedding, index_select).
+    IndexSelect { dim: usize },
+    /// inputs `[x, values, index]`: a copy of `x` with its slices along `dim`
+    /// at `index` replaced by (or with `accumulate`, added to) `values`.
+    IndexPut { dim: usize, accumulate: bool },
+    /// inputs `[x]` plus weight and bias when present: normalised over rows
+    /// of the trailing `inner` elements.
+    LayerNorm { eps: f64, inner: usize, has_weight: bool, has_bias: bool },
+    /// inputs `[x]`: the per-row mean (or `rstd`) that `native_layer_norm` also returns.
+    LayerNormStat { eps: f64, inner: usize, rstd: bool },
 }
 
 impl Op {
@@ -206,6 +252,29 @@ impl Op {
             Op::Concat { .. } => "concat",
             Op::Fill { .. } => "fill",
             Op::Copy => "copy",
+            Op::Compare(f) => match f {
+                CmpFn::Eq => "eq",
+                CmpFn::Ne => "ne",
+                CmpFn::Lt => "lt",
+                CmpFn::Le => "le",
+                CmpFn::Gt => "gt",
+                CmpFn::Ge => "ge",
+            },
+            Op::Logical(f) => match f {
+                LogicFn::And => "logical_and",
+                LogicFn::Or => "logical_or",
+                LogicFn::Xor => "logical_xor",
+            },
+            Op::Not { bitwise: false } => "logical_not",
+            Op::Not { bitwise: true } => "bitwise_not",
+            Op::Where => "where",
+            Op::Any { .. } => "any",
+            Op::Arange { .. } => "arange",
+            Op::Pow { .. } => "pow",
+            Op::IndexSelect { .. } => "index_select",
+            Op::IndexPut { .. } => "index_put",
+            Op::LayerNorm { .. } => "layer_norm",
+            Op::LayerNormStat { .. } => "layer_norm_stat",
         }
     }
 }
@@ -229,6 +298,31 @@ pub struct Method {
     pub nodes: Vec<Node>,
     /// The arena ExecuTorch planned for this method (`non_const_buffer_sizes[1]`).
     pub executorch_arena: Option<u64>,
+    /// Bounded dynamic sizes; empty for a static method.
+    pub dynamic: Dynamic,
+}
+
+/// A runtime size the caller passes: dim `dim` of input `input`, at most `bound`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sym {
+    pub input: usize,
+    pub dim: usize,
+    pub bound: usize,
+}
+
+/// The runtime shapes of a method with bounded dynamic inputs. Buffers stay
+/// planned at the bound (`TensorType::shape`); kernels run on runtime sizes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Dynamic {
+    pub syms: Vec<Sym>,
+    /// Per value with a runtime size: each dim's sym, or `None` when static.
+    pub dims: std::collections::BTreeMap<ValueId, Vec<Option<usize>>>,
+}
+
+impl Dynamic {
+    pub fn is_dynamic(&self, v: ValueId) -> bool {
+        self.dims.contains_key(&v)
+    }
 }
 
 impl Method {

@@ -102,6 +102,10 @@ pub struct MethodSummary {
     pub outputs: Vec<TensorType>,
     /// Bytes this method's own plan needs.
     pub arena_bytes: usize,
+    /// The runtime sizes a bounded dynamic method takes after its inputs, in order.
+    pub sizes: Vec<ir::Sym>,
+    /// Per input: whether it is passed as a slice of runtime length.
+    pub dynamic_inputs: Vec<bool>,
     pub executorch_arena: Option<u64>,
     pub kernel_calls: usize,
 }
@@ -132,6 +136,8 @@ pub fn generate(bytes: &[u8], config: &Config) -> Result<Generated> {
                 inputs: m.inputs.iter().map(|&v| m.values[v].ty.clone()).collect(),
                 outputs: m.outputs.iter().map(|&v| m.values[v].ty.clone()).collect(),
                 arena_bytes: p.bytes(),
+                sizes: m.dynamic.syms.clone(),
+                dynamic_inputs: m.inputs.iter().map(|&v| m.dynamic.is_dynamic(v)).collect(),
                 executorch_arena: m.executorch_arena,
                 kernel_calls: m.nodes.len(),
             })

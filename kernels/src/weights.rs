@@ -32,11 +32,27 @@ impl<const B: usize> Blob<B> {
         // `T` (Pod), and the blob is immutable and 'static.
         unsafe { &*self.0.as_ptr().add(O).cast::<[T; N]>() }
     }
+
+    /// `N` bools starting at byte `O`. Not every byte is a bool, so each is
+    /// checked to be 0 or 1; in a `static` that check runs at compile time.
+    pub const fn view_bool<const O: usize, const N: usize>(&'static self) -> &'static [bool; N] {
+        const { assert!(O + N <= B, "weight exceeds the blob") };
+        let mut i = 0;
+        while i < N {
+            assert!(self.0[O + i] <= 1, "a bool weight is neither 0 nor 1");
+            i += 1;
+        }
+        // SAFETY: bool has size and alignment 1, every byte of the window is
+        // 0 or 1 (checked above), the window lies inside the blob (checked
+        // above), and the blob is immutable and 'static.
+        unsafe { &*self.0.as_ptr().add(O).cast::<[bool; N]>() }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    extern crate std;
 
     static BLOB: Blob<12> = Blob([0, 0, 128, 63, 0, 0, 0, 64, 7, 0, 0, 0]);
 
@@ -46,5 +62,15 @@ mod tests {
         assert_eq!(f, &[1.0, 2.0]);
         let i: &[i32; 1] = BLOB.view::<i32, 8, 1>();
         assert_eq!(i, &[7]);
+    }
+
+    static FLAGS: Blob<4> = Blob([1, 0, 1, 2]);
+    static CHECKED: &[bool; 3] = FLAGS.view_bool::<0, 3>();
+
+    #[test]
+    fn bool_views_check_every_byte() {
+        assert_eq!(CHECKED, &[true, false, true]);
+        let bad = std::panic::catch_unwind(|| FLAGS.view_bool::<1, 3>().len());
+        assert!(bad.is_err(), "the byte 2 was taken for a bool");
     }
 }

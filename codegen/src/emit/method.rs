@@ -1,8 +1,13 @@
 //! One `pub fn` per method: typed inputs in, references into the arena out.
+//!
+//! A method with bounded dynamic inputs takes them as slices plus one `usize`
+//! per runtime size, checks both before touching anything, and returns a
+//! `Result`; a static method takes arrays and cannot fail.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
+use super::dims::{self, sym_ident};
 use super::operands::{field, operands, place, weight, Place};
 use super::{lit, ops, Layout};
 use crate::ir::Method;
@@ -16,14 +21,27 @@ pub fn emit(method: &Method, layout: &Layout) -> TokenStream {
     let params = method.inputs.iter().enumerate().map(|(k, &v)| {
         let ty = &method.values[v].ty;
         let (x, elem, n) = (format_ident!("x{k}"), format_ident!("{}", ty.dtype.rust()), lit(ty.numel()));
-        quote!(#x: &[#elem; #n])
+        if method.dynamic.is_dynamic(v) {
+            quote!(#x: &[#elem])
+        } else {
+            quote!(#x: &[#elem; #n])
+        }
+    });
+    let sizes = method.dynamic.syms.iter().map(|s| {
+        let s = sym_ident(s);
+        quote!(#s: usize)
     });
     let (ret_types, rets): (Vec<_>, Vec<_>) = method.outputs.iter().map(|&v| output(method, layout, v)).unzip();
-    let (ret_ty, ret) = if rets.len() == 1 {
+    let (mut ret_ty, mut ret) = if rets.len() == 1 {
         (ret_types[0].clone(), rets[0].clone())
     } else {
         (quote!((#(#ret_types),*)), quote!((#(#rets),*)))
     };
+    let checks = checks(method);
+    if !method.dynamic.syms.is_empty() {
+        ret_ty = quote!(Result<#ret_ty, ::etch_kernels::Error>);
+        ret = quote!(Ok(#ret));
+    }
     let body = method.nodes.iter().map(|node| {
         let o = operands(method, layout, node);
         let call = ops::emit(method, node, &o);
@@ -40,14 +58,29 @@ pub fn emit(method: &Method, layout: &Layout) -> TokenStream {
     let doc = signature_doc(method);
     quote! {
         #(#[doc = #doc])*
-        pub fn #name(&mut self, #(#params),*) -> #ret_ty {
+        pub fn #name(&mut self, #(#params,)* #(#sizes),*) -> #ret_ty {
+            #checks
             #(#body)*
             #ret
         }
     }
 }
 
-/// The return type and expression of one output: a window of its storage.
+/// Every runtime size within its bound, then every slice of the length its sizes give.
+fn checks(method: &Method) -> TokenStream {
+    let dims = method.dynamic.syms.iter().map(|s| {
+        let (id, input, dim, bound) = (sym_ident(s), lit(s.input), lit(s.dim), lit(s.bound));
+        quote!(::etch_kernels::dynamic::check_dim(#input, #dim, #id, #bound)?;)
+    });
+    let lens = method.inputs.iter().enumerate().filter(|(_, &v)| method.dynamic.is_dynamic(v)).map(|(k, &v)| {
+        let (x, n, k) = (format_ident!("x{k}"), dims::numel(method, v), lit(k));
+        quote!(::etch_kernels::dynamic::check_len(#k, #x.len(), #n)?;)
+    });
+    quote!(#(#dims)* #(#lens)*)
+}
+
+/// The return type and expression of one output: a window of its storage,
+/// cut to the runtime length when it has one.
 fn output(method: &Method, layout: &Layout, v: usize) -> (TokenStream, TokenStream) {
     let ty = &method.values[v].ty;
     let (elem, n) = (format_ident!("{}", ty.dtype.rust()), lit(ty.numel()));
@@ -65,21 +98,38 @@ fn output(method: &Method, layout: &Layout, v: usize) -> (TokenStream, TokenStre
             let f = field(d);
             (quote!(&self.#f), layout.pools.get(&d).copied().unwrap_or(0), off)
         }
+        Place::State(f, off) => (quote!(&self.#f), root_len, off),
     };
     let (total, offset) = (lit(total), lit(offset));
-    let expr = quote!(::etch_kernels::arena::window::<#elem, #total, #offset, #n>(#base));
-    (quote!(&[#elem; #n]), expr)
+    let window = quote!(::etch_kernels::arena::window::<#elem, #total, #offset, #n>(#base));
+    if method.dynamic.is_dynamic(v) {
+        let len = dims::numel(method, v);
+        return (quote!(&[#elem]), quote!(::etch_kernels::dynamic::head(#window, #len)));
+    }
+    (quote!(&[#elem; #n]), window)
 }
 
 fn signature_doc(method: &Method) -> Vec<String> {
     let mut doc = vec![format!(" Runs the `{}` method of the program.", method.name), String::new()];
+    let shape = |v: usize| {
+        let d: Vec<String> = dims::dims(method, v).iter().map(|d| d.tokens().to_string()).collect();
+        format!("[{}]", d.join(", "))
+    };
     for (k, &v) in method.inputs.iter().enumerate() {
         let ty = &method.values[v].ty;
-        doc.push(format!(" - `x{k}`: input {k}, {} of shape {:?}, row-major", ty.dtype, ty.shape));
+        doc.push(format!(" - `x{k}`: input {k}, {} of shape {}, row-major", ty.dtype, shape(v)));
+    }
+    for s in &method.dynamic.syms {
+        doc.push(format!(" - `{}`: the runtime size of dim {} of input {}, at most {}", sym_ident(s), s.dim, s.input, s.bound));
     }
     for (k, &v) in method.outputs.iter().enumerate() {
         let ty = &method.values[v].ty;
-        doc.push(format!(" - returns output {k}: {} of shape {:?}", ty.dtype, ty.shape));
+        doc.push(format!(" - returns output {k}: {} of shape {}", ty.dtype, shape(v)));
+    }
+    if !method.dynamic.syms.is_empty() {
+        doc.push(String::new());
+        doc.push(" Buffers are planned at the bounds; a larger size or a slice of the wrong".into());
+        doc.push(" length returns an [`::etch_kernels::Error`] before anything runs.".into());
     }
     doc
 }

@@ -1,5 +1,6 @@
 //! IR → Rust source: `quote!` builds the tokens, prettyplease prints them once.
 
+mod dims;
 mod method;
 mod operands;
 mod ops;
@@ -11,7 +12,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::error::{Error, Result};
-use crate::ir::{DType, Graph, ValueId};
+use crate::ir::{DType, Graph, Storage, ValueId};
 use crate::passes::Plan;
 
 pub use weights::Weights;
@@ -66,6 +67,24 @@ pub fn emit(graph: &Graph, plans: &[Plan], weights_path: &WeightsPath, header: &
             quote!(#f: [#zero; #n])
         })
         .collect();
+    let (state_fields, state_inits, state_resets) = states(graph);
+    let (model_doc, new_doc) = if state_fields.is_empty() {
+        (" The compiled program: scratch memory for every method.", " A model with zeroed scratch memory.")
+    } else {
+        (
+            " The compiled program: scratch memory for every method, and the program's mutable state (a KV cache), which persists across calls.",
+            " A model with zeroed scratch memory and its state at the initial value.",
+        )
+    };
+    // Only a program with state has something to reset.
+    let reset = (!state_resets.is_empty()).then(|| {
+        quote! {
+            /// Restores the mutable state to its initial value, as in a new model.
+            pub fn reset(&mut self) {
+                #(#state_resets)*
+            }
+        }
+    });
     let methods: Vec<TokenStream> = graph
         .methods
         .iter()
@@ -84,18 +103,21 @@ pub fn emit(graph: &Graph, plans: &[Plan], weights_path: &WeightsPath, header: &
 
         #weight_items
 
-        /// The compiled program: scratch memory for every method.
+        #[doc = #model_doc]
         ///
         /// `new` is a `const fn`, so a model can live in a `static`.
         pub struct Model {
             #(#fields,)*
+            #(#state_fields,)*
         }
 
         impl Model {
-            /// A model with zeroed scratch memory.
+            #[doc = #new_doc]
             pub const fn new() -> Self {
-                Self { #(#inits,)* }
+                Self { #(#inits,)* #(#state_inits,)* }
             }
+
+            #reset
 
             #(#methods)*
         }
@@ -117,6 +139,33 @@ pub fn emit(graph: &Graph, plans: &[Plan], weights_path: &WeightsPath, header: &
         })
         .collect();
     Ok(Emitted { source: format!("{header}{source}"), weights: blob.bytes, arena_bytes: total_arena })
+}
+
+/// Per state value: its field, its initialiser in `new`, its statement in `reset`.
+fn states(graph: &Graph) -> (Vec<TokenStream>, Vec<TokenStream>, Vec<TokenStream>) {
+    let (mut fields, mut inits, mut resets) = (Vec::new(), Vec::new(), Vec::new());
+    for m in &graph.methods {
+        for (id, v) in m.values.iter().enumerate() {
+            let Storage::State { init } = v.storage else { continue };
+            let f = operands::state_field(m, id);
+            let (ty, n) = (format_ident!("{}", v.ty.dtype.rust()), lit(v.ty.numel()));
+            let doc = format!(" State {:?} of `{}` (value {} of the program).", v.ty.shape, m.name, v.source.unwrap_or(id));
+            fields.push(quote!(#[doc = #doc] #f: [#ty; #n]));
+            match init {
+                Some(c) => {
+                    let w = operands::weight(c);
+                    inits.push(quote!(#f: *#w));
+                    resets.push(quote!(self.#f = *#w;));
+                }
+                None => {
+                    let z = zero(v.ty.dtype);
+                    inits.push(quote!(#f: [#z; #n]));
+                    resets.push(quote!(self.#f.fill(#z);));
+                }
+            }
+        }
+    }
+    (fields, inits, resets)
 }
 
 /// An unsuffixed integer literal.

@@ -7,7 +7,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::{lit, operands::weight, WeightsPath};
-use crate::ir::{Graph, Storage};
+use crate::ir::{DType, Graph, Storage};
 use crate::passes::plan::ALIGN;
 
 pub struct Weights {
@@ -25,6 +25,12 @@ pub fn layout(graph: &Graph) -> Weights {
                 if let Storage::Const(c) = m.values[m.root(v).0].storage {
                     used.insert(c);
                 }
+            }
+        }
+        // Initial values of state, copied in by `new` and `reset`.
+        for v in &m.values {
+            if let Storage::State { init: Some(c) } = v.storage {
+                used.insert(c);
             }
         }
         for &v in &m.outputs {
@@ -61,9 +67,15 @@ impl Weights {
             let (name, elem) = (weight(c), format_ident!("{}", ty.dtype.rust()));
             let (offset, n) = (lit(offset), lit(ty.numel()));
             let doc = format!(" {} {:?}", ty.dtype, ty.shape);
+            // Not every byte is a bool: that view checks them.
+            let view = if ty.dtype == DType::Bool {
+                quote!(WEIGHTS.view_bool::<#offset, #n>())
+            } else {
+                quote!(WEIGHTS.view::<#elem, #offset, #n>())
+            };
             quote! {
                 #[doc = #doc]
-                static #name: &[#elem; #n] = WEIGHTS.view::<#elem, #offset, #n>();
+                static #name: &[#elem; #n] = #view;
             }
         });
         quote! {

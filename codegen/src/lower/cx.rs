@@ -28,6 +28,11 @@ pub struct Cx<'a, 'p> {
     /// The instruction being lowered, and its op name, for messages.
     pub instruction: usize,
     pub op_name: String,
+    /// Planned tensors that a trailing `copy_` writes back: mutable state,
+    /// by allocation key → the target's value index.
+    pub state_targets: BTreeMap<(u32, u64, usize), usize>,
+    /// Runtime sizes of bounded dynamic inputs, followed through the ops.
+    pub syms: super::dynamic::Syms,
 }
 
 impl<'a, 'p> Cx<'a, 'p> {
@@ -144,18 +149,95 @@ impl<'a, 'p> Cx<'a, 'p> {
             Storage::Const(self.constant(index, t, &ty)?)
         } else if let Some(a) = t.allocation {
             let key = (a.memory_id, a.offset, ty.bytes());
+            if t.data_buffer_idx > 0 || self.state_targets.get(&key) == Some(&index) {
+                return self.state(index, t, ty, key);
+            }
             match self.writers.get(&key) {
-                Some(&base) => Storage::View { base, offset: 0 },
-                None => {
-                    return Err(self.invalid(format!(
-                        "value {index} is read before any instruction writes it (mutable state is not supported yet)"
-                    )))
+                Some(&base) => {
+                    if self.syms.is_dynamic(base) && self.ty(base).shape != ty.shape {
+                        return Err(self.invalid(format!("value {index} reshapes a tensor of runtime size")));
+                    }
+                    self.syms.copy_dims(base, self.method.values.len());
+                    Storage::View { base, offset: 0 }
                 }
+                None => match self.state_targets.get(&key) {
+                    // Another name for the state's memory, read before any write.
+                    Some(&target) => {
+                        let base = self.input(target)?;
+                        Storage::View { base, offset: 0 }
+                    }
+                    None => {
+                        return Err(self.invalid(format!(
+                            "value {index} is read before any instruction writes it, and no `copy_` makes it state"
+                        )))
+                    }
+                },
             }
         } else {
             return Err(self.invalid(format!("value {index} has neither data nor a memory plan")));
         };
         Ok(self.add(index, ty, storage))
+    }
+
+    /// Mutable state: initialised from the program's data where it has some.
+    fn state(&mut self, index: usize, t: &pte::Tensor, ty: TensorType, key: (u32, u64, usize)) -> Result<ValueId> {
+        let range = self
+            .shared
+            .program
+            .tensor_data(t, ty.bytes())
+            .map_err(|e| self.invalid(format!("value {index}: {e}")))?;
+        let init = match range {
+            Some(range) => {
+                let bytes = self.shared.bytes.get(range).ok_or_else(|| self.invalid(format!("value {index}: initial state is out of the file")))?;
+                self.shared.constants.push(Constant { ty: ty.clone(), bytes: bytes.to_vec() });
+                Some(self.shared.constants.len() - 1)
+            }
+            None if t.extra.as_ref().is_some_and(|e| e.external) => {
+                return Err(self.invalid(format!("value {index}: state data in an external file is not supported")))
+            }
+            None => None,
+        };
+        let id = self.add(index, ty, Storage::State { init });
+        self.writers.insert(key, id);
+        Ok(id)
+    }
+
+    /// A weight holding one scalar, for the `.Scalar` forms of elementwise ops.
+    pub fn scalar_const(&mut self, value: f64, dtype: DType) -> ValueId {
+        let ty = TensorType { dtype, shape: vec![] };
+        self.shared.constants.push(Constant { ty: ty.clone(), bytes: crate::passes::fold::encode(value, dtype) });
+        let storage = Storage::Const(self.shared.constants.len() - 1);
+        self.temp(ty, storage)
+    }
+
+    /// A value the program does not name: a scratch tensor or a weight etch adds.
+    pub fn temp(&mut self, ty: TensorType, storage: Storage) -> ValueId {
+        self.method.values.push(Value { ty, storage, source: None });
+        self.method.values.len() - 1
+    }
+
+    /// An int, double or bool scalar with its kind, for type promotion.
+    pub fn typed_scalar(&self, index: usize) -> Result<(f64, ScalarKind)> {
+        match self.evalue(index)? {
+            EValue::Int(v) => Ok((*v as f64, ScalarKind::Int)),
+            EValue::Double(v) => Ok((*v, ScalarKind::Float)),
+            EValue::Bool(v) => Ok((f64::from(u8::from(*v)), ScalarKind::Bool)),
+            other => Err(self.invalid(format!("value {index}: expected a scalar, found {}", kind(other)))),
+        }
+    }
+
+    pub fn string(&self, index: usize) -> Result<&'p str> {
+        match self.evalue(index)? {
+            EValue::String(v) => Ok(v),
+            other => Err(self.invalid(format!("value {index}: expected a string, found {}", kind(other)))),
+        }
+    }
+
+    pub fn opt_tensor_list(&self, index: usize) -> Result<Vec<Option<usize>>> {
+        match self.evalue(index)? {
+            EValue::OptionalTensorList(items) => Ok(items.clone()),
+            other => Err(self.invalid(format!("value {index}: expected an optional tensor list, found {}", kind(other)))),
+        }
     }
 
     pub fn opt_input(&mut self, index: usize) -> Result<Option<ValueId>> {
@@ -239,6 +321,14 @@ impl<'a, 'p> Cx<'a, 'p> {
         }
         Ok(())
     }
+}
+
+/// The kind of a scalar argument: what ExecuTorch's type promotion looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScalarKind {
+    Bool,
+    Int,
+    Float,
 }
 
 /// Element count limit for one tensor; beyond it a file is refused, not allocated.

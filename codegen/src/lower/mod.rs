@@ -4,12 +4,13 @@
 //! program and reported together.
 
 mod cx;
+mod dynamic;
 mod ops;
 
 use std::collections::BTreeMap;
 
 pub use cx::{strides, tensor_type};
-pub use ops::is_supported;
+pub use ops::{is_supported, promote};
 
 use crate::error::{Error, Result, Unsupported, UnsupportedOp};
 use crate::ir::{Graph, Method, Storage};
@@ -43,6 +44,7 @@ fn lower_plan<'p>(
         outputs: Vec::new(),
         nodes: Vec::new(),
         executorch_arena: plan.non_const_buffer_sizes.get(1).and_then(|&s| u64::try_from(s).ok()),
+        dynamic: Default::default(),
     };
     let mut cx = Cx {
         shared,
@@ -52,17 +54,23 @@ fn lower_plan<'p>(
         writers: BTreeMap::new(),
         instruction: 0,
         op_name: String::new(),
+        state_targets: state_targets(plan),
+        syms: Default::default(),
     };
     for (k, &index) in plan.inputs.iter().enumerate() {
         let ty = cx.tensor_type(index).map_err(|e| method_error(plan, format!("input {k}: {e}")))?;
         let pte::EValue::Tensor(t) = &plan.values[index] else {
             return Err(method_error(plan, format!("input {k} is not a tensor")));
         };
-        if t.dynamism != pte::Dynamism::Static {
-            return Err(method_error(plan, format!("input {k} has a dynamic shape; bounded dynamic shapes are not supported yet")));
+        if t.dynamism == pte::Dynamism::Unbound {
+            return Err(method_error(plan, format!("input {k} has an unbounded dynamic shape; only bounded ones are supported")));
         }
         let key = t.allocation.map(|a| (a.memory_id, a.offset, ty.bytes()));
+        let shape = ty.shape.clone();
         let id = cx.add(index, ty, Storage::Input(k));
+        if t.dynamism == pte::Dynamism::Bound {
+            cx.syms.input(id, k, &shape);
+        }
         if let Some(key) = key {
             cx.writers.insert(key, id);
         }
@@ -77,8 +85,14 @@ fn lower_plan<'p>(
                 Instruction::Kernel { op, args } => {
                     let name = plan.operators.get(*op).map(|o| o.qualified()).unwrap_or_default();
                     cx.op_name = name.clone();
+                    let before = cx.method.nodes.len();
                     match ops::lower(&name, &mut cx, args) {
-                        Some(result) if !failed => result?,
+                        Some(result) if !failed => {
+                            result?;
+                            for node in &cx.method.nodes[before..] {
+                                cx.syms.propagate(&cx.method, node);
+                            }
+                        }
                         Some(_) => {}
                         None => {
                             failed = true;
@@ -114,7 +128,29 @@ fn lower_plan<'p>(
             .ok_or_else(|| method_error(plan, format!("output {k} (value {index}) is never computed")))?;
         cx.method.outputs.push(id);
     }
+    let syms = std::mem::take(&mut cx.syms);
+    cx.method.dynamic = syms
+        .finish(&cx.method)
+        .map_err(|(instruction, message)| method_error(plan, format!("instruction {instruction}: {message}")))?;
     Ok(cx.method)
+}
+
+/// Planned tensors that an `aten::copy_` writes: the program's mutable state.
+fn state_targets(plan: &pte::Plan) -> BTreeMap<(u32, u64, usize), usize> {
+    let mut targets = BTreeMap::new();
+    for chain in &plan.chains {
+        for instruction in &chain.instructions {
+            let Instruction::Kernel { op, args } = instruction else { continue };
+            if plan.operators.get(*op).map(|o| o.qualified()).as_deref() != Some("aten::copy_") {
+                continue;
+            }
+            let Some(&target) = args.first() else { continue };
+            let Some(pte::EValue::Tensor(t)) = plan.values.get(target) else { continue };
+            let (Some(a), Ok(ty)) = (t.allocation, cx::tensor_type(t)) else { continue };
+            targets.insert((a.memory_id, a.offset, ty.bytes()), target);
+        }
+    }
+    targets
 }
 
 fn note(unsupported: &mut BTreeMap<String, UnsupportedOp>, name: String, method: &str, instruction: usize) {

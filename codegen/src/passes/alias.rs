@@ -34,8 +34,11 @@ fn view_offset(method: &Method, op: &Op, outputs: &[usize]) -> Option<usize> {
 }
 
 /// Method outputs are returned from the arena, so they may not alias an input or a weight.
+/// A write into state is a real copy, and a read of state may not see a later write.
 fn can_alias(method: &Method, input: usize, output: usize) -> bool {
     let (root, _) = method.root(input);
-    method.values[input].ty.dtype == method.values[output].ty.dtype
+    method.values[output].storage == Storage::Arena
+        && !matches!(method.values[root].storage, Storage::State { .. })
+        && method.values[input].ty.dtype == method.values[output].ty.dtype
         && (matches!(method.values[root].storage, Storage::Arena) || !method.outputs.contains(&output))
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::ir::{Method, Op};
+use crate::ir::{Method, Op, Storage};
 
 pub fn run(method: &mut Method) {
     let mut live: BTreeSet<usize> = method.outputs.iter().map(|&o| method.root(o).0).collect();
@@ -12,7 +12,9 @@ pub fn run(method: &mut Method) {
         if matches!(node.op, Op::MaxPool2d(_)) && node.outputs.len() == 2 && !live.contains(&node.outputs[1]) {
             node.outputs.pop();
         }
-        if node.outputs.iter().any(|o| live.contains(o)) {
+        // Writes into state outlive the call.
+        let state = node.outputs.iter().any(|&o| matches!(method.values[o].storage, Storage::State { .. }));
+        if state || node.outputs.iter().any(|o| live.contains(o)) {
             for &i in &node.inputs {
                 live.insert(method.root(i).0);
             }

@@ -37,7 +37,7 @@ pub fn run(method: &mut Method, constants: &mut Vec<Constant>) {
             _ => None,
         };
         match folded {
-            Some(bytes) if node.outputs.len() == 1 => {
+            Some(bytes) if node.outputs.len() == 1 && method.values[out].storage == Storage::Arena => {
                 method.values[out].storage = Storage::Const(constants.len());
                 constants.push(Constant { ty: TensorType { dtype: ty.dtype, shape: ty.shape }, bytes });
             }

@@ -2,7 +2,7 @@
 
 mod alias;
 mod dce;
-mod fold;
+pub(crate) mod fold;
 mod fuse;
 pub mod plan;
 

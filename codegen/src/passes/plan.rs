@@ -121,6 +121,7 @@ mod tests {
             outputs: vec![3],
             nodes: vec![node(vec![0], vec![1]), node(vec![1], vec![2]), node(vec![2], vec![3])],
             executorch_arena: None,
+            dynamic: Default::default(),
         };
         let p = plan(&method);
         assert_eq!(p.pools[&DType::F32], 16);
@@ -144,6 +145,7 @@ mod tests {
             // 1 is read through its view 2 by the last node, so 3 may not take its place.
             nodes: vec![node(vec![0], vec![1]), node(vec![0], vec![3]), node(vec![2, 3], vec![4])],
             executorch_arena: None,
+            dynamic: Default::default(),
         };
         let p = plan(&method);
         for off in p.offsets.values() {

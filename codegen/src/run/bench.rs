@@ -30,9 +30,7 @@ pub fn bench(model: &Path, dir: &Path, iters: usize) -> Result<(String, Timing)>
     let h = harness::build(model)?;
     let run_dir = h.dir.join("bench");
     std::fs::create_dir_all(&run_dir)?;
-    for (i, a) in case.inputs.iter().enumerate() {
-        std::fs::write(run_dir.join(format!("in{i}.bin")), a.to_le_bytes())?;
-    }
+    cases::write_inputs(&run_dir, &case.inputs)?;
     let out = Command::new(&h.binary)
         .arg("bench")
         .arg(&run_dir)

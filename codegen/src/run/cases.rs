@@ -83,6 +83,20 @@ pub fn decode(bytes: &[u8], dtype: &str) -> Vec<f64> {
     }
 }
 
+/// `in{i}.bin` per input, raw little-endian, and `shapes.txt` with their
+/// shapes (the runtime sizes of a bounded dynamic method).
+pub fn write_inputs(dir: &Path, inputs: &[Array]) -> Result<()> {
+    let mut shapes = String::new();
+    for (i, a) in inputs.iter().enumerate() {
+        std::fs::write(dir.join(format!("in{i}.bin")), a.to_le_bytes())?;
+        let dims: Vec<String> = a.shape.iter().map(u64::to_string).collect();
+        shapes.push_str(&dims.join(" "));
+        shapes.push('\n');
+    }
+    std::fs::write(dir.join("shapes.txt"), shapes)?;
+    Ok(())
+}
+
 pub struct Case {
     pub method: String,
     pub inputs: Vec<Array>,

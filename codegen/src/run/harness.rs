@@ -122,6 +122,22 @@ fn main_rs(summary: &Summary) -> String {
             v
         }
 
+        /// A runtime-sized input: whatever length the file holds.
+        #[allow(dead_code)]
+        fn input_slice<T: Elem>(dir: &Path, i: usize) -> Vec<T> {
+            let path = dir.join(format!("in{i}.bin"));
+            let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            bytes.chunks_exact(T::SIZE).map(T::from_le).collect()
+        }
+
+        /// Dim `dim` of input `i`'s shape, from `shapes.txt` (one line of sizes per input).
+        #[allow(dead_code)]
+        fn size(dir: &Path, i: usize, dim: usize) -> usize {
+            let text = std::fs::read_to_string(dir.join("shapes.txt")).expect("cannot read shapes.txt");
+            let line = text.lines().nth(i).expect("no shape for this input");
+            line.split_whitespace().nth(dim).and_then(|d| d.parse().ok()).expect("bad shape")
+        }
+
         fn output<T: Elem>(dir: &Path, j: usize, data: &[T]) {
             let mut bytes = Vec::with_capacity(data.len() * T::SIZE);
             data.iter().for_each(|&x| x.to_le(&mut bytes));
@@ -175,12 +191,26 @@ fn arm(m: &MethodSummary) -> proc_macro2::TokenStream {
     let f = format_ident!("{}", m.fn_name);
     let loads = m.inputs.iter().enumerate().map(|(i, t)| {
         let (x, ty, n) = (format_ident!("x{i}"), elem(t), t.numel());
-        quote!(let #x = input::<#ty, #n>(dir, #i);)
+        if m.dynamic_inputs.get(i) == Some(&true) {
+            quote!(let #x = input_slice::<#ty>(dir, #i);)
+        } else {
+            quote!(let #x = input::<#ty, #n>(dir, #i);)
+        }
     });
     let args = (0..m.inputs.len()).map(|i| {
         let x = format_ident!("x{i}");
-        quote!(&#x)
+        if m.dynamic_inputs.get(i) == Some(&true) {
+            quote!(&#x[..])
+        } else {
+            quote!(&#x)
+        }
     });
+    let args = args.chain(m.sizes.iter().map(|s| {
+        let (i, d) = (s.input, s.dim);
+        quote!(size(dir, #i, #d))
+    }));
+    // A bounded dynamic method returns a Result; the harness reports its error.
+    let unwrap = if m.sizes.is_empty() { quote!() } else { quote!(.unwrap_or_else(|e| panic!("{}: {e}", dir.display()))) };
     let outs: Vec<_> = (0..m.outputs.len()).map(|j| format_ident!("o{j}")).collect();
     let pattern = if outs.len() == 1 { quote!(#(#outs)*) } else { quote!((#(#outs),*)) };
     let saves = outs.iter().enumerate().map(|(j, o)| quote!(output(dir, #j, &#o[..]);));
@@ -189,7 +219,7 @@ fn arm(m: &MethodSummary) -> proc_macro2::TokenStream {
             #(#loads)*
             for _ in 0..iters {
                 let start = Instant::now();
-                let #pattern = model.#f(#(#args),*);
+                let #pattern = model.#f(#(#args),*)#unwrap;
                 times.push(start.elapsed().as_secs_f64() * 1e3);
                 #(#saves)*
             }

@@ -1,44 +1,44 @@
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{format_ident, quote};
 
-use crate::emit::{f32_lit, list};
-use crate::ir::BinaryFn;
-use crate::lower::strides;
+use super::cast::convert;
+use crate::emit::{dims, scalar_lit};
+use crate::ir::{BinaryFn, Method, Node};
+use crate::lower::promote::compute_dtype;
 
-pub fn emit(
-    f: BinaryFn,
-    alpha: f64,
-    a_shape: &[usize],
-    b_shape: &[usize],
-    out_shape: &[usize],
-    r: &[TokenStream],
-    w: &[TokenStream],
-) -> TokenStream {
+/// `out = a op alpha*b`, computed in ExecuTorch's promoted dtype.
+pub fn emit(m: &Method, node: &Node, f: BinaryFn, alpha: f64, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let dtype = |v: usize| m.values[v].ty.dtype;
+    let (da, db, dout) = (dtype(node.inputs[0]), dtype(node.inputs[1]), dtype(node.outputs[0]));
+    let c = compute_dtype(f, da, db).unwrap_or(dout);
+    let (a, b) = (convert(quote!(a), da, c), convert(quote!(b), db, c));
     let scaled = if alpha == 1.0 {
-        quote!(b)
+        b.clone()
     } else {
-        let alpha = f32_lit(alpha);
-        quote!(#alpha * b)
+        let alpha = scalar_lit(alpha, c);
+        quote!(#alpha * #b)
     };
     let body = match f {
-        BinaryFn::Add => quote!(a + #scaled),
-        BinaryFn::Sub => quote!(a - #scaled),
-        BinaryFn::Mul => quote!(a * b),
-        BinaryFn::Div => quote!(a / b),
+        BinaryFn::Add => quote!(#a + #scaled),
+        BinaryFn::Sub => quote!(#a - #scaled),
+        BinaryFn::Mul => quote!(#a * #b),
+        BinaryFn::Div => quote!(#a / #b),
     };
-    let (a, b, out) = (&r[0], &r[1], &w[0]);
-    if a_shape == out_shape && b_shape == out_shape {
-        return quote!(::etch_kernels::binary::zip(#a, #b, #out, |a: f32, b: f32| #body););
-    }
-    let (sa, sb, so) = (list(&broadcast_strides(a_shape, out_shape)), list(&broadcast_strides(b_shape, out_shape)), list(out_shape));
-    quote!(::etch_kernels::binary::broadcast(#a, &#sa, #b, &#sb, #out, &#so, |a: f32, b: f32| #body);)
+    let body = convert(body, c, dout);
+    let (ta, tb) = (format_ident!("{}", da.rust()), format_ident!("{}", db.rust()));
+    call(m, node, quote!(|a: #ta, b: #tb| #body), r, w)
 }
 
-/// Strides of `shape` read as `out`'s shape: 0 along broadcast dims.
-pub fn broadcast_strides(shape: &[usize], out: &[usize]) -> Vec<usize> {
-    let own = strides(shape);
-    let lead = out.len() - shape.len();
-    (0..out.len())
-        .map(|d| if d < lead || shape[d - lead] == 1 { 0 } else { own[d - lead] })
-        .collect()
+/// A two-input elementwise call: a plain zip when both inputs have the
+/// output's shape, else a broadcast with (possibly runtime) strides.
+pub fn call(m: &Method, node: &Node, closure: TokenStream, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let shape = |v: usize| &m.values[v].ty.shape;
+    let (a, b, out) = (&r[0], &r[1], &w[0]);
+    let o = node.outputs[0];
+    if shape(node.inputs[0]) == shape(o) && shape(node.inputs[1]) == shape(o) {
+        return quote!(::etch_kernels::binary::zip(#a, #b, #out, #closure););
+    }
+    let (sa, sb) = (dims::broadcast_strides(m, node.inputs[0], o), dims::broadcast_strides(m, node.inputs[1], o));
+    let so = dims::shape(m, o);
+    quote!(::etch_kernels::binary::broadcast(#a, &#sa, #b, &#sb, #out, &#so, #closure);)
 }

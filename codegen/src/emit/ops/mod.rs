@@ -1,18 +1,26 @@
 //! One emitter per IR op: a direct call into `etch_kernels` with constant shapes.
 
+mod any;
+mod arange;
 mod batch_norm;
 mod binary;
 mod cast;
 mod clamp;
+mod compare;
 mod concat;
 mod conv;
+mod dynamic;
 mod fill;
 mod gather;
+mod index;
+mod layer_norm;
 mod linear;
 mod max_pool;
 mod mean;
+mod pow;
 mod softmax;
 mod unary;
+mod where_;
 
 use proc_macro2::TokenStream;
 
@@ -25,9 +33,12 @@ pub fn emit(m: &Method, node: &Node, o: &Operands) -> TokenStream {
     let dtype = |v: usize| m.values[v].ty.dtype;
     let (r, w) = (&o.reads, &o.writes);
     let out_shape = shape(node.outputs[0]);
+    if let Some(call) = dynamic::emit(m, node, r, w) {
+        return call;
+    }
     match &node.op {
         Op::Unary(f) => unary::emit(*f, r, w),
-        Op::Binary { f, alpha } => binary::emit(*f, *alpha, &shape(node.inputs[0]), &shape(node.inputs[1]), &out_shape, r, w),
+        Op::Binary { f, alpha } => binary::emit(m, node, *f, *alpha, r, w),
         Op::Clamp { min, max } => clamp::emit(*min, *max, r, w),
         Op::Cast => cast::cast(dtype(node.inputs[0]), dtype(node.outputs[0]), r, w),
         Op::Copy => cast::copy(r, w),
@@ -45,5 +56,16 @@ pub fn emit(m: &Method, node: &Node, o: &Operands) -> TokenStream {
             concat::emit(*dim, &parts, &out_shape, r, w)
         }
         Op::Fill { value } => fill::emit(*value, dtype(node.outputs[0]), w),
+        Op::Compare(f) => compare::compare(m, node, *f, r, w),
+        Op::Logical(f) => compare::logical(m, node, *f, r, w),
+        Op::Not { bitwise } => compare::not(m, node, *bitwise, r, w),
+        Op::Where => where_::emit(m, node, r, w),
+        Op::Any { dims } => any::emit(&shape(node.inputs[0]), dtype(node.inputs[0]), dims, r, w),
+        Op::Arange { start, step } => arange::emit(*start, *step, dtype(node.outputs[0]), w),
+        Op::Pow { exponent } => pow::emit(*exponent, dtype(node.inputs[0]), dtype(node.outputs[0]), r, w),
+        Op::IndexSelect { dim } => index::select(&shape(node.inputs[0]), *dim, r, w),
+        Op::IndexPut { dim, accumulate } => index::put(&shape(node.inputs[0]), dtype(node.inputs[0]), *dim, *accumulate, r, w),
+        Op::LayerNorm { .. } => layer_norm::emit(m, node, r, w),
+        Op::LayerNormStat { eps, inner, rstd } => layer_norm::stat(m, node, *eps, *inner, *rstd, r, w),
     }
 }

@@ -1,4 +1,5 @@
-//! Copies that may change dtype: `_to_dim_order_copy` (`[x, non_blocking, dim_order?, out]`)
+//! Copies that may change dtype: `_to_dim_order_copy` and `_clone_dim_order`
+//! (`[x, non_blocking, dim_order?, out]`)
 //! and clones (`[x, memory_format or dim_order, out]`).
 
 use crate::error::Result;

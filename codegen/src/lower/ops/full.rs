@@ -1,4 +1,5 @@
-//! full.out (`[size, value, out]`) and full_like.out (`[x, value, memory_format?, out]`).
+//! full.out (`[size, value, out]`), full_like.out (`[x, value, memory_format?, out]`)
+//! and scalar_tensor.out (`[value, out]`).
 
 use crate::error::Result;
 use crate::ir::Op;
@@ -14,6 +15,16 @@ pub fn full(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
 pub fn full_like(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let value = cx.scalar(cx.arg(args, 1)?)?;
     let out = cx.output(cx.arg(args, 3)?)?;
+    cx.push(Op::Fill { value }, vec![], vec![out]);
+    Ok(())
+}
+
+pub fn scalar_tensor(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
+    let value = cx.scalar(cx.arg(args, 0)?)?;
+    let out = cx.output(cx.arg(args, 1)?)?;
+    if cx.ty(out).numel() != 1 {
+        return Err(cx.invalid("scalar_tensor needs a one-element output"));
+    }
     cx.push(Op::Fill { value }, vec![], vec![out]);
     Ok(())
 }

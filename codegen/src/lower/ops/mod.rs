@@ -1,26 +1,38 @@
 //! The registry: one lowering function per ExecuTorch op, found by name.
 
 mod addmm;
+mod any;
+mod arange;
 mod batch_norm;
 mod binary;
 mod cat;
 mod clamp;
+mod compare;
 mod conv;
 mod copy;
+mod expand;
 mod full;
+mod index_put;
+mod index_select;
+mod layer_norm;
+mod logical;
 mod max_pool;
 mod mean;
 mod permute;
+mod pow;
+pub mod promote;
 mod reshape;
 mod select;
 mod slice;
 mod softmax;
 mod split;
+mod state;
 mod unary;
+mod where_;
 
 use super::cx::Cx;
 use crate::error::Result;
-use crate::ir::UnaryFn;
+use crate::ir::{CmpFn, LogicFn, UnaryFn};
 
 type Lower = fn(&mut Cx<'_, '_>, &[usize]) -> Result<()>;
 
@@ -30,38 +42,74 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::_native_batch_norm_legit_no_training.out", batch_norm::lower),
     ("aten::_softmax.out", softmax::softmax),
     ("aten::abs.out", |cx, a| unary::lower(cx, a, UnaryFn::Abs)),
+    ("aten::add.Scalar_out", binary::add_scalar),
     ("aten::add.out", binary::add),
     ("aten::addmm.out", addmm::addmm),
     ("aten::alias_copy.out", reshape::lower),
+    ("aten::any.all_out", any::all),
+    ("aten::any.dims_out", any::dims),
+    ("aten::any.out", any::dim),
+    ("aten::arange.out", arange::end),
+    ("aten::arange.start_out", arange::start),
+    ("aten::bitwise_not.out", logical::bitwise_not),
     ("aten::bmm.out", addmm::bmm),
     ("aten::cat.out", cat::lower),
     ("aten::clamp.out", clamp::clamp),
     ("aten::clone.out", copy::clone),
     ("aten::convolution.out", conv::lower),
+    ("aten::copy_", state::copy_),
+    ("aten::div.Scalar_out", binary::div_scalar),
     ("aten::div.out", binary::div),
+    ("aten::embedding.out", index_select::embedding),
+    ("aten::eq.Scalar_out", |cx, a| compare::scalar(cx, a, CmpFn::Eq)),
+    ("aten::eq.Tensor_out", |cx, a| compare::tensor(cx, a, CmpFn::Eq)),
     ("aten::exp.out", |cx, a| unary::lower(cx, a, UnaryFn::Exp)),
+    ("aten::expand_copy.out", expand::lower),
     ("aten::full.out", full::full),
     ("aten::full_like.out", full::full_like),
+    ("aten::ge.Scalar_out", |cx, a| compare::scalar(cx, a, CmpFn::Ge)),
+    ("aten::ge.Tensor_out", |cx, a| compare::tensor(cx, a, CmpFn::Ge)),
+    ("aten::gelu.out", unary::gelu),
+    ("aten::gt.Scalar_out", |cx, a| compare::scalar(cx, a, CmpFn::Gt)),
+    ("aten::gt.Tensor_out", |cx, a| compare::tensor(cx, a, CmpFn::Gt)),
     ("aten::hardtanh.out", clamp::hardtanh),
+    ("aten::index_put.out", index_put::lower),
+    ("aten::index_select.out", index_select::index_select),
+    ("aten::le.Scalar_out", |cx, a| compare::scalar(cx, a, CmpFn::Le)),
+    ("aten::le.Tensor_out", |cx, a| compare::tensor(cx, a, CmpFn::Le)),
+    ("aten::logical_and.out", |cx, a| logical::binary(cx, a, LogicFn::And)),
+    ("aten::logical_not.out", logical::logical_not),
+    ("aten::logical_or.out", |cx, a| logical::binary(cx, a, LogicFn::Or)),
+    ("aten::logical_xor.out", |cx, a| logical::binary(cx, a, LogicFn::Xor)),
+    ("aten::lt.Scalar_out", |cx, a| compare::scalar(cx, a, CmpFn::Lt)),
+    ("aten::lt.Tensor_out", |cx, a| compare::tensor(cx, a, CmpFn::Lt)),
     ("aten::max_pool2d_with_indices.out", max_pool::lower),
     ("aten::mean.out", mean::lower),
     ("aten::mm.out", addmm::mm),
+    ("aten::mul.Scalar_out", binary::mul_scalar),
     ("aten::mul.out", binary::mul),
+    ("aten::native_layer_norm.out", layer_norm::lower),
+    ("aten::ne.Scalar_out", |cx, a| compare::scalar(cx, a, CmpFn::Ne)),
+    ("aten::ne.Tensor_out", |cx, a| compare::tensor(cx, a, CmpFn::Ne)),
     ("aten::neg.out", |cx, a| unary::lower(cx, a, UnaryFn::Neg)),
     ("aten::permute_copy.out", permute::lower),
+    ("aten::pow.Tensor_Scalar_out", pow::lower),
     ("aten::relu.out", |cx, a| unary::lower(cx, a, UnaryFn::Relu)),
     ("aten::rsqrt.out", |cx, a| unary::lower(cx, a, UnaryFn::Rsqrt)),
+    ("aten::scalar_tensor.out", full::scalar_tensor),
     ("aten::select_copy.int_out", select::lower),
     ("aten::sigmoid.out", |cx, a| unary::lower(cx, a, UnaryFn::Sigmoid)),
     ("aten::slice_copy.Tensor_out", slice::lower),
     ("aten::split_with_sizes_copy.out", split::lower),
     ("aten::sqrt.out", |cx, a| unary::lower(cx, a, UnaryFn::Sqrt)),
     ("aten::squeeze_copy.dims_out", reshape::lower),
+    ("aten::sub.Scalar_out", binary::sub_scalar),
     ("aten::sub.out", binary::sub),
     ("aten::tanh.out", |cx, a| unary::lower(cx, a, UnaryFn::Tanh)),
     ("aten::unsqueeze_copy.out", reshape::lower),
     ("aten::view_copy.out", reshape::lower),
-    ("dim_order_ops::_clone_dim_order.out", copy::clone),
+    ("aten::where.self_out", where_::lower),
+    ("dim_order_ops::_clone_dim_order.out", copy::to_dim_order_copy),
     ("dim_order_ops::_to_dim_order_copy.out", copy::to_dim_order_copy),
 ];
 

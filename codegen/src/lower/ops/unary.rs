@@ -1,12 +1,25 @@
-//! abs, neg, exp, tanh, sigmoid, relu, sqrt, rsqrt: `[x, out]`.
+//! abs, neg, exp, tanh, sigmoid, relu, sqrt, rsqrt: `[x, out]`; gelu: `[x, approximate, out]`.
 
 use crate::error::Result;
 use crate::ir::{DType, Op, UnaryFn};
 use crate::lower::cx::Cx;
 
 pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize], f: UnaryFn) -> Result<()> {
+    push(cx, args, f, 1)
+}
+
+pub fn gelu(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
+    let f = match cx.string(cx.arg(args, 1)?)? {
+        "none" => UnaryFn::Gelu,
+        "tanh" => UnaryFn::GeluTanh,
+        other => return Err(cx.invalid(format!("unknown gelu approximation {other:?}"))),
+    };
+    push(cx, args, f, 2)
+}
+
+fn push(cx: &mut Cx<'_, '_>, args: &[usize], f: UnaryFn, out_arg: usize) -> Result<()> {
     let x = cx.input(cx.arg(args, 0)?)?;
-    let out = cx.output(cx.arg(args, 1)?)?;
+    let out = cx.output(cx.arg(args, out_arg)?)?;
     cx.expect_dtype(&[x, out], DType::F32)?;
     if cx.ty(x).shape != cx.ty(out).shape {
         return Err(cx.invalid("input and output shapes differ"));

@@ -1,0 +1,35 @@
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::emit::lit;
+use crate::ir::DType;
+
+/// `x` viewed as `[lead, size, trail]` around `dim`.
+fn around(shape: &[usize], dim: usize) -> [TokenStream; 3] {
+    let lead = lit(shape[..dim].iter().product());
+    let size = lit(shape.get(dim).copied().unwrap_or(1));
+    let trail = lit(shape.get(dim + 1..).map_or(1, |s| s.iter().product()));
+    [quote!(#lead), quote!(#size), quote!(#trail)]
+}
+
+/// Inputs `[x, index]`.
+pub fn select(shape: &[usize], dim: usize, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let (x, index, out) = (&r[0], &r[1], &w[0]);
+    let [lead, size, trail] = around(shape, dim);
+    quote!(::etch_kernels::index::index_select(#x, #index, #out, #lead, #size, #trail);)
+}
+
+/// Inputs `[x, values, index]`: copy, then write the indexed slices.
+pub fn put(shape: &[usize], dtype: DType, dim: usize, accumulate: bool, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let (x, values, index, out) = (&r[0], &r[1], &r[2], &w[0]);
+    let [lead, size, trail] = around(shape, dim);
+    let combine = match (accumulate, dtype) {
+        (false, _) => quote!(|_, v| v),
+        (true, DType::Bool) => quote!(|o, v| o || v),
+        (true, _) => quote!(|o, v| o + v),
+    };
+    quote! {
+        ::etch_kernels::layout::copy(#x, #out);
+        ::etch_kernels::index::index_put(#out, #index, #values, #lead, #size, #trail, #combine);
+    }
+}

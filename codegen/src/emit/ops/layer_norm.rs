@@ -1,0 +1,36 @@
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::emit::{dims, f32_lit, lit};
+use crate::ir::{Method, Node, Op};
+
+/// Rows are the leading dims outside the normalised `inner` elements; they
+/// may be runtime sizes.
+fn rows(m: &Method, node: &Node, inner: usize) -> TokenStream {
+    let d = dims::dims(m, node.inputs[0]);
+    let shape = &m.values[node.inputs[0]].ty.shape;
+    let (mut keep, mut n) = (shape.len(), 1);
+    while n < inner && keep > 0 {
+        keep -= 1;
+        n *= shape[keep];
+    }
+    dims::product(&d[..keep])
+}
+
+/// Inputs `[x, weight?, bias?]`; ExecuTorch passes `eps` on as an f32.
+pub fn emit(m: &Method, node: &Node, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let Op::LayerNorm { eps, inner, has_weight, has_bias } = node.op else { return TokenStream::new() };
+    let mut rest = r[1..].iter();
+    let mut opt = |present: bool| match (present, rest.next()) {
+        (true, Some(t)) => quote!(Some(#t)),
+        _ => quote!(None),
+    };
+    let (weight, bias) = (opt(has_weight), opt(has_bias));
+    let (x, out, eps, rows, n) = (&r[0], &w[0], f32_lit(eps), rows(m, node, inner), lit(inner));
+    quote!(::etch_kernels::norm::layer_norm(#x, #out, #weight, #bias, #eps, #rows, #n);)
+}
+
+pub fn stat(m: &Method, node: &Node, eps: f64, inner: usize, rstd: bool, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let (x, out, eps, rows, n) = (&r[0], &w[0], f32_lit(eps), rows(m, node, inner), lit(inner));
+    quote!(::etch_kernels::norm::layer_norm_stat(#x, #out, #eps, #rows, #n, #rstd);)
+}

@@ -1,0 +1,201 @@
+//! Bounded dynamic sizes: which dims of which values are runtime sizes.
+//!
+//! Every dim of a bounded dynamic input starts as its own symbol. Ops carry
+//! symbols to their outputs; where an op ties a symbol to a static size (the
+//! inner dim of a matmul against a weight), the symbol is pinned and becomes
+//! static. The symbols left free are the sizes the caller passes.
+
+use std::collections::BTreeMap;
+
+use crate::ir::{Dynamic, Method, Node, Op, Sym, ValueId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dim {
+    Static(usize),
+    Sym(usize),
+}
+
+#[derive(Debug, Default)]
+pub struct Syms {
+    parent: Vec<usize>,
+    pinned: Vec<bool>,
+    origin: Vec<Sym>,
+    dims: BTreeMap<ValueId, Vec<Option<usize>>>,
+}
+
+impl Syms {
+    /// Input `k` (value `id`) has a runtime size in every dim, up to `shape`.
+    pub fn input(&mut self, id: ValueId, k: usize, shape: &[usize]) {
+        let dims = shape
+            .iter()
+            .enumerate()
+            .map(|(dim, &bound)| {
+                self.parent.push(self.parent.len());
+                self.pinned.push(false);
+                self.origin.push(Sym { input: k, dim, bound });
+                Some(self.parent.len() - 1)
+            })
+            .collect();
+        self.dims.insert(id, dims);
+    }
+
+    fn find(&self, mut s: usize) -> usize {
+        while self.parent[s] != s {
+            s = self.parent[s];
+        }
+        s
+    }
+
+    fn dim(&self, method: &Method, v: ValueId, d: usize) -> Dim {
+        match self.dims.get(&v).and_then(|ds| ds.get(d).copied().flatten()) {
+            Some(s) if !self.pinned[self.find(s)] => Dim::Sym(self.find(s)),
+            _ => Dim::Static(method.values[v].ty.shape.get(d).copied().unwrap_or(1)),
+        }
+    }
+
+    /// Whether `v` has a dim that is still a free symbol.
+    pub fn is_dynamic(&self, v: ValueId) -> bool {
+        self.dims.get(&v).is_some_and(|ds| ds.iter().flatten().any(|&s| !self.pinned[self.find(s)]))
+    }
+
+    /// Gives `to` the dims of `from` (an implicit view of the same shape).
+    pub fn copy_dims(&mut self, from: ValueId, to: ValueId) {
+        if let Some(d) = self.dims.get(&from).cloned() {
+            self.dims.insert(to, d);
+        }
+    }
+
+    /// Two dims that must be equal at run time.
+    fn unify(&mut self, a: Dim, b: Dim) {
+        match (a, b) {
+            (Dim::Sym(x), Dim::Sym(y)) if x != y => {
+                let (x, y) = (self.find(x), self.find(y));
+                self.parent[y] = x;
+            }
+            (Dim::Sym(x), Dim::Static(_)) | (Dim::Static(_), Dim::Sym(x)) => {
+                let x = self.find(x);
+                self.pinned[x] = true;
+            }
+            _ => {}
+        }
+    }
+
+    /// Carries runtime sizes from the node's inputs to its outputs. Ops that
+    /// cannot run on runtime sizes give static outputs; `finish` refuses them
+    /// if a free symbol still reaches them.
+    pub fn propagate(&mut self, method: &Method, node: &Node) {
+        if !node.inputs.iter().any(|&v| self.is_dynamic(v)) {
+            return;
+        }
+        let shape = |v: ValueId| method.values[v].ty.shape.clone();
+        let out = node.outputs[0];
+        let rank = shape(out).len();
+        let dims: Vec<Dim> = match &node.op {
+            Op::Unary(_) | Op::Clamp { .. } | Op::Cast | Op::Copy | Op::Not { .. } | Op::Pow { .. } | Op::Softmax { .. }
+                if shape(node.inputs[0]) == shape(out) =>
+            {
+                (0..rank).map(|d| self.dim(method, node.inputs[0], d)).collect()
+            }
+            Op::LayerNorm { .. } => (0..rank).map(|d| self.dim(method, node.inputs[0], d)).collect(),
+            Op::Binary { .. } | Op::Compare(_) | Op::Logical(_) | Op::Where => self.broadcast(method, &node.inputs, rank),
+            Op::Mm | Op::Addmm { .. } => {
+                let (a, b) = if matches!(node.op, Op::Mm) { (node.inputs[0], node.inputs[1]) } else { (node.inputs[1], node.inputs[2]) };
+                let (ak, bk) = (self.dim(method, a, 1), self.dim(method, b, 0));
+                self.unify(ak, bk);
+                let dims = vec![self.dim(method, a, 0), self.dim(method, b, 1)];
+                if matches!(node.op, Op::Addmm { .. }) {
+                    self.broadcast_into(method, node.inputs[0], &dims);
+                }
+                dims
+            }
+            _ => return,
+        };
+        if dims.iter().any(|d| matches!(d, Dim::Sym(_))) {
+            let ds = dims.iter().map(|d| if let Dim::Sym(s) = d { Some(*s) } else { None }).collect();
+            self.dims.insert(out, ds);
+        }
+    }
+
+    /// Output dims of a broadcast over `inputs`, unifying the symbols met.
+    fn broadcast(&mut self, method: &Method, inputs: &[ValueId], rank: usize) -> Vec<Dim> {
+        (0..rank)
+            .map(|d| {
+                let mut acc = Dim::Static(1);
+                for &v in inputs {
+                    let r = method.values[v].ty.shape.len();
+                    let Some(vd) = (d + r).checked_sub(rank) else { continue };
+                    acc = self.merge(acc, self.dim(method, v, vd));
+                }
+                acc
+            })
+            .collect()
+    }
+
+    /// `v` broadcast against the given output dims.
+    fn broadcast_into(&mut self, method: &Method, v: ValueId, out: &[Dim]) {
+        let r = method.values[v].ty.shape.len();
+        for (vd, d) in (out.len().saturating_sub(r)..out.len()).enumerate() {
+            let x = self.dim(method, v, vd);
+            self.merge(out[d], x);
+        }
+    }
+
+    /// A static 1 broadcasts; anything else must match.
+    fn merge(&mut self, acc: Dim, x: Dim) -> Dim {
+        match (acc, x) {
+            (Dim::Static(1), x) | (x, Dim::Static(1)) => x,
+            (a, b) => {
+                self.unify(a, b);
+                match (a, b) {
+                    (Dim::Static(n), _) | (_, Dim::Static(n)) => Dim::Static(n),
+                    (Dim::Sym(s), _) => Dim::Sym(self.find(s)),
+                }
+            }
+        }
+    }
+
+    /// The free symbols, in input order, and every value's dims in terms of
+    /// them. Fails on a node that cannot run on a runtime size it receives.
+    pub fn finish(self, method: &Method) -> Result<Dynamic, (usize, String)> {
+        let mut free: BTreeMap<usize, usize> = BTreeMap::new();
+        let mut syms = Vec::new();
+        for s in 0..self.parent.len() {
+            let root = self.find(s);
+            if !self.pinned[root] && !free.contains_key(&root) {
+                free.insert(root, syms.len());
+                syms.push(self.origin[root].clone());
+            }
+        }
+        let mut dims = BTreeMap::new();
+        for (&v, ds) in &self.dims {
+            let resolved: Vec<Option<usize>> = ds.iter().map(|s| s.and_then(|s| free.get(&self.find(s)).copied())).collect();
+            if resolved.iter().any(Option::is_some) {
+                dims.insert(v, resolved);
+            }
+        }
+        for node in &method.nodes {
+            let dynamic = node.inputs.iter().chain(&node.outputs).any(|v| dims.contains_key(v));
+            let capable = match &node.op {
+                Op::Unary(_) | Op::Clamp { .. } | Op::Cast | Op::Not { .. } | Op::Pow { .. } | Op::Softmax { .. } => true,
+                Op::Copy => node.outputs.iter().all(|o| dims.contains_key(o)),
+                Op::LayerNorm { inner, .. } => {
+                    // The normalised dims must stay static.
+                    let x = &method.values[node.inputs[0]].ty.shape;
+                    let mut keep = x.len();
+                    let mut n = 1;
+                    while n < *inner && keep > 0 {
+                        keep -= 1;
+                        n *= x[keep];
+                    }
+                    dims.get(&node.inputs[0]).is_none_or(|ds| ds[keep..].iter().all(Option::is_none))
+                }
+                Op::Binary { .. } | Op::Compare(_) | Op::Logical(_) | Op::Where | Op::Mm | Op::Addmm { .. } => true,
+                _ => false,
+            };
+            if dynamic && !capable {
+                return Err((node.instruction, format!("`{}` cannot run on a tensor of runtime size yet", node.op.name())));
+            }
+        }
+        Ok(Dynamic { syms, dims })
+    }
+}
