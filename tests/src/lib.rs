@@ -25,3 +25,36 @@ pub fn verify(dir: &std::path::Path, program: &str) {
     report.print();
     assert!(report.passed(), "{} does not match ExecuTorch's outputs", model.display());
 }
+
+/// Compiles `dir/model.pte` into a crate, builds `main_rs` as a program that
+/// uses it as `model`, runs it and returns what it printed: for tests of the
+/// generated API itself (errors, state, reset).
+pub fn run_with_model(dir: &std::path::Path, main_rs: &str) -> String {
+    use std::process::Command;
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+    let work = root.join("target/etch-work").join(format!("api-{name}"));
+    let mut config = etch_codegen::Config::new(format!("api-{name}"));
+    let kernels = root.join("kernels").canonicalize().unwrap();
+    config.kernels = etch_codegen::KernelsDep::Path(kernels.display().to_string());
+    let bytes = std::fs::read(dir.join("model.pte")).unwrap();
+    let generated = etch_codegen::generate(&bytes, &config).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    for (file, content) in generated.crate_files() {
+        etch_codegen::builder::write_if_changed(&work.join("model").join(file), content).unwrap();
+    }
+    let cargo_toml = format!(
+        "[package]\nname = \"api-run-{name}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
+         [dependencies]\nmodel = {{ package = \"api-{name}\", path = \"../model\" }}\n\n[workspace]\n"
+    );
+    etch_codegen::builder::write_if_changed(&work.join("run/Cargo.toml"), cargo_toml.as_bytes()).unwrap();
+    etch_codegen::builder::write_if_changed(&work.join("run/src/main.rs"), main_rs.as_bytes()).unwrap();
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["run", "--release", "--quiet", "--manifest-path"])
+        .arg(work.join("run/Cargo.toml"))
+        .env("CARGO_TARGET_DIR", root.join("target/etch-work/target"))
+        .output()
+        .expect("cannot run cargo");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the program failed ({}):\n{stderr}", out.status);
+    String::from_utf8(out.stdout).unwrap()
+}

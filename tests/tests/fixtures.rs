@@ -28,6 +28,23 @@ fn digits_cnn() {
     verify(&fixture("digits_cnn"), "model.pte");
 }
 
+#[test]
+fn tiny_encoder() {
+    verify(&fixture("tiny_encoder"), "model.pte");
+}
+
+/// Eight calls in order on one instance: each reads the KV cache the previous one wrote.
+#[test]
+fn tiny_llama_state() {
+    verify(&fixture("tiny_llama"), "model.pte");
+}
+
+/// Batch 1, 5 and 8 against a bound of 8.
+#[test]
+fn dynamic_mlp() {
+    verify(&fixture("dynamic_mlp"), "model.pte");
+}
+
 /// The check can fail: one corrupted weight of digits_cnn must be caught.
 #[test]
 fn a_corrupted_weight_fails_verification() {

@@ -43,3 +43,20 @@ fn zoo_mobilenet_v2() {
 fn zoo_mobilenet_v3_small() {
     zoo_model("mobilenet_v3_small");
 }
+
+#[test]
+fn zoo_tiny_encoder() {
+    zoo_model("tiny_encoder");
+}
+
+/// Eight calls in order on one instance, sharing the KV cache.
+#[test]
+fn zoo_tiny_llama() {
+    zoo_model("tiny_llama");
+}
+
+/// Batch 1, 5 and 8 against a bound of 8.
+#[test]
+fn zoo_dynamic_mlp() {
+    zoo_model("dynamic_mlp");
+}

@@ -1,0 +1,59 @@
+//! The generated API itself: runtime sizes and their errors, state across
+//! calls and `reset()`. Each test builds a small program against a fixture.
+
+use etch_tests::{fixture, run_with_model};
+
+/// Batch 9 against a bound of 8 is an error value, as is a slice that does
+/// not match its batch; within the bound, a row's result does not depend on
+/// the batch it came in.
+#[test]
+fn dynamic_batch_beyond_the_bound_is_an_error() {
+    let main = r#"
+fn main() {
+    let mut m = Box::new(model::Model::new());
+    let x: Vec<f32> = (0..9 * 16).map(|i| (i as f32 * 0.37).sin()).collect();
+    println!("{:?}", m.forward(&x, 9).err());
+    println!("{:?}", m.forward(&x[..79], 5).err());
+    println!("{}", m.forward(&x[..80], 5).map(|o| o.len()).unwrap_or(0));
+    let eight = m.forward(&x[..128], 8).unwrap().to_vec();
+    let three = m.forward(&x[48..96], 3).unwrap().to_vec();
+    println!("{}", eight[24..48] == three[..]);
+    println!("{}", m.forward(&[], 0).map(|o| o.len()).unwrap_or(9));
+}
+"#;
+    let out = run_with_model(&fixture("dynamic_mlp"), main);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "Some(DimTooLarge { input: 0, dim: 0, size: 9, bound: 8 })",
+            "Some(InputLength { input: 0, len: 79, expected: 80 })",
+            "40",
+            "true",
+            "0",
+        ],
+        "{out}"
+    );
+}
+
+/// The KV cache persists from call to call, and `reset()` restores the
+/// fresh state exactly.
+#[test]
+fn tiny_llama_state_persists_and_resets() {
+    let main = r#"
+fn main() {
+    let mut m = Box::new(model::Model::new());
+    let first = m.forward(&[3], &[0]).to_vec();
+    let second = m.forward(&[141], &[1]).to_vec();
+    m.reset();
+    // Without token 3 in the cache, position 1 sees other keys.
+    let alone = m.forward(&[141], &[1]).to_vec();
+    m.reset();
+    let again = (m.forward(&[3], &[0]).to_vec(), m.forward(&[141], &[1]).to_vec());
+    println!("{}", second != alone);
+    println!("{}", again == (first, second));
+}
+"#;
+    let out = run_with_model(&fixture("tiny_llama"), main);
+    assert_eq!(out.lines().collect::<Vec<_>>(), ["true", "true"], "{out}");
+}
