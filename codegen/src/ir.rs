@@ -147,6 +147,50 @@ pub struct Conv2d {
     pub clamp: Option<[f64; 2]>,
 }
 
+/// Which kernel computes a convolution, chosen from its shapes at codegen time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConvKernel {
+    /// 1×1, stride 1, no padding: a matrix product per image.
+    Pointwise,
+    /// 3×3 depthwise, padding 1, stride 1 or 2 (`etch_kernels::depthwise::supports`).
+    Depthwise3x3,
+    /// One group: gather patches into planned scratch, then a matrix product.
+    Im2col,
+    /// Anything else (grouped convolutions): direct loops.
+    Direct,
+}
+
+impl Conv2d {
+    /// `x` is the input shape `[n, c, h, w]`, `w` the weight shape `[cout, cin/groups, kh, kw]`.
+    pub fn kernel(&self, x: &[usize], w: &[usize]) -> ConvKernel {
+        let one = [1, 1];
+        if w[2..] == one && self.stride == one && self.padding == [0, 0] && self.groups == 1 {
+            ConvKernel::Pointwise
+        } else if self.groups == x[1]
+            && w[0] == x[1]
+            && w[2..] == [3, 3]
+            && self.padding == one
+            && self.dilation == one
+            && self.stride[0] == self.stride[1]
+            && self.stride[0] <= 2
+        {
+            ConvKernel::Depthwise3x3
+        } else if self.groups == 1 {
+            ConvKernel::Im2col
+        } else {
+            ConvKernel::Direct
+        }
+    }
+
+    /// Scratch elements the kernel needs, given the output shape.
+    pub fn scratch(&self, x: &[usize], w: &[usize], out: &[usize]) -> usize {
+        match self.kernel(x, w) {
+            ConvKernel::Im2col => x[1] * w[2] * w[3] * out[2] * out[3],
+            _ => 0,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pool2d {
     pub kernel: [usize; 2],

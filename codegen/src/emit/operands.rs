@@ -1,8 +1,8 @@
 //! Where a node's operands live, as Rust expressions.
 //!
-//! Each pool a node writes is split once into the part before the output,
-//! the output, and the part after: the borrow checker then sees disjoint
-//! slices, and inputs in that pool are read from the two outer parts.
+//! Each pool a node writes is split around its output windows into disjoint
+//! slices (gap, window, gap, window, …, gap): the borrow checker sees them
+//! apart, and inputs in that pool are read from the gaps.
 
 use std::collections::BTreeMap;
 
@@ -42,13 +42,27 @@ pub fn place(method: &Method, layout: &Layout, v: ValueId) -> Place {
 }
 
 pub fn operands(method: &Method, layout: &Layout, node: &Node) -> Operands {
-    // pool → (output index, output start, output end)
-    let mut split: BTreeMap<DType, (usize, usize, usize)> = BTreeMap::new();
+    // pool → output windows (output index, start, end), sorted by start
+    let mut windows: BTreeMap<DType, Vec<(usize, usize, usize)>> = BTreeMap::new();
     for (j, &o) in node.outputs.iter().enumerate() {
         if let Place::Arena(dtype, start) = place(method, layout, o) {
-            split.insert(dtype, (j, start, start + method.values[o].ty.numel()));
+            windows.entry(dtype).or_default().push((j, start, start + method.values[o].ty.numel()));
         }
     }
+    windows.values_mut().for_each(|w| w.sort_by_key(|&(_, start, _)| start));
+    // pool → gaps (ident, start, end) between the windows
+    let gaps: BTreeMap<DType, Vec<(Ident, usize, usize)>> = windows
+        .iter()
+        .map(|(&d, w)| {
+            let total = layout.pools.get(&d).copied().unwrap_or(0);
+            let mut edges = vec![0];
+            w.iter().for_each(|&(_, s, e)| edges.extend([s, e]));
+            edges.push(total);
+            let gaps = edges.chunks_exact(2).enumerate().map(|(g, p)| (format_ident!("{}_{g}", d.rust()), p[0], p[1])).collect();
+            (d, gaps)
+        })
+        .collect();
+
     let mut used = Vec::new();
     let reads = node
         .inputs
@@ -68,23 +82,20 @@ pub fn operands(method: &Method, layout: &Layout, node: &Node) -> Operands {
                     quote!(&self.#f[#a..#b])
                 }
                 Place::Const(c, off) => slice(&weight(c), off, len),
-                Place::Arena(dtype, off) => match split.get(&dtype) {
-                    Some(&(j, start, _)) if off + len <= start => {
-                        let lo = format_ident!("lo{j}");
-                        used.push(lo.clone());
-                        slice(&lo, off, len)
+                Place::Arena(dtype, off) => {
+                    let gap = gaps.get(&dtype).and_then(|g| g.iter().find(|(_, s, e)| *s <= off && off + len <= *e));
+                    match gap {
+                        Some((name, start, _)) => {
+                            used.push(name.clone());
+                            slice(name, off - start, len)
+                        }
+                        None => {
+                            let f = field(dtype);
+                            let (a, b) = (lit(off), lit(off + len));
+                            quote!(&self.#f[#a..#b])
+                        }
                     }
-                    Some(&(j, _, end)) => {
-                        let hi = format_ident!("hi{j}");
-                        used.push(hi.clone());
-                        slice(&hi, off.saturating_sub(end), len)
-                    }
-                    None => {
-                        let f = field(dtype);
-                        let (a, b) = (lit(off), lit(off + len));
-                        quote!(&self.#f[#a..#b])
-                    }
-                },
+                }
             };
             runtime_len(method, v, read, false)
         })
@@ -99,18 +110,32 @@ pub fn operands(method: &Method, layout: &Layout, node: &Node) -> Operands {
             writes.push((j, quote!(#out)));
         }
     }
-    for (dtype, (j, start, end)) in split {
-        let out = format_ident!("out{j}");
-        // Unused halves are bound to `_` to keep the generated code warning-free.
-        let part = |name: Ident| if used.contains(&name) { quote!(#name) } else { quote!(_) };
-        let (lo, hi) = (part(format_ident!("lo{j}")), part(format_ident!("hi{j}")));
-        let (f, ty) = (field(dtype), format_ident!("{}", dtype.rust()));
-        let total = lit(layout.pools.get(&dtype).copied().unwrap_or(0));
-        let (s, n) = (lit(start), lit(end - start));
-        prelude.extend(quote! {
-            let (#lo, #out, #hi) = ::etch_kernels::arena::split_out::<#ty, #total, #s, #n>(&mut self.#f);
-        });
-        writes.push((j, quote!(#out)));
+    for (dtype, w) in &windows {
+        // Unread gaps are bound to `_` to keep the generated code warning-free.
+        let name = |g: usize| {
+            let id = format_ident!("{}_{g}", dtype.rust());
+            if used.contains(&id) { quote!(#id) } else { quote!(_) }
+        };
+        let (f, ty) = (field(*dtype), format_ident!("{}", dtype.rust()));
+        let total = lit(layout.pools.get(dtype).copied().unwrap_or(0));
+        let mut rest = quote!(&mut self.#f);
+        let mut cursor = 0;
+        for (g, &(j, start, end)) in w.iter().enumerate() {
+            let (out, gap) = (format_ident!("out{j}"), name(g));
+            let (s, n) = (lit(start - cursor), lit(end - start));
+            let tail = format_ident!("rest_{}_{g}", dtype.rust());
+            let split = if g == 0 {
+                quote!(::etch_kernels::arena::split_out::<#ty, #total, #s, #n>(#rest))
+            } else {
+                quote!(::etch_kernels::arena::split_rest(#rest, #s, #n))
+            };
+            let last = g + 1 == w.len();
+            let tail_pat = if last { name(g + 1) } else { quote!(#tail) };
+            prelude.extend(quote!(let (#gap, #out, #tail_pat) = #split;));
+            rest = quote!(#tail);
+            cursor = end;
+            writes.push((j, quote!(#out)));
+        }
     }
     writes.sort_by_key(|(j, _)| *j);
     let writes = writes.into_iter().map(|(j, w)| runtime_len(method, node.outputs[j], w, true)).collect();

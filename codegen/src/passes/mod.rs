@@ -4,6 +4,7 @@ mod alias;
 mod dce;
 pub(crate) mod fold;
 mod fuse;
+mod scratch;
 pub mod plan;
 
 use crate::ir::Graph;
@@ -17,5 +18,6 @@ pub fn run(graph: &mut Graph) {
         fuse::run(method, &mut graph.constants);
         alias::run(method);
         dce::run(method);
+        scratch::run(method);
     }
 }

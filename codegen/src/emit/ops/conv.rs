@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::emit::{f32_lit, lit};
-use crate::ir::Conv2d;
+use crate::ir::{Conv2d, ConvKernel};
 
 pub fn emit(c: &Conv2d, x: &[usize], wt: &[usize], out: &[usize], r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let (xs, ws, o) = (&r[0], &r[1], &w[0]);
@@ -21,8 +21,8 @@ pub fn emit(c: &Conv2d, x: &[usize], wt: &[usize], out: &[usize], r: &[TokenStre
         None => quote!(None),
     };
     let epilogue = quote!(::etch_kernels::gemm::Epilogue { bias: #bias, clamp: #clamp });
-    let pointwise = wt[2] == 1 && wt[3] == 1 && c.stride == [1, 1] && c.padding == [0, 0] && c.groups == 1;
-    if pointwise {
+    let kernel = c.kernel(x, wt);
+    if kernel == ConvKernel::Pointwise {
         let (batch, cin, cout, hw) = (lit(x[0]), lit(x[1]), lit(wt[0]), lit(x[2] * x[3]));
         return quote!(::etch_kernels::conv::pointwise(#xs, #ws, #o, #batch, #cin, #cout, #hw, #epilogue););
     }
@@ -30,9 +30,6 @@ pub fn emit(c: &Conv2d, x: &[usize], wt: &[usize], out: &[usize], r: &[TokenStre
         x[0], x[1], x[2], x[3], wt[0], wt[2], wt[3], c.stride[0], c.stride[1], c.padding[0], c.padding[1],
         c.dilation[0], c.dilation[1], c.groups, out[2], out[3],
     ];
-    // Mirrors `etch_kernels::depthwise::supports`, which rejects anything else at run time.
-    let depthwise = c.groups == x[1] && wt[0] == x[1] && wt[2..] == [3, 3] && c.padding == [1, 1]
-        && c.dilation == [1, 1] && c.stride[0] == c.stride[1] && (c.stride[0] == 1 || c.stride[0] == 2);
     let [batch, cin, ih, iw, cout, kh, kw, sh, sw, ph, pw, dh, dw, g, oh, ow] = p.map(lit);
     let params = quote! {
         &::etch_kernels::conv::Conv2d {
@@ -42,8 +39,14 @@ pub fn emit(c: &Conv2d, x: &[usize], wt: &[usize], out: &[usize], r: &[TokenStre
             dilation_h: #dh, dilation_w: #dw, groups: #g, out_h: #oh, out_w: #ow,
         }
     };
-    if depthwise {
-        return quote!(::etch_kernels::depthwise::depthwise3x3(#xs, #ws, #o, #params, #epilogue););
+    match (kernel, w.get(1)) {
+        (ConvKernel::Depthwise3x3, _) => {
+            return quote!(::etch_kernels::depthwise::depthwise3x3(#xs, #ws, #o, #params, #epilogue););
+        }
+        (ConvKernel::Im2col, Some(cols)) => {
+            return quote!(::etch_kernels::conv::conv2d_im2col(#xs, #ws, #o, #cols, #params, #epilogue););
+        }
+        _ => {}
     }
     if c.clamp.is_some() {
         return quote!(::etch_kernels::conv::conv2d_act(#xs, #ws, #bias, #o, #params, #clamp););
