@@ -61,13 +61,17 @@ impl Model {
         }
         // instruction 2: sigmoid
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 64,
                 32,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(&lo0[0..32], out0, ::etch_kernels::math::sigmoid);
+            ::etch_kernels::unary::map(
+                &f32_0[0..32],
+                out0,
+                ::etch_kernels::math::sigmoid,
+            );
         }
         ::etch_kernels::arena::window::<f32, 64, 32, 32>(&self.arena_f32)
     }
@@ -99,13 +103,13 @@ impl Model {
         }
         // instruction 2: tanh
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 64,
                 8,
                 8,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(&lo0[0..8], out0, ::etch_kernels::math::tanh);
+            ::etch_kernels::unary::map(&f32_0[0..8], out0, ::etch_kernels::math::tanh);
         }
         ::etch_kernels::arena::window::<f32, 64, 8, 8>(&self.arena_f32)
     }

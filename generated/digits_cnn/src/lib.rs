@@ -6,7 +6,7 @@
 #![forbid(unsafe_code)]
 
 /// Bytes of scratch memory inside [`Model`], planned at compile time.
-pub const ARENA_BYTES: usize = 12288;
+pub const ARENA_BYTES: usize = 49152;
 /// Bytes of weights, kept in read-only memory.
 pub const WEIGHT_BYTES: usize = 39728;
 #[cfg(target_endian = "big")]
@@ -30,12 +30,12 @@ static W12: &[f32; 16] = WEIGHTS.view::<f32, 39664, 16>();
 ///
 /// `new` is a `const fn`, so a model can live in a `static`.
 pub struct Model {
-    arena_f32: [f32; 3072],
+    arena_f32: [f32; 12288],
 }
 impl Model {
     /// A model with zeroed scratch memory.
     pub const fn new() -> Self {
-        Self { arena_f32: [0f32; 3072] }
+        Self { arena_f32: [0f32; 12288] }
     }
     /// Runs the `forward` method of the program.
     ///
@@ -44,17 +44,22 @@ impl Model {
     pub fn forward(&mut self, x0: &[f32; 64]) -> &[f32; 10] {
         // instruction 0: conv2d
         {
-            let (_, out0, _) = ::etch_kernels::arena::split_out::<
+            let (_, out1, rest_f32_0) = ::etch_kernels::arena::split_out::<
                 f32,
-                3072,
-                2048,
-                1024,
+                12288,
+                0,
+                576,
             >(&mut self.arena_f32);
-            ::etch_kernels::conv::conv2d_act(
+            let (_, out0, _) = ::etch_kernels::arena::split_rest(
+                rest_f32_0,
+                10688,
+                1024,
+            );
+            ::etch_kernels::conv::conv2d_im2col(
                 &x0[0..64],
                 &W11[0..144],
-                Some(&W12[0..16]),
                 out0,
+                out1,
                 &::etch_kernels::conv::Conv2d {
                     batch: 1,
                     in_channels: 1,
@@ -73,22 +78,30 @@ impl Model {
                     out_h: 8,
                     out_w: 8,
                 },
-                Some((0f32, f32::INFINITY)),
+                ::etch_kernels::gemm::Epilogue {
+                    bias: Some(&W12[0..16]),
+                    clamp: Some((0f32, f32::INFINITY)),
+                },
             );
         }
         // instruction 3: conv2d
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out1, rest_f32_0) = ::etch_kernels::arena::split_out::<
                 f32,
-                3072,
+                12288,
+                0,
+                9216,
+            >(&mut self.arena_f32);
+            let (_, out0, f32_2) = ::etch_kernels::arena::split_rest(
+                rest_f32_0,
                 0,
                 2048,
-            >(&mut self.arena_f32);
-            ::etch_kernels::conv::conv2d_act(
-                &hi0[0..1024],
+            );
+            ::etch_kernels::conv::conv2d_im2col(
+                &f32_2[0..1024],
                 &W6[0..4608],
-                Some(&W7[0..32]),
                 out0,
+                out1,
                 &::etch_kernels::conv::Conv2d {
                     batch: 1,
                     in_channels: 16,
@@ -107,19 +120,22 @@ impl Model {
                     out_h: 8,
                     out_w: 8,
                 },
-                Some((0f32, f32::INFINITY)),
+                ::etch_kernels::gemm::Epilogue {
+                    bias: Some(&W7[0..32]),
+                    clamp: Some((0f32, f32::INFINITY)),
+                },
             );
         }
         // instruction 5: max_pool2d
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
-                3072,
-                2048,
+                12288,
+                0,
                 512,
             >(&mut self.arena_f32);
             ::etch_kernels::pool::max_pool2d(
-                &lo0[0..2048],
+                &f32_1[8704..10752],
                 out0,
                 None,
                 &::etch_kernels::pool::Pool2d {
@@ -142,17 +158,17 @@ impl Model {
         }
         // instruction 7: addmm
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
-                3072,
-                0,
+                12288,
+                512,
                 10,
             >(&mut self.arena_f32);
             ::etch_kernels::linear::addmm(
                 out0,
                 &W9[0..10],
                 [0, 1],
-                &hi0[2038..2550],
+                &f32_0[0..512],
                 &W10[0..5120],
                 1,
                 512,
@@ -161,7 +177,7 @@ impl Model {
                 1f32,
             );
         }
-        ::etch_kernels::arena::window::<f32, 3072, 0, 10>(&self.arena_f32)
+        ::etch_kernels::arena::window::<f32, 12288, 512, 10>(&self.arena_f32)
     }
 }
 impl Default for Model {

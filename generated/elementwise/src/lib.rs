@@ -60,14 +60,14 @@ impl Model {
         }
         // instruction 1: add
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 480,
                 120,
                 120,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::broadcast(
-                &lo0[0..120],
+                &f32_0[0..120],
                 &[60, 20, 5, 1],
                 &W0[0..1],
                 &[0, 0, 0, 0],
@@ -78,14 +78,14 @@ impl Model {
         }
         // instruction 2: sub
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 480,
                 0,
                 120,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::broadcast(
-                &hi0[0..120],
+                &f32_1[0..120],
                 &[60, 20, 5, 1],
                 &x1[0..15],
                 &[0, 5, 0, 1],
@@ -96,24 +96,24 @@ impl Model {
         }
         // instruction 3: relu
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 480,
                 240,
                 120,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(&lo0[0..120], out0, ::etch_kernels::math::relu);
+            ::etch_kernels::unary::map(&f32_0[0..120], out0, ::etch_kernels::math::relu);
         }
         // instruction 4: sigmoid
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 480,
                 0,
                 120,
             >(&mut self.arena_f32);
             ::etch_kernels::unary::map(
-                &hi0[120..240],
+                &f32_1[120..240],
                 out0,
                 ::etch_kernels::math::sigmoid,
             );
@@ -130,48 +130,56 @@ impl Model {
         }
         // instruction 6: mul
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 480,
                 360,
                 120,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[0..120],
-                &lo0[240..360],
+                &f32_0[0..120],
+                &f32_0[240..360],
                 out0,
                 |a: f32, b: f32| a * b,
             );
         }
         // instruction 7: abs
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 480,
                 0,
                 120,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(&hi0[240..360], out0, ::etch_kernels::math::abs);
+            ::etch_kernels::unary::map(
+                &f32_1[240..360],
+                out0,
+                ::etch_kernels::math::abs,
+            );
         }
         // instruction 8: neg
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 480,
                 240,
                 120,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(&lo0[0..120], out0, ::etch_kernels::math::neg);
+            ::etch_kernels::unary::map(&f32_0[0..120], out0, ::etch_kernels::math::neg);
         }
         // instruction 9: exp
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 480,
                 0,
                 120,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(&hi0[120..240], out0, ::etch_kernels::math::exp);
+            ::etch_kernels::unary::map(
+                &f32_1[120..240],
+                out0,
+                ::etch_kernels::math::exp,
+            );
         }
         // instruction 10: mul
         {
@@ -190,14 +198,14 @@ impl Model {
         }
         // instruction 12: add
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 480,
                 360,
                 15,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::broadcast(
-                &lo0[240..255],
+                &f32_0[240..255],
                 &[0, 5, 0, 1],
                 &W2[0..1],
                 &[0, 0, 0, 0],
@@ -208,16 +216,16 @@ impl Model {
         }
         // instruction 13: div
         {
-            let (lo0, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 480,
                 240,
                 120,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::broadcast(
-                &lo0[0..120],
+                &f32_0[0..120],
                 &[60, 20, 5, 1],
-                &hi0[0..15],
+                &f32_1[0..15],
                 &[0, 5, 0, 1],
                 out0,
                 &[2, 3, 4, 5],
@@ -236,16 +244,16 @@ impl Model {
         }
         // instruction 15: add
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 480,
                 0,
                 120,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::broadcast(
-                &hi0[120..240],
+                &f32_1[120..240],
                 &[60, 20, 5, 1],
-                &hi0[240..264],
+                &f32_1[240..264],
                 &[12, 4, 1, 0],
                 out0,
                 &[2, 3, 4, 5],
@@ -254,14 +262,14 @@ impl Model {
         }
         // instruction 16: clamp
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 480,
                 240,
                 120,
             >(&mut self.arena_f32);
             ::etch_kernels::unary::map(
-                &lo0[120..240],
+                &f32_0[120..240],
                 out0,
                 |v: f32| {
                     let v = if v < -1f32 { -1f32 } else { v };

@@ -108,16 +108,16 @@ impl Model {
         }
         // instruction 31: add
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1408,
                 128,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::broadcast(
-                &lo0[1280..1408],
+                &f32_0[1280..1408],
                 &[0, 0, 1],
-                &lo0[0..128],
+                &f32_0[0..128],
                 &[0, 0, 1],
                 out0,
                 &[1, 1, 128],
@@ -126,66 +126,70 @@ impl Model {
         }
         // instruction 33: sigmoid
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1280,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::unary::map(
-                &hi0[96..128],
+                &f32_1[96..128],
                 out0,
                 ::etch_kernels::math::sigmoid,
             );
         }
         // instruction 34: sigmoid
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1312,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::unary::map(
-                &hi0[96..128],
+                &f32_1[96..128],
                 out0,
                 ::etch_kernels::math::sigmoid,
             );
         }
         // instruction 35: tanh
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1344,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(&hi0[96..128], out0, ::etch_kernels::math::tanh);
+            ::etch_kernels::unary::map(
+                &f32_1[96..128],
+                out0,
+                ::etch_kernels::math::tanh,
+            );
         }
         // instruction 36: sigmoid
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1376,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::unary::map(
-                &hi0[96..128],
+                &f32_1[96..128],
                 out0,
                 ::etch_kernels::math::sigmoid,
             );
         }
         // instruction 37: mul
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1408,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1312..1344],
+                &f32_0[1312..1344],
                 &W11[0..32],
                 out0,
                 |a: f32, b: f32| a * b,
@@ -193,62 +197,66 @@ impl Model {
         }
         // instruction 38: mul
         {
-            let (lo0, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1312,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1280..1312],
-                &hi0[0..32],
+                &f32_0[1280..1312],
+                &f32_1[0..32],
                 out0,
                 |a: f32, b: f32| a * b,
             );
         }
         // instruction 39: add
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1536,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1408..1440],
-                &lo0[1312..1344],
+                &f32_0[1408..1440],
+                &f32_0[1312..1344],
                 out0,
                 |a: f32, b: f32| a + b,
             );
         }
         // instruction 40: tanh
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1280,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(&hi0[224..256], out0, ::etch_kernels::math::tanh);
+            ::etch_kernels::unary::map(
+                &f32_1[224..256],
+                out0,
+                ::etch_kernels::math::tanh,
+            );
         }
         // instruction 41: mul
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1568,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1376..1408],
-                &lo0[1280..1312],
+                &f32_0[1376..1408],
+                &f32_0[1280..1312],
                 out0,
                 |a: f32, b: f32| a * b,
             );
         }
         // instruction 43: addmm
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1280,
@@ -258,7 +266,7 @@ impl Model {
                 out0,
                 &W3[0..128],
                 [0, 1],
-                &hi0[160..192],
+                &f32_1[160..192],
                 &W14[0..4096],
                 1,
                 32,
@@ -269,16 +277,16 @@ impl Model {
         }
         // instruction 44: add
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1408,
                 128,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::broadcast(
-                &lo0[1280..1408],
+                &f32_0[1280..1408],
                 &[0, 0, 1],
-                &lo0[128..256],
+                &f32_0[128..256],
                 &[0, 0, 1],
                 out0,
                 &[1, 1, 128],
@@ -287,129 +295,137 @@ impl Model {
         }
         // instruction 46: sigmoid
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1280,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::unary::map(
-                &hi0[96..128],
+                &f32_1[96..128],
                 out0,
                 ::etch_kernels::math::sigmoid,
             );
         }
         // instruction 47: sigmoid
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1312,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::unary::map(
-                &hi0[96..128],
+                &f32_1[96..128],
                 out0,
                 ::etch_kernels::math::sigmoid,
             );
         }
         // instruction 48: tanh
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1344,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(&hi0[96..128], out0, ::etch_kernels::math::tanh);
+            ::etch_kernels::unary::map(
+                &f32_1[96..128],
+                out0,
+                ::etch_kernels::math::tanh,
+            );
         }
         // instruction 49: sigmoid
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1376,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::unary::map(
-                &hi0[96..128],
+                &f32_1[96..128],
                 out0,
                 ::etch_kernels::math::sigmoid,
             );
         }
         // instruction 50: mul
         {
-            let (lo0, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1408,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1312..1344],
-                &hi0[96..128],
+                &f32_0[1312..1344],
+                &f32_1[96..128],
                 out0,
                 |a: f32, b: f32| a * b,
             );
         }
         // instruction 51: mul
         {
-            let (lo0, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1312,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1280..1312],
-                &hi0[0..32],
+                &f32_0[1280..1312],
+                &f32_1[0..32],
                 out0,
                 |a: f32, b: f32| a * b,
             );
         }
         // instruction 52: add
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1536,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1408..1440],
-                &lo0[1312..1344],
+                &f32_0[1408..1440],
+                &f32_0[1312..1344],
                 out0,
                 |a: f32, b: f32| a + b,
             );
         }
         // instruction 53: tanh
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1280,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(&hi0[224..256], out0, ::etch_kernels::math::tanh);
+            ::etch_kernels::unary::map(
+                &f32_1[224..256],
+                out0,
+                ::etch_kernels::math::tanh,
+            );
         }
         // instruction 54: mul
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1600,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1376..1408],
-                &lo0[1280..1312],
+                &f32_0[1376..1408],
+                &f32_0[1280..1312],
                 out0,
                 |a: f32, b: f32| a * b,
             );
         }
         // instruction 56: addmm
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1280,
@@ -419,7 +435,7 @@ impl Model {
                 out0,
                 &W3[0..128],
                 [0, 1],
-                &hi0[192..224],
+                &f32_1[192..224],
                 &W15[0..4096],
                 1,
                 32,
@@ -430,16 +446,16 @@ impl Model {
         }
         // instruction 57: add
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1408,
                 128,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::broadcast(
-                &lo0[1280..1408],
+                &f32_0[1280..1408],
                 &[0, 0, 1],
-                &lo0[256..384],
+                &f32_0[256..384],
                 &[0, 0, 1],
                 out0,
                 &[1, 1, 128],
@@ -448,129 +464,137 @@ impl Model {
         }
         // instruction 59: sigmoid
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1280,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::unary::map(
-                &hi0[96..128],
+                &f32_1[96..128],
                 out0,
                 ::etch_kernels::math::sigmoid,
             );
         }
         // instruction 60: sigmoid
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1312,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::unary::map(
-                &hi0[96..128],
+                &f32_1[96..128],
                 out0,
                 ::etch_kernels::math::sigmoid,
             );
         }
         // instruction 61: tanh
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1344,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(&hi0[96..128], out0, ::etch_kernels::math::tanh);
+            ::etch_kernels::unary::map(
+                &f32_1[96..128],
+                out0,
+                ::etch_kernels::math::tanh,
+            );
         }
         // instruction 62: sigmoid
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1376,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::unary::map(
-                &hi0[96..128],
+                &f32_1[96..128],
                 out0,
                 ::etch_kernels::math::sigmoid,
             );
         }
         // instruction 63: mul
         {
-            let (lo0, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1408,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1312..1344],
-                &hi0[96..128],
+                &f32_0[1312..1344],
+                &f32_1[96..128],
                 out0,
                 |a: f32, b: f32| a * b,
             );
         }
         // instruction 64: mul
         {
-            let (lo0, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1312,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1280..1312],
-                &hi0[0..32],
+                &f32_0[1280..1312],
+                &f32_1[0..32],
                 out0,
                 |a: f32, b: f32| a * b,
             );
         }
         // instruction 65: add
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1536,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1408..1440],
-                &lo0[1312..1344],
+                &f32_0[1408..1440],
+                &f32_0[1312..1344],
                 out0,
                 |a: f32, b: f32| a + b,
             );
         }
         // instruction 66: tanh
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1280,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(&hi0[224..256], out0, ::etch_kernels::math::tanh);
+            ::etch_kernels::unary::map(
+                &f32_1[224..256],
+                out0,
+                ::etch_kernels::math::tanh,
+            );
         }
         // instruction 67: mul
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1632,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1376..1408],
-                &lo0[1280..1312],
+                &f32_0[1376..1408],
+                &f32_0[1280..1312],
                 out0,
                 |a: f32, b: f32| a * b,
             );
         }
         // instruction 69: addmm
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1280,
@@ -580,7 +604,7 @@ impl Model {
                 out0,
                 &W3[0..128],
                 [0, 1],
-                &hi0[224..256],
+                &f32_1[224..256],
                 &W16[0..4096],
                 1,
                 32,
@@ -591,16 +615,16 @@ impl Model {
         }
         // instruction 70: add
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1408,
                 128,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::broadcast(
-                &lo0[1280..1408],
+                &f32_0[1280..1408],
                 &[0, 0, 1],
-                &lo0[384..512],
+                &f32_0[384..512],
                 &[0, 0, 1],
                 out0,
                 &[1, 1, 128],
@@ -609,129 +633,137 @@ impl Model {
         }
         // instruction 72: sigmoid
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1280,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::unary::map(
-                &hi0[96..128],
+                &f32_1[96..128],
                 out0,
                 ::etch_kernels::math::sigmoid,
             );
         }
         // instruction 73: sigmoid
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1312,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::unary::map(
-                &hi0[96..128],
+                &f32_1[96..128],
                 out0,
                 ::etch_kernels::math::sigmoid,
             );
         }
         // instruction 74: tanh
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1344,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(&hi0[96..128], out0, ::etch_kernels::math::tanh);
+            ::etch_kernels::unary::map(
+                &f32_1[96..128],
+                out0,
+                ::etch_kernels::math::tanh,
+            );
         }
         // instruction 75: sigmoid
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1376,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::unary::map(
-                &hi0[96..128],
+                &f32_1[96..128],
                 out0,
                 ::etch_kernels::math::sigmoid,
             );
         }
         // instruction 76: mul
         {
-            let (lo0, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1408,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1312..1344],
-                &hi0[96..128],
+                &f32_0[1312..1344],
+                &f32_1[96..128],
                 out0,
                 |a: f32, b: f32| a * b,
             );
         }
         // instruction 77: mul
         {
-            let (lo0, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1312,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1280..1312],
-                &hi0[0..32],
+                &f32_0[1280..1312],
+                &f32_1[0..32],
                 out0,
                 |a: f32, b: f32| a * b,
             );
         }
         // instruction 78: add
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1536,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1408..1440],
-                &lo0[1312..1344],
+                &f32_0[1408..1440],
+                &f32_0[1312..1344],
                 out0,
                 |a: f32, b: f32| a + b,
             );
         }
         // instruction 79: tanh
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1280,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(&hi0[224..256], out0, ::etch_kernels::math::tanh);
+            ::etch_kernels::unary::map(
+                &f32_1[224..256],
+                out0,
+                ::etch_kernels::math::tanh,
+            );
         }
         // instruction 80: mul
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1664,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1376..1408],
-                &lo0[1280..1312],
+                &f32_0[1376..1408],
+                &f32_0[1280..1312],
                 out0,
                 |a: f32, b: f32| a * b,
             );
         }
         // instruction 82: addmm
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1280,
@@ -741,7 +773,7 @@ impl Model {
                 out0,
                 &W3[0..128],
                 [0, 1],
-                &hi0[256..288],
+                &f32_1[256..288],
                 &W17[0..4096],
                 1,
                 32,
@@ -752,16 +784,16 @@ impl Model {
         }
         // instruction 83: add
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1408,
                 128,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::broadcast(
-                &lo0[1280..1408],
+                &f32_0[1280..1408],
                 &[0, 0, 1],
-                &lo0[512..640],
+                &f32_0[512..640],
                 &[0, 0, 1],
                 out0,
                 &[1, 1, 128],
@@ -770,129 +802,137 @@ impl Model {
         }
         // instruction 85: sigmoid
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1280,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::unary::map(
-                &hi0[96..128],
+                &f32_1[96..128],
                 out0,
                 ::etch_kernels::math::sigmoid,
             );
         }
         // instruction 86: sigmoid
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1312,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::unary::map(
-                &hi0[96..128],
+                &f32_1[96..128],
                 out0,
                 ::etch_kernels::math::sigmoid,
             );
         }
         // instruction 87: tanh
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1344,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(&hi0[96..128], out0, ::etch_kernels::math::tanh);
+            ::etch_kernels::unary::map(
+                &f32_1[96..128],
+                out0,
+                ::etch_kernels::math::tanh,
+            );
         }
         // instruction 88: sigmoid
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1376,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::unary::map(
-                &hi0[96..128],
+                &f32_1[96..128],
                 out0,
                 ::etch_kernels::math::sigmoid,
             );
         }
         // instruction 89: mul
         {
-            let (lo0, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1408,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1312..1344],
-                &hi0[96..128],
+                &f32_0[1312..1344],
+                &f32_1[96..128],
                 out0,
                 |a: f32, b: f32| a * b,
             );
         }
         // instruction 90: mul
         {
-            let (lo0, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1312,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1280..1312],
-                &hi0[0..32],
+                &f32_0[1280..1312],
+                &f32_1[0..32],
                 out0,
                 |a: f32, b: f32| a * b,
             );
         }
         // instruction 91: add
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1536,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1408..1440],
-                &lo0[1312..1344],
+                &f32_0[1408..1440],
+                &f32_0[1312..1344],
                 out0,
                 |a: f32, b: f32| a + b,
             );
         }
         // instruction 92: tanh
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1280,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(&hi0[224..256], out0, ::etch_kernels::math::tanh);
+            ::etch_kernels::unary::map(
+                &f32_1[224..256],
+                out0,
+                ::etch_kernels::math::tanh,
+            );
         }
         // instruction 93: mul
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1696,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1376..1408],
-                &lo0[1280..1312],
+                &f32_0[1376..1408],
+                &f32_0[1280..1312],
                 out0,
                 |a: f32, b: f32| a * b,
             );
         }
         // instruction 95: addmm
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1280,
@@ -902,7 +942,7 @@ impl Model {
                 out0,
                 &W3[0..128],
                 [0, 1],
-                &hi0[288..320],
+                &f32_1[288..320],
                 &W18[0..4096],
                 1,
                 32,
@@ -913,16 +953,16 @@ impl Model {
         }
         // instruction 96: add
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1408,
                 128,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::broadcast(
-                &lo0[1280..1408],
+                &f32_0[1280..1408],
                 &[0, 0, 1],
-                &lo0[640..768],
+                &f32_0[640..768],
                 &[0, 0, 1],
                 out0,
                 &[1, 1, 128],
@@ -931,129 +971,137 @@ impl Model {
         }
         // instruction 98: sigmoid
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1280,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::unary::map(
-                &hi0[96..128],
+                &f32_1[96..128],
                 out0,
                 ::etch_kernels::math::sigmoid,
             );
         }
         // instruction 99: sigmoid
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1312,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::unary::map(
-                &hi0[96..128],
+                &f32_1[96..128],
                 out0,
                 ::etch_kernels::math::sigmoid,
             );
         }
         // instruction 100: tanh
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1344,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(&hi0[96..128], out0, ::etch_kernels::math::tanh);
+            ::etch_kernels::unary::map(
+                &f32_1[96..128],
+                out0,
+                ::etch_kernels::math::tanh,
+            );
         }
         // instruction 101: sigmoid
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1376,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::unary::map(
-                &hi0[96..128],
+                &f32_1[96..128],
                 out0,
                 ::etch_kernels::math::sigmoid,
             );
         }
         // instruction 102: mul
         {
-            let (lo0, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1408,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1312..1344],
-                &hi0[96..128],
+                &f32_0[1312..1344],
+                &f32_1[96..128],
                 out0,
                 |a: f32, b: f32| a * b,
             );
         }
         // instruction 103: mul
         {
-            let (lo0, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1312,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1280..1312],
-                &hi0[0..32],
+                &f32_0[1280..1312],
+                &f32_1[0..32],
                 out0,
                 |a: f32, b: f32| a * b,
             );
         }
         // instruction 104: add
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1536,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1408..1440],
-                &lo0[1312..1344],
+                &f32_0[1408..1440],
+                &f32_0[1312..1344],
                 out0,
                 |a: f32, b: f32| a + b,
             );
         }
         // instruction 105: tanh
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1280,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(&hi0[224..256], out0, ::etch_kernels::math::tanh);
+            ::etch_kernels::unary::map(
+                &f32_1[224..256],
+                out0,
+                ::etch_kernels::math::tanh,
+            );
         }
         // instruction 106: mul
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1728,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1376..1408],
-                &lo0[1280..1312],
+                &f32_0[1376..1408],
+                &f32_0[1280..1312],
                 out0,
                 |a: f32, b: f32| a * b,
             );
         }
         // instruction 108: addmm
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1280,
@@ -1063,7 +1111,7 @@ impl Model {
                 out0,
                 &W3[0..128],
                 [0, 1],
-                &hi0[320..352],
+                &f32_1[320..352],
                 &W19[0..4096],
                 1,
                 32,
@@ -1074,16 +1122,16 @@ impl Model {
         }
         // instruction 109: add
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1408,
                 128,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::broadcast(
-                &lo0[1280..1408],
+                &f32_0[1280..1408],
                 &[0, 0, 1],
-                &lo0[768..896],
+                &f32_0[768..896],
                 &[0, 0, 1],
                 out0,
                 &[1, 1, 128],
@@ -1092,129 +1140,137 @@ impl Model {
         }
         // instruction 111: sigmoid
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1280,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::unary::map(
-                &hi0[96..128],
+                &f32_1[96..128],
                 out0,
                 ::etch_kernels::math::sigmoid,
             );
         }
         // instruction 112: sigmoid
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1312,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::unary::map(
-                &hi0[96..128],
+                &f32_1[96..128],
                 out0,
                 ::etch_kernels::math::sigmoid,
             );
         }
         // instruction 113: tanh
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1344,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(&hi0[96..128], out0, ::etch_kernels::math::tanh);
+            ::etch_kernels::unary::map(
+                &f32_1[96..128],
+                out0,
+                ::etch_kernels::math::tanh,
+            );
         }
         // instruction 114: sigmoid
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1376,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::unary::map(
-                &hi0[96..128],
+                &f32_1[96..128],
                 out0,
                 ::etch_kernels::math::sigmoid,
             );
         }
         // instruction 115: mul
         {
-            let (lo0, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1408,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1312..1344],
-                &hi0[96..128],
+                &f32_0[1312..1344],
+                &f32_1[96..128],
                 out0,
                 |a: f32, b: f32| a * b,
             );
         }
         // instruction 116: mul
         {
-            let (lo0, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1312,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1280..1312],
-                &hi0[0..32],
+                &f32_0[1280..1312],
+                &f32_1[0..32],
                 out0,
                 |a: f32, b: f32| a * b,
             );
         }
         // instruction 117: add
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1536,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1408..1440],
-                &lo0[1312..1344],
+                &f32_0[1408..1440],
+                &f32_0[1312..1344],
                 out0,
                 |a: f32, b: f32| a + b,
             );
         }
         // instruction 118: tanh
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1280,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(&hi0[224..256], out0, ::etch_kernels::math::tanh);
+            ::etch_kernels::unary::map(
+                &f32_1[224..256],
+                out0,
+                ::etch_kernels::math::tanh,
+            );
         }
         // instruction 119: mul
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1760,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1376..1408],
-                &lo0[1280..1312],
+                &f32_0[1376..1408],
+                &f32_0[1280..1312],
                 out0,
                 |a: f32, b: f32| a * b,
             );
         }
         // instruction 121: addmm
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1280,
@@ -1224,7 +1280,7 @@ impl Model {
                 out0,
                 &W3[0..128],
                 [0, 1],
-                &hi0[352..384],
+                &f32_1[352..384],
                 &W20[0..4096],
                 1,
                 32,
@@ -1235,16 +1291,16 @@ impl Model {
         }
         // instruction 122: add
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1408,
                 128,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::broadcast(
-                &lo0[1280..1408],
+                &f32_0[1280..1408],
                 &[0, 0, 1],
-                &lo0[896..1024],
+                &f32_0[896..1024],
                 &[0, 0, 1],
                 out0,
                 &[1, 1, 128],
@@ -1253,129 +1309,137 @@ impl Model {
         }
         // instruction 124: sigmoid
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1280,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::unary::map(
-                &hi0[96..128],
+                &f32_1[96..128],
                 out0,
                 ::etch_kernels::math::sigmoid,
             );
         }
         // instruction 125: sigmoid
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1312,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::unary::map(
-                &hi0[96..128],
+                &f32_1[96..128],
                 out0,
                 ::etch_kernels::math::sigmoid,
             );
         }
         // instruction 126: tanh
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1344,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(&hi0[96..128], out0, ::etch_kernels::math::tanh);
+            ::etch_kernels::unary::map(
+                &f32_1[96..128],
+                out0,
+                ::etch_kernels::math::tanh,
+            );
         }
         // instruction 127: sigmoid
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1376,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::unary::map(
-                &hi0[96..128],
+                &f32_1[96..128],
                 out0,
                 ::etch_kernels::math::sigmoid,
             );
         }
         // instruction 128: mul
         {
-            let (lo0, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1408,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1312..1344],
-                &hi0[96..128],
+                &f32_0[1312..1344],
+                &f32_1[96..128],
                 out0,
                 |a: f32, b: f32| a * b,
             );
         }
         // instruction 129: mul
         {
-            let (lo0, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1312,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1280..1312],
-                &hi0[0..32],
+                &f32_0[1280..1312],
+                &f32_1[0..32],
                 out0,
                 |a: f32, b: f32| a * b,
             );
         }
         // instruction 130: add
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1536,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1408..1440],
-                &lo0[1312..1344],
+                &f32_0[1408..1440],
+                &f32_0[1312..1344],
                 out0,
                 |a: f32, b: f32| a + b,
             );
         }
         // instruction 131: tanh
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1280,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(&hi0[224..256], out0, ::etch_kernels::math::tanh);
+            ::etch_kernels::unary::map(
+                &f32_1[224..256],
+                out0,
+                ::etch_kernels::math::tanh,
+            );
         }
         // instruction 132: mul
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1792,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1376..1408],
-                &lo0[1280..1312],
+                &f32_0[1376..1408],
+                &f32_0[1280..1312],
                 out0,
                 |a: f32, b: f32| a * b,
             );
         }
         // instruction 134: addmm
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1280,
@@ -1385,7 +1449,7 @@ impl Model {
                 out0,
                 &W3[0..128],
                 [0, 1],
-                &hi0[384..416],
+                &f32_1[384..416],
                 &W21[0..4096],
                 1,
                 32,
@@ -1396,16 +1460,16 @@ impl Model {
         }
         // instruction 135: add
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1408,
                 128,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::broadcast(
-                &lo0[1280..1408],
+                &f32_0[1280..1408],
                 &[0, 0, 1],
-                &lo0[1024..1152],
+                &f32_0[1024..1152],
                 &[0, 0, 1],
                 out0,
                 &[1, 1, 128],
@@ -1414,129 +1478,137 @@ impl Model {
         }
         // instruction 137: sigmoid
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1280,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::unary::map(
-                &hi0[96..128],
+                &f32_1[96..128],
                 out0,
                 ::etch_kernels::math::sigmoid,
             );
         }
         // instruction 138: sigmoid
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1312,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::unary::map(
-                &hi0[96..128],
+                &f32_1[96..128],
                 out0,
                 ::etch_kernels::math::sigmoid,
             );
         }
         // instruction 139: tanh
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1344,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(&hi0[96..128], out0, ::etch_kernels::math::tanh);
+            ::etch_kernels::unary::map(
+                &f32_1[96..128],
+                out0,
+                ::etch_kernels::math::tanh,
+            );
         }
         // instruction 140: sigmoid
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1376,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::unary::map(
-                &hi0[96..128],
+                &f32_1[96..128],
                 out0,
                 ::etch_kernels::math::sigmoid,
             );
         }
         // instruction 141: mul
         {
-            let (lo0, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1408,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1312..1344],
-                &hi0[96..128],
+                &f32_0[1312..1344],
+                &f32_1[96..128],
                 out0,
                 |a: f32, b: f32| a * b,
             );
         }
         // instruction 142: mul
         {
-            let (lo0, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1312,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1280..1312],
-                &hi0[0..32],
+                &f32_0[1280..1312],
+                &f32_1[0..32],
                 out0,
                 |a: f32, b: f32| a * b,
             );
         }
         // instruction 143: add
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1536,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1408..1440],
-                &lo0[1312..1344],
+                &f32_0[1408..1440],
+                &f32_0[1312..1344],
                 out0,
                 |a: f32, b: f32| a + b,
             );
         }
         // instruction 144: tanh
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1280,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(&hi0[224..256], out0, ::etch_kernels::math::tanh);
+            ::etch_kernels::unary::map(
+                &f32_1[224..256],
+                out0,
+                ::etch_kernels::math::tanh,
+            );
         }
         // instruction 145: mul
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1824,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[1376..1408],
-                &lo0[1280..1312],
+                &f32_0[1376..1408],
+                &f32_0[1280..1312],
                 out0,
                 |a: f32, b: f32| a * b,
             );
         }
         // instruction 147: addmm
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1280,
@@ -1546,7 +1618,7 @@ impl Model {
                 out0,
                 &W3[0..128],
                 [0, 1],
-                &hi0[416..448],
+                &f32_1[416..448],
                 &W22[0..4096],
                 1,
                 32,
@@ -1557,16 +1629,16 @@ impl Model {
         }
         // instruction 148: add
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 1408,
                 128,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::broadcast(
-                &lo0[1280..1408],
+                &f32_0[1280..1408],
                 &[0, 0, 1],
-                &lo0[1152..1280],
+                &f32_0[1152..1280],
                 &[0, 0, 1],
                 out0,
                 &[1, 1, 128],
@@ -1575,152 +1647,208 @@ impl Model {
         }
         // instruction 150: sigmoid
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 0,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::unary::map(
-                &hi0[1376..1408],
+                &f32_1[1376..1408],
                 out0,
                 ::etch_kernels::math::sigmoid,
             );
         }
         // instruction 151: sigmoid
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 32,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::unary::map(
-                &hi0[1376..1408],
+                &f32_1[1376..1408],
                 out0,
                 ::etch_kernels::math::sigmoid,
             );
         }
         // instruction 152: tanh
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 64,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::unary::map(
-                &hi0[1376..1408],
+                &f32_1[1376..1408],
                 out0,
                 ::etch_kernels::math::tanh,
             );
         }
         // instruction 153: sigmoid
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 96,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::unary::map(
-                &hi0[1376..1408],
+                &f32_1[1376..1408],
                 out0,
                 ::etch_kernels::math::sigmoid,
             );
         }
         // instruction 154: mul
         {
-            let (lo0, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 128,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[32..64],
-                &hi0[1376..1408],
+                &f32_0[32..64],
+                &f32_1[1376..1408],
                 out0,
                 |a: f32, b: f32| a * b,
             );
         }
         // instruction 155: mul
         {
-            let (lo0, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 32,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[0..32],
-                &hi0[0..32],
+                &f32_0[0..32],
+                &f32_1[0..32],
                 out0,
                 |a: f32, b: f32| a * b,
             );
         }
         // instruction 156: add
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 0,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &hi0[96..128],
-                &hi0[0..32],
+                &f32_1[96..128],
+                &f32_1[0..32],
                 out0,
                 |a: f32, b: f32| a + b,
             );
         }
         // instruction 157: tanh
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 32,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(&lo0[0..32], out0, ::etch_kernels::math::tanh);
+            ::etch_kernels::unary::map(&f32_0[0..32], out0, ::etch_kernels::math::tanh);
         }
         // instruction 158: mul
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 320,
                 32,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &lo0[96..128],
-                &lo0[32..64],
+                &f32_0[96..128],
+                &f32_0[32..64],
                 out0,
                 |a: f32, b: f32| a * b,
             );
         }
         // instruction 159: concat
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 0,
                 320,
             >(&mut self.arena_f32);
-            ::etch_kernels::layout::concat_part(&hi0[1248..1280], out0, 1, 32, 320, 0);
-            ::etch_kernels::layout::concat_part(&hi0[1280..1312], out0, 1, 32, 320, 32);
-            ::etch_kernels::layout::concat_part(&hi0[1312..1344], out0, 1, 32, 320, 64);
-            ::etch_kernels::layout::concat_part(&hi0[1344..1376], out0, 1, 32, 320, 96);
-            ::etch_kernels::layout::concat_part(&hi0[1376..1408], out0, 1, 32, 320, 128);
-            ::etch_kernels::layout::concat_part(&hi0[1408..1440], out0, 1, 32, 320, 160);
-            ::etch_kernels::layout::concat_part(&hi0[1440..1472], out0, 1, 32, 320, 192);
-            ::etch_kernels::layout::concat_part(&hi0[1472..1504], out0, 1, 32, 320, 224);
-            ::etch_kernels::layout::concat_part(&hi0[1504..1536], out0, 1, 32, 320, 256);
-            ::etch_kernels::layout::concat_part(&hi0[0..32], out0, 1, 32, 320, 288);
+            ::etch_kernels::layout::concat_part(&f32_1[1248..1280], out0, 1, 32, 320, 0);
+            ::etch_kernels::layout::concat_part(
+                &f32_1[1280..1312],
+                out0,
+                1,
+                32,
+                320,
+                32,
+            );
+            ::etch_kernels::layout::concat_part(
+                &f32_1[1312..1344],
+                out0,
+                1,
+                32,
+                320,
+                64,
+            );
+            ::etch_kernels::layout::concat_part(
+                &f32_1[1344..1376],
+                out0,
+                1,
+                32,
+                320,
+                96,
+            );
+            ::etch_kernels::layout::concat_part(
+                &f32_1[1376..1408],
+                out0,
+                1,
+                32,
+                320,
+                128,
+            );
+            ::etch_kernels::layout::concat_part(
+                &f32_1[1408..1440],
+                out0,
+                1,
+                32,
+                320,
+                160,
+            );
+            ::etch_kernels::layout::concat_part(
+                &f32_1[1440..1472],
+                out0,
+                1,
+                32,
+                320,
+                192,
+            );
+            ::etch_kernels::layout::concat_part(
+                &f32_1[1472..1504],
+                out0,
+                1,
+                32,
+                320,
+                224,
+            );
+            ::etch_kernels::layout::concat_part(
+                &f32_1[1504..1536],
+                out0,
+                1,
+                32,
+                320,
+                256,
+            );
+            ::etch_kernels::layout::concat_part(&f32_1[0..32], out0, 1, 32, 320, 288);
         }
         // instruction 163: addmm
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 1856,
                 320,
@@ -1730,7 +1858,7 @@ impl Model {
                 out0,
                 &W5[0..4],
                 [0, 1],
-                &lo0[288..320],
+                &f32_0[288..320],
                 &W23[0..128],
                 1,
                 32,

@@ -61,17 +61,17 @@ impl Model {
         }
         // instruction 2: relu
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 256,
                 128,
                 128,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(&lo0[0..128], out0, ::etch_kernels::math::relu);
+            ::etch_kernels::unary::map(&f32_0[0..128], out0, ::etch_kernels::math::relu);
         }
         // instruction 4: addmm
         {
-            let (_, out0, hi0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
                 256,
                 0,
@@ -81,7 +81,7 @@ impl Model {
                 out0,
                 &W3[0..10],
                 [0, 1],
-                &hi0[118..246],
+                &f32_1[118..246],
                 &W5[0..1280],
                 1,
                 128,
@@ -92,13 +92,13 @@ impl Model {
         }
         // instruction 5: softmax
         {
-            let (lo0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 256,
                 12,
                 10,
             >(&mut self.arena_f32);
-            ::etch_kernels::softmax::softmax(&lo0[0..10], out0, 1, 10, 1);
+            ::etch_kernels::softmax::softmax(&f32_0[0..10], out0, 1, 10, 1);
         }
         ::etch_kernels::arena::window::<f32, 256, 12, 10>(&self.arena_f32)
     }
