@@ -1,4 +1,5 @@
 mod build;
 mod fixture;
+mod state;
 mod synthetic;
 mod zoo;
