@@ -90,6 +90,8 @@ pub struct Summary {
     pub methods: Vec<MethodSummary>,
     /// Scratch bytes of the generated `Model` (shared by all methods).
     pub arena_bytes: usize,
+    /// Bytes of mutable state (KV caches) in `Model`, apart from the scratch.
+    pub state_bytes: usize,
     pub weight_bytes: usize,
 }
 
@@ -143,6 +145,13 @@ pub fn generate(bytes: &[u8], config: &Config) -> Result<Generated> {
             })
             .collect(),
         arena_bytes: emitted.arena_bytes,
+        state_bytes: graph
+            .methods
+            .iter()
+            .flat_map(|m| &m.values)
+            .filter(|v| matches!(v.storage, ir::Storage::State { .. }))
+            .map(|v| v.ty.bytes())
+            .sum(),
         weight_bytes: emitted.weights.len(),
     };
     let crate_name = ident::crate_name(&config.name);

@@ -16,20 +16,26 @@ pub fn readme(crate_name: &str, config: &Config, summary: &Summary) -> Result<St
     let mut cx = base(crate_name, config);
     cx.insert("arena_bytes", &summary.arena_bytes);
     cx.insert("weight_bytes", &summary.weight_bytes);
+    cx.insert("state_bytes", &summary.state_bytes);
     let methods: Vec<_> = summary
         .methods
         .iter()
         .map(|m| {
             let ty = |t: &crate::ir::TensorType| tensor_entry(t.dtype.rust(), &t.shape);
+            // A bounded dynamic method also takes its runtime sizes: here, the bounds.
             let args = m
                 .inputs
                 .iter()
                 .map(|t| format!("&[0{}; {}]", if t.dtype.is_float() { ".0" } else { "" }, t.numel()))
+                .chain(m.sizes.iter().map(|s| s.bound.to_string()))
                 .collect::<Vec<_>>()
                 .join(", ");
+            let sizes: Vec<String> =
+                m.sizes.iter().map(|s| format!("`x{}_dim{}`: dim {} of input {}, at most {}", s.input, s.dim, s.dim, s.input, s.bound)).collect();
             let mut map = tera::Map::new();
             map.insert("fn_name".into(), m.fn_name.clone().into());
             map.insert("args".into(), args.into());
+            map.insert("sizes".into(), sizes.into());
             map.insert("inputs".into(), m.inputs.iter().map(ty).collect::<Vec<_>>().into());
             map.insert("outputs".into(), m.outputs.iter().map(ty).collect::<Vec<_>>().into());
             tera::Value::Object(map)

@@ -35,6 +35,13 @@ pub fn run(model: &Path) -> Result<ExitCode> {
     match &info.etch {
         Ok(s) => {
             println!("\netch: compiles; Model holds {} arena bytes, weights {} bytes", s.arena_bytes, s.weight_bytes);
+            if s.state_bytes > 0 {
+                println!("  state: {} bytes that persist across calls (reset() restores them)", s.state_bytes);
+            }
+            for m in s.methods.iter().filter(|m| !m.sizes.is_empty()) {
+                let sizes: Vec<String> = m.sizes.iter().map(|z| format!("dim {} of input {} (at most {})", z.dim, z.input, z.bound)).collect();
+                println!("  `{}` takes runtime sizes: {}", m.name, sizes.join(", "));
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {

@@ -199,3 +199,71 @@ impl Syms {
         Ok(Dynamic { syms, dims })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::{DType, Node, Storage, TensorType, Value};
+
+    fn value(shape: &[usize], storage: Storage) -> Value {
+        Value { ty: TensorType { dtype: DType::F32, shape: shape.to_vec() }, storage, source: None }
+    }
+
+    /// input [8, 16] (dynamic) @ weight [16, 4] -> [8, 4], then `op` on it.
+    fn method(op: Op) -> Method {
+        let values = vec![
+            value(&[8, 16], Storage::Input(0)),
+            value(&[16, 4], Storage::Const(0)),
+            value(&[8, 4], Storage::Arena),
+            value(&[8, 4], Storage::Arena),
+        ];
+        let nodes = vec![
+            Node { op: Op::Mm, inputs: vec![0, 1], outputs: vec![2], instruction: 0 },
+            Node { op, inputs: vec![2], outputs: vec![3], instruction: 1 },
+        ];
+        Method { name: "forward".into(), values, inputs: vec![0], outputs: vec![3], nodes, executorch_arena: None, dynamic: Dynamic::default() }
+    }
+
+    fn run(m: &Method) -> Result<Dynamic, (usize, String)> {
+        let mut syms = Syms::default();
+        syms.input(0, 0, &[8, 16]);
+        for node in &m.nodes {
+            syms.propagate(m, node);
+        }
+        syms.finish(m)
+    }
+
+    #[test]
+    fn matmul_pins_the_inner_dim_and_keeps_the_batch() {
+        let d = run(&method(Op::Unary(crate::ir::UnaryFn::Relu))).unwrap();
+        assert_eq!(d.syms, [Sym { input: 0, dim: 0, bound: 8 }]);
+        assert_eq!(d.dims[&0], [Some(0), None]);
+        assert_eq!(d.dims[&3], [Some(0), None]);
+    }
+
+    #[test]
+    fn an_op_without_runtime_sizes_is_refused() {
+        let gather = Op::Gather { offset: 0, strides: vec![1, 4] };
+        let (instruction, message) = run(&method(gather)).unwrap_err();
+        assert_eq!(instruction, 1);
+        assert!(message.contains("`gather` cannot run on a tensor of runtime size"), "{message}");
+    }
+
+    #[test]
+    fn broadcasting_against_a_full_static_shape_pins_every_dim() {
+        let mut m = method(Op::Binary { f: crate::ir::BinaryFn::Add, alpha: 1.0 });
+        m.values.push(value(&[8, 4], Storage::Const(1)));
+        m.nodes[1].inputs.push(4);
+        let d = run(&m).unwrap();
+        assert!(d.syms.is_empty() && d.dims.is_empty(), "{d:?}");
+    }
+
+    #[test]
+    fn the_dynamic_mlp_fixture_takes_its_batch() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/dynamic_mlp/model.pte");
+        let g = crate::generate(&std::fs::read(path).unwrap(), &crate::Config::new("m")).unwrap();
+        assert_eq!(g.summary.methods[0].sizes, [Sym { input: 0, dim: 0, bound: 8 }]);
+        assert_eq!(g.summary.methods[0].dynamic_inputs, [true]);
+        assert!(g.model_rs.contains("x0_dim0: usize") && g.model_rs.contains("Result<&[f32], ::etch_kernels::Error>"));
+    }
+}
