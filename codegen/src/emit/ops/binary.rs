@@ -12,17 +12,23 @@ pub fn emit(m: &Method, node: &Node, f: BinaryFn, alpha: f64, r: &[TokenStream],
     let (da, db, dout) = (dtype(node.inputs[0]), dtype(node.inputs[1]), dtype(node.outputs[0]));
     let c = compute_dtype(f, da, db).unwrap_or(dout);
     let (a, b) = (convert(quote!(a), da, c), convert(quote!(b), db, c));
-    let scaled = if alpha == 1.0 {
-        b.clone()
-    } else {
-        let alpha = scalar_lit(alpha, c);
-        quote!(#alpha * #b)
+    // Integers wrap, as in ExecuTorch's C++, instead of panicking in a debug build.
+    let op = |name: &str, x: &TokenStream, y: &TokenStream| match (c.is_float(), name) {
+        (true, "add") => quote!(#x + #y),
+        (true, "sub") => quote!(#x - #y),
+        (true, "mul") => quote!(#x * #y),
+        (true, _) => quote!(#x / #y),
+        (false, name) => {
+            let method = format_ident!("wrapping_{name}");
+            quote!((#x).#method(#y))
+        }
     };
+    let scaled = if alpha == 1.0 { b.clone() } else { op("mul", &scalar_lit(alpha, c), &b) };
     let body = match f {
-        BinaryFn::Add => quote!(#a + #scaled),
-        BinaryFn::Sub => quote!(#a - #scaled),
-        BinaryFn::Mul => quote!(#a * #b),
-        BinaryFn::Div => quote!(#a / #b),
+        BinaryFn::Add => op("add", &a, &scaled),
+        BinaryFn::Sub => op("sub", &a, &scaled),
+        BinaryFn::Mul => op("mul", &a, &b),
+        BinaryFn::Div => op("div", &a, &b),
     };
     let body = convert(body, c, dout);
     let (ta, tb) = (format_ident!("{}", da.rust()), format_ident!("{}", db.rust()));

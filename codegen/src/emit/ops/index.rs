@@ -1,5 +1,5 @@
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{format_ident, quote};
 
 use crate::emit::lit;
 use crate::ir::DType;
@@ -23,10 +23,13 @@ pub fn select(shape: &[usize], dim: usize, r: &[TokenStream], w: &[TokenStream])
 pub fn put(shape: &[usize], dtype: DType, dim: usize, accumulate: bool, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let (x, values, index, out) = (&r[0], &r[1], &r[2], &w[0]);
     let [lead, size, trail] = around(shape, dim);
+    let t = format_ident!("{}", dtype.rust());
     let combine = match (accumulate, dtype) {
         (false, _) => quote!(|_, v| v),
         (true, DType::Bool) => quote!(|o, v| o || v),
-        (true, _) => quote!(|o, v| o + v),
+        (true, DType::F32) => quote!(|o, v| o + v),
+        // Integers wrap, as in C++, instead of panicking in a debug build.
+        (true, _) => quote!(|o: #t, v: #t| o.wrapping_add(v)),
     };
     quote! {
         ::etch_kernels::layout::copy(#x, #out);
