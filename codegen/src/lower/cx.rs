@@ -256,6 +256,9 @@ impl<'a, 'p> Cx<'a, 'p> {
         let t = self.pte_tensor(index)?;
         let ty = self.tensor_type(index)?;
         let key = t.allocation.map(|a| (a.memory_id, a.offset, ty.bytes()));
+        if key.is_some_and(|k| self.state_targets.contains_key(&k)) {
+            return Err(self.invalid(format!("value {index} writes mutable state in place; only a trailing copy_ is supported")));
+        }
         let id = self.add(index, ty, Storage::Arena);
         if let Some(key) = key {
             self.writers.insert(key, id);
