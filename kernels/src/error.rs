@@ -60,15 +60,15 @@ mod tests {
             size: 9,
             bound: 8,
         };
-        assert_eq!(
-            e.to_string(),
-            "input 0, dim 0: size 9 exceeds the bound 8"
-        );
+        assert_eq!(e.to_string(), "input 0, dim 0: size 9 exceeds the bound 8");
         let e = Error::InputLength {
             input: 1,
             len: 3,
             expected: 4,
         };
-        assert_eq!(e.to_string(), "input 1: 3 elements given, its shape needs 4");
+        assert_eq!(
+            e.to_string(),
+            "input 1: 3 elements given, its shape needs 4"
+        );
     }
 }

@@ -84,7 +84,9 @@ pub fn index_put<T: Copy, I: Index>(
             .filter(|&i| i < size)
             .and_then(|i| out.get_mut(l * block + i * trail..)?.get_mut(..trail));
         if let Some(dst) = dst {
-            dst.iter_mut().zip(row).for_each(|(o, &v)| *o = combine(*o, v));
+            dst.iter_mut()
+                .zip(row)
+                .for_each(|(o, &v)| *o = combine(*o, v));
         }
     }
 }

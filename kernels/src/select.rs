@@ -60,7 +60,11 @@ impl<C: Copy, A: Copy, B: Copy> Sides<'_, C, A, B> {
                     return;
                 }
                 for (i, chunk) in out.chunks_exact_mut(inner).take(*n).enumerate() {
-                    let next = [at[0] + i * step[0], at[1] + i * step[1], at[2] + i * step[2]];
+                    let next = [
+                        at[0] + i * step[0],
+                        at[1] + i * step[1],
+                        at[2] + i * step[2],
+                    ];
                     if rest.is_empty() {
                         if let (Some(o), Some(v)) = (chunk.first_mut(), self.get(next, f)) {
                             *o = v;
@@ -75,7 +79,11 @@ impl<C: Copy, A: Copy, B: Copy> Sides<'_, C, A, B> {
 
     #[inline(always)]
     fn get<O, F: Fn(C, A, B) -> O>(&self, at: [usize; 3], f: &F) -> Option<O> {
-        Some(f(*self.c.get(at[0])?, *self.a.get(at[1])?, *self.b.get(at[2])?))
+        Some(f(
+            *self.c.get(at[0])?,
+            *self.a.get(at[1])?,
+            *self.b.get(at[2])?,
+        ))
     }
 }
 
@@ -90,7 +98,17 @@ mod tests {
         let b = [1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0];
         let mut out = [0.0f32; 6];
         let pick = |c: bool, x: f32, y: f32| if c { x } else { y };
-        where_broadcast(&cond, &[1, 0], &[f32::NEG_INFINITY], &[], &b, &[3, 1], &mut out, &[2, 3], pick);
+        where_broadcast(
+            &cond,
+            &[1, 0],
+            &[f32::NEG_INFINITY],
+            &[],
+            &b,
+            &[3, 1],
+            &mut out,
+            &[2, 3],
+            pick,
+        );
         let inf = f32::NEG_INFINITY;
         assert_eq!(out, [inf, inf, inf, 4.0, 5.0, 6.0]);
     }
@@ -107,7 +125,13 @@ mod tests {
             for as_ in &patterns {
                 for bs in &patterns {
                     let mut out = [0i32; 24];
-                    where_broadcast(&c, cs, &a, as_, &b, bs, &mut out, &[2, 3, 4], |k, x, y| if k { x } else { y });
+                    where_broadcast(&c, cs, &a, as_, &b, bs, &mut out, &[2, 3, 4], |k, x, y| {
+                        if k {
+                            x
+                        } else {
+                            y
+                        }
+                    });
                     for i in 0..2 {
                         for j in 0..3 {
                             for k in 0..4 {
@@ -125,7 +149,17 @@ mod tests {
     #[test]
     fn short_inputs_do_not_panic() {
         let mut out = [7i32; 4];
-        where_broadcast(&[true], &[1], &[1, 2], &[1], &[5], &[0], &mut out, &[4], |k, x, y| if k { x } else { y });
+        where_broadcast(
+            &[true],
+            &[1],
+            &[1, 2],
+            &[1],
+            &[5],
+            &[0],
+            &mut out,
+            &[4],
+            |k, x, y| if k { x } else { y },
+        );
         assert_eq!(out, [1, 7, 7, 7]);
     }
 }
