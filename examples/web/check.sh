@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Builds digits_cnn for wasm32, serves the page on 127.0.0.1, loads it in
+# headless Chromium for test digits 0-7 and asserts from the DOM that each is
+# classified as its label with ExecuTorch's logits; then draws a 0, a 1 and a 7
+# on the pad with pointer events and asserts those too (check_dom.py). Exits
+# non-zero otherwise. Installs nothing: the toolchain comes from
+# .ci/install-targets.sh. SCREENSHOT=path.png also saves a screenshot.
+set -euo pipefail
+cd "$(dirname "$0")"
+FIXTURES=../../tests/fixtures/digits_cnn
+for need in /usr/bin/rustc /usr/bin/cargo /usr/lib/llvm-22/bin/wasm-ld chromium python3; do
+  [[ -e $need ]] || command -v "$need" >/dev/null || { echo "error: $need is missing (run .ci/install-targets.sh)" >&2; exit 2; }
+done
+
+RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc /usr/bin/cargo build --release --locked
+TARGET_DIR=${CARGO_TARGET_DIR:-target}
+site=$TARGET_DIR/site
+rm -rf "$site" && mkdir -p "$site/dom"
+cp www/index.html www/app.js test/draw.html "$FIXTURES"/digits_test_{x,y}.npy "$site/"
+cp "$TARGET_DIR/wasm32-unknown-unknown/release/digits_web.wasm" "$site/digits.wasm"
+echo "digits.wasm: $(stat -c %s "$site/digits.wasm") bytes ($(gzip -9c "$site/digits.wasm" | wc -c) gzipped)"
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 -m http.server --bind 127.0.0.1 --directory "$site" "$port" >"$TARGET_DIR/http.log" 2>&1 &
+server=$!
+profile=$(mktemp -d)
+trap 'kill $server; rm -rf "$profile"' EXIT
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+
+browse() {
+  timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
+    --disable-component-update --no-first-run --disable-sync --disable-quic \
+    --user-data-dir="$profile" --virtual-time-budget=5000 "$@" 2>>"$TARGET_DIR/chromium.log"
+}
+for k in 0 1 2 3 4 5 6 7; do
+  browse --dump-dom "http://127.0.0.1:$port/index.html?test=$k" >"$site/dom/$k.html"
+done
+for d in 0 1 7; do
+  browse --window-size=900,780 --dump-dom "http://127.0.0.1:$port/draw.html?d=$d" >"$site/dom/draw-$d.html"
+done
+if [[ -n ${SCREENSHOT:-} ]]; then
+  browse --hide-scrollbars --window-size=900,720 --screenshot="$(realpath "$SCREENSHOT")" \
+    "http://127.0.0.1:$port/draw.html?d=7"
+fi
+python3 check_dom.py "$FIXTURES" "$site/dom" 0 1 2 3 4 5 6 7
