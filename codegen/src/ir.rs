@@ -154,9 +154,10 @@ pub enum ConvKernel {
     Pointwise,
     /// 3×3 depthwise, padding 1, stride 1 or 2 (`etch_kernels::depthwise::supports`).
     Depthwise3x3,
-    /// One group: gather patches into planned scratch, then a matrix product.
+    /// One group, patches no longer than the output channels: gather patches
+    /// into planned scratch (at most the output's size), then a matrix product.
     Im2col,
-    /// Anything else (grouped convolutions): direct loops.
+    /// Anything else (grouped, or long patches): direct loops, no scratch.
     Direct,
 }
 
@@ -175,7 +176,8 @@ impl Conv2d {
             && self.stride[0] <= 2
         {
             ConvKernel::Depthwise3x3
-        } else if self.groups == 1 {
+        } else if self.groups == 1 && x[1] * w[2] * w[3] <= w[0] {
+            // Scratch is `patch × positions`, the output `cout × positions`: memory stays bounded.
             ConvKernel::Im2col
         } else {
             ConvKernel::Direct

@@ -6,7 +6,7 @@
 #![forbid(unsafe_code)]
 
 /// Bytes of scratch memory inside [`Model`], planned at compile time.
-pub const ARENA_BYTES: usize = 49152;
+pub const ARENA_BYTES: usize = 12288;
 /// Bytes of weights, kept in read-only memory.
 pub const WEIGHT_BYTES: usize = 39728;
 #[cfg(target_endian = "big")]
@@ -30,12 +30,12 @@ static W12: &[f32; 16] = WEIGHTS.view::<f32, 39664, 16>();
 ///
 /// `new` is a `const fn`, so a model can live in a `static`.
 pub struct Model {
-    arena_f32: [f32; 12288],
+    arena_f32: [f32; 3072],
 }
 impl Model {
     /// A model with zeroed scratch memory.
     pub const fn new() -> Self {
-        Self { arena_f32: [0f32; 12288] }
+        Self { arena_f32: [0f32; 3072] }
     }
     /// Runs the `forward` method of the program.
     ///
@@ -46,15 +46,11 @@ impl Model {
         {
             let (_, out1, rest_f32_0) = ::etch_kernels::arena::split_out::<
                 f32,
-                12288,
+                3072,
                 0,
                 576,
             >(&mut self.arena_f32);
-            let (_, out0, _) = ::etch_kernels::arena::split_rest(
-                rest_f32_0,
-                10688,
-                1024,
-            );
+            let (_, out0, _) = ::etch_kernels::arena::split_rest(rest_f32_0, 1472, 1024);
             ::etch_kernels::conv::conv2d_im2col(
                 &x0[0..64],
                 &W11[0..144],
@@ -86,22 +82,17 @@ impl Model {
         }
         // instruction 3: conv2d
         {
-            let (_, out1, rest_f32_0) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
-                12288,
-                0,
-                9216,
-            >(&mut self.arena_f32);
-            let (_, out0, f32_2) = ::etch_kernels::arena::split_rest(
-                rest_f32_0,
+                3072,
                 0,
                 2048,
-            );
-            ::etch_kernels::conv::conv2d_im2col(
-                &f32_2[0..1024],
+            >(&mut self.arena_f32);
+            ::etch_kernels::conv::conv2d_act(
+                &f32_1[0..1024],
                 &W6[0..4608],
+                Some(&W7[0..32]),
                 out0,
-                out1,
                 &::etch_kernels::conv::Conv2d {
                     batch: 1,
                     in_channels: 16,
@@ -120,22 +111,19 @@ impl Model {
                     out_h: 8,
                     out_w: 8,
                 },
-                ::etch_kernels::gemm::Epilogue {
-                    bias: Some(&W7[0..32]),
-                    clamp: Some((0f32, f32::INFINITY)),
-                },
+                Some((0f32, f32::INFINITY)),
             );
         }
         // instruction 5: max_pool2d
         {
-            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
+            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
-                12288,
-                0,
+                3072,
+                2048,
                 512,
             >(&mut self.arena_f32);
             ::etch_kernels::pool::max_pool2d(
-                &f32_1[8704..10752],
+                &f32_0[0..2048],
                 out0,
                 None,
                 &::etch_kernels::pool::Pool2d {
@@ -158,17 +146,17 @@ impl Model {
         }
         // instruction 7: addmm
         {
-            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
+            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
-                12288,
-                512,
+                3072,
+                0,
                 10,
             >(&mut self.arena_f32);
             ::etch_kernels::linear::addmm(
                 out0,
                 &W9[0..10],
                 [0, 1],
-                &f32_0[0..512],
+                &f32_1[2038..2550],
                 &W10[0..5120],
                 1,
                 512,
@@ -177,7 +165,7 @@ impl Model {
                 1f32,
             );
         }
-        ::etch_kernels::arena::window::<f32, 12288, 512, 10>(&self.arena_f32)
+        ::etch_kernels::arena::window::<f32, 3072, 0, 10>(&self.arena_f32)
     }
 }
 impl Default for Model {
