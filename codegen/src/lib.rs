@@ -11,6 +11,7 @@ pub mod error;
 pub mod ident;
 pub mod inspect;
 pub mod ir;
+mod limits;
 pub mod lower;
 pub mod passes;
 pub mod pte;
@@ -36,6 +37,9 @@ pub struct Config {
     pub kernels: KernelsDep,
     /// Inputs larger than this many bytes are refused before parsing.
     pub max_file_bytes: u64,
+    /// Refuses a method whose tensors (scratch and state) add up to more,
+    /// before anything of that size is planned or folded.
+    pub max_arena_bytes: u64,
 }
 
 impl Config {
@@ -46,6 +50,7 @@ impl Config {
             weights: WeightsPath::Relative("weights.bin".into()),
             kernels: KernelsDep::Version(env!("CARGO_PKG_VERSION").into()),
             max_file_bytes: 4 << 30,
+            max_arena_bytes: 4 << 30,
         }
     }
 }
@@ -119,6 +124,7 @@ pub fn generate(bytes: &[u8], config: &Config) -> Result<Generated> {
     }
     let program = pte::parse(bytes)?;
     let mut graph = lower::lower(&program, bytes)?;
+    limits::check(&graph, config)?;
     passes::run(&mut graph);
     let plans: Vec<_> = graph.methods.iter().map(passes::plan).collect();
     let stamp = format!(

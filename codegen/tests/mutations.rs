@@ -1,0 +1,173 @@
+//! A seeded mutation sweep over the small fixtures: every mutant compiles or
+//! returns a typed error. A panic fails the test; an allocation over the cap
+//! aborts it; a hang never finishes it. `ETCH_SWEEP_VERBOSE=1` names each
+//! mutant before it runs, to find one that aborts or hangs.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use etch_codegen::{generate, Config};
+
+/// No mutant of a file under 0.5 MB may allocate more than this at once.
+const CAP: usize = 1 << 30;
+
+struct Capped;
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded unchanged to `System`; the counters only observe.
+unsafe impl GlobalAlloc for Capped {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+        if live > CAP {
+            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+            return std::ptr::null_mut();
+        }
+        PEAK.fetch_max(live, Ordering::Relaxed);
+        // SAFETY: the caller upholds `alloc`'s contract, which we pass on.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: `ptr` came from `alloc` above with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Capped = Capped;
+
+const FIXTURES: [&str; 8] = ["digits_cnn", "mlp", "elementwise", "codec", "dynamic_mlp", "lstm", "tiny_encoder", "tiny_llama"];
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = format!("{}/../tests/fixtures/{name}/model.pte", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// splitmix64: a fixed seed gives the same mutants on every machine.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+#[derive(Default, Debug)]
+struct Counts {
+    compiled: usize,
+    errors: usize,
+    panics: Vec<String>,
+}
+
+impl Counts {
+    fn run(&mut self, what: String, bytes: &[u8]) {
+        if std::env::var_os("ETCH_SWEEP_VERBOSE").is_some() {
+            eprintln!("{what}");
+        }
+        let mut config = Config::new("mutant");
+        config.max_arena_bytes = 64 << 20;
+        match catch_unwind(AssertUnwindSafe(|| generate(bytes, &config))) {
+            Ok(Ok(_)) => self.compiled += 1,
+            // Every message must say something, whatever the variant.
+            Ok(Err(e)) => {
+                assert!(!e.to_string().is_empty(), "{what}: empty error {e:?}");
+                self.errors += 1;
+            }
+            Err(p) => {
+                let msg = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()));
+                self.panics.push(format!("{what}: {}", msg.unwrap_or_default()));
+            }
+        }
+    }
+
+    fn check(&self, name: &str) {
+        let total = self.compiled + self.errors + self.panics.len();
+        println!(
+            "{name}: {total} mutants, {} compiled, {} typed errors, {} panics, peak {} MB allocated",
+            self.compiled,
+            self.errors,
+            self.panics.len(),
+            PEAK.load(Ordering::Relaxed) >> 20
+        );
+        assert!(self.panics.is_empty(), "{} mutants panicked:\n{}", self.panics.len(), self.panics.join("\n"));
+    }
+}
+
+#[test]
+fn truncation_at_32_points() {
+    let mut counts = Counts::default();
+    for name in FIXTURES {
+        let bytes = fixture(name);
+        for k in 0..32 {
+            let cut = bytes.len() * k / 32;
+            counts.run(format!("{name} cut at {cut}"), &bytes[..cut]);
+        }
+    }
+    counts.check("truncation");
+    // A truncated program never compiles: its segments or tables are gone.
+    assert_eq!(counts.compiled, 0, "{counts:?}");
+    assert_eq!(counts.errors, FIXTURES.len() * 32);
+}
+
+/// Where the flatbuffer ends and segment data begins (the extended header says).
+fn program_end(bytes: &[u8]) -> usize {
+    match bytes.get(16..24) {
+        Some(b) if bytes.get(8..12) == Some(b"eh00") => u64::from_le_bytes(b.try_into().unwrap()) as usize,
+        _ => bytes.len(),
+    }
+    .min(bytes.len())
+}
+
+/// Values that hit the edges of offsets, lengths and indices.
+const EDGES: [u32; 8] = [0, 1, 0x7f, 0x80, 0xff, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff];
+
+/// One to four spots of one to four bytes, each XORed or set to an edge
+/// value; a quarter in the headers (first 40 bytes), most in the tables.
+fn mutate(rng: &mut Rng, bytes: &mut [u8]) -> String {
+    let (len, end) = (bytes.len(), program_end(bytes));
+    let mut what = Vec::new();
+    for _ in 0..1 + rng.below(4) {
+        let at = match rng.below(20) {
+            0..=4 => rng.below(40.min(len)),
+            5..=16 => 40 + rng.below(end.saturating_sub(40)),
+            _ => rng.below(len),
+        };
+        let width = (1 + rng.below(4)).min(len - at);
+        if rng.below(2) == 0 {
+            for b in &mut bytes[at..at + width] {
+                *b ^= 1 + rng.below(255) as u8;
+            }
+            what.push(format!("xor {width}@{at}"));
+        } else {
+            let v = EDGES[rng.below(EDGES.len())].to_le_bytes();
+            bytes[at..at + width].copy_from_slice(&v[..width]);
+            what.push(format!("set {width}@{at}"));
+        }
+    }
+    what.join(" ")
+}
+
+#[test]
+fn byte_flips_biased_to_the_header_and_tables() {
+    const MUTANTS: usize = 1200;
+    let files: Vec<(&str, Vec<u8>)> = FIXTURES.iter().map(|&n| (n, fixture(n))).collect();
+    let mut rng = Rng(0x00e7_c4f0_2024);
+    let mut counts = Counts::default();
+    for i in 0..MUTANTS {
+        let (name, original) = &files[i % files.len()];
+        let mut bytes = original.clone();
+        let what = mutate(&mut rng, &mut bytes);
+        counts.run(format!("mutant {i} of {name}: {what}"), &bytes);
+    }
+    counts.check("byte flips");
+    assert_eq!(counts.compiled + counts.errors, MUTANTS);
+}
