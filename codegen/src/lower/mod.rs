@@ -58,10 +58,10 @@ fn lower_plan<'p>(
         syms: Default::default(),
     };
     for (k, &index) in plan.inputs.iter().enumerate() {
-        let ty = cx.tensor_type(index).map_err(|e| method_error(plan, format!("input {k}: {e}")))?;
         let pte::EValue::Tensor(t) = &plan.values[index] else {
-            return Err(method_error(plan, format!("input {k} is not a tensor")));
+            return Err(method_error(plan, format!("input {k} (value {index}) is not a tensor")));
         };
+        let ty = cx::tensor_type(t).map_err(|m| method_error(plan, format!("input {k} (value {index}): {m}")))?;
         if t.dynamism == pte::Dynamism::Unbound {
             return Err(method_error(plan, format!("input {k} has an unbounded dynamic shape; only bounded ones are supported")));
         }

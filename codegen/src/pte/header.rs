@@ -38,23 +38,27 @@ pub fn read_header(bytes: &[u8]) -> Result<Option<ExtendedHeader>, Error> {
         return Ok(None);
     }
     let bad = |reason: String| Error::BadExtendedHeader { reason };
-    let length = u32_at(bytes, HEADER_OFFSET + 4)
-        .ok_or_else(|| bad("file ends inside the extended header".into()))?;
+    let ends = |field: &str, at: usize, width: usize| {
+        let (start, end) = (HEADER_OFFSET + at, HEADER_OFFSET + at + width);
+        bad(format!(
+            "the file ends at byte {}, inside field `{field}` (bytes {start}..{end})",
+            bytes.len()
+        ))
+    };
+    let length = u32_at(bytes, HEADER_OFFSET + 4).ok_or_else(|| ends("length", 4, 4))?;
     if length < MIN_LENGTH {
         return Err(bad(format!(
             "length {length} is below the minimum of {MIN_LENGTH}"
         )));
     }
-    let field = |at: usize| {
-        u64_at(bytes, HEADER_OFFSET + at)
-            .ok_or_else(|| bad("file ends inside the extended header".into()))
-    };
+    let field =
+        |name: &str, at: usize| u64_at(bytes, HEADER_OFFSET + at).ok_or_else(|| ends(name, at, 8));
     let header = ExtendedHeader {
         length,
-        program_size: field(8)?,
-        segment_base_offset: field(16)?,
+        program_size: field("program_size", 8)?,
+        segment_base_offset: field("segment_base_offset", 16)?,
         segment_data_size: if length >= LENGTH_WITH_DATA_SIZE {
-            Some(field(24)?)
+            Some(field("segment_data_size", 24)?)
         } else {
             None
         },

@@ -1,0 +1,143 @@
+//! Error messages are part of the interface: each class of bad input, run
+//! through `etch compile`, must print exactly `tests/golden/<case>.txt`.
+//! `UPDATE_GOLDEN=1 cargo test --test golden` rewrites the files.
+
+use std::path::Path;
+use std::process::Command;
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/../tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+/// Just enough flatbuffer reading to find one field (tables only, no checks:
+/// these are the fixtures, and a wrong walk fails the comparison anyway).
+struct Fb<'a>(&'a [u8]);
+
+impl Fb<'_> {
+    fn u32(&self, at: usize) -> usize {
+        u32::from_le_bytes(self.0[at..at + 4].try_into().unwrap()) as usize
+    }
+    fn u16(&self, at: usize) -> usize {
+        u16::from_le_bytes(self.0[at..at + 2].try_into().unwrap()).into()
+    }
+    fn root(&self) -> usize {
+        self.u32(0)
+    }
+    /// Byte position of field `f` of the table at `t`.
+    fn field(&self, t: usize, f: usize) -> usize {
+        let vtable = (t as i64 - i64::from(i32::from_le_bytes(self.0[t..t + 4].try_into().unwrap()))) as usize;
+        assert!(4 + 2 * f < self.u16(vtable), "field {f} absent");
+        let off = self.u16(vtable + 4 + 2 * f);
+        assert!(off != 0, "field {f} absent");
+        t + off
+    }
+    fn deref(&self, at: usize) -> usize {
+        at + self.u32(at)
+    }
+    /// Table `i` of the vector in field `f` of table `t`.
+    fn item(&self, t: usize, f: usize, i: usize) -> usize {
+        let v = self.deref(self.field(t, f));
+        self.deref(v + 4 + 4 * i)
+    }
+    /// Item `i` of the int vector in field `f` of table `t`.
+    fn int(&self, t: usize, f: usize, i: usize) -> usize {
+        let v = self.deref(self.field(t, f));
+        self.u32(v + 4 + 4 * i)
+    }
+}
+
+/// Field indices from `codegen/schema/program.fbs`.
+mod schema {
+    pub const PROGRAM_PLANS: usize = 1;
+    pub const PROGRAM_SEGMENTS: usize = 4;
+    pub const PLAN_VALUES: usize = 2;
+    pub const PLAN_INPUTS: usize = 3;
+    pub const EVALUE_VAL: usize = 1;
+    pub const TENSOR_SCALAR_TYPE: usize = 0;
+    pub const SEGMENT_SIZE: usize = 1;
+}
+
+/// Replaces every occurrence of `from` with `to` (same length).
+fn rename(bytes: &mut [u8], from: &str, to: &str) {
+    assert_eq!(from.len(), to.len());
+    let mut found = 0;
+    for i in 0..bytes.len() - from.len() {
+        if &bytes[i..i + from.len()] == from.as_bytes() {
+            bytes[i..i + from.len()].copy_from_slice(to.as_bytes());
+            found += 1;
+        }
+    }
+    assert!(found > 0, "{from} not in the file");
+}
+
+/// Compiles `bytes` as `<case>.pte` from its own directory; returns the exit code and stderr.
+fn compile(case: &str, bytes: &[u8]) -> (i32, String) {
+    let dir = std::env::temp_dir().join(format!("etch-golden-{}-{case}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = format!("{case}.pte");
+    std::fs::write(dir.join(&file), bytes).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_etch")).args(["compile", &file, "-o", "out"]).current_dir(&dir).output().unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+fn check(case: &str, bytes: &[u8]) {
+    let (code, text) = compile(case, bytes);
+    assert_eq!(code, 1, "{case}: {text}");
+    assert!(text.contains(&format!("`{case}.pte`")), "{case}: the message must name the file: {text}");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(format!("{case}.txt"));
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &text).unwrap();
+    }
+    let golden = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", path.display()));
+    assert_eq!(text, golden, "{case}: the message changed; if on purpose, rerun with UPDATE_GOLDEN=1");
+}
+
+#[test]
+fn bad_identifier() {
+    let mut bytes = fixture("digits_cnn/model.pte");
+    bytes[4..8].copy_from_slice(b"XX12");
+    check("bad_identifier", &bytes);
+}
+
+#[test]
+fn truncated_header() {
+    check("truncated_header", &fixture("digits_cnn/model.pte")[..20]);
+}
+
+#[test]
+fn segment_out_of_range() {
+    let mut bytes = fixture("digits_cnn/model.pte");
+    let fb = Fb(&bytes);
+    let at = fb.field(fb.item(fb.root(), schema::PROGRAM_SEGMENTS, 0), schema::SEGMENT_SIZE);
+    bytes[at..at + 8].copy_from_slice(&(1u64 << 40).to_le_bytes());
+    check("segment_out_of_range", &bytes);
+}
+
+#[test]
+fn unsupported_dtype() {
+    let mut bytes = fixture("digits_cnn/model.pte");
+    let fb = Fb(&bytes);
+    let plan = fb.item(fb.root(), schema::PROGRAM_PLANS, 0);
+    let input = fb.item(plan, schema::PLAN_VALUES, fb.int(plan, schema::PLAN_INPUTS, 0));
+    let tensor = fb.deref(fb.field(input, schema::EVALUE_VAL));
+    let at = fb.field(tensor, schema::TENSOR_SCALAR_TYPE);
+    assert_eq!(bytes[at], 6, "the input is float");
+    bytes[at] = 7; // Double
+    check("unsupported_dtype", &bytes);
+}
+
+#[test]
+fn unsupported_ops_all_listed() {
+    let mut bytes = fixture("digits_cnn/model.pte");
+    rename(&mut bytes, "aten::relu", "aten::relx");
+    rename(&mut bytes, "aten::addmm", "aten::addmx");
+    check("unsupported_ops", &bytes);
+}
+
+#[test]
+fn delegate_with_an_unknown_backend() {
+    let mut bytes = fixture("mlp/model.xnnpack.pte");
+    rename(&mut bytes, "XnnpackBackend", "UnknownBackend");
+    check("unknown_delegate", &bytes);
+}
