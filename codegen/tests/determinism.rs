@@ -1,0 +1,63 @@
+//! The same `.pte` always gives byte-identical crates: in one process, and
+//! across two runs of `etch compile` (fresh hash seeds, fresh allocations).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use etch_codegen::{generate, Config};
+
+const FIXTURES: [&str; 8] = ["digits_cnn", "mlp", "elementwise", "codec", "dynamic_mlp", "lstm", "tiny_encoder", "tiny_llama"];
+
+fn path(name: &str) -> String {
+    format!("{}/../tests/fixtures/{name}/model.pte", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every file under `dir`, by relative path.
+fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                files.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn generate_twice_gives_the_same_files() {
+    for name in FIXTURES {
+        let bytes = std::fs::read(path(name)).unwrap();
+        let (a, b) = (generate(&bytes, &Config::new(name)).unwrap(), generate(&bytes, &Config::new(name)).unwrap());
+        assert_eq!(a.crate_files(), b.crate_files(), "{name}");
+        assert_eq!(a.model_rs, b.model_rs, "{name}");
+    }
+}
+
+#[test]
+fn two_cli_runs_write_identical_trees() {
+    let root = std::env::temp_dir().join(format!("etch-determinism-{}", std::process::id()));
+    for name in FIXTURES {
+        let trees: Vec<_> = ["a", "b"]
+            .iter()
+            .map(|run| {
+                let out = root.join(run).join(name);
+                let status = Command::new(env!("CARGO_BIN_EXE_etch")).args(["compile", &path(name), "-o"]).arg(&out).output().unwrap();
+                assert!(status.status.success(), "{name}: {}", String::from_utf8_lossy(&status.stderr));
+                tree(&out)
+            })
+            .collect();
+        assert_eq!(trees[0].keys().collect::<Vec<_>>(), ["Cargo.toml", "README.md", "src/lib.rs", "src/weights.bin"], "{name}");
+        for (file, content) in &trees[0] {
+            assert!(trees[1][file] == *content, "{name}: {file} differs between two runs");
+        }
+    }
+    std::fs::remove_dir_all(&root).ok();
+}
