@@ -260,6 +260,13 @@ pub enum Op {
     LayerNorm { eps: f64, inner: usize, has_weight: bool, has_bias: bool },
     /// inputs `[x]`: the per-row mean (or `rstd`) that `native_layer_norm` also returns.
     LayerNormStat { eps: f64, inner: usize, rstd: bool },
+    /// inputs `[x]` (f32), an int8/uint8 output:
+    /// `clamp(rint(x * (1/scale)) + zero_point, min, max)` in f32.
+    Quantize { scale: f64, zero_point: i64, min: i64, max: i64 },
+    /// inputs `[q]`, an f32 output: `(q - zero_point) * scale`.
+    Dequantize { scale: f64, zero_point: i64 },
+    /// inputs `[q, scales]` or `[q, scales, zero_points]`: per channel along `axis`.
+    DequantizePerChannel { axis: usize },
 }
 
 impl Op {
@@ -321,6 +328,9 @@ impl Op {
             Op::IndexPut { .. } => "index_put",
             Op::LayerNorm { .. } => "layer_norm",
             Op::LayerNormStat { .. } => "layer_norm_stat",
+            Op::Quantize { .. } => "quantize",
+            Op::Dequantize { .. } => "dequantize",
+            Op::DequantizePerChannel { .. } => "dequantize_per_channel",
         }
     }
 }

@@ -39,6 +39,12 @@ fn zoo_mobilenet_v2() {
     zoo_model("mobilenet_v2");
 }
 
+/// PT2E int8: quantize/dequantize around float kernels, int8 weights per channel.
+#[test]
+fn zoo_mobilenet_v2_int8() {
+    zoo_model("mobilenet_v2_int8");
+}
+
 #[test]
 fn zoo_mobilenet_v3_small() {
     zoo_model("mobilenet_v3_small");

@@ -19,6 +19,7 @@ pub struct Row {
     pub output: usize,
     pub elements: usize,
     pub max_abs_err: f64,
+    pub mean_abs_err: f64,
     /// Worst `err / (atol + rtol*|expected|)`: at most 1 passes.
     pub worst_ratio: f64,
     pub pass: bool,
@@ -30,11 +31,14 @@ impl Report {
     }
 
     pub fn print(&self) {
-        println!("{:>4}  {:<10} {:>6}  {:>12}  {:>12}  {:>10}  result", "case", "method", "output", "max abs err", "worst ratio", "elements");
+        println!(
+            "{:>4}  {:<10} {:>6}  {:>12}  {:>12}  {:>12}  {:>10}  result",
+            "case", "method", "output", "max abs err", "mean abs err", "worst ratio", "elements"
+        );
         for r in &self.rows {
             println!(
-                "{:>4}  {:<10} {:>6}  {:>12.3e}  {:>12.3}  {:>10}  {}",
-                r.case, r.method, r.output, r.max_abs_err, r.worst_ratio, r.elements,
+                "{:>4}  {:<10} {:>6}  {:>12.3e}  {:>12.3e}  {:>12.3}  {:>10}  {}",
+                r.case, r.method, r.output, r.max_abs_err, r.mean_abs_err, r.worst_ratio, r.elements,
                 if r.pass { "ok" } else { "FAIL" }
             );
         }
@@ -108,12 +112,22 @@ pub fn verify(model: &Path, dir: &Path, atol: Option<f64>, rtol: Option<f64>) ->
                 output: j,
                 elements: exp.len(),
                 max_abs_err: max_err,
+                mean_abs_err: mean_abs(&got, &exp),
                 worst_ratio: ratio,
                 pass,
             });
         }
     }
     Ok(Report { atol, rtol, rows })
+}
+
+/// Mean of `|got - exp|`, skipping elements NaN in both.
+fn mean_abs(got: &[f64], exp: &[f64]) -> f64 {
+    if got.len() != exp.len() {
+        return f64::INFINITY;
+    }
+    let errs: Vec<f64> = got.iter().zip(exp).filter(|(g, e)| !(g.is_nan() && e.is_nan())).map(|(g, e)| (g - e).abs()).collect();
+    errs.iter().sum::<f64>() / errs.len().max(1) as f64
 }
 
 /// Max abs error, and the worst `err / (atol + rtol*|exp|)`; NaN where expected is NaN matches.
@@ -146,5 +160,11 @@ mod tests {
         assert!((err - 0.1).abs() < 1e-12 && ratio > 0.99 && ratio < 1.01);
         assert!(compare(&[f64::NAN], &[1.0], 1.0, 1.0).1.is_infinite());
         assert!(compare(&[1.0], &[1.0, 2.0], 1.0, 1.0).1.is_infinite());
+    }
+
+    #[test]
+    fn mean_abs_skips_shared_nans() {
+        assert_eq!(super::mean_abs(&[1.0, 2.0, f64::NAN], &[1.5, 1.0, f64::NAN]), 0.75);
+        assert!(super::mean_abs(&[1.0], &[]).is_infinite());
     }
 }

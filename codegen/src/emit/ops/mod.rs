@@ -18,6 +18,7 @@ mod linear;
 mod max_pool;
 mod mean;
 mod pow;
+mod quantize;
 mod softmax;
 mod unary;
 mod where_;
@@ -67,5 +68,8 @@ pub fn emit(m: &Method, node: &Node, o: &Operands) -> TokenStream {
         Op::IndexPut { dim, accumulate } => index::put(&shape(node.inputs[0]), dtype(node.inputs[0]), *dim, *accumulate, r, w),
         Op::LayerNorm { .. } => layer_norm::emit(m, node, r, w),
         Op::LayerNormStat { eps, inner, rstd } => layer_norm::stat(m, node, *eps, *inner, *rstd, r, w),
+        Op::Quantize { scale, zero_point, min, max } => quantize::quantize(*scale, *zero_point, *min, *max, r, w),
+        Op::Dequantize { scale, zero_point } => quantize::dequantize(*scale, *zero_point, r, w),
+        Op::DequantizePerChannel { axis } => quantize::per_channel(&shape(node.inputs[0]), *axis, r, w),
     }
 }

@@ -21,6 +21,7 @@ mod mean;
 mod permute;
 mod pow;
 pub mod promote;
+mod quantize;
 mod reshape;
 mod select;
 mod slice;
@@ -111,6 +112,9 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::where.self_out", where_::lower),
     ("dim_order_ops::_clone_dim_order.out", copy::to_dim_order_copy),
     ("dim_order_ops::_to_dim_order_copy.out", copy::to_dim_order_copy),
+    ("quantized_decomposed::dequantize_per_channel.out", quantize::dequantize_per_channel),
+    ("quantized_decomposed::dequantize_per_tensor.out", quantize::dequantize_per_tensor),
+    ("quantized_decomposed::quantize_per_tensor.out", quantize::quantize_per_tensor),
 ];
 
 fn find(name: &str) -> Option<Lower> {

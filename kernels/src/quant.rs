@@ -1,0 +1,149 @@
+//! Affine quantization as ExecuTorch's `quantized_decomposed` ops compute it:
+//! `q = clamp(rint(x * (1/scale)) + zero_point, min, max)` and `x = (q - zero_point) * scale`,
+//! all in f32.
+
+/// An integer type a quantized tensor holds.
+pub trait Quant: Copy {
+    fn to_i32(self) -> i32;
+    /// `v` is already inside the type's range (lowering checks `min`/`max`).
+    fn from_i32(v: i32) -> Self;
+}
+
+impl Quant for i8 {
+    #[inline]
+    fn to_i32(self) -> i32 {
+        i32::from(self)
+    }
+    #[inline]
+    fn from_i32(v: i32) -> Self {
+        v as i8
+    }
+}
+
+impl Quant for u8 {
+    #[inline]
+    fn to_i32(self) -> i32 {
+        i32::from(self)
+    }
+    #[inline]
+    fn from_i32(v: i32) -> Self {
+        v as u8
+    }
+}
+
+/// One value: the product is rounded to f32 before `rint` (ties to even), as in ExecuTorch.
+/// NaN goes to `min`, where x86's out-of-range conversion sends it.
+#[inline]
+pub fn quantize_one(v: f32, inv_scale: f32, zero_point: i32, min: i32, max: i32) -> i32 {
+    let r = libm::rintf(v * inv_scale) + zero_point as f32;
+    if r.is_nan() {
+        return min;
+    }
+    (r as i32).clamp(min, max)
+}
+
+/// `out[i] = quantize(x[i])`; `inv_scale` is `1.0f32 / scale as f32`, computed by the caller once.
+pub fn quantize<T: Quant>(x: &[f32], out: &mut [T], inv_scale: f32, zero_point: i32, min: i32, max: i32) {
+    out.iter_mut().zip(x).for_each(|(o, &v)| *o = T::from_i32(quantize_one(v, inv_scale, zero_point, min, max)));
+}
+
+/// `out[i] = (q[i] - zero_point) * scale`.
+pub fn dequantize<T: Quant>(q: &[T], out: &mut [f32], scale: f32, zero_point: i32) {
+    out.iter_mut().zip(q).for_each(|(o, &v)| *o = (v.to_i32() - zero_point) as f32 * scale);
+}
+
+/// Per channel along an axis: `q` is `[outer, channels, inner]`, channel `c` uses
+/// `scales[c]` and `zero_points[c]` (zero without zero points).
+pub fn dequantize_per_channel<T: Quant, Z: Copy + Into<i64>>(
+    q: &[T],
+    out: &mut [f32],
+    scales: &[f32],
+    zero_points: Option<&[Z]>,
+    channels: usize,
+    inner: usize,
+) {
+    let block = channels * inner;
+    if block == 0 {
+        return;
+    }
+    for (o, q) in out.chunks_mut(block).zip(q.chunks(block)) {
+        for (c, (o, q)) in o.chunks_mut(inner).zip(q.chunks(inner)).enumerate() {
+            let scale = scales.get(c).copied().unwrap_or(0.0);
+            // ExecuTorch narrows the zero point to i32 before subtracting.
+            let zp = zero_points.and_then(|z| z.get(c)).map_or(0, |&z| z.into() as i32);
+            dequantize(q, o, scale, zp);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounds_half_to_even_and_clamps() {
+        let x = [0.5f32, 1.5, 2.5, -0.5, -1.5, 100.0, -100.0, 0.26];
+        let mut q = [0i8; 8];
+        quantize(&x, &mut q, 1.0, 0, -128, 127);
+        assert_eq!(q, [0, 2, 2, 0, -2, 100, -100, 0]);
+        // Scale 0.5 doubles; zero point 3 shifts; the range clamps.
+        quantize(&x, &mut q, 2.0, 3, -10, 10);
+        assert_eq!(q, [4, 6, 8, 2, 0, 10, -10, 4]);
+    }
+
+    #[test]
+    fn quantizes_to_u8_and_nan_to_min() {
+        let mut q = [0u8; 4];
+        quantize(&[-1.0f32, 0.0, 1.0, f32::NAN], &mut q, 10.0, 128, 0, 255);
+        assert_eq!(q, [118, 128, 138, 0]);
+    }
+
+    #[test]
+    fn inverse_scale_product_is_rounded_in_f32() {
+        let inv = 1.0f32 / 0.1f32;
+        // An exact tie goes to even.
+        assert_eq!(quantize_one(0.25, inv, 0, -128, 127), 2);
+        // 0.35f32 * 10 is 3.49999994 exactly, but 3.5 once rounded to f32: rint gives 4, not 3.
+        assert!(f64::from(0.35f32) * 10.0 < 3.5);
+        assert_eq!(quantize_one(0.35, inv, 0, -128, 127), 4);
+    }
+
+    #[test]
+    fn dequantizes_per_tensor() {
+        let mut out = [0.0f32; 3];
+        dequantize(&[-128i8, 0, 127], &mut out, 0.5, -3);
+        assert_eq!(out, [-62.5, 1.5, 65.0]);
+        dequantize(&[0u8, 255, 128], &mut out, 0.25, 128);
+        assert_eq!(out, [-32.0, 31.75, 0.0]);
+    }
+
+    #[test]
+    fn dequantizes_per_channel_along_the_middle_axis() {
+        // [outer 2, channels 2, inner 2]
+        let q = [1i8, 2, 3, 4, 5, 6, 7, 8];
+        let mut out = [0.0f32; 8];
+        dequantize_per_channel(&q, &mut out, &[1.0, 0.5], Some(&[1i64, -1][..]), 2, 2);
+        assert_eq!(out, [0.0, 1.0, 2.0, 2.5, 4.0, 5.0, 4.0, 4.5]);
+        dequantize_per_channel(&q, &mut out, &[2.0, 1.0], None::<&[i32]>, 2, 2);
+        assert_eq!(out, [2.0, 4.0, 3.0, 4.0, 10.0, 12.0, 7.0, 8.0]);
+    }
+
+    #[test]
+    fn round_trip_is_within_half_a_step() {
+        let mut rng = crate::testutil::Lcg(7);
+        let mut x = [0.0f32; 64];
+        rng.fill(&mut x);
+        let (scale, zp) = (0.01f32, -5);
+        let mut q = [0i8; 64];
+        quantize(&x, &mut q, 1.0 / scale, zp, -128, 127);
+        let mut back = [0.0f32; 64];
+        dequantize(&q, &mut back, scale, zp);
+        for (a, b) in x.iter().zip(&back) {
+            // Values past the clamped range are cut; the rest are within half a step.
+            let lo = (-128 - zp) as f32 * scale;
+            let hi = (127 - zp) as f32 * scale;
+            let want = a.clamp(lo, hi);
+            assert!((want - b).abs() <= scale * 0.5 + 1e-6, "{a} -> {b}");
+        }
+    }
+}
