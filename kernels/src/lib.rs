@@ -25,6 +25,7 @@ pub mod logic;
 pub mod math;
 pub mod norm;
 pub mod pool;
+pub mod qconv;
 pub mod quant;
 pub mod reduce;
 pub mod select;

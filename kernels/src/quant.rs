@@ -31,25 +31,105 @@ impl Quant for u8 {
     }
 }
 
+/// 1.5 · 2^23: adding and subtracting it rounds an f32 below 2^22 to an integer, ties to even.
+const MAGIC: f32 = 12_582_912.0;
+
 /// One value: the product is rounded to f32 before `rint` (ties to even), as in ExecuTorch.
 /// NaN goes to `min`, where x86's out-of-range conversion sends it.
-#[inline]
+#[inline(always)]
 pub fn quantize_one(v: f32, inv_scale: f32, zero_point: i32, min: i32, max: i32) -> i32 {
-    let r = libm::rintf(v * inv_scale) + zero_point as f32;
+    let t = v * inv_scale;
+    // The same result as `rintf`, without a call on the common path.
+    let r = if t > -4_194_304.0 && t < 4_194_304.0 {
+        (t + MAGIC) - MAGIC
+    } else {
+        libm::rintf(t)
+    };
+    let r = r + zero_point as f32;
     if r.is_nan() {
         return min;
     }
     (r as i32).clamp(min, max)
 }
 
+/// Dequantization parameters of an int8 input.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Affine {
+    pub scale: f32,
+    pub zero_point: i32,
+}
+
+impl Affine {
+    #[inline(always)]
+    pub fn dequantize(self, q: i8) -> f32 {
+        (i32::from(q) - self.zero_point) as f32 * self.scale
+    }
+}
+
+/// Quantization of an output: `inv_scale` is `1.0f32 / scale as f32`; `[min, max]`
+/// may be narrower than the dtype where a clamp (relu, hardtanh) was fused.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Out {
+    pub inv_scale: f32,
+    pub zero_point: i32,
+    pub min: i32,
+    pub max: i32,
+}
+
+impl Out {
+    #[inline(always)]
+    pub fn quantize(self, v: f32) -> i8 {
+        quantize_one(v, self.inv_scale, self.zero_point, self.min, self.max) as i8
+    }
+}
+
+/// `Q(DQ(a) + DQ(b))` elementwise, with the same f32 steps as the three separate ops.
+pub fn add(a: &[i8], b: &[i8], out: &mut [i8], qa: Affine, qb: Affine, o: Out) {
+    for (o_, (&x, &y)) in out.iter_mut().zip(a.iter().zip(b)) {
+        *o_ = o.quantize(qa.dequantize(x) + qb.dequantize(y));
+    }
+}
+
+/// `Q(mean(DQ(x)))` over the middle axis of `[outer, reduce, inner]`, summed in order from 0.
+pub fn mean_axis(
+    x: &[i8],
+    out: &mut [i8],
+    q: Affine,
+    outer: usize,
+    reduce: usize,
+    inner: usize,
+    o: Out,
+) {
+    let count = reduce as f32;
+    for (k, out) in out.iter_mut().take(outer * inner).enumerate() {
+        let (i, j) = (k / inner.max(1), k % inner.max(1));
+        let base = i * reduce * inner + j;
+        let sum = (0..reduce).fold(0.0f32, |s, r| {
+            s + x.get(base + r * inner).map_or(0.0, |&v| q.dequantize(v))
+        });
+        *out = o.quantize(sum / count);
+    }
+}
+
 /// `out[i] = quantize(x[i])`; `inv_scale` is `1.0f32 / scale as f32`, computed by the caller once.
-pub fn quantize<T: Quant>(x: &[f32], out: &mut [T], inv_scale: f32, zero_point: i32, min: i32, max: i32) {
-    out.iter_mut().zip(x).for_each(|(o, &v)| *o = T::from_i32(quantize_one(v, inv_scale, zero_point, min, max)));
+pub fn quantize<T: Quant>(
+    x: &[f32],
+    out: &mut [T],
+    inv_scale: f32,
+    zero_point: i32,
+    min: i32,
+    max: i32,
+) {
+    out.iter_mut()
+        .zip(x)
+        .for_each(|(o, &v)| *o = T::from_i32(quantize_one(v, inv_scale, zero_point, min, max)));
 }
 
 /// `out[i] = (q[i] - zero_point) * scale`.
 pub fn dequantize<T: Quant>(q: &[T], out: &mut [f32], scale: f32, zero_point: i32) {
-    out.iter_mut().zip(q).for_each(|(o, &v)| *o = (v.to_i32() - zero_point) as f32 * scale);
+    out.iter_mut()
+        .zip(q)
+        .for_each(|(o, &v)| *o = (v.to_i32() - zero_point) as f32 * scale);
 }
 
 /// Per channel along an axis: `q` is `[outer, channels, inner]`, channel `c` uses
@@ -70,7 +150,9 @@ pub fn dequantize_per_channel<T: Quant, Z: Copy + Into<i64>>(
         for (c, (o, q)) in o.chunks_mut(inner).zip(q.chunks(inner)).enumerate() {
             let scale = scales.get(c).copied().unwrap_or(0.0);
             // ExecuTorch narrows the zero point to i32 before subtracting.
-            let zp = zero_points.and_then(|z| z.get(c)).map_or(0, |&z| z.into() as i32);
+            let zp = zero_points
+                .and_then(|z| z.get(c))
+                .map_or(0, |&z| z.into() as i32);
             dequantize(q, o, scale, zp);
         }
     }
@@ -126,6 +208,91 @@ mod tests {
         assert_eq!(out, [0.0, 1.0, 2.0, 2.5, 4.0, 5.0, 4.0, 4.5]);
         dequantize_per_channel(&q, &mut out, &[2.0, 1.0], None::<&[i32]>, 2, 2);
         assert_eq!(out, [2.0, 4.0, 3.0, 4.0, 10.0, 12.0, 7.0, 8.0]);
+    }
+
+    #[test]
+    fn fast_rounding_agrees_with_rintf_everywhere() {
+        let mut rng = crate::testutil::Lcg(3);
+        for e in [1.0f32, 100.0, 1e5, 4_194_303.0, 4_194_304.0, 9e6, 3e9] {
+            for _ in 0..200 {
+                let v = rng.next_f32() * e;
+                let want = (libm::rintf(v) as i32).clamp(i32::MIN + 1, i32::MAX - 1);
+                assert_eq!(
+                    quantize_one(v, 1.0, 0, i32::MIN + 1, i32::MAX - 1),
+                    want,
+                    "{v}"
+                );
+            }
+        }
+        for v in [2.5f32, 3.5, -2.5, -0.5, 4_194_303.5, -4_194_302.5] {
+            assert_eq!(
+                quantize_one(v, 1.0, 0, i32::MIN, i32::MAX),
+                libm::rintf(v) as i32,
+                "{v}"
+            );
+        }
+    }
+
+    #[test]
+    fn add_matches_the_three_float_ops() {
+        let (qa, qb) = (
+            Affine {
+                scale: 0.05,
+                zero_point: -3,
+            },
+            Affine {
+                scale: 0.02,
+                zero_point: 7,
+            },
+        );
+        let o = Out {
+            inv_scale: 1.0 / 0.06f32,
+            zero_point: 2,
+            min: -128,
+            max: 127,
+        };
+        let a: [i8; 6] = [-128, -3, 0, 50, 127, 9];
+        let b: [i8; 6] = [127, 7, -128, -50, 127, 1];
+        let mut out = [0i8; 6];
+        add(&a, &b, &mut out, qa, qb, o);
+        for i in 0..6 {
+            let (mut fa, mut fb, mut q) = ([0.0f32], [0.0f32], [0i8]);
+            dequantize(&a[i..=i], &mut fa, 0.05, -3);
+            dequantize(&b[i..=i], &mut fb, 0.02, 7);
+            quantize(&[fa[0] + fb[0]], &mut q, o.inv_scale, 2, -128, 127);
+            assert_eq!(out[i], q[0], "element {i}");
+        }
+        assert_eq!(
+            out[1], 2,
+            "both at their zero points: the output's zero point"
+        );
+    }
+
+    #[test]
+    fn mean_axis_averages_dequantized_values() {
+        // [outer 2, reduce 2, inner 2]
+        let x: [i8; 8] = [0, 2, 4, 6, 10, 10, 20, -20];
+        let mut out = [0i8; 4];
+        let o = Out {
+            inv_scale: 1.0,
+            zero_point: 1,
+            min: -128,
+            max: 127,
+        };
+        mean_axis(
+            &x,
+            &mut out,
+            Affine {
+                scale: 0.5,
+                zero_point: 0,
+            },
+            2,
+            2,
+            2,
+            o,
+        );
+        // means 1, 2, 7.5, -2.5; plus the zero point after rounding to even
+        assert_eq!(out, [2, 3, 9, -1]);
     }
 
     #[test]

@@ -1,0 +1,400 @@
+//! Int8 convolution and linear layers: `(x - x_zp) · w` accumulates exactly in
+//! i32, then each output is requantized per channel in f32, the same steps as
+//! ExecuTorch's dequantize → f32 kernel → quantize, up to the f32 sum order.
+//!
+//! Padding taps are skipped: they hold the zero point, which is a real 0.
+//! With `x - x_zp` in [-255, 255] and `w` in [-128, 127], every product fits in i16.
+
+use crate::conv::Conv2d;
+use crate::quant::Out;
+
+/// Per output channel `c`: `acc · scale[c] + bias[c]`, then quantized by `out`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Requant<'a> {
+    /// Input scale × the channel's weight scale.
+    pub scale: &'a [f32],
+    pub bias: &'a [f32],
+    pub out: Out,
+}
+
+impl Requant<'_> {
+    #[inline(always)]
+    fn apply(&self, c: usize, acc: i32) -> i8 {
+        let (s, b) = (
+            self.scale.get(c).copied().unwrap_or(0.0),
+            self.bias.get(c).copied().unwrap_or(0.0),
+        );
+        self.out.quantize(acc as f32 * s + b)
+    }
+}
+
+/// Output positions per pass: one accumulator row on the stack.
+const ROW: usize = 128;
+
+/// NCHW int8 convolution, weight `[out_c, in_c / groups, kh, kw]`.
+pub fn qconv2d(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: Requant<'_>) {
+    #[cfg(all(target_arch = "x86_64", feature = "std"))]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 was detected on this CPU; the body is safe Rust, compiled with it enabled.
+        unsafe { qconv2d_avx2(x, x_zp, w, out, p, rq) };
+        return;
+    }
+    qconv2d_body(x, x_zp, w, out, p, rq);
+}
+
+#[cfg(all(target_arch = "x86_64", feature = "std"))]
+#[target_feature(enable = "avx2")]
+unsafe fn qconv2d_avx2(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: Requant<'_>) {
+    qconv2d_body(x, x_zp, w, out, p, rq);
+}
+
+#[inline(always)]
+fn qconv2d_body(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: Requant<'_>) {
+    let one = p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1;
+    if one && p.pad_h == 0 && p.pad_w == 0 && p.groups == 1 {
+        let hw = p.in_h * p.in_w;
+        for n in 0..p.batch {
+            let (xs, os) = (
+                x.get(n * p.in_channels * hw..).unwrap_or(&[]),
+                out.get_mut(n * p.out_channels * hw..).unwrap_or(&mut []),
+            );
+            pointwise(xs, x_zp, w, os, p.in_channels, p.out_channels, hw, &rq);
+        }
+    } else {
+        direct(x, x_zp, w, out, p, &rq);
+    }
+}
+
+/// Output channels per block: each activation row loaded serves four.
+const CO: usize = 4;
+
+/// `out[co][j] = Σ_ci w[co][ci] · (x[ci][j] - x_zp)` as `Σ w·x - x_zp · Σ w`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn pointwise(
+    x: &[i8],
+    x_zp: i32,
+    w: &[i8],
+    out: &mut [i8],
+    cin: usize,
+    cout: usize,
+    hw: usize,
+    rq: &Requant<'_>,
+) {
+    if hw == 0 || cin == 0 {
+        return;
+    }
+    for co0 in (0..cout).step_by(CO) {
+        let rows = (cout - co0).min(CO);
+        let mut wsum = [0i32; CO];
+        for (r, s) in wsum.iter_mut().enumerate().take(rows) {
+            *s = w
+                .iter()
+                .skip((co0 + r) * cin)
+                .take(cin)
+                .map(|&v| i32::from(v))
+                .sum();
+        }
+        for j0 in (0..hw).step_by(ROW) {
+            let len = (hw - j0).min(ROW);
+            let mut acc = [[0i32; ROW]; CO];
+            for ci in 0..cin {
+                let Some(xr) = x.get(ci * hw + j0..ci * hw + j0 + len) else {
+                    break;
+                };
+                for (r, acc) in acc.iter_mut().enumerate().take(rows) {
+                    let wv = i16::from(w.get((co0 + r) * cin + ci).copied().unwrap_or(0));
+                    acc.iter_mut()
+                        .zip(xr)
+                        .for_each(|(a, &v)| *a += i32::from(wv * i16::from(v)));
+                }
+            }
+            for (r, acc) in acc.iter().enumerate().take(rows) {
+                let co = co0 + r;
+                let shift = x_zp * wsum[r];
+                let Some(o) = out.get_mut(co * hw + j0..co * hw + j0 + len) else {
+                    continue;
+                };
+                o.iter_mut()
+                    .zip(acc)
+                    .for_each(|(o, &a)| *o = rq.apply(co, a - shift));
+            }
+        }
+    }
+}
+
+/// Any kernel, stride, padding, dilation and groups: one output row at a time, tap by tap.
+#[inline(always)]
+fn direct(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: &Requant<'_>) {
+    let groups = p.groups.max(1);
+    let (icg, ocg) = (p.in_channels / groups, p.out_channels / groups);
+    let (sh, sw) = (p.stride_h.max(1), p.stride_w.max(1));
+    let (in_plane, out_plane) = (p.in_h * p.in_w, p.out_h * p.out_w);
+    let taps = p.kernel_h * p.kernel_w;
+    let zp = x_zp as i16;
+    for n in 0..p.batch {
+        for co in 0..p.out_channels {
+            let g = co / ocg.max(1);
+            for oy in 0..p.out_h {
+                for ox0 in (0..p.out_w).step_by(ROW) {
+                    let len = (p.out_w - ox0).min(ROW);
+                    let mut acc = [0i32; ROW];
+                    for cl in 0..icg {
+                        let plane = (n * p.in_channels + g * icg + cl) * in_plane;
+                        for ky in 0..p.kernel_h {
+                            let iy = (oy * sh + ky * p.dilation_h).wrapping_sub(p.pad_h);
+                            if iy >= p.in_h {
+                                continue;
+                            }
+                            let Some(xrow) = x.get(plane + iy * p.in_w..plane + (iy + 1) * p.in_w)
+                            else {
+                                continue;
+                            };
+                            for kx in 0..p.kernel_w {
+                                let wv = i16::from(
+                                    w.get((co * icg + cl) * taps + ky * p.kernel_w + kx)
+                                        .copied()
+                                        .unwrap_or(0),
+                                );
+                                let off = kx * p.dilation_w;
+                                // Outputs whose input column `ox*sw + off - pad` is inside the row.
+                                let lo = p.pad_w.saturating_sub(off).div_ceil(sw).max(ox0);
+                                let hi = (p.in_w + p.pad_w)
+                                    .saturating_sub(off)
+                                    .div_ceil(sw)
+                                    .min(ox0 + len);
+                                if lo >= hi {
+                                    continue;
+                                }
+                                let start = lo * sw + off - p.pad_w;
+                                let cols = xrow.get(start..).unwrap_or(&[]).iter().step_by(sw);
+                                for (a, &v) in acc[lo - ox0..hi - ox0].iter_mut().zip(cols) {
+                                    *a += i32::from(wv * (i16::from(v) - zp));
+                                }
+                            }
+                        }
+                    }
+                    let at = (n * p.out_channels + co) * out_plane + oy * p.out_w + ox0;
+                    let Some(o) = out.get_mut(at..at + len) else {
+                        continue;
+                    };
+                    o.iter_mut()
+                        .zip(&acc)
+                        .for_each(|(o, &a)| *o = rq.apply(co, a));
+                }
+            }
+        }
+    }
+}
+
+/// `out[i][j] = requant(Σ_k (a[i][k] - a_zp) · w[j][k])`: `a` is `[m, k]`, `w` is `[n, k]` (a linear layer's rows).
+#[allow(clippy::too_many_arguments)]
+pub fn qlinear(
+    a: &[i8],
+    a_zp: i32,
+    w: &[i8],
+    out: &mut [i8],
+    m: usize,
+    k: usize,
+    n: usize,
+    rq: Requant<'_>,
+) {
+    #[cfg(all(target_arch = "x86_64", feature = "std"))]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 was detected on this CPU; the body is safe Rust, compiled with it enabled.
+        unsafe { qlinear_avx2(a, a_zp, w, out, m, k, n, rq) };
+        return;
+    }
+    qlinear_body(a, a_zp, w, out, m, k, n, rq);
+}
+
+#[cfg(all(target_arch = "x86_64", feature = "std"))]
+#[target_feature(enable = "avx2")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn qlinear_avx2(
+    a: &[i8],
+    a_zp: i32,
+    w: &[i8],
+    out: &mut [i8],
+    m: usize,
+    k: usize,
+    n: usize,
+    rq: Requant<'_>,
+) {
+    qlinear_body(a, a_zp, w, out, m, k, n, rq);
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn qlinear_body(
+    a: &[i8],
+    a_zp: i32,
+    w: &[i8],
+    out: &mut [i8],
+    m: usize,
+    k: usize,
+    n: usize,
+    rq: Requant<'_>,
+) {
+    if k == 0 {
+        return;
+    }
+    for (row, o) in a.chunks_exact(k).zip(out.chunks_mut(n.max(1))).take(m) {
+        for (j, (wr, o)) in w.chunks_exact(k).zip(o.iter_mut()).take(n).enumerate() {
+            let dot: i32 = row
+                .iter()
+                .zip(wr)
+                .map(|(&x, &y)| i32::from(i16::from(x) * i16::from(y)))
+                .sum();
+            let wsum: i32 = wr.iter().map(|&v| i32::from(v)).sum();
+            *o = rq.apply(j, dot - a_zp * wsum);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::vec;
+    use std::vec::Vec;
+
+    use super::*;
+    use crate::conv::conv2d;
+    use crate::quant::{dequantize, quantize};
+
+    #[allow(clippy::too_many_arguments)]
+    /// The float reference: dequantize, ExecuTorch's f32 convolution, quantize.
+    fn reference(
+        x: &[i8],
+        zx: i32,
+        sx: f32,
+        w: &[i8],
+        sw: &[f32],
+        bias: &[f32],
+        p: &Conv2d,
+        out: Out,
+    ) -> Vec<i8> {
+        let mut xf = vec![0.0f32; x.len()];
+        dequantize(x, &mut xf, sx, zx);
+        let per = w.len() / p.out_channels;
+        let wf: Vec<f32> = w
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| f32::from(v) * sw[i / per])
+            .collect();
+        let mut yf = vec![0.0f32; p.batch * p.out_channels * p.out_h * p.out_w];
+        conv2d(&xf, &wf, Some(bias), &mut yf, p);
+        let mut q = vec![0i8; yf.len()];
+        quantize(&yf, &mut q, out.inv_scale, out.zero_point, out.min, out.max);
+        q
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[rustfmt::skip]
+    fn params(n: usize, cin: usize, h: usize, w: usize, cout: usize, k: usize, s: usize, pad: usize, g: usize) -> Conv2d {
+        let o = |len: usize| (len + 2 * pad - k) / s + 1;
+        Conv2d {
+            batch: n, in_channels: cin, in_h: h, in_w: w, out_channels: cout, kernel_h: k, kernel_w: k,
+            stride_h: s, stride_w: s, pad_h: pad, pad_w: pad, dilation_h: 1, dilation_w: 1, groups: g,
+            out_h: o(h), out_w: o(w),
+        }
+    }
+
+    #[test]
+    fn matches_dequantize_conv_quantize() {
+        let mut rng = crate::testutil::Lcg(11);
+        let mut byte = || (rng.next_f32() * 127.9) as i8;
+        // pointwise, depthwise stride 1 and 2, a full 3x3, a wide row past one accumulator pass
+        let shapes = [
+            params(1, 16, 5, 7, 9, 1, 1, 0, 1),
+            params(2, 8, 9, 9, 8, 3, 1, 1, 8),
+            params(1, 6, 10, 11, 6, 3, 2, 1, 6),
+            params(1, 3, 9, 8, 5, 3, 2, 1, 1),
+            params(1, 2, 3, 300, 3, 3, 1, 1, 1),
+        ];
+        for p in shapes {
+            let x: Vec<i8> = (0..p.batch * p.in_channels * p.in_h * p.in_w)
+                .map(|_| byte())
+                .collect();
+            let wl = p.out_channels * p.in_channels / p.groups * p.kernel_h * p.kernel_w;
+            let w: Vec<i8> = (0..wl).map(|_| byte().clamp(-127, 127)).collect();
+            let sw: Vec<f32> = (0..p.out_channels)
+                .map(|c| 0.001 + 0.0005 * c as f32)
+                .collect();
+            let bias: Vec<f32> = (0..p.out_channels).map(|c| 0.1 * c as f32 - 0.2).collect();
+            let (sx, zx) = (0.02f32, -5);
+            let out = Out {
+                inv_scale: 1.0 / 0.03f32,
+                zero_point: 3,
+                min: -128,
+                max: 100,
+            };
+            let want = reference(&x, zx, sx, &w, &sw, &bias, &p, out);
+            let scale: Vec<f32> = sw.iter().map(|&s| sx * s).collect();
+            let mut got = vec![0i8; want.len()];
+            qconv2d(
+                &x,
+                zx,
+                &w,
+                &mut got,
+                &p,
+                Requant {
+                    scale: &scale,
+                    bias: &bias,
+                    out,
+                },
+            );
+            // f32 sums in another order may flip a rounding: allow one step, rarely.
+            let off: Vec<usize> = (0..got.len()).filter(|&i| got[i] != want[i]).collect();
+            assert!(
+                off.iter()
+                    .all(|&i| (i32::from(got[i]) - i32::from(want[i])).abs() <= 1),
+                "{p:?}"
+            );
+            assert!(
+                off.len() * 100 <= got.len(),
+                "{} of {} differ in {p:?}",
+                off.len(),
+                got.len()
+            );
+            assert!(
+                got.iter().any(|&v| v != got[0]),
+                "a constant output tests nothing"
+            );
+        }
+    }
+
+    #[test]
+    fn linear_matches_the_pointwise_convolution() {
+        let mut rng = crate::testutil::Lcg(5);
+        let (m, k, n) = (3, 37, 10);
+        let a: Vec<i8> = (0..m * k).map(|_| (rng.next_f32() * 127.0) as i8).collect();
+        let w: Vec<i8> = (0..n * k).map(|_| (rng.next_f32() * 127.0) as i8).collect();
+        let scale: Vec<f32> = (0..n).map(|j| 0.0004 * (j + 1) as f32).collect();
+        let bias: Vec<f32> = (0..n).map(|j| j as f32 * 0.05).collect();
+        let rq = Requant {
+            scale: &scale,
+            bias: &bias,
+            out: Out {
+                inv_scale: 20.0,
+                zero_point: -2,
+                min: -128,
+                max: 127,
+            },
+        };
+        let mut got = vec![0i8; m * n];
+        qlinear(&a, 4, &w, &mut got, m, k, n, rq);
+        for i in 0..m {
+            // Row i of `a` as a 1x1 image with k channels.
+            let p = params(1, k, 1, 1, n, 1, 1, 0, 1);
+            let mut want = vec![0i8; n];
+            qconv2d(&a[i * k..(i + 1) * k], 4, &w, &mut want, &p, rq);
+            assert_eq!(&got[i * n..(i + 1) * n], &want[..], "row {i}");
+            // And one entry by hand.
+            let dot: i32 = (0..k)
+                .map(|t| (i32::from(a[i * k + t]) - 4) * i32::from(w[t]))
+                .sum();
+            assert_eq!(got[i * n], rq.out.quantize(dot as f32 * scale[0] + bias[0]));
+        }
+    }
+}
