@@ -6,6 +6,7 @@
 # non-zero otherwise. Installs nothing: the toolchain comes from
 # .ci/install-targets.sh. SCREENSHOT=path.png also saves a screenshot.
 set -euo pipefail
+SCREENSHOT=${SCREENSHOT:+$(realpath "$SCREENSHOT")}
 cd "$(dirname "$0")"
 FIXTURES=../../tests/fixtures/digits_cnn
 for need in /usr/bin/rustc /usr/bin/cargo /usr/lib/llvm-22/bin/wasm-ld chromium python3; do
@@ -39,7 +40,7 @@ for d in 0 1 7; do
   browse --window-size=900,780 --dump-dom "http://127.0.0.1:$port/draw.html?d=$d" >"$site/dom/draw-$d.html"
 done
 if [[ -n ${SCREENSHOT:-} ]]; then
-  browse --hide-scrollbars --window-size=900,720 --screenshot="$(realpath "$SCREENSHOT")" \
+  browse --hide-scrollbars --window-size=900,720 --screenshot="$SCREENSHOT" \
     "http://127.0.0.1:$port/draw.html?d=7"
 fi
 python3 check_dom.py "$FIXTURES" "$site/dom" 0 1 2 3 4 5 6 7
