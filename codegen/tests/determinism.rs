@@ -61,3 +61,14 @@ fn two_cli_runs_write_identical_trees() {
     }
     std::fs::remove_dir_all(&root).ok();
 }
+
+/// Generated crates forbid `unsafe`: none of the fixtures' code uses it.
+#[test]
+fn generated_code_has_no_unsafe() {
+    for name in FIXTURES {
+        let g = generate(&std::fs::read(path(name)).unwrap(), &Config::new(name)).unwrap();
+        assert!(g.lib_rs.contains("#![forbid(unsafe_code)]"), "{name}");
+        let uses = ["unsafe {", "unsafe fn", "unsafe impl", "unsafe extern"].iter().map(|u| g.lib_rs.matches(u).count()).sum::<usize>();
+        assert_eq!(uses, 0, "{name}: generated code uses unsafe");
+    }
+}

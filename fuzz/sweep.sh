@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# An independent sweep of the etch binary over mutated zoo files: every run of
+# `etch inspect` and `etch compile` must exit 0, 1 or 2. A panic (101), a
+# signal (crash, OOM kill) or a timeout (hang) is counted and fails the sweep.
+#   fuzz/sweep.sh [ZOO_DIR] [MUTANTS_PER_FILE] [SEED]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+zoo=${1:-$here/../../shared/models}
+per_file=${2:-40}
+seed=${3:-8}
+limit=${SWEEP_TIMEOUT:-60}
+
+cargo build --release -q -p etch-codegen --manifest-path "$here/../Cargo.toml"
+etch=$here/../target/release/etch
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# Mutants: a quarter truncations, the rest 1-4 spots of 1-4 bytes each,
+# XORed or set to edge values, mostly in the headers and flatbuffer tables.
+python3 - "$zoo" "$work" "$per_file" "$seed" <<'PY'
+import glob, os, random, struct, sys
+zoo, work, per_file, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+rng = random.Random(seed)
+edges = [0, 1, 0x7f, 0x80, 0xff, 0x7fffffff, 0x80000000, 0xffffffff]
+for path in sorted(glob.glob(f"{zoo}/*/model*.pte")):
+    data = open(path, "rb").read()
+    end = struct.unpack_from("<Q", data, 16)[0] if data[8:12] == b"eh00" else len(data)
+    end = min(end, len(data))
+    tag = os.path.basename(os.path.dirname(path)) + "." + os.path.basename(path)[:-4]
+    for i in range(per_file):
+        b = bytearray(data)
+        if i % 4 == 0:
+            b = b[: rng.randrange(len(b))]
+        else:
+            for _ in range(rng.randint(1, 4)):
+                r = rng.randrange(20)
+                at = rng.randrange(40) if r < 5 else rng.randrange(40, end) if r < 17 else rng.randrange(len(b))
+                w = min(rng.randint(1, 4), len(b) - at)
+                if rng.random() < 0.5:
+                    for k in range(at, at + w):
+                        b[k] ^= rng.randint(1, 255)
+                else:
+                    b[at : at + w] = struct.pack("<I", rng.choice(edges))[:w]
+        open(f"{work}/{tag}.{i:03}.pte", "wb").write(b)
+PY
+
+runs=0; ok=0; errors=0; panics=0; crashes=0; hangs=0
+for f in "$work"/*.pte; do
+  for cmd in inspect compile; do
+    args=("$cmd" "$f"); [ "$cmd" = compile ] && args+=(-o "$work/out")
+    set +e
+    timeout "$limit" "$etch" "${args[@]}" >/dev/null 2>"$work/stderr"
+    code=$?
+    set -e
+    runs=$((runs + 1))
+    case $code in
+      0) ok=$((ok + 1)) ;;
+      1|2) errors=$((errors + 1)) ;;
+      101) panics=$((panics + 1)); echo "PANIC: etch ${args[*]}"; head -3 "$work/stderr"; cp "$f" "$here/" ;;
+      124) hangs=$((hangs + 1)); echo "HANG: etch ${args[*]}"; cp "$f" "$here/" ;;
+      *) crashes=$((crashes + 1)); echo "CRASH ($code): etch ${args[*]}"; cp "$f" "$here/" ;;
+    esac
+  done
+done
+echo "sweep: $(ls "$work"/*.pte | wc -l) mutants, $runs runs: $ok ok, $errors errors, $panics panics, $crashes crashes, $hangs hangs"
+[ $((panics + crashes + hangs)) -eq 0 ]
