@@ -154,8 +154,10 @@ pub enum ConvKernel {
     Pointwise,
     /// 3×3 depthwise, padding 1, stride 1 or 2 (`etch_kernels::depthwise::supports`).
     Depthwise3x3,
-    /// One group, patches no longer than the output channels: gather patches
-    /// into planned scratch (at most the output's size), then a matrix product.
+    /// 5×5 depthwise, padding 2, stride 1 or 2, rows up to 252 (`etch_kernels::depthwise5::supports`).
+    Depthwise5x5,
+    /// One group, patches at most twice the output channels: gather patches
+    /// into planned scratch (at most twice the output), then a matrix product.
     Im2col,
     /// Anything else (grouped, or long patches): direct loops, no scratch.
     Direct,
@@ -176,8 +178,18 @@ impl Conv2d {
             && self.stride[0] <= 2
         {
             ConvKernel::Depthwise3x3
-        } else if self.groups == 1 && x[1] * w[2] * w[3] <= w[0] {
-            // Scratch is `patch × positions`, the output `cout × positions`: memory stays bounded.
+        } else if self.groups == x[1]
+            && w[0] == x[1]
+            && w[2..] == [5, 5]
+            && self.padding == [2, 2]
+            && self.dilation == one
+            && self.stride[0] == self.stride[1]
+            && self.stride[0] <= 2
+            && x[3] + 4 <= 256
+        {
+            ConvKernel::Depthwise5x5
+        } else if self.groups == 1 && x[1] * w[2] * w[3] <= 2 * w[0] {
+            // Scratch is `patch × positions`, the output `cout × positions`: at most twice the output.
             ConvKernel::Im2col
         } else {
             ConvKernel::Direct
@@ -267,6 +279,32 @@ pub enum Op {
     Dequantize { scale: f64, zero_point: i64 },
     /// inputs `[q, scales]` or `[q, scales, zero_points]`: per channel along `axis`.
     DequantizePerChannel { axis: usize },
+    /// An int8 op that replaced a dequantize → f32 op → quantize chain (`passes/quant.rs`).
+    Int8(QOp),
+}
+
+/// Quantization of an int8 output; `[min, max]` may be narrower than the dtype (a fused clamp).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct QOut {
+    pub scale: f64,
+    pub zero_point: i64,
+    pub min: i64,
+    pub max: i64,
+}
+
+/// Int8 ops: inputs and outputs are int8 values, sums are exact in i32, and
+/// each output is requantized in f32 like the quantize op it replaced.
+#[derive(Debug, Clone, PartialEq)]
+pub enum QOp {
+    /// inputs `[x, w, scale, bias]`: int8 `x` with zero point `x_zp`, int8 weights
+    /// (zero point 0), f32 `scale` (input × weight scale) and `bias` per output channel.
+    Conv2d { conv: Conv2d, x_zp: i64, out: QOut },
+    /// inputs `[a, w, scale, bias]`, `a` as `[m, k]` and `w` as `[n, k]`.
+    Linear { a_zp: i64, out: QOut },
+    /// inputs `[a, b]` of one shape, with their `(scale, zero_point)`: added in f32.
+    Add { a: (f64, i64), b: (f64, i64), out: QOut },
+    /// inputs `[x]`: the mean over `dims`, a contiguous run, in f32.
+    Mean { dims: Vec<usize>, x: (f64, i64), out: QOut },
 }
 
 impl Op {
@@ -331,6 +369,12 @@ impl Op {
             Op::Quantize { .. } => "quantize",
             Op::Dequantize { .. } => "dequantize",
             Op::DequantizePerChannel { .. } => "dequantize_per_channel",
+            Op::Int8(q) => match q {
+                QOp::Conv2d { .. } => "int8_conv2d",
+                QOp::Linear { .. } => "int8_linear",
+                QOp::Add { .. } => "int8_add",
+                QOp::Mean { .. } => "int8_mean",
+            },
         }
     }
 }
