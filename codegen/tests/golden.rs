@@ -54,6 +54,7 @@ mod schema {
     pub const PLAN_INPUTS: usize = 3;
     pub const EVALUE_VAL: usize = 1;
     pub const TENSOR_SCALAR_TYPE: usize = 0;
+    pub const TENSOR_SIZES: usize = 2;
     pub const SEGMENT_SIZE: usize = 1;
 }
 
@@ -125,6 +126,19 @@ fn unsupported_dtype() {
     assert_eq!(bytes[at], 6, "the input is float");
     bytes[at] = 7; // Double
     check("unsupported_dtype", &bytes);
+}
+
+/// The input's first dim set to 2^31 - 1: more elements than etch will plan.
+#[test]
+fn absurd_size() {
+    let mut bytes = fixture("digits_cnn/model.pte");
+    let fb = Fb(&bytes);
+    let plan = fb.item(fb.root(), schema::PROGRAM_PLANS, 0);
+    let input = fb.item(plan, schema::PLAN_VALUES, fb.int(plan, schema::PLAN_INPUTS, 0));
+    let tensor = fb.deref(fb.field(input, schema::EVALUE_VAL));
+    let sizes = fb.deref(fb.field(tensor, schema::TENSOR_SIZES));
+    bytes[sizes + 4..sizes + 8].copy_from_slice(&i32::MAX.to_le_bytes());
+    check("absurd_size", &bytes);
 }
 
 #[test]

@@ -355,7 +355,10 @@ pub fn tensor_type(t: &pte::Tensor) -> Result<TensorType, String> {
     let mut numel: usize = 1;
     for &s in &t.sizes {
         let s = usize::try_from(s).map_err(|_| format!("negative size {s}"))?;
-        numel = numel.checked_mul(s).filter(|&n| n <= MAX_ELEMENTS).ok_or("element count overflows")?;
+        numel = numel
+            .checked_mul(s)
+            .filter(|&n| n <= MAX_ELEMENTS)
+            .ok_or_else(|| format!("sizes {:?} hold more than {MAX_ELEMENTS} elements", t.sizes))?;
         shape.push(s);
     }
     let identity = t.dim_order.iter().enumerate().all(|(i, &d)| usize::from(d) == i);
