@@ -19,12 +19,12 @@ pub struct Requant<'a> {
 
 impl Requant<'_> {
     #[inline(always)]
-    fn apply(&self, c: usize, acc: i32) -> i8 {
+    fn row(&self, c: usize, acc: &[i32], out: &mut [i8]) {
         let (s, b) = (
             self.scale.get(c).copied().unwrap_or(0.0),
             self.bias.get(c).copied().unwrap_or(0.0),
         );
-        self.out.quantize(acc as f32 * s + b)
+        self.out.requantize_row(acc, out, s, b);
     }
 }
 
@@ -68,6 +68,9 @@ fn qconv2d_body(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: R
 /// Output channels per block: each activation row loaded serves four.
 const CO: usize = 4;
 
+/// Columns per register tile of the pointwise kernel.
+const NR: usize = 16;
+
 /// `out[co][j] = Σ_ci w[co][ci] · (x[ci][j] - x_zp)` as `Σ w·x - x_zp · Σ w`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
@@ -95,7 +98,37 @@ fn pointwise(
                 .map(|&v| i32::from(v))
                 .sum();
         }
-        for j0 in (0..hw).step_by(ROW) {
+        let wrows: [&[i8]; CO] =
+            core::array::from_fn(|r| w.get((co0 + r) * cin..(co0 + r + 1) * cin).unwrap_or(&[]));
+        let mut j0 = 0;
+        if rows == CO && wrows.iter().all(|r| r.len() == cin) {
+            // A 4 × 16 tile of sums stays in registers while `ci` runs.
+            while j0 + NR <= hw {
+                let mut acc = [[0i32; NR]; CO];
+                for ci in 0..cin {
+                    let Some(xr) = x.get(ci * hw + j0..ci * hw + j0 + NR) else {
+                        break;
+                    };
+                    let xv: [i32; NR] = core::array::from_fn(|t| i32::from(xr[t]));
+                    for (acc, wr) in acc.iter_mut().zip(&wrows) {
+                        let wv = i32::from(wr[ci]);
+                        acc.iter_mut().zip(&xv).for_each(|(a, &v)| *a += wv * v);
+                    }
+                }
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    let co = co0 + r;
+                    let shift = x_zp * wsum[r];
+                    acc.iter_mut().for_each(|a| *a -= shift);
+                    let Some(o) = out.get_mut(co * hw + j0..co * hw + j0 + NR) else {
+                        continue;
+                    };
+                    rq.row(co, acc, o);
+                }
+                j0 += NR;
+            }
+        }
+        // The last columns, and a last block of fewer rows.
+        for j0 in (j0..hw).step_by(ROW) {
             let len = (hw - j0).min(ROW);
             let mut acc = [[0i32; ROW]; CO];
             for ci in 0..cin {
@@ -109,23 +142,109 @@ fn pointwise(
                         .for_each(|(a, &v)| *a += i32::from(wv * i16::from(v)));
                 }
             }
-            for (r, acc) in acc.iter().enumerate().take(rows) {
+            for (r, acc) in acc.iter_mut().enumerate().take(rows) {
                 let co = co0 + r;
                 let shift = x_zp * wsum[r];
+                acc.iter_mut().for_each(|a| *a -= shift);
                 let Some(o) = out.get_mut(co * hw + j0..co * hw + j0 + len) else {
                     continue;
                 };
-                o.iter_mut()
-                    .zip(acc)
-                    .for_each(|(o, &a)| *o = rq.apply(co, a - shift));
+                rq.row(co, &acc[..len], o);
             }
         }
     }
 }
 
-/// Any kernel, stride, padding, dilation and groups: one output row at a time, tap by tap.
+/// Input row elements (with padding) a pass can hold, over all stride phases.
+const PADDED: usize = 1024;
+
+/// Any kernel, stride, padding, dilation and groups: one output row at a time.
+/// Each input row is widened once to `x - x_zp` with zeros for padding and
+/// split by stride phase, so every tap is a contiguous multiply-add.
 #[inline(always)]
 fn direct(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: &Requant<'_>) {
+    let groups = p.groups.max(1);
+    let (icg, ocg) = (p.in_channels / groups, p.out_channels / groups);
+    let sw = p.stride_w.max(1);
+    let (in_plane, out_plane) = (p.in_h * p.in_w, p.out_h * p.out_w);
+    let taps = p.kernel_h * p.kernel_w;
+    let padded = p.in_w + 2 * p.pad_w;
+    // Elements per phase: column `c` of the padded row sits at `(c % sw) * per + c / sw`.
+    let per = padded.div_ceil(sw);
+    if per * sw > PADDED || p.out_w > ROW {
+        return direct_wide(x, x_zp, w, out, p, rq);
+    }
+    let zp = x_zp as i16;
+    let mut buf = [0i16; PADDED];
+    for n in 0..p.batch {
+        for co in 0..p.out_channels {
+            let g = co / ocg.max(1);
+            for oy in 0..p.out_h {
+                let mut acc = [0i32; ROW];
+                let acc = &mut acc[..p.out_w];
+                for cl in 0..icg {
+                    let plane = (n * p.in_channels + g * icg + cl) * in_plane;
+                    for ky in 0..p.kernel_h {
+                        let iy = (oy * p.stride_h + ky * p.dilation_h).wrapping_sub(p.pad_h);
+                        if iy >= p.in_h {
+                            continue;
+                        }
+                        let Some(xrow) = x.get(plane + iy * p.in_w..plane + (iy + 1) * p.in_w)
+                        else {
+                            continue;
+                        };
+                        widen(&mut buf[..per * sw], xrow, zp, p.pad_w, sw, per);
+                        let wrow = (co * icg + cl) * taps + ky * p.kernel_w;
+                        for kx in 0..p.kernel_w {
+                            let wv = i16::from(w.get(wrow + kx).copied().unwrap_or(0));
+                            let c = kx * p.dilation_w;
+                            let start = (c % sw) * per + c / sw;
+                            let src = buf.get(start..start + p.out_w).unwrap_or(&[]);
+                            acc.iter_mut()
+                                .zip(src)
+                                .for_each(|(a, &v)| *a += i32::from(wv * v));
+                        }
+                    }
+                }
+                let at = (n * p.out_channels + co) * out_plane + oy * p.out_w;
+                let Some(o) = out.get_mut(at..at + p.out_w) else {
+                    continue;
+                };
+                rq.row(co, acc, o);
+            }
+        }
+    }
+}
+
+/// `buf[(c % sw) * per + c / sw] = x[c - pad] - zp` over the padded row, zero in the padding.
+#[inline(always)]
+fn widen(buf: &mut [i16], xrow: &[i8], zp: i16, pad: usize, sw: usize, per: usize) {
+    buf.fill(0);
+    if sw == 1 {
+        let dst = buf.get_mut(pad..).unwrap_or(&mut []);
+        dst.iter_mut()
+            .zip(xrow)
+            .for_each(|(d, &v)| *d = i16::from(v) - zp);
+        return;
+    }
+    for (ph, dst) in buf.chunks_exact_mut(per).enumerate() {
+        // Column `ph + j*sw` is input `ph + j*sw - pad`: the first `j` inside the row.
+        let j0 = pad.saturating_sub(ph).div_ceil(sw);
+        let src = xrow
+            .get(j0 * sw + ph - pad..)
+            .unwrap_or(&[])
+            .iter()
+            .step_by(sw);
+        dst.iter_mut()
+            .skip(j0)
+            .zip(src)
+            .for_each(|(d, &v)| *d = i16::from(v) - zp);
+    }
+}
+
+/// Rows too wide for the stack buffers: tap by tap with strided reads.
+#[cold]
+fn direct_wide(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: &Requant<'_>) {
     let groups = p.groups.max(1);
     let (icg, ocg) = (p.in_channels / groups, p.out_channels / groups);
     let (sh, sw) = (p.stride_h.max(1), p.stride_w.max(1));
@@ -178,9 +297,7 @@ fn direct(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: &Requan
                     let Some(o) = out.get_mut(at..at + len) else {
                         continue;
                     };
-                    o.iter_mut()
-                        .zip(&acc)
-                        .for_each(|(o, &a)| *o = rq.apply(co, a));
+                    rq.row(co, &acc[..len], o);
                 }
             }
         }
@@ -247,7 +364,11 @@ fn qlinear_body(
                 .map(|(&x, &y)| i32::from(i16::from(x) * i16::from(y)))
                 .sum();
             let wsum: i32 = wr.iter().map(|&v| i32::from(v)).sum();
-            *o = rq.apply(j, dot - a_zp * wsum);
+            let (s, b) = (
+                rq.scale.get(j).copied().unwrap_or(0.0),
+                rq.bias.get(j).copied().unwrap_or(0.0),
+            );
+            *o = rq.out.quantize((dot - a_zp * wsum) as f32 * s + b);
         }
     }
 }
@@ -307,10 +428,12 @@ mod tests {
         // pointwise, depthwise stride 1 and 2, a full 3x3, a wide row past one accumulator pass
         let shapes = [
             params(1, 16, 5, 7, 9, 1, 1, 0, 1),
+            params(2, 20, 6, 7, 8, 1, 1, 0, 1),
             params(2, 8, 9, 9, 8, 3, 1, 1, 8),
             params(1, 6, 10, 11, 6, 3, 2, 1, 6),
             params(1, 3, 9, 8, 5, 3, 2, 1, 1),
             params(1, 2, 3, 300, 3, 3, 1, 1, 1),
+            params(1, 2, 4, 700, 2, 3, 2, 1, 2),
         ];
         for p in shapes {
             let x: Vec<i8> = (0..p.batch * p.in_channels * p.in_h * p.in_w)

@@ -4,6 +4,7 @@ mod alias;
 mod dce;
 pub(crate) mod fold;
 mod fuse;
+mod quant;
 mod scratch;
 pub mod plan;
 
@@ -14,6 +15,7 @@ pub use plan::{plan, Plan};
 /// Runs every rewrite. The graph computes the same outputs afterwards.
 pub fn run(graph: &mut Graph) {
     for method in &mut graph.methods {
+        quant::run(method, &mut graph.constants);
         fold::run(method, &mut graph.constants);
         fuse::run(method, &mut graph.constants);
         alias::run(method);

@@ -13,6 +13,7 @@ mod dynamic;
 mod fill;
 mod gather;
 mod index;
+mod int8;
 mod layer_norm;
 mod linear;
 mod max_pool;
@@ -71,5 +72,6 @@ pub fn emit(m: &Method, node: &Node, o: &Operands) -> TokenStream {
         Op::Quantize { scale, zero_point, min, max } => quantize::quantize(*scale, *zero_point, *min, *max, r, w),
         Op::Dequantize { scale, zero_point } => quantize::dequantize(*scale, *zero_point, r, w),
         Op::DequantizePerChannel { axis } => quantize::per_channel(&shape(node.inputs[0]), *axis, r, w),
+        Op::Int8(q) => int8::emit(m, node, q, r, w),
     }
 }

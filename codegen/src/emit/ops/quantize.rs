@@ -29,6 +29,6 @@ pub fn per_channel(shape: &[usize], axis: usize, r: &[TokenStream], w: &[TokenSt
 }
 
 /// Lowering checked that every zero point and bound fits in i32.
-fn i32_lit(v: i64) -> Literal {
+pub(super) fn i32_lit(v: i64) -> Literal {
     Literal::i32_suffixed(v as i32)
 }
