@@ -160,13 +160,14 @@ const PAINT: u32 = 0xC5AC_CE55;
 const MARGIN: usize = 256;
 
 extern "C" {
-    // From cortex-m-rt's link.x: the end of static RAM and the initial stack pointer.
-    static mut __euninit: u32;
+    // From cortex-m-rt's link.x: the stack's lowest address (4-aligned, above
+    // every static) and the initial stack pointer.
+    static mut _stack_end: u32;
     static mut _stack_start: u32;
 }
 
 fn stack_bounds() -> (*mut u32, *mut u32) {
-    (addr_of_mut!(__euninit), addr_of_mut!(_stack_start))
+    (addr_of_mut!(_stack_end), addr_of_mut!(_stack_start))
 }
 
 #[inline(never)]
@@ -175,7 +176,7 @@ fn paint_stack() {
     let limit = cortex_m::register::msp::read() as usize - MARGIN;
     let mut p = bottom;
     while (p as usize) < limit {
-        // SAFETY: [__euninit, sp - MARGIN) is RAM that no static and no live frame uses.
+        // SAFETY: [_stack_end, sp - MARGIN) is aligned RAM that no static and no live frame uses.
         unsafe { write_volatile(p, PAINT) };
         p = p.wrapping_add(1);
     }
@@ -186,7 +187,7 @@ fn paint_stack() {
 fn stack_used() -> usize {
     let (bottom, top) = stack_bounds();
     let mut p = bottom;
-    // SAFETY: p stays within [__euninit, _stack_start), RAM that is always readable.
+    // SAFETY: p stays within [_stack_end, _stack_start), aligned RAM that is always readable.
     while p < top && unsafe { read_volatile(p) } == PAINT {
         p = p.wrapping_add(1);
     }
