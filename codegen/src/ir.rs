@@ -156,10 +156,10 @@ pub enum ConvKernel {
     Depthwise3x3,
     /// 5×5 depthwise, padding 2, stride 1 or 2, rows up to 252 (`etch_kernels::depthwise5::supports`).
     Depthwise5x5,
-    /// One group, patches at most twice the output channels: gather patches
-    /// into planned scratch (at most twice the output), then a matrix product.
+    /// One group: per output row, gather patches into planned scratch
+    /// (`(patch + cout) × out_w`, a few rows), then a matrix product.
     Im2col,
-    /// Anything else (grouped, or long patches): direct loops, no scratch.
+    /// Anything else (grouped convolutions): direct loops, no scratch.
     Direct,
 }
 
@@ -188,8 +188,7 @@ impl Conv2d {
             && x[3] + 4 <= 256
         {
             ConvKernel::Depthwise5x5
-        } else if self.groups == 1 && x[1] * w[2] * w[3] <= 2 * w[0] {
-            // Scratch is `patch × positions`, the output `cout × positions`: at most twice the output.
+        } else if self.groups == 1 {
             ConvKernel::Im2col
         } else {
             ConvKernel::Direct
@@ -199,7 +198,8 @@ impl Conv2d {
     /// Scratch elements the kernel needs, given the output shape.
     pub fn scratch(&self, x: &[usize], w: &[usize], out: &[usize]) -> usize {
         match self.kernel(x, w) {
-            ConvKernel::Im2col => x[1] * w[2] * w[3] * out[2] * out[3],
+            // Mirrors `etch_kernels::conv::im2col_scratch`.
+            ConvKernel::Im2col => (x[1] * w[2] * w[3] + w[0]) * out[3],
             _ => 0,
         }
     }

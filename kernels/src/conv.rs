@@ -98,46 +98,58 @@ pub fn pointwise(x: &[f32], w: &[f32], out: &mut [f32], batch: usize, cin: usize
     }
 }
 
-/// A one-group convolution as a matrix product: patches are gathered into
-/// `cols` (`[cin*kh*kw, oh*ow]`, planned scratch), then `w @ cols` per image.
-pub fn conv2d_im2col(x: &[f32], w: &[f32], out: &mut [f32], cols: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
-    let (plane, out_plane) = (p.in_h * p.in_w, p.out_h * p.out_w);
+/// A one-group convolution as matrix products, one output row at a time:
+/// the row's patches are gathered into `scratch` (`cin*kh*kw × out_w`), multiplied
+/// by `w[cout, cin*kh*kw]` into the rest of `scratch` (`cout × out_w`), then
+/// copied to each output channel's row. Scratch stays a few rows, not an image.
+pub fn conv2d_im2col(x: &[f32], w: &[f32], out: &mut [f32], scratch: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
+    let (plane, out_plane, ow) = (p.in_h * p.in_w, p.out_h * p.out_w, p.out_w);
     let k = p.in_channels * p.kernel_h * p.kernel_w;
     let (sh, sw) = (p.stride_h.max(1), p.stride_w.max(1));
-    if plane == 0 || out_plane == 0 || cols.len() < k * out_plane {
+    if plane == 0 || out_plane == 0 || scratch.len() < im2col_scratch(p) {
         return;
     }
+    let (cols, tmp) = scratch.split_at_mut(k * ow);
     let images = out.chunks_exact_mut(p.out_channels * out_plane).zip(x.chunks_exact(p.in_channels * plane));
     for (o, xb) in images.take(p.batch) {
-        let mut rows = cols.chunks_exact_mut(out_plane);
-        for x_plane in xb.chunks_exact(plane).take(p.in_channels) {
-            for ky in 0..p.kernel_h {
-                for kx in 0..p.kernel_w {
-                    let Some(row) = rows.next() else { return };
-                    gather(row, x_plane, p, ky, kx, sh, sw);
+        for oy in 0..p.out_h {
+            let mut rows = cols.chunks_exact_mut(ow);
+            for x_plane in xb.chunks_exact(plane).take(p.in_channels) {
+                for ky in 0..p.kernel_h {
+                    for kx in 0..p.kernel_w {
+                        let Some(row) = rows.next() else { return };
+                        gather(row, x_plane, p, oy, ky, kx, sh, sw);
+                    }
                 }
             }
+            gemm(tmp, w, cols, p.out_channels, k, ow, e);
+            for (o_plane, t) in o.chunks_exact_mut(out_plane).zip(tmp.chunks_exact(ow)) {
+                o_plane[oy * ow..(oy + 1) * ow].copy_from_slice(t);
+            }
         }
-        gemm(o, w, cols, p.out_channels, k, out_plane, e);
     }
 }
 
-/// One im2col row: input tap (ky, kx) for every output position, 0 in the padding.
-fn gather(row: &mut [f32], x: &[f32], p: &Conv2d, ky: usize, kx: usize, sh: usize, sw: usize) {
+/// Scratch elements `conv2d_im2col` needs for `p`.
+pub const fn im2col_scratch(p: &Conv2d) -> usize {
+    (p.in_channels * p.kernel_h * p.kernel_w + p.out_channels) * p.out_w
+}
+
+/// Patches of output row `oy` for tap (ky, kx): one value per output column, 0 in the padding.
+#[allow(clippy::too_many_arguments)]
+fn gather(r: &mut [f32], x: &[f32], p: &Conv2d, oy: usize, ky: usize, kx: usize, sh: usize, sw: usize) {
     let offset = kx * p.dilation_w;
     let (lo, hi) = valid_range(offset, p.pad_w, sw, p.in_w, p.out_w);
-    for (oy, r) in row.chunks_exact_mut(p.out_w).enumerate() {
-        let iy = (oy * sh + ky * p.dilation_h).checked_sub(p.pad_h).filter(|&iy| iy < p.in_h);
-        let Some(iy) = iy else {
-            r.fill(0.0);
-            continue;
-        };
-        r[..lo].fill(0.0);
-        r[hi..].fill(0.0);
-        let start = iy * p.in_w + lo * sw + offset - p.pad_w;
-        let src = x.get(start..).unwrap_or(&[]);
-        r[lo..hi].iter_mut().zip(src.iter().step_by(sw)).for_each(|(d, &v)| *d = v);
-    }
+    let iy = (oy * sh + ky * p.dilation_h).checked_sub(p.pad_h).filter(|&iy| iy < p.in_h);
+    let Some(iy) = iy else {
+        r.fill(0.0);
+        return;
+    };
+    r[..lo].fill(0.0);
+    r[hi..].fill(0.0);
+    let start = iy * p.in_w + lo * sw + offset - p.pad_w;
+    let src = x.get(start..).unwrap_or(&[]);
+    r[lo..hi].iter_mut().zip(src.iter().step_by(sw)).for_each(|(d, &v)| *d = v);
 }
 
 /// Adds one input channel's contribution to one output plane.
@@ -336,7 +348,7 @@ mod tests {
             let want = naive(&x, &w, Some(&b), p);
             let e = Epilogue { bias: Some(&b), clamp: None };
             let mut out = vec![f32::NAN; want.len()];
-            let mut cols = vec![f32::NAN; p.in_channels * p.kernel_h * p.kernel_w * p.out_h * p.out_w];
+            let mut cols = vec![f32::NAN; im2col_scratch(p)];
             conv2d_im2col(&x, &w, &mut out, &mut cols, p, e);
             for (g, w) in out.iter().zip(&want) {
                 assert!((g - w).abs() <= 1e-5, "im2col {p:?}: {g} vs {w}");

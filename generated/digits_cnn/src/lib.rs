@@ -6,7 +6,7 @@
 #![forbid(unsafe_code)]
 
 /// Bytes of scratch memory inside [`Model`], planned at compile time.
-pub const ARENA_BYTES: usize = 12288;
+pub const ARENA_BYTES: usize = 17920;
 /// Bytes of weights, kept in read-only memory.
 pub const WEIGHT_BYTES: usize = 39728;
 #[cfg(target_endian = "big")]
@@ -30,12 +30,12 @@ static W12: &[f32; 16] = WEIGHTS.view::<f32, 39664, 16>();
 ///
 /// `new` is a `const fn`, so a model can live in a `static`.
 pub struct Model {
-    arena_f32: [f32; 3072],
+    arena_f32: [f32; 4480],
 }
 impl Model {
     /// A model with zeroed scratch memory.
     pub const fn new() -> Self {
-        Self { arena_f32: [0f32; 3072] }
+        Self { arena_f32: [0f32; 4480] }
     }
     /// Runs the `forward` method of the program.
     ///
@@ -46,11 +46,11 @@ impl Model {
         {
             let (_, out1, rest_f32_0) = ::etch_kernels::arena::split_out::<
                 f32,
-                3072,
+                4480,
                 0,
-                576,
+                200,
             >(&mut self.arena_f32);
-            let (_, out0, _) = ::etch_kernels::arena::split_rest(rest_f32_0, 1472, 1024);
+            let (_, out0, _) = ::etch_kernels::arena::split_rest(rest_f32_0, 3256, 1024);
             ::etch_kernels::conv::conv2d_im2col(
                 &x0[0..64],
                 &W11[0..144],
@@ -82,17 +82,22 @@ impl Model {
         }
         // instruction 3: conv2d
         {
-            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
+            let (_, out0, rest_f32_0) = ::etch_kernels::arena::split_out::<
                 f32,
-                3072,
+                4480,
                 0,
                 2048,
             >(&mut self.arena_f32);
-            ::etch_kernels::conv::conv2d_act(
-                &f32_1[0..1024],
+            let (_, out1, f32_2) = ::etch_kernels::arena::split_rest(
+                rest_f32_0,
+                0,
+                1408,
+            );
+            ::etch_kernels::conv::conv2d_im2col(
+                &f32_2[0..1024],
                 &W6[0..4608],
-                Some(&W7[0..32]),
                 out0,
+                out1,
                 &::etch_kernels::conv::Conv2d {
                     batch: 1,
                     in_channels: 16,
@@ -111,14 +116,17 @@ impl Model {
                     out_h: 8,
                     out_w: 8,
                 },
-                Some((0f32, f32::INFINITY)),
+                ::etch_kernels::gemm::Epilogue {
+                    bias: Some(&W7[0..32]),
+                    clamp: Some((0f32, f32::INFINITY)),
+                },
             );
         }
         // instruction 5: max_pool2d
         {
             let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
-                3072,
+                4480,
                 2048,
                 512,
             >(&mut self.arena_f32);
@@ -148,7 +156,7 @@ impl Model {
         {
             let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
-                3072,
+                4480,
                 0,
                 10,
             >(&mut self.arena_f32);
@@ -165,7 +173,7 @@ impl Model {
                 1f32,
             );
         }
-        ::etch_kernels::arena::window::<f32, 3072, 0, 10>(&self.arena_f32)
+        ::etch_kernels::arena::window::<f32, 4480, 0, 10>(&self.arena_f32)
     }
 }
 impl Default for Model {
