@@ -109,7 +109,7 @@ pub fn conv2d_im2col(x: &[f32], w: &[f32], out: &mut [f32], scratch: &mut [f32],
     if plane == 0 || out_plane == 0 || scratch.len() < im2col_scratch(p) {
         return;
     }
-    let (cols, tmp) = scratch.split_at_mut(k * ow);
+    let Some((cols, tmp)) = scratch.split_at_mut_checked(k * ow) else { return };
     let images = out.chunks_exact_mut(p.out_channels * out_plane).zip(x.chunks_exact(p.in_channels * plane));
     for (o, xb) in images.take(p.batch) {
         for oy in 0..p.out_h {
@@ -124,7 +124,9 @@ pub fn conv2d_im2col(x: &[f32], w: &[f32], out: &mut [f32], scratch: &mut [f32],
             }
             gemm(tmp, w, cols, p.out_channels, k, ow, e);
             for (o_plane, t) in o.chunks_exact_mut(out_plane).zip(tmp.chunks_exact(ow)) {
-                o_plane[oy * ow..(oy + 1) * ow].copy_from_slice(t);
+                if let Some(row) = o_plane.get_mut(oy * ow..(oy + 1) * ow) {
+                    row.copy_from_slice(t);
+                }
             }
         }
     }

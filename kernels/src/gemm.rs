@@ -58,27 +58,50 @@ pub fn gemm(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize,
     portable(out, a, b, m, k, n, epilogue);
 }
 
-/// Rows of `a` per block: each block streams `b` once.
-const ROWS: usize = 4;
+/// Register tile of the portable kernel: 4 × 4 sums stay in registers over all of `k`
+/// (16 accumulators fit a Cortex-M4F's 32 single-precision registers).
+const TILE: usize = 4;
 
-/// Plain Rust: four output rows share each load of a `b` row, and the inner
-/// loop over `n` is contiguous, so LLVM vectorizes it for any target.
+/// Plain Rust for any target: full 4 × 4 tiles sum in registers, the edges one
+/// output at a time. No indexing can fail: every row is sliced once, checked.
 fn portable(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, epilogue: Epilogue<'_>) {
-    if n == 0 {
+    if n == 0 || out.len() < m * n || a.len() < m * k || b.len() < k * n {
         return;
     }
-    let b_rows = b.chunks_exact(n).take(k);
-    for (block, i0) in out.chunks_mut(ROWS * n).take(m.div_ceil(ROWS)).zip((0..).step_by(ROWS)) {
-        block.fill(0.0);
-        let rows = block.len() / n;
-        for (kk, b_row) in b_rows.clone().enumerate() {
-            for (r, o) in block.chunks_exact_mut(n).enumerate().take(rows) {
-                let av = a.get((i0 + r) * k + kk).copied().unwrap_or(0.0);
-                o.iter_mut().zip(b_row).for_each(|(o, &bv)| *o += av * bv);
+    if k == 0 {
+        // Empty sums: only the epilogue remains.
+        for (i, o_row) in out.chunks_exact_mut(n).take(m).enumerate() {
+            o_row.iter_mut().for_each(|o| *o = epilogue.apply(i, 0.0));
+        }
+        return;
+    }
+    let (full_m, full_n) = (m / TILE * TILE, n / TILE * TILE);
+    for i0 in (0..full_m).step_by(TILE) {
+        let rows: [&[f32]; TILE] = core::array::from_fn(|r| a.get((i0 + r) * k..(i0 + r + 1) * k).unwrap_or(&[]));
+        for j0 in (0..full_n).step_by(TILE) {
+            let mut acc = [[0.0f32; TILE]; TILE];
+            for (kk, b_row) in b.chunks_exact(n).take(k).enumerate() {
+                let Some(bv) = b_row.get(j0..j0 + TILE) else { return };
+                for (acc, row) in acc.iter_mut().zip(&rows) {
+                    let av = row.get(kk).copied().unwrap_or(0.0);
+                    acc.iter_mut().zip(bv).for_each(|(s, &x)| *s += av * x);
+                }
+            }
+            for (r, acc) in acc.iter().enumerate() {
+                let at = (i0 + r) * n + j0;
+                if let Some(o) = out.get_mut(at..at + TILE) {
+                    o.iter_mut().zip(acc).for_each(|(o, &v)| *o = epilogue.apply(i0 + r, v));
+                }
             }
         }
-        for (r, o) in block.chunks_exact_mut(n).enumerate() {
-            o.iter_mut().for_each(|v| *v = epilogue.apply(i0 + r, *v));
+    }
+    // Edges: the last m % 4 rows and the last n % 4 columns.
+    for (i, (a_row, o_row)) in a.chunks_exact(k).zip(out.chunks_exact_mut(n)).take(m).enumerate() {
+        let start = if i < full_m { full_n } else { 0 };
+        for (j, o) in o_row.iter_mut().enumerate().skip(start) {
+            let column = b.iter().skip(j).step_by(n);
+            let s = a_row.iter().take(k).zip(column).fold(0.0f32, |s, (&x, &y)| s + x * y);
+            *o = epilogue.apply(i, s);
         }
     }
 }
