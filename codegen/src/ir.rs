@@ -154,7 +154,7 @@ pub enum ConvKernel {
     Pointwise,
     /// 3×3 depthwise, padding 1, stride 1 or 2 (`etch_kernels::depthwise::supports`).
     Depthwise3x3,
-    /// 5×5 depthwise, padding 2, stride 1 or 2, rows up to 252 (`etch_kernels::depthwise5::supports`).
+    /// 5×5 depthwise, padding 2, stride 1 or 2, rows up to 124 (`etch_kernels::depthwise::supports`).
     Depthwise5x5,
     /// One group: per output row, gather patches into planned scratch
     /// (`(patch + cout) × out_w`, a few rows), then a matrix product.
@@ -185,7 +185,7 @@ impl Conv2d {
             && self.dilation == one
             && self.stride[0] == self.stride[1]
             && self.stride[0] <= 2
-            && x[3] + 4 <= 256
+            && x[3] + 4 <= 128
         {
             ConvKernel::Depthwise5x5
         } else if self.groups == 1 {

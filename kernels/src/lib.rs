@@ -15,7 +15,6 @@ pub mod arena;
 pub mod binary;
 pub mod conv;
 pub mod depthwise;
-pub mod depthwise5;
 pub mod dynamic;
 pub mod error;
 pub mod gemm;

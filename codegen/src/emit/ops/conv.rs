@@ -32,7 +32,7 @@ pub fn emit(c: &Conv2d, x: &[usize], wt: &[usize], out: &[usize], r: &[TokenStre
             return quote!(::etch_kernels::depthwise::depthwise3x3(#xs, #ws, #o, #params, #epilogue););
         }
         (ConvKernel::Depthwise5x5, _) => {
-            return quote!(::etch_kernels::depthwise5::depthwise5x5(#xs, #ws, #o, #params, #epilogue););
+            return quote!(::etch_kernels::depthwise::depthwise5x5(#xs, #ws, #o, #params, #epilogue););
         }
         (ConvKernel::Im2col, Some(cols)) => {
             return quote!(::etch_kernels::conv::conv2d_im2col(#xs, #ws, #o, #cols, #params, #epilogue););
