@@ -2,6 +2,9 @@
 
 use etch_codegen::{generate, pte, Config, Error};
 
+mod common;
+use common::rename;
+
 fn digits() -> Vec<u8> {
     std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/digits_cnn/model.pte")).unwrap()
 }
@@ -10,18 +13,6 @@ fn compile(bytes: &[u8]) -> Result<etch_codegen::Generated, Error> {
     generate(bytes, &Config::new("digits"))
 }
 
-/// Replaces every occurrence of `from` with `to` (same length): the flatbuffer stays valid.
-fn rename(bytes: &mut [u8], from: &str, to: &str) {
-    assert_eq!(from.len(), to.len());
-    let mut found = 0;
-    for i in 0..bytes.len() - from.len() {
-        if &bytes[i..i + from.len()] == from.as_bytes() {
-            bytes[i..i + from.len()].copy_from_slice(to.as_bytes());
-            found += 1;
-        }
-    }
-    assert!(found > 0, "{from} not in the file");
-}
 
 #[test]
 fn the_fixture_compiles() {

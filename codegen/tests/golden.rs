@@ -5,6 +5,9 @@
 use std::path::Path;
 use std::process::Command;
 
+mod common;
+use common::rename;
+
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!("{}/../tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
 }
@@ -58,18 +61,6 @@ mod schema {
     pub const SEGMENT_SIZE: usize = 1;
 }
 
-/// Replaces every occurrence of `from` with `to` (same length).
-fn rename(bytes: &mut [u8], from: &str, to: &str) {
-    assert_eq!(from.len(), to.len());
-    let mut found = 0;
-    for i in 0..bytes.len() - from.len() {
-        if &bytes[i..i + from.len()] == from.as_bytes() {
-            bytes[i..i + from.len()].copy_from_slice(to.as_bytes());
-            found += 1;
-        }
-    }
-    assert!(found > 0, "{from} not in the file");
-}
 
 /// Compiles `bytes` as `<case>.pte` from its own directory; returns the exit code and stderr.
 fn compile(case: &str, bytes: &[u8]) -> (i32, String) {
