@@ -121,26 +121,12 @@ mod avx2 {
     #[target_feature(enable = "avx2,fma")]
     pub unsafe fn gemm(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, e: Epilogue<'_>) {
         let full = n / NR * NR;
+        let all = [_mm256_set1_epi32(-1); 2];
         // Column panels outermost: one panel of `b` (k × 16) stays in L1
         // while every row block of `a` passes over it.
         for j0 in (0..full).step_by(NR) {
-            let mut i0 = 0;
-            while i0 + 6 <= m {
-                // SAFETY: rows i0..i0+6 and columns j0..j0+16 are in bounds (caller's sizes).
-                unsafe { tile::<6>(out, a, b, k, n, i0, j0, &e) };
-                i0 += 6;
-            }
-            // SAFETY: as above, for the remaining 1..=5 rows.
-            unsafe {
-                match m - i0 {
-                    5 => tile::<5>(out, a, b, k, n, i0, j0, &e),
-                    4 => tile::<4>(out, a, b, k, n, i0, j0, &e),
-                    3 => tile::<3>(out, a, b, k, n, i0, j0, &e),
-                    2 => tile::<2>(out, a, b, k, n, i0, j0, &e),
-                    1 => tile::<1>(out, a, b, k, n, i0, j0, &e),
-                    _ => {}
-                }
-            }
+            // SAFETY: columns j0..j0+16 are in bounds (caller's sizes).
+            unsafe { rows::<false>(out, a, b, m, k, n, j0, &e, all) };
         }
         // The last n % 16 columns: the same tiles with masked loads and stores.
         let rem = n - full;
@@ -150,29 +136,48 @@ mod avx2 {
                 _mm256_setr_epi32(lane(0), lane(1), lane(2), lane(3), lane(4), lane(5), lane(6), lane(7)),
                 _mm256_setr_epi32(lane(8), lane(9), lane(10), lane(11), lane(12), lane(13), lane(14), lane(15)),
             ];
-            let mut i0 = 0;
-            while i0 < m {
-                let rows = (m - i0).min(6);
-                // SAFETY: masked lanes are never touched; unmasked ones are columns full..n, in bounds.
-                unsafe {
-                    match rows {
-                        6 => tile_masked::<6>(out, a, b, k, n, i0, full, &e, mask),
-                        5 => tile_masked::<5>(out, a, b, k, n, i0, full, &e, mask),
-                        4 => tile_masked::<4>(out, a, b, k, n, i0, full, &e, mask),
-                        3 => tile_masked::<3>(out, a, b, k, n, i0, full, &e, mask),
-                        2 => tile_masked::<2>(out, a, b, k, n, i0, full, &e, mask),
-                        _ => tile_masked::<1>(out, a, b, k, n, i0, full, &e, mask),
-                    }
-                }
-                i0 += rows;
-            }
+            // SAFETY: masked lanes are never touched; unmasked ones are columns full..n, in bounds.
+            unsafe { rows::<true>(out, a, b, m, k, n, full, &e, mask) };
         }
     }
 
-    /// Like `tile`, for the last columns: lanes off in `mask` are not read or written.
+    /// Every row block of one column panel: tiles of 6 rows, then the rest.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    unsafe fn tile_masked<const R: usize>(
+    unsafe fn rows<const MASKED: bool>(
+        out: &mut [f32],
+        a: &[f32],
+        b: &[f32],
+        m: usize,
+        k: usize,
+        n: usize,
+        j0: usize,
+        e: &Epilogue<'_>,
+        mask: [__m256i; 2],
+    ) {
+        let mut i0 = 0;
+        while i0 < m {
+            let r = (m - i0).min(6);
+            // SAFETY: rows i0..i0+r are in bounds; columns as the caller guarantees.
+            unsafe {
+                match r {
+                    6 => tile::<6, MASKED>(out, a, b, k, n, i0, j0, e, mask),
+                    5 => tile::<5, MASKED>(out, a, b, k, n, i0, j0, e, mask),
+                    4 => tile::<4, MASKED>(out, a, b, k, n, i0, j0, e, mask),
+                    3 => tile::<3, MASKED>(out, a, b, k, n, i0, j0, e, mask),
+                    2 => tile::<2, MASKED>(out, a, b, k, n, i0, j0, e, mask),
+                    _ => tile::<1, MASKED>(out, a, b, k, n, i0, j0, e, mask),
+                }
+            }
+            i0 += r;
+        }
+    }
+
+    /// An R × 16 tile of `out`, summed over all of `k` in registers. With
+    /// `MASKED`, lanes off in `mask` are neither loaded nor stored.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn tile<const R: usize, const MASKED: bool>(
         out: &mut [f32],
         a: &[f32],
         b: &[f32],
@@ -183,15 +188,16 @@ mod avx2 {
         e: &Epilogue<'_>,
         mask: [__m256i; 2],
     ) {
-        // SAFETY: as in `tile`, for the unmasked lanes; masked lanes are
-        // neither loaded nor stored by maskload/maskstore.
+        // SAFETY: the caller guarantees rows i0..i0+R inside `a` and `out`,
+        // and the columns from j0 that `mask` leaves on inside `out` and `b`.
         unsafe {
+            let load = |p: *const f32, m: __m256i| if MASKED { _mm256_maskload_ps(p, m) } else { _mm256_loadu_ps(p) };
             let mut acc = [[_mm256_setzero_ps(); 2]; R];
             let a_ptr = a.as_ptr().add(i0 * k);
             let mut b_ptr = b.as_ptr().add(j0);
             for kk in 0..k {
-                let b0 = _mm256_maskload_ps(b_ptr, mask[0]);
-                let b1 = _mm256_maskload_ps(b_ptr.add(8), mask[1]);
+                let b0 = load(b_ptr, mask[0]);
+                let b1 = load(b_ptr.add(8), mask[1]);
                 for (r, acc) in acc.iter_mut().enumerate() {
                     let av = _mm256_broadcast_ss(&*a_ptr.add(r * k + kk));
                     acc[0] = _mm256_fmadd_ps(av, b0, acc[0]);
@@ -202,8 +208,13 @@ mod avx2 {
             for (r, acc) in acc.iter().enumerate() {
                 let v = epilogue(*acc, i0 + r, e);
                 let o = out.as_mut_ptr().add((i0 + r) * n + j0);
-                _mm256_maskstore_ps(o, mask[0], v[0]);
-                _mm256_maskstore_ps(o.add(8), mask[1], v[1]);
+                if MASKED {
+                    _mm256_maskstore_ps(o, mask[0], v[0]);
+                    _mm256_maskstore_ps(o.add(8), mask[1], v[1]);
+                } else {
+                    _mm256_storeu_ps(o, v[0]);
+                    _mm256_storeu_ps(o.add(8), v[1]);
+                }
             }
         }
     }
@@ -223,45 +234,6 @@ mod avx2 {
                 v = v.map(|x| _mm256_min_ps(hi, _mm256_max_ps(lo, x)));
             }
             v
-        }
-    }
-
-    /// An R × 16 tile of `out`, summed over all of `k` in registers.
-    #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn tile<const R: usize>(
-        out: &mut [f32],
-        a: &[f32],
-        b: &[f32],
-        k: usize,
-        n: usize,
-        i0: usize,
-        j0: usize,
-        e: &Epilogue<'_>,
-    ) {
-        // SAFETY: the caller guarantees rows i0..i0+R and columns j0..j0+16
-        // lie inside `out` and `b`, and rows i0..i0+R inside `a`.
-        unsafe {
-            let mut acc = [[_mm256_setzero_ps(); 2]; R];
-            let a_ptr = a.as_ptr().add(i0 * k);
-            let mut b_ptr = b.as_ptr().add(j0);
-            for kk in 0..k {
-                let b0 = _mm256_loadu_ps(b_ptr);
-                let b1 = _mm256_loadu_ps(b_ptr.add(8));
-                for (r, acc) in acc.iter_mut().enumerate() {
-                    let av = _mm256_broadcast_ss(&*a_ptr.add(r * k + kk));
-                    acc[0] = _mm256_fmadd_ps(av, b0, acc[0]);
-                    acc[1] = _mm256_fmadd_ps(av, b1, acc[1]);
-                }
-                b_ptr = b_ptr.add(n);
-            }
-            for (r, acc) in acc.iter().enumerate() {
-                let row = i0 + r;
-                let v = epilogue(*acc, row, e);
-                let o = out.as_mut_ptr().add(row * n + j0);
-                _mm256_storeu_ps(o, v[0]);
-                _mm256_storeu_ps(o.add(8), v[1]);
-            }
         }
     }
 }
