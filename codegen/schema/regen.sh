@@ -16,3 +16,7 @@ flatc --rust --gen-all -o ../src/pte/generated program.fbs
 # To check the layout against ExecuTorch's own schema/program.fbs and
 # scalar_type.fbs: run the same flatc command on those and diff the output.
 # It must be identical (plain `//` comments are not emitted).
+
+# The XNNPACK delegate's graph (our own schema, same layout as ExecuTorch's
+# backends/xnnpack/serialization/schema.fbs).
+flatc --rust -o ../src/pte/xnnpack/generated xnnpack.fbs

@@ -6,10 +6,11 @@
 mod cx;
 mod dynamic;
 mod ops;
+mod xnnpack;
 
 use std::collections::BTreeMap;
 
-pub use cx::{strides, tensor_type};
+pub use cx::{strides, tensor_type, MAX_ELEMENTS};
 pub use ops::{is_supported, promote};
 
 use crate::error::{Error, Result, Unsupported, UnsupportedOp};
@@ -100,10 +101,27 @@ fn lower_plan<'p>(
                         }
                     }
                 }
-                Instruction::Delegate { delegate, .. } => {
-                    failed = true;
-                    let id = plan.delegates.get(*delegate).map(|d| d.id.as_str()).unwrap_or("?");
-                    note(unsupported, format!("delegate {id} (not supported yet)"), &plan.name, i);
+                Instruction::Delegate { delegate, args } => {
+                    let d = plan.delegates.get(*delegate).ok_or_else(|| method_error(plan, format!("instruction {i}: no delegate {delegate}")))?;
+                    if d.id != pte::xnnpack::BACKEND_ID {
+                        failed = true;
+                        note(unsupported, format!("delegate {}", d.id), &plan.name, i);
+                        continue;
+                    }
+                    let graph = pte::xnnpack::read(cx.shared.program, cx.shared.bytes, d)
+                        .map_err(|m| method_error(plan, format!("instruction {i}: delegate {delegate} ({}): {m}", d.id)))?;
+                    let missing = xnnpack::unsupported(&graph);
+                    for name in &missing {
+                        note(unsupported, name.clone(), &plan.name, i);
+                    }
+                    failed |= !missing.is_empty();
+                    if !failed {
+                        let before = cx.method.nodes.len();
+                        xnnpack::lower(&mut cx, &graph, args)?;
+                        for node in &cx.method.nodes[before..] {
+                            cx.syms.propagate(&cx.method, node);
+                        }
+                    }
                 }
                 Instruction::JumpFalse { .. } => {
                     failed = true;

@@ -52,7 +52,7 @@ pub fn run(method: &mut Method, constants: &mut Vec<Constant>) {
     method.nodes = kept;
 }
 
-fn gather(bytes: &[u8], size: usize, offset: usize, strides: &[usize], shape: &[usize]) -> Vec<u8> {
+pub(crate) fn gather(bytes: &[u8], size: usize, offset: usize, strides: &[usize], shape: &[usize]) -> Vec<u8> {
     let numel: usize = shape.iter().product();
     let mut out = Vec::with_capacity(numel * size);
     let mut index = vec![0usize; shape.len()];

@@ -122,4 +122,7 @@ pub enum Error {
         device_type: i8,
         device_index: i8,
     },
+
+    #[error("{what}: {reason}")]
+    Delegate { what: String, reason: String },
 }

@@ -12,6 +12,7 @@ mod model;
 mod plan;
 mod reader;
 mod tensor;
+pub mod xnnpack;
 
 #[cfg(test)]
 mod tests;

@@ -35,6 +35,8 @@ use super::cx::Cx;
 use crate::error::Result;
 use crate::ir::{CmpFn, LogicFn, UnaryFn};
 
+pub use binary::broadcasts_to;
+
 type Lower = fn(&mut Cx<'_, '_>, &[usize]) -> Result<()>;
 
 /// Every supported `name.overload`, sorted.

@@ -1,0 +1,59 @@
+//! Conv2d and DepthwiseConv2d: NHWC in XNNPACK, NCHW in the IR.
+
+use super::layout::NHWC;
+use super::X;
+use crate::error::Result;
+use crate::ir::{Conv2d, Op};
+use crate::pte::xnnpack::{Conv, Node};
+
+/// Where XNNPACK keeps a depthwise filter's output channels: `[1, kh, kw, cout]`.
+const DEPTHWISE_FILTER: [usize; 4] = [1, 2, 3, 0];
+
+pub fn lower(x: &mut X<'_, '_, '_, '_>, node: &Node, conv: &Conv, input: u32, w: u32, bias: Option<u32>) -> Result<()> {
+    let [top, right, bottom, left] = conv.padding;
+    if top != bottom || left != right {
+        return Err(x.cx.invalid(format!("padding {:?} (top, right, bottom, left) is not symmetric", conv.padding)));
+    }
+    if node.flags != 0 {
+        return Err(x.cx.invalid(format!("flags {:#x} are not supported", node.flags)));
+    }
+    let xs = x.value(input)?.dims.clone();
+    let ws = x.value(w)?.dims.clone();
+    let os = x.value(node.output)?.dims.clone();
+    let filter = if conv.depthwise { DEPTHWISE_FILTER } else { NHWC };
+    let shapes_ok = xs.len() == 4 && ws.len() == 4 && os.len() == 4 && {
+        let (cout, kh, kw) = if conv.depthwise { (ws[3], ws[1], ws[2]) } else { (ws[0], ws[1], ws[2]) };
+        let cin_per_group = if conv.depthwise { 1 } else { ws[3] };
+        let out = |i: usize, k: usize, p: usize, s: usize, d: usize| {
+            (s > 0 && d > 0 && i + 2 * p >= d * (k - 1) + 1).then(|| (i + 2 * p - d * (k - 1) - 1) / s + 1)
+        };
+        conv.groups > 0
+            && cin_per_group * conv.groups == xs[3]
+            && cout == os[3]
+            && cout % conv.groups == 0
+            && [kh, kw] == conv.kernel
+            && kh > 0
+            && kw > 0
+            && os[0] == xs[0]
+            && out(xs[1], kh, top, conv.stride[0], conv.dilation[0]) == Some(os[1])
+            && out(xs[2], kw, left, conv.stride[1], conv.dilation[1]) == Some(os[2])
+    };
+    if !shapes_ok {
+        return Err(x.cx.invalid(format!("shapes do not convolve: input {xs:?}, filter {ws:?}, output {os:?}")));
+    }
+    let mut inputs = vec![x.input_as(input, &NHWC)?, x.weight(w, &filter)?];
+    if let Some(b) = bias {
+        inputs.push(x.bias(b, os[3])?);
+    }
+    let op = Conv2d {
+        stride: conv.stride,
+        padding: [top, left],
+        dilation: conv.dilation,
+        groups: conv.groups,
+        has_bias: bias.is_some(),
+        clamp: None,
+    };
+    let out = x.result(node, &NHWC)?;
+    x.cx.push(Op::Conv2d(op), inputs, vec![out]);
+    x.finish(node, out, NHWC.to_vec())
+}

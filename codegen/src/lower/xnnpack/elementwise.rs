@@ -1,0 +1,149 @@
+//! Elementwise nodes, softmax, global average pooling and batch matmul.
+//! Elementwise results keep their input's layout.
+
+use super::layout::{identity, Tracked, NHWC};
+use super::X;
+use crate::error::Result;
+use crate::lower::ops::broadcasts_to;
+use crate::ir::{BinaryFn, DType, Op, Storage, TensorType, UnaryFn, ValueId};
+use crate::pte::xnnpack::{Binary, Node, Unary};
+
+/// XNNPACK's flag for a batch matmul whose second operand is `[.., n, k]`.
+const TRANSPOSE_B: u32 = 1;
+
+pub fn unary(x: &mut X<'_, '_, '_, '_>, node: &Node, f: Unary, input: u32) -> Result<()> {
+    let t = x.input(input)?;
+    let ir = |f: UnaryFn| Some(Op::Unary(f));
+    let op = match f {
+        Unary::Abs => ir(UnaryFn::Abs),
+        Unary::Negate => ir(UnaryFn::Neg),
+        Unary::SquareRoot => ir(UnaryFn::Sqrt),
+        Unary::ReciprocalSquareRoot => ir(UnaryFn::Rsqrt),
+        Unary::Sigmoid => ir(UnaryFn::Sigmoid),
+        Unary::Tanh => ir(UnaryFn::Tanh),
+        Unary::Exp => ir(UnaryFn::Exp),
+        Unary::Gelu => ir(UnaryFn::Gelu),
+        _ => None,
+    };
+    if let Some(op) = op {
+        let out = x.result(node, &t.perm)?;
+        x.cx.push(op, vec![t.id], vec![out]);
+        return x.finish(node, out, t.perm);
+    }
+    match f {
+        // Conversions between f32 and int8 are the dequantize and quantize
+        // that `input` and `finish` add.
+        Unary::Convert | Unary::Copy => x.finish(node, t.id, t.perm),
+        Unary::Clamp => {
+            let [lo, hi] = node.clamp.unwrap_or([f32::NEG_INFINITY, f32::INFINITY]);
+            let out = x.clamp(t.id, [lo, hi]);
+            x.finish(&Node { clamp: None, ..node.clone() }, out, t.perm)
+        }
+        Unary::Square => {
+            let out = x.result(node, &t.perm)?;
+            x.cx.push(Op::Binary { f: BinaryFn::Mul, alpha: 1.0 }, vec![t.id, t.id], vec![out]);
+            x.finish(node, out, t.perm)
+        }
+        // x * clamp(x + 3, 0, 6) / 6, as PyTorch decomposes it.
+        Unary::Hardswish => {
+            let three = x.cx.scalar_const(3.0, DType::F32);
+            let six = x.cx.scalar_const(6.0, DType::F32);
+            let shifted = same(x, t.id);
+            x.cx.push(Op::Binary { f: BinaryFn::Add, alpha: 1.0 }, vec![t.id, three], vec![shifted]);
+            let gate = x.clamp(shifted, [0.0, 6.0]);
+            let scaled = same(x, t.id);
+            x.cx.push(Op::Binary { f: BinaryFn::Div, alpha: 1.0 }, vec![gate, six], vec![scaled]);
+            let out = same(x, t.id);
+            x.cx.push(Op::Binary { f: BinaryFn::Mul, alpha: 1.0 }, vec![t.id, scaled], vec![out]);
+            x.finish(node, out, t.perm)
+        }
+        Unary::Softmax => {
+            let rank = t.perm.len();
+            let a = x.ensure(&t, &identity(rank))?;
+            let out = x.result(node, &identity(rank))?;
+            x.cx.push(Op::Softmax { dim: rank.saturating_sub(1), log: false }, vec![a], vec![out]);
+            x.finish(node, out, identity(rank))
+        }
+        Unary::GlobalAvgPool => {
+            let dims = &x.value(input)?.dims;
+            let out_dims = &x.value(node.output)?.dims;
+            if dims.len() != 4 || out_dims[..] != [dims[0], 1, 1, dims[3]] {
+                return Err(x.cx.invalid(format!("pooling {dims:?} to {out_dims:?} is not global 2-d pooling")));
+            }
+            let a = x.ensure(&t, &NHWC)?;
+            let out = x.result(node, &NHWC)?;
+            x.cx.push(Op::Mean { dims: vec![2, 3] }, vec![a], vec![out]);
+            x.finish(node, out, NHWC.to_vec())
+        }
+        _ => Err(x.cx.invalid("node type is not supported")),
+    }
+}
+
+pub fn binary(x: &mut X<'_, '_, '_, '_>, node: &Node, f: Binary, a: u32, b: u32) -> Result<()> {
+    let f = match f {
+        Binary::Add => BinaryFn::Add,
+        Binary::Subtract => BinaryFn::Sub,
+        Binary::Multiply => BinaryFn::Mul,
+        Binary::Div => BinaryFn::Div,
+        Binary::BatchMatMul => return batch_matmul(x, node, a, b),
+    };
+    let (ta, tb) = (x.input(a)?, x.input(b)?);
+    let single = |t: &Tracked, x: &X<'_, '_, '_, '_>| x.cx.ty(t.id).numel() == 1;
+    // Broadcasting is per dim, so operands held in one layout combine in it;
+    // a single element combines with any layout.
+    let (ia, ib, perm) = if ta.perm == tb.perm || single(&tb, x) {
+        (ta.id, tb.id, ta.perm.clone())
+    } else if single(&ta, x) {
+        (ta.id, tb.id, tb.perm.clone())
+    } else {
+        let (ra, rb) = (ta.perm.len(), tb.perm.len());
+        (x.ensure(&ta, &identity(ra))?, x.ensure(&tb, &identity(rb))?, identity(ra.max(rb)))
+    };
+    if perm.len() != x.value(node.output)?.dims.len() {
+        return Err(x.cx.invalid("operands do not broadcast to the output"));
+    }
+    let out = x.result(node, &perm)?;
+    let shape = &x.cx.ty(out).shape;
+    if !broadcasts_to(&x.cx.ty(ia).shape, shape) || !broadcasts_to(&x.cx.ty(ib).shape, shape) {
+        return Err(x.cx.invalid(format!("operands {:?} and {:?} do not broadcast to the output", x.cx.ty(ia).shape, x.cx.ty(ib).shape)));
+    }
+    x.cx.push(Op::Binary { f, alpha: 1.0 }, vec![ia, ib], vec![out]);
+    x.finish(node, out, perm)
+}
+
+/// `[.., m, k] @ [.., k, n]` as a bmm over the flattened batch.
+fn batch_matmul(x: &mut X<'_, '_, '_, '_>, node: &Node, a: u32, b: u32) -> Result<()> {
+    if node.flags & !TRANSPOSE_B != 0 {
+        return Err(x.cx.invalid(format!("flags {:#x} are not supported", node.flags)));
+    }
+    let (da, db, dout) = (x.value(a)?.dims.clone(), x.value(b)?.dims.clone(), x.value(node.output)?.dims.clone());
+    let r = da.len();
+    let transposed = node.flags & TRANSPOSE_B != 0;
+    let ok = r >= 2 && db.len() == r && dout.len() == r && da[..r - 2] == db[..r - 2] && da[..r - 2] == dout[..r - 2];
+    let (k, n) = if ok && transposed { (db[r - 1], db[r - 2]) } else if ok { (db[r - 2], db[r - 1]) } else { (0, 0) };
+    let (m, batch) = if ok { (da[r - 2], da[..r - 2].iter().product::<usize>()) } else { (0, 0) };
+    if !ok || da[r - 1] != k || dout[r - 2..] != [m, n] {
+        return Err(x.cx.invalid(format!("shapes {da:?} @ {db:?} -> {dout:?} do not multiply")));
+    }
+    let ia = x.input_as(a, &identity(r))?;
+    let ib = x.input_as(b, &identity(r))?;
+    let ia = x.reshape(ia, vec![batch, m, k]);
+    let ib = if transposed {
+        let ib = x.reshape(ib, vec![batch, n, k]);
+        let t = x.cx.temp(TensorType { dtype: DType::F32, shape: vec![batch, k, n] }, Storage::Arena);
+        x.cx.push(Op::Gather { offset: 0, strides: vec![n * k, 1, k] }, vec![ib], vec![t]);
+        t
+    } else {
+        x.reshape(ib, vec![batch, k, n])
+    };
+    let out = x.cx.temp(TensorType { dtype: DType::F32, shape: vec![batch, m, n] }, Storage::Arena);
+    x.cx.push(Op::Bmm, vec![ia, ib], vec![out]);
+    let out = x.reshape(out, dout);
+    x.finish(node, out, identity(r))
+}
+
+/// A new f32 value shaped like `like`.
+fn same(x: &mut X<'_, '_, '_, '_>, like: ValueId) -> ValueId {
+    let shape = x.cx.ty(like).shape.clone();
+    x.cx.temp(TensorType { dtype: DType::F32, shape }, Storage::Arena)
+}
