@@ -50,9 +50,12 @@ pub fn concat(x: &mut X<'_, '_, '_, '_>, node: &Node, axis: usize, inputs: &[u32
     x.finish(node, r, identity(out.len()))
 }
 
+/// XNNPACK's flag to keep the rank: the output dims say so already.
+const KEEP_DIMS: u32 = 0x40;
+
 pub fn pool(x: &mut X<'_, '_, '_, '_>, node: &Node, pool: &Pool, input: u32) -> Result<()> {
     let [top, right, bottom, left] = pool.padding;
-    if top != bottom || left != right || node.flags != 0 {
+    if top != bottom || left != right || node.flags & !KEEP_DIMS != 0 {
         return Err(x.cx.invalid(format!("padding {:?} is not symmetric, or flags {:#x} are set", pool.padding, node.flags)));
     }
     let dims = x.value(input)?.dims.clone();

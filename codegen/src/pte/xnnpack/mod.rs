@@ -23,6 +23,5 @@ pub fn read(program: &Program, bytes: &[u8], delegate: &Delegate) -> Result<Grap
     }
     .cloned()
     .ok_or("its payload is missing")?;
-    let payload = bytes.get(range.clone()).ok_or("its payload lies outside the file")?;
-    read::read(program, payload, range.start)
+    read::read(program, bytes, range)
 }

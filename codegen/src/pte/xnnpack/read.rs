@@ -14,8 +14,10 @@ use crate::pte::{NamedData, Program};
 const EXTERNAL_INPUT: u32 = 1;
 const EXTERNAL_OUTPUT: u32 = 2;
 
-/// `payload` is the delegate's bytes, found at `base` in the file.
-pub fn read(program: &Program, payload: &[u8], base: usize) -> Result<Graph, String> {
+/// The delegate's payload is `file[payload]`.
+pub fn read(program: &Program, file: &[u8], payload: Range<usize>) -> Result<Graph, String> {
+    let base = payload.start;
+    let payload = file.get(payload).ok_or("its payload lies outside the file")?;
     let header = super::header::read(payload)?;
     let bytes = &payload[header.graph.clone()];
     let opts = VerifierOptions {
@@ -27,6 +29,7 @@ pub fn read(program: &Program, payload: &[u8], base: usize) -> Result<Graph, Str
     let g = fb::root_as_graph_with_opts(&opts, bytes).map_err(|e| format!("invalid XNNPACK graph: {}", first_line(&e.to_string())))?;
     let constants = Constants {
         program,
+        file,
         table: g.constant_data(),
         local: base + header.constants.start..base + header.constants.end,
     };
@@ -74,6 +77,7 @@ fn node_ids(node: &Node) -> Vec<u32> {
 
 struct Constants<'a, 'p> {
     program: &'p Program,
+    file: &'p [u8],
     table: Option<flatbuffers::Vector<'a, flatbuffers::ForwardsUOffset<fb::ConstantData<'a>>>>,
     /// File range of the payload's own constant section.
     local: Range<usize>,
@@ -108,6 +112,15 @@ impl Constants<'_, '_> {
     }
 }
 
+impl Constants<'_, '_> {
+    /// `n` little-endian f32s from constant `index`.
+    fn floats(&self, index: u32, n: usize) -> Result<Vec<f32>, String> {
+        let range = self.range(index)?.ok_or("scales refer to constant 0")?;
+        let bytes = self.file.get(range).filter(|b| b.len() >= n * 4).ok_or_else(|| format!("constant {index} holds fewer than {n} scales"))?;
+        Ok(bytes.chunks_exact(4).take(n).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
+    }
+}
+
 fn read_value(constants: &Constants<'_, '_>, v: fb::Value<'_>) -> Result<Value, String> {
     let (t, quant) = match v.value_type() {
         fb::ValueUnion::TensorValue => (v.value_as_tensor_value(), Quant::None),
@@ -120,12 +133,12 @@ fn read_value(constants: &Constants<'_, '_>, v: fb::Value<'_>) -> Result<Value, 
                 }
                 fb::QuantParams::PerChannel => {
                     let p = q.quant_params_as_per_channel().ok_or("missing per-channel parameters")?;
-                    if p.scale_buffer_idx() != 0 {
-                        Quant::Other("per-channel scales in a buffer")
-                    } else {
-                        let dim = usize::try_from(p.channel_dim()).map_err(|_| format!("channel dim {}", p.channel_dim()))?;
-                        Quant::PerChannel { scales: p.scale().map(|s| s.iter().collect()).unwrap_or_default(), dim }
-                    }
+                    let dim = usize::try_from(p.channel_dim()).map_err(|_| format!("channel dim {}", p.channel_dim()))?;
+                    let scales = match p.scale_buffer_idx() {
+                        0 => p.scale().map(|s| s.iter().collect()).unwrap_or_default(),
+                        i => constants.floats(i, p.num_scales() as usize)?,
+                    };
+                    Quant::PerChannel { scales, dim }
                 }
                 other => Quant::Other(other.variant_name().unwrap_or("unknown quantization")),
             };
