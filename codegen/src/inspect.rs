@@ -19,19 +19,23 @@ pub struct MethodInfo {
     pub outputs: Vec<String>,
     /// `name.overload` → (count, supported)
     pub ops: BTreeMap<String, (usize, bool)>,
+    /// Inside XNNPACK delegates: node type → (count, supported).
+    pub delegated: BTreeMap<String, (usize, bool)>,
     pub executorch_arena: Option<i64>,
 }
 
 pub fn inspect(bytes: &[u8]) -> Result<Inspection, crate::Error> {
     let program = pte::parse(bytes)?;
-    let methods = program.plans.iter().map(method).collect();
-    let constant_bytes = program.constants.iter().map(|r| r.len()).sum();
+    let methods = program.plans.iter().map(|p| method(&program, bytes, p)).collect();
+    let named: usize = program.named_data.iter().filter_map(|d| program.segments.get(d.segment)).map(|r| r.len()).sum();
+    let constant_bytes = program.constants.iter().map(|r| r.len()).sum::<usize>() + named;
     let etch = generate(bytes, &Config::new("model")).map(|g| g.summary).map_err(|e| e.to_string());
     Ok(Inspection { file_bytes: bytes.len(), constant_bytes, methods, etch })
 }
 
-fn method(plan: &pte::Plan) -> MethodInfo {
+fn method(program: &pte::Program, bytes: &[u8], plan: &pte::Plan) -> MethodInfo {
     let mut ops: BTreeMap<String, (usize, bool)> = BTreeMap::new();
+    let mut delegated: BTreeMap<String, (usize, bool)> = BTreeMap::new();
     for chain in &plan.chains {
         for i in &chain.instructions {
             let (name, supported) = match i {
@@ -40,10 +44,18 @@ fn method(plan: &pte::Plan) -> MethodInfo {
                     let ok = crate::lower::is_supported(&name);
                     (name, ok)
                 }
-                Instruction::Delegate { delegate, .. } => {
-                    let id = plan.delegates.get(*delegate).map(|d| d.id.as_str()).unwrap_or("?");
-                    (format!("delegate {id}"), false)
-                }
+                Instruction::Delegate { delegate, .. } => match plan.delegates.get(*delegate) {
+                    Some(d) if d.id == pte::xnnpack::BACKEND_ID => {
+                        let census = pte::xnnpack::read(program, bytes, d).map(|g| crate::lower::xnnpack_census(&g));
+                        let ok = census.as_ref().is_ok_and(|c| c.iter().all(|(_, ok)| *ok));
+                        for (name, ok) in census.unwrap_or_else(|e| vec![(format!("unreadable payload: {e}"), false)]) {
+                            delegated.entry(name).or_insert((0, ok)).0 += 1;
+                        }
+                        (format!("delegate {}", d.id), ok)
+                    }
+                    Some(d) => (format!("delegate {}", d.id), false),
+                    None => ("delegate ?".into(), false),
+                },
                 Instruction::JumpFalse { .. } => ("JumpFalseCall".into(), false),
                 Instruction::Move { .. } | Instruction::Free { .. } => continue,
             };
@@ -63,6 +75,7 @@ fn method(plan: &pte::Plan) -> MethodInfo {
         inputs: plan.inputs.iter().map(describe).collect(),
         outputs: plan.outputs.iter().map(describe).collect(),
         ops,
+        delegated,
         executorch_arena: plan.non_const_buffer_sizes.get(1).copied(),
     }
 }

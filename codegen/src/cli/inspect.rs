@@ -22,6 +22,13 @@ pub fn run(model: &Path) -> Result<ExitCode> {
         for (name, (count, ok)) in &m.ops {
             println!("    {name:width$}  x{count:<4} {}", if *ok { "supported" } else { "UNSUPPORTED" });
         }
+        if !m.delegated.is_empty() {
+            println!("  inside XNNPACK delegates:");
+            let width = m.delegated.keys().map(String::len).max().unwrap_or(0);
+            for (name, (count, ok)) in &m.delegated {
+                println!("    {name:width$}  x{count:<4} {}", if *ok { "supported" } else { "UNSUPPORTED" });
+            }
+        }
         let planned = match &info.etch {
             Ok(s) => s.methods.iter().find(|e| e.name == m.name).map(|e| e.arena_bytes.to_string()),
             Err(_) => None,

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 pub use cx::{strides, tensor_type, MAX_ELEMENTS};
 pub use ops::{is_supported, promote};
+pub use xnnpack::census as xnnpack_census;
 
 use crate::error::{Error, Result, Unsupported, UnsupportedOp};
 use crate::ir::{Graph, Method, Storage};

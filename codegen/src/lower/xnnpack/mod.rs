@@ -23,23 +23,24 @@ use crate::pte::xnnpack::{DataType, Graph, Kind, Node, Quant, Value};
 use crate::lower::cx::Cx;
 use layout::Tracked;
 
-/// Names of the nodes and value types in `graph` that etch cannot lower.
-pub fn unsupported(graph: &Graph) -> Vec<String> {
-    let mut names = Vec::new();
-    for node in &graph.nodes {
-        if node.kind == Kind::Unsupported {
-            names.push(format!("xnnpack {}", node.name));
-        }
-    }
+/// Every node type and unusual value type in `graph`, in order, with
+/// whether etch can lower it.
+pub fn census(graph: &Graph) -> Vec<(String, bool)> {
+    let mut items: Vec<(String, bool)> = graph.nodes.iter().map(|n| (n.name.to_string(), n.kind != Kind::Unsupported)).collect();
     for v in &graph.values {
         if let DataType::Other(name) = v.dtype {
-            names.push(format!("xnnpack {name} tensors"));
+            items.push((format!("{name} tensors"), false));
         }
         if let Quant::Other(name) = v.quant {
-            names.push(format!("xnnpack {name} quantization"));
+            items.push((format!("{name} quantization"), false));
         }
     }
-    names
+    items
+}
+
+/// What in `graph` etch cannot lower, named for an error message.
+pub fn unsupported(graph: &Graph) -> Vec<String> {
+    census(graph).into_iter().filter(|(_, ok)| !ok).map(|(name, _)| format!("xnnpack {name}")).collect()
 }
 
 /// Lowers one delegate call. `args` are its value indices: `args[k]` is the
