@@ -70,3 +70,27 @@ fn a_corrupted_weight_fails_verification() {
     assert!(!report.passed(), "a corrupted weight went unnoticed");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// XNNPACK-delegated twins: the delegate's graph compiled, same expected outputs.
+#[test]
+fn xnnpack_mlp() {
+    verify(&fixture("mlp"), "model.xnnpack.pte");
+}
+
+/// Conv, depthwise conv and max pooling in NHWC between two transposes.
+#[test]
+fn xnnpack_digits_cnn() {
+    verify(&fixture("digits_cnn"), "model.xnnpack.pte");
+}
+
+/// Twelve delegate calls between portable kernels in one method.
+#[test]
+fn xnnpack_tiny_encoder() {
+    verify(&fixture("tiny_encoder"), "model.xnnpack.pte");
+}
+
+/// Sixteen delegate calls around the KV cache's portable ops, eight calls in order.
+#[test]
+fn xnnpack_tiny_llama() {
+    verify(&fixture("tiny_llama"), "model.xnnpack.pte");
+}

@@ -9,6 +9,13 @@ fn zoo_model(name: &str) {
     }
 }
 
+/// The XNNPACK-delegated twin, held to the same expected outputs.
+fn zoo_twin(name: &str) {
+    if let Some(zoo) = zoo() {
+        verify(&zoo.join(name), "model.xnnpack.pte");
+    }
+}
+
 #[test]
 fn zoo_elementwise() {
     zoo_model("elementwise");
@@ -65,4 +72,50 @@ fn zoo_tiny_llama() {
 #[test]
 fn zoo_dynamic_mlp() {
     zoo_model("dynamic_mlp");
+}
+
+#[test]
+fn zoo_xnnpack_mlp() {
+    zoo_twin("mlp");
+}
+
+#[test]
+fn zoo_xnnpack_digits_cnn() {
+    zoo_twin("digits_cnn");
+}
+
+#[test]
+fn zoo_xnnpack_mobilenet_v2() {
+    zoo_twin("mobilenet_v2");
+}
+
+#[test]
+fn zoo_xnnpack_mobilenet_v3_small() {
+    zoo_twin("mobilenet_v3_small");
+}
+
+#[test]
+fn zoo_xnnpack_tiny_encoder() {
+    zoo_twin("tiny_encoder");
+}
+
+#[test]
+fn zoo_xnnpack_tiny_llama() {
+    zoo_twin("tiny_llama");
+}
+
+/// XNNPACK's int8 graph becomes the same int8 kernels as the PT2E program,
+/// and stays within ExecuTorch-XNNPACK's own error against the oracle.
+#[test]
+fn zoo_xnnpack_mobilenet_v2_int8() {
+    let Some(zoo) = zoo() else { return };
+    let dir = zoo.join("mobilenet_v2_int8");
+    verify(&dir, "model.xnnpack.pte");
+    let bytes = std::fs::read(dir.join("model.xnnpack.pte")).unwrap();
+    let g = etch_codegen::generate(&bytes, &etch_codegen::Config::new("int8")).unwrap();
+    for kernel in ["qconv::", "quantize"] {
+        assert!(g.model_rs.contains(kernel), "no `{kernel}` call in the generated int8 model");
+    }
+    assert!(!g.model_rs.contains("conv::conv2d"), "an f32 convolution is left in the int8 model");
+    assert!(g.summary.arena_bytes <= 1_600_000, "arena {} bytes", g.summary.arena_bytes);
 }

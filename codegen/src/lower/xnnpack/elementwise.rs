@@ -12,6 +12,10 @@ use crate::pte::xnnpack::{Binary, Node, Unary};
 const TRANSPOSE_B: u32 = 1;
 
 pub fn unary(x: &mut X<'_, '_, '_, '_>, node: &Node, f: Unary, input: u32) -> Result<()> {
+    let (dims, out) = (&x.value(input)?.dims, &x.value(node.output)?.dims);
+    if f != Unary::GlobalAvgPool && dims != out {
+        return Err(x.cx.invalid(format!("input dims {dims:?} differ from output dims {out:?}")));
+    }
     let t = x.input(input)?;
     let ir = |f: UnaryFn| Some(Op::Unary(f));
     let op = match f {

@@ -137,6 +137,9 @@ impl X<'_, '_, '_, '_> {
         if t.perm == perm {
             return Ok(t.id);
         }
+        if t.perm.len() != perm.len() {
+            return Err(self.cx.invalid(format!("a rank-{} value is read as rank {}", t.perm.len(), perm.len())));
+        }
         let shape = self.cx.ty(t.id).shape.clone();
         let (order, strides) = layout::gather(&shape, &t.perm, perm);
         let ty = TensorType { dtype: self.cx.ty(t.id).dtype, shape: order };
@@ -192,6 +195,9 @@ impl X<'_, '_, '_, '_> {
     /// A new f32 IR value for node `node`'s output, in the layout `perm`.
     fn result(&mut self, node: &Node, perm: &[usize]) -> Result<ValueId> {
         let dims = self.value(node.output)?.dims.clone();
+        if dims.len() != perm.len() {
+            return Err(self.cx.invalid(format!("output dims {dims:?} do not have rank {}", perm.len())));
+        }
         let shape = layout::stored_shape(&dims, perm);
         Ok(self.cx.temp(TensorType { dtype: DType::F32, shape }, Storage::Arena))
     }
@@ -201,6 +207,11 @@ impl X<'_, '_, '_, '_> {
     /// clamp goes after a quantize, where `passes/quant.rs` folds it in.
     fn finish(&mut self, node: &Node, r: ValueId, perm: Vec<usize>) -> Result<()> {
         let out = self.value(node.output)?.clone();
+        // Every op checked its shapes; this catches a node whose output
+        // value disagrees with what it computed.
+        if perm.len() != out.dims.len() || layout::stored_shape(&out.dims, &perm) != self.cx.ty(r).shape {
+            return Err(self.cx.invalid(format!("output value {} has dims {:?}, the node computes {:?}", out.id, out.dims, self.cx.ty(r).shape)));
+        }
         let clamp = node.clamp.filter(|[lo, hi]| lo.is_finite() || hi.is_finite());
         let mut t = Tracked { id: r, perm };
         match (out.dtype, &out.quant) {
