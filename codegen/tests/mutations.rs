@@ -171,3 +171,46 @@ fn byte_flips_biased_to_the_header_and_tables() {
     counts.check("byte flips");
     assert_eq!(counts.compiled + counts.errors, MUTANTS);
 }
+
+const TWINS: [&str; 4] = ["digits_cnn", "mlp", "tiny_encoder", "tiny_llama"];
+
+/// Byte ranges of every delegate payload in `bytes`.
+fn payloads(bytes: &[u8]) -> Vec<std::ops::Range<usize>> {
+    use etch_codegen::pte::{self, DelegateData};
+    let program = pte::parse(bytes).expect("fixture parses");
+    let delegates = program.plans.iter().flat_map(|p| &p.delegates);
+    delegates
+        .map(|d| match d.data {
+            DelegateData::Segment(i) => program.segments[i].clone(),
+            DelegateData::Inline(i) => program.inline_delegate_data[i].clone(),
+        })
+        .collect()
+}
+
+/// The same mutations inside XNNPACK payloads: their header, graph tables
+/// and value ids.
+#[test]
+fn byte_flips_inside_xnnpack_payloads() {
+    const MUTANTS: usize = 800;
+    let mut rng = Rng(0x0078_6e6e_7061);
+    let mut counts = Counts::default();
+    let files: Vec<(&str, Vec<u8>, Vec<std::ops::Range<usize>>)> = TWINS
+        .iter()
+        .map(|&n| {
+            let path = format!("{}/../tests/fixtures/{n}/model.xnnpack.pte", env!("CARGO_MANIFEST_DIR"));
+            let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+            let ranges = payloads(&bytes);
+            assert!(!ranges.is_empty(), "{path} has no delegate");
+            (n, bytes, ranges)
+        })
+        .collect();
+    for i in 0..MUTANTS {
+        let (name, original, ranges) = &files[i % files.len()];
+        let range = ranges[rng.below(ranges.len())].clone();
+        let mut bytes = original.clone();
+        let what = mutate(&mut rng, &mut bytes[range.clone()]);
+        counts.run(format!("mutant {i} of {name}'s payload at {}: {what}", range.start), &bytes);
+    }
+    counts.check("payload flips");
+    assert_eq!(counts.compiled + counts.errors, MUTANTS);
+}
