@@ -38,6 +38,11 @@ fn generate_twice_gives_the_same_files() {
         let (a, b) = (generate(&bytes, &Config::new(name)).unwrap(), generate(&bytes, &Config::new(name)).unwrap());
         assert_eq!(a.crate_files(), b.crate_files(), "{name}");
         assert_eq!(a.model_rs, b.model_rs, "{name}");
+        let twin = path(name).replace("model.pte", "model.xnnpack.pte");
+        if let Ok(bytes) = std::fs::read(&twin) {
+            let (a, b) = (generate(&bytes, &Config::new(name)).unwrap(), generate(&bytes, &Config::new(name)).unwrap());
+            assert_eq!(a.model_rs, b.model_rs, "{twin}");
+        }
     }
 }
 
