@@ -25,3 +25,6 @@ pub fn read(program: &Program, bytes: &[u8], delegate: &Delegate) -> Result<Grap
     .ok_or("its payload is missing")?;
     read::read(program, bytes, range)
 }
+
+#[cfg(test)]
+mod tests;
