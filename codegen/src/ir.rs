@@ -115,6 +115,9 @@ pub enum BinaryFn {
     Sub,
     Mul,
     Div,
+    /// NaN on either side wins, as ExecuTorch's `maximum`.
+    Maximum,
+    Minimum,
 }
 
 /// Comparisons, computed in the promoted dtype of both sides.
@@ -238,6 +241,15 @@ pub enum Op {
     Conv2d(Conv2d),
     /// inputs `[x]`, outputs `[out]` or `[out, indices]`.
     MaxPool2d(Pool2d),
+    /// inputs `[x]`: the window mean, dividing by `divisor` when set, else by
+    /// the window's size (with `count_include_pad`) or its in-bounds part.
+    AvgPool2d { pool: Pool2d, count_include_pad: bool, divisor: Option<i64> },
+    /// inputs `[x]`: `x >= 0 ? x : x * slope`.
+    LeakyRelu { slope: f64 },
+    /// inputs `[x]`: `x <= 0 ? expm1(x * input_scale) * alpha * scale : x * scale`.
+    Elu { alpha: f64, scale: f64, input_scale: f64 },
+    /// inputs `[x]`: `before[d]` elements of `value` ahead of each dim `d`, the rest after.
+    Pad { before: Vec<usize>, value: f64 },
     /// inputs `[x, mean, var]` plus weight and bias when present.
     BatchNorm { eps: f64, has_weight: bool, has_bias: bool },
     /// inputs `[x]`: out[i] = x[offset + Σ i_d * strides_d] (permute, slice, select, expand, split).
@@ -328,6 +340,8 @@ impl Op {
                 BinaryFn::Sub => "sub",
                 BinaryFn::Mul => "mul",
                 BinaryFn::Div => "div",
+                BinaryFn::Maximum => "maximum",
+                BinaryFn::Minimum => "minimum",
             },
             Op::Clamp { .. } => "clamp",
             Op::Cast => "cast",
@@ -338,6 +352,10 @@ impl Op {
             Op::Bmm => "bmm",
             Op::Conv2d(_) => "conv2d",
             Op::MaxPool2d(_) => "max_pool2d",
+            Op::AvgPool2d { .. } => "avg_pool2d",
+            Op::LeakyRelu { .. } => "leaky_relu",
+            Op::Elu { .. } => "elu",
+            Op::Pad { .. } => "pad",
             Op::BatchNorm { .. } => "batch_norm",
             Op::Gather { .. } => "gather",
             Op::Concat { .. } => "concat",

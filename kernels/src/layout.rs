@@ -78,6 +78,39 @@ pub fn concat_part<T: Copy>(
     }
 }
 
+/// `out` is `x` (of `x_shape`) with `before[d]` elements of `value` ahead of
+/// it in every dim `d`, and as many after as `out_shape` leaves room for.
+pub fn pad<T: Copy>(x: &[T], x_shape: &[usize], before: &[usize], out: &mut [T], out_shape: &[usize], value: T) {
+    match (x_shape, before, out_shape) {
+        ([], _, _) => {
+            if let (Some(o), Some(&v)) = (out.first_mut(), x.first()) {
+                *o = v;
+            }
+        }
+        ([n], [b, ..], [_]) => {
+            let (head, rest) = out.split_at_mut((*b).min(out.len()));
+            head.fill(value);
+            let len = (*n).min(rest.len()).min(x.len());
+            rest[..len].copy_from_slice(&x[..len]);
+            rest[len..].fill(value);
+        }
+        ([n, xs @ ..], [b, bs @ ..], [_, os @ ..]) => {
+            let (x_inner, out_inner) = (xs.iter().product::<usize>(), os.iter().product::<usize>());
+            if out_inner == 0 {
+                return;
+            }
+            for (i, o) in out.chunks_exact_mut(out_inner).enumerate() {
+                let src = i.checked_sub(*b).filter(|&j| j < *n).and_then(|j| x.get(j * x_inner..(j + 1) * x_inner));
+                match src {
+                    Some(src) => pad(src, xs, bs, o, os, value),
+                    None => o.fill(value),
+                }
+            }
+        }
+        _ => out.fill(value),
+    }
+}
+
 #[inline]
 pub fn fill<T: Copy>(out: &mut [T], value: T) {
     out.fill(value);
@@ -95,6 +128,19 @@ mod tests {
     use super::*;
     extern crate std;
     use std::vec::Vec;
+
+    #[test]
+    fn pad_2d_against_index_math() {
+        let x: Vec<i32> = (1..=6).collect(); // [2, 3]
+        let mut out = [0i32; 4 * 6];
+        pad(&x, &[2, 3], &[1, 2], &mut out, &[4, 6], -1);
+        for r in 0..4 {
+            for c in 0..6 {
+                let want = if (1..3).contains(&r) && (2..5).contains(&c) { x[(r - 1) * 3 + c - 2] } else { -1 };
+                assert_eq!(out[r * 6 + c], want, "({r}, {c})");
+            }
+        }
+    }
 
     #[test]
     fn permute_3d() {

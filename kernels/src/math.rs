@@ -44,6 +44,50 @@ pub fn relu(x: f32) -> f32 {
     }
 }
 
+/// ExecuTorch's `maximum`: a NaN on either side wins.
+#[inline]
+pub fn maximum(a: f32, b: f32) -> f32 {
+    if a.is_nan() || b.is_nan() {
+        f32::NAN
+    } else if a < b {
+        b
+    } else {
+        a
+    }
+}
+
+/// ExecuTorch's `minimum`: a NaN on either side wins.
+#[inline]
+pub fn minimum(a: f32, b: f32) -> f32 {
+    if a.is_nan() || b.is_nan() {
+        f32::NAN
+    } else if b < a {
+        b
+    } else {
+        a
+    }
+}
+
+/// `x >= 0 ? x : x * slope`, as the portable kernel.
+#[inline]
+pub fn leaky_relu(x: f32, slope: f32) -> f32 {
+    if x >= 0.0 {
+        x
+    } else {
+        x * slope
+    }
+}
+
+/// `x <= 0 ? expm1(x * input_scale) * alpha * scale : x * scale`, as the portable kernel.
+#[inline]
+pub fn elu(x: f32, alpha: f32, scale: f32, input_scale: f32) -> f32 {
+    if x <= 0.0 {
+        libm::expm1f(x * input_scale) * (alpha * scale)
+    } else {
+        x * scale
+    }
+}
+
 #[inline]
 pub fn sqrt(x: f32) -> f32 {
     libm::sqrtf(x)

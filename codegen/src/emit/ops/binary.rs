@@ -29,6 +29,10 @@ pub fn emit(m: &Method, node: &Node, f: BinaryFn, alpha: f64, r: &[TokenStream],
         BinaryFn::Sub => op("sub", &a, &scaled),
         BinaryFn::Mul => op("mul", &a, &b),
         BinaryFn::Div => op("div", &a, &b),
+        BinaryFn::Maximum if c.is_float() => quote!(::etch_kernels::math::maximum(#a, #b)),
+        BinaryFn::Minimum if c.is_float() => quote!(::etch_kernels::math::minimum(#a, #b)),
+        BinaryFn::Maximum => quote!(::core::cmp::max(#a, #b)),
+        BinaryFn::Minimum => quote!(::core::cmp::min(#a, #b)),
     };
     let body = convert(body, c, dout);
     let (ta, tb) = (format_ident!("{}", da.rust()), format_ident!("{}", db.rust()));

@@ -2,6 +2,7 @@
 
 mod any;
 mod arange;
+mod avg_pool;
 mod batch_norm;
 mod binary;
 mod cast;
@@ -18,6 +19,7 @@ mod layer_norm;
 mod linear;
 mod max_pool;
 mod mean;
+mod pad;
 mod pow;
 mod quantize;
 mod softmax;
@@ -51,6 +53,10 @@ pub fn emit(m: &Method, node: &Node, o: &Operands) -> TokenStream {
         Op::Bmm => linear::bmm(&shape(node.inputs[0]), &out_shape, r, w),
         Op::Conv2d(c) => conv::emit(c, &shape(node.inputs[0]), &shape(node.inputs[1]), &out_shape, r, w),
         Op::MaxPool2d(p) => max_pool::emit(p, &shape(node.inputs[0]), &out_shape, r, w),
+        Op::AvgPool2d { pool, count_include_pad, divisor } => avg_pool::emit(pool, *count_include_pad, *divisor, &shape(node.inputs[0]), &out_shape, r, w),
+        Op::LeakyRelu { slope } => unary::leaky_relu(*slope, r, w),
+        Op::Elu { alpha, scale, input_scale } => unary::elu(*alpha, *scale, *input_scale, r, w),
+        Op::Pad { before, value } => pad::emit(before, *value, dtype(node.outputs[0]), &shape(node.inputs[0]), &out_shape, r, w),
         Op::BatchNorm { eps, has_weight, has_bias } => batch_norm::emit(&shape(node.inputs[0]), *eps, *has_weight, *has_bias, r, w),
         Op::Gather { offset, strides } => gather::emit(*offset, strides, &out_shape, r, w),
         Op::Concat { dim } => {

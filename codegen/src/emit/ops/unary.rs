@@ -1,6 +1,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use crate::emit::f32_lit;
 use crate::ir::UnaryFn;
 
 pub fn emit(f: UnaryFn, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
@@ -18,4 +19,15 @@ pub fn emit(f: UnaryFn, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     };
     let (x, out) = (&r[0], &w[0]);
     quote!(::etch_kernels::unary::map(#x, #out, ::etch_kernels::math::#func);)
+}
+
+pub fn leaky_relu(slope: f64, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let (x, out, slope) = (&r[0], &w[0], f32_lit(slope));
+    quote!(::etch_kernels::unary::map(#x, #out, |v| ::etch_kernels::math::leaky_relu(v, #slope));)
+}
+
+pub fn elu(alpha: f64, scale: f64, input_scale: f64, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let (x, out) = (&r[0], &w[0]);
+    let (a, s, i) = (f32_lit(alpha), f32_lit(scale), f32_lit(input_scale));
+    quote!(::etch_kernels::unary::map(#x, #out, |v| ::etch_kernels::math::elu(v, #a, #s, #i));)
 }

@@ -1,4 +1,4 @@
-//! add, sub (`[a, b, alpha, out]`), mul, div (`[a, b, out]`) with broadcasting,
+//! add, sub (`[a, b, alpha, out]`), mul, div, maximum, minimum (`[a, b, out]`) with broadcasting,
 //! and their `.Scalar` forms, where `b` is a scalar.
 
 use super::promote::{compute_dtype, with_scalar};
@@ -22,6 +22,14 @@ pub fn mul(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
 
 pub fn div(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     lower(cx, args, BinaryFn::Div, 1.0, 2)
+}
+
+pub fn maximum(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
+    lower(cx, args, BinaryFn::Maximum, 1.0, 2)
+}
+
+pub fn minimum(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
+    lower(cx, args, BinaryFn::Minimum, 1.0, 2)
 }
 
 pub fn add_scalar(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {

@@ -3,6 +3,7 @@
 mod addmm;
 mod any;
 mod arange;
+mod avg_pool;
 mod batch_norm;
 mod binary;
 mod cat;
@@ -18,6 +19,7 @@ mod layer_norm;
 mod logical;
 mod max_pool;
 mod mean;
+mod pad;
 mod permute;
 mod pow;
 pub mod promote;
@@ -54,15 +56,18 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::any.out", any::dim),
     ("aten::arange.out", arange::end),
     ("aten::arange.start_out", arange::start),
+    ("aten::avg_pool2d.out", avg_pool::lower),
     ("aten::bitwise_not.out", logical::bitwise_not),
     ("aten::bmm.out", addmm::bmm),
     ("aten::cat.out", cat::lower),
     ("aten::clamp.out", clamp::clamp),
     ("aten::clone.out", copy::clone),
+    ("aten::constant_pad_nd.out", pad::lower),
     ("aten::convolution.out", conv::lower),
     ("aten::copy_", state::copy_),
     ("aten::div.Scalar_out", binary::div_scalar),
     ("aten::div.out", binary::div),
+    ("aten::elu.out", unary::elu),
     ("aten::embedding.out", index_select::embedding),
     ("aten::eq.Scalar_out", |cx, a| compare::scalar(cx, a, CmpFn::Eq)),
     ("aten::eq.Tensor_out", |cx, a| compare::tensor(cx, a, CmpFn::Eq)),
@@ -80,6 +85,7 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::index_select.out", index_select::index_select),
     ("aten::le.Scalar_out", |cx, a| compare::scalar(cx, a, CmpFn::Le)),
     ("aten::le.Tensor_out", |cx, a| compare::tensor(cx, a, CmpFn::Le)),
+    ("aten::leaky_relu.out", unary::leaky_relu),
     ("aten::logical_and.out", |cx, a| logical::binary(cx, a, LogicFn::And)),
     ("aten::logical_not.out", logical::logical_not),
     ("aten::logical_or.out", |cx, a| logical::binary(cx, a, LogicFn::Or)),
@@ -87,7 +93,9 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::lt.Scalar_out", |cx, a| compare::scalar(cx, a, CmpFn::Lt)),
     ("aten::lt.Tensor_out", |cx, a| compare::tensor(cx, a, CmpFn::Lt)),
     ("aten::max_pool2d_with_indices.out", max_pool::lower),
+    ("aten::maximum.out", binary::maximum),
     ("aten::mean.out", mean::lower),
+    ("aten::minimum.out", binary::minimum),
     ("aten::mm.out", addmm::mm),
     ("aten::mul.Scalar_out", binary::mul_scalar),
     ("aten::mul.out", binary::mul),

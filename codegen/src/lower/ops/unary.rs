@@ -1,4 +1,5 @@
-//! abs, neg, exp, tanh, sigmoid, relu, sqrt, rsqrt: `[x, out]`; gelu: `[x, approximate, out]`.
+//! abs, neg, exp, tanh, sigmoid, relu, sqrt, rsqrt: `[x, out]`; gelu: `[x, approximate, out]`;
+//! leaky_relu: `[x, slope, out]`; elu: `[x, alpha, scale, input_scale, out]`.
 
 use crate::error::Result;
 use crate::ir::{DType, Op, UnaryFn};
@@ -17,13 +18,27 @@ pub fn gelu(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     push(cx, args, f, 2)
 }
 
+pub fn leaky_relu(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
+    let slope = cx.scalar(cx.arg(args, 1)?)?;
+    push_op(cx, args, Op::LeakyRelu { slope }, 2)
+}
+
+pub fn elu(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
+    let [alpha, scale, input_scale] = [1, 2, 3].map(|i| cx.arg(args, i).and_then(|a| cx.scalar(a)));
+    push_op(cx, args, Op::Elu { alpha: alpha?, scale: scale?, input_scale: input_scale? }, 4)
+}
+
 fn push(cx: &mut Cx<'_, '_>, args: &[usize], f: UnaryFn, out_arg: usize) -> Result<()> {
+    push_op(cx, args, Op::Unary(f), out_arg)
+}
+
+fn push_op(cx: &mut Cx<'_, '_>, args: &[usize], op: Op, out_arg: usize) -> Result<()> {
     let x = cx.input(cx.arg(args, 0)?)?;
     let out = cx.output(cx.arg(args, out_arg)?)?;
     cx.expect_dtype(&[x, out], DType::F32)?;
     if cx.ty(x).shape != cx.ty(out).shape {
         return Err(cx.invalid("input and output shapes differ"));
     }
-    cx.push(Op::Unary(f), vec![x], vec![out]);
+    cx.push(op, vec![x], vec![out]);
     Ok(())
 }

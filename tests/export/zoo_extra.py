@@ -1,0 +1,47 @@
+"""Extra fixtures for etch, exported with the zoo's own exporter:
+
+    ZOO=tests/export/zoo_extra.py /opt/et/bin/python ../shared/models/export.py OUT vision_ops
+
+`vision_ops` exercises the vision ops the reference zoo lacks, in both the
+portable program and the XNNPACK twin: average pooling (with and without
+padding), maximum/minimum, leaky relu, elu, constant padding, slicing and a
+three-way concatenation.
+"""
+import sys, os
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../shared/models"))
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from zoo import simple, rand, seeded, tensor  # noqa: F401  (tensor is used by export.py)
+
+
+class VisionOps(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.dw = nn.Conv2d(8, 8, 3, padding=1, groups=8)
+        self.fc = nn.Linear(10 * 4 * 4, 6)
+
+    def forward(self, x):
+        a = self.c1(x)
+        b = F.avg_pool2d(a, 3, stride=2, padding=1, count_include_pad=False)
+        c = torch.maximum(b, b * -0.5)
+        d = torch.minimum(c, torch.full_like(c, 1.0))
+        e = F.elu(F.leaky_relu(d - 0.25, 0.1), alpha=0.5)
+        g = F.pad(e, (1, 1, 1, 1), value=0.5)
+        h = self.dw(g)[:, :, 1:9, 1:9]
+        i = torch.cat([h[:, :4], h[:, 4:], h[:, :2]], dim=1)
+        k = F.avg_pool2d(i, 2)
+        return self.fc(k.flatten(1))
+
+
+def vision_ops():
+    seeded(7)
+    return VisionOps()
+
+
+MODELS = {
+    "vision_ops": simple(vision_ops, lambda k: [rand((1, 3, 16, 16), 70 + k)], xnnpack=True,
+                         about="avg pool, maximum/minimum, leaky relu, elu, pad, slice, 3-way cat", atol=1e-5),
+}
