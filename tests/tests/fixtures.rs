@@ -94,3 +94,16 @@ fn xnnpack_tiny_encoder() {
 fn xnnpack_tiny_llama() {
     verify(&fixture("tiny_llama"), "model.xnnpack.pte");
 }
+
+/// Average pooling with and without padding, maximum/minimum, leaky relu,
+/// elu, constant padding, slices and a three-way cat (`tests/export/zoo_extra.py`).
+#[test]
+fn vision_ops() {
+    verify(&fixture("vision_ops"), "model.pte");
+}
+
+/// The same ops as XNNPACK nodes, in three delegate calls around portable elu and full_like.
+#[test]
+fn xnnpack_vision_ops() {
+    verify(&fixture("vision_ops"), "model.xnnpack.pte");
+}

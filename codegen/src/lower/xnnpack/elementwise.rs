@@ -83,12 +83,26 @@ pub fn unary(x: &mut X<'_, '_, '_, '_>, node: &Node, f: Unary, input: u32) -> Re
     }
 }
 
+/// A one-input elementwise op that keeps the input's layout.
+pub fn map(x: &mut X<'_, '_, '_, '_>, node: &Node, op: Op, input: u32) -> Result<()> {
+    let (dims, out) = (&x.value(input)?.dims, &x.value(node.output)?.dims);
+    if dims != out {
+        return Err(x.cx.invalid(format!("input dims {dims:?} differ from output dims {out:?}")));
+    }
+    let t = x.input(input)?;
+    let out = x.result(node, &t.perm)?;
+    x.cx.push(op, vec![t.id], vec![out]);
+    x.finish(node, out, t.perm)
+}
+
 pub fn binary(x: &mut X<'_, '_, '_, '_>, node: &Node, f: Binary, a: u32, b: u32) -> Result<()> {
     let f = match f {
         Binary::Add => BinaryFn::Add,
         Binary::Subtract => BinaryFn::Sub,
         Binary::Multiply => BinaryFn::Mul,
         Binary::Div => BinaryFn::Div,
+        Binary::Minimum => BinaryFn::Minimum,
+        Binary::Maximum => BinaryFn::Maximum,
         Binary::BatchMatMul => return batch_matmul(x, node, a, b),
     };
     let (ta, tb) = (x.input(a)?, x.input(b)?);

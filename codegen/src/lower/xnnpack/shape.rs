@@ -74,7 +74,62 @@ pub fn pool(x: &mut X<'_, '_, '_, '_>, node: &Node, pool: &Pool, input: u32) -> 
     }
     let a = x.input_as(input, &NHWC)?;
     let r = x.result(node, &NHWC)?;
-    let op = Pool2d { kernel: pool.kernel, stride: pool.stride, padding: [top, left], dilation: pool.dilation };
-    x.cx.push(Op::MaxPool2d(op), vec![a], vec![r]);
+    let p = Pool2d { kernel: pool.kernel, stride: pool.stride, padding: [top, left], dilation: pool.dilation };
+    let op = if pool.max {
+        Op::MaxPool2d(p)
+    } else if p.dilation == [1, 1] {
+        // XNNPACK averages over the in-bounds part of each window.
+        Op::AvgPool2d { pool: p, count_include_pad: false, divisor: None }
+    } else {
+        return Err(x.cx.invalid("average pooling with dilation is not supported"));
+    };
+    x.cx.push(op, vec![a], vec![r]);
     x.finish(node, r, NHWC.to_vec())
+}
+
+/// Constant padding, in whatever layout the input is held.
+pub fn pad(x: &mut X<'_, '_, '_, '_>, node: &Node, before: &[usize], after: &[usize], value: f32, input: u32) -> Result<()> {
+    let dims = x.value(input)?.dims.clone();
+    let out = x.value(node.output)?.dims.clone();
+    let rank = dims.len();
+    let fits = before.len() == rank
+        && after.len() == rank
+        && out.len() == rank
+        && (0..rank).all(|d| before[d].checked_add(after[d]).and_then(|p| p.checked_add(dims[d])) == Some(out[d]));
+    if !fits {
+        return Err(x.cx.invalid(format!("padding {dims:?} by {before:?} and {after:?} does not give {out:?}")));
+    }
+    let t = x.input(input)?;
+    let mut held = vec![0; rank];
+    for (d, &p) in t.perm.iter().enumerate() {
+        held[p] = before[d];
+    }
+    let r = x.result(node, &t.perm)?;
+    x.cx.push(Op::Pad { before: held, value: f64::from(value) }, vec![t.id], vec![r]);
+    x.finish(node, r, t.perm)
+}
+
+/// A window of the input, read in place (a view when it is contiguous).
+pub fn slice(x: &mut X<'_, '_, '_, '_>, node: &Node, offsets: &[usize], sizes: &[usize], input: u32) -> Result<()> {
+    let dims = x.value(input)?.dims.clone();
+    let out = x.value(node.output)?.dims.clone();
+    let rank = dims.len();
+    let fits = offsets.len() == rank
+        && sizes.len() == rank
+        && out.len() == rank
+        && (0..rank).all(|d| (sizes[d] == out[d] || sizes[d] == 0) && offsets[d].checked_add(out[d]).is_some_and(|e| e <= dims[d]));
+    if !fits {
+        return Err(x.cx.invalid(format!("a slice of {dims:?} at {offsets:?} does not give {out:?}")));
+    }
+    let t = x.input(input)?;
+    let strides = crate::lower::strides(&x.cx.ty(t.id).shape);
+    let mut offset = 0;
+    let mut held = vec![0; rank];
+    for (d, &p) in t.perm.iter().enumerate() {
+        offset += offsets[d] * strides[p];
+        held[p] = strides[p];
+    }
+    let r = x.result(node, &t.perm)?;
+    x.cx.push(Op::Gather { offset, strides: held }, vec![t.id], vec![r]);
+    x.finish(node, r, t.perm)
 }

@@ -83,6 +83,8 @@ pub enum Binary {
     Subtract,
     Multiply,
     Div,
+    Minimum,
+    Maximum,
     BatchMatMul,
 }
 
@@ -98,8 +100,9 @@ pub struct Conv {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-/// Max pooling (the only pooling etch lowers).
 pub struct Pool {
+    /// Max, else average (over the in-bounds part of each window).
+    pub max: bool,
     /// top, right, bottom, left
     pub padding: [usize; 4],
     pub kernel: [usize; 2],
@@ -117,6 +120,11 @@ pub enum Kind {
     Transpose { perm: Vec<usize>, x: u32 },
     Reshape { x: u32 },
     Concat { axis: usize, inputs: Vec<u32> },
+    /// `before[d]` and `after[d]` elements of `value` around each dim.
+    Pad { before: Vec<usize>, after: Vec<usize>, value: f32, x: u32 },
+    Slice { offsets: Vec<usize>, sizes: Vec<usize>, x: u32 },
+    LeakyRelu { slope: f32, x: u32 },
+    Elu { alpha: f32, x: u32 },
     /// A node type etch has no lowering for.
     Unsupported,
 }

@@ -65,7 +65,14 @@ pub fn read(program: &Program, file: &[u8], payload: Range<usize>) -> Result<Gra
 /// Every value id a supported node reads or writes.
 fn node_ids(node: &Node) -> Vec<u32> {
     let mut ids = match &node.kind {
-        Kind::Unary { x, .. } | Kind::Pool { x, .. } | Kind::Transpose { x, .. } | Kind::Reshape { x } => vec![*x],
+        Kind::Unary { x, .. }
+        | Kind::Pool { x, .. }
+        | Kind::Transpose { x, .. }
+        | Kind::Reshape { x }
+        | Kind::Pad { x, .. }
+        | Kind::Slice { x, .. }
+        | Kind::LeakyRelu { x, .. }
+        | Kind::Elu { x, .. } => vec![*x],
         Kind::Binary { a, b, .. } => vec![*a, *b],
         Kind::Conv { x, w, bias, .. } | Kind::FullyConnected { x, w, bias } => [Some(*x), Some(*w), *bias].into_iter().flatten().collect(),
         Kind::Concat { inputs, .. } => inputs.clone(),
@@ -192,6 +199,8 @@ fn read_node(n: fb::Node<'_>) -> Result<Node, String> {
         U::Subtract => binary(Binary::Subtract, n.node_as_subtract())?,
         U::Multiply => binary(Binary::Multiply, n.node_as_multiply())?,
         U::Div => binary(Binary::Div, n.node_as_div())?,
+        U::Minimum => binary(Binary::Minimum, n.node_as_minimum())?,
+        U::Maximum => binary(Binary::Maximum, n.node_as_maximum())?,
         U::BatchMatrixMultiply => binary(Binary::BatchMatMul, n.node_as_batch_matrix_multiply())?,
         U::Abs => unary(Unary::Abs, n.node_as_abs())?,
         U::Negate => unary(Unary::Negate, n.node_as_negate())?,
@@ -222,14 +231,16 @@ fn read_node(n: fb::Node<'_>) -> Result<Node, String> {
             let bias = (p.bias_id() != NO_VALUE).then_some(p.bias_id());
             (Kind::Conv { conv, x: p.input1_id(), w: p.filter_id(), bias }, p.output_id(), p.flags())
         }
-        U::MaxPooling2d => {
-            let p = n.node_as_max_pooling_2d().ok_or_else(missing)?;
+        U::MaxPooling2d | U::AvgPooling2d => {
+            let p = n.node_as_max_pooling_2d().or_else(|| n.node_as_avg_pooling_2d()).ok_or_else(missing)?;
             let u = |x: u32| x as usize;
             let pool = Pool {
+                max: ty == U::MaxPooling2d,
                 padding: [u(p.padding_top()), u(p.padding_right()), u(p.padding_bottom()), u(p.padding_left())],
                 kernel: [u(p.pooling_height()), u(p.pooling_width())],
                 stride: [u(p.stride_height()), u(p.stride_width())],
-                dilation: [u(p.dilation_height()), u(p.dilation_width())],
+                // Average pooling leaves dilation unset.
+                dilation: [u(p.dilation_height()).max(1), u(p.dilation_width()).max(1)],
             };
             (Kind::Pool { pool, x: p.input_id() }, p.output_id(), p.flags())
         }
@@ -261,6 +272,25 @@ fn read_node(n: fb::Node<'_>) -> Result<Node, String> {
             };
             let all = [p.input1_id(), p.input2_id(), p.input3_id(), p.input4_id(), p.input5_id()];
             (Kind::Concat { axis: p.axis() as usize, inputs: all[..count].to_vec() }, p.output_id(), p.flags())
+        }
+        U::StaticConstantPad => {
+            let p = n.node_as_static_constant_pad().ok_or_else(missing)?;
+            let list = |v: Option<flatbuffers::Vector<'_, u32>>| v.map(|v| v.iter().map(|x| x as usize).collect()).unwrap_or_default();
+            let (before, after) = (list(p.pre_paddings()), list(p.post_paddings()));
+            (Kind::Pad { before, after, value: p.padding_value(), x: p.input_id() }, p.output_id(), p.flags())
+        }
+        U::StaticSlice => {
+            let p = n.node_as_static_slice().ok_or_else(missing)?;
+            let list = |v: Option<flatbuffers::Vector<'_, u32>>| v.map(|v| v.iter().map(|x| x as usize).collect()).unwrap_or_default();
+            (Kind::Slice { offsets: list(p.offsets()), sizes: list(p.sizes()), x: p.input_id() }, p.output_id(), p.flags())
+        }
+        U::LeakyReLU => {
+            let p = n.node_as_leaky_re_lu().ok_or_else(missing)?;
+            (Kind::LeakyRelu { slope: p.negative_slope(), x: p.input_id() }, p.output_id(), p.flags())
+        }
+        U::ELU => {
+            let p = n.node_as_elu().ok_or_else(missing)?;
+            (Kind::Elu { alpha: p.alpha(), x: p.input_id() }, p.output_id(), p.flags())
         }
         _ => (Kind::Unsupported, NO_VALUE, 0),
     };
