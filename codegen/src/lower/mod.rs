@@ -106,7 +106,7 @@ fn lower_plan<'p>(
                     let d = plan.delegates.get(*delegate).ok_or_else(|| method_error(plan, format!("instruction {i}: no delegate {delegate}")))?;
                     if d.id != pte::xnnpack::BACKEND_ID {
                         failed = true;
-                        note(unsupported, format!("delegate {}", d.id), &plan.name, i);
+                        note(unsupported, format!("delegate {} (etch compiles XnnpackBackend only)", d.id), &plan.name, i);
                         continue;
                     }
                     let graph = pte::xnnpack::read(cx.shared.program, cx.shared.bytes, d)
