@@ -162,7 +162,7 @@ fn read_value(constants: &Constants<'_, '_>, v: fb::Value<'_>) -> Result<Value, 
         fb::DataType::Int32 => DataType::Int32,
         other => DataType::Other(other.variant_name().unwrap_or("unknown")),
     };
-    let dims: Vec<usize> = t.dims().map(|d| d.iter().map(|x| x as usize).collect()).unwrap_or_default();
+    let dims = sizes(t.dims());
     if dims.len() > 8 || dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).is_none_or(|n| n > crate::lower::MAX_ELEMENTS) {
         return Err(format!("dims {dims:?} are too large"));
     }
@@ -251,8 +251,7 @@ fn read_node(n: fb::Node<'_>) -> Result<Node, String> {
         }
         U::StaticTranspose => {
             let p = n.node_as_static_transpose().ok_or_else(missing)?;
-            let perm = p.perm().map(|v| v.iter().map(|x| x as usize).collect()).unwrap_or_default();
-            (Kind::Transpose { perm, x: p.input_id() }, p.output_id(), p.flags())
+            (Kind::Transpose { perm: sizes(p.perm()), x: p.input_id() }, p.output_id(), p.flags())
         }
         U::StaticReshape => {
             let p = n.node_as_static_reshape().ok_or_else(missing)?;
@@ -275,14 +274,12 @@ fn read_node(n: fb::Node<'_>) -> Result<Node, String> {
         }
         U::StaticConstantPad => {
             let p = n.node_as_static_constant_pad().ok_or_else(missing)?;
-            let list = |v: Option<flatbuffers::Vector<'_, u32>>| v.map(|v| v.iter().map(|x| x as usize).collect()).unwrap_or_default();
-            let (before, after) = (list(p.pre_paddings()), list(p.post_paddings()));
+            let (before, after) = (sizes(p.pre_paddings()), sizes(p.post_paddings()));
             (Kind::Pad { before, after, value: p.padding_value(), x: p.input_id() }, p.output_id(), p.flags())
         }
         U::StaticSlice => {
             let p = n.node_as_static_slice().ok_or_else(missing)?;
-            let list = |v: Option<flatbuffers::Vector<'_, u32>>| v.map(|v| v.iter().map(|x| x as usize).collect()).unwrap_or_default();
-            (Kind::Slice { offsets: list(p.offsets()), sizes: list(p.sizes()), x: p.input_id() }, p.output_id(), p.flags())
+            (Kind::Slice { offsets: sizes(p.offsets()), sizes: sizes(p.sizes()), x: p.input_id() }, p.output_id(), p.flags())
         }
         U::LeakyReLU => {
             let p = n.node_as_leaky_re_lu().ok_or_else(missing)?;
@@ -295,6 +292,11 @@ fn read_node(n: fb::Node<'_>) -> Result<Node, String> {
         _ => (Kind::Unsupported, NO_VALUE, 0),
     };
     Ok(Node { name, kind, output, clamp, flags })
+}
+
+/// An optional list of sizes, empty when absent.
+fn sizes(v: Option<flatbuffers::Vector<'_, u32>>) -> Vec<usize> {
+    v.map(|v| v.iter().map(|x| x as usize).collect()).unwrap_or_default()
 }
 
 fn first_line(s: &str) -> String {
