@@ -107,6 +107,11 @@ pub enum UnaryFn {
     Rsqrt,
     Gelu,
     GeluTanh,
+    Floor,
+    Ceil,
+    Log,
+    Sin,
+    Cos,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -334,6 +339,11 @@ impl Op {
                 UnaryFn::Rsqrt => "rsqrt",
                 UnaryFn::Gelu => "gelu",
                 UnaryFn::GeluTanh => "gelu_tanh",
+                UnaryFn::Floor => "floor",
+                UnaryFn::Ceil => "ceil",
+                UnaryFn::Log => "log",
+                UnaryFn::Sin => "sin",
+                UnaryFn::Cos => "cos",
             },
             Op::Binary { f, .. } => match f {
                 BinaryFn::Add => "add",

@@ -89,6 +89,31 @@ pub fn elu(x: f32, alpha: f32, scale: f32, input_scale: f32) -> f32 {
 }
 
 #[inline]
+pub fn floor(x: f32) -> f32 {
+    libm::floorf(x)
+}
+
+#[inline]
+pub fn ceil(x: f32) -> f32 {
+    libm::ceilf(x)
+}
+
+#[inline]
+pub fn log(x: f32) -> f32 {
+    libm::logf(x)
+}
+
+#[inline]
+pub fn sin(x: f32) -> f32 {
+    libm::sinf(x)
+}
+
+#[inline]
+pub fn cos(x: f32) -> f32 {
+    libm::cosf(x)
+}
+
+#[inline]
 pub fn sqrt(x: f32) -> f32 {
     libm::sqrtf(x)
 }

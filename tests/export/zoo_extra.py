@@ -1,8 +1,9 @@
 """Extra fixtures for etch, exported with the zoo's own exporter:
 
-    ZOO=tests/export/zoo_extra.py /opt/et/bin/python ../shared/models/export.py OUT vision_ops
+    ZOO=tests/export/zoo_extra.py /opt/et/bin/python ../shared/models/export.py OUT [vision_ops math_ops]
 
-`vision_ops` exercises the vision ops the reference zoo lacks, in both the
+`math_ops` covers elementwise functions beyond the zoo's (floor, ceil, log,
+sin, cos, prelu, sqrt), and `vision_ops` exercises the vision ops the reference zoo lacks, in both the
 portable program and the XNNPACK twin: average pooling (with and without
 padding), maximum/minimum, leaky relu, elu, constant padding, slicing and a
 three-way concatenation.
@@ -41,7 +42,26 @@ def vision_ops():
     return VisionOps()
 
 
+class MathOps(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.prelu = nn.PReLU(4, init=0.2)
+
+    def forward(self, x):
+        a = torch.floor(x) + torch.ceil(x * 0.5)
+        b = torch.log(x.abs() + 1.0) * torch.sin(x) - torch.cos(x)
+        c = self.prelu(x) + torch.sqrt(x * x + 1.0)
+        return a, b + c
+
+
+def math_ops():
+    seeded(8)
+    return MathOps()
+
+
 MODELS = {
     "vision_ops": simple(vision_ops, lambda k: [rand((1, 3, 16, 16), 70 + k)], xnnpack=True,
                          about="avg pool, maximum/minimum, leaky relu, elu, pad, slice, 3-way cat", atol=1e-5),
+    "math_ops": simple(math_ops, lambda k: [rand((1, 4, 6, 6), 80 + k, scale=3.0)], xnnpack=True,
+                       about="floor, ceil, log, sin, cos, prelu, sqrt", atol=1e-5),
 }

@@ -16,6 +16,11 @@ pub fn emit(f: UnaryFn, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
         UnaryFn::Rsqrt => quote!(rsqrt),
         UnaryFn::Gelu => quote!(gelu),
         UnaryFn::GeluTanh => quote!(gelu_tanh),
+        UnaryFn::Floor => quote!(floor),
+        UnaryFn::Ceil => quote!(ceil),
+        UnaryFn::Log => quote!(log),
+        UnaryFn::Sin => quote!(sin),
+        UnaryFn::Cos => quote!(cos),
     };
     let (x, out) = (&r[0], &w[0]);
     quote!(::etch_kernels::unary::map(#x, #out, ::etch_kernels::math::#func);)

@@ -1,4 +1,4 @@
-//! abs, neg, exp, tanh, sigmoid, relu, sqrt, rsqrt: `[x, out]`; gelu: `[x, approximate, out]`;
+//! abs, neg, exp, tanh, sigmoid, relu, sqrt, rsqrt, floor, ceil, log, sin, cos: `[x, out]`; gelu: `[x, approximate, out]`;
 //! leaky_relu: `[x, slope, out]`; elu: `[x, alpha, scale, input_scale, out]`.
 
 use crate::error::Result;
