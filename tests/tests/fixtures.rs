@@ -107,3 +107,15 @@ fn vision_ops() {
 fn xnnpack_vision_ops() {
     verify(&fixture("vision_ops"), "model.xnnpack.pte");
 }
+
+/// floor, ceil, log, sin, cos, sqrt and a PReLU (decomposed into where/mul).
+#[test]
+fn math_ops() {
+    verify(&fixture("math_ops"), "model.pte");
+}
+
+/// The same as XNNPACK nodes, PReLU's per-channel slope broadcast in NHWC.
+#[test]
+fn xnnpack_math_ops() {
+    verify(&fixture("math_ops"), "model.xnnpack.pte");
+}

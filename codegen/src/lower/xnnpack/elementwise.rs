@@ -1,11 +1,11 @@
 //! Elementwise nodes, softmax, global average pooling and batch matmul.
 //! Elementwise results keep their input's layout.
 
-use super::layout::{identity, Tracked, NHWC};
+use super::layout::{identity, stored_shape, Tracked, NHWC};
 use super::X;
 use crate::error::Result;
 use crate::lower::ops::broadcasts_to;
-use crate::ir::{BinaryFn, DType, Op, Storage, TensorType, UnaryFn, ValueId};
+use crate::ir::{BinaryFn, CmpFn, DType, Op, Storage, TensorType, UnaryFn, ValueId};
 use crate::pte::xnnpack::{Binary, Node, Unary};
 
 /// XNNPACK's flag for a batch matmul whose second operand is `[.., n, k]`.
@@ -27,6 +27,11 @@ pub fn unary(x: &mut X<'_, '_, '_, '_>, node: &Node, f: Unary, input: u32) -> Re
         Unary::Tanh => ir(UnaryFn::Tanh),
         Unary::Exp => ir(UnaryFn::Exp),
         Unary::Gelu => ir(UnaryFn::Gelu),
+        Unary::Log => ir(UnaryFn::Log),
+        Unary::Sin => ir(UnaryFn::Sin),
+        Unary::Cos => ir(UnaryFn::Cos),
+        Unary::Floor => ir(UnaryFn::Floor),
+        Unary::Ceiling => ir(UnaryFn::Ceil),
         _ => None,
     };
     if let Some(op) = op {
@@ -103,30 +108,79 @@ pub fn binary(x: &mut X<'_, '_, '_, '_>, node: &Node, f: Binary, a: u32, b: u32)
         Binary::Div => BinaryFn::Div,
         Binary::Minimum => BinaryFn::Minimum,
         Binary::Maximum => BinaryFn::Maximum,
+        Binary::PRelu => return prelu(x, node, a, b),
         Binary::BatchMatMul => return batch_matmul(x, node, a, b),
     };
-    let (ta, tb) = (x.input(a)?, x.input(b)?);
-    let single = |t: &Tracked, x: &X<'_, '_, '_, '_>| x.cx.ty(t.id).numel() == 1;
-    // Broadcasting is per dim, so operands held in one layout combine in it;
-    // a single element combines with any layout.
-    let (ia, ib, perm) = if ta.perm == tb.perm || single(&tb, x) {
-        (ta.id, tb.id, ta.perm.clone())
-    } else if single(&ta, x) {
-        (ta.id, tb.id, tb.perm.clone())
-    } else {
-        let (ra, rb) = (ta.perm.len(), tb.perm.len());
-        (x.ensure(&ta, &identity(ra))?, x.ensure(&tb, &identity(rb))?, identity(ra.max(rb)))
-    };
-    if perm.len() != x.value(node.output)?.dims.len() {
-        return Err(x.cx.invalid("operands do not broadcast to the output"));
-    }
+    let (ia, ib, perm) = operands(x, node, a, b)?;
     let out = x.result(node, &perm)?;
-    let shape = &x.cx.ty(out).shape;
-    if !broadcasts_to(&x.cx.ty(ia).shape, shape) || !broadcasts_to(&x.cx.ty(ib).shape, shape) {
-        return Err(x.cx.invalid(format!("operands {:?} and {:?} do not broadcast to the output", x.cx.ty(ia).shape, x.cx.ty(ib).shape)));
-    }
     x.cx.push(Op::Binary { f, alpha: 1.0 }, vec![ia, ib], vec![out]);
     x.finish(node, out, perm)
+}
+
+/// `x > 0 ? x : x * slope`, with XNNPACK's broadcasting of the slope.
+fn prelu(x: &mut X<'_, '_, '_, '_>, node: &Node, a: u32, b: u32) -> Result<()> {
+    let (ia, ib, perm) = operands(x, node, a, b)?;
+    let out = x.result(node, &perm)?;
+    if x.cx.ty(ia).shape != x.cx.ty(out).shape {
+        return Err(x.cx.invalid("the input of a PReLU must have the output's shape"));
+    }
+    let scaled = same(x, out);
+    x.cx.push(Op::Binary { f: BinaryFn::Mul, alpha: 1.0 }, vec![ia, ib], vec![scaled]);
+    let zero = x.cx.scalar_const(0.0, DType::F32);
+    let shape = x.cx.ty(out).shape.clone();
+    let positive = x.cx.temp(TensorType { dtype: DType::Bool, shape }, Storage::Arena);
+    x.cx.push(Op::Compare(CmpFn::Gt), vec![ia, zero], vec![positive]);
+    x.cx.push(Op::Where, vec![positive, ia, scaled], vec![out]);
+    x.finish(node, out, perm)
+}
+
+/// Both operands of a broadcasting node, held in one layout of the output's
+/// rank. Broadcasting is per dim, so operands held alike combine in place;
+/// a copy is made only when no layout fits both.
+fn operands(x: &mut X<'_, '_, '_, '_>, node: &Node, a: u32, b: u32) -> Result<(ValueId, ValueId, Vec<usize>)> {
+    let rank = x.value(node.output)?.dims.len();
+    let (da, db) = (x.value(a)?.dims.clone(), x.value(b)?.dims.clone());
+    let (mut ta, mut tb) = (x.input(a)?, x.input(b)?);
+    let candidates = [ta.perm.clone(), tb.perm.clone(), identity(rank)];
+    let fits = |perm: &Vec<usize>, ta: &Tracked, tb: &Tracked| perm.len() == rank && reholds(&da, ta, perm) && reholds(&db, tb, perm);
+    let perm = match candidates.iter().find(|p| fits(p, &ta, &tb)) {
+        Some(p) => p.clone(),
+        None => {
+            ta = Tracked::plain(x.ensure(&ta, &identity(da.len()))?, da.len());
+            tb = Tracked::plain(x.ensure(&tb, &identity(db.len()))?, db.len());
+            if !fits(&identity(rank), &ta, &tb) {
+                return Err(x.cx.invalid(format!("operands {da:?} and {db:?} do not broadcast to rank {rank}")));
+            }
+            identity(rank)
+        }
+    };
+    let ia = x.reshape(ta.id, stored_shape(&padded(&da, rank), &perm));
+    let ib = x.reshape(tb.id, stored_shape(&padded(&db, rank), &perm));
+    let shape = stored_shape(&x.value(node.output)?.dims, &perm);
+    if !broadcasts_to(&x.cx.ty(ia).shape, &shape) || !broadcasts_to(&x.cx.ty(ib).shape, &shape) {
+        return Err(x.cx.invalid(format!("operands {da:?} and {db:?} do not broadcast to the output")));
+    }
+    Ok((ia, ib, perm))
+}
+
+/// `dims` with leading 1s up to `rank`, as XNNPACK aligns operands.
+fn padded(dims: &[usize], rank: usize) -> Vec<usize> {
+    let mut p = vec![1; rank.saturating_sub(dims.len())];
+    p.extend_from_slice(dims);
+    p
+}
+
+/// Whether `t` (XNNPACK dims `dims`) can be held as `perm` over its padded
+/// dims by a reshape alone: its dims other than 1 stay in memory order.
+fn reholds(dims: &[usize], t: &Tracked, perm: &[usize]) -> bool {
+    let rank = perm.len();
+    if dims.len() > rank || t.perm.len() != dims.len() {
+        return false;
+    }
+    let lead = rank - dims.len();
+    let now = (0..dims.len()).filter_map(|j| t.perm.iter().position(|&p| p == j)).filter(|&d| dims[d] != 1);
+    let then = (0..rank).filter_map(|j| perm.iter().position(|&p| p == j)).filter(|&d| d >= lead && dims[d - lead] != 1).map(|d| d - lead);
+    now.eq(then)
 }
 
 /// `[.., m, k] @ [.., k, n]` as a bmm over the flattened batch.

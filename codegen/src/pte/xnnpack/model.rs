@@ -68,6 +68,11 @@ pub enum Unary {
     Sigmoid,
     Tanh,
     Exp,
+    Log,
+    Sin,
+    Cos,
+    Floor,
+    Ceiling,
     Gelu,
     Hardswish,
     Clamp,
@@ -85,6 +90,8 @@ pub enum Binary {
     Div,
     Minimum,
     Maximum,
+    /// `x >= 0 ? x : x * slope`, the slope broadcast like a second operand.
+    PRelu,
     BatchMatMul,
 }
 
