@@ -118,11 +118,27 @@ pub struct MethodSummary {
 }
 
 /// Compiles a `.pte` into Rust. Pure: no file system, no environment.
+/// Two methods whose names become one Rust fn (`Encode` and `encode`) cannot both be emitted.
+fn distinct_fn_names(program: &pte::Program) -> Result<()> {
+    let mut seen = std::collections::BTreeMap::new();
+    for plan in &program.plans {
+        let name = ident::method(&plan.name).to_string();
+        if let Some(first) = seen.insert(name.clone(), &plan.name) {
+            return Err(Error::Method {
+                method: plan.name.clone(),
+                message: format!("its Rust name `{name}` is also the name of method `{first}`; rename one before export"),
+            });
+        }
+    }
+    Ok(())
+}
+
 pub fn generate(bytes: &[u8], config: &Config) -> Result<Generated> {
     if bytes.len() as u64 > config.max_file_bytes {
         return Err(Error::TooLarge { what: "the program file".into(), size: bytes.len() as u64, limit: config.max_file_bytes });
     }
     let program = pte::parse(bytes)?;
+    distinct_fn_names(&program)?;
     let mut graph = lower::lower(&program, bytes)?;
     limits::check(&graph, config)?;
     passes::run(&mut graph);

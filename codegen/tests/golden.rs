@@ -146,3 +146,10 @@ fn delegate_with_an_unknown_backend() {
     rename(&mut bytes, "XnnpackBackend", "UnknownBackend");
     check("unknown_delegate", &bytes);
 }
+
+#[test]
+fn methods_with_one_rust_name() {
+    let mut bytes = fixture("codec/model.pte");
+    rename(&mut bytes, "decode", "Encode");
+    check("same_fn_name", &bytes);
+}
