@@ -1,6 +1,6 @@
 """Extra fixtures for etch, exported with the zoo's own exporter:
 
-    ZOO=tests/export/zoo_extra.py /opt/et/bin/python ../shared/models/export.py OUT [vision_ops math_ops]
+    ZOO=tests/export/zoo_extra.py /opt/et/bin/python ../shared/models/export.py OUT [vision_ops math_ops dynamic_mlp]
 
 `math_ops` covers elementwise functions beyond the zoo's (floor, ceil, log,
 sin, cos, prelu, sqrt), and `vision_ops` exercises the vision ops the reference zoo lacks, in both the
@@ -14,6 +14,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+import zoo
 from zoo import simple, rand, seeded, tensor  # noqa: F401  (tensor is used by export.py)
 
 
@@ -60,6 +61,8 @@ def math_ops():
 
 
 MODELS = {
+    # The zoo's dynamic_mlp with an XNNPACK twin, which the zoo does not export.
+    "dynamic_mlp": dict(zoo.MODELS["dynamic_mlp"], xnnpack=True),
     "vision_ops": simple(vision_ops, lambda k: [rand((1, 3, 16, 16), 70 + k)], xnnpack=True,
                          about="avg pool, maximum/minimum, leaky relu, elu, pad, slice, 3-way cat", atol=1e-5),
     "math_ops": simple(math_ops, lambda k: [rand((1, 4, 6, 6), 80 + k, scale=3.0)], xnnpack=True,

@@ -119,3 +119,10 @@ fn math_ops() {
 fn xnnpack_math_ops() {
     verify(&fixture("math_ops"), "model.xnnpack.pte");
 }
+
+/// A bounded dynamic batch through an XNNPACK delegate (exported with
+/// `tests/export/zoo_extra.py`'s recipe): batch 1, 5 and 8.
+#[test]
+fn xnnpack_dynamic_mlp() {
+    verify(&fixture("dynamic_mlp"), "model.xnnpack.pte");
+}
