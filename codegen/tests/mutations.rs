@@ -172,7 +172,7 @@ fn byte_flips_biased_to_the_header_and_tables() {
     assert_eq!(counts.compiled + counts.errors, MUTANTS);
 }
 
-const TWINS: [&str; 6] = ["digits_cnn", "mlp", "tiny_encoder", "tiny_llama", "vision_ops", "math_ops"];
+const TWINS: [&str; 10] = ["digits_cnn", "mlp", "tiny_encoder", "tiny_llama", "vision_ops", "math_ops", "dynamic_mlp", "elementwise", "lstm", "codec"];
 
 /// Byte ranges of every delegate payload in `bytes`.
 fn payloads(bytes: &[u8]) -> Vec<std::ops::Range<usize>> {

@@ -1,6 +1,6 @@
 """Extra fixtures for etch, exported with the zoo's own exporter:
 
-    ZOO=tests/export/zoo_extra.py /opt/et/bin/python ../shared/models/export.py OUT [vision_ops math_ops dynamic_mlp]
+    ZOO=tests/export/zoo_extra.py /opt/et/bin/python ../shared/models/export.py OUT [vision_ops math_ops dynamic_mlp elementwise lstm codec]
 
 `math_ops` covers elementwise functions beyond the zoo's (floor, ceil, log,
 sin, cos, prelu, sqrt), and `vision_ops` exercises the vision ops the reference zoo lacks, in both the
@@ -61,8 +61,8 @@ def math_ops():
 
 
 MODELS = {
-    # The zoo's dynamic_mlp with an XNNPACK twin, which the zoo does not export.
-    "dynamic_mlp": dict(zoo.MODELS["dynamic_mlp"], xnnpack=True),
+    # Zoo models with the XNNPACK twins the zoo does not export.
+    **{n: dict(zoo.MODELS[n], xnnpack=True) for n in ["dynamic_mlp", "elementwise", "lstm", "codec"]},
     "vision_ops": simple(vision_ops, lambda k: [rand((1, 3, 16, 16), 70 + k)], xnnpack=True,
                          about="avg pool, maximum/minimum, leaky relu, elu, pad, slice, 3-way cat", atol=1e-5),
     "math_ops": simple(math_ops, lambda k: [rand((1, 4, 6, 6), 80 + k, scale=3.0)], xnnpack=True,

@@ -126,3 +126,21 @@ fn xnnpack_math_ops() {
 fn xnnpack_dynamic_mlp() {
     verify(&fixture("dynamic_mlp"), "model.xnnpack.pte");
 }
+
+/// Broadcasting elementwise ops, two outputs, through XNNPACK.
+#[test]
+fn xnnpack_elementwise() {
+    verify(&fixture("elementwise"), "model.xnnpack.pte");
+}
+
+/// An unrolled LSTM: slices, five-way concatenations, eleven delegate calls.
+#[test]
+fn xnnpack_lstm() {
+    verify(&fixture("lstm"), "model.xnnpack.pte");
+}
+
+/// Two methods, each with its own delegate.
+#[test]
+fn xnnpack_codec() {
+    verify(&fixture("codec"), "model.xnnpack.pte");
+}
