@@ -213,6 +213,16 @@ impl Conv2d {
     }
 }
 
+/// A transposed convolution; weights are `[cin, cout / groups, kh, kw]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConvTranspose2d {
+    pub stride: [usize; 2],
+    pub padding: [usize; 2],
+    pub dilation: [usize; 2],
+    pub groups: usize,
+    pub has_bias: bool,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pool2d {
     pub kernel: [usize; 2],
@@ -244,6 +254,8 @@ pub enum Op {
     Bmm,
     /// inputs `[x, w]` or `[x, w, bias]`, NCHW.
     Conv2d(Conv2d),
+    /// inputs `[x, w]` or `[x, w, bias]`, NCHW.
+    ConvTranspose2d(ConvTranspose2d),
     /// inputs `[x]`, outputs `[out]` or `[out, indices]`.
     MaxPool2d(Pool2d),
     /// inputs `[x]`: the window mean, dividing by `divisor` when set, else by
@@ -361,6 +373,7 @@ impl Op {
             Op::Mm => "mm",
             Op::Bmm => "bmm",
             Op::Conv2d(_) => "conv2d",
+            Op::ConvTranspose2d(_) => "conv_transpose2d",
             Op::MaxPool2d(_) => "max_pool2d",
             Op::AvgPool2d { .. } => "avg_pool2d",
             Op::LeakyRelu { .. } => "leaky_relu",

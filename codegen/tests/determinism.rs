@@ -7,7 +7,7 @@ use std::process::Command;
 
 use etch_codegen::{generate, Config};
 
-const FIXTURES: [&str; 10] = ["digits_cnn", "mlp", "elementwise", "codec", "dynamic_mlp", "lstm", "tiny_encoder", "tiny_llama", "vision_ops", "math_ops"];
+const FIXTURES: [&str; 11] = ["digits_cnn", "mlp", "elementwise", "codec", "dynamic_mlp", "lstm", "tiny_encoder", "tiny_llama", "vision_ops", "math_ops", "decoder"];
 
 fn path(name: &str) -> String {
     format!("{}/../tests/fixtures/{name}/model.pte", env!("CARGO_MANIFEST_DIR"))

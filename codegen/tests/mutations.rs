@@ -38,7 +38,7 @@ unsafe impl GlobalAlloc for Capped {
 #[global_allocator]
 static ALLOC: Capped = Capped;
 
-const FIXTURES: [&str; 10] = ["digits_cnn", "mlp", "elementwise", "codec", "dynamic_mlp", "lstm", "tiny_encoder", "tiny_llama", "vision_ops", "math_ops"];
+const FIXTURES: [&str; 11] = ["digits_cnn", "mlp", "elementwise", "codec", "dynamic_mlp", "lstm", "tiny_encoder", "tiny_llama", "vision_ops", "math_ops", "decoder"];
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = format!("{}/../tests/fixtures/{name}/model.pte", env!("CARGO_MANIFEST_DIR"));
@@ -172,7 +172,7 @@ fn byte_flips_biased_to_the_header_and_tables() {
     assert_eq!(counts.compiled + counts.errors, MUTANTS);
 }
 
-const TWINS: [&str; 10] = ["digits_cnn", "mlp", "tiny_encoder", "tiny_llama", "vision_ops", "math_ops", "dynamic_mlp", "elementwise", "lstm", "codec"];
+const TWINS: [&str; 11] = ["digits_cnn", "mlp", "tiny_encoder", "tiny_llama", "vision_ops", "math_ops", "dynamic_mlp", "elementwise", "lstm", "codec", "decoder"];
 
 /// Byte ranges of every delegate payload in `bytes`.
 fn payloads(bytes: &[u8]) -> Vec<std::ops::Range<usize>> {

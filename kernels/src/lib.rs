@@ -14,6 +14,7 @@ extern crate std;
 pub mod arena;
 pub mod binary;
 pub mod conv;
+pub mod deconv;
 pub mod depthwise;
 pub mod dynamic;
 pub mod error;

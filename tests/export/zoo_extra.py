@@ -1,8 +1,8 @@
 """Extra fixtures for etch, exported with the zoo's own exporter:
 
-    ZOO=tests/export/zoo_extra.py /opt/et/bin/python ../shared/models/export.py OUT [vision_ops math_ops dynamic_mlp elementwise lstm codec]
+    ZOO=tests/export/zoo_extra.py /opt/et/bin/python ../shared/models/export.py OUT [vision_ops math_ops decoder dynamic_mlp elementwise lstm codec]
 
-`math_ops` covers elementwise functions beyond the zoo's (floor, ceil, log,
+`decoder` runs transposed convolutions, `math_ops` covers elementwise functions beyond the zoo's (floor, ceil, log,
 sin, cos, prelu, sqrt), and `vision_ops` exercises the vision ops the reference zoo lacks, in both the
 portable program and the XNNPACK twin: average pooling (with and without
 padding), maximum/minimum, leaky relu, elu, constant padding, slicing and a
@@ -55,6 +55,22 @@ class MathOps(nn.Module):
         return a, b + c
 
 
+class Decoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+        self.up1 = nn.ConvTranspose2d(8, 4, 3, stride=2, padding=1, output_padding=1)
+        self.up2 = nn.ConvTranspose2d(4, 2, 2, stride=2)
+
+    def forward(self, x):
+        return self.up2(torch.relu(self.up1(torch.relu(self.c(x)))))
+
+
+def decoder():
+    seeded(9)
+    return Decoder()
+
+
 def math_ops():
     seeded(8)
     return MathOps()
@@ -65,6 +81,8 @@ MODELS = {
     **{n: dict(zoo.MODELS[n], xnnpack=True) for n in ["dynamic_mlp", "elementwise", "lstm", "codec"]},
     "vision_ops": simple(vision_ops, lambda k: [rand((1, 3, 16, 16), 70 + k)], xnnpack=True,
                          about="avg pool, maximum/minimum, leaky relu, elu, pad, slice, 3-way cat", atol=1e-5),
+    "decoder": simple(decoder, lambda k: [rand((1, 3, 12, 12), 90 + k)], xnnpack=True,
+                      about="transposed convolutions, stride 2, with output padding", atol=1e-5),
     "math_ops": simple(math_ops, lambda k: [rand((1, 4, 6, 6), 80 + k, scale=3.0)], xnnpack=True,
                        about="floor, ceil, log, sin, cos, prelu, sqrt", atol=1e-5),
 }

@@ -144,3 +144,15 @@ fn xnnpack_lstm() {
 fn xnnpack_codec() {
     verify(&fixture("codec"), "model.xnnpack.pte");
 }
+
+/// Transposed convolutions (stride 2, padding, output padding), portable.
+#[test]
+fn decoder() {
+    verify(&fixture("decoder"), "model.pte");
+}
+
+/// The same as XNNPACK ConvTranspose2d nodes, their filters re-laid out at codegen time.
+#[test]
+fn xnnpack_decoder() {
+    verify(&fixture("decoder"), "model.xnnpack.pte");
+}

@@ -10,6 +10,7 @@ mod clamp;
 mod compare;
 mod concat;
 mod conv;
+mod conv_transpose;
 mod dynamic;
 mod fill;
 mod gather;
@@ -52,6 +53,10 @@ pub fn emit(m: &Method, node: &Node, o: &Operands) -> TokenStream {
         Op::Mm => linear::mm(&shape(node.inputs[0]), &out_shape, r, w),
         Op::Bmm => linear::bmm(&shape(node.inputs[0]), &out_shape, r, w),
         Op::Conv2d(c) => conv::emit(c, &shape(node.inputs[0]), &shape(node.inputs[1]), &out_shape, r, w),
+        Op::ConvTranspose2d(c) => {
+            let ws = shape(node.inputs[1]);
+            conv_transpose::emit(c, &shape(node.inputs[0]), [ws[2], ws[3]], &out_shape, r, w)
+        }
         Op::MaxPool2d(p) => max_pool::emit(p, &shape(node.inputs[0]), &out_shape, r, w),
         Op::AvgPool2d { pool, count_include_pad, divisor } => avg_pool::emit(pool, *count_include_pad, *divisor, &shape(node.inputs[0]), &out_shape, r, w),
         Op::LeakyRelu { slope } => unary::leaky_relu(*slope, r, w),

@@ -1,7 +1,7 @@
 //! convolution.out: `[x, w, bias?, stride, padding, dilation, transposed, output_padding, groups, out]`.
 
 use crate::error::Result;
-use crate::ir::{Conv2d, DType, Op};
+use crate::ir::{Conv2d, ConvTranspose2d, DType, Op};
 use crate::lower::cx::Cx;
 
 pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
@@ -14,13 +14,15 @@ pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     if stride.contains(&0) || dilation.contains(&0) {
         return Err(cx.invalid("stride and dilation must be at least 1"));
     }
-    if cx.bool(cx.arg(args, 6)?)? {
-        return Err(cx.invalid("transposed convolution is not supported yet"));
-    }
     let groups = usize::try_from(cx.int(cx.arg(args, 8)?)?).unwrap_or(0);
     let out = cx.output(cx.arg(args, 9)?)?;
     let mut inputs = vec![x, w];
     inputs.extend(bias);
+    if cx.bool(cx.arg(args, 6)?)? {
+        let output_padding = pair(cx, cx.arg(args, 7)?, "output_padding")?;
+        let c = ConvTranspose2d { stride, padding, dilation, groups, has_bias: bias.is_some() };
+        return super::conv_transpose::push(cx, inputs, out, c, output_padding);
+    }
     cx.expect_dtype(&inputs, DType::F32)?;
     cx.expect_dtype(&[out], DType::F32)?;
 

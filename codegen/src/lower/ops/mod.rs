@@ -10,6 +10,7 @@ mod cat;
 mod clamp;
 mod compare;
 mod conv;
+pub mod conv_transpose;
 mod copy;
 mod expand;
 mod full;

@@ -3,10 +3,11 @@
 use super::layout::NHWC;
 use super::X;
 use crate::error::Result;
-use crate::ir::{Conv2d, Op};
+use crate::ir::{Conv2d, ConvTranspose2d, Op};
 use crate::pte::xnnpack::{Conv, Node};
 
-/// Where XNNPACK keeps a depthwise filter's output channels: `[1, kh, kw, cout]`.
+/// Where XNNPACK keeps a depthwise filter's output channels, `[1, kh, kw, cout]`,
+/// and a transposed one's input channels, `[cout, kh, kw, cin]`.
 const DEPTHWISE_FILTER: [usize; 4] = [1, 2, 3, 0];
 
 pub fn lower(x: &mut X<'_, '_, '_, '_>, node: &Node, conv: &Conv, input: u32, w: u32, bias: Option<u32>) -> Result<()> {
@@ -16,6 +17,9 @@ pub fn lower(x: &mut X<'_, '_, '_, '_>, node: &Node, conv: &Conv, input: u32, w:
     }
     if node.flags != 0 {
         return Err(x.cx.invalid(format!("flags {:#x} are not supported", node.flags)));
+    }
+    if conv.transposed {
+        return transposed(x, node, conv, input, w, bias);
     }
     let xs = x.value(input)?.dims.clone();
     let ws = x.value(w)?.dims.clone();
@@ -55,5 +59,26 @@ pub fn lower(x: &mut X<'_, '_, '_, '_>, node: &Node, conv: &Conv, input: u32, w:
     };
     let out = x.result(node, &NHWC)?;
     x.cx.push(Op::Conv2d(op), inputs, vec![out]);
+    x.finish(node, out, NHWC.to_vec())
+}
+
+/// XNNPACK's `[cout, kh, kw, cin]` filter is PyTorch's `[cin, cout, kh, kw]`
+/// with dims moved; shapes are checked by the portable lowering's `push`.
+fn transposed(x: &mut X<'_, '_, '_, '_>, node: &Node, conv: &Conv, input: u32, w: u32, bias: Option<u32>) -> Result<()> {
+    let [top, right, bottom, left] = conv.padding;
+    if top != bottom || left != right || conv.groups != 1 {
+        return Err(x.cx.invalid(format!("padding {:?} is not symmetric, or groups {} is not 1", conv.padding, conv.groups)));
+    }
+    let os = x.value(node.output)?.dims.clone();
+    if os.len() != 4 {
+        return Err(x.cx.invalid(format!("output dims {os:?} are not 4-d")));
+    }
+    let mut inputs = vec![x.input_as(input, &NHWC)?, x.weight(w, &DEPTHWISE_FILTER)?];
+    if let Some(b) = bias {
+        inputs.push(x.bias(b, os[3])?);
+    }
+    let c = ConvTranspose2d { stride: conv.stride, padding: [top, left], dilation: conv.dilation, groups: 1, has_bias: bias.is_some() };
+    let out = x.result(node, &NHWC)?;
+    crate::lower::ops::conv_transpose::push(x.cx, inputs, out, c, conv.adjustment)?;
     x.finish(node, out, NHWC.to_vec())
 }

@@ -98,6 +98,9 @@ pub enum Binary {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conv {
     pub depthwise: bool,
+    /// A transposed convolution, its output lengthened by `adjustment`.
+    pub transposed: bool,
+    pub adjustment: [usize; 2],
     /// top, right, bottom, left
     pub padding: [usize; 4],
     pub kernel: [usize; 2],

@@ -223,11 +223,17 @@ fn read_node(n: fb::Node<'_>) -> Result<Node, String> {
         U::Convert => unary(Unary::Convert, n.node_as_convert())?,
         U::Copy => unary(Unary::Copy, n.node_as_copy())?,
         U::GlobalAvgPooling2d => unary(Unary::GlobalAvgPool, n.node_as_global_avg_pooling_2d())?,
-        U::Conv2d | U::DepthwiseConv2d => {
-            let p = n.node_as_conv_2d().or_else(|| n.node_as_depthwise_conv_2d()).ok_or_else(missing)?;
+        U::Conv2d | U::DepthwiseConv2d | U::ConvTranspose2d => {
+            let p = [n.node_as_conv_2d(), n.node_as_depthwise_conv_2d(), n.node_as_conv_transpose_2d()]
+                .into_iter()
+                .flatten()
+                .next()
+                .ok_or_else(missing)?;
             let u = |x: u32| x as usize;
             let conv = Conv {
                 depthwise: ty == U::DepthwiseConv2d,
+                transposed: ty == U::ConvTranspose2d,
+                adjustment: [u(p.adjustment_height()), u(p.adjustment_width())],
                 padding: [u(p.padding_top()), u(p.padding_right()), u(p.padding_bottom()), u(p.padding_left())],
                 kernel: [u(p.kernel_height()), u(p.kernel_width())],
                 stride: [u(p.subsampling_height()), u(p.subsampling_width())],
