@@ -261,6 +261,9 @@ pub enum Op {
     /// inputs `[x]`: the window mean, dividing by `divisor` when set, else by
     /// the window's size (with `count_include_pad`) or its in-bounds part.
     AvgPool2d { pool: Pool2d, count_include_pad: bool, divisor: Option<i64> },
+    /// inputs `[x]`, NCHW: bilinear resizing of every plane to the output's
+    /// size. `ratio` is the source step per output step along H and W (an f32).
+    ResizeBilinear { align_corners: bool, ratio: [f64; 2] },
     /// inputs `[x]`: `x >= 0 ? x : x * slope`.
     LeakyRelu { slope: f64 },
     /// inputs `[x]`: `x <= 0 ? expm1(x * input_scale) * alpha * scale : x * scale`.
@@ -376,6 +379,7 @@ impl Op {
             Op::ConvTranspose2d(_) => "conv_transpose2d",
             Op::MaxPool2d(_) => "max_pool2d",
             Op::AvgPool2d { .. } => "avg_pool2d",
+            Op::ResizeBilinear { .. } => "resize_bilinear",
             Op::LeakyRelu { .. } => "leaky_relu",
             Op::Elu { .. } => "elu",
             Op::Pad { .. } => "pad",

@@ -29,6 +29,7 @@ pub mod pool;
 pub mod qconv;
 pub mod quant;
 pub mod reduce;
+pub mod resize;
 pub mod select;
 pub mod softmax;
 pub mod unary;

@@ -2,7 +2,7 @@
 
     ZOO=tests/export/zoo_extra.py /opt/et/bin/python ../shared/models/export.py OUT [vision_ops math_ops decoder dynamic_mlp elementwise lstm codec]
 
-`decoder` runs transposed convolutions, `math_ops` covers elementwise functions beyond the zoo's (floor, ceil, log,
+`decoder` runs transposed convolutions and bilinear resizing, `math_ops` covers elementwise functions beyond the zoo's (floor, ceil, log,
 sin, cos, prelu, sqrt), and `vision_ops` exercises the vision ops the reference zoo lacks, in both the
 portable program and the XNNPACK twin: average pooling (with and without
 padding), maximum/minimum, leaky relu, elu, constant padding, slicing and a
@@ -63,7 +63,10 @@ class Decoder(nn.Module):
         self.up2 = nn.ConvTranspose2d(4, 2, 2, stride=2)
 
     def forward(self, x):
-        return self.up2(torch.relu(self.up1(torch.relu(self.c(x)))))
+        y = self.up2(torch.relu(self.up1(torch.relu(self.c(x)))))
+        a = F.interpolate(y, scale_factor=2.0, mode="bilinear", align_corners=False)
+        b = F.interpolate(y, size=(30, 36), mode="bilinear", align_corners=True)
+        return a, b
 
 
 def decoder():
@@ -82,7 +85,7 @@ MODELS = {
     "vision_ops": simple(vision_ops, lambda k: [rand((1, 3, 16, 16), 70 + k)], xnnpack=True,
                          about="avg pool, maximum/minimum, leaky relu, elu, pad, slice, 3-way cat", atol=1e-5),
     "decoder": simple(decoder, lambda k: [rand((1, 3, 12, 12), 90 + k)], xnnpack=True,
-                      about="transposed convolutions, stride 2, with output padding", atol=1e-5),
+                      about="transposed convolutions, stride 2, with output padding; bilinear resizing", atol=1e-5),
     "math_ops": simple(math_ops, lambda k: [rand((1, 4, 6, 6), 80 + k, scale=3.0)], xnnpack=True,
                        about="floor, ceil, log, sin, cos, prelu, sqrt", atol=1e-5),
 }

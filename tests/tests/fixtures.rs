@@ -145,13 +145,14 @@ fn xnnpack_codec() {
     verify(&fixture("codec"), "model.xnnpack.pte");
 }
 
-/// Transposed convolutions (stride 2, padding, output padding), portable.
+/// Transposed convolutions (stride 2, padding, output padding) and bilinear
+/// resizing (by a scale factor, and to a size with aligned corners), portable.
 #[test]
 fn decoder() {
     verify(&fixture("decoder"), "model.pte");
 }
 
-/// The same as XNNPACK ConvTranspose2d nodes, their filters re-laid out at codegen time.
+/// The same as XNNPACK ConvTranspose2d and StaticResizeBilinear2D nodes.
 #[test]
 fn xnnpack_decoder() {
     verify(&fixture("decoder"), "model.xnnpack.pte");

@@ -110,6 +110,14 @@ impl<'a, 'p> Cx<'a, 'p> {
         }
     }
 
+    pub fn opt_double_list(&self, index: usize) -> Result<Option<Vec<f64>>> {
+        match self.evalue(index)? {
+            EValue::Null => Ok(None),
+            EValue::DoubleList(items) => Ok(Some(items.clone())),
+            other => Err(self.invalid(format!("value {index}: expected a double list, found {}", kind(other)))),
+        }
+    }
+
     pub fn opt_int_list(&self, index: usize) -> Result<Option<Vec<i64>>> {
         if self.is_null(index)? {
             Ok(None)

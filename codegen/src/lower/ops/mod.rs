@@ -26,6 +26,7 @@ mod pow;
 pub mod promote;
 mod quantize;
 mod reshape;
+pub mod resize;
 mod select;
 mod slice;
 mod softmax;
@@ -124,6 +125,7 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::sub.out", binary::sub),
     ("aten::tanh.out", |cx, a| unary::lower(cx, a, UnaryFn::Tanh)),
     ("aten::unsqueeze_copy.out", reshape::lower),
+    ("aten::upsample_bilinear2d.vec_out", resize::bilinear),
     ("aten::view_copy.out", reshape::lower),
     ("aten::where.self_out", where_::lower),
     ("dim_order_ops::_clone_dim_order.out", copy::to_dim_order_copy),

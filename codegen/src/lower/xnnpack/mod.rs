@@ -86,6 +86,7 @@ impl X<'_, '_, '_, '_> {
             Kind::Concat { axis, inputs } => shape::concat(self, node, *axis, inputs),
             Kind::Pad { before, after, value, x } => shape::pad(self, node, before, after, *value, *x),
             Kind::Slice { offsets, sizes, x } => shape::slice(self, node, offsets, sizes, *x),
+            Kind::ResizeBilinear { x } => shape::resize(self, node, *x),
             Kind::LeakyRelu { slope, x } => elementwise::map(self, node, Op::LeakyRelu { slope: f64::from(*slope) }, *x),
             Kind::Elu { alpha, x } => elementwise::map(self, node, Op::Elu { alpha: f64::from(*alpha), scale: 1.0, input_scale: 1.0 }, *x),
             Kind::Unsupported => Err(self.cx.invalid("node type is not supported")),

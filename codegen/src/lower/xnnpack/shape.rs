@@ -1,4 +1,5 @@
-//! Nodes that move elements: transpose, reshape, concatenate, max pooling.
+//! Nodes that move elements: transpose, reshape, concatenate, pad, slice,
+//! pooling and resizing.
 
 use super::layout::{identity, is_permutation, then, NHWC};
 use super::X;
@@ -132,4 +133,26 @@ pub fn slice(x: &mut X<'_, '_, '_, '_>, node: &Node, offsets: &[usize], sizes: &
     let r = x.result(node, &t.perm)?;
     x.cx.push(Op::Gather { offset, strides: held }, vec![t.id], vec![r]);
     x.finish(node, r, t.perm)
+}
+
+/// XNNPACK's flag for corner-aligned sampling; without it, half-pixel centres.
+const ALIGN_CORNERS: u32 = 8;
+
+/// Bilinear resizing of NHWC planes to the output's height and width.
+pub fn resize(x: &mut X<'_, '_, '_, '_>, node: &Node, input: u32) -> Result<()> {
+    if node.flags & !ALIGN_CORNERS != 0 {
+        return Err(x.cx.invalid(format!("flags {:#x} are not supported", node.flags)));
+    }
+    let dims = x.value(input)?.dims.clone();
+    let out = x.value(node.output)?.dims.clone();
+    let ok = dims.len() == 4 && out.len() == 4 && dims[0] == out[0] && dims[3] == out[3] && !dims.contains(&0) && !out.contains(&0);
+    if !ok {
+        return Err(x.cx.invalid(format!("resizing {dims:?} to {out:?} is not a 2-d resize")));
+    }
+    let align_corners = node.flags & ALIGN_CORNERS != 0;
+    let ratio = |d: usize| crate::lower::ops::resize::ratio(dims[d], out[d], align_corners, out[d] as f64 / dims[d] as f64);
+    let a = x.input_as(input, &NHWC)?;
+    let r = x.result(node, &NHWC)?;
+    x.cx.push(Op::ResizeBilinear { align_corners, ratio: [ratio(1), ratio(2)] }, vec![a], vec![r]);
+    x.finish(node, r, NHWC.to_vec())
 }

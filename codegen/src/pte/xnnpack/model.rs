@@ -134,6 +134,8 @@ pub enum Kind {
     Pad { before: Vec<usize>, after: Vec<usize>, value: f32, x: u32 },
     Slice { offsets: Vec<usize>, sizes: Vec<usize>, x: u32 },
     LeakyRelu { slope: f32, x: u32 },
+    /// Bilinear resizing of NHWC planes; the output dims give the size.
+    ResizeBilinear { x: u32 },
     Elu { alpha: f32, x: u32 },
     /// A node type etch has no lowering for.
     Unsupported,

@@ -72,6 +72,7 @@ fn node_ids(node: &Node) -> Vec<u32> {
         | Kind::Pad { x, .. }
         | Kind::Slice { x, .. }
         | Kind::LeakyRelu { x, .. }
+        | Kind::ResizeBilinear { x }
         | Kind::Elu { x, .. } => vec![*x],
         Kind::Binary { a, b, .. } => vec![*a, *b],
         Kind::Conv { x, w, bias, .. } | Kind::FullyConnected { x, w, bias } => [Some(*x), Some(*w), *bias].into_iter().flatten().collect(),
@@ -292,6 +293,10 @@ fn read_node(n: fb::Node<'_>) -> Result<Node, String> {
         U::StaticSlice => {
             let p = n.node_as_static_slice().ok_or_else(missing)?;
             (Kind::Slice { offsets: sizes(p.offsets()), sizes: sizes(p.sizes()), x: p.input_id() }, p.output_id(), p.flags())
+        }
+        U::StaticResizeBilinear2D => {
+            let p = n.node_as_static_resize_bilinear_2_d().ok_or_else(missing)?;
+            (Kind::ResizeBilinear { x: p.input_id() }, p.output_id(), p.flags())
         }
         U::LeakyReLU => {
             let p = n.node_as_leaky_re_lu().ok_or_else(missing)?;

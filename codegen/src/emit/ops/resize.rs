@@ -1,0 +1,15 @@
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::emit::{f32_lit, lit};
+
+pub fn bilinear(align_corners: bool, ratio: [f64; 2], x: &[usize], out: &[usize], r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let planes = lit(x[0] * x[1]);
+    let axis = |d: usize| {
+        let (i, o, ratio) = (lit(x[2 + d]), lit(out[2 + d]), f32_lit(ratio[d]));
+        quote!(::etch_kernels::resize::Axis { in_len: #i, out_len: #o, ratio: #ratio, align_corners: #align_corners })
+    };
+    let (h, wd) = (axis(0), axis(1));
+    let (xs, o) = (&r[0], &w[0]);
+    quote!(::etch_kernels::resize::bilinear(#xs, #o, #planes, &#h, &#wd);)
+}

@@ -1,0 +1,34 @@
+//! upsample_bilinear2d.vec_out: `[x, output_size?, align_corners, scale_factors?, out]`.
+
+use crate::error::Result;
+use crate::ir::{DType, Op};
+use crate::lower::cx::Cx;
+
+pub fn bilinear(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
+    let x = cx.input(cx.arg(args, 0)?)?;
+    let align_corners = cx.bool(cx.arg(args, 2)?)?;
+    let scales = cx.opt_double_list(cx.arg(args, 3)?)?;
+    let out = cx.output(cx.arg(args, 4)?)?;
+    cx.expect_dtype(&[x, out], DType::F32)?;
+    let (xs, os) = (cx.ty(x).shape.clone(), cx.ty(out).shape.clone());
+    if xs.len() != 4 || os.len() != 4 || xs[..2] != os[..2] || os[2..].contains(&0) || xs[2..].contains(&0) {
+        return Err(cx.invalid(format!("unexpected shapes: input {xs:?}, output {os:?}")));
+    }
+    let scale = |d: usize| match &scales {
+        Some(s) => s.get(d - 2).copied().filter(|&v| v > 0.0).ok_or_else(|| cx.invalid(format!("scale factors {s:?} are not two positive numbers"))),
+        None => Ok(os[d] as f64 / xs[d] as f64),
+    };
+    let ratio = [ratio(xs[2], os[2], align_corners, scale(2)?), ratio(xs[3], os[3], align_corners, scale(3)?)];
+    cx.push(Op::ResizeBilinear { align_corners, ratio }, vec![x], vec![out]);
+    Ok(())
+}
+
+/// ExecuTorch's source step per output step, rounded to f32 as its kernel does.
+pub fn ratio(input: usize, output: usize, align_corners: bool, scale: f64) -> f64 {
+    let r = match (align_corners, output > 1) {
+        (true, true) => (input - 1) as f64 / (output - 1) as f64,
+        (true, false) => 0.0,
+        (false, _) => 1.0 / scale,
+    };
+    f64::from(r as f32)
+}

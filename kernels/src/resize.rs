@@ -1,0 +1,73 @@
+//! Bilinear resizing of NCHW planes, with ExecuTorch's index and weight
+//! arithmetic (in f32) so results match its portable kernel.
+
+/// One output axis: for each output index, the two source indices and their weights.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Axis {
+    pub in_len: usize,
+    pub out_len: usize,
+    /// Source step per output step: `(in - 1) / (out - 1)` with aligned
+    /// corners, else `1 / scale`.
+    pub ratio: f32,
+    pub align_corners: bool,
+}
+
+impl Axis {
+    #[inline]
+    fn taps(&self, o: usize) -> (usize, usize, f32, f32) {
+        if self.in_len == self.out_len {
+            return (o, o, 1.0, 0.0);
+        }
+        let src = if self.align_corners {
+            self.ratio * o as f32
+        } else {
+            (self.ratio * (o as f32 + 0.5) - 0.5).max(0.0)
+        };
+        let last = self.in_len.saturating_sub(1);
+        let i0 = (libm::floorf(src) as usize).min(last);
+        let l1 = (src - i0 as f32).clamp(0.0, 1.0);
+        let i1 = if i0 < last { i0 + 1 } else { i0 };
+        (i0, i1, 1.0 - l1, l1)
+    }
+}
+
+/// `planes` planes of `h.in_len × w.in_len` resized to `h.out_len × w.out_len`.
+pub fn bilinear(x: &[f32], out: &mut [f32], planes: usize, h: &Axis, w: &Axis) {
+    let (in_plane, out_plane) = (h.in_len * w.in_len, h.out_len * w.out_len);
+    if in_plane == 0 || out_plane == 0 {
+        return;
+    }
+    let pairs = x.chunks_exact(in_plane).zip(out.chunks_exact_mut(out_plane));
+    for (src, dst) in pairs.take(planes) {
+        for (oy, row) in dst.chunks_exact_mut(w.out_len).enumerate() {
+            let (y0, y1, wy0, wy1) = h.taps(oy);
+            let (r0, r1) = (src.get(y0 * w.in_len..), src.get(y1 * w.in_len..));
+            let (Some(r0), Some(r1)) = (r0, r1) else { continue };
+            for (ox, o) in row.iter_mut().enumerate() {
+                let (x0, x1, wx0, wx1) = w.taps(ox);
+                let at = |r: &[f32], i: usize| r.get(i).copied().unwrap_or(0.0);
+                let top = at(r0, x0) * wx0 + at(r0, x1) * wx1;
+                let bottom = at(r1, x0) * wx0 + at(r1, x1) * wx1;
+                *o = top * wy0 + bottom * wy1;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doubling_interpolates_between_neighbours() {
+        let axis = |align_corners, ratio| Axis { in_len: 2, out_len: 4, ratio, align_corners };
+        let mut out = [0.0f32; 16];
+        // Half-pixel centres: 0, 0.25, 0.75, 1 along each axis.
+        bilinear(&[0.0, 1.0, 2.0, 3.0], &mut out, 1, &axis(false, 0.5), &axis(false, 0.5));
+        assert_eq!(out[..4], [0.0, 0.25, 0.75, 1.0]);
+        assert_eq!(out[12..], [2.0, 2.25, 2.75, 3.0]);
+        // Aligned corners: 0, 1/3, 2/3, 1.
+        bilinear(&[0.0, 3.0, 3.0, 6.0], &mut out, 1, &axis(true, 1.0 / 3.0), &axis(true, 1.0 / 3.0));
+        assert_eq!(out[..4], [0.0, 1.0, 2.0, 3.0]);
+    }
+}
