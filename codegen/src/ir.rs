@@ -307,6 +307,9 @@ pub enum Op {
     /// inputs `[x]` (f32), an int8/uint8 output:
     /// `clamp(rint(x * (1/scale)) + zero_point, min, max)` in f32.
     Quantize { scale: f64, zero_point: i64, min: i64, max: i64 },
+    /// inputs `[x]`, f32 to f32: each run of `row` elements quantized to int8
+    /// with its own range and dequantized again (dynamically quantized activations).
+    DynamicQuant { row: usize },
     /// inputs `[q]`, an f32 output: `(q - zero_point) * scale`.
     Dequantize { scale: f64, zero_point: i64 },
     /// inputs `[q, scales]` or `[q, scales, zero_points]`: per channel along `axis`.
@@ -412,6 +415,7 @@ impl Op {
             Op::LayerNorm { .. } => "layer_norm",
             Op::LayerNormStat { .. } => "layer_norm_stat",
             Op::Quantize { .. } => "quantize",
+            Op::DynamicQuant { .. } => "dynamic_quant",
             Op::Dequantize { .. } => "dequantize",
             Op::DequantizePerChannel { .. } => "dequantize_per_channel",
             Op::Int8(q) => match q {

@@ -172,7 +172,7 @@ fn byte_flips_biased_to_the_header_and_tables() {
     assert_eq!(counts.compiled + counts.errors, MUTANTS);
 }
 
-const TWINS: [&str; 11] = ["digits_cnn", "mlp", "tiny_encoder", "tiny_llama", "vision_ops", "math_ops", "dynamic_mlp", "elementwise", "lstm", "codec", "decoder"];
+const TWINS: [&str; 12] = ["digits_cnn", "mlp", "tiny_encoder", "tiny_llama", "vision_ops", "math_ops", "dynamic_mlp", "elementwise", "lstm", "codec", "decoder", "dq_mlp"];
 
 /// Byte ranges of every delegate payload in `bytes`.
 fn payloads(bytes: &[u8]) -> Vec<std::ops::Range<usize>> {

@@ -17,6 +17,7 @@ pub mod conv;
 pub mod deconv;
 pub mod depthwise;
 pub mod dynamic;
+pub mod dynquant;
 pub mod error;
 pub mod gemm;
 pub mod index;

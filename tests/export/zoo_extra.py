@@ -1,12 +1,14 @@
 """Extra fixtures for etch, exported with the zoo's own exporter:
 
-    ZOO=tests/export/zoo_extra.py /opt/et/bin/python ../shared/models/export.py OUT [vision_ops math_ops decoder dynamic_mlp elementwise lstm codec]
+    ZOO=tests/export/zoo_extra.py /opt/et/bin/python ../shared/models/export.py OUT [NAME ...]
 
-`decoder` runs transposed convolutions and bilinear resizing, `math_ops` covers elementwise functions beyond the zoo's (floor, ceil, log,
-sin, cos, prelu, sqrt), and `vision_ops` exercises the vision ops the reference zoo lacks, in both the
-portable program and the XNNPACK twin: average pooling (with and without
-padding), maximum/minimum, leaky relu, elu, constant padding, slicing and a
-three-way concatenation.
+Each has a portable program and an XNNPACK twin, for ops the reference zoo lacks:
+- vision_ops: average pooling (with and without padding), maximum/minimum, leaky
+  relu, elu, constant padding, slicing and a three-way concatenation;
+- math_ops: floor, ceil, log, sin, cos, prelu and sqrt;
+- decoder: transposed convolutions and bilinear resizing;
+- dq_mlp: dynamically quantized linear layers (etch compiles only its twin);
+- dynamic_mlp, elementwise, lstm, codec: zoo models with the twins the zoo lacks.
 """
 import sys, os
 
@@ -74,6 +76,20 @@ def decoder():
     return Decoder()
 
 
+def dq_mlp():
+    """Dynamic int8 activations (a range per row, found at run time) and int8
+    weights per channel: XNNPACK's recipe for linear layers."""
+    from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import XNNPACKQuantizer, get_symmetric_quantization_config
+    from torchao.quantization.pt2e.quantize_pt2e import prepare_pt2e, convert_pt2e
+    seeded(11)
+    m = nn.Sequential(nn.Linear(32, 64), nn.ReLU(), nn.Linear(64, 8)).eval()
+    example = (tensor(rand((4, 32), 1)),)
+    quantizer = XNNPACKQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True, is_dynamic=True))
+    prepared = prepare_pt2e(torch.export.export(m, example).module(), quantizer)
+    prepared(*example)
+    return convert_pt2e(prepared)
+
+
 def math_ops():
     seeded(8)
     return MathOps()
@@ -86,6 +102,7 @@ MODELS = {
                          about="avg pool, maximum/minimum, leaky relu, elu, pad, slice, 3-way cat", atol=1e-5),
     "decoder": simple(decoder, lambda k: [rand((1, 3, 12, 12), 90 + k)], xnnpack=True,
                       about="transposed convolutions, stride 2, with output padding; bilinear resizing", atol=1e-5),
+    "dq_mlp": simple(dq_mlp, lambda k: [rand((4, 32), 100 + k)], xnnpack=True, about="dynamic int8 linear layers", atol=0.05),
     "math_ops": simple(math_ops, lambda k: [rand((1, 4, 6, 6), 80 + k, scale=3.0)], xnnpack=True,
                        about="floor, ceil, log, sin, cos, prelu, sqrt", atol=1e-5),
 }

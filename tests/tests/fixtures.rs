@@ -157,3 +157,11 @@ fn decoder() {
 fn xnnpack_decoder() {
     verify(&fixture("decoder"), "model.xnnpack.pte");
 }
+
+/// Dynamically quantized linear layers through XNNPACK: int8 activations with
+/// a range per row found at run time, int8 weights per channel. (The portable
+/// program computes its ranges in f64, which etch does not hold yet.)
+#[test]
+fn xnnpack_dq_mlp() {
+    verify(&fixture("dq_mlp"), "model.xnnpack.pte");
+}

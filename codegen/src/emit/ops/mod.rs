@@ -83,6 +83,7 @@ pub fn emit(m: &Method, node: &Node, o: &Operands) -> TokenStream {
         Op::LayerNorm { .. } => layer_norm::emit(m, node, r, w),
         Op::LayerNormStat { eps, inner, rstd } => layer_norm::stat(m, node, *eps, *inner, *rstd, r, w),
         Op::Quantize { scale, zero_point, min, max } => quantize::quantize(*scale, *zero_point, *min, *max, r, w),
+        Op::DynamicQuant { row } => quantize::dynamic(*row, r, w),
         Op::Dequantize { scale, zero_point } => quantize::dequantize(*scale, *zero_point, r, w),
         Op::DequantizePerChannel { axis } => quantize::per_channel(&shape(node.inputs[0]), *axis, r, w),
         Op::Int8(q) => int8::emit(m, node, q, r, w),

@@ -32,3 +32,8 @@ pub fn per_channel(shape: &[usize], axis: usize, r: &[TokenStream], w: &[TokenSt
 pub(super) fn i32_lit(v: i64) -> Literal {
     Literal::i32_suffixed(v as i32)
 }
+
+pub fn dynamic(row: usize, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let (x, out, row) = (&r[0], &w[0], lit(row));
+    quote!(::etch_kernels::dynquant::fake_quant_rows(#x, #out, #row);)
+}

@@ -173,7 +173,8 @@ impl X<'_, '_, '_, '_> {
     /// An f32 view of `t`: dequantized when the XNNPACK value is int8.
     fn float(&mut self, id: u32, t: &Tracked) -> Result<Tracked> {
         match (self.value(id)?.dtype, self.value(id)?.quant.clone()) {
-            (DataType::F32, _) => Ok(t.clone()),
+            // Held as the f32 values its int8 codes stand for.
+            (DataType::F32, _) | (DataType::QDInt8, Quant::PerRow { .. }) => Ok(t.clone()),
             (DataType::QInt8, Quant::PerTensor { scale, zero_point }) => {
                 let shape = self.cx.ty(t.id).shape.clone();
                 let out = self.cx.temp(TensorType { dtype: DType::F32, shape }, Storage::Arena);
@@ -233,6 +234,13 @@ impl X<'_, '_, '_, '_> {
                     t.id = self.quantize(c, scale, zero_point);
                 }
             }
+            (DataType::QDInt8, &Quant::PerRow { dims }) if dims <= out.dims.len() => {
+                let x = self.ensure(&t, &layout::identity(out.dims.len()))?;
+                let q = self.cx.temp(self.cx.ty(x).clone(), Storage::Arena);
+                let row = out.dims[out.dims.len() - dims..].iter().product();
+                self.cx.push(Op::DynamicQuant { row }, vec![x], vec![q]);
+                t = Tracked::plain(q, out.dims.len());
+            }
             (d, q) => return Err(self.cx.invalid(format!("output {}: {d:?} with {q:?} is not supported", node.output))),
         }
         self.values.insert(node.output, t);
@@ -260,6 +268,6 @@ fn dtype(v: &Value) -> DType {
     match v.dtype {
         DataType::QInt8 | DataType::QCInt8 => DType::I8,
         DataType::QCInt32 | DataType::Int32 => DType::I32,
-        DataType::F32 | DataType::Other(_) => DType::F32,
+        DataType::F32 | DataType::QDInt8 | DataType::Other(_) => DType::F32,
     }
 }

@@ -29,6 +29,8 @@ pub enum DataType {
     QCInt8,
     /// Int32 with a scale per channel, zero point 0 (biases of int8 ops).
     QCInt32,
+    /// Int8 activations quantized at run time, per row (`Quant::PerRow`).
+    QDInt8,
     Int32,
     /// Anything else, by its schema name.
     Other(&'static str),
@@ -39,6 +41,8 @@ pub enum Quant {
     None,
     PerTensor { scale: f32, zero_point: i32 },
     PerChannel { scales: Vec<f32>, dim: usize },
+    /// Dynamic: a range per run of the trailing `dims` dims, found at run time.
+    PerRow { dims: usize },
     /// Dynamic or blockwise quantization, by name.
     Other(&'static str),
 }

@@ -148,6 +148,11 @@ fn read_value(constants: &Constants<'_, '_>, v: fb::Value<'_>) -> Result<Value, 
                     };
                     Quant::PerChannel { scales, dim }
                 }
+                fb::QuantParams::PerTokenDynamic => {
+                    let p = q.quant_params_as_per_token_dynamic().ok_or("missing per-token parameters")?;
+                    let dims = usize::try_from(p.num_nonbatch_dims()).map_err(|_| format!("{} non-batch dims", p.num_nonbatch_dims()))?;
+                    Quant::PerRow { dims }
+                }
                 other => Quant::Other(other.variant_name().unwrap_or("unknown quantization")),
             };
             (q.tensor_value(), quant)
@@ -160,6 +165,7 @@ fn read_value(constants: &Constants<'_, '_>, v: fb::Value<'_>) -> Result<Value, 
         fb::DataType::QInt8 => DataType::QInt8,
         fb::DataType::QCInt8 => DataType::QCInt8,
         fb::DataType::QCInt32 => DataType::QCInt32,
+        fb::DataType::QDInt8 => DataType::QDInt8,
         fb::DataType::Int32 => DataType::Int32,
         other => DataType::Other(other.variant_name().unwrap_or("unknown")),
     };
