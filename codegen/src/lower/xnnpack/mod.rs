@@ -192,6 +192,18 @@ impl X<'_, '_, '_, '_> {
         self.float(id, &t)
     }
 
+    /// Reads `id` for a node that only moves elements: int8 as it is when the
+    /// output has the same quantization (no dequantize → quantize round trip).
+    fn moved(&mut self, id: u32, node: &Node) -> Result<Tracked> {
+        let (a, b) = (self.value(id)?, self.value(node.output)?);
+        let same = a.dtype == DataType::QInt8 && (a.dtype, &a.quant) == (b.dtype, &b.quant);
+        if same && node.clamp.is_none() {
+            self.get(id)
+        } else {
+            self.input(id)
+        }
+    }
+
     /// Reads `id` as f32, laid out for `perm`.
     fn input_as(&mut self, id: u32, perm: &[usize]) -> Result<ValueId> {
         let t = self.input(id)?;
@@ -200,17 +212,21 @@ impl X<'_, '_, '_, '_> {
 
     /// A new f32 IR value for node `node`'s output, in the layout `perm`.
     fn result(&mut self, node: &Node, perm: &[usize]) -> Result<ValueId> {
+        self.result_as(node, perm, DType::F32)
+    }
+
+    fn result_as(&mut self, node: &Node, perm: &[usize], dtype: DType) -> Result<ValueId> {
         let dims = self.value(node.output)?.dims.clone();
         if dims.len() != perm.len() {
             return Err(self.cx.invalid(format!("output dims {dims:?} do not have rank {}", perm.len())));
         }
         let shape = layout::stored_shape(&dims, perm);
-        Ok(self.cx.temp(TensorType { dtype: DType::F32, shape }, Storage::Arena))
+        Ok(self.cx.temp(TensorType { dtype, shape }, Storage::Arena))
     }
 
-    /// Records `r` (f32, layout `perm`) as node `node`'s output: clamped by its
-    /// fused activation, and quantized when the output is int8. An int8 op's
-    /// clamp goes after a quantize, where `passes/quant.rs` folds it in.
+    /// Records `r` (layout `perm`) as node `node`'s output: clamped by its
+    /// fused activation, and quantized when the output is int8 and `r` is f32.
+    /// An int8 op's clamp goes after a quantize, where `passes/quant.rs` folds it in.
     fn finish(&mut self, node: &Node, r: ValueId, perm: Vec<usize>) -> Result<()> {
         let out = self.value(node.output)?.clone();
         // Every op checked its shapes; this catches a node whose output
@@ -227,7 +243,9 @@ impl X<'_, '_, '_, '_> {
                 }
             }
             (DataType::QInt8, &Quant::PerTensor { scale, zero_point }) => {
-                t.id = self.quantize(t.id, scale, zero_point);
+                if self.cx.ty(t.id).dtype != DType::I8 {
+                    t.id = self.quantize(t.id, scale, zero_point);
+                }
                 if let Some(c) = clamp {
                     let f = self.float(node.output, &t)?;
                     let c = self.clamp(f.id, c);

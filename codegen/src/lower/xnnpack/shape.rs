@@ -15,7 +15,7 @@ pub fn transpose(x: &mut X<'_, '_, '_, '_>, node: &Node, perm: &[usize], input: 
     if expect.as_ref() != Some(&out) {
         return Err(x.cx.invalid(format!("perm {perm:?} does not take {dims:?} to {out:?}")));
     }
-    let t = x.input(input)?;
+    let t = x.moved(input, node)?;
     let held = then(&t.perm, perm);
     x.finish(node, t.id, held)
 }
@@ -26,7 +26,8 @@ pub fn reshape(x: &mut X<'_, '_, '_, '_>, node: &Node, input: u32) -> Result<()>
     if dims.iter().product::<usize>() != out.iter().product::<usize>() {
         return Err(x.cx.invalid(format!("reshape of {dims:?} to {out:?} changes the element count")));
     }
-    let a = x.input_as(input, &identity(dims.len()))?;
+    let t = x.moved(input, node)?;
+    let a = x.ensure(&t, &identity(dims.len()))?;
     let r = x.reshape(a, out.clone());
     x.finish(node, r, identity(out.len()))
 }
@@ -122,7 +123,7 @@ pub fn slice(x: &mut X<'_, '_, '_, '_>, node: &Node, offsets: &[usize], sizes: &
     if !fits {
         return Err(x.cx.invalid(format!("a slice of {dims:?} at {offsets:?} does not give {out:?}")));
     }
-    let t = x.input(input)?;
+    let t = x.moved(input, node)?;
     let strides = crate::lower::strides(&x.cx.ty(t.id).shape);
     let mut offset = 0;
     let mut held = vec![0; rank];
@@ -130,7 +131,7 @@ pub fn slice(x: &mut X<'_, '_, '_, '_>, node: &Node, offsets: &[usize], sizes: &
         offset += offsets[d] * strides[p];
         held[p] = strides[p];
     }
-    let r = x.result(node, &t.perm)?;
+    let r = x.result_as(node, &t.perm, x.cx.ty(t.id).dtype)?;
     x.cx.push(Op::Gather { offset, strides: held }, vec![t.id], vec![r]);
     x.finish(node, r, t.perm)
 }
