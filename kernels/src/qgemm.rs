@@ -1,0 +1,317 @@
+//! Int8 1×1 convolution with AVX2: `out[co][j] = Σ_ci w[co][ci] · x[ci][j] - x_zp · Σ_ci w[co][ci]`,
+//! requantized per channel. `vpmaddwd` multiplies i16 pairs and adds each pair
+//! into one i32 lane, so pairs run along `ci`: two input rows are widened and
+//! interleaved, and each block of channels has its weights packed once as i16
+//! pairs. Products of two int8 values and their pair sums fit in i32, so the sums
+//! equal the portable kernel's exactly, and the requantization repeats its f32
+//! steps lane by lane: the outputs are the same bits.
+
+/// Largest input channel count the stack buffers take (larger ones use the portable kernel).
+pub const MAX_CIN: usize = 2048;
+
+/// True when this CPU (or the compile-time target without `std`) has AVX2.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub fn has_avx2() -> bool {
+    #[cfg(any(feature = "std", test))]
+    {
+        std::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(any(feature = "std", test)))]
+    {
+        cfg!(target_feature = "avx2")
+    }
+}
+
+#[cfg(all(
+    target_arch = "x86_64",
+    any(feature = "std", test, target_feature = "avx2")
+))]
+pub(crate) mod avx2 {
+    use core::arch::x86_64::*;
+
+    use super::MAX_CIN;
+    use crate::qconv::Requant;
+    use crate::quant::Out;
+
+    /// Columns per tile: 16 bytes of an input row.
+    const NR: usize = 16;
+    /// Output channels per tile: 6 × 2 accumulators, 2 inputs and a weight fill the 16 registers.
+    const MR: usize = 6;
+
+    /// One image: `x` is `[cin, hw]`, `w` is `[cout, cin]`, `out` is `[cout, hw]`.
+    ///
+    /// # Safety
+    /// The CPU supports AVX2; `x`, `w` and `out` hold at least `cin*hw`,
+    /// `cout*cin` and `cout*hw` elements; `cin <= MAX_CIN`.
+    #[target_feature(enable = "avx2")]
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn pointwise(
+        x: &[i8],
+        x_zp: i32,
+        w: &[i8],
+        out: &mut [i8],
+        cin: usize,
+        cout: usize,
+        hw: usize,
+        rq: &Requant<'_>,
+    ) {
+        if cin == 0 || hw == 0 {
+            return;
+        }
+        let full = hw / NR * NR;
+        // The last hw % 16 columns, copied into zero-filled rows of 16 so the tile reads no further.
+        let mut tail = [0i8; MAX_CIN * NR];
+        if full < hw {
+            for (ci, dst) in tail.chunks_exact_mut(NR).take(cin).enumerate() {
+                let src = x.get(ci * hw + full..(ci + 1) * hw).unwrap_or(&[]);
+                dst.iter_mut().zip(src).for_each(|(d, &s)| *d = s);
+            }
+        }
+        let mut packed = [0i32; MR * MAX_CIN.div_ceil(2)];
+        let mut co0 = 0;
+        while co0 < cout {
+            let r = (cout - co0).min(MR);
+            let mut wsum = [0i32; MR];
+            for (i, s) in wsum.iter_mut().enumerate().take(r) {
+                let row = w.get((co0 + i) * cin..(co0 + i + 1) * cin).unwrap_or(&[]);
+                *s = row.iter().map(|&v| i32::from(v)).sum();
+                // Pair p of row i at packed[p * MR + i]: low half w[2p], high half w[2p + 1].
+                for (pair, slot) in row.chunks(2).zip(packed.iter_mut().skip(i).step_by(MR)) {
+                    let lo = pair.first().map_or(0, |&v| i32::from(v) & 0xffff);
+                    let hi = pair.get(1).map_or(0, |&v| i32::from(v) << 16);
+                    *slot = lo | hi;
+                }
+            }
+            let b = Block {
+                x_zp,
+                cin,
+                hw,
+                co0,
+                wsum,
+                packed: &packed,
+                rq,
+            };
+            // SAFETY: rows co0..co0+r exist; the tiles read columns 0..full of `x`
+            // and the tail copy, as the caller's sizes allow.
+            unsafe {
+                match r {
+                    6 => b.run::<6>(x, &tail, out, full),
+                    5 => b.run::<5>(x, &tail, out, full),
+                    4 => b.run::<4>(x, &tail, out, full),
+                    3 => b.run::<3>(x, &tail, out, full),
+                    2 => b.run::<2>(x, &tail, out, full),
+                    _ => b.run::<1>(x, &tail, out, full),
+                }
+            }
+            co0 += r;
+        }
+    }
+
+    /// One block of up to MR output channels with its packed weights.
+    struct Block<'a> {
+        x_zp: i32,
+        cin: usize,
+        hw: usize,
+        co0: usize,
+        wsum: [i32; MR],
+        packed: &'a [i32],
+        rq: &'a Requant<'a>,
+    }
+
+    impl Block<'_> {
+        /// # Safety
+        /// AVX2; `x` holds `cin*hw`, `tail` `cin*16`, `out` `(co0+R)*hw` elements.
+        #[inline(always)]
+        unsafe fn run<const R: usize>(&self, x: &[i8], tail: &[i8], out: &mut [i8], full: usize) {
+            let hw = self.hw;
+            for j0 in (0..full).step_by(NR) {
+                // SAFETY: columns j0..j0+16 of every row are inside `x` and `out`.
+                unsafe {
+                    let acc = self.tile::<R>(x.as_ptr().add(j0), hw);
+                    for (r, acc) in acc.iter().enumerate() {
+                        let q = self.requantize(r, acc);
+                        _mm_storeu_si128(out.as_mut_ptr().add((self.co0 + r) * hw + j0).cast(), q);
+                    }
+                }
+            }
+            if full < hw {
+                // SAFETY: `tail` holds cin rows of 16.
+                let acc = unsafe { self.tile::<R>(tail.as_ptr(), NR) };
+                for (r, acc) in acc.iter().enumerate() {
+                    let mut q = [0i8; NR];
+                    // SAFETY: `q` holds 16 bytes.
+                    unsafe { _mm_storeu_si128(q.as_mut_ptr().cast(), self.requantize(r, acc)) };
+                    let at = (self.co0 + r) * hw;
+                    let dst = out.get_mut(at + full..at + hw).unwrap_or(&mut []);
+                    dst.iter_mut().zip(&q).for_each(|(d, &s)| *d = s);
+                }
+            }
+        }
+
+        /// Sums for R channels × 16 columns: `acc[r][0]` holds columns 0–3 and 8–11,
+        /// `acc[r][1]` columns 4–7 and 12–15 (the lane order of the interleave).
+        ///
+        /// # Safety
+        /// AVX2; `x` points at 16 readable bytes in each of `cin` rows `stride` apart.
+        #[inline(always)]
+        unsafe fn tile<const R: usize>(&self, x: *const i8, stride: usize) -> [[__m256i; 2]; R] {
+            // SAFETY: as the caller guarantees; `packed` holds MR entries per pair.
+            unsafe {
+                let mut acc = [[_mm256_setzero_si256(); 2]; R];
+                let load =
+                    |ci: usize| _mm256_cvtepi8_epi16(_mm_loadu_si128(x.add(ci * stride).cast()));
+                let w = self.packed.as_ptr();
+                let pairs = self.cin / 2;
+                for p in 0..pairs {
+                    let (a, b) = (load(2 * p), load(2 * p + 1));
+                    let (lo, hi) = (_mm256_unpacklo_epi16(a, b), _mm256_unpackhi_epi16(a, b));
+                    for (r, acc) in acc.iter_mut().enumerate() {
+                        let wv = _mm256_set1_epi32(*w.add(p * MR + r));
+                        acc[0] = _mm256_add_epi32(acc[0], _mm256_madd_epi16(lo, wv));
+                        acc[1] = _mm256_add_epi32(acc[1], _mm256_madd_epi16(hi, wv));
+                    }
+                }
+                if self.cin % 2 == 1 {
+                    // The last row pairs with zeros (its packed high halves are 0 too).
+                    let (a, b) = (load(self.cin - 1), _mm256_setzero_si256());
+                    let (lo, hi) = (_mm256_unpacklo_epi16(a, b), _mm256_unpackhi_epi16(a, b));
+                    for (r, acc) in acc.iter_mut().enumerate() {
+                        let wv = _mm256_set1_epi32(*w.add(pairs * MR + r));
+                        acc[0] = _mm256_add_epi32(acc[0], _mm256_madd_epi16(lo, wv));
+                        acc[1] = _mm256_add_epi32(acc[1], _mm256_madd_epi16(hi, wv));
+                    }
+                }
+                acc
+            }
+        }
+
+        /// Row `r` of a tile to 16 int8 outputs in column order.
+        #[inline(always)]
+        unsafe fn requantize(&self, r: usize, acc: &[__m256i; 2]) -> __m128i {
+            let co = self.co0 + r;
+            let rq = self.rq;
+            let (s, b) = (
+                rq.scale.get(co).copied().unwrap_or(0.0),
+                rq.bias.get(co).copied().unwrap_or(0.0),
+            );
+            // SAFETY: register arithmetic only.
+            unsafe {
+                let shift = _mm256_set1_epi32(self.x_zp.wrapping_mul(self.wsum[r]));
+                let lo = quantize8(_mm256_sub_epi32(acc[0], shift), s, b, rq.out);
+                let hi = quantize8(_mm256_sub_epi32(acc[1], shift), s, b, rq.out);
+                // packs works per 128-bit lane: (lo 0–3, hi 0–3 | lo 4–7, hi 4–7) is columns 0–15.
+                let words = _mm256_packs_epi32(lo, hi);
+                _mm_packs_epi16(
+                    _mm256_castsi256_si128(words),
+                    _mm256_extracti128_si256::<1>(words),
+                )
+            }
+        }
+    }
+
+    /// `Out::quantize(acc as f32 * scale + bias)` on 8 lanes, the same f32 operations
+    /// in the same order (no fused multiply-add), as i32 inside `[out.min, out.max]`.
+    ///
+    /// # Safety
+    /// AVX2.
+    #[inline(always)]
+    pub unsafe fn quantize8(acc: __m256i, scale: f32, bias: f32, out: Out) -> __m256i {
+        // SAFETY: register arithmetic only.
+        unsafe {
+            let v = _mm256_add_ps(
+                _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_set1_ps(scale)),
+                _mm256_set1_ps(bias),
+            );
+            let t = _mm256_mul_ps(v, _mm256_set1_ps(out.inv_scale));
+            // max returns its second operand for NaN: NaN goes to the low bound, as in `Out::quantize`.
+            let t = _mm256_min_ps(
+                _mm256_max_ps(t, _mm256_set1_ps(-4_194_304.0)),
+                _mm256_set1_ps(4_194_304.0),
+            );
+            let magic = _mm256_set1_ps(12_582_912.0);
+            let r = _mm256_add_ps(
+                _mm256_sub_ps(_mm256_add_ps(t, magic), magic),
+                _mm256_set1_ps(out.zero_point as f32),
+            );
+            let q = _mm256_cvttps_epi32(r);
+            _mm256_min_epi32(
+                _mm256_max_epi32(q, _mm256_set1_epi32(out.min)),
+                _mm256_set1_epi32(out.max),
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::vec::Vec;
+
+    use crate::conv::Conv2d;
+    use crate::qconv::{qconv2d, qconv2d_portable, Requant};
+    use crate::quant::Out;
+    use crate::testutil::Lcg;
+
+    #[rustfmt::skip]
+    fn pointwise(batch: usize, cin: usize, cout: usize, h: usize, w: usize) -> Conv2d {
+        Conv2d {
+            batch, in_channels: cin, in_h: h, in_w: w, out_channels: cout, kernel_h: 1, kernel_w: 1,
+            stride_h: 1, stride_w: 1, pad_h: 0, pad_w: 0, dilation_h: 1, dilation_w: 1, groups: 1,
+            out_h: h, out_w: w,
+        }
+    }
+
+    #[test]
+    fn simd_pointwise_gives_the_portable_bits() {
+        if !super::has_avx2() {
+            return;
+        }
+        let mut rng = Lcg(21);
+        let mut byte = |lo: f32| ((rng.next_f32() + 1.0) * 0.5 * (127.0 - lo) + lo).round() as i8;
+        // Odd and even channel counts, every channel-block remainder, column tails and none, two images.
+        let shapes = [
+            pointwise(1, 1, 1, 1, 1),
+            pointwise(1, 3, 7, 1, 17),
+            pointwise(1, 16, 96, 8, 8),
+            pointwise(1, 33, 13, 7, 7),
+            pointwise(2, 24, 11, 5, 9),
+            pointwise(1, 160, 17, 7, 7),
+            pointwise(1, 2, 6, 1, 16),
+            pointwise(1, 320, 10, 2, 2),
+        ];
+        for (i, p) in shapes.iter().enumerate() {
+            let hw = p.in_h * p.in_w;
+            let x: Vec<i8> = (0..p.batch * p.in_channels * hw)
+                .map(|_| byte(-128.0))
+                .collect();
+            let w: Vec<i8> = (0..p.out_channels * p.in_channels)
+                .map(|_| byte(-127.0))
+                .collect();
+            let scale: Vec<f32> = (0..p.out_channels)
+                .map(|c| 0.0001 + 0.00003 * c as f32)
+                .collect();
+            let bias: Vec<f32> = (0..p.out_channels).map(|c| 0.07 * c as f32 - 0.3).collect();
+            let out = Out {
+                inv_scale: 1.0 / 0.05f32,
+                zero_point: i as i32 * 7 - 20,
+                min: -128 + i as i32,
+                max: 127 - i as i32,
+            };
+            let rq = Requant {
+                scale: &scale,
+                bias: &bias,
+                out,
+            };
+            let x_zp = i as i32 * 13 - 50;
+            let n = p.batch * p.out_channels * hw;
+            let (mut got, mut want) = (std::vec![0i8; n], std::vec![0i8; n]);
+            qconv2d(&x, x_zp, &w, &mut got, p, rq);
+            qconv2d_portable(&x, x_zp, &w, &mut want, p, rq);
+            assert_eq!(got, want, "{p:?}");
+            assert!(
+                n < 8 || want.iter().any(|&v| v != want[0]),
+                "a constant output tests nothing: {p:?}"
+            );
+        }
+    }
+}
