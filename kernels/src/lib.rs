@@ -26,6 +26,7 @@ pub mod math;
 pub mod norm;
 pub mod pool;
 pub mod qconv;
+pub mod qconv3x3;
 pub mod qgemm;
 pub mod quant;
 pub mod reduce;

@@ -57,6 +57,15 @@ pub fn qconv2d(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: Re
         }
         return;
     }
+    #[cfg(all(
+        target_arch = "x86_64",
+        any(feature = "std", test, target_feature = "avx2")
+    ))]
+    if crate::qgemm::has_avx2() && crate::qconv3x3::supports(p) && holds(x, w, out, p) {
+        // SAFETY: AVX2 is present, the kernel covers `p`, and `holds` checked the slice lengths.
+        unsafe { crate::qconv3x3::avx2::conv3x3(x, x_zp, w, out, p, &rq) };
+        return;
+    }
     #[cfg(all(target_arch = "x86_64", feature = "std"))]
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: AVX2 was detected on this CPU; the body is safe Rust, compiled with it enabled.
@@ -117,9 +126,20 @@ fn pointwise_fits(x: &[i8], w: &[i8], out: &[i8], p: &Conv2d) -> bool {
         && p.groups == 1
         && p.out_h * p.out_w == hw
         && p.in_channels <= crate::qgemm::MAX_CIN
-        && x.len() >= p.batch * p.in_channels * hw
-        && w.len() >= p.out_channels * p.in_channels
-        && out.len() >= p.batch * p.out_channels * hw
+        && holds(x, w, out, p)
+}
+
+/// The slices hold every element the shapes promise.
+#[cfg(all(
+    target_arch = "x86_64",
+    any(feature = "std", test, target_feature = "avx2")
+))]
+#[inline]
+fn holds(x: &[i8], w: &[i8], out: &[i8], p: &Conv2d) -> bool {
+    let icg = p.in_channels / p.groups.max(1);
+    x.len() >= p.batch * p.in_channels * p.in_h * p.in_w
+        && w.len() >= p.out_channels * icg * p.kernel_h * p.kernel_w
+        && out.len() >= p.batch * p.out_channels * p.out_h * p.out_w
 }
 
 /// Output channels per block: each activation row loaded serves four.
