@@ -27,6 +27,7 @@ pub mod norm;
 pub mod pool;
 pub mod qconv;
 pub mod qconv3x3;
+pub mod qdepthwise;
 pub mod qgemm;
 pub mod quant;
 pub mod reduce;

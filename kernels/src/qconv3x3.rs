@@ -58,6 +58,11 @@ pub(crate) mod avx2 {
     /// `batch*cin*ih*iw`, `cout*(cin/groups)*9` and `batch*cout*oh*ow` elements.
     #[target_feature(enable = "avx2")]
     pub unsafe fn conv3x3(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: &Requant<'_>) {
+        if crate::qdepthwise::supports(p) {
+            // SAFETY: as this function's contract, and the plane fits the depthwise kernel's buffers.
+            unsafe { crate::qdepthwise::avx2::depthwise(x, x_zp, w, out, p, rq) };
+            return;
+        }
         let groups = p.groups.max(1);
         let (icg, ocg) = (p.in_channels / groups, p.out_channels / groups);
         let (ih, iw, oh, ow, s) = (p.in_h, p.in_w, p.out_h, p.out_w, p.stride_h);
@@ -217,6 +222,9 @@ mod tests {
             conv(1, 3, 5, 1, 5, 9, 1),
             conv(1, 4, 6, 2, 6, 10, 2),
             conv(2, 8, 8, 2, 5, 5, 1),
+            // Depthwise planes too big for `qdepthwise`'s buffers.
+            conv(1, 2, 2, 2, 70, 250, 1),
+            conv(1, 2, 2, 2, 150, 220, 2),
         ];
         for (i, p) in shapes.iter().enumerate() {
             assert!(supports(p), "{p:?}");
@@ -235,6 +243,9 @@ mod tests {
             assert_eq!(got, want, "{p:?}");
             assert!(n < 8 || want.iter().any(|&v| v != want[0]), "a constant output tests nothing: {p:?}");
         }
+        assert!(!crate::qdepthwise::supports(&shapes[shapes.len() - 1]));
+        assert!(!crate::qdepthwise::supports(&shapes[shapes.len() - 2]));
+        assert!(crate::qdepthwise::supports(&shapes[0]));
         // What it leaves to the portable kernel.
         assert!(!supports(&conv(1, 1, 1, 1, 3, 258, 1)));
         assert!(!supports(&conv(1, 5, 5, 1, 3, 3, 1)));
