@@ -77,7 +77,24 @@ pub(crate) mod avx2 {
                 let row = w.get((co0 + i) * cin..(co0 + i + 1) * cin).unwrap_or(&[]);
                 *s = row.iter().map(|&v| i32::from(v)).sum();
                 // Pair p of row i at packed[p * MR + i]: low half w[2p], high half w[2p + 1].
-                for (pair, slot) in row.chunks(2).zip(packed.iter_mut().skip(i).step_by(MR)) {
+                // Sixteen weights widened at once are eight such pairs.
+                let mut p = 0;
+                for chunk in row.chunks_exact(16) {
+                    let mut pairs = [0i32; 8];
+                    // SAFETY: `chunk` holds 16 bytes and `pairs` 32.
+                    unsafe {
+                        let v = _mm256_cvtepi8_epi16(_mm_loadu_si128(chunk.as_ptr().cast()));
+                        _mm256_storeu_si256(pairs.as_mut_ptr().cast(), v);
+                    }
+                    for (j, &v) in pairs.iter().enumerate() {
+                        if let Some(slot) = packed.get_mut((p + j) * MR + i) {
+                            *slot = v;
+                        }
+                    }
+                    p += 8;
+                }
+                let rest = row.get(2 * p..).unwrap_or(&[]);
+                for (pair, slot) in rest.chunks(2).zip(packed.iter_mut().skip(p * MR + i).step_by(MR)) {
                     let lo = pair.first().map_or(0, |&v| i32::from(v) & 0xffff);
                     let hi = pair.get(1).map_or(0, |&v| i32::from(v) << 16);
                     *slot = lo | hi;
@@ -210,8 +227,11 @@ pub(crate) mod avx2 {
         }
     }
 
-    /// `Out::quantize(acc as f32 * scale + bias)` on 8 lanes, the same f32 operations
-    /// in the same order (no fused multiply-add), as i32 inside `[out.min, out.max]`.
+    /// `Out::quantize(acc as f32 * scale + bias)` on 8 lanes, as i32 inside `[out.min, out.max]`:
+    /// the same f32 product and sum (no fused multiply-add). Rounding then clamping
+    /// `r + zp` equals clamping `t` to `[min - zp, max - zp]` first (integer bounds,
+    /// monotone rounding), and the clamped value converts with the default
+    /// round-half-to-even mode, as `rint` does; NaN lands on `min` in both.
     ///
     /// # Safety
     /// AVX2.
@@ -219,26 +239,12 @@ pub(crate) mod avx2 {
     pub unsafe fn quantize8(acc: __m256i, scale: f32, bias: f32, out: Out) -> __m256i {
         // SAFETY: register arithmetic only.
         unsafe {
-            let v = _mm256_add_ps(
-                _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_set1_ps(scale)),
-                _mm256_set1_ps(bias),
-            );
+            let v = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_set1_ps(scale)), _mm256_set1_ps(bias));
             let t = _mm256_mul_ps(v, _mm256_set1_ps(out.inv_scale));
-            // max returns its second operand for NaN: NaN goes to the low bound, as in `Out::quantize`.
-            let t = _mm256_min_ps(
-                _mm256_max_ps(t, _mm256_set1_ps(-4_194_304.0)),
-                _mm256_set1_ps(4_194_304.0),
-            );
-            let magic = _mm256_set1_ps(12_582_912.0);
-            let r = _mm256_add_ps(
-                _mm256_sub_ps(_mm256_add_ps(t, magic), magic),
-                _mm256_set1_ps(out.zero_point as f32),
-            );
-            let q = _mm256_cvttps_epi32(r);
-            _mm256_min_epi32(
-                _mm256_max_epi32(q, _mm256_set1_epi32(out.min)),
-                _mm256_set1_epi32(out.max),
-            )
+            let (lo, hi) = ((out.min - out.zero_point) as f32, (out.max - out.zero_point) as f32);
+            // max returns its second operand for NaN: NaN goes to the low bound.
+            let t = _mm256_min_ps(_mm256_max_ps(t, _mm256_set1_ps(lo)), _mm256_set1_ps(hi));
+            _mm256_add_epi32(_mm256_cvtps_epi32(t), _mm256_set1_epi32(out.zero_point))
         }
     }
 }
@@ -258,6 +264,45 @@ mod tests {
             batch, in_channels: cin, in_h: h, in_w: w, out_channels: cout, kernel_h: 1, kernel_w: 1,
             stride_h: 1, stride_w: 1, pad_h: 0, pad_w: 0, dilation_h: 1, dilation_w: 1, groups: 1,
             out_h: h, out_w: w,
+        }
+    }
+
+    #[test]
+    fn simd_requantization_matches_out_quantize() {
+        use core::arch::x86_64::*;
+        if !super::has_avx2() {
+            return;
+        }
+        let mut rng = Lcg(5);
+        // Exact ties (acc · 0.5 · 1 = k + 0.5), both clamps, huge sums, and NaN / infinity from the scale.
+        let accs: Vec<i32> = (0..64)
+            .map(|i| match i % 4 {
+                0 => (i - 32) | 1,
+                1 => (rng.next_f32() * 3000.0) as i32,
+                2 => (rng.next_f32() * 2.0e9) as i32,
+                _ => [i32::MIN, i32::MAX, 255, -257][(i / 4) as usize % 4],
+            })
+            .collect();
+        let cases = [(0.5f32, 0.0f32), (0.013, -0.7), (1.0e-4, 0.25), (f32::INFINITY, 0.0), (f32::NAN, 1.0), (3.0, f32::NEG_INFINITY)];
+        for zp in [-128, -5, 0, 17, 127] {
+            for (min, max) in [(-128, 127), (-3, 127), (-128, 6), (0, 0)] {
+                let out = Out { inv_scale: 1.0, zero_point: zp, min, max };
+                for &(scale, bias) in &cases {
+                    for chunk in accs.chunks_exact(8) {
+                        let mut got = [0i32; 8];
+                        // SAFETY: AVX2 is present; `chunk` and `got` hold 8 lanes.
+                        unsafe {
+                            let v = _mm256_loadu_si256(chunk.as_ptr().cast());
+                            let q = super::avx2::quantize8(v, scale, bias, out);
+                            _mm256_storeu_si256(got.as_mut_ptr().cast(), q);
+                        }
+                        for (&a, &g) in chunk.iter().zip(&got) {
+                            let want = i32::from(out.quantize(a as f32 * scale + bias));
+                            assert_eq!(g, want, "acc {a} scale {scale} bias {bias} {out:?}");
+                        }
+                    }
+                }
+            }
         }
     }
 
