@@ -145,7 +145,7 @@ pub(crate) mod avx2 {
             for j0 in (0..full).step_by(NR) {
                 // SAFETY: columns j0..j0+16 of every row are inside `x` and `out`.
                 unsafe {
-                    let acc = self.tile::<R>(x.as_ptr().add(j0), hw);
+                    let acc = self.tile::<R, 2>(x.as_ptr().add(j0), hw);
                     for (r, acc) in acc.iter().enumerate() {
                         let q = self.requantize(r, acc);
                         _mm_storeu_si128(out.as_mut_ptr().add((self.co0 + r) * hw + j0).cast(), q);
@@ -153,76 +153,101 @@ pub(crate) mod avx2 {
                 }
             }
             if full < hw {
-                // SAFETY: `tail` holds cin rows of 16.
-                let acc = unsafe { self.tile::<R>(tail.as_ptr(), NR) };
-                for (r, acc) in acc.iter().enumerate() {
-                    let mut q = [0i8; NR];
-                    // SAFETY: `q` holds 16 bytes.
-                    unsafe { _mm_storeu_si128(q.as_mut_ptr().cast(), self.requantize(r, acc)) };
+                // Up to 8 left (a 7×7 map leaves 1): half a tile does.
+                let mut q = [[0i8; NR]; R];
+                // SAFETY: `tail` holds cin rows of 16; each `q` row 16 bytes.
+                unsafe {
+                    if hw - full <= NR / 2 {
+                        for (r, acc) in self.tile::<R, 1>(tail.as_ptr(), NR).iter().enumerate() {
+                            _mm_storeu_si128(q[r].as_mut_ptr().cast(), self.requantize(r, acc));
+                        }
+                    } else {
+                        for (r, acc) in self.tile::<R, 2>(tail.as_ptr(), NR).iter().enumerate() {
+                            _mm_storeu_si128(q[r].as_mut_ptr().cast(), self.requantize(r, acc));
+                        }
+                    }
+                }
+                for (r, q) in q.iter().enumerate() {
                     let at = (self.co0 + r) * hw;
                     let dst = out.get_mut(at + full..at + hw).unwrap_or(&mut []);
-                    dst.iter_mut().zip(&q).for_each(|(d, &s)| *d = s);
+                    dst.iter_mut().zip(q).for_each(|(d, &s)| *d = s);
                 }
             }
         }
 
-        /// Sums for R channels × 16 columns: `acc[r][0]` holds columns 0–3 and 8–11,
-        /// `acc[r][1]` columns 4–7 and 12–15 (the lane order of the interleave).
+        /// Rows `a` and `b` (zeros without `b`) of 8·H columns as i16 pairs, one per 32-bit lane.
+        /// With H = 2 the lanes hold columns 0–3, 8–11 then 4–7, 12–15 (the interleave
+        /// works per 128-bit half); with H = 1, columns 0–7.
         ///
         /// # Safety
-        /// AVX2; `x` points at 16 readable bytes in each of `cin` rows `stride` apart.
+        /// AVX2; 8·H bytes readable at `a` (and `b`).
         #[inline(always)]
-        unsafe fn tile<const R: usize>(&self, x: *const i8, stride: usize) -> [[__m256i; 2]; R] {
+        unsafe fn pairs<const H: usize>(a: *const i8, b: Option<*const i8>) -> [__m256i; H] {
+            // SAFETY: as the caller guarantees.
+            unsafe {
+                let v = if H == 2 {
+                    let a = _mm256_cvtepi8_epi16(_mm_loadu_si128(a.cast()));
+                    let b = b.map_or(_mm256_setzero_si256(), |b| _mm256_cvtepi8_epi16(_mm_loadu_si128(b.cast())));
+                    [_mm256_unpacklo_epi16(a, b), _mm256_unpackhi_epi16(a, b)]
+                } else {
+                    let a = _mm_cvtepi8_epi16(_mm_loadl_epi64(a.cast()));
+                    let b = b.map_or(_mm_setzero_si128(), |b| _mm_cvtepi8_epi16(_mm_loadl_epi64(b.cast())));
+                    let v = _mm256_set_m128i(_mm_unpackhi_epi16(a, b), _mm_unpacklo_epi16(a, b));
+                    [v, v]
+                };
+                core::array::from_fn(|h| v[h])
+            }
+        }
+
+        /// Sums for R channels × 8·H columns, in the lane order of `pairs`.
+        ///
+        /// # Safety
+        /// AVX2; `x` points at 8·H readable bytes in each of `cin` rows `stride` apart.
+        #[inline(always)]
+        unsafe fn tile<const R: usize, const H: usize>(&self, x: *const i8, stride: usize) -> [[__m256i; H]; R] {
             // SAFETY: as the caller guarantees; `packed` holds MR entries per pair.
             unsafe {
-                let mut acc = [[_mm256_setzero_si256(); 2]; R];
-                let load =
-                    |ci: usize| _mm256_cvtepi8_epi16(_mm_loadu_si128(x.add(ci * stride).cast()));
+                let mut acc = [[_mm256_setzero_si256(); H]; R];
+                let row = |ci: usize| x.add(ci * stride);
                 let w = self.packed.as_ptr();
                 let pairs = self.cin / 2;
-                for p in 0..pairs {
-                    let (a, b) = (load(2 * p), load(2 * p + 1));
-                    let (lo, hi) = (_mm256_unpacklo_epi16(a, b), _mm256_unpackhi_epi16(a, b));
+                let mut step = |v: [__m256i; H], p: usize| {
                     for (r, acc) in acc.iter_mut().enumerate() {
                         let wv = _mm256_set1_epi32(*w.add(p * MR + r));
-                        acc[0] = _mm256_add_epi32(acc[0], _mm256_madd_epi16(lo, wv));
-                        acc[1] = _mm256_add_epi32(acc[1], _mm256_madd_epi16(hi, wv));
+                        for (a, &v) in acc.iter_mut().zip(&v) {
+                            *a = _mm256_add_epi32(*a, _mm256_madd_epi16(v, wv));
+                        }
                     }
+                };
+                for p in 0..pairs {
+                    step(Self::pairs::<H>(row(2 * p), Some(row(2 * p + 1))), p);
                 }
                 if self.cin % 2 == 1 {
                     // The last row pairs with zeros (its packed high halves are 0 too).
-                    let (a, b) = (load(self.cin - 1), _mm256_setzero_si256());
-                    let (lo, hi) = (_mm256_unpacklo_epi16(a, b), _mm256_unpackhi_epi16(a, b));
-                    for (r, acc) in acc.iter_mut().enumerate() {
-                        let wv = _mm256_set1_epi32(*w.add(pairs * MR + r));
-                        acc[0] = _mm256_add_epi32(acc[0], _mm256_madd_epi16(lo, wv));
-                        acc[1] = _mm256_add_epi32(acc[1], _mm256_madd_epi16(hi, wv));
-                    }
+                    step(Self::pairs::<H>(row(self.cin - 1), None), pairs);
                 }
                 acc
             }
         }
 
-        /// Row `r` of a tile to 16 int8 outputs in column order.
+        /// Row `r` of a tile to 8·H int8 outputs in column order (the rest of the 16 bytes is junk).
         #[inline(always)]
-        unsafe fn requantize(&self, r: usize, acc: &[__m256i; 2]) -> __m128i {
+        unsafe fn requantize<const H: usize>(&self, r: usize, acc: &[__m256i; H]) -> __m128i {
             let co = self.co0 + r;
             let rq = self.rq;
-            let (s, b) = (
-                rq.scale.get(co).copied().unwrap_or(0.0),
-                rq.bias.get(co).copied().unwrap_or(0.0),
-            );
+            let (s, b) = (rq.scale.get(co).copied().unwrap_or(0.0), rq.bias.get(co).copied().unwrap_or(0.0));
             // SAFETY: register arithmetic only.
             unsafe {
                 let shift = _mm256_set1_epi32(self.x_zp.wrapping_mul(self.wsum[r]));
-                let lo = quantize8(_mm256_sub_epi32(acc[0], shift), s, b, rq.out);
-                let hi = quantize8(_mm256_sub_epi32(acc[1], shift), s, b, rq.out);
-                // packs works per 128-bit lane: (lo 0–3, hi 0–3 | lo 4–7, hi 4–7) is columns 0–15.
-                let words = _mm256_packs_epi32(lo, hi);
-                _mm_packs_epi16(
-                    _mm256_castsi256_si128(words),
-                    _mm256_extracti128_si256::<1>(words),
-                )
+                let q: [__m256i; H] = core::array::from_fn(|h| quantize8(_mm256_sub_epi32(acc[h], shift), s, b, rq.out));
+                let words = if H == 2 {
+                    // packs works per 128-bit lane: (lo 0–3, hi 0–3 | lo 4–7, hi 4–7) is columns 0–15.
+                    _mm256_packs_epi32(q[0], q[H - 1])
+                } else {
+                    // Columns 0–7 in one register: both halves' words end up in the low lane.
+                    _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_packs_epi32(q[0], q[0]))
+                };
+                _mm_packs_epi16(_mm256_castsi256_si128(words), _mm256_extracti128_si256::<1>(words))
             }
         }
     }
