@@ -69,13 +69,12 @@ pub(crate) mod avx2 {
                 }
                 let pair = |a: i8, b: i8| i32::from(a as i16 as u16) | (i32::from(b) << 16);
                 let tap = |t: usize| w.get(c * 9 + t).copied().unwrap_or(0);
-                // SAFETY: register setup only.
-                let (w01, w2) = unsafe {
-                    (
-                        [0, 1, 2].map(|ky| _mm256_set1_epi32(pair(tap(3 * ky), tap(3 * ky + 1)))),
-                        [0, 1, 2].map(|ky| _mm256_set1_epi32(pair(tap(3 * ky + 2), 0))),
-                    )
-                };
+                // Loops, not closures, around intrinsics: closures would not inherit AVX2.
+                let (mut w01, mut w2) = ([_mm256_setzero_si256(); 3], [_mm256_setzero_si256(); 3]);
+                for ky in 0..3 {
+                    w01[ky] = _mm256_set1_epi32(pair(tap(3 * ky), tap(3 * ky + 1)));
+                    w2[ky] = _mm256_set1_epi32(pair(tap(3 * ky + 2), 0));
+                }
                 let k = Channel {
                     w01,
                     w2,

@@ -183,19 +183,44 @@ pub(crate) mod avx2 {
         /// AVX2; 8·H bytes readable at `a` (and `b`).
         #[inline(always)]
         unsafe fn pairs<const H: usize>(a: *const i8, b: Option<*const i8>) -> [__m256i; H] {
+            // No closures here: they would not inherit AVX2, and the intrinsics would become calls.
             // SAFETY: as the caller guarantees.
             unsafe {
-                let v = if H == 2 {
+                let mut v = [_mm256_setzero_si256(); H];
+                if H == 2 {
                     let a = _mm256_cvtepi8_epi16(_mm_loadu_si128(a.cast()));
-                    let b = b.map_or(_mm256_setzero_si256(), |b| _mm256_cvtepi8_epi16(_mm_loadu_si128(b.cast())));
-                    [_mm256_unpacklo_epi16(a, b), _mm256_unpackhi_epi16(a, b)]
+                    let b = match b {
+                        Some(b) => _mm256_cvtepi8_epi16(_mm_loadu_si128(b.cast())),
+                        None => _mm256_setzero_si256(),
+                    };
+                    v[0] = _mm256_unpacklo_epi16(a, b);
+                    v[H - 1] = _mm256_unpackhi_epi16(a, b);
                 } else {
                     let a = _mm_cvtepi8_epi16(_mm_loadl_epi64(a.cast()));
-                    let b = b.map_or(_mm_setzero_si128(), |b| _mm_cvtepi8_epi16(_mm_loadl_epi64(b.cast())));
-                    let v = _mm256_set_m128i(_mm_unpackhi_epi16(a, b), _mm_unpacklo_epi16(a, b));
-                    [v, v]
-                };
-                core::array::from_fn(|h| v[h])
+                    let b = match b {
+                        Some(b) => _mm_cvtepi8_epi16(_mm_loadl_epi64(b.cast())),
+                        None => _mm_setzero_si128(),
+                    };
+                    v[0] = _mm256_set_m128i(_mm_unpackhi_epi16(a, b), _mm_unpacklo_epi16(a, b));
+                }
+                v
+            }
+        }
+
+        /// `acc[r] += v · w[p][r]` for every row of the block.
+        ///
+        /// # Safety
+        /// AVX2; pair `p` is packed.
+        #[inline(always)]
+        unsafe fn step<const R: usize, const H: usize>(&self, acc: &mut [[__m256i; H]; R], v: &[__m256i; H], p: usize) {
+            // SAFETY: AVX2; `packed` holds MR entries for each pair of `cin`.
+            unsafe {
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    let wv = _mm256_set1_epi32(*self.packed.as_ptr().add(p * MR + r));
+                    for (a, &v) in acc.iter_mut().zip(v) {
+                        *a = _mm256_add_epi32(*a, _mm256_madd_epi16(v, wv));
+                    }
+                }
             }
         }
 
@@ -205,26 +230,18 @@ pub(crate) mod avx2 {
         /// AVX2; `x` points at 8·H readable bytes in each of `cin` rows `stride` apart.
         #[inline(always)]
         unsafe fn tile<const R: usize, const H: usize>(&self, x: *const i8, stride: usize) -> [[__m256i; H]; R] {
-            // SAFETY: as the caller guarantees; `packed` holds MR entries per pair.
+            let pairs = self.cin / 2;
+            // SAFETY: as the caller guarantees.
             unsafe {
                 let mut acc = [[_mm256_setzero_si256(); H]; R];
-                let row = |ci: usize| x.add(ci * stride);
-                let w = self.packed.as_ptr();
-                let pairs = self.cin / 2;
-                let mut step = |v: [__m256i; H], p: usize| {
-                    for (r, acc) in acc.iter_mut().enumerate() {
-                        let wv = _mm256_set1_epi32(*w.add(p * MR + r));
-                        for (a, &v) in acc.iter_mut().zip(&v) {
-                            *a = _mm256_add_epi32(*a, _mm256_madd_epi16(v, wv));
-                        }
-                    }
-                };
                 for p in 0..pairs {
-                    step(Self::pairs::<H>(row(2 * p), Some(row(2 * p + 1))), p);
+                    let v = Self::pairs::<H>(x.add(2 * p * stride), Some(x.add((2 * p + 1) * stride)));
+                    self.step(&mut acc, &v, p);
                 }
                 if self.cin % 2 == 1 {
                     // The last row pairs with zeros (its packed high halves are 0 too).
-                    step(Self::pairs::<H>(row(self.cin - 1), None), pairs);
+                    let v = Self::pairs::<H>(x.add((self.cin - 1) * stride), None);
+                    self.step(&mut acc, &v, pairs);
                 }
                 acc
             }
@@ -239,7 +256,10 @@ pub(crate) mod avx2 {
             // SAFETY: register arithmetic only.
             unsafe {
                 let shift = _mm256_set1_epi32(self.x_zp.wrapping_mul(self.wsum[r]));
-                let q: [__m256i; H] = core::array::from_fn(|h| quantize8(_mm256_sub_epi32(acc[h], shift), s, b, rq.out));
+                let mut q = [_mm256_setzero_si256(); H];
+                for (q, &a) in q.iter_mut().zip(acc) {
+                    *q = quantize8(_mm256_sub_epi32(a, shift), s, b, rq.out);
+                }
                 let words = if H == 2 {
                     // packs works per 128-bit lane: (lo 0–3, hi 0–3 | lo 4–7, hi 4–7) is columns 0–15.
                     _mm256_packs_epi32(q[0], q[H - 1])
