@@ -62,10 +62,11 @@ pub(crate) mod avx2 {
         let zp = x_zp as i16;
         for n in 0..p.batch {
             for c in 0..p.in_channels {
-                let src = x.get((n * p.in_channels + c) * ih * iw..).unwrap_or(&[]);
-                for (row, dst) in src.chunks_exact(iw).take(ih).zip(plane.chunks_exact_mut(pw).skip(1)) {
-                    let dst = dst.get_mut(1..).unwrap_or(&mut []);
-                    dst.iter_mut().zip(row).for_each(|(d, &v)| *d = i16::from(v) - zp);
+                let plane_at = (n * p.in_channels + c) * ih * iw;
+                for iy in 0..ih {
+                    // SAFETY: the caller guarantees this channel's `ih` rows inside `x`;
+                    // padded row `iy + 1` holds `pw = iw + 2` elements inside `plane`.
+                    unsafe { widen(x.as_ptr().add(plane_at + iy * iw), plane.as_mut_ptr().add((iy + 1) * pw + 1), iw, zp) };
                 }
                 let pair = |a: i8, b: i8| i32::from(a as i16 as u16) | (i32::from(b) << 16);
                 let tap = |t: usize| w.get(c * 9 + t).copied().unwrap_or(0);
@@ -94,10 +95,61 @@ pub(crate) mod avx2 {
                     }
                 }
                 let at = (n * p.in_channels + c) * oh * ow;
-                let dst = out.get_mut(at..at + oh * ow).unwrap_or(&mut []);
-                for (d, s) in dst.chunks_exact_mut(ow).zip(flat.chunks_exact(fw)) {
-                    d.iter_mut().zip(s).for_each(|(d, &s)| *d = s);
+                for oy in 0..oh {
+                    // SAFETY: the caller guarantees this channel's `oh` rows inside `out`;
+                    // row `oy` of `flat` holds `fw >= ow` outputs.
+                    unsafe { copy(flat.as_ptr().add(oy * fw), out.as_mut_ptr().add(at + oy * ow), ow) };
                 }
+            }
+        }
+    }
+
+    /// `dst[i] = src[i] - zp` for `i < len`.
+    ///
+    /// # Safety
+    /// AVX2; `len` readable at `src`, writable at `dst`.
+    #[inline(always)]
+    unsafe fn widen(src: *const i8, dst: *mut i16, len: usize, zp: i16) {
+        // SAFETY: as the caller guarantees.
+        unsafe {
+            let mut i = 0;
+            while i + 16 <= len {
+                let v = _mm256_cvtepi8_epi16(_mm_loadu_si128(src.add(i).cast()));
+                _mm256_storeu_si256(dst.add(i).cast(), _mm256_sub_epi16(v, _mm256_set1_epi16(zp)));
+                i += 16;
+            }
+            if i + 8 <= len {
+                let v = _mm_cvtepi8_epi16(_mm_loadl_epi64(src.add(i).cast()));
+                _mm_storeu_si128(dst.add(i).cast(), _mm_sub_epi16(v, _mm_set1_epi16(zp)));
+                i += 8;
+            }
+            while i < len {
+                *dst.add(i) = i16::from(*src.add(i)) - zp;
+                i += 1;
+            }
+        }
+    }
+
+    /// `len` bytes from `src` to `dst`, in vectors where they fit (short rows, no call to memcpy).
+    ///
+    /// # Safety
+    /// AVX2; `len` readable at `src`, writable at `dst`, not overlapping.
+    #[inline(always)]
+    unsafe fn copy(src: *const i8, dst: *mut i8, len: usize) {
+        // SAFETY: as the caller guarantees.
+        unsafe {
+            let mut i = 0;
+            while i + 16 <= len {
+                _mm_storeu_si128(dst.add(i).cast(), _mm_loadu_si128(src.add(i).cast()));
+                i += 16;
+            }
+            if i + 8 <= len {
+                _mm_storel_epi64(dst.add(i).cast(), _mm_loadl_epi64(src.add(i).cast()));
+                i += 8;
+            }
+            while i < len {
+                *dst.add(i) = *src.add(i);
+                i += 1;
             }
         }
     }
