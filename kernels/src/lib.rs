@@ -30,6 +30,7 @@ pub mod qconv3x3;
 pub mod qdepthwise;
 pub mod qgemm;
 pub mod quant;
+pub mod quant_avx2;
 pub mod reduce;
 pub mod select;
 pub mod softmax;

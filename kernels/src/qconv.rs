@@ -37,7 +37,7 @@ pub fn qconv2d(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: Re
         target_arch = "x86_64",
         any(feature = "std", test, target_feature = "avx2")
     ))]
-    if crate::qgemm::has_avx2() && pointwise_fits(x, w, out, p) {
+    if crate::quant_avx2::has_avx2() && pointwise_fits(x, w, out, p) {
         let (hw, cin, cout) = (p.in_h * p.in_w, p.in_channels, p.out_channels);
         for n in 0..p.batch {
             // SAFETY: AVX2 is present, and `pointwise_fits` checked the slice
@@ -61,7 +61,7 @@ pub fn qconv2d(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: Re
         target_arch = "x86_64",
         any(feature = "std", test, target_feature = "avx2")
     ))]
-    if crate::qgemm::has_avx2() && crate::qconv3x3::supports(p) && holds(x, w, out, p) {
+    if crate::quant_avx2::has_avx2() && crate::qconv3x3::supports(p) && holds(x, w, out, p) {
         // SAFETY: AVX2 is present, the kernel covers `p`, and `holds` checked the slice lengths.
         unsafe { crate::qconv3x3::avx2::conv3x3(x, x_zp, w, out, p, &rq) };
         return;

@@ -46,7 +46,7 @@ pub(crate) mod avx2 {
     use super::{MAX_ICG, MAX_W};
     use crate::conv::Conv2d;
     use crate::qconv::Requant;
-    use crate::qgemm::avx2::quantize8;
+    use crate::quant_avx2::quantize8;
 
     /// Outputs per vector.
     const LANES: usize = 8;
@@ -201,7 +201,7 @@ mod tests {
 
     #[test]
     fn simd_3x3_gives_the_portable_bits() {
-        if !crate::qgemm::has_avx2() {
+        if !crate::quant_avx2::has_avx2() {
             return;
         }
         let mut rng = Lcg(33);

@@ -47,7 +47,7 @@ pub(crate) mod avx2 {
     use super::{widths, PLANE};
     use crate::conv::Conv2d;
     use crate::qconv::Requant;
-    use crate::qgemm::avx2::quantize8;
+    use crate::quant_avx2::quantize8;
 
     /// # Safety
     /// The CPU supports AVX2; `supports(p)` and `qconv3x3::supports(p)`; `x`, `w`

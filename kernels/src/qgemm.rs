@@ -9,20 +9,6 @@
 /// Largest input channel count the stack buffers take (larger ones use the portable kernel).
 pub const MAX_CIN: usize = 2048;
 
-/// True when this CPU (or the compile-time target without `std`) has AVX2.
-#[cfg(target_arch = "x86_64")]
-#[inline]
-pub fn has_avx2() -> bool {
-    #[cfg(any(feature = "std", test))]
-    {
-        std::is_x86_feature_detected!("avx2")
-    }
-    #[cfg(not(any(feature = "std", test)))]
-    {
-        cfg!(target_feature = "avx2")
-    }
-}
-
 #[cfg(all(
     target_arch = "x86_64",
     any(feature = "std", test, target_feature = "avx2")
@@ -32,7 +18,7 @@ pub(crate) mod avx2 {
 
     use super::MAX_CIN;
     use crate::qconv::Requant;
-    use crate::quant::Out;
+    use crate::quant_avx2::quantize8;
 
     /// Columns per tile: 16 bytes of an input row.
     const NR: usize = 16;
@@ -271,27 +257,6 @@ pub(crate) mod avx2 {
             }
         }
     }
-
-    /// `Out::quantize(acc as f32 * scale + bias)` on 8 lanes, as i32 inside `[out.min, out.max]`:
-    /// the same f32 product and sum (no fused multiply-add). Rounding then clamping
-    /// `r + zp` equals clamping `t` to `[min - zp, max - zp]` first (integer bounds,
-    /// monotone rounding), and the clamped value converts with the default
-    /// round-half-to-even mode, as `rint` does; NaN lands on `min` in both.
-    ///
-    /// # Safety
-    /// AVX2.
-    #[inline(always)]
-    pub unsafe fn quantize8(acc: __m256i, scale: f32, bias: f32, out: Out) -> __m256i {
-        // SAFETY: register arithmetic only.
-        unsafe {
-            let v = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_set1_ps(scale)), _mm256_set1_ps(bias));
-            let t = _mm256_mul_ps(v, _mm256_set1_ps(out.inv_scale));
-            let (lo, hi) = ((out.min - out.zero_point) as f32, (out.max - out.zero_point) as f32);
-            // max returns its second operand for NaN: NaN goes to the low bound.
-            let t = _mm256_min_ps(_mm256_max_ps(t, _mm256_set1_ps(lo)), _mm256_set1_ps(hi));
-            _mm256_add_epi32(_mm256_cvtps_epi32(t), _mm256_set1_epi32(out.zero_point))
-        }
-    }
 }
 
 #[cfg(test)]
@@ -313,47 +278,8 @@ mod tests {
     }
 
     #[test]
-    fn simd_requantization_matches_out_quantize() {
-        use core::arch::x86_64::*;
-        if !super::has_avx2() {
-            return;
-        }
-        let mut rng = Lcg(5);
-        // Exact ties (acc · 0.5 · 1 = k + 0.5), both clamps, huge sums, and NaN / infinity from the scale.
-        let accs: Vec<i32> = (0..64)
-            .map(|i| match i % 4 {
-                0 => (i - 32) | 1,
-                1 => (rng.next_f32() * 3000.0) as i32,
-                2 => (rng.next_f32() * 2.0e9) as i32,
-                _ => [i32::MIN, i32::MAX, 255, -257][(i / 4) as usize % 4],
-            })
-            .collect();
-        let cases = [(0.5f32, 0.0f32), (0.013, -0.7), (1.0e-4, 0.25), (f32::INFINITY, 0.0), (f32::NAN, 1.0), (3.0, f32::NEG_INFINITY)];
-        for zp in [-128, -5, 0, 17, 127] {
-            for (min, max) in [(-128, 127), (-3, 127), (-128, 6), (0, 0)] {
-                let out = Out { inv_scale: 1.0, zero_point: zp, min, max };
-                for &(scale, bias) in &cases {
-                    for chunk in accs.chunks_exact(8) {
-                        let mut got = [0i32; 8];
-                        // SAFETY: AVX2 is present; `chunk` and `got` hold 8 lanes.
-                        unsafe {
-                            let v = _mm256_loadu_si256(chunk.as_ptr().cast());
-                            let q = super::avx2::quantize8(v, scale, bias, out);
-                            _mm256_storeu_si256(got.as_mut_ptr().cast(), q);
-                        }
-                        for (&a, &g) in chunk.iter().zip(&got) {
-                            let want = i32::from(out.quantize(a as f32 * scale + bias));
-                            assert_eq!(g, want, "acc {a} scale {scale} bias {bias} {out:?}");
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
     fn simd_pointwise_gives_the_portable_bits() {
-        if !super::has_avx2() {
+        if !crate::quant_avx2::has_avx2() {
             return;
         }
         let mut rng = Lcg(21);
