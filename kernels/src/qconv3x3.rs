@@ -71,6 +71,7 @@ pub(crate) mod avx2 {
         // Three rows (by input row % 3) of pairs per input channel of the group.
         let mut rows = [[[0i32; ROW]; 3]; MAX_ICG];
         let pairs = ow.div_ceil(LANES) * LANES + 2;
+        let zero = [0i32; ROW];
         for n in 0..p.batch {
             for g in 0..groups {
                 // Which input row each slot holds.
@@ -89,11 +90,28 @@ pub(crate) mod avx2 {
                             pair_up(&mut rows[cl][iy % 3][..pairs], &xpad, s);
                         }
                     }
+                    // What each (input channel, kernel row) reads: a held row, or zeros in the padding.
+                    let mut src = [zero.as_ptr(); 3 * MAX_ICG];
+                    for cl in 0..icg {
+                        for ky in 0..3 {
+                            let iy = (oy * s + ky).wrapping_sub(1);
+                            if iy < ih {
+                                src[cl * 3 + ky] = rows[cl][iy % 3].as_ptr();
+                            }
+                        }
+                    }
                     for co in g * ocg..(g + 1) * ocg {
                         let at = (n * p.out_channels + co) * oh * ow + oy * ow;
                         let o = out.get_mut(at..at + ow).unwrap_or(&mut []);
-                        // SAFETY: AVX2; every row slice holds `pairs` entries.
-                        unsafe { row(o, &rows, &held, w, co, icg, oy, s, ih, rq) };
+                        // SAFETY: AVX2; every row read holds `pairs` entries.
+                        unsafe {
+                            match icg {
+                                1 => row::<3>(o, &src, w, co, s, rq),
+                                2 => row::<6>(o, &src, w, co, s, rq),
+                                3 => row::<9>(o, &src, w, co, s, rq),
+                                _ => row::<12>(o, &src, w, co, s, rq),
+                            }
+                        }
                     }
                 }
             }
@@ -122,60 +140,54 @@ pub(crate) mod avx2 {
         }
     }
 
-    /// One output row of channel `co`, summed over the group's input channels and kernel rows.
+    /// One output row of channel `co`: T = 3 × input channels (kernel rows) read `src`.
     ///
     /// # Safety
-    /// AVX2; each row in `rows` holds `ceil(len(o) / 8) * 8 + 2` pairs.
+    /// AVX2; each of the first T rows in `src` holds `ceil(len(o) / 8) * 8 + 2` pairs.
     #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn row(
+    unsafe fn row<const T: usize>(
         o: &mut [i8],
-        rows: &[[[i32; ROW]; 3]; MAX_ICG],
-        held: &[[usize; 3]; MAX_ICG],
+        src: &[*const i32; 3 * MAX_ICG],
         w: &[i8],
         co: usize,
-        icg: usize,
-        oy: usize,
         s: usize,
-        ih: usize,
         rq: &Requant<'_>,
     ) {
         let pair = |a: i8, b: i8| i32::from(a as i16 as u16) | (i32::from(b) << 16);
-        let tap = |cl: usize, ky: usize, kx: usize| w.get((co * icg + cl) * 9 + ky * 3 + kx).copied().unwrap_or(0);
-        // The rows that exist and their weight pairs: taps 0 and 1, then tap 2 with 0.
-        let mut live = [(0usize, 0usize, 0i32, 0i32); 3 * MAX_ICG];
-        let mut count = 0;
-        for cl in 0..icg {
-            for ky in 0..3 {
-                let iy = (oy * s + ky).wrapping_sub(1);
-                if iy < ih && held[cl][iy % 3] == iy {
-                    live[count] = (cl, iy % 3, pair(tap(cl, ky, 0), tap(cl, ky, 1)), pair(tap(cl, ky, 2), 0));
-                    count += 1;
-                }
-            }
-        }
-        let live = &live[..count];
+        let tap = |t: usize| w.get(co * 3 * T + t).copied().unwrap_or(0);
         let third = if s == 1 { 2 } else { 1 };
         let (scale, bias) = (rq.scale.get(co).copied().unwrap_or(0.0), rq.bias.get(co).copied().unwrap_or(0.0));
-        for o0 in (0..o.len()).step_by(LANES) {
-            // SAFETY: o0 + third + 8 <= ceil(len / 8) * 8 + 2, inside every row; AVX2.
-            let q = unsafe {
+        let len = o.len();
+        // SAFETY: AVX2; o0 + third + 8 <= ceil(len / 8) * 8 + 2, inside every row;
+        // full vectors store inside `o`, the last one through `bytes`.
+        unsafe {
+            // Per kernel row: taps 0 and 1 as a pair, then tap 2 with 0.
+            let (mut w01, mut w2) = ([_mm256_setzero_si256(); T], [_mm256_setzero_si256(); T]);
+            for t in 0..T {
+                w01[t] = _mm256_set1_epi32(pair(tap(3 * t), tap(3 * t + 1)));
+                w2[t] = _mm256_set1_epi32(pair(tap(3 * t + 2), 0));
+            }
+            for o0 in (0..len).step_by(LANES) {
                 let mut acc = _mm256_setzero_si256();
-                for &(cl, slot, w01, w2) in live {
-                    let r = rows[cl][slot].as_ptr().add(o0);
-                    let a = _mm256_madd_epi16(_mm256_loadu_si256(r.cast()), _mm256_set1_epi32(w01));
-                    let b = _mm256_madd_epi16(_mm256_loadu_si256(r.add(third).cast()), _mm256_set1_epi32(w2));
+                for t in 0..T {
+                    let r = src[t].add(o0);
+                    let a = _mm256_madd_epi16(_mm256_loadu_si256(r.cast()), w01[t]);
+                    let b = _mm256_madd_epi16(_mm256_loadu_si256(r.add(third).cast()), w2[t]);
                     acc = _mm256_add_epi32(acc, _mm256_add_epi32(a, b));
                 }
                 let q = quantize8(acc, scale, bias, rq.out);
                 let words = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256::<1>(q));
-                _mm_packs_epi16(words, words)
-            };
-            let mut bytes = [0i8; 16];
-            // SAFETY: `bytes` holds 16.
-            unsafe { _mm_storeu_si128(bytes.as_mut_ptr().cast(), q) };
-            let dst = o.get_mut(o0..).unwrap_or(&mut []);
-            dst.iter_mut().zip(&bytes[..LANES]).for_each(|(d, &v)| *d = v);
+                let bytes = _mm_packs_epi16(words, words);
+                if o0 + LANES <= len {
+                    _mm_storel_epi64(o.as_mut_ptr().add(o0).cast(), bytes);
+                } else {
+                    let mut tmp = [0i8; 16];
+                    _mm_storeu_si128(tmp.as_mut_ptr().cast(), bytes);
+                    for (d, &v) in o.iter_mut().skip(o0).zip(&tmp) {
+                        *d = v;
+                    }
+                }
+            }
         }
     }
 }
