@@ -47,7 +47,7 @@ pub(crate) mod avx2 {
     use super::{widths, PLANE};
     use crate::conv::Conv2d;
     use crate::qconv::Requant;
-    use crate::quant_avx2::quantize8;
+    use crate::quant_avx2::{copy, quantize8};
 
     /// # Safety
     /// The CPU supports AVX2; `supports(p)` and `qconv3x3::supports(p)`; `x`, `w`
@@ -125,30 +125,6 @@ pub(crate) mod avx2 {
             }
             while i < len {
                 *dst.add(i) = i16::from(*src.add(i)) - zp;
-                i += 1;
-            }
-        }
-    }
-
-    /// `len` bytes from `src` to `dst`, in vectors where they fit (short rows, no call to memcpy).
-    ///
-    /// # Safety
-    /// AVX2; `len` readable at `src`, writable at `dst`, not overlapping.
-    #[inline(always)]
-    unsafe fn copy(src: *const i8, dst: *mut i8, len: usize) {
-        // SAFETY: as the caller guarantees.
-        unsafe {
-            let mut i = 0;
-            while i + 16 <= len {
-                _mm_storeu_si128(dst.add(i).cast(), _mm_loadu_si128(src.add(i).cast()));
-                i += 16;
-            }
-            if i + 8 <= len {
-                _mm_storel_epi64(dst.add(i).cast(), _mm_loadl_epi64(src.add(i).cast()));
-                i += 8;
-            }
-            while i < len {
-                *dst.add(i) = *src.add(i);
                 i += 1;
             }
         }

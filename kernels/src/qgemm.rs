@@ -18,7 +18,7 @@ pub(crate) mod avx2 {
 
     use super::MAX_CIN;
     use crate::qconv::Requant;
-    use crate::quant_avx2::quantize8;
+    use crate::quant_avx2::{copy, quantize8};
 
     /// Columns per tile: 16 bytes of an input row.
     const NR: usize = 16;
@@ -49,9 +49,9 @@ pub(crate) mod avx2 {
         // The last hw % 16 columns, copied into zero-filled rows of 16 so the tile reads no further.
         let mut tail = [0i8; MAX_CIN * NR];
         if full < hw {
-            for (ci, dst) in tail.chunks_exact_mut(NR).take(cin).enumerate() {
-                let src = x.get(ci * hw + full..(ci + 1) * hw).unwrap_or(&[]);
-                dst.iter_mut().zip(src).for_each(|(d, &s)| *d = s);
+            for ci in 0..cin {
+                // SAFETY: row ci of `x` holds columns full..hw (the caller's sizes), row ci of `tail` 16 > hw - full.
+                unsafe { copy(x.as_ptr().add(ci * hw + full), tail.as_mut_ptr().add(ci * NR), hw - full) };
             }
         }
         let mut packed = [0i32; MR * MAX_CIN.div_ceil(2)];
@@ -154,9 +154,8 @@ pub(crate) mod avx2 {
                     }
                 }
                 for (r, q) in q.iter().enumerate() {
-                    let at = (self.co0 + r) * hw;
-                    let dst = out.get_mut(at + full..at + hw).unwrap_or(&mut []);
-                    dst.iter_mut().zip(q).for_each(|(d, &s)| *d = s);
+                    // SAFETY: row co0 + r of `out` holds columns full..hw; `q` holds 16 > hw - full.
+                    unsafe { copy(q.as_ptr(), out.as_mut_ptr().add((self.co0 + r) * hw + full), hw - full) };
                 }
             }
         }

@@ -63,7 +63,7 @@ pub fn add(a: &[i8], b: &[i8], out: &mut [i8], qa: Affine, qb: Affine, o: Out) -
 }
 
 #[cfg(all(target_arch = "x86_64", any(feature = "std", test, target_feature = "avx2")))]
-pub(crate) use avx2::quantize8;
+pub(crate) use avx2::{copy, quantize8};
 
 #[cfg(all(target_arch = "x86_64", any(feature = "std", test, target_feature = "avx2")))]
 mod avx2 {
@@ -98,6 +98,38 @@ mod avx2 {
         unsafe {
             let v = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_set1_ps(scale)), _mm256_set1_ps(bias));
             quantize_ps(v, out)
+        }
+    }
+
+    /// `len` bytes from `src` to `dst`, in vectors where they fit (short rows, no call to memcpy).
+    ///
+    /// # Safety
+    /// AVX2; `len` readable at `src`, writable at `dst`, not overlapping.
+    #[inline(always)]
+    pub unsafe fn copy(src: *const i8, dst: *mut i8, len: usize) {
+        // SAFETY: as the caller guarantees.
+        unsafe {
+            let mut i = 0;
+            while i + 16 <= len {
+                _mm_storeu_si128(dst.add(i).cast(), _mm_loadu_si128(src.add(i).cast()));
+                i += 16;
+            }
+            if i + 8 <= len {
+                _mm_storel_epi64(dst.add(i).cast(), _mm_loadl_epi64(src.add(i).cast()));
+                i += 8;
+            }
+            // The last 0–7 bytes without a loop, which LLVM would turn into a call to memcpy.
+            if i + 4 <= len {
+                dst.add(i).cast::<u32>().write_unaligned(src.add(i).cast::<u32>().read_unaligned());
+                i += 4;
+            }
+            if i + 2 <= len {
+                dst.add(i).cast::<u16>().write_unaligned(src.add(i).cast::<u16>().read_unaligned());
+                i += 2;
+            }
+            if i < len {
+                *dst.add(i) = *src.add(i);
+            }
         }
     }
 
@@ -211,6 +243,21 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn copy_moves_exactly_len_bytes() {
+        if !has_avx2() {
+            return;
+        }
+        let src: Vec<i8> = (0..48).map(|i| i as i8 + 1).collect();
+        for len in 0..=40 {
+            let mut dst = std::vec![0i8; 48];
+            // SAFETY: AVX2 is present; both buffers hold 48 >= len bytes.
+            unsafe { super::copy(src.as_ptr(), dst.as_mut_ptr(), len) };
+            assert_eq!(&dst[..len], &src[..len], "len {len}");
+            assert!(dst[len..].iter().all(|&v| v == 0), "len {len} wrote past the end");
         }
     }
 
