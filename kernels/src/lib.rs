@@ -7,8 +7,8 @@
 //! handled by working on the overlap instead of panicking.
 #![no_std]
 
-// Only for runtime CPU feature detection.
-#[cfg(feature = "std")]
+// Only for runtime CPU feature detection (and the unit tests, which check SIMD paths against portable ones).
+#[cfg(any(feature = "std", test))]
 extern crate std;
 
 pub mod arena;
@@ -28,7 +28,11 @@ pub mod math;
 pub mod norm;
 pub mod pool;
 pub mod qconv;
+pub mod qconv3x3;
+pub mod qdepthwise;
+pub mod qgemm;
 pub mod quant;
+pub mod quant_avx2;
 pub mod reduce;
 pub mod resize;
 pub mod select;

@@ -33,6 +33,39 @@ const ROW: usize = 128;
 
 /// NCHW int8 convolution, weight `[out_c, in_c / groups, kh, kw]`.
 pub fn qconv2d(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: Requant<'_>) {
+    #[cfg(all(
+        target_arch = "x86_64",
+        any(feature = "std", test, target_feature = "avx2")
+    ))]
+    if crate::quant_avx2::has_avx2() && pointwise_fits(x, w, out, p) {
+        let (hw, cin, cout) = (p.in_h * p.in_w, p.in_channels, p.out_channels);
+        for n in 0..p.batch {
+            // SAFETY: AVX2 is present, and `pointwise_fits` checked the slice
+            // lengths for every image and that `cin` fits the stack buffers.
+            unsafe {
+                crate::qgemm::avx2::pointwise(
+                    x.get_unchecked(n * cin * hw..),
+                    x_zp,
+                    w,
+                    out.get_unchecked_mut(n * cout * hw..),
+                    cin,
+                    cout,
+                    hw,
+                    &rq,
+                )
+            };
+        }
+        return;
+    }
+    #[cfg(all(
+        target_arch = "x86_64",
+        any(feature = "std", test, target_feature = "avx2")
+    ))]
+    if crate::quant_avx2::has_avx2() && crate::qconv3x3::supports(p) && holds(x, w, out, p) {
+        // SAFETY: AVX2 is present, the kernel covers `p`, and `holds` checked the slice lengths.
+        unsafe { crate::qconv3x3::avx2::conv3x3(x, x_zp, w, out, p, &rq) };
+        return;
+    }
     #[cfg(all(target_arch = "x86_64", feature = "std"))]
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: AVX2 was detected on this CPU; the body is safe Rust, compiled with it enabled.
@@ -45,6 +78,19 @@ pub fn qconv2d(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: Re
 #[cfg(all(target_arch = "x86_64", feature = "std"))]
 #[target_feature(enable = "avx2")]
 unsafe fn qconv2d_avx2(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: Requant<'_>) {
+    qconv2d_body(x, x_zp, w, out, p, rq);
+}
+
+/// The portable kernel whatever the CPU: what the SIMD paths are tested against.
+#[cfg(test)]
+pub(crate) fn qconv2d_portable(
+    x: &[i8],
+    x_zp: i32,
+    w: &[i8],
+    out: &mut [i8],
+    p: &Conv2d,
+    rq: Requant<'_>,
+) {
     qconv2d_body(x, x_zp, w, out, p, rq);
 }
 
@@ -63,6 +109,37 @@ fn qconv2d_body(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: R
     } else {
         direct(x, x_zp, w, out, p, &rq);
     }
+}
+
+/// A 1×1, stride 1, unpadded, one-group convolution whose slices hold every
+/// element the shapes promise, with few enough input channels for `qgemm`.
+#[cfg(all(
+    target_arch = "x86_64",
+    any(feature = "std", test, target_feature = "avx2")
+))]
+#[inline]
+fn pointwise_fits(x: &[i8], w: &[i8], out: &[i8], p: &Conv2d) -> bool {
+    let one = p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1;
+    let hw = p.in_h * p.in_w;
+    one && p.pad_h == 0
+        && p.pad_w == 0
+        && p.groups == 1
+        && p.out_h * p.out_w == hw
+        && p.in_channels <= crate::qgemm::MAX_CIN
+        && holds(x, w, out, p)
+}
+
+/// The slices hold every element the shapes promise.
+#[cfg(all(
+    target_arch = "x86_64",
+    any(feature = "std", test, target_feature = "avx2")
+))]
+#[inline]
+fn holds(x: &[i8], w: &[i8], out: &[i8], p: &Conv2d) -> bool {
+    let icg = p.in_channels / p.groups.max(1);
+    x.len() >= p.batch * p.in_channels * p.in_h * p.in_w
+        && w.len() >= p.out_channels * icg * p.kernel_h * p.kernel_w
+        && out.len() >= p.batch * p.out_channels * p.out_h * p.out_w
 }
 
 /// Output channels per block: each activation row loaded serves four.

@@ -1,0 +1,265 @@
+//! Int8 3×3 convolution with padding 1 and stride 1 or 2 over few input channels
+//! per group, with AVX2: every depthwise layer, and a first layer over RGB.
+//!
+//! Each input row is widened once to `x - x_zp` (zero in the padding) and stored
+//! as i16 pairs of neighbouring columns, so `vpmaddwd` sums taps 0 and 1 of a
+//! kernel row in one i32 lane per output, and tap 2 pairs with a zero weight.
+//! With stride 1 output `o` reads pair `(o, o+1)` then `o+2`; with stride 2 the
+//! padded row itself is the pairs, `(2o, 2o+1)` then `2o+2`. Every product fits
+//! in i16 and the sums in i32, so they equal the portable kernel's exactly, and
+//! the requantization repeats its f32 steps: the outputs are the same bits.
+
+use crate::conv::Conv2d;
+
+/// Widest output row the stack buffers take.
+pub const MAX_W: usize = 256;
+/// Most input channels per group: their rows are kept at once.
+pub const MAX_ICG: usize = 4;
+
+/// True for the convolutions this kernel covers (the caller checks slice lengths).
+pub fn supports(p: &Conv2d) -> bool {
+    let groups = p.groups.max(1);
+    let s = p.stride_h;
+    let out = |len: usize| (len + 2).saturating_sub(3) / s.max(1) + 1;
+    p.kernel_h == 3
+        && p.kernel_w == 3
+        && p.pad_h == 1
+        && p.pad_w == 1
+        && p.dilation_h == 1
+        && p.dilation_w == 1
+        && (s == 1 || s == 2)
+        && p.stride_w == s
+        && p.in_channels % groups == 0
+        && p.out_channels % groups == 0
+        && p.in_channels / groups <= MAX_ICG
+        && p.in_h > 0
+        && p.in_w > 0
+        && p.out_h == out(p.in_h)
+        && p.out_w == out(p.in_w)
+        && p.out_w <= MAX_W
+}
+
+#[cfg(all(target_arch = "x86_64", any(feature = "std", test, target_feature = "avx2")))]
+pub(crate) mod avx2 {
+    use core::arch::x86_64::*;
+
+    use super::{MAX_ICG, MAX_W};
+    use crate::conv::Conv2d;
+    use crate::qconv::Requant;
+    use crate::quant_avx2::quantize8;
+
+    /// Outputs per vector.
+    const LANES: usize = 8;
+    /// Pairs per stored row: a whole number of vectors, plus the reads at `o + 2`.
+    const ROW: usize = MAX_W + LANES;
+
+    /// # Safety
+    /// The CPU supports AVX2; `supports(p)`; `x`, `w` and `out` hold at least
+    /// `batch*cin*ih*iw`, `cout*(cin/groups)*9` and `batch*cout*oh*ow` elements.
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn conv3x3(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: &Requant<'_>) {
+        if crate::qdepthwise::supports(p) {
+            // SAFETY: as this function's contract, and the plane fits the depthwise kernel's buffers.
+            unsafe { crate::qdepthwise::avx2::depthwise(x, x_zp, w, out, p, rq) };
+            return;
+        }
+        let groups = p.groups.max(1);
+        let (icg, ocg) = (p.in_channels / groups, p.out_channels / groups);
+        let (ih, iw, oh, ow, s) = (p.in_h, p.in_w, p.out_h, p.out_w, p.stride_h);
+        // Padded input row: column c holds x[c - 1] - x_zp; the padding and everything past it stays 0.
+        let mut xpad = [0i16; 2 * ROW + 2];
+        // Three rows (by input row % 3) of pairs per input channel of the group.
+        let mut rows = [[[0i32; ROW]; 3]; MAX_ICG];
+        let pairs = ow.div_ceil(LANES) * LANES + 2;
+        let zero = [0i32; ROW];
+        for n in 0..p.batch {
+            for g in 0..groups {
+                // Which input row each slot holds.
+                let mut held = [[usize::MAX; 3]; MAX_ICG];
+                for oy in 0..oh {
+                    for cl in 0..icg {
+                        let plane = (n * p.in_channels + g * icg + cl) * ih * iw;
+                        for ky in 0..3 {
+                            let iy = (oy * s + ky).wrapping_sub(1);
+                            if iy >= ih || held[cl][iy % 3] == iy {
+                                continue;
+                            }
+                            held[cl][iy % 3] = iy;
+                            let src = x.get(plane + iy * iw..plane + (iy + 1) * iw).unwrap_or(&[]);
+                            widen(&mut xpad, src, x_zp as i16);
+                            pair_up(&mut rows[cl][iy % 3][..pairs], &xpad, s);
+                        }
+                    }
+                    // What each (input channel, kernel row) reads: a held row, or zeros in the padding.
+                    let mut src = [zero.as_ptr(); 3 * MAX_ICG];
+                    for cl in 0..icg {
+                        for ky in 0..3 {
+                            let iy = (oy * s + ky).wrapping_sub(1);
+                            if iy < ih {
+                                src[cl * 3 + ky] = rows[cl][iy % 3].as_ptr();
+                            }
+                        }
+                    }
+                    for co in g * ocg..(g + 1) * ocg {
+                        let at = (n * p.out_channels + co) * oh * ow + oy * ow;
+                        let o = out.get_mut(at..at + ow).unwrap_or(&mut []);
+                        // SAFETY: AVX2; every row read holds `pairs` entries.
+                        unsafe {
+                            match icg {
+                                1 => row::<3>(o, &src, w, co, s, rq),
+                                2 => row::<6>(o, &src, w, co, s, rq),
+                                3 => row::<9>(o, &src, w, co, s, rq),
+                                _ => row::<12>(o, &src, w, co, s, rq),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `xpad[1 + c] = src[c] - zp`.
+    #[inline(always)]
+    fn widen(xpad: &mut [i16], src: &[i8], zp: i16) {
+        let dst = xpad.get_mut(1..).unwrap_or(&mut []);
+        dst.iter_mut().zip(src).for_each(|(d, &v)| *d = i16::from(v) - zp);
+    }
+
+    /// The pairs a row of outputs reads: `(c, c+1)` for stride 1, `(2c, 2c+1)` for stride 2.
+    #[inline(always)]
+    fn pair_up(dst: &mut [i32], xpad: &[i16], s: usize) {
+        let pair = |a: i16, b: i16| i32::from(a as u16) | (i32::from(b) << 16);
+        if s == 1 {
+            dst.iter_mut()
+                .zip(xpad.windows(2))
+                .for_each(|(d, v)| *d = pair(v[0], v[1]));
+        } else {
+            dst.iter_mut()
+                .zip(xpad.chunks_exact(2))
+                .for_each(|(d, v)| *d = pair(v[0], v[1]));
+        }
+    }
+
+    /// One output row of channel `co`: T = 3 × input channels (kernel rows) read `src`.
+    ///
+    /// # Safety
+    /// AVX2; each of the first T rows in `src` holds `ceil(len(o) / 8) * 8 + 2` pairs.
+    #[inline(always)]
+    unsafe fn row<const T: usize>(
+        o: &mut [i8],
+        src: &[*const i32; 3 * MAX_ICG],
+        w: &[i8],
+        co: usize,
+        s: usize,
+        rq: &Requant<'_>,
+    ) {
+        let pair = |a: i8, b: i8| i32::from(a as i16 as u16) | (i32::from(b) << 16);
+        let tap = |t: usize| w.get(co * 3 * T + t).copied().unwrap_or(0);
+        let third = if s == 1 { 2 } else { 1 };
+        let (scale, bias) = (rq.scale.get(co).copied().unwrap_or(0.0), rq.bias.get(co).copied().unwrap_or(0.0));
+        let len = o.len();
+        // SAFETY: AVX2; o0 + third + 8 <= ceil(len / 8) * 8 + 2, inside every row;
+        // full vectors store inside `o`, the last one through `bytes`.
+        unsafe {
+            // Per kernel row: taps 0 and 1 as a pair, then tap 2 with 0.
+            let (mut w01, mut w2) = ([_mm256_setzero_si256(); T], [_mm256_setzero_si256(); T]);
+            for t in 0..T {
+                w01[t] = _mm256_set1_epi32(pair(tap(3 * t), tap(3 * t + 1)));
+                w2[t] = _mm256_set1_epi32(pair(tap(3 * t + 2), 0));
+            }
+            for o0 in (0..len).step_by(LANES) {
+                let mut acc = _mm256_setzero_si256();
+                for t in 0..T {
+                    let r = src[t].add(o0);
+                    let a = _mm256_madd_epi16(_mm256_loadu_si256(r.cast()), w01[t]);
+                    let b = _mm256_madd_epi16(_mm256_loadu_si256(r.add(third).cast()), w2[t]);
+                    acc = _mm256_add_epi32(acc, _mm256_add_epi32(a, b));
+                }
+                let q = quantize8(acc, scale, bias, rq.out);
+                let words = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256::<1>(q));
+                let bytes = _mm_packs_epi16(words, words);
+                if o0 + LANES <= len {
+                    _mm_storel_epi64(o.as_mut_ptr().add(o0).cast(), bytes);
+                } else {
+                    let mut tmp = [0i8; 16];
+                    _mm_storeu_si128(tmp.as_mut_ptr().cast(), bytes);
+                    for (d, &v) in o.iter_mut().skip(o0).zip(&tmp) {
+                        *d = v;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::vec::Vec;
+
+    use super::supports;
+    use crate::conv::Conv2d;
+    use crate::qconv::{qconv2d, qconv2d_portable, Requant};
+    use crate::quant::Out;
+    use crate::testutil::Lcg;
+
+    #[rustfmt::skip]
+    fn conv(batch: usize, cin: usize, cout: usize, groups: usize, h: usize, w: usize, s: usize) -> Conv2d {
+        Conv2d {
+            batch, in_channels: cin, in_h: h, in_w: w, out_channels: cout, kernel_h: 3, kernel_w: 3,
+            stride_h: s, stride_w: s, pad_h: 1, pad_w: 1, dilation_h: 1, dilation_w: 1, groups,
+            out_h: (h - 1) / s + 1, out_w: (w - 1) / s + 1,
+        }
+    }
+
+    #[test]
+    fn simd_3x3_gives_the_portable_bits() {
+        if !crate::quant_avx2::has_avx2() {
+            return;
+        }
+        let mut rng = Lcg(33);
+        let mut byte = |lo: f32| ((rng.next_f32() + 1.0) * 0.5 * (127.0 - lo) + lo).round() as i8;
+        // Depthwise at both strides and many widths (tails of every length, the widest row),
+        // a dense first layer over 3 channels, a grouped one, two images.
+        let shapes = [
+            conv(1, 4, 4, 4, 5, 7, 1),
+            conv(1, 3, 3, 3, 1, 1, 1),
+            conv(1, 2, 2, 2, 2, 2, 2),
+            conv(1, 5, 5, 5, 14, 14, 2),
+            conv(1, 3, 3, 3, 9, 17, 1),
+            conv(1, 3, 3, 3, 8, 33, 2),
+            conv(2, 6, 6, 6, 7, 7, 1),
+            conv(1, 1, 1, 1, 3, 256, 1),
+            conv(1, 1, 1, 1, 4, 511, 2),
+            conv(1, 3, 8, 1, 12, 12, 2),
+            conv(1, 3, 5, 1, 5, 9, 1),
+            conv(1, 4, 6, 2, 6, 10, 2),
+            conv(2, 8, 8, 2, 5, 5, 1),
+            // Depthwise planes too big for `qdepthwise`'s buffers.
+            conv(1, 2, 2, 2, 70, 250, 1),
+            conv(1, 2, 2, 2, 150, 220, 2),
+        ];
+        for (i, p) in shapes.iter().enumerate() {
+            assert!(supports(p), "{p:?}");
+            let icg = p.in_channels / p.groups;
+            let x: Vec<i8> = (0..p.batch * p.in_channels * p.in_h * p.in_w).map(|_| byte(-128.0)).collect();
+            let w: Vec<i8> = (0..p.out_channels * icg * 9).map(|_| byte(-127.0)).collect();
+            let scale: Vec<f32> = (0..p.out_channels).map(|c| 0.0003 + 0.0001 * c as f32).collect();
+            let bias: Vec<f32> = (0..p.out_channels).map(|c| 0.05 * c as f32 - 0.2).collect();
+            let out = Out { inv_scale: 1.0 / 0.04f32, zero_point: i as i32 * 5 - 30, min: -128 + i as i32, max: 127 - 2 * i as i32 };
+            let rq = Requant { scale: &scale, bias: &bias, out };
+            let x_zp = i as i32 * 11 - 60;
+            let n = p.batch * p.out_channels * p.out_h * p.out_w;
+            let (mut got, mut want) = (std::vec![0i8; n], std::vec![0i8; n]);
+            qconv2d(&x, x_zp, &w, &mut got, p, rq);
+            qconv2d_portable(&x, x_zp, &w, &mut want, p, rq);
+            assert_eq!(got, want, "{p:?}");
+            assert!(n < 8 || want.iter().any(|&v| v != want[0]), "a constant output tests nothing: {p:?}");
+        }
+        assert!(!crate::qdepthwise::supports(&shapes[shapes.len() - 1]));
+        assert!(!crate::qdepthwise::supports(&shapes[shapes.len() - 2]));
+        assert!(crate::qdepthwise::supports(&shapes[0]));
+        // What it leaves to the portable kernel.
+        assert!(!supports(&conv(1, 1, 1, 1, 3, 258, 1)));
+        assert!(!supports(&conv(1, 5, 5, 1, 3, 3, 1)));
+    }
+}
