@@ -1,8 +1,9 @@
 //! Int8 3×3 convolution with padding 1 and stride 1 or 2 over few input channels
-//! per group, with AVX2: every depthwise layer, and a first layer over RGB.
+//! per group, with AVX2: a first layer over RGB, grouped layers, and depthwise
+//! planes too big for `qdepthwise` (which takes the others).
 //!
-//! Each input row is widened once to `x - x_zp` (zero in the padding) and stored
-//! as i16 pairs of neighbouring columns, so `vpmaddwd` sums taps 0 and 1 of a
+//! Each input row is widened once to `x - x_zp` (zero in the padding) and stored,
+//! in a ring of three rows per input channel, as i16 pairs of neighbouring columns, so `vpmaddwd` sums taps 0 and 1 of a
 //! kernel row in one i32 lane per output, and tap 2 pairs with a zero weight.
 //! With stride 1 output `o` reads pair `(o, o+1)` then `o+2`; with stride 2 the
 //! padded row itself is the pairs, `(2o, 2o+1)` then `2o+2`. Every product fits
