@@ -41,14 +41,14 @@ impl Epilogue<'_> {
 pub fn gemm(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, epilogue: Epilogue<'_>) {
     let fits = out.len() >= m * n && a.len() >= m * k && b.len() >= k * n;
     #[cfg(all(target_arch = "x86_64", feature = "std"))]
-    if fits && std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+    if fits && k > 0 && std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
         // SAFETY: AVX2 and FMA were detected on this CPU, and `fits` checked
         // that every slice holds the elements the kernel indexes.
         unsafe { avx2::gemm(out, a, b, m, k, n, epilogue) };
         return;
     }
     #[cfg(all(target_arch = "x86_64", not(feature = "std"), target_feature = "avx2", target_feature = "fma"))]
-    if fits {
+    if fits && k > 0 {
         // SAFETY: the target enables AVX2 and FMA at compile time, and `fits`
         // checked that every slice holds the elements the kernel indexes.
         unsafe { avx2::gemm(out, a, b, m, k, n, epilogue) };
@@ -109,131 +109,204 @@ fn portable(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize,
 #[cfg(all(target_arch = "x86_64", any(feature = "std", all(target_feature = "avx2", target_feature = "fma"))))]
 mod avx2 {
     use core::arch::x86_64::*;
+    use core::mem::MaybeUninit;
 
     use super::Epilogue;
 
-    /// Columns per tile: two 8-lane registers.
+    /// Columns per panel: two 8-lane registers.
     const NR: usize = 16;
+    /// Rows of a tile.
+    const MR: usize = 6;
+    /// Rows of `b` per packed block.
+    const KC: usize = 256;
+    /// Columns of `b` per packed block (4 panels): KC × NC floats are 64 KiB of stack.
+    const NC: usize = 64;
 
     /// # Safety
     /// The CPU supports AVX2 and FMA; `out`, `a`, `b` hold at least
     /// `m*n`, `m*k`, `k*n` elements.
     #[target_feature(enable = "avx2,fma")]
     pub unsafe fn gemm(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, e: Epilogue<'_>) {
-        let full = n / NR * NR;
-        let all = [_mm256_set1_epi32(-1); 2];
-        // Column panels outermost: one panel of `b` (k × 16) stays in L1
-        // while every row block of `a` passes over it.
-        for j0 in (0..full).step_by(NR) {
-            // SAFETY: columns j0..j0+16 are in bounds (caller's sizes).
-            unsafe { rows::<false>(out, a, b, m, k, n, j0, &e, all) };
-        }
-        // The last n % 16 columns: the same tiles with masked loads and stores.
-        let rem = n - full;
-        if rem > 0 {
-            let lane = |l: usize| if l < rem { -1i32 } else { 0 };
-            let mask = [
-                _mm256_setr_epi32(lane(0), lane(1), lane(2), lane(3), lane(4), lane(5), lane(6), lane(7)),
-                _mm256_setr_epi32(lane(8), lane(9), lane(10), lane(11), lane(12), lane(13), lane(14), lane(15)),
-            ];
-            // SAFETY: masked lanes are never touched; unmasked ones are columns full..n, in bounds.
-            unsafe { rows::<true>(out, a, b, m, k, n, full, &e, mask) };
-        }
-    }
-
-    /// Every row block of one column panel: tiles of 6 rows, then the rest.
-    #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn rows<const MASKED: bool>(
-        out: &mut [f32],
-        a: &[f32],
-        b: &[f32],
-        m: usize,
-        k: usize,
-        n: usize,
-        j0: usize,
-        e: &Epilogue<'_>,
-        mask: [__m256i; 2],
-    ) {
-        let mut i0 = 0;
-        while i0 < m {
-            let r = (m - i0).min(6);
-            // SAFETY: rows i0..i0+r are in bounds; columns as the caller guarantees.
-            unsafe {
-                match r {
-                    6 => tile::<6, MASKED>(out, a, b, k, n, i0, j0, e, mask),
-                    5 => tile::<5, MASKED>(out, a, b, k, n, i0, j0, e, mask),
-                    4 => tile::<4, MASKED>(out, a, b, k, n, i0, j0, e, mask),
-                    3 => tile::<3, MASKED>(out, a, b, k, n, i0, j0, e, mask),
-                    2 => tile::<2, MASKED>(out, a, b, k, n, i0, j0, e, mask),
-                    _ => tile::<1, MASKED>(out, a, b, k, n, i0, j0, e, mask),
+        // A block of `b` (KC rows × NC columns) is copied into `pack` as 16-column
+        // panels, so tiles read it contiguously (rows of `b` lie n floats apart, a
+        // page apart for large images). Each 6-row slice of `a` then passes over all
+        // the block's panels while it sits in L1, so `a` is read n / NC times, not n / 16.
+        let mut pack = MaybeUninit::<Pack>::uninit();
+        let pack = pack.as_mut_ptr().cast::<f32>();
+        for jc in (0..n).step_by(NC) {
+            let nc = (n - jc).min(NC);
+            for k0 in (0..k).step_by(KC) {
+                let kc = (k - k0).min(KC);
+                for (p, j0) in (jc..jc + nc).step_by(NR).enumerate() {
+                    // SAFETY: rows k0..k0+kc and columns j0..min(j0+16, n) are inside `b`;
+                    // panel p of kc <= KC rows of 16 ends inside the KC × NC floats of `pack`.
+                    unsafe { pack_panel(pack.add(p * KC * NR), b, n, k0, kc, j0, n - j0) };
+                }
+                let blk = Block { k0, kc, jc, nc, first: k0 == 0, last: k0 + kc == k };
+                let mut i0 = 0;
+                while i0 < m {
+                    let r = (m - i0).min(MR);
+                    // SAFETY: rows i0..i0+r of `a` and `out` are in bounds (caller's sizes);
+                    // the panels read were all written just above.
+                    unsafe {
+                        match r {
+                            6 => panels::<6>(out, a, pack, k, n, i0, blk, &e),
+                            5 => panels::<5>(out, a, pack, k, n, i0, blk, &e),
+                            4 => panels::<4>(out, a, pack, k, n, i0, blk, &e),
+                            3 => panels::<3>(out, a, pack, k, n, i0, blk, &e),
+                            2 => panels::<2>(out, a, pack, k, n, i0, blk, &e),
+                            _ => panels::<1>(out, a, pack, k, n, i0, blk, &e),
+                        }
+                    }
+                    i0 += r;
                 }
             }
-            i0 += r;
         }
     }
 
-    /// An R × 16 tile of `out`, summed over all of `k` in registers. With
-    /// `MASKED`, lanes off in `mask` are neither loaded nor stored.
+    /// Cache-line aligned, so no panel row straddles two lines.
+    #[repr(C, align(64))]
+    struct Pack([f32; KC * NC]);
+
+    /// The part of the product one packed block covers.
+    #[derive(Clone, Copy)]
+    struct Block {
+        k0: usize,
+        kc: usize,
+        jc: usize,
+        nc: usize,
+        /// The block starts the sum (else `out` holds the earlier blocks' part)…
+        first: bool,
+        /// …or ends it (then the epilogue applies).
+        last: bool,
+    }
+
+    /// Lanes `0..cols` on, for the two registers of a panel row.
+    #[inline(always)]
+    unsafe fn mask(cols: usize) -> [__m256i; 2] {
+        // SAFETY: register arithmetic only.
+        unsafe {
+            let c = cols.min(NR) as i32;
+            let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+            [_mm256_cmpgt_epi32(_mm256_set1_epi32(c), lanes), _mm256_cmpgt_epi32(_mm256_set1_epi32(c - 8), lanes)]
+        }
+    }
+
+    /// Copies `b[k0..k0+kc][j0..j0+16]` to `dst` as kc rows of 16, zeros past `cols`.
+    #[inline(always)]
+    unsafe fn pack_panel(dst: *mut f32, b: &[f32], n: usize, k0: usize, kc: usize, j0: usize, cols: usize) {
+        // SAFETY: the caller guarantees the rows and the first min(cols, 16) columns
+        // are in `b`, and room for kc × 16 floats at `dst`.
+        unsafe {
+            let mut src = b.as_ptr().add(k0 * n + j0);
+            let m = mask(cols);
+            for kk in 0..kc {
+                let (v0, v1) = if cols >= NR {
+                    (_mm256_loadu_ps(src), _mm256_loadu_ps(src.add(8)))
+                } else {
+                    (_mm256_maskload_ps(src, m[0]), _mm256_maskload_ps(src.add(8), m[1]))
+                };
+                _mm256_storeu_ps(dst.add(kk * NR), v0);
+                _mm256_storeu_ps(dst.add(kk * NR + 8), v1);
+                src = src.add(n);
+            }
+        }
+    }
+
+    /// One R-row slice of `a` over every panel of the block; a last panel of at
+    /// most 8 columns takes one register per row instead of two.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    unsafe fn tile<const R: usize, const MASKED: bool>(
+    unsafe fn panels<const R: usize>(out: &mut [f32], a: &[f32], pack: *const f32, k: usize, n: usize, i0: usize, blk: Block, e: &Epilogue<'_>) {
+        for (p, j0) in (blk.jc..blk.jc + blk.nc).step_by(NR).enumerate() {
+            let cols = (n - j0).min(NR);
+            // SAFETY: as the caller guarantees; panel p was packed for this block.
+            unsafe {
+                let panel = pack.add(p * KC * NR);
+                let m = mask(cols);
+                if cols == NR {
+                    tile::<R, 2, false>(out, a, panel, k, n, i0, j0, blk, e, m);
+                } else if cols > 8 {
+                    tile::<R, 2, true>(out, a, panel, k, n, i0, j0, blk, e, m);
+                } else {
+                    tile::<R, 1, true>(out, a, panel, k, n, i0, j0, blk, e, m);
+                }
+            }
+        }
+    }
+
+    /// An R × 8V tile of `out`, summed over the block's rows of `k` in registers,
+    /// on top of what earlier blocks left in `out`. With `MASKED`, lanes off in
+    /// `mask` are neither loaded from nor stored to `out`.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn tile<const R: usize, const V: usize, const MASKED: bool>(
         out: &mut [f32],
         a: &[f32],
-        b: &[f32],
+        panel: *const f32,
         k: usize,
         n: usize,
         i0: usize,
         j0: usize,
+        blk: Block,
         e: &Epilogue<'_>,
         mask: [__m256i; 2],
     ) {
-        // SAFETY: the caller guarantees rows i0..i0+R inside `a` and `out`,
-        // and the columns from j0 that `mask` leaves on inside `out` and `b`.
+        // SAFETY: the caller guarantees rows i0..i0+R inside `a` and `out`, the
+        // columns from j0 that `mask` leaves on inside `out`, and kc packed rows
+        // of 16 at `panel`.
         unsafe {
-            let load = |p: *const f32, m: __m256i| if MASKED { _mm256_maskload_ps(p, m) } else { _mm256_loadu_ps(p) };
-            let mut acc = [[_mm256_setzero_ps(); 2]; R];
-            let a_ptr = a.as_ptr().add(i0 * k);
-            let mut b_ptr = b.as_ptr().add(j0);
-            for kk in 0..k {
-                let b0 = load(b_ptr, mask[0]);
-                let b1 = load(b_ptr.add(8), mask[1]);
+            let base = out.as_mut_ptr();
+            let o = |r: usize, v: usize| base.add((i0 + r) * n + j0 + 8 * v);
+            let mut acc = [[_mm256_setzero_ps(); V]; R];
+            if !blk.first {
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    for (v, acc) in acc.iter_mut().enumerate() {
+                        *acc = if MASKED { _mm256_maskload_ps(o(r, v), mask[v]) } else { _mm256_loadu_ps(o(r, v)) };
+                    }
+                }
+            }
+            let a_ptr = a.as_ptr().add(i0 * k + blk.k0);
+            let mut b_ptr = panel;
+            for kk in 0..blk.kc {
+                let bv: [__m256; V] = core::array::from_fn(|v| _mm256_loadu_ps(b_ptr.add(8 * v)));
                 for (r, acc) in acc.iter_mut().enumerate() {
                     let av = _mm256_broadcast_ss(&*a_ptr.add(r * k + kk));
-                    acc[0] = _mm256_fmadd_ps(av, b0, acc[0]);
-                    acc[1] = _mm256_fmadd_ps(av, b1, acc[1]);
+                    for (acc, &bv) in acc.iter_mut().zip(&bv) {
+                        *acc = _mm256_fmadd_ps(av, bv, *acc);
+                    }
                 }
-                b_ptr = b_ptr.add(n);
+                b_ptr = b_ptr.add(NR);
             }
-            for (r, acc) in acc.iter().enumerate() {
-                let v = epilogue(*acc, i0 + r, e);
-                let o = out.as_mut_ptr().add((i0 + r) * n + j0);
-                if MASKED {
-                    _mm256_maskstore_ps(o, mask[0], v[0]);
-                    _mm256_maskstore_ps(o.add(8), mask[1], v[1]);
-                } else {
-                    _mm256_storeu_ps(o, v[0]);
-                    _mm256_storeu_ps(o.add(8), v[1]);
+            for (r, acc) in acc.iter_mut().enumerate() {
+                if blk.last {
+                    epilogue(acc, i0 + r, e);
+                }
+                for (v, &acc) in acc.iter().enumerate() {
+                    if MASKED {
+                        _mm256_maskstore_ps(o(r, v), mask[v], acc);
+                    } else {
+                        _mm256_storeu_ps(o(r, v), acc);
+                    }
                 }
             }
         }
     }
 
-    /// Bias and clamp on one row of a tile.
+    /// Bias and clamp on one row of a tile, in place.
     #[inline(always)]
-    unsafe fn epilogue(mut v: [__m256; 2], row: usize, e: &Epilogue<'_>) -> [__m256; 2] {
+    unsafe fn epilogue<const V: usize>(v: &mut [__m256; V], row: usize, e: &Epilogue<'_>) {
         // SAFETY: register arithmetic only.
         unsafe {
             if let Some(bias) = e.bias {
                 let bv = _mm256_set1_ps(bias.get(row).copied().unwrap_or(0.0));
-                v = [_mm256_add_ps(v[0], bv), _mm256_add_ps(v[1], bv)];
+                v.iter_mut().for_each(|x| *x = _mm256_add_ps(*x, bv));
             }
             if let Some((lo, hi)) = e.clamp {
                 let (lo, hi) = (_mm256_set1_ps(lo), _mm256_set1_ps(hi));
                 // max/min return their second operand for NaN: put v second to keep NaNs.
-                v = v.map(|x| _mm256_min_ps(hi, _mm256_max_ps(lo, x)));
+                v.iter_mut().for_each(|x| *x = _mm256_min_ps(hi, _mm256_max_ps(lo, *x)));
             }
-            v
         }
     }
 }
@@ -261,7 +334,7 @@ mod tests {
     #[test]
     fn matches_a_naive_product_on_many_shapes() {
         let mut rng = Lcg(7);
-        for &(m, k, n) in &[(1, 1, 1), (6, 3, 16), (7, 5, 17), (13, 33, 49), (24, 144, 64), (2, 0, 5), (5, 9, 3)] {
+        for &(m, k, n) in &[(1, 1, 1), (6, 3, 16), (7, 5, 17), (13, 33, 49), (24, 144, 64), (2, 0, 5), (5, 9, 3), (7, 1100, 21), (13, 512, 33), (6, 513, 8), (9, 300, 200), (5, 257, 71), (3, 40, 49)] {
             let a: Vec<f32> = (0..m * k).map(|_| rng.next_f32()).collect();
             let b: Vec<f32> = (0..k * n).map(|_| rng.next_f32()).collect();
             let bias: Vec<f32> = (0..m).map(|_| rng.next_f32()).collect();
