@@ -281,6 +281,28 @@ pub enum Op {
     DequantizePerChannel { axis: usize },
     /// An int8 op that replaced a dequantize → f32 op → quantize chain (`passes/quant.rs`).
     Int8(QOp),
+    /// inputs `[x]` (f32): a chain of f32 elementwise ops over `x` and scalar
+    /// constants, one pass over memory (`passes/chain.rs`).
+    Map(Vec<MapStep>),
+}
+
+/// One op of an `Op::Map` chain, computed exactly as the op it replaced.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MapStep {
+    Unary { f: UnaryFn, x: MapArg },
+    Binary { f: BinaryFn, alpha: f64, a: MapArg, b: MapArg },
+    Clamp { min: Option<f64>, max: Option<f64>, x: MapArg },
+}
+
+/// An operand of a `MapStep`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MapArg {
+    /// The element of the chain's input.
+    X,
+    /// The previous step's result.
+    Prev,
+    /// A scalar constant (an f32, held exactly).
+    Const(f64),
 }
 
 /// Quantization of an int8 output; `[min, max]` may be narrower than the dtype (a fused clamp).
@@ -375,6 +397,7 @@ impl Op {
                 QOp::Add { .. } => "int8_add",
                 QOp::Mean { .. } => "int8_mean",
             },
+            Op::Map(_) => "map",
         }
     }
 }

@@ -22,7 +22,7 @@ pub fn run(method: &mut Method, constants: &mut Vec<Constant>) {
 }
 
 /// The index of the only node reading node `i`'s single output, if there is exactly one.
-fn sole_reader(method: &Method, i: usize) -> Option<usize> {
+pub(crate) fn sole_reader(method: &Method, i: usize) -> Option<usize> {
     let out = *method.nodes[i].outputs.first()?;
     if method.nodes[i].outputs.len() != 1 || method.outputs.iter().any(|&o| method.root(o).0 == out) {
         return None;
