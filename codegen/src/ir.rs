@@ -145,6 +145,9 @@ pub struct Conv2d {
     pub has_bias: bool,
     /// A fused activation: the output is clamped to `[min, max]`.
     pub clamp: Option<[f64; 2]>,
+    /// A fused skip connection: after the clamp, the last input (shaped like
+    /// the output) is added. Only for `ConvKernel::Pointwise`.
+    pub residual: bool,
 }
 
 /// Which kernel computes a convolution, chosen from its shapes at codegen time.

@@ -79,7 +79,7 @@ pub fn conv2d(x: &[f32], w: &[f32], bias: Option<&[f32]>, out: &mut [f32], p: &C
 /// `conv2d` followed by the fused epilogue's clamp (its bias is `bias` here).
 pub fn conv2d_act(x: &[f32], w: &[f32], bias: Option<&[f32]>, out: &mut [f32], p: &Conv2d, clamp: Option<(f32, f32)>) {
     conv2d(x, w, bias, out, p);
-    let e = Epilogue { bias: None, clamp };
+    let e = Epilogue { bias: None, clamp, residual: None };
     if clamp.is_some() {
         out.iter_mut().for_each(|v| *v = e.apply(0, *v));
     }
@@ -93,8 +93,10 @@ pub fn pointwise(x: &[f32], w: &[f32], out: &mut [f32], batch: usize, cin: usize
     if xs == 0 || os == 0 {
         return;
     }
-    for (o, xb) in out.chunks_exact_mut(os).zip(x.chunks_exact(xs)).take(batch) {
-        gemm(o, w, xb, cout, cin, hw, e);
+    for (i, (o, xb)) in out.chunks_exact_mut(os).zip(x.chunks_exact(xs)).take(batch).enumerate() {
+        // Each image adds its own part of the residual.
+        let residual = e.residual.map(|r| r.get(i * os..).unwrap_or(&[]));
+        gemm(o, w, xb, cout, cin, hw, Epilogue { residual, ..e });
     }
 }
 
@@ -348,7 +350,7 @@ mod tests {
             rng.fill(&mut w);
             rng.fill(&mut b);
             let want = naive(&x, &w, Some(&b), p);
-            let e = Epilogue { bias: Some(&b), clamp: None };
+            let e = Epilogue { bias: Some(&b), clamp: None, residual: None };
             let mut out = vec![f32::NAN; want.len()];
             let mut cols = vec![f32::NAN; im2col_scratch(p)];
             conv2d_im2col(&x, &w, &mut out, &mut cols, p, e);

@@ -221,7 +221,7 @@ fn block<const K: usize, const FAST: bool>(buf: &[f32; BAND], j: usize, offs: &[
             }
         }
     }
-    let e = Epilogue { bias: None, clamp };
+    let e = Epilogue { bias: None, clamp, residual: None };
     o.iter_mut().zip(acc).for_each(|(o, v)| *o = e.apply(0, v));
 }
 
@@ -272,7 +272,7 @@ fn wide_rows<const S: usize>(o_plane: &mut [f32], x_plane: &[f32], ih: usize, iw
         });
         row::<S>(o_row, rows, iw, k, bias);
         if clamp.is_some() {
-            let e = Epilogue { bias: None, clamp };
+            let e = Epilogue { bias: None, clamp, residual: None };
             o_row.iter_mut().for_each(|v| *v = e.apply(0, *v));
         }
     }
@@ -352,7 +352,7 @@ mod tests {
             let mut want = vec![0.0; c * oh * ow];
             crate::conv::conv2d(&x, &k, Some(&bias), &mut want, &p);
             let mut got: Vec<f32> = vec![f32::NAN; c * oh * ow];
-            depthwise3x3(&x, &k, &mut got, &p, Epilogue { bias: Some(&bias), clamp: None });
+            depthwise3x3(&x, &k, &mut got, &p, Epilogue { bias: Some(&bias), clamp: None, residual: None });
             for (g, w) in got.iter().zip(&want) {
                 assert!((g - w).abs() <= 1e-5, "{c}x{h}x{w}/{s}: {g} vs {w}");
             }
@@ -375,7 +375,7 @@ mod tests {
             let mut want = vec![0.0; c * oh * ow];
             crate::conv::conv2d(&x, &k, Some(&bias), &mut want, &p);
             let mut got = vec![f32::NAN; c * oh * ow];
-            depthwise5x5(&x, &k, &mut got, &p, Epilogue { bias: Some(&bias), clamp: Some((-0.5, 0.5)) });
+            depthwise5x5(&x, &k, &mut got, &p, Epilogue { bias: Some(&bias), clamp: Some((-0.5, 0.5)), residual: None });
             for (g, w) in got.iter().zip(&want) {
                 assert!((g - w.clamp(-0.5, 0.5)).abs() <= 1e-5, "{c}x{h}x{w}/{s}: {g} vs {w}");
             }

@@ -1,5 +1,5 @@
-//! Blocked f32 matrix product with a fused bias-and-clamp epilogue:
-//! `out[i][j] = clamp(Σ_k a[i][k] * b[k][j] + bias[i])`.
+//! Blocked f32 matrix product with a fused epilogue:
+//! `out[i][j] = clamp(Σ_k a[i][k] * b[k][j] + bias[i]) + residual[i][j]`.
 //!
 //! This is the workhorse of 1×1 convolutions (`a` = weights `[cout, cin]`,
 //! `b` = activations `[cin, h*w]`). The sum order differs from ExecuTorch's
@@ -11,10 +11,14 @@ pub struct Epilogue<'a> {
     pub bias: Option<&'a [f32]>,
     /// `(min, max)`; `None` keeps values (and NaNs) as they are.
     pub clamp: Option<(f32, f32)>,
+    /// Added last, element by element, shaped like the output: a skip
+    /// connection's add. Only `gemm` and `conv::pointwise` take one; the other
+    /// kernels leave their output without it (codegen never passes it there).
+    pub residual: Option<&'a [f32]>,
 }
 
 impl Epilogue<'_> {
-    pub const NONE: Epilogue<'static> = Epilogue { bias: None, clamp: None };
+    pub const NONE: Epilogue<'static> = Epilogue { bias: None, clamp: None, residual: None };
 
     #[inline(always)]
     pub fn apply(&self, row: usize, v: f32) -> f32 {
@@ -35,27 +39,38 @@ impl Epilogue<'_> {
             None => v,
         }
     }
+
+    /// `apply`, then the residual's element `at` (output index).
+    #[inline(always)]
+    pub fn apply_at(&self, row: usize, at: usize, v: f32) -> f32 {
+        let v = self.apply(row, v);
+        match self.residual {
+            Some(r) => v + r.get(at).copied().unwrap_or(0.0),
+            None => v,
+        }
+    }
 }
 
 /// `out[m, n] = epilogue(a[m, k] @ b[k, n])`, all row-major.
 pub fn gemm(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, epilogue: Epilogue<'_>) {
-    let fits = out.len() >= m * n && a.len() >= m * k && b.len() >= k * n;
+    let fits = out.len() >= m * n && a.len() >= m * k && b.len() >= k * n && epilogue.residual.is_none_or(|r| r.len() >= m * n);
     #[cfg(all(target_arch = "x86_64", feature = "std"))]
     if fits && k > 0 && std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
         // SAFETY: AVX2 and FMA were detected on this CPU, and `fits` checked
-        // that every slice holds the elements the kernel indexes.
+        // that every slice (the residual too) holds the elements the kernel indexes.
         unsafe { avx2::gemm(out, a, b, m, k, n, epilogue) };
         return;
     }
     #[cfg(all(target_arch = "x86_64", not(feature = "std"), target_feature = "avx2", target_feature = "fma"))]
     if fits && k > 0 {
         // SAFETY: the target enables AVX2 and FMA at compile time, and `fits`
-        // checked that every slice holds the elements the kernel indexes.
+        // checked that every slice (the residual too) holds the elements the kernel indexes.
         unsafe { avx2::gemm(out, a, b, m, k, n, epilogue) };
         return;
     }
-    let _ = fits;
-    portable(out, a, b, m, k, n, epilogue);
+    if fits {
+        portable(out, a, b, m, k, n, epilogue);
+    }
 }
 
 /// Register tile of the portable kernel: 4 × 4 sums stay in registers over all of `k`
@@ -71,7 +86,7 @@ fn portable(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize,
     if k == 0 {
         // Empty sums: only the epilogue remains.
         for (i, o_row) in out.chunks_exact_mut(n).take(m).enumerate() {
-            o_row.iter_mut().for_each(|o| *o = epilogue.apply(i, 0.0));
+            o_row.iter_mut().enumerate().for_each(|(j, o)| *o = epilogue.apply_at(i, i * n + j, 0.0));
         }
         return;
     }
@@ -90,7 +105,7 @@ fn portable(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize,
             for (r, acc) in acc.iter().enumerate() {
                 let at = (i0 + r) * n + j0;
                 if let Some(o) = out.get_mut(at..at + TILE) {
-                    o.iter_mut().zip(acc).for_each(|(o, &v)| *o = epilogue.apply(i0 + r, v));
+                    o.iter_mut().zip(acc).enumerate().for_each(|(c, (o, &v))| *o = epilogue.apply_at(i0 + r, at + c, v));
                 }
             }
         }
@@ -101,7 +116,7 @@ fn portable(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize,
         for (j, o) in o_row.iter_mut().enumerate().skip(start) {
             let column = b.iter().skip(j).step_by(n);
             let s = a_row.iter().take(k).zip(column).fold(0.0f32, |s, (&x, &y)| s + x * y);
-            *o = epilogue.apply(i, s);
+            *o = epilogue.apply_at(i, i * n + j, s);
         }
     }
 }
@@ -123,8 +138,8 @@ mod avx2 {
     const NC: usize = 64;
 
     /// # Safety
-    /// The CPU supports AVX2 and FMA; `out`, `a`, `b` hold at least
-    /// `m*n`, `m*k`, `k*n` elements.
+    /// The CPU supports AVX2 and FMA; `out`, `a`, `b` (and the residual, if
+    /// any) hold at least `m*n`, `m*k`, `k*n` (`m*n`) elements.
     #[target_feature(enable = "avx2,fma")]
     pub unsafe fn gemm(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, e: Epilogue<'_>) {
         // A block of `b` (KC rows × NC columns) is copied into `pack` as 16-column
@@ -252,9 +267,9 @@ mod avx2 {
         e: &Epilogue<'_>,
         mask: [__m256i; 2],
     ) {
-        // SAFETY: the caller guarantees rows i0..i0+R inside `a` and `out`, the
-        // columns from j0 that `mask` leaves on inside `out`, and kc packed rows
-        // of 16 at `panel`.
+        // SAFETY: the caller guarantees rows i0..i0+R inside `a` and `out` (and the
+        // residual, as long as `out`), the columns from j0 that `mask` leaves on
+        // inside `out`, and kc packed rows of 16 at `panel`.
         unsafe {
             let base = out.as_mut_ptr();
             let o = |r: usize, v: usize| base.add((i0 + r) * n + j0 + 8 * v);
@@ -281,6 +296,14 @@ mod avx2 {
             for (r, acc) in acc.iter_mut().enumerate() {
                 if blk.last {
                     epilogue(acc, i0 + r, e);
+                    if let Some(res) = e.residual {
+                        // Same place in the residual as in `out`: in bounds as `out` is.
+                        let p = res.as_ptr().add((i0 + r) * n + j0);
+                        for (v, acc) in acc.iter_mut().enumerate() {
+                            let x = if MASKED { _mm256_maskload_ps(p.add(8 * v), mask[v]) } else { _mm256_loadu_ps(p.add(8 * v)) };
+                            *acc = _mm256_add_ps(*acc, x);
+                        }
+                    }
                 }
                 for (v, &acc) in acc.iter().enumerate() {
                     if MASKED {
@@ -325,7 +348,7 @@ mod tests {
         for i in 0..m {
             for j in 0..n {
                 let s: f64 = (0..k).map(|kk| f64::from(a[i * k + kk]) * f64::from(b[kk * n + j])).sum();
-                out[i * n + j] = f64::from(e.apply(i, s as f32));
+                out[i * n + j] = f64::from(e.apply_at(i, i * n + j, s as f32));
             }
         }
         out
@@ -338,7 +361,9 @@ mod tests {
             let a: Vec<f32> = (0..m * k).map(|_| rng.next_f32()).collect();
             let b: Vec<f32> = (0..k * n).map(|_| rng.next_f32()).collect();
             let bias: Vec<f32> = (0..m).map(|_| rng.next_f32()).collect();
-            for e in [Epilogue::NONE, Epilogue { bias: Some(&bias), clamp: Some((0.0, 0.5)) }] {
+            let res: Vec<f32> = (0..m * n).map(|_| rng.next_f32()).collect();
+            let full = Epilogue { bias: Some(&bias), clamp: Some((0.0, 0.5)), residual: Some(&res) };
+            for e in [Epilogue::NONE, Epilogue { residual: None, ..full }, full] {
                 let mut out = vec![f32::NAN; m * n];
                 gemm(&mut out, &a, &b, m, k, n, e);
                 let want = naive(&a, &b, m, k, n, e);
@@ -357,7 +382,7 @@ mod tests {
     #[test]
     fn clamp_keeps_nan() {
         let mut out = [0.0f32; 1];
-        gemm(&mut out, &[f32::NAN], &[1.0], 1, 1, 1, Epilogue { bias: None, clamp: Some((0.0, 6.0)) });
+        gemm(&mut out, &[f32::NAN], &[1.0], 1, 1, 1, Epilogue { bias: None, clamp: Some((0.0, 6.0)), residual: None });
         assert!(out[0].is_nan());
     }
 }
