@@ -44,20 +44,30 @@ pub fn depthwise5x5(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilog
 }
 
 fn run<const K: usize>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
+    // Stride as a const parameter: the block loops specialise for 1 and 2,
+    // each in a function of its own.
     #[cfg(all(target_arch = "x86_64", feature = "std"))]
     if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
         // SAFETY: AVX2 and FMA were detected on this CPU; the function has no other requirement.
-        unsafe { run_avx2::<K>(x, w, out, p, e) };
+        unsafe {
+            match p.stride_h {
+                1 => run_avx2::<1, K>(x, w, out, p, e),
+                _ => run_avx2::<2, K>(x, w, out, p, e),
+            }
+        }
         return;
     }
-    depthwise::<K, false>(x, w, out, p, e);
+    match p.stride_h {
+        1 => depthwise::<1, K, false>(x, w, out, p, e),
+        _ => depthwise::<2, K, false>(x, w, out, p, e),
+    }
 }
 
 /// The same code with its blocks in AVX2 + FMA intrinsics.
 #[cfg(all(target_arch = "x86_64", feature = "std"))]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn run_avx2<const K: usize>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
-    depthwise::<K, true>(x, w, out, p, e);
+unsafe fn run_avx2<const S: usize, const K: usize>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
+    depthwise::<S, K, true>(x, w, out, p, e);
 }
 
 /// Output rows per band: the most whose phase planes fit in `BAND` with a
@@ -77,9 +87,9 @@ const fn band_rows(k: usize, s: usize, iw: usize, oh: usize) -> usize {
 
 /// `FAST` is true only inside `run_avx2`, where AVX2 and FMA are enabled.
 #[inline(always)]
-fn depthwise<const K: usize, const FAST: bool>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
+fn depthwise<const S: usize, const K: usize, const FAST: bool>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
     let (ih, iw, oh, ow) = (p.in_h, p.in_w, p.out_h, p.out_w);
-    if !supports(p) || p.kernel_h != K || iw == 0 || ow == 0 {
+    if !supports(p) || p.kernel_h != K || p.stride_h != S || iw == 0 || ow == 0 {
         return;
     }
     // Zeroed once: every band overwrites what it reads.
@@ -91,11 +101,7 @@ fn depthwise<const K: usize, const FAST: bool>(x: &[f32], w: &[f32], out: &mut [
         let mut taps = [[0.0f32; K]; K];
         taps.iter_mut().flatten().zip(k).for_each(|(t, &v)| *t = v);
         let bias = e.bias.and_then(|b| b.get(c)).copied().unwrap_or(0.0);
-        // Stride as a const parameter: the block loops specialise for 1 and 2.
-        match p.stride_h {
-            1 => plane::<1, K, FAST>(&mut buf, o_plane, x_plane, &taps, bias, e.clamp, p),
-            _ => plane::<2, K, FAST>(&mut buf, o_plane, x_plane, &taps, bias, e.clamp, p),
-        }
+        plane::<S, K, FAST>(&mut buf, o_plane, x_plane, &taps, bias, e.clamp, p);
     }
 }
 
@@ -128,17 +134,27 @@ fn plane<const S: usize, const K: usize, const FAST: bool>(buf: &mut [f32; BAND]
     while oy0 < oh {
         let rows = n.min(oh - oy0);
         fill::<S, K>(buf, x_plane, ih, iw, w2, r2, rows + (K - 1) / S, oy0);
-        let Some(o_band) = o_plane.get_mut(oy0 * ow..(oy0 + rows) * ow) else { return };
-        for (oy, o_row) in o_band.chunks_exact_mut(ow).enumerate() {
-            // The last block overlaps the one before instead of a scalar tail;
-            // a row narrower than a block is one partial block.
-            let mut ox = 0;
-            while ox < ow {
-                let at = ox.min(ow.saturating_sub(LANES));
-                let end = (at + LANES).min(ow);
-                let Some(o) = o_row.get_mut(at..end) else { break };
-                block::<K, FAST>(buf, oy * w2 + at, &offs, taps, bias, clamp, o);
-                ox = end;
+        if ow < LANES {
+            // A row narrower than a block is one block, stored whole while the
+            // plane has room: the lanes past its end land on the next row,
+            // computed afterwards. Masked stores are slow on some cores.
+            for oy in 0..rows {
+                let at = (oy0 + oy) * ow;
+                let stop = if at + LANES <= o_plane.len() { at + LANES } else { at + ow };
+                let Some(o) = o_plane.get_mut(at..stop) else { return };
+                block::<K, FAST>(buf, oy * w2, &offs, taps, bias, clamp, o);
+            }
+        } else {
+            let Some(o_band) = o_plane.get_mut(oy0 * ow..(oy0 + rows) * ow) else { return };
+            for (oy, o_row) in o_band.chunks_exact_mut(ow).enumerate() {
+                // The last block overlaps the one before instead of a scalar tail.
+                let mut ox = 0;
+                while ox < ow {
+                    let at = ox.min(ow - LANES);
+                    let Some(o) = o_row.get_mut(at..at + LANES) else { break };
+                    block::<K, FAST>(buf, oy * w2 + at, &offs, taps, bias, clamp, o);
+                    ox = at + LANES;
+                }
             }
         }
         oy0 += rows;
@@ -190,15 +206,33 @@ fn fill<const S: usize, const K: usize>(buf: &mut [f32; BAND], x: &[f32], ih: us
     }
 }
 
-/// `dst.copy_from_slice(src)` in 8-float steps, without a call for short rows.
+/// `dst[..n].copy_from_slice(&src[..n])` for the shorter length. Short rows
+/// go in fixed-size steps (the last overlapping the one before): a call to
+/// `memcpy` per row would cost more than the copy.
 #[inline(always)]
 fn copy(dst: &mut [f32], src: &[f32]) {
-    let mut d = dst.chunks_exact_mut(LANES);
-    let mut s = src.chunks_exact(LANES);
-    for (d, s) in (&mut d).zip(&mut s) {
-        d.copy_from_slice(s);
+    let n = dst.len().min(src.len());
+    let (dst, src) = (&mut dst[..n], &src[..n]);
+    if n > 4 * LANES {
+        dst.copy_from_slice(src);
+    } else if n >= LANES {
+        let mut i = 0;
+        while i < n {
+            let at = i.min(n - LANES);
+            if let (Some(d), Some(s)) = (dst[at..].first_chunk_mut::<LANES>(), src[at..].first_chunk::<LANES>()) {
+                *d = *s;
+            }
+            i = at + LANES;
+        }
+    } else if n >= 4 {
+        for at in [0, n - 4] {
+            if let (Some(d), Some(s)) = (dst[at..].first_chunk_mut::<4>(), src[at..].first_chunk::<4>()) {
+                *d = *s;
+            }
+        }
+    } else {
+        dst.iter_mut().zip(src).for_each(|(d, &s)| *d = s);
     }
-    d.into_remainder().iter_mut().zip(s.remainder()).for_each(|(d, &s)| *d = s);
 }
 
 /// `o` = clamp(bias + the K×K taps of the `LANES` outputs from flat position `j`).
