@@ -158,6 +158,10 @@ mod avx2 {
                     unsafe { pack_panel(pack.add(p * KC * NR), b, n, k0, kc, j0, n - j0) };
                 }
                 let blk = Block { k0, kc, jc, nc, first: k0 == 0, last: k0 + kc == k };
+                // A last panel of at most 8 columns has one register per tile row:
+                // it goes in tiles of 12 rows afterwards, so 12 sums are in flight.
+                let tail = (jc..jc + nc).step_by(NR).enumerate().last().filter(|&(_, j0)| n - j0 <= 8);
+                let full = tail.map_or(usize::MAX, |(p, _)| p);
                 let mut i0 = 0;
                 while i0 < m {
                     let r = (m - i0).min(MR);
@@ -165,15 +169,36 @@ mod avx2 {
                     // the panels read were all written just above.
                     unsafe {
                         match r {
-                            6 => panels::<6>(out, a, pack, k, n, i0, blk, &e),
-                            5 => panels::<5>(out, a, pack, k, n, i0, blk, &e),
-                            4 => panels::<4>(out, a, pack, k, n, i0, blk, &e),
-                            3 => panels::<3>(out, a, pack, k, n, i0, blk, &e),
-                            2 => panels::<2>(out, a, pack, k, n, i0, blk, &e),
-                            _ => panels::<1>(out, a, pack, k, n, i0, blk, &e),
+                            6 => panels::<6>(out, a, pack, k, n, i0, blk, full, &e),
+                            5 => panels::<5>(out, a, pack, k, n, i0, blk, full, &e),
+                            4 => panels::<4>(out, a, pack, k, n, i0, blk, full, &e),
+                            3 => panels::<3>(out, a, pack, k, n, i0, blk, full, &e),
+                            2 => panels::<2>(out, a, pack, k, n, i0, blk, full, &e),
+                            _ => panels::<1>(out, a, pack, k, n, i0, blk, full, &e),
                         }
                     }
                     i0 += r;
+                }
+                if let Some((p, j0)) = tail {
+                    // SAFETY: as above; panel p was packed for this block and
+                    // columns j0..n (at most 8) are the ones `m` leaves on.
+                    unsafe {
+                        let (panel, msk) = (pack.add(p * KC * NR), mask(n - j0));
+                        let mut i0 = 0;
+                        while i0 < m {
+                            let r = if m - i0 >= 12 { 12 } else { (m - i0).min(MR) };
+                            match r {
+                                12 => tile::<12, 1, true>(out, a, panel, k, n, i0, j0, blk, &e, msk),
+                                6 => tile::<6, 1, true>(out, a, panel, k, n, i0, j0, blk, &e, msk),
+                                5 => tile::<5, 1, true>(out, a, panel, k, n, i0, j0, blk, &e, msk),
+                                4 => tile::<4, 1, true>(out, a, panel, k, n, i0, j0, blk, &e, msk),
+                                3 => tile::<3, 1, true>(out, a, panel, k, n, i0, j0, blk, &e, msk),
+                                2 => tile::<2, 1, true>(out, a, panel, k, n, i0, j0, blk, &e, msk),
+                                _ => tile::<1, 1, true>(out, a, panel, k, n, i0, j0, blk, &e, msk),
+                            }
+                            i0 += r;
+                        }
+                    }
                 }
             }
         }
@@ -228,23 +253,21 @@ mod avx2 {
         }
     }
 
-    /// One R-row slice of `a` over every panel of the block; a last panel of at
-    /// most 8 columns takes one register per row instead of two.
+    /// One R-row slice of `a` over the block's panels before panel `end`.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    unsafe fn panels<const R: usize>(out: &mut [f32], a: &[f32], pack: *const f32, k: usize, n: usize, i0: usize, blk: Block, e: &Epilogue<'_>) {
-        for (p, j0) in (blk.jc..blk.jc + blk.nc).step_by(NR).enumerate() {
+    unsafe fn panels<const R: usize>(out: &mut [f32], a: &[f32], pack: *const f32, k: usize, n: usize, i0: usize, blk: Block, end: usize, e: &Epilogue<'_>) {
+        for (p, j0) in (blk.jc..blk.jc + blk.nc).step_by(NR).enumerate().take(end) {
             let cols = (n - j0).min(NR);
             // SAFETY: as the caller guarantees; panel p was packed for this block.
             unsafe {
                 let panel = pack.add(p * KC * NR);
                 let m = mask(cols);
+                // Panels of at most 8 columns are the caller's (`end`).
                 if cols == NR {
                     tile::<R, 2, false>(out, a, panel, k, n, i0, j0, blk, e, m);
-                } else if cols > 8 {
-                    tile::<R, 2, true>(out, a, panel, k, n, i0, j0, blk, e, m);
                 } else {
-                    tile::<R, 1, true>(out, a, panel, k, n, i0, j0, blk, e, m);
+                    tile::<R, 2, true>(out, a, panel, k, n, i0, j0, blk, e, m);
                 }
             }
         }
@@ -357,7 +380,7 @@ mod tests {
     #[test]
     fn matches_a_naive_product_on_many_shapes() {
         let mut rng = Lcg(7);
-        for &(m, k, n) in &[(1, 1, 1), (6, 3, 16), (7, 5, 17), (13, 33, 49), (24, 144, 64), (2, 0, 5), (5, 9, 3), (7, 1100, 21), (13, 512, 33), (6, 513, 8), (9, 300, 200), (5, 257, 71), (3, 40, 49)] {
+        for &(m, k, n) in &[(1, 1, 1), (6, 3, 16), (7, 5, 17), (13, 33, 49), (24, 144, 64), (2, 0, 5), (5, 9, 3), (7, 1100, 21), (13, 512, 33), (6, 513, 8), (9, 300, 200), (5, 257, 71), (3, 40, 49), (31, 70, 49), (25, 300, 67)] {
             let a: Vec<f32> = (0..m * k).map(|_| rng.next_f32()).collect();
             let b: Vec<f32> = (0..k * n).map(|_| rng.next_f32()).collect();
             let bias: Vec<f32> = (0..m).map(|_| rng.next_f32()).collect();
