@@ -160,7 +160,8 @@ mod avx2 {
                 let blk = Block { k0, kc, jc, nc, first: k0 == 0, last: k0 + kc == k };
                 // A last panel of at most 8 columns has one register per tile row:
                 // it goes in tiles of 12 rows afterwards, so 12 sums are in flight.
-                let tail = (jc..jc + nc).step_by(NR).enumerate().last().filter(|&(_, j0)| n - j0 <= 8);
+                let last = (nc - 1) / NR;
+                let tail = (n - (jc + last * NR) <= 8).then_some((last, jc + last * NR));
                 let full = tail.map_or(usize::MAX, |(p, _)| p);
                 let mut i0 = 0;
                 while i0 < m {
