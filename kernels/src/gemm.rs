@@ -142,6 +142,11 @@ mod avx2 {
     /// any) hold at least `m*n`, `m*k`, `k*n` (`m*n`) elements.
     #[target_feature(enable = "avx2,fma")]
     pub unsafe fn gemm(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, e: Epilogue<'_>) {
+        if n == 1 {
+            // SAFETY: as the caller guarantees, with n = 1.
+            unsafe { gemv(out, a, b, m, k, &e) };
+            return;
+        }
         // A block of `b` (KC rows × NC columns) is copied into `pack` as 16-column
         // panels, so tiles read it contiguously (rows of `b` lie n floats apart, a
         // page apart for large images). Each 6-row slice of `a` then passes over all
@@ -201,6 +206,41 @@ mod avx2 {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// `out[i] = epilogue(a[i, :] · b)`: a matrix times one column (a 1×1
+    /// convolution of a 1×1 image, as in squeeze-and-excite blocks). Lanes run
+    /// along `k`, where a 16-column tile would use one lane of sixteen.
+    ///
+    /// # Safety
+    /// The CPU supports AVX2 and FMA; `out`, `a`, `b` (and the residual, if
+    /// any) hold at least `m`, `m*k`, `k` (`m`) elements.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline(never)]
+    unsafe fn gemv(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, e: &Epilogue<'_>) {
+        // SAFETY: every load is of row i < m of `a` (k floats) or of `b` (k floats),
+        // at offsets below k; the caller guarantees the lengths.
+        unsafe {
+            let full = k / 32 * 32;
+            for (i, o) in out.iter_mut().enumerate().take(m) {
+                let row = a.as_ptr().add(i * k);
+                let mut acc = [_mm256_setzero_ps(); 4];
+                for kk in (0..full).step_by(32) {
+                    for (v, acc) in acc.iter_mut().enumerate() {
+                        let at = kk + 8 * v;
+                        *acc = _mm256_fmadd_ps(_mm256_loadu_ps(row.add(at)), _mm256_loadu_ps(b.as_ptr().add(at)), *acc);
+                    }
+                }
+                let sum = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
+                let mut lanes = [0.0f32; 8];
+                _mm256_storeu_ps(lanes.as_mut_ptr(), sum);
+                let mut s = lanes.iter().sum::<f32>();
+                for kk in full..k {
+                    s += *row.add(kk) * *b.get_unchecked(kk);
+                }
+                *o = e.apply_at(i, i, s);
             }
         }
     }
@@ -381,7 +421,7 @@ mod tests {
     #[test]
     fn matches_a_naive_product_on_many_shapes() {
         let mut rng = Lcg(7);
-        for &(m, k, n) in &[(1, 1, 1), (6, 3, 16), (7, 5, 17), (13, 33, 49), (24, 144, 64), (2, 0, 5), (5, 9, 3), (7, 1100, 21), (13, 512, 33), (6, 513, 8), (9, 300, 200), (5, 257, 71), (3, 40, 49), (31, 70, 49), (25, 300, 67)] {
+        for &(m, k, n) in &[(1, 1, 1), (6, 3, 16), (7, 5, 17), (13, 33, 49), (24, 144, 64), (2, 0, 5), (5, 9, 3), (7, 1100, 21), (13, 512, 33), (6, 513, 8), (9, 300, 200), (5, 257, 71), (3, 40, 49), (31, 70, 49), (25, 300, 67), (13, 70, 1), (7, 576, 1), (3, 5, 1)] {
             let a: Vec<f32> = (0..m * k).map(|_| rng.next_f32()).collect();
             let b: Vec<f32> = (0..k * n).map(|_| rng.next_f32()).collect();
             let bias: Vec<f32> = (0..m).map(|_| rng.next_f32()).collect();
