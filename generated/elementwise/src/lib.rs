@@ -107,8 +107,7 @@ impl Model {
                 out0,
                 |v: f32| {
                     let t0 = ::etch_kernels::math::relu(v);
-                    let t1 = ::etch_kernels::math::sigmoid(t0);
-                    t1
+                    ::etch_kernels::math::sigmoid(t0)
                 },
             );
         }
@@ -151,8 +150,7 @@ impl Model {
                 |v: f32| {
                     let t0 = ::etch_kernels::math::abs(v);
                     let t1 = ::etch_kernels::math::neg(t0);
-                    let t2 = ::etch_kernels::math::exp(t1);
-                    t2
+                    ::etch_kernels::math::exp(t1)
                 },
             );
         }

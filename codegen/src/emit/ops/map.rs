@@ -54,9 +54,13 @@ pub fn emit(steps: &[MapStep], r: &[TokenStream], w: &[TokenStream]) -> TokenStr
             }
         };
         let ti = t(i);
-        quote!(let #ti = #value;)
+        // The last step is the closure's value.
+        if i + 1 == steps.len() {
+            value
+        } else {
+            quote!(let #ti = #value;)
+        }
     });
-    let last = t(steps.len().saturating_sub(1));
     let (x, out) = (&r[0], &w[0]);
-    quote!(::etch_kernels::unary::map(#x, #out, |v: f32| { #(#lets)* #last });)
+    quote!(::etch_kernels::unary::map(#x, #out, |v: f32| { #(#lets)* });)
 }
