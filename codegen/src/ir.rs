@@ -153,6 +153,9 @@ pub struct Conv2d {
     pub has_bias: bool,
     /// A fused activation: the output is clamped to `[min, max]`.
     pub clamp: Option<[f64; 2]>,
+    /// A fused skip connection: after the clamp, the last input (shaped like
+    /// the output) is added. Only for `ConvKernel::Pointwise`.
+    pub residual: bool,
 }
 
 /// Which kernel computes a convolution, chosen from its shapes at codegen time.
@@ -316,6 +319,28 @@ pub enum Op {
     DequantizePerChannel { axis: usize },
     /// An int8 op that replaced a dequantize → f32 op → quantize chain (`passes/quant.rs`).
     Int8(QOp),
+    /// inputs `[x]` (f32): a chain of f32 elementwise ops over `x` and scalar
+    /// constants, one pass over memory (`passes/chain.rs`).
+    Map(Vec<MapStep>),
+}
+
+/// One op of an `Op::Map` chain, computed exactly as the op it replaced.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MapStep {
+    Unary { f: UnaryFn, x: MapArg },
+    Binary { f: BinaryFn, alpha: f64, a: MapArg, b: MapArg },
+    Clamp { min: Option<f64>, max: Option<f64>, x: MapArg },
+}
+
+/// An operand of a `MapStep`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MapArg {
+    /// The element of the chain's input.
+    X,
+    /// The previous step's result.
+    Prev,
+    /// A scalar constant (an f32, held exactly).
+    Const(f64),
 }
 
 /// Quantization of an int8 output; `[min, max]` may be narrower than the dtype (a fused clamp).
@@ -424,6 +449,7 @@ impl Op {
                 QOp::Add { .. } => "int8_add",
                 QOp::Mean { .. } => "int8_mean",
             },
+            Op::Map(_) => "map",
         }
     }
 }

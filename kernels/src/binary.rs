@@ -22,6 +22,27 @@ pub fn broadcast<A: Copy, B: Copy, O>(
     out_shape: &[usize],
     f: impl Fn(A, B) -> O,
 ) {
+    // Adjacent dims that both inputs step through as through one dim merge,
+    // so the innermost loop runs over longer rows ([1, C, H, W] × [1, C, 1, 1]
+    // walks C rows of H*W, not C*H rows of W).
+    let nd = out_shape.len();
+    if (2..=MAX_DIMS).contains(&nd) {
+        let (mut shape, mut sa, mut sb) = ([0; MAX_DIMS], [0; MAX_DIMS], [0; MAX_DIMS]);
+        let mut len = 0;
+        for (d, &n) in out_shape.iter().enumerate() {
+            let (x, y) = (a_strides.get(d).copied().unwrap_or(0), b_strides.get(d).copied().unwrap_or(0));
+            if len > 0 && Some(sa[len - 1]) == x.checked_mul(n) && Some(sb[len - 1]) == y.checked_mul(n) {
+                shape[len - 1] *= n;
+                (sa[len - 1], sb[len - 1]) = (x, y);
+            } else {
+                (shape[len], sa[len], sb[len]) = (n, x, y);
+                len += 1;
+            }
+        }
+        let sides = Sides { a, a_strides: &sa[..len], b, b_strides: &sb[..len] };
+        sides.walk(0, 0, 0, out, &shape[..len], &f);
+        return;
+    }
     let sides = Sides {
         a,
         a_strides,
@@ -30,6 +51,9 @@ pub fn broadcast<A: Copy, B: Copy, O>(
     };
     sides.walk(0, 0, 0, out, out_shape, &f);
 }
+
+/// Most dims `broadcast` merges; more go unmerged.
+const MAX_DIMS: usize = 8;
 
 struct Sides<'x, A, B> {
     a: &'x [A],
@@ -187,6 +211,22 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn broadcast_merges_dims_without_changing_results() {
+        // [1, 3, 2, 5] × [1, 3, 1, 1] (a squeeze-and-excite scale), and the swap.
+        let a: [f32; 30] = core::array::from_fn(|i| i as f32);
+        let b = [1.0f32, 10.0, 100.0];
+        let mut out = [0.0f32; 30];
+        broadcast(&a, &[30, 10, 5, 1], &b, &[0, 1, 0, 0], &mut out, &[1, 3, 2, 5], |x, y| x * y);
+        for (i, o) in out.iter().enumerate() {
+            assert_eq!(*o, a[i] * b[i / 10]);
+        }
+        broadcast(&b, &[0, 1, 0, 0], &a, &[30, 10, 5, 1], &mut out, &[1, 3, 2, 5], |x, y| x - y);
+        for (i, o) in out.iter().enumerate() {
+            assert_eq!(*o, b[i / 10] - a[i]);
         }
     }
 

@@ -79,7 +79,7 @@ pub fn conv2d(x: &[f32], w: &[f32], bias: Option<&[f32]>, out: &mut [f32], p: &C
 /// `conv2d` followed by the fused epilogue's clamp (its bias is `bias` here).
 pub fn conv2d_act(x: &[f32], w: &[f32], bias: Option<&[f32]>, out: &mut [f32], p: &Conv2d, clamp: Option<(f32, f32)>) {
     conv2d(x, w, bias, out, p);
-    let e = Epilogue { bias: None, clamp };
+    let e = Epilogue { bias: None, clamp, residual: None };
     if clamp.is_some() {
         out.iter_mut().for_each(|v| *v = e.apply(0, *v));
     }
@@ -93,8 +93,10 @@ pub fn pointwise(x: &[f32], w: &[f32], out: &mut [f32], batch: usize, cin: usize
     if xs == 0 || os == 0 {
         return;
     }
-    for (o, xb) in out.chunks_exact_mut(os).zip(x.chunks_exact(xs)).take(batch) {
-        gemm(o, w, xb, cout, cin, hw, e);
+    for (i, (o, xb)) in out.chunks_exact_mut(os).zip(x.chunks_exact(xs)).take(batch).enumerate() {
+        // Each image adds its own part of the residual.
+        let residual = e.residual.map(|r| r.get(i * os..).unwrap_or(&[]));
+        gemm(o, w, xb, cout, cin, hw, Epilogue { residual, ..e });
     }
 }
 
@@ -103,6 +105,25 @@ pub fn pointwise(x: &[f32], w: &[f32], out: &mut [f32], batch: usize, cin: usize
 /// by `w[cout, cin*kh*kw]` into the rest of `scratch` (`cout × out_w`), then
 /// copied to each output channel's row. Scratch stays a few rows, not an image.
 pub fn conv2d_im2col(x: &[f32], w: &[f32], out: &mut [f32], scratch: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
+    #[cfg(all(target_arch = "x86_64", feature = "std"))]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 was detected on this CPU; the function has no other requirement.
+        unsafe { im2col_avx2(x, w, out, scratch, p, e) };
+        return;
+    }
+    im2col(x, w, out, scratch, p, e);
+}
+
+/// The same code with 8-lane vectors for the gathers and copies (the matrix
+/// product picks its own kernel).
+#[cfg(all(target_arch = "x86_64", feature = "std"))]
+#[target_feature(enable = "avx2")]
+unsafe fn im2col_avx2(x: &[f32], w: &[f32], out: &mut [f32], scratch: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
+    im2col(x, w, out, scratch, p, e);
+}
+
+#[inline(always)]
+fn im2col(x: &[f32], w: &[f32], out: &mut [f32], scratch: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
     let (plane, out_plane, ow) = (p.in_h * p.in_w, p.out_h * p.out_w, p.out_w);
     let k = p.in_channels * p.kernel_h * p.kernel_w;
     let (sh, sw) = (p.stride_h.max(1), p.stride_w.max(1));
@@ -138,6 +159,7 @@ pub const fn im2col_scratch(p: &Conv2d) -> usize {
 }
 
 /// Patches of output row `oy` for tap (ky, kx): one value per output column, 0 in the padding.
+#[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn gather(r: &mut [f32], x: &[f32], p: &Conv2d, oy: usize, ky: usize, kx: usize, sh: usize, sw: usize) {
     let offset = kx * p.dilation_w;
@@ -151,7 +173,17 @@ fn gather(r: &mut [f32], x: &[f32], p: &Conv2d, oy: usize, ky: usize, kx: usize,
     r[hi..].fill(0.0);
     let start = iy * p.in_w + lo * sw + offset - p.pad_w;
     let src = x.get(start..).unwrap_or(&[]);
-    r[lo..hi].iter_mut().zip(src.iter().step_by(sw)).for_each(|(d, &v)| *d = v);
+    let dst = &mut r[lo..hi];
+    match (sw, dst.split_last_mut()) {
+        // Stride 2 as pairs, which vectorises; the last value may have no partner.
+        (2, Some((last, body))) => {
+            body.iter_mut().zip(src.chunks_exact(2)).for_each(|(d, c)| *d = c[0]);
+            if let Some(&v) = src.get(2 * body.len()) {
+                *last = v;
+            }
+        }
+        _ => dst.iter_mut().zip(src.iter().step_by(sw)).for_each(|(d, &v)| *d = v),
+    }
 }
 
 /// Adds one input channel's contribution to one output plane.
@@ -339,6 +371,8 @@ mod tests {
             params(1, (3, 32, 1), (16, 16), (3, 3), (2, 2), (1, 1), (1, 1)),
             params(2, (2, 3, 1), (11, 7), (2, 3), (3, 1), (0, 3), (3, 2)),
             params(1, (5, 7, 1), (6, 5), (1, 1), (1, 1), (0, 0), (1, 1)),
+            params(1, (3, 5, 1), (15, 13), (3, 3), (2, 2), (1, 1), (1, 1)),
+            params(1, (2, 3, 1), (14, 15), (3, 3), (2, 2), (0, 0), (1, 1)),
         ];
         for p in &cases {
             let mut x = vec![0.0f32; p.batch * p.in_channels * p.in_h * p.in_w];
@@ -348,7 +382,7 @@ mod tests {
             rng.fill(&mut w);
             rng.fill(&mut b);
             let want = naive(&x, &w, Some(&b), p);
-            let e = Epilogue { bias: Some(&b), clamp: None };
+            let e = Epilogue { bias: Some(&b), clamp: None, residual: None };
             let mut out = vec![f32::NAN; want.len()];
             let mut cols = vec![f32::NAN; im2col_scratch(p)];
             conv2d_im2col(&x, &w, &mut out, &mut cols, p, e);

@@ -1,13 +1,20 @@
 //! Depthwise convolution (one filter per channel), 3×3 or 5×5 with "same"
-//! padding (K/2), stride 1 or 2, NCHW, bias and clamp fused. Each output row
-//! reads K zero-bordered row copies, so no tap needs an edge check; 3×3 rows
-//! too wide for the copies take a slower path with explicit edges.
+//! padding (K/2), stride 1 or 2, NCHW, bias and clamp fused.
+//!
+//! A band of output rows is computed from a zero-bordered copy of the input
+//! rows it reads, held on the stack as S×S phase planes (`pad[S*r + a][S*c + b]`
+//! goes to plane (a, b) at row r, column c). In that layout every tap of every
+//! stride is a unit-stride window at a fixed offset, so a block of 8 outputs is
+//! K*K vector multiply-adds and no tap needs an edge check. 3×3 rows too wide
+//! for one band take a slower path with explicit edges.
 
 use crate::conv::Conv2d;
 use crate::gemm::Epilogue;
 
-/// Widest padded row; the stack holds K of them.
+/// Widest 5×5 row `supports` accepts (the limit codegen also applies).
 const PAD_MAX: usize = 128;
+/// Floats of the stack buffer holding one band of phase planes (8 KiB).
+const BAND: usize = 2048;
 /// Lanes per block: fixed-size arrays let LLVM keep a block in vector registers.
 const LANES: usize = 8;
 
@@ -37,101 +44,270 @@ pub fn depthwise5x5(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilog
 }
 
 fn run<const K: usize>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
+    // Stride as a const parameter: the block loops specialise for 1 and 2,
+    // each in a function of its own.
     #[cfg(all(target_arch = "x86_64", feature = "std"))]
-    if std::is_x86_feature_detected!("avx2") {
-        // SAFETY: AVX2 was detected on this CPU; the function has no other requirement.
-        unsafe { run_avx2::<K>(x, w, out, p, e) };
+    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        // SAFETY: AVX2 and FMA were detected on this CPU; the function has no other requirement.
+        unsafe {
+            match p.stride_h {
+                1 => run_avx2::<1, K>(x, w, out, p, e),
+                _ => run_avx2::<2, K>(x, w, out, p, e),
+            }
+        }
         return;
     }
-    depthwise::<K>(x, w, out, p, e);
+    match p.stride_h {
+        1 => depthwise::<1, K, false>(x, w, out, p, e),
+        _ => depthwise::<2, K, false>(x, w, out, p, e),
+    }
 }
 
-/// The same code compiled with 8-lane vectors: LLVM widens the blocks below.
+/// The same code with its blocks in AVX2 + FMA intrinsics.
 #[cfg(all(target_arch = "x86_64", feature = "std"))]
-#[target_feature(enable = "avx2")]
-unsafe fn run_avx2<const K: usize>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
-    depthwise::<K>(x, w, out, p, e);
+#[target_feature(enable = "avx2,fma")]
+unsafe fn run_avx2<const S: usize, const K: usize>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
+    depthwise::<S, K, true>(x, w, out, p, e);
 }
 
+/// Output rows per band: the most whose phase planes fit in `BAND` with a
+/// block's worth of slack after them; 0 when not even one row fits.
+const fn band_rows(k: usize, s: usize, iw: usize, oh: usize) -> usize {
+    let per_row = s * s * (iw + k - 1).div_ceil(s);
+    let halo = (k - 1) / s;
+    let fit = (BAND - LANES) / per_row;
+    if fit <= halo {
+        0
+    } else if fit - halo < oh {
+        fit - halo
+    } else {
+        oh
+    }
+}
+
+/// `FAST` is true only inside `run_avx2`, where AVX2 and FMA are enabled.
 #[inline(always)]
-fn depthwise<const K: usize>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
+fn depthwise<const S: usize, const K: usize, const FAST: bool>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
     let (ih, iw, oh, ow) = (p.in_h, p.in_w, p.out_h, p.out_w);
-    if !supports(p) || p.kernel_h != K || iw == 0 || ow == 0 {
+    if !supports(p) || p.kernel_h != K || p.stride_h != S || iw == 0 || ow == 0 {
         return;
     }
+    // Zeroed once: every band overwrites what it reads.
+    let mut buf = [0.0f32; BAND];
     let planes = out.chunks_exact_mut(oh * ow).zip(x.chunks_exact(ih * iw)).take(p.batch * p.in_channels);
     for (plane_ix, (o_plane, x_plane)) in planes.enumerate() {
         let c = plane_ix % p.in_channels;
         let Some(k) = w.get(c * K * K..(c + 1) * K * K) else { return };
+        let mut taps = [[0.0f32; K]; K];
+        taps.iter_mut().flatten().zip(k).for_each(|(t, &v)| *t = v);
         let bias = e.bias.and_then(|b| b.get(c)).copied().unwrap_or(0.0);
-        // Stride as a const parameter: the block loops specialise for 1 and 2.
-        match p.stride_h {
-            1 => plane::<1, K>(o_plane, x_plane, k, bias, e.clamp, p),
-            _ => plane::<2, K>(o_plane, x_plane, k, bias, e.clamp, p),
-        }
+        plane::<S, K, FAST>(&mut buf, o_plane, x_plane, &taps, bias, e.clamp, p);
     }
 }
 
 #[inline(always)]
-fn plane<const S: usize, const K: usize>(o_plane: &mut [f32], x_plane: &[f32], k: &[f32], bias: f32, clamp: Option<(f32, f32)>, p: &Conv2d) {
-    let (ih, iw, ow) = (p.in_h, p.in_w, p.out_w);
-    let e = Epilogue { bias: None, clamp };
-    let mut pad = [[0.0f32; PAD_MAX]; K];
-    for (oy, o_row) in o_plane.chunks_exact_mut(ow).enumerate() {
-        // The K input rows this output row reads; `None` above or below the image.
-        let rows: [Option<&[f32]>; K] = core::array::from_fn(|ky| {
-            (oy * S + ky).checked_sub(K / 2).filter(|&iy| iy < ih).and_then(|iy| x_plane.get(iy * iw..(iy + 1) * iw))
-        });
-        if iw + K - 1 <= PAD_MAX {
-            row_padded::<S, K>(o_row, rows, &mut pad, k, bias);
-        } else if let (Some(k), [r0, r1, r2]) = (k.first_chunk::<9>(), rows.as_slice()) {
+#[allow(clippy::too_many_arguments)]
+fn plane<const S: usize, const K: usize, const FAST: bool>(buf: &mut [f32; BAND], o_plane: &mut [f32], x_plane: &[f32], taps: &[[f32; K]; K], bias: f32, clamp: Option<(f32, f32)>, p: &Conv2d) {
+    let (ih, iw, oh, ow) = (p.in_h, p.in_w, p.out_h, p.out_w);
+    let n = band_rows(K, S, iw, oh);
+    if n == 0 {
+        if let Some(k) = taps.as_flattened().first_chunk::<9>() {
             // Only 3×3 gets here: `supports` keeps wide 5×5 rows out.
-            row::<S>(o_row, [*r0, *r1, *r2], iw, k, bias);
+            wide_rows::<S>(o_plane, x_plane, ih, iw, ow, k, bias, clamp);
         }
-        if clamp.is_some() {
-            o_row.iter_mut().for_each(|v| *v = e.apply(0, *v));
-        }
+        return;
     }
-}
-
-/// One output row through zero-bordered copies of its K input rows.
-#[inline(always)]
-fn row_padded<const S: usize, const K: usize>(o: &mut [f32], rows: [Option<&[f32]>; K], pad: &mut [[f32; PAD_MAX]; K], k: &[f32], bias: f32) {
-    let ow = o.len();
-    let mut live = [false; K];
-    for ((r, p), l) in rows.iter().zip(pad.iter_mut()).zip(&mut live) {
-        if let Some(r) = r {
-            p[..K / 2].fill(0.0);
-            p[K / 2..K / 2 + r.len()].copy_from_slice(r);
-            p[K / 2 + r.len()..r.len() + K - 1].fill(0.0);
-            *l = true;
-        }
+    // Every band, of every plane of the call, uses the same layout: phase planes
+    // of r2 rows by w2 columns. So the padding columns, zeroed once by the
+    // caller and never written, stay zero.
+    let (w2, r2) = ((iw + K - 1).div_ceil(S), n + (K - 1) / S);
+    // Where tap (ky, kx) of the output at flat position 0 reads.
+    let offs: [[usize; K]; K] =
+        core::array::from_fn(|ky| core::array::from_fn(|kx| ((ky % S) * S + kx % S) * r2 * w2 + ky / S * w2 + kx / S));
+    let max_off = offs.iter().flatten().fold(0, |m, &o| m.max(o));
+    // Reads are at `j + off + ..LANES` with j + LANES <= (n - 1) * w2 + max(ow, LANES):
+    // keep them inside `buf`.
+    if (n - 1) * w2 + ow.max(LANES) + max_off > BAND {
+        return;
     }
-    // Output ox reads pad[S*ox .. S*ox + K]; the last block overlaps the one before.
-    let mut ox = 0;
-    while ox < ow {
-        if ow >= LANES {
-            let at = ox.min(ow - LANES);
-            let mut acc = [bias; LANES];
-            for ky in (0..K).filter(|&ky| live[ky]) {
-                let win = &pad[ky][at * S..at * S + (LANES - 1) * S + K];
-                // Tap-major: each tap is one multiply-add over the whole block.
-                for (kx, &wv) in k[ky * K..ky * K + K].iter().enumerate() {
-                    for (t, acc) in acc.iter_mut().enumerate() {
-                        *acc += wv * win[t * S + kx];
-                    }
+    let mut oy0 = 0;
+    while oy0 < oh {
+        let rows = n.min(oh - oy0);
+        fill::<S, K>(buf, x_plane, ih, iw, w2, r2, rows + (K - 1) / S, oy0);
+        if ow < LANES {
+            // A row narrower than a block is one block, stored whole while the
+            // plane has room: the lanes past its end land on the next row,
+            // computed afterwards. Masked stores are slow on some cores.
+            for oy in 0..rows {
+                let at = (oy0 + oy) * ow;
+                let stop = if at + LANES <= o_plane.len() { at + LANES } else { at + ow };
+                let Some(o) = o_plane.get_mut(at..stop) else { return };
+                block::<K, FAST>(buf, oy * w2, &offs, taps, bias, clamp, o);
+            }
+        } else {
+            let Some(o_band) = o_plane.get_mut(oy0 * ow..(oy0 + rows) * ow) else { return };
+            for (oy, o_row) in o_band.chunks_exact_mut(ow).enumerate() {
+                // The last block overlaps the one before instead of a scalar tail.
+                let mut ox = 0;
+                while ox < ow {
+                    let at = ox.min(ow - LANES);
+                    let Some(o) = o_row.get_mut(at..at + LANES) else { break };
+                    block::<K, FAST>(buf, oy * w2 + at, &offs, taps, bias, clamp, o);
+                    ox = at + LANES;
                 }
             }
-            o[at..at + LANES].copy_from_slice(&acc);
-            ox = at + LANES;
-        } else {
-            let mut acc = bias;
-            for ky in (0..K).filter(|&ky| live[ky]) {
-                let x = &pad[ky][ox * S..ox * S + K];
-                acc += k[ky * K..ky * K + K].iter().zip(x).fold(0.0, |s, (&w, &v)| s + w * v);
+        }
+        oy0 += rows;
+    }
+}
+
+/// Copies the input rows `rows_in` phase rows from output row `oy0` on need
+/// into `buf` (phase planes of `r2` rows by `w2` columns). Rows outside the
+/// image are zeroed; padding columns are left as they are (zero).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn fill<const S: usize, const K: usize>(buf: &mut [f32; BAND], x: &[f32], ih: usize, iw: usize, w2: usize, r2: usize, rows_in: usize, oy0: usize) {
+    let pad = K / 2;
+    for a in 0..S {
+        for r in 0..rows_in {
+            let iy = (S * (oy0 + r) + a).checked_sub(pad).filter(|&iy| iy < ih);
+            let src = iy.and_then(|iy| x.get(iy * iw..(iy + 1) * iw));
+            // Phase b of this row starts at at(b); input column i lands in phase
+            // (i + pad) % S at column (i + pad) / S.
+            let at = |b: usize| ((a * S + b) * r2 + r) * w2;
+            let Some(src) = src else {
+                for b in 0..S {
+                    if let Some(dst) = buf.get_mut(at(b)..at(b) + w2) {
+                        dst.fill(0.0);
+                    }
+                }
+                continue;
+            };
+            if S == 1 {
+                if let Some(dst) = buf.get_mut(at(0) + pad..at(0) + pad + iw) {
+                    copy(dst, src);
+                }
+            } else {
+                // Even input columns go to phase pad % 2, odd ones to the other.
+                let (be, bo) = (pad % 2, (pad + 1) % 2);
+                let (ce, co) = (at(be) + pad / 2, at(bo) + pad.div_ceil(2));
+                let (lo, hi) = if ce < co { (ce, co) } else { (co, ce) };
+                let Some((first, second)) = buf.split_at_mut_checked(hi) else { return };
+                let Some(first) = first.get_mut(lo..) else { return };
+                let (even, odd) = if ce < co { (first, second) } else { (second, first) };
+                for ((e, o), pair) in even.iter_mut().zip(odd.iter_mut()).zip(src.chunks_exact(2)) {
+                    (*e, *o) = (pair[0], pair[1]);
+                }
+                if let (Some(&last), Some(e)) = (src.get(iw - 1).filter(|_| iw % 2 == 1), even.get_mut(iw / 2)) {
+                    *e = last;
+                }
             }
-            o[ox] = acc;
-            ox += 1;
+        }
+    }
+}
+
+/// `dst[..n].copy_from_slice(&src[..n])` for the shorter length. Short rows
+/// go in fixed-size steps (the last overlapping the one before): a call to
+/// `memcpy` per row would cost more than the copy.
+#[inline(always)]
+fn copy(dst: &mut [f32], src: &[f32]) {
+    let n = dst.len().min(src.len());
+    let (dst, src) = (&mut dst[..n], &src[..n]);
+    if n > 4 * LANES {
+        dst.copy_from_slice(src);
+    } else if n >= LANES {
+        let mut i = 0;
+        while i < n {
+            let at = i.min(n - LANES);
+            if let (Some(d), Some(s)) = (dst[at..].first_chunk_mut::<LANES>(), src[at..].first_chunk::<LANES>()) {
+                *d = *s;
+            }
+            i = at + LANES;
+        }
+    } else if n >= 4 {
+        for at in [0, n - 4] {
+            if let (Some(d), Some(s)) = (dst[at..].first_chunk_mut::<4>(), src[at..].first_chunk::<4>()) {
+                *d = *s;
+            }
+        }
+    } else {
+        dst.iter_mut().zip(src).for_each(|(d, &s)| *d = s);
+    }
+}
+
+/// `o` = clamp(bias + the K×K taps of the `LANES` outputs from flat position `j`).
+/// The caller keeps every `j + off + LANES` within `buf`.
+#[inline(always)]
+fn block<const K: usize, const FAST: bool>(buf: &[f32; BAND], j: usize, offs: &[[usize; K]; K], taps: &[[f32; K]; K], bias: f32, clamp: Option<(f32, f32)>, o: &mut [f32]) {
+    #[cfg(all(target_arch = "x86_64", feature = "std"))]
+    if FAST {
+        // SAFETY: FAST is only set under `run_avx2`, whose caller detected AVX2 and
+        // FMA; `plane` checked that every window read stays inside `buf`.
+        unsafe { avx2::block::<K>(buf, j, offs, taps, bias, clamp, o) };
+        return;
+    }
+    let mut acc = [bias; LANES];
+    for (offs, taps) in offs.iter().zip(taps) {
+        for (&off, &wv) in offs.iter().zip(taps) {
+            let Some(win) = buf.get(off + j..).and_then(|s| s.first_chunk::<LANES>()) else { continue };
+            for (acc, &v) in acc.iter_mut().zip(win) {
+                *acc += wv * v;
+            }
+        }
+    }
+    let e = Epilogue { bias: None, clamp, residual: None };
+    o.iter_mut().zip(acc).for_each(|(o, v)| *o = e.apply(0, v));
+}
+
+#[cfg(all(target_arch = "x86_64", feature = "std"))]
+mod avx2 {
+    use core::arch::x86_64::*;
+
+    use super::{BAND, LANES};
+
+    /// # Safety
+    /// The CPU supports AVX2 and FMA, and `j + off + LANES <= BAND` for every `off` in `offs`.
+    #[inline(always)]
+    pub unsafe fn block<const K: usize>(buf: &[f32; BAND], j: usize, offs: &[[usize; K]; K], taps: &[[f32; K]; K], bias: f32, clamp: Option<(f32, f32)>, o: &mut [f32]) {
+        // SAFETY: the caller guarantees the features and that each 8-float window is in `buf`;
+        // the store writes min(o.len(), 8) floats of `o`.
+        unsafe {
+            let base = buf.as_ptr().add(j);
+            // Two chains halve the dependent FMAs per block.
+            let mut acc = [_mm256_set1_ps(bias), _mm256_setzero_ps()];
+            for (i, (offs, taps)) in offs.iter().zip(taps).enumerate() {
+                for (t, (&off, &wv)) in offs.iter().zip(taps).enumerate() {
+                    let c = &mut acc[(i * K + t) & 1];
+                    *c = _mm256_fmadd_ps(_mm256_set1_ps(wv), _mm256_loadu_ps(base.add(off)), *c);
+                }
+            }
+            let mut v = _mm256_add_ps(acc[0], acc[1]);
+            if let Some((lo, hi)) = clamp {
+                // max/min return their second operand for NaN: put v second to keep NaNs.
+                v = _mm256_min_ps(_mm256_set1_ps(hi), _mm256_max_ps(_mm256_set1_ps(lo), v));
+            }
+            if o.len() >= LANES {
+                _mm256_storeu_ps(o.as_mut_ptr(), v);
+            } else {
+                let on = _mm256_cmpgt_epi32(_mm256_set1_epi32(o.len() as i32), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+                _mm256_maskstore_ps(o.as_mut_ptr(), on, v);
+            }
+        }
+    }
+}
+
+/// 3×3 rows too wide for a band, straight from the input with edge checks.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn wide_rows<const S: usize>(o_plane: &mut [f32], x_plane: &[f32], ih: usize, iw: usize, ow: usize, k: &[f32; 9], bias: f32, clamp: Option<(f32, f32)>) {
+    for (oy, o_row) in o_plane.chunks_exact_mut(ow).enumerate() {
+        let rows: [Option<&[f32]>; 3] = core::array::from_fn(|ky| {
+            (oy * S + ky).checked_sub(1).filter(|&iy| iy < ih).and_then(|iy| x_plane.get(iy * iw..(iy + 1) * iw))
+        });
+        row::<S>(o_row, rows, iw, k, bias);
+        if clamp.is_some() {
+            let e = Epilogue { bias: None, clamp, residual: None };
+            o_row.iter_mut().for_each(|v| *v = e.apply(0, *v));
         }
     }
 }
@@ -194,7 +370,7 @@ mod tests {
     #[test]
     fn matches_the_general_convolution() {
         let mut rng = Lcg(3);
-        for &(c, h, w, s) in &[(1, 1, 1, 1), (2, 5, 7, 1), (3, 8, 8, 2), (2, 7, 9, 2), (4, 3, 2, 1), (1, 2, 2, 2), (2, 112, 112, 2), (2, 14, 14, 1), (1, 3, 130, 1), (1, 4, 131, 2)] {
+        for &(c, h, w, s) in &[(1, 1, 1, 1), (2, 5, 7, 1), (3, 8, 8, 2), (2, 7, 9, 2), (4, 3, 2, 1), (1, 2, 2, 2), (2, 112, 112, 2), (2, 14, 14, 1), (1, 3, 130, 1), (1, 4, 131, 2), (2, 7, 7, 1), (2, 14, 14, 2), (1, 9, 700, 1), (1, 9, 601, 2), (3, 61, 35, 1), (2, 6, 1, 2)] {
             let oh = (h + 2 - 3) / s + 1;
             let ow = (w + 2 - 3) / s + 1;
             let p = Conv2d {
@@ -210,7 +386,7 @@ mod tests {
             let mut want = vec![0.0; c * oh * ow];
             crate::conv::conv2d(&x, &k, Some(&bias), &mut want, &p);
             let mut got: Vec<f32> = vec![f32::NAN; c * oh * ow];
-            depthwise3x3(&x, &k, &mut got, &p, Epilogue { bias: Some(&bias), clamp: None });
+            depthwise3x3(&x, &k, &mut got, &p, Epilogue { bias: Some(&bias), clamp: None, residual: None });
             for (g, w) in got.iter().zip(&want) {
                 assert!((g - w).abs() <= 1e-5, "{c}x{h}x{w}/{s}: {g} vs {w}");
             }
@@ -220,7 +396,7 @@ mod tests {
     #[test]
     fn five_by_five_matches_the_general_convolution() {
         let mut rng = Lcg(5);
-        for &(c, h, w, s) in &[(1, 1, 1, 1), (2, 5, 7, 1), (3, 8, 8, 2), (2, 7, 9, 2), (2, 28, 28, 2), (2, 14, 14, 1), (1, 3, 2, 1)] {
+        for &(c, h, w, s) in &[(1, 1, 1, 1), (2, 5, 7, 1), (3, 8, 8, 2), (2, 7, 9, 2), (2, 28, 28, 2), (2, 14, 14, 1), (1, 3, 2, 1), (2, 7, 7, 1), (2, 14, 14, 2), (1, 40, 124, 1), (1, 33, 123, 2)] {
             let (oh, ow) = ((h + 4 - 5) / s + 1, (w + 4 - 5) / s + 1);
             let p = Conv2d {
                 batch: 1, in_channels: c, in_h: h, in_w: w, out_channels: c, kernel_h: 5, kernel_w: 5,
@@ -233,7 +409,7 @@ mod tests {
             let mut want = vec![0.0; c * oh * ow];
             crate::conv::conv2d(&x, &k, Some(&bias), &mut want, &p);
             let mut got = vec![f32::NAN; c * oh * ow];
-            depthwise5x5(&x, &k, &mut got, &p, Epilogue { bias: Some(&bias), clamp: Some((-0.5, 0.5)) });
+            depthwise5x5(&x, &k, &mut got, &p, Epilogue { bias: Some(&bias), clamp: Some((-0.5, 0.5)), residual: None });
             for (g, w) in got.iter().zip(&want) {
                 assert!((g - w.clamp(-0.5, 0.5)).abs() <= 1e-5, "{c}x{h}x{w}/{s}: {g} vs {w}");
             }

@@ -1,5 +1,5 @@
-//! Blocked f32 matrix product with a fused bias-and-clamp epilogue:
-//! `out[i][j] = clamp(Σ_k a[i][k] * b[k][j] + bias[i])`.
+//! Blocked f32 matrix product with a fused epilogue:
+//! `out[i][j] = clamp(Σ_k a[i][k] * b[k][j] + bias[i]) + residual[i][j]`.
 //!
 //! This is the workhorse of 1×1 convolutions (`a` = weights `[cout, cin]`,
 //! `b` = activations `[cin, h*w]`). The sum order differs from ExecuTorch's
@@ -11,10 +11,14 @@ pub struct Epilogue<'a> {
     pub bias: Option<&'a [f32]>,
     /// `(min, max)`; `None` keeps values (and NaNs) as they are.
     pub clamp: Option<(f32, f32)>,
+    /// Added last, element by element, shaped like the output: a skip
+    /// connection's add. Only `gemm` and `conv::pointwise` take one; the other
+    /// kernels leave their output without it (codegen never passes it there).
+    pub residual: Option<&'a [f32]>,
 }
 
 impl Epilogue<'_> {
-    pub const NONE: Epilogue<'static> = Epilogue { bias: None, clamp: None };
+    pub const NONE: Epilogue<'static> = Epilogue { bias: None, clamp: None, residual: None };
 
     #[inline(always)]
     pub fn apply(&self, row: usize, v: f32) -> f32 {
@@ -35,27 +39,38 @@ impl Epilogue<'_> {
             None => v,
         }
     }
+
+    /// `apply`, then the residual's element `at` (output index).
+    #[inline(always)]
+    pub fn apply_at(&self, row: usize, at: usize, v: f32) -> f32 {
+        let v = self.apply(row, v);
+        match self.residual {
+            Some(r) => v + r.get(at).copied().unwrap_or(0.0),
+            None => v,
+        }
+    }
 }
 
 /// `out[m, n] = epilogue(a[m, k] @ b[k, n])`, all row-major.
 pub fn gemm(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, epilogue: Epilogue<'_>) {
-    let fits = out.len() >= m * n && a.len() >= m * k && b.len() >= k * n;
+    let fits = out.len() >= m * n && a.len() >= m * k && b.len() >= k * n && epilogue.residual.is_none_or(|r| r.len() >= m * n);
     #[cfg(all(target_arch = "x86_64", feature = "std"))]
-    if fits && std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+    if fits && k > 0 && std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
         // SAFETY: AVX2 and FMA were detected on this CPU, and `fits` checked
-        // that every slice holds the elements the kernel indexes.
+        // that every slice (the residual too) holds the elements the kernel indexes.
         unsafe { avx2::gemm(out, a, b, m, k, n, epilogue) };
         return;
     }
     #[cfg(all(target_arch = "x86_64", not(feature = "std"), target_feature = "avx2", target_feature = "fma"))]
-    if fits {
+    if fits && k > 0 {
         // SAFETY: the target enables AVX2 and FMA at compile time, and `fits`
-        // checked that every slice holds the elements the kernel indexes.
+        // checked that every slice (the residual too) holds the elements the kernel indexes.
         unsafe { avx2::gemm(out, a, b, m, k, n, epilogue) };
         return;
     }
-    let _ = fits;
-    portable(out, a, b, m, k, n, epilogue);
+    if fits {
+        portable(out, a, b, m, k, n, epilogue);
+    }
 }
 
 /// Register tile of the portable kernel: 4 × 4 sums stay in registers over all of `k`
@@ -71,7 +86,7 @@ fn portable(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize,
     if k == 0 {
         // Empty sums: only the epilogue remains.
         for (i, o_row) in out.chunks_exact_mut(n).take(m).enumerate() {
-            o_row.iter_mut().for_each(|o| *o = epilogue.apply(i, 0.0));
+            o_row.iter_mut().enumerate().for_each(|(j, o)| *o = epilogue.apply_at(i, i * n + j, 0.0));
         }
         return;
     }
@@ -90,7 +105,7 @@ fn portable(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize,
             for (r, acc) in acc.iter().enumerate() {
                 let at = (i0 + r) * n + j0;
                 if let Some(o) = out.get_mut(at..at + TILE) {
-                    o.iter_mut().zip(acc).for_each(|(o, &v)| *o = epilogue.apply(i0 + r, v));
+                    o.iter_mut().zip(acc).enumerate().for_each(|(c, (o, &v))| *o = epilogue.apply_at(i0 + r, at + c, v));
                 }
             }
         }
@@ -101,7 +116,7 @@ fn portable(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize,
         for (j, o) in o_row.iter_mut().enumerate().skip(start) {
             let column = b.iter().skip(j).step_by(n);
             let s = a_row.iter().take(k).zip(column).fold(0.0f32, |s, (&x, &y)| s + x * y);
-            *o = epilogue.apply(i, s);
+            *o = epilogue.apply_at(i, i * n + j, s);
         }
     }
 }
@@ -109,131 +124,276 @@ fn portable(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize,
 #[cfg(all(target_arch = "x86_64", any(feature = "std", all(target_feature = "avx2", target_feature = "fma"))))]
 mod avx2 {
     use core::arch::x86_64::*;
+    use core::mem::MaybeUninit;
 
     use super::Epilogue;
 
-    /// Columns per tile: two 8-lane registers.
+    /// Columns per panel: two 8-lane registers.
     const NR: usize = 16;
+    /// Rows of a tile.
+    const MR: usize = 6;
+    /// Rows of `b` per packed block.
+    const KC: usize = 256;
+    /// Columns of `b` per packed block (4 panels): KC × NC floats are 64 KiB of stack.
+    const NC: usize = 64;
 
     /// # Safety
-    /// The CPU supports AVX2 and FMA; `out`, `a`, `b` hold at least
-    /// `m*n`, `m*k`, `k*n` elements.
+    /// The CPU supports AVX2 and FMA; `out`, `a`, `b` (and the residual, if
+    /// any) hold at least `m*n`, `m*k`, `k*n` (`m*n`) elements.
     #[target_feature(enable = "avx2,fma")]
     pub unsafe fn gemm(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, e: Epilogue<'_>) {
-        let full = n / NR * NR;
-        let all = [_mm256_set1_epi32(-1); 2];
-        // Column panels outermost: one panel of `b` (k × 16) stays in L1
-        // while every row block of `a` passes over it.
-        for j0 in (0..full).step_by(NR) {
-            // SAFETY: columns j0..j0+16 are in bounds (caller's sizes).
-            unsafe { rows::<false>(out, a, b, m, k, n, j0, &e, all) };
+        if n == 1 {
+            // SAFETY: as the caller guarantees, with n = 1.
+            unsafe { gemv(out, a, b, m, k, &e) };
+            return;
         }
-        // The last n % 16 columns: the same tiles with masked loads and stores.
-        let rem = n - full;
-        if rem > 0 {
-            let lane = |l: usize| if l < rem { -1i32 } else { 0 };
-            let mask = [
-                _mm256_setr_epi32(lane(0), lane(1), lane(2), lane(3), lane(4), lane(5), lane(6), lane(7)),
-                _mm256_setr_epi32(lane(8), lane(9), lane(10), lane(11), lane(12), lane(13), lane(14), lane(15)),
-            ];
-            // SAFETY: masked lanes are never touched; unmasked ones are columns full..n, in bounds.
-            unsafe { rows::<true>(out, a, b, m, k, n, full, &e, mask) };
-        }
-    }
-
-    /// Every row block of one column panel: tiles of 6 rows, then the rest.
-    #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn rows<const MASKED: bool>(
-        out: &mut [f32],
-        a: &[f32],
-        b: &[f32],
-        m: usize,
-        k: usize,
-        n: usize,
-        j0: usize,
-        e: &Epilogue<'_>,
-        mask: [__m256i; 2],
-    ) {
-        let mut i0 = 0;
-        while i0 < m {
-            let r = (m - i0).min(6);
-            // SAFETY: rows i0..i0+r are in bounds; columns as the caller guarantees.
-            unsafe {
-                match r {
-                    6 => tile::<6, MASKED>(out, a, b, k, n, i0, j0, e, mask),
-                    5 => tile::<5, MASKED>(out, a, b, k, n, i0, j0, e, mask),
-                    4 => tile::<4, MASKED>(out, a, b, k, n, i0, j0, e, mask),
-                    3 => tile::<3, MASKED>(out, a, b, k, n, i0, j0, e, mask),
-                    2 => tile::<2, MASKED>(out, a, b, k, n, i0, j0, e, mask),
-                    _ => tile::<1, MASKED>(out, a, b, k, n, i0, j0, e, mask),
+        // A block of `b` (KC rows × NC columns) is copied into `pack` as 16-column
+        // panels, so tiles read it contiguously (rows of `b` lie n floats apart, a
+        // page apart for large images). Each 6-row slice of `a` then passes over all
+        // the block's panels while it sits in L1, so `a` is read n / NC times, not n / 16.
+        let mut pack = MaybeUninit::<Pack>::uninit();
+        let pack = pack.as_mut_ptr().cast::<f32>();
+        for jc in (0..n).step_by(NC) {
+            let nc = (n - jc).min(NC);
+            for k0 in (0..k).step_by(KC) {
+                let kc = (k - k0).min(KC);
+                for (p, j0) in (jc..jc + nc).step_by(NR).enumerate() {
+                    // SAFETY: rows k0..k0+kc and columns j0..min(j0+16, n) are inside `b`;
+                    // panel p of kc <= KC rows of 16 ends inside the KC × NC floats of `pack`.
+                    unsafe { pack_panel(pack.add(p * KC * NR), b, n, k0, kc, j0, n - j0) };
+                }
+                let blk = Block { k0, kc, jc, nc, first: k0 == 0, last: k0 + kc == k };
+                // A last panel of at most 8 columns has one register per tile row:
+                // it goes in tiles of 12 rows afterwards, so 12 sums are in flight.
+                let last = (nc - 1) / NR;
+                let tail = (n - (jc + last * NR) <= 8).then_some((last, jc + last * NR));
+                let full = tail.map_or(usize::MAX, |(p, _)| p);
+                let mut i0 = 0;
+                while i0 < m {
+                    let r = (m - i0).min(MR);
+                    // SAFETY: rows i0..i0+r of `a` and `out` are in bounds (caller's sizes);
+                    // the panels read were all written just above.
+                    unsafe {
+                        match r {
+                            6 => panels::<6>(out, a, pack, k, n, i0, blk, full, &e),
+                            5 => panels::<5>(out, a, pack, k, n, i0, blk, full, &e),
+                            4 => panels::<4>(out, a, pack, k, n, i0, blk, full, &e),
+                            3 => panels::<3>(out, a, pack, k, n, i0, blk, full, &e),
+                            2 => panels::<2>(out, a, pack, k, n, i0, blk, full, &e),
+                            _ => panels::<1>(out, a, pack, k, n, i0, blk, full, &e),
+                        }
+                    }
+                    i0 += r;
+                }
+                if let Some((p, j0)) = tail {
+                    // SAFETY: as above; panel p was packed for this block and
+                    // columns j0..n (at most 8) are the ones `m` leaves on.
+                    unsafe {
+                        let (panel, msk) = (pack.add(p * KC * NR), mask(n - j0));
+                        let mut i0 = 0;
+                        while i0 < m {
+                            let r = if m - i0 >= 12 { 12 } else { (m - i0).min(MR) };
+                            match r {
+                                12 => tile::<12, 1, true>(out, a, panel, k, n, i0, j0, blk, &e, msk),
+                                6 => tile::<6, 1, true>(out, a, panel, k, n, i0, j0, blk, &e, msk),
+                                5 => tile::<5, 1, true>(out, a, panel, k, n, i0, j0, blk, &e, msk),
+                                4 => tile::<4, 1, true>(out, a, panel, k, n, i0, j0, blk, &e, msk),
+                                3 => tile::<3, 1, true>(out, a, panel, k, n, i0, j0, blk, &e, msk),
+                                2 => tile::<2, 1, true>(out, a, panel, k, n, i0, j0, blk, &e, msk),
+                                _ => tile::<1, 1, true>(out, a, panel, k, n, i0, j0, blk, &e, msk),
+                            }
+                            i0 += r;
+                        }
+                    }
                 }
             }
-            i0 += r;
         }
     }
 
-    /// An R × 16 tile of `out`, summed over all of `k` in registers. With
-    /// `MASKED`, lanes off in `mask` are neither loaded nor stored.
+    /// `out[i] = epilogue(a[i, :] · b)`: a matrix times one column (a 1×1
+    /// convolution of a 1×1 image, as in squeeze-and-excite blocks). Lanes run
+    /// along `k`, where a 16-column tile would use one lane of sixteen.
+    ///
+    /// # Safety
+    /// The CPU supports AVX2 and FMA; `out`, `a`, `b` (and the residual, if
+    /// any) hold at least `m`, `m*k`, `k` (`m`) elements.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline(never)]
+    unsafe fn gemv(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, e: &Epilogue<'_>) {
+        // SAFETY: every load is of row i < m of `a` (k floats) or of `b` (k floats),
+        // at offsets below k; the caller guarantees the lengths.
+        unsafe {
+            let full = k / 32 * 32;
+            for (i, o) in out.iter_mut().enumerate().take(m) {
+                let row = a.as_ptr().add(i * k);
+                let mut acc = [_mm256_setzero_ps(); 4];
+                for kk in (0..full).step_by(32) {
+                    for (v, acc) in acc.iter_mut().enumerate() {
+                        let at = kk + 8 * v;
+                        *acc = _mm256_fmadd_ps(_mm256_loadu_ps(row.add(at)), _mm256_loadu_ps(b.as_ptr().add(at)), *acc);
+                    }
+                }
+                let sum = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
+                let mut lanes = [0.0f32; 8];
+                _mm256_storeu_ps(lanes.as_mut_ptr(), sum);
+                let mut s = lanes.iter().sum::<f32>();
+                for kk in full..k {
+                    s += *row.add(kk) * *b.get_unchecked(kk);
+                }
+                *o = e.apply_at(i, i, s);
+            }
+        }
+    }
+
+    /// Cache-line aligned, so no panel row straddles two lines.
+    #[repr(C, align(64))]
+    struct Pack([f32; KC * NC]);
+
+    /// The part of the product one packed block covers.
+    #[derive(Clone, Copy)]
+    struct Block {
+        k0: usize,
+        kc: usize,
+        jc: usize,
+        nc: usize,
+        /// The block starts the sum (else `out` holds the earlier blocks' part)…
+        first: bool,
+        /// …or ends it (then the epilogue applies).
+        last: bool,
+    }
+
+    /// Lanes `0..cols` on, for the two registers of a panel row.
+    #[inline(always)]
+    unsafe fn mask(cols: usize) -> [__m256i; 2] {
+        // SAFETY: register arithmetic only.
+        unsafe {
+            let c = cols.min(NR) as i32;
+            let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+            [_mm256_cmpgt_epi32(_mm256_set1_epi32(c), lanes), _mm256_cmpgt_epi32(_mm256_set1_epi32(c - 8), lanes)]
+        }
+    }
+
+    /// Copies `b[k0..k0+kc][j0..j0+16]` to `dst` as kc rows of 16, zeros past `cols`.
+    #[inline(always)]
+    unsafe fn pack_panel(dst: *mut f32, b: &[f32], n: usize, k0: usize, kc: usize, j0: usize, cols: usize) {
+        // SAFETY: the caller guarantees the rows and the first min(cols, 16) columns
+        // are in `b`, and room for kc × 16 floats at `dst`.
+        unsafe {
+            let mut src = b.as_ptr().add(k0 * n + j0);
+            let m = mask(cols);
+            for kk in 0..kc {
+                let (v0, v1) = if cols >= NR {
+                    (_mm256_loadu_ps(src), _mm256_loadu_ps(src.add(8)))
+                } else {
+                    (_mm256_maskload_ps(src, m[0]), _mm256_maskload_ps(src.add(8), m[1]))
+                };
+                _mm256_storeu_ps(dst.add(kk * NR), v0);
+                _mm256_storeu_ps(dst.add(kk * NR + 8), v1);
+                src = src.add(n);
+            }
+        }
+    }
+
+    /// One R-row slice of `a` over the block's panels before panel `end`.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    unsafe fn tile<const R: usize, const MASKED: bool>(
+    unsafe fn panels<const R: usize>(out: &mut [f32], a: &[f32], pack: *const f32, k: usize, n: usize, i0: usize, blk: Block, end: usize, e: &Epilogue<'_>) {
+        for (p, j0) in (blk.jc..blk.jc + blk.nc).step_by(NR).enumerate().take(end) {
+            let cols = (n - j0).min(NR);
+            // SAFETY: as the caller guarantees; panel p was packed for this block.
+            unsafe {
+                let panel = pack.add(p * KC * NR);
+                let m = mask(cols);
+                // Panels of at most 8 columns are the caller's (`end`).
+                if cols == NR {
+                    tile::<R, 2, false>(out, a, panel, k, n, i0, j0, blk, e, m);
+                } else {
+                    tile::<R, 2, true>(out, a, panel, k, n, i0, j0, blk, e, m);
+                }
+            }
+        }
+    }
+
+    /// An R × 8V tile of `out`, summed over the block's rows of `k` in registers,
+    /// on top of what earlier blocks left in `out`. With `MASKED`, lanes off in
+    /// `mask` are neither loaded from nor stored to `out`.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn tile<const R: usize, const V: usize, const MASKED: bool>(
         out: &mut [f32],
         a: &[f32],
-        b: &[f32],
+        panel: *const f32,
         k: usize,
         n: usize,
         i0: usize,
         j0: usize,
+        blk: Block,
         e: &Epilogue<'_>,
         mask: [__m256i; 2],
     ) {
-        // SAFETY: the caller guarantees rows i0..i0+R inside `a` and `out`,
-        // and the columns from j0 that `mask` leaves on inside `out` and `b`.
+        // SAFETY: the caller guarantees rows i0..i0+R inside `a` and `out` (and the
+        // residual, as long as `out`), the columns from j0 that `mask` leaves on
+        // inside `out`, and kc packed rows of 16 at `panel`.
         unsafe {
-            let load = |p: *const f32, m: __m256i| if MASKED { _mm256_maskload_ps(p, m) } else { _mm256_loadu_ps(p) };
-            let mut acc = [[_mm256_setzero_ps(); 2]; R];
-            let a_ptr = a.as_ptr().add(i0 * k);
-            let mut b_ptr = b.as_ptr().add(j0);
-            for kk in 0..k {
-                let b0 = load(b_ptr, mask[0]);
-                let b1 = load(b_ptr.add(8), mask[1]);
+            let base = out.as_mut_ptr();
+            let o = |r: usize, v: usize| base.add((i0 + r) * n + j0 + 8 * v);
+            let mut acc = [[_mm256_setzero_ps(); V]; R];
+            if !blk.first {
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    for (v, acc) in acc.iter_mut().enumerate() {
+                        *acc = if MASKED { _mm256_maskload_ps(o(r, v), mask[v]) } else { _mm256_loadu_ps(o(r, v)) };
+                    }
+                }
+            }
+            let a_ptr = a.as_ptr().add(i0 * k + blk.k0);
+            let mut b_ptr = panel;
+            for kk in 0..blk.kc {
+                let bv: [__m256; V] = core::array::from_fn(|v| _mm256_loadu_ps(b_ptr.add(8 * v)));
                 for (r, acc) in acc.iter_mut().enumerate() {
                     let av = _mm256_broadcast_ss(&*a_ptr.add(r * k + kk));
-                    acc[0] = _mm256_fmadd_ps(av, b0, acc[0]);
-                    acc[1] = _mm256_fmadd_ps(av, b1, acc[1]);
+                    for (acc, &bv) in acc.iter_mut().zip(&bv) {
+                        *acc = _mm256_fmadd_ps(av, bv, *acc);
+                    }
                 }
-                b_ptr = b_ptr.add(n);
+                b_ptr = b_ptr.add(NR);
             }
-            for (r, acc) in acc.iter().enumerate() {
-                let v = epilogue(*acc, i0 + r, e);
-                let o = out.as_mut_ptr().add((i0 + r) * n + j0);
-                if MASKED {
-                    _mm256_maskstore_ps(o, mask[0], v[0]);
-                    _mm256_maskstore_ps(o.add(8), mask[1], v[1]);
-                } else {
-                    _mm256_storeu_ps(o, v[0]);
-                    _mm256_storeu_ps(o.add(8), v[1]);
+            for (r, acc) in acc.iter_mut().enumerate() {
+                if blk.last {
+                    epilogue(acc, i0 + r, e);
+                    if let Some(res) = e.residual {
+                        // Same place in the residual as in `out`: in bounds as `out` is.
+                        let p = res.as_ptr().add((i0 + r) * n + j0);
+                        for (v, acc) in acc.iter_mut().enumerate() {
+                            let x = if MASKED { _mm256_maskload_ps(p.add(8 * v), mask[v]) } else { _mm256_loadu_ps(p.add(8 * v)) };
+                            *acc = _mm256_add_ps(*acc, x);
+                        }
+                    }
+                }
+                for (v, &acc) in acc.iter().enumerate() {
+                    if MASKED {
+                        _mm256_maskstore_ps(o(r, v), mask[v], acc);
+                    } else {
+                        _mm256_storeu_ps(o(r, v), acc);
+                    }
                 }
             }
         }
     }
 
-    /// Bias and clamp on one row of a tile.
+    /// Bias and clamp on one row of a tile, in place.
     #[inline(always)]
-    unsafe fn epilogue(mut v: [__m256; 2], row: usize, e: &Epilogue<'_>) -> [__m256; 2] {
+    unsafe fn epilogue<const V: usize>(v: &mut [__m256; V], row: usize, e: &Epilogue<'_>) {
         // SAFETY: register arithmetic only.
         unsafe {
             if let Some(bias) = e.bias {
                 let bv = _mm256_set1_ps(bias.get(row).copied().unwrap_or(0.0));
-                v = [_mm256_add_ps(v[0], bv), _mm256_add_ps(v[1], bv)];
+                v.iter_mut().for_each(|x| *x = _mm256_add_ps(*x, bv));
             }
             if let Some((lo, hi)) = e.clamp {
                 let (lo, hi) = (_mm256_set1_ps(lo), _mm256_set1_ps(hi));
                 // max/min return their second operand for NaN: put v second to keep NaNs.
-                v = v.map(|x| _mm256_min_ps(hi, _mm256_max_ps(lo, x)));
+                v.iter_mut().for_each(|x| *x = _mm256_min_ps(hi, _mm256_max_ps(lo, *x)));
             }
-            v
         }
     }
 }
@@ -252,7 +412,7 @@ mod tests {
         for i in 0..m {
             for j in 0..n {
                 let s: f64 = (0..k).map(|kk| f64::from(a[i * k + kk]) * f64::from(b[kk * n + j])).sum();
-                out[i * n + j] = f64::from(e.apply(i, s as f32));
+                out[i * n + j] = f64::from(e.apply_at(i, i * n + j, s as f32));
             }
         }
         out
@@ -261,11 +421,13 @@ mod tests {
     #[test]
     fn matches_a_naive_product_on_many_shapes() {
         let mut rng = Lcg(7);
-        for &(m, k, n) in &[(1, 1, 1), (6, 3, 16), (7, 5, 17), (13, 33, 49), (24, 144, 64), (2, 0, 5), (5, 9, 3)] {
+        for &(m, k, n) in &[(1, 1, 1), (6, 3, 16), (7, 5, 17), (13, 33, 49), (24, 144, 64), (2, 0, 5), (5, 9, 3), (7, 1100, 21), (13, 512, 33), (6, 513, 8), (9, 300, 200), (5, 257, 71), (3, 40, 49), (31, 70, 49), (25, 300, 67), (13, 70, 1), (7, 576, 1), (3, 5, 1)] {
             let a: Vec<f32> = (0..m * k).map(|_| rng.next_f32()).collect();
             let b: Vec<f32> = (0..k * n).map(|_| rng.next_f32()).collect();
             let bias: Vec<f32> = (0..m).map(|_| rng.next_f32()).collect();
-            for e in [Epilogue::NONE, Epilogue { bias: Some(&bias), clamp: Some((0.0, 0.5)) }] {
+            let res: Vec<f32> = (0..m * n).map(|_| rng.next_f32()).collect();
+            let full = Epilogue { bias: Some(&bias), clamp: Some((0.0, 0.5)), residual: Some(&res) };
+            for e in [Epilogue::NONE, Epilogue { residual: None, ..full }, full] {
                 let mut out = vec![f32::NAN; m * n];
                 gemm(&mut out, &a, &b, m, k, n, e);
                 let want = naive(&a, &b, m, k, n, e);
@@ -284,7 +446,7 @@ mod tests {
     #[test]
     fn clamp_keeps_nan() {
         let mut out = [0.0f32; 1];
-        gemm(&mut out, &[f32::NAN], &[1.0], 1, 1, 1, Epilogue { bias: None, clamp: Some((0.0, 6.0)) });
+        gemm(&mut out, &[f32::NAN], &[1.0], 1, 1, 1, Epilogue { bias: None, clamp: Some((0.0, 6.0)), residual: None });
         assert!(out[0].is_nan());
     }
 }

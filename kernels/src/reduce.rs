@@ -39,7 +39,11 @@ fn accumulate_axis(x: &[f32], out: &mut [f32], outer: usize, reduce: usize, inne
     }
     let init = start(inner == 1 || reduce == 0);
     let block = reduce * inner;
-    for (o, out_row) in out.chunks_exact_mut(inner).take(outer).enumerate() {
+    let mut first = 0;
+    if inner == 1 {
+        first = rows_together(x, out, outer, reduce, init);
+    }
+    for (o, out_row) in out.chunks_exact_mut(inner).take(outer).enumerate().skip(first) {
         out_row.fill(init);
         if block == 0 {
             continue;
@@ -55,6 +59,30 @@ fn accumulate_axis(x: &[f32], out: &mut [f32], outer: usize, reduce: usize, inne
             }
         }
     }
+}
+
+/// Rows summed at once by `rows_together`.
+const ROWS: usize = 8;
+
+/// `out[o] = init + x[o][0] + x[o][1] + ...` for whole groups of `ROWS` rows,
+/// each still folded in order, but `ROWS` independent sums in flight instead
+/// of one chain of dependent adds. Returns how many rows it did.
+fn rows_together(x: &[f32], out: &mut [f32], outer: usize, reduce: usize, init: f32) -> usize {
+    let mut done = 0;
+    while done + ROWS <= outer {
+        let Some(xs) = x.get(done * reduce..(done + ROWS) * reduce) else { break };
+        let Some(o) = out.get_mut(done..done + ROWS) else { break };
+        let rows: [&[f32]; ROWS] = core::array::from_fn(|r| &xs[r * reduce..(r + 1) * reduce]);
+        let mut acc = [init; ROWS];
+        for i in 0..reduce {
+            for (acc, row) in acc.iter_mut().zip(&rows) {
+                *acc += row[i];
+            }
+        }
+        o.copy_from_slice(&acc);
+        done += ROWS;
+    }
+    done
 }
 
 /// Sums over every dim flagged in `reduce` (missing flags mean "keep").
@@ -206,6 +234,21 @@ mod tests {
             let mut out = vec![f32::NAN; want.len()];
             sum_dims(&x, &shape, &reduce, &mut out, 1.0);
             assert_eq!(out, want, "mask {mask:#b}");
+        }
+    }
+
+    #[test]
+    fn mean_axis_innermost_matches_a_sequential_fold_bitwise() {
+        let mut rng = Lcg(9);
+        for &(outer, reduce) in &[(1, 5), (8, 49), (19, 196), (16, 3)] {
+            let mut x = vec![0.0f32; outer * reduce];
+            rng.fill(&mut x);
+            let mut out = vec![f32::NAN; outer];
+            mean_axis(&x, &mut out, outer, reduce, 1);
+            for (o, row) in out.iter().zip(x.chunks_exact(reduce)) {
+                let want = row.iter().fold(0.0f32, |s, &v| s + v) / reduce as f32;
+                assert_eq!(o.to_bits(), want.to_bits(), "{outer}x{reduce}");
+            }
         }
     }
 

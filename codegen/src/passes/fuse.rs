@@ -1,10 +1,11 @@
 //! Folds inference batch norm into the convolution before it, and fuses a
-//! following relu / hardtanh / clamp into the convolution's epilogue.
+//! following relu / hardtanh / clamp, then a residual add, into the
+//! convolution's epilogue.
 //!
-//! Both rewrites need the intermediate value to have exactly one reader and
+//! Every rewrite needs the intermediate value to have exactly one reader and
 //! not be a method output; then the second node disappears.
 
-use crate::ir::{Constant, DType, Method, Node, Op, Storage, TensorType, UnaryFn};
+use crate::ir::{BinaryFn, Constant, ConvKernel, DType, Method, Node, Op, Storage, TensorType, UnaryFn};
 use crate::passes::fold::decode;
 
 pub fn run(method: &mut Method, constants: &mut Vec<Constant>) {
@@ -16,13 +17,19 @@ pub fn run(method: &mut Method, constants: &mut Vec<Constant>) {
                 // The conv may now fuse again (batch norm, then relu).
                 continue;
             }
+            if fuse_residual(method, i, j) {
+                // The conv takes the add's place, where its residual input is ready.
+                let conv = method.nodes.remove(i);
+                method.nodes[j - 1] = conv;
+                continue;
+            }
         }
         i += 1;
     }
 }
 
 /// The index of the only node reading node `i`'s single output, if there is exactly one.
-fn sole_reader(method: &Method, i: usize) -> Option<usize> {
+pub(crate) fn sole_reader(method: &Method, i: usize) -> Option<usize> {
     let out = *method.nodes[i].outputs.first()?;
     if method.nodes[i].outputs.len() != 1 || method.outputs.iter().any(|&o| method.root(o).0 == out) {
         return None;
@@ -42,7 +49,7 @@ fn fold_batch_norm(method: &mut Method, constants: &mut Vec<Constant>, i: usize,
     let (Op::Conv2d(conv), Op::BatchNorm { eps, has_weight, has_bias }) = (&method.nodes[i].op, &method.nodes[j].op) else {
         return false;
     };
-    if conv.clamp.is_some() || method.nodes[j].inputs[0] != method.nodes[i].outputs[0] {
+    if conv.clamp.is_some() || conv.residual || method.nodes[j].inputs[0] != method.nodes[i].outputs[0] {
         return false;
     }
     let (eps, has_weight, has_bias) = (*eps, *has_weight, *has_bias);
@@ -98,11 +105,39 @@ fn fuse_clamp(method: &mut Method, i: usize, j: usize) -> bool {
     };
     let out = method.nodes[j].outputs[0];
     let Node { op: Op::Conv2d(conv), outputs, .. } = &mut method.nodes[i] else { return false };
-    if conv.clamp.is_some() || method.values[out].ty.dtype != DType::F32 {
+    if conv.clamp.is_some() || conv.residual || method.values[out].ty.dtype != DType::F32 {
         return false;
     }
     conv.clamp = Some(clamp);
     *outputs = vec![out];
+    true
+}
+
+/// `pointwise conv → add(conv, skip)` (either order, no alpha) becomes one conv
+/// that adds `skip` in its epilogue. f32 addition commutes, so the sum is the
+/// add's, bit for bit.
+fn fuse_residual(method: &mut Method, i: usize, j: usize) -> bool {
+    let (conv_node, add) = (&method.nodes[i], &method.nodes[j]);
+    let (Op::Conv2d(conv), Op::Binary { f: BinaryFn::Add, alpha }) = (&conv_node.op, &add.op) else { return false };
+    let y = conv_node.outputs[0];
+    let ty = |v: usize| &method.values[v].ty;
+    let skip = match add.inputs[..] {
+        [a, b] if a == y && b != y => b,
+        [a, b] if b == y && a != y => a,
+        _ => return false,
+    };
+    let (x, w) = (&ty(conv_node.inputs[0]).shape, &ty(conv_node.inputs[1]).shape);
+    let out = add.outputs[0];
+    let f32s = [y, skip, out].iter().all(|&v| ty(v).dtype == DType::F32);
+    if *alpha != 1.0 || conv.residual || !f32s || ty(skip).shape != ty(y).shape || ty(out).shape != ty(y).shape || conv.kernel(x, w) != ConvKernel::Pointwise {
+        return false;
+    }
+    let node = &mut method.nodes[i];
+    node.inputs.push(skip);
+    node.outputs = vec![out];
+    if let Op::Conv2d(c) = &mut node.op {
+        c.residual = true;
+    }
     true
 }
 
@@ -111,4 +146,49 @@ fn add_const(method: &mut Method, constants: &mut Vec<Constant>, ty: TensorType,
     constants.push(Constant { ty: ty.clone(), bytes });
     method.values.push(crate::ir::Value { ty, storage: Storage::Const(c), source: None });
     method.values.len() - 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::{Conv2d, Value};
+
+    fn value(shape: &[usize], storage: Storage) -> Value {
+        Value { ty: TensorType { dtype: DType::F32, shape: shape.to_vec() }, storage, source: None }
+    }
+
+    /// skip → conv(k×k, 4 → 4) → add(skip, conv) → output.
+    fn block(k: usize) -> Method {
+        let s = [1, 4, 3, 3];
+        let values = vec![
+            value(&s, Storage::Input(0)),
+            value(&[4, 4, k, k], Storage::Const(0)),
+            value(&s, Storage::Arena),
+            value(&s, Storage::Arena),
+        ];
+        let p = k / 2;
+        let conv = Conv2d { stride: [1, 1], padding: [p, p], dilation: [1, 1], groups: 1, has_bias: false, clamp: None, residual: false };
+        let nodes = vec![
+            Node { op: Op::Conv2d(conv), inputs: vec![0, 1], outputs: vec![2], instruction: 0 },
+            Node { op: Op::Binary { f: BinaryFn::Add, alpha: 1.0 }, inputs: vec![0, 2], outputs: vec![3], instruction: 1 },
+        ];
+        Method { name: "forward".into(), values, inputs: vec![0], outputs: vec![3], nodes, executorch_arena: None, dynamic: Default::default() }
+    }
+
+    #[test]
+    fn a_pointwise_conv_takes_in_the_residual_add() {
+        let mut m = block(1);
+        run(&mut m, &mut Vec::new());
+        assert_eq!(m.nodes.len(), 1);
+        let n = &m.nodes[0];
+        assert_eq!((n.inputs.as_slice(), n.outputs.as_slice()), (&[0, 1, 0][..], &[3][..]));
+        assert!(matches!(&n.op, Op::Conv2d(c) if c.residual));
+    }
+
+    #[test]
+    fn other_convs_keep_their_add() {
+        let mut m = block(3);
+        run(&mut m, &mut Vec::new());
+        assert_eq!(m.nodes.len(), 2);
+    }
 }

@@ -1,6 +1,7 @@
 //! Rewrites on the IR, run in order by `run`, then the memory plan.
 
 mod alias;
+mod chain;
 mod dce;
 pub(crate) mod fold;
 mod fuse;
@@ -18,6 +19,7 @@ pub fn run(graph: &mut Graph) {
         quant::run(method, &mut graph.constants);
         fold::run(method, &mut graph.constants);
         fuse::run(method, &mut graph.constants);
+        chain::run(method, &graph.constants);
         alias::run(method);
         dce::run(method);
         scratch::run(method);

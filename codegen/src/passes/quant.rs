@@ -292,7 +292,7 @@ mod tests {
             value(DType::I8, &out, Storage::Arena),         // 12
             value(DType::F32, &out, Storage::Arena),        // 13 output
         ];
-        let conv = Conv2d { stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1, has_bias: true, clamp: None };
+        let conv = Conv2d { stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1, has_bias: true, clamp: None, residual: false };
         let (q, dq) = (|s, z| Op::Quantize { scale: s, zero_point: z, min: -128, max: 127 }, |s, z| Op::Dequantize { scale: s, zero_point: z });
         let nodes = vec![
             node(q(0.1, 1), vec![0], vec![1]),

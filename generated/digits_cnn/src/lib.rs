@@ -77,6 +77,7 @@ impl Model {
                 ::etch_kernels::gemm::Epilogue {
                     bias: Some(&W12[0..16]),
                     clamp: Some((0f32, f32::INFINITY)),
+                    residual: None,
                 },
             );
         }
@@ -119,6 +120,7 @@ impl Model {
                 ::etch_kernels::gemm::Epilogue {
                     bias: Some(&W7[0..32]),
                     clamp: Some((0f32, f32::INFINITY)),
+                    residual: None,
                 },
             );
         }

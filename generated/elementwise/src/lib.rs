@@ -94,7 +94,7 @@ impl Model {
                 |a: f32, b: f32| a - b,
             );
         }
-        // instruction 3: relu
+        // instruction 4: map
         {
             let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
@@ -102,20 +102,13 @@ impl Model {
                 240,
                 120,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(&f32_0[0..120], out0, ::etch_kernels::math::relu);
-        }
-        // instruction 4: sigmoid
-        {
-            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
-                f32,
-                480,
-                0,
-                120,
-            >(&mut self.arena_f32);
             ::etch_kernels::unary::map(
-                &f32_1[120..240],
+                &f32_0[0..120],
                 out0,
-                ::etch_kernels::math::sigmoid,
+                |v: f32| {
+                    let t0 = ::etch_kernels::math::relu(v);
+                    ::etch_kernels::math::sigmoid(t0)
+                },
             );
         }
         // instruction 5: tanh
@@ -123,7 +116,7 @@ impl Model {
             let (_, out0, _) = ::etch_kernels::arena::split_out::<
                 f32,
                 480,
-                240,
+                0,
                 120,
             >(&mut self.arena_f32);
             ::etch_kernels::unary::map(&x0[0..120], out0, ::etch_kernels::math::tanh);
@@ -137,13 +130,13 @@ impl Model {
                 120,
             >(&mut self.arena_f32);
             ::etch_kernels::binary::zip(
-                &f32_0[0..120],
                 &f32_0[240..360],
+                &f32_0[0..120],
                 out0,
                 |a: f32, b: f32| a * b,
             );
         }
-        // instruction 7: abs
+        // instruction 9: map
         {
             let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
                 f32,
@@ -154,31 +147,11 @@ impl Model {
             ::etch_kernels::unary::map(
                 &f32_1[240..360],
                 out0,
-                ::etch_kernels::math::abs,
-            );
-        }
-        // instruction 8: neg
-        {
-            let (f32_0, out0, _) = ::etch_kernels::arena::split_out::<
-                f32,
-                480,
-                240,
-                120,
-            >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(&f32_0[0..120], out0, ::etch_kernels::math::neg);
-        }
-        // instruction 9: exp
-        {
-            let (_, out0, f32_1) = ::etch_kernels::arena::split_out::<
-                f32,
-                480,
-                0,
-                120,
-            >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
-                &f32_1[120..240],
-                out0,
-                ::etch_kernels::math::exp,
+                |v: f32| {
+                    let t0 = ::etch_kernels::math::abs(v);
+                    let t1 = ::etch_kernels::math::neg(t0);
+                    ::etch_kernels::math::exp(t1)
+                },
             );
         }
         // instruction 10: mul

@@ -20,7 +20,12 @@ pub fn emit(c: &Conv2d, x: &[usize], wt: &[usize], out: &[usize], r: &[TokenStre
         }
         None => quote!(None),
     };
-    let epilogue = quote!(::etch_kernels::gemm::Epilogue { bias: #bias, clamp: #clamp });
+    // Inputs are [x, w, bias?, residual?].
+    let residual = match r.get(2 + usize::from(c.has_bias)) {
+        Some(s) if c.residual => quote!(Some(#s)),
+        _ => quote!(None),
+    };
+    let epilogue = quote!(::etch_kernels::gemm::Epilogue { bias: #bias, clamp: #clamp, residual: #residual });
     let kernel = c.kernel(x, wt);
     if kernel == ConvKernel::Pointwise {
         let (batch, cin, cout, hw) = (lit(x[0]), lit(x[1]), lit(wt[0]), lit(x[2] * x[3]));

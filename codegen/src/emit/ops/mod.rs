@@ -18,6 +18,7 @@ mod index;
 mod int8;
 mod layer_norm;
 mod linear;
+mod map;
 mod max_pool;
 mod mean;
 mod pad;
@@ -87,5 +88,6 @@ pub fn emit(m: &Method, node: &Node, o: &Operands) -> TokenStream {
         Op::Dequantize { scale, zero_point } => quantize::dequantize(*scale, *zero_point, r, w),
         Op::DequantizePerChannel { axis } => quantize::per_channel(&shape(node.inputs[0]), *axis, r, w),
         Op::Int8(q) => int8::emit(m, node, q, r, w),
+        Op::Map(steps) => map::emit(steps, r, w),
     }
 }

@@ -5,7 +5,14 @@ use crate::emit::f32_lit;
 use crate::ir::UnaryFn;
 
 pub fn emit(f: UnaryFn, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
-    let func = match f {
+    let func = func(f);
+    let (x, out) = (&r[0], &w[0]);
+    quote!(::etch_kernels::unary::map(#x, #out, ::etch_kernels::math::#func);)
+}
+
+/// The `etch_kernels::math` function computing `f`.
+pub fn func(f: UnaryFn) -> TokenStream {
+    match f {
         UnaryFn::Abs => quote!(abs),
         UnaryFn::Neg => quote!(neg),
         UnaryFn::Exp => quote!(exp),
@@ -21,9 +28,7 @@ pub fn emit(f: UnaryFn, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
         UnaryFn::Log => quote!(log),
         UnaryFn::Sin => quote!(sin),
         UnaryFn::Cos => quote!(cos),
-    };
-    let (x, out) = (&r[0], &w[0]);
-    quote!(::etch_kernels::unary::map(#x, #out, ::etch_kernels::math::#func);)
+    }
 }
 
 pub fn leaky_relu(slope: f64, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {

@@ -45,7 +45,7 @@ pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
             return Err(cx.invalid("bias length differs from output channels"));
         }
     }
-    let conv = Conv2d { stride, padding, dilation, groups, has_bias: bias.is_some(), clamp: None };
+    let conv = Conv2d { stride, padding, dilation, groups, has_bias: bias.is_some(), clamp: None, residual: false };
     cx.push(Op::Conv2d(conv), inputs, vec![out]);
     Ok(())
 }

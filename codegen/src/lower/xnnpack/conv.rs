@@ -56,6 +56,7 @@ pub fn lower(x: &mut X<'_, '_, '_, '_>, node: &Node, conv: &Conv, input: u32, w:
         groups: conv.groups,
         has_bias: bias.is_some(),
         clamp: None,
+        residual: false,
     };
     let out = x.result(node, &NHWC)?;
     x.cx.push(Op::Conv2d(op), inputs, vec![out]);

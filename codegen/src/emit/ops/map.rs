@@ -1,0 +1,68 @@
+//! A fused chain of f32 elementwise ops: one closure, each step written as
+//! the unfused op's emitter writes it (same operations, same order).
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::unary::func;
+use crate::emit::f32_lit;
+use crate::ir::{BinaryFn, MapArg, MapStep};
+
+pub fn emit(steps: &[MapStep], r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let t = |i: usize| format_ident!("t{i}");
+    let lets = steps.iter().enumerate().map(|(i, s)| {
+        let arg = |a: &MapArg| match a {
+            MapArg::X => quote!(v),
+            MapArg::Prev => {
+                let p = t(i.saturating_sub(1));
+                quote!(#p)
+            }
+            MapArg::Const(c) => f32_lit(*c),
+        };
+        let value = match s {
+            MapStep::Unary { f, x } => {
+                let (f, x) = (func(*f), arg(x));
+                quote!(::etch_kernels::math::#f(#x))
+            }
+            MapStep::Clamp { min, max, x } => {
+                let x = arg(x);
+                // NaN passes through: both comparisons are false for it.
+                let lower = min.map(|m| {
+                    let m = f32_lit(m);
+                    quote!(let u = if u < #m { #m } else { u };)
+                });
+                let upper = max.map(|m| {
+                    let m = f32_lit(m);
+                    quote!(let u = if u > #m { #m } else { u };)
+                });
+                quote!({ let u = #x; #lower #upper u })
+            }
+            MapStep::Binary { f, alpha, a, b } => {
+                let (a, b) = (arg(a), arg(b));
+                let scaled = if *alpha == 1.0 {
+                    b.clone()
+                } else {
+                    let alpha = f32_lit(*alpha);
+                    quote!(#alpha * #b)
+                };
+                match f {
+                    BinaryFn::Add => quote!(#a + #scaled),
+                    BinaryFn::Sub => quote!(#a - #scaled),
+                    BinaryFn::Mul => quote!(#a * #b),
+                    BinaryFn::Div => quote!(#a / #b),
+                    BinaryFn::Maximum => quote!(::etch_kernels::math::maximum(#a, #b)),
+                    BinaryFn::Minimum => quote!(::etch_kernels::math::minimum(#a, #b)),
+                }
+            }
+        };
+        let ti = t(i);
+        // The last step is the closure's value.
+        if i + 1 == steps.len() {
+            value
+        } else {
+            quote!(let #ti = #value;)
+        }
+    });
+    let (x, out) = (&r[0], &w[0]);
+    quote!(::etch_kernels::unary::map(#x, #out, |v: f32| { #(#lets)* });)
+}
