@@ -8,7 +8,8 @@ Each has a portable program and an XNNPACK twin, for ops the reference zoo lacks
 - math_ops: floor, ceil, log, sin, cos, prelu and sqrt;
 - decoder: transposed convolutions and bilinear resizing;
 - dq_mlp: dynamically quantized linear layers (etch compiles only its twin);
-- dynamic_mlp, elementwise, lstm, codec: zoo models with the twins the zoo lacks.
+- dynamic_mlp, elementwise, lstm, codec: zoo models with the twins the zoo lacks;
+- mobilenet_v3_small_int8: not bundled (2.8 MB); export it to check by hand.
 """
 import sys, os
 
@@ -90,6 +91,20 @@ def dq_mlp():
     return convert_pt2e(prepared)
 
 
+def quantized_mobilenet_v3_small():
+    """PT2E int8 like the zoo's mobilenet_v2_int8: hardswish and squeeze-excite stay f32
+    between quantize/dequantize pairs."""
+    from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import XNNPACKQuantizer, get_symmetric_quantization_config
+    from torchao.quantization.pt2e.quantize_pt2e import prepare_pt2e, convert_pt2e
+    m = zoo.tv("mobilenet_v3_small", 4)().eval()
+    graph = torch.export.export(m, (torch.as_tensor(zoo.image(0)[0]),)).module()
+    quantizer = XNNPACKQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True))
+    prepared = prepare_pt2e(graph, quantizer)
+    for k in range(4):
+        prepared(torch.as_tensor(zoo.image(100 + k)[0]))
+    return convert_pt2e(prepared)
+
+
 def math_ops():
     seeded(8)
     return MathOps()
@@ -102,6 +117,8 @@ MODELS = {
                          about="avg pool, maximum/minimum, leaky relu, elu, pad, slice, 3-way cat", atol=1e-5),
     "decoder": simple(decoder, lambda k: [rand((1, 3, 12, 12), 90 + k)], xnnpack=True,
                       about="transposed convolutions, stride 2, with output padding; bilinear resizing", atol=1e-5),
+    "mobilenet_v3_small_int8": simple(quantized_mobilenet_v3_small, lambda k: zoo.image(k, 60), n_cases=1, xnnpack=True,
+                                      about="PT2E int8 mobilenet_v3_small", atol=0.25, rtol=0.0),
     "dq_mlp": simple(dq_mlp, lambda k: [rand((4, 32), 100 + k)], xnnpack=True, about="dynamic int8 linear layers", atol=0.05),
     "math_ops": simple(math_ops, lambda k: [rand((1, 4, 6, 6), 80 + k, scale=3.0)], xnnpack=True,
                        about="floor, ceil, log, sin, cos, prelu, sqrt", atol=1e-5),
