@@ -174,6 +174,9 @@ fn byte_flips_biased_to_the_header_and_tables() {
 
 const TWINS: [&str; 12] = ["digits_cnn", "mlp", "tiny_encoder", "tiny_llama", "vision_ops", "math_ops", "dynamic_mlp", "elementwise", "lstm", "codec", "decoder", "dq_mlp"];
 
+/// A twin's name, bytes and delegate payload ranges.
+type Twin = (&'static str, Vec<u8>, Vec<std::ops::Range<usize>>);
+
 /// Byte ranges of every delegate payload in `bytes`.
 fn payloads(bytes: &[u8]) -> Vec<std::ops::Range<usize>> {
     use etch_codegen::pte::{self, DelegateData};
@@ -194,7 +197,7 @@ fn byte_flips_inside_xnnpack_payloads() {
     const MUTANTS: usize = 800;
     let mut rng = Rng(0x0078_6e6e_7061);
     let mut counts = Counts::default();
-    let files: Vec<(&str, Vec<u8>, Vec<std::ops::Range<usize>>)> = TWINS
+    let files: Vec<Twin> = TWINS
         .iter()
         .map(|&n| {
             let path = format!("{}/../tests/fixtures/{n}/model.xnnpack.pte", env!("CARGO_MANIFEST_DIR"));

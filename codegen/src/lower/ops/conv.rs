@@ -34,9 +34,7 @@ pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
         return Err(cx.invalid(format!("channels do not match: input {xs:?}, weight {ws:?}, groups {groups}")));
     }
     for d in 0..2 {
-        let span = dilation[d] * (ws[2 + d].max(1) - 1) + 1;
-        let expect = (xs[2 + d] + 2 * padding[d]).checked_sub(span).map(|v| v / stride[d] + 1);
-        if expect != Some(os[2 + d]) {
+        if out_size(xs[2 + d], ws[2 + d], padding[d], stride[d], dilation[d]) != Some(os[2 + d]) {
             return Err(cx.invalid(format!("output shape {os:?} does not follow from input {xs:?}")));
         }
     }
@@ -48,6 +46,16 @@ pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let conv = Conv2d { stride, padding, dilation, groups, has_bias: bias.is_some(), clamp: None, residual: false };
     cx.push(Op::Conv2d(conv), inputs, vec![out]);
     Ok(())
+}
+
+/// The output length of a window `kernel` long sliding over `input` padded
+/// by `pad` on both sides; `None` when the window does not fit once.
+pub fn out_size(input: usize, kernel: usize, pad: usize, stride: usize, dilation: usize) -> Option<usize> {
+    if stride == 0 || dilation == 0 || kernel == 0 {
+        return None;
+    }
+    let span = dilation.checked_mul(kernel - 1)?.checked_add(1)?;
+    input.checked_add(pad.checked_mul(2)?)?.checked_sub(span).map(|v| v / stride + 1)
 }
 
 /// A 2-element int list of positive values (a 1-element list repeats).

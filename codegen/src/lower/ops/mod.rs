@@ -9,7 +9,7 @@ mod binary;
 mod cat;
 mod clamp;
 mod compare;
-mod conv;
+pub mod conv;
 pub mod conv_transpose;
 mod copy;
 mod expand;

@@ -4,6 +4,7 @@ use super::layout::NHWC;
 use super::X;
 use crate::error::Result;
 use crate::ir::{Conv2d, ConvTranspose2d, Op};
+use crate::lower::ops::conv::out_size;
 use crate::pte::xnnpack::{Conv, Node};
 
 /// Where XNNPACK keeps a depthwise filter's output channels, `[1, kh, kw, cout]`,
@@ -28,19 +29,14 @@ pub fn lower(x: &mut X<'_, '_, '_, '_>, node: &Node, conv: &Conv, input: u32, w:
     let shapes_ok = xs.len() == 4 && ws.len() == 4 && os.len() == 4 && {
         let (cout, kh, kw) = if conv.depthwise { (ws[3], ws[1], ws[2]) } else { (ws[0], ws[1], ws[2]) };
         let cin_per_group = if conv.depthwise { 1 } else { ws[3] };
-        let out = |i: usize, k: usize, p: usize, s: usize, d: usize| {
-            (s > 0 && d > 0 && i + 2 * p >= d * (k - 1) + 1).then(|| (i + 2 * p - d * (k - 1) - 1) / s + 1)
-        };
         conv.groups > 0
             && cin_per_group * conv.groups == xs[3]
             && cout == os[3]
             && cout % conv.groups == 0
             && [kh, kw] == conv.kernel
-            && kh > 0
-            && kw > 0
             && os[0] == xs[0]
-            && out(xs[1], kh, top, conv.stride[0], conv.dilation[0]) == Some(os[1])
-            && out(xs[2], kw, left, conv.stride[1], conv.dilation[1]) == Some(os[2])
+            && out_size(xs[1], kh, top, conv.stride[0], conv.dilation[0]) == Some(os[1])
+            && out_size(xs[2], kw, left, conv.stride[1], conv.dilation[1]) == Some(os[2])
     };
     if !shapes_ok {
         return Err(x.cx.invalid(format!("shapes do not convolve: input {xs:?}, filter {ws:?}, output {os:?}")));

@@ -5,6 +5,7 @@ use super::layout::{identity, is_permutation, then, NHWC};
 use super::X;
 use crate::error::Result;
 use crate::ir::{Op, Pool2d};
+use crate::lower::ops::conv::out_size;
 use crate::pte::xnnpack::{Node, Pool};
 
 /// Free: the result is the input held in another layout.
@@ -62,15 +63,12 @@ pub fn pool(x: &mut X<'_, '_, '_, '_>, node: &Node, pool: &Pool, input: u32) -> 
     }
     let dims = x.value(input)?.dims.clone();
     let out = x.value(node.output)?.dims.clone();
-    let size = |i: usize, k: usize, p: usize, s: usize, d: usize| {
-        (s > 0 && d > 0 && k > 0 && i + 2 * p >= d * (k - 1) + 1).then(|| (i + 2 * p - d * (k - 1) - 1) / s + 1)
-    };
     let ok = dims.len() == 4
         && out.len() == 4
         && out[0] == dims[0]
         && out[3] == dims[3]
-        && size(dims[1], pool.kernel[0], top, pool.stride[0], pool.dilation[0]) == Some(out[1])
-        && size(dims[2], pool.kernel[1], left, pool.stride[1], pool.dilation[1]) == Some(out[2]);
+        && out_size(dims[1], pool.kernel[0], top, pool.stride[0], pool.dilation[0]) == Some(out[1])
+        && out_size(dims[2], pool.kernel[1], left, pool.stride[1], pool.dilation[1]) == Some(out[2]);
     if !ok {
         return Err(x.cx.invalid(format!("pooling {dims:?} to {out:?} does not fit its window")));
     }
