@@ -45,7 +45,7 @@ struct Weights {
 
 enum Match {
     Conv { conv: Conv2d, x: Q, w: Weights, bias: Option<ValueId> },
-    Linear { a: Q, w: Weights, bias: ValueId },
+    Linear { a: Q, w: Weights, bias: Option<ValueId> },
     Add { a: Q, b: Q },
     Mean { dims: Vec<usize>, x: Q },
 }
@@ -72,16 +72,14 @@ fn matches(method: &Method, constants: &[Constant], n: usize) -> Option<(usize, 
         Op::Addmm { beta, alpha } if *beta == 1.0 && *alpha == 1.0 => {
             let [bias, a, bt] = node.inputs[..] else { return None };
             let n_out = method.values[f].ty.shape[1];
-            // `b` is the transpose of the weight `[n, k]`: permute_copy of a linear layer.
-            let g = producer(method, bt)?;
-            let Op::Gather { offset: 0, strides } = &method.nodes[g].op else { return None };
-            let w = method.nodes[g].inputs[0];
-            let k = method.values[w].ty.shape.get(1).copied()?;
             let bias_ok = method.values[bias].ty.shape.last() == Some(&n_out) && method.values[bias].ty.numel() == n_out;
-            if strides[..] != [1, k] || method.values[w].ty.shape != [n_out, k] || !bias_ok {
-                return None;
-            }
-            Match::Linear { a: dequantized(method, a)?, w: weights(method, constants, w)?, bias: f32_const(method, bias)? }
+            let (a, w) = linear(method, constants, a, bt, n_out)?;
+            Match::Linear { a, w, bias: Some(f32_const(method, bias).filter(|_| bias_ok)?) }
+        }
+        Op::Mm => {
+            let [a, bt] = node.inputs[..] else { return None };
+            let (a, w) = linear(method, constants, a, bt, method.values[f].ty.shape[1])?;
+            Match::Linear { a, w, bias: None }
         }
         Op::Binary { f: BinaryFn::Add, alpha } if *alpha == 1.0 => {
             let shape = &method.values[f].ty.shape;
@@ -108,6 +106,7 @@ fn build(method: &mut Method, constants: &mut Vec<Constant>, m: Match, out: QOut
         }
         Match::Linear { a, w, bias } => {
             let scale = requant_scales(method, constants, a.scale, &w.scales);
+            let bias = bias.unwrap_or_else(|| add_const(method, constants, DType::F32, w.scales.len(), vec![0; 4 * w.scales.len()]));
             (QOp::Linear { a_zp: a.zero_point, out }, vec![a.value, w.value, scale, bias])
         }
         Match::Add { a, b } => (QOp::Add { a: (a.scale, a.zero_point), b: (b.scale, b.zero_point), out }, vec![a.value, b.value]),
@@ -180,6 +179,19 @@ fn dequantized(method: &Method, v: ValueId) -> Option<Q> {
     let q = node.inputs[0];
     let same_len = method.values[q].ty.numel() == method.values[v].ty.numel();
     (offset == 0 && same_len && method.values[q].ty.dtype == DType::I8).then_some(Q { value: q, scale, zero_point })
+}
+
+/// `a @ bt` where `bt` is the transpose of int8 weights `[n, k]` (a linear
+/// layer's permute_copy): the dequantized `a` and the weights.
+fn linear(method: &Method, constants: &[Constant], a: ValueId, bt: ValueId, n: usize) -> Option<(Q, Weights)> {
+    let g = producer(method, bt)?;
+    let Op::Gather { offset: 0, strides } = &method.nodes[g].op else { return None };
+    let w = method.nodes[g].inputs[0];
+    let k = method.values[w].ty.shape.get(1).copied()?;
+    if strides[..] != [1, k] || method.values[w].ty.shape != [n, k] {
+        return None;
+    }
+    Some((dequantized(method, a)?, weights(method, constants, w)?))
 }
 
 /// Int8 weights dequantized per output channel (axis 0) with zero points 0.
@@ -333,5 +345,39 @@ mod tests {
         run(&mut method, &mut constants);
         assert_eq!(method.nodes.len(), before);
         assert!(method.nodes.iter().all(|n| !matches!(n.op, Op::Int8(_))));
+    }
+
+    /// A linear layer without bias (`mm`) gets the int8 kernel and a zero bias.
+    #[test]
+    fn bias_free_linear_becomes_int8() {
+        let f = |v: &[f32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+        let mut constants = vec![
+            Constant { ty: TensorType { dtype: DType::I8, shape: vec![2, 4] }, bytes: vec![1, 2, 3, 4, 5, 6, 7, 8] },
+            Constant { ty: TensorType { dtype: DType::F32, shape: vec![2] }, bytes: f(&[0.5, 0.25]) },
+        ];
+        let values = vec![
+            value(DType::I8, &[1, 4], Storage::Input(0)),   // 0 int8 x
+            value(DType::F32, &[1, 4], Storage::Arena),     // 1 dequantized x
+            value(DType::I8, &[2, 4], Storage::Const(0)),   // 2 weights
+            value(DType::F32, &[2], Storage::Const(1)),     // 3 scales
+            value(DType::F32, &[2, 4], Storage::Arena),     // 4 dequantized weights
+            value(DType::F32, &[4, 2], Storage::Arena),     // 5 transposed
+            value(DType::F32, &[1, 2], Storage::Arena),     // 6 product
+            value(DType::I8, &[1, 2], Storage::Arena),      // 7 output
+        ];
+        let nodes = vec![
+            node(Op::Dequantize { scale: 0.1, zero_point: 3 }, vec![0], vec![1]),
+            node(Op::DequantizePerChannel { axis: 0 }, vec![2, 3], vec![4]),
+            node(Op::Gather { offset: 0, strides: vec![1, 4] }, vec![4], vec![5]),
+            node(Op::Mm, vec![1, 5], vec![6]),
+            node(Op::Quantize { scale: 0.2, zero_point: 0, min: -128, max: 127 }, vec![6], vec![7]),
+        ];
+        let mut method = Method { name: "forward".into(), values, inputs: vec![0], outputs: vec![7], nodes, executorch_arena: None, dynamic: Default::default() };
+        run(&mut method, &mut constants);
+        let ops: Vec<&str> = method.nodes.iter().map(|n| n.op.name()).collect();
+        assert_eq!(ops, ["int8_linear"]);
+        let bias = method.nodes[0].inputs[3];
+        let Storage::Const(c) = method.values[bias].storage else { panic!() };
+        assert_eq!(constants[c].bytes, vec![0; 8]);
     }
 }
