@@ -5,11 +5,13 @@
 #
 # ET_PYTHON is a python with executorch 1.5.1 (see ../shared/models/README.md).
 # ZOO defaults to ../shared/models; ROUNDS (3) and ITERS_<model> tune the runs.
+# PROGRAM=model.xnnpack.pte makes etch compile the XNNPACK twin instead of the portable program.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${ET_PYTHON:?set ET_PYTHON to a python with executorch 1.5.1}"
 ZOO=${ZOO:-../shared/models}
 ROUNDS=${ROUNDS:-3}
+PROGRAM=${PROGRAM:-model.pte}
 MODELS=("${@:-digits_cnn mobilenet_v2}")
 read -r -a MODELS <<< "${MODELS[*]}"
 
@@ -23,10 +25,10 @@ for m in "${MODELS[@]}"; do
   dir=$ZOO/$m
   iters_var="ITERS_$m"; iters=${!iters_var:-20}
   # Build once outside the timed rounds.
-  $ETCH bench "$dir/model.pte" "$dir" --iters 1 --json > /dev/null 2>&1
+  $ETCH bench "$dir/$PROGRAM" "$dir" --iters 1 --json > /dev/null 2>&1
   e=(); p=(); x=()
   for _ in $(seq "$ROUNDS"); do
-    e+=("$(taskset -c 0 $ETCH bench "$dir/model.pte" "$dir" --iters "$iters" --json 2>/dev/null | field median_ms)")
+    e+=("$(taskset -c 0 $ETCH bench "$dir/$PROGRAM" "$dir" --iters "$iters" --json 2>/dev/null | field median_ms)")
     p+=("$(taskset -c 0 "$ET_PYTHON" "$ZOO/bench_executorch.py" "$dir/model.pte" "$dir/cases/0" --iters "$(( iters > 5 ? 5 : iters ))" --warmup 1 2>/dev/null | field median_ms)")
     if [ -f "$dir/model.xnnpack.pte" ]; then
       x+=("$(taskset -c 0 "$ET_PYTHON" "$ZOO/bench_executorch.py" "$dir/model.xnnpack.pte" "$dir/cases/0" --iters "$iters" 2>/dev/null | field median_ms)")
