@@ -3,7 +3,7 @@ use quote::{format_ident, quote};
 
 use super::cast::convert;
 use crate::emit::{dims, scalar_lit};
-use crate::ir::{BinaryFn, Method, Node};
+use crate::ir::{BinaryFn, DType, Method, Node};
 use crate::lower::promote::compute_dtype;
 
 /// `out = a op alpha*b`, computed in ExecuTorch's promoted dtype.
@@ -12,6 +12,13 @@ pub fn emit(m: &Method, node: &Node, f: BinaryFn, alpha: f64, r: &[TokenStream],
     let (da, db, dout) = (dtype(node.inputs[0]), dtype(node.inputs[1]), dtype(node.outputs[0]));
     let c = compute_dtype(f, da, db).unwrap_or(dout);
     let (a, b) = (convert(quote!(a), da, c), convert(quote!(b), db, c));
+    let body = convert(expr(f, alpha, &a, &b, c), c, dout);
+    let (ta, tb) = (format_ident!("{}", da.rust()), format_ident!("{}", db.rust()));
+    call(m, node, quote!(|a: #ta, b: #tb| #body), r, w)
+}
+
+/// `a op alpha*b` on two expressions of dtype `c`, as Rust.
+pub fn expr(f: BinaryFn, alpha: f64, a: &TokenStream, b: &TokenStream, c: DType) -> TokenStream {
     // Integers wrap, as in ExecuTorch's C++, instead of panicking in a debug build.
     let op = |name: &str, x: &TokenStream, y: &TokenStream| match (c.is_float(), name) {
         (true, "add") => quote!(#x + #y),
@@ -23,20 +30,17 @@ pub fn emit(m: &Method, node: &Node, f: BinaryFn, alpha: f64, r: &[TokenStream],
             quote!((#x).#method(#y))
         }
     };
-    let scaled = if alpha == 1.0 { b.clone() } else { op("mul", &scalar_lit(alpha, c), &b) };
-    let body = match f {
-        BinaryFn::Add => op("add", &a, &scaled),
-        BinaryFn::Sub => op("sub", &a, &scaled),
-        BinaryFn::Mul => op("mul", &a, &b),
-        BinaryFn::Div => op("div", &a, &b),
+    let scaled = if alpha == 1.0 { b.clone() } else { op("mul", &scalar_lit(alpha, c), b) };
+    match f {
+        BinaryFn::Add => op("add", a, &scaled),
+        BinaryFn::Sub => op("sub", a, &scaled),
+        BinaryFn::Mul => op("mul", a, b),
+        BinaryFn::Div => op("div", a, b),
         BinaryFn::Maximum if c.is_float() => quote!(::etch_kernels::math::maximum(#a, #b)),
         BinaryFn::Minimum if c.is_float() => quote!(::etch_kernels::math::minimum(#a, #b)),
         BinaryFn::Maximum => quote!(::core::cmp::max(#a, #b)),
         BinaryFn::Minimum => quote!(::core::cmp::min(#a, #b)),
-    };
-    let body = convert(body, c, dout);
-    let (ta, tb) = (format_ident!("{}", da.rust()), format_ident!("{}", db.rust()));
-    call(m, node, quote!(|a: #ta, b: #tb| #body), r, w)
+    }
 }
 
 /// A two-input elementwise call: a plain zip when both inputs have the

@@ -6,7 +6,7 @@ use quote::{format_ident, quote};
 
 use super::unary::func;
 use crate::emit::f32_lit;
-use crate::ir::{BinaryFn, MapArg, MapStep};
+use crate::ir::{DType, MapArg, MapStep};
 
 pub fn emit(steps: &[MapStep], r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let t = |i: usize| format_ident!("t{i}");
@@ -25,35 +25,11 @@ pub fn emit(steps: &[MapStep], r: &[TokenStream], w: &[TokenStream]) -> TokenStr
                 quote!(::etch_kernels::math::#f(#x))
             }
             MapStep::Clamp { min, max, x } => {
-                let x = arg(x);
-                // NaN passes through: both comparisons are false for it.
-                let lower = min.map(|m| {
-                    let m = f32_lit(m);
-                    quote!(let u = if u < #m { #m } else { u };)
-                });
-                let upper = max.map(|m| {
-                    let m = f32_lit(m);
-                    quote!(let u = if u > #m { #m } else { u };)
-                });
-                quote!({ let u = #x; #lower #upper u })
+                let (x, u) = (arg(x), format_ident!("u"));
+                let steps = super::clamp::steps(*min, *max, &u);
+                quote!({ let u = #x; #steps u })
             }
-            MapStep::Binary { f, alpha, a, b } => {
-                let (a, b) = (arg(a), arg(b));
-                let scaled = if *alpha == 1.0 {
-                    b.clone()
-                } else {
-                    let alpha = f32_lit(*alpha);
-                    quote!(#alpha * #b)
-                };
-                match f {
-                    BinaryFn::Add => quote!(#a + #scaled),
-                    BinaryFn::Sub => quote!(#a - #scaled),
-                    BinaryFn::Mul => quote!(#a * #b),
-                    BinaryFn::Div => quote!(#a / #b),
-                    BinaryFn::Maximum => quote!(::etch_kernels::math::maximum(#a, #b)),
-                    BinaryFn::Minimum => quote!(::etch_kernels::math::minimum(#a, #b)),
-                }
-            }
+            MapStep::Binary { f, alpha, a, b } => super::binary::expr(*f, *alpha, &arg(a), &arg(b), DType::F32),
         };
         let ti = t(i);
         // The last step is the closure's value.
