@@ -61,7 +61,7 @@ pub fn parse(bytes: &[u8]) -> Result<Program, Error> {
 
 /// Limits that keep a hostile file from making the verifier (and then our
 /// copies) walk far more data than the file holds, e.g. via shared tables.
-fn verifier_options(len: usize) -> VerifierOptions {
+pub(super) fn verifier_options(len: usize) -> VerifierOptions {
     VerifierOptions {
         max_depth: 64,
         // A table takes at least 4 bytes, so more visits than that means
@@ -74,7 +74,7 @@ fn verifier_options(len: usize) -> VerifierOptions {
 }
 
 /// flatbuffers' message is a sentence plus one line per enclosing field.
-fn one_line(msg: &str) -> String {
+pub(super) fn one_line(msg: &str) -> String {
     let parts: Vec<&str> = msg
         .split('\n')
         .map(|l| l.trim().trim_end_matches('.'))

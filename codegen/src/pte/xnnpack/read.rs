@@ -4,10 +4,9 @@
 use core::ops::Range;
 use std::collections::BTreeSet;
 
-use flatbuffers::VerifierOptions;
-
 use super::generated as fb;
 use super::model::*;
+use crate::pte::reader::{one_line, verifier_options};
 use crate::pte::{NamedData, Program};
 
 /// Flags on a value: an input or output of the delegate call.
@@ -20,13 +19,8 @@ pub fn read(program: &Program, file: &[u8], payload: Range<usize>) -> Result<Gra
     let payload = file.get(payload).ok_or("its payload lies outside the file")?;
     let header = super::header::read(payload)?;
     let bytes = &payload[header.graph.clone()];
-    let opts = VerifierOptions {
-        max_depth: 64,
-        max_tables: bytes.len() / 4 + 64,
-        max_apparent_size: bytes.len().saturating_mul(8).saturating_add(1 << 16),
-        ignore_missing_null_terminator: false,
-    };
-    let g = fb::root_as_graph_with_opts(&opts, bytes).map_err(|e| format!("invalid XNNPACK graph: {}", first_line(&e.to_string())))?;
+    let opts = verifier_options(bytes.len());
+    let g = fb::root_as_graph_with_opts(&opts, bytes).map_err(|e| format!("invalid XNNPACK graph: {}", one_line(&e.to_string())))?;
     let constants = Constants {
         program,
         file,
@@ -320,8 +314,4 @@ fn read_node(n: fb::Node<'_>) -> Result<Node, String> {
 /// An optional list of sizes, empty when absent.
 fn sizes(v: Option<flatbuffers::Vector<'_, u32>>) -> Vec<usize> {
     v.map(|v| v.iter().map(|x| x as usize).collect()).unwrap_or_default()
-}
-
-fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or_default().trim().trim_end_matches('.').to_string()
 }
