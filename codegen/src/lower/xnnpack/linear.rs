@@ -58,30 +58,24 @@ impl X<'_, '_, '_, '_> {
     /// dequantized per channel by an op that `passes/quant.rs` can see.
     pub(super) fn weight(&mut self, id: u32, perm: &[usize]) -> Result<ValueId> {
         let v = self.value(id)?.clone();
-        if v.data.is_none() || v.dims.len() != perm.len() {
+        // A dynamically quantized value is an activation, never a weight.
+        if v.data.is_none() || v.dims.len() != perm.len() || v.dtype == DataType::QDInt8 {
             return Err(self.cx.invalid(format!("filter {id} is not a constant of rank {}", perm.len())));
         }
         let c = self.constant(&v, perm)?;
         let ty = self.cx.shared.constants[c].ty.clone();
         let q = self.cx.temp(ty.clone(), Storage::Const(c));
-        let f32_ty = TensorType { dtype: DType::F32, shape: ty.shape.clone() };
         match (v.dtype, &v.quant) {
-            (DataType::F32, Quant::None) => Ok(q),
             (DataType::QCInt8, Quant::PerChannel { scales, dim }) => {
                 let axis = perm.get(*dim).copied().filter(|&a| ty.shape[a] == scales.len());
                 let axis = axis.ok_or_else(|| self.cx.invalid(format!("filter {id}: {} scales along dim {dim}", scales.len())))?;
                 let s = self.f32_const(scales);
-                let out = self.cx.temp(f32_ty, Storage::Arena);
+                let out = self.cx.temp(TensorType { dtype: DType::F32, shape: ty.shape }, Storage::Arena);
                 self.cx.push(Op::DequantizePerChannel { axis }, vec![q, s], vec![out]);
                 Ok(out)
             }
-            (DataType::QInt8, &Quant::PerTensor { scale, zero_point }) => {
-                let out = self.cx.temp(f32_ty, Storage::Arena);
-                let op = Op::Dequantize { scale: f64::from(scale), zero_point: i64::from(zero_point) };
-                self.cx.push(op, vec![q], vec![out]);
-                Ok(out)
-            }
-            (d, q) => Err(self.cx.invalid(format!("filter {id}: {d:?} with {q:?} is not supported"))),
+            // f32 as it is, per-tensor int8 dequantized like any activation.
+            _ => Ok(self.float(id, &super::layout::Tracked { id: q, perm: perm.to_vec() })?.id),
         }
     }
 
