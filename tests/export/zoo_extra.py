@@ -11,9 +11,7 @@ Each has a portable program and an XNNPACK twin, for ops the reference zoo lacks
 - dynamic_mlp, elementwise, lstm, codec: zoo models with the twins the zoo lacks;
 - mobilenet_v3_small_int8: not bundled (2.8 MB); export it to check by hand.
 """
-import sys, os
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../shared/models"))
+# export.py puts its own folder, where zoo.py lives, on the import path.
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
