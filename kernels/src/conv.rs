@@ -100,26 +100,13 @@ pub fn pointwise(x: &[f32], w: &[f32], out: &mut [f32], batch: usize, cin: usize
     }
 }
 
-/// A one-group convolution as matrix products, one output row at a time:
-/// the row's patches are gathered into `scratch` (`cin*kh*kw × out_w`), multiplied
-/// by `w[cout, cin*kh*kw]` into the rest of `scratch` (`cout × out_w`), then
-/// copied to each output channel's row. Scratch stays a few rows, not an image.
-pub fn conv2d_im2col(x: &[f32], w: &[f32], out: &mut [f32], scratch: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
-    #[cfg(all(target_arch = "x86_64", feature = "std"))]
-    if std::is_x86_feature_detected!("avx2") {
-        // SAFETY: AVX2 was detected on this CPU; the function has no other requirement.
-        unsafe { im2col_avx2(x, w, out, scratch, p, e) };
-        return;
-    }
-    im2col(x, w, out, scratch, p, e);
-}
-
-/// The same code with 8-lane vectors for the gathers and copies (the matrix
-/// product picks its own kernel).
-#[cfg(all(target_arch = "x86_64", feature = "std"))]
-#[target_feature(enable = "avx2")]
-unsafe fn im2col_avx2(x: &[f32], w: &[f32], out: &mut [f32], scratch: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
-    im2col(x, w, out, scratch, p, e);
+avx2_clone! {
+    /// A one-group convolution as matrix products, one output row at a time:
+    /// the row's patches are gathered into `scratch` (`cin*kh*kw × out_w`), multiplied
+    /// by `w[cout, cin*kh*kw]` into the rest of `scratch` (`cout × out_w`), then
+    /// copied to each output channel's row. Scratch stays a few rows, not an image.
+    /// The AVX2 copy vectorises the gathers and copies.
+    pub fn conv2d_im2col(x: &[f32], w: &[f32], out: &mut [f32], scratch: &mut [f32], p: &Conv2d, e: Epilogue<'_>) => im2col
 }
 
 #[inline(always)]

@@ -11,6 +11,33 @@
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+/// Defines `fn $name(args)` that runs `$body(args)`: on x86_64 with `std`,
+/// through a copy of `$body` compiled with AVX2 when the CPU has it, so LLVM
+/// can use 256-bit vectors for plain Rust loops. `$body` must be an
+/// `#[inline(always)]` safe function returning `()`.
+macro_rules! avx2_clone {
+    (
+        $(#[$meta:meta])*
+        $vis:vis fn $name:ident $(<$($g:ident $(: $bound:path)?),+>)? ($($arg:ident: $ty:ty),* $(,)?) => $body:path
+    ) => {
+        $(#[$meta])*
+        $vis fn $name $(<$($g $(: $bound)?),+>)? ($($arg: $ty),*) {
+            #[cfg(all(target_arch = "x86_64", feature = "std"))]
+            if std::is_x86_feature_detected!("avx2") {
+                #[target_feature(enable = "avx2")]
+                #[allow(clippy::too_many_arguments)]
+                unsafe fn avx2 $(<$($g $(: $bound)?),+>)? ($($arg: $ty),*) {
+                    $body($($arg),*)
+                }
+                // SAFETY: AVX2 was detected on this CPU; the copy is safe code with no other requirement.
+                unsafe { avx2($($arg),*) };
+                return;
+            }
+            $body($($arg),*)
+        }
+    };
+}
+
 pub mod arena;
 pub mod binary;
 pub mod conv;

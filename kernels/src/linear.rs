@@ -3,23 +3,10 @@
 //! terms in the same order per output, so results are bit-identical while the
 //! inner loop runs over contiguous rows of `b` and `out`.
 
-/// `out[m, n] = a[m, k] @ b[k, n]`.
-pub fn mm(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize) {
-    #[cfg(all(target_arch = "x86_64", feature = "std"))]
-    if std::is_x86_feature_detected!("avx2") {
-        // SAFETY: AVX2 was detected on this CPU; the function has no other requirement.
-        unsafe { mm_avx2(out, a, b, m, k, n) };
-        return;
-    }
-    mm_rows(out, a, b, m, k, n);
-}
-
-/// The same loops with 8-lane vectors. Separate multiplies and adds, as in
-/// the scalar code (no FMA), so results stay bit-identical.
-#[cfg(all(target_arch = "x86_64", feature = "std"))]
-#[target_feature(enable = "avx2")]
-unsafe fn mm_avx2(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize) {
-    mm_rows(out, a, b, m, k, n);
+avx2_clone! {
+    /// `out[m, n] = a[m, k] @ b[k, n]`. The AVX2 copy keeps separate multiplies
+    /// and adds (no FMA), so results stay bit-identical.
+    pub fn mm(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize) => mm_rows
 }
 
 #[inline(always)]

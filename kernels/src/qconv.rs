@@ -66,19 +66,12 @@ pub fn qconv2d(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: Re
         unsafe { crate::qconv3x3::avx2::conv3x3(x, x_zp, w, out, p, &rq) };
         return;
     }
-    #[cfg(all(target_arch = "x86_64", feature = "std"))]
-    if std::is_x86_feature_detected!("avx2") {
-        // SAFETY: AVX2 was detected on this CPU; the body is safe Rust, compiled with it enabled.
-        unsafe { qconv2d_avx2(x, x_zp, w, out, p, rq) };
-        return;
-    }
-    qconv2d_body(x, x_zp, w, out, p, rq);
+    qconv2d_any(x, x_zp, w, out, p, rq);
 }
 
-#[cfg(all(target_arch = "x86_64", feature = "std"))]
-#[target_feature(enable = "avx2")]
-unsafe fn qconv2d_avx2(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: Requant<'_>) {
-    qconv2d_body(x, x_zp, w, out, p, rq);
+avx2_clone! {
+    /// Every other convolution: the portable kernel, auto-vectorised.
+    fn qconv2d_any(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: Requant<'_>) => qconv2d_body
 }
 
 /// The portable kernel whatever the CPU: what the SIMD paths are tested against.
@@ -381,41 +374,10 @@ fn direct_wide(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: &R
     }
 }
 
-/// `out[i][j] = requant(Σ_k (a[i][k] - a_zp) · w[j][k])`: `a` is `[m, k]`, `w` is `[n, k]` (a linear layer's rows).
-#[allow(clippy::too_many_arguments)]
-pub fn qlinear(
-    a: &[i8],
-    a_zp: i32,
-    w: &[i8],
-    out: &mut [i8],
-    m: usize,
-    k: usize,
-    n: usize,
-    rq: Requant<'_>,
-) {
-    #[cfg(all(target_arch = "x86_64", feature = "std"))]
-    if std::is_x86_feature_detected!("avx2") {
-        // SAFETY: AVX2 was detected on this CPU; the body is safe Rust, compiled with it enabled.
-        unsafe { qlinear_avx2(a, a_zp, w, out, m, k, n, rq) };
-        return;
-    }
-    qlinear_body(a, a_zp, w, out, m, k, n, rq);
-}
-
-#[cfg(all(target_arch = "x86_64", feature = "std"))]
-#[target_feature(enable = "avx2")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn qlinear_avx2(
-    a: &[i8],
-    a_zp: i32,
-    w: &[i8],
-    out: &mut [i8],
-    m: usize,
-    k: usize,
-    n: usize,
-    rq: Requant<'_>,
-) {
-    qlinear_body(a, a_zp, w, out, m, k, n, rq);
+avx2_clone! {
+    /// `out[i][j] = requant(Σ_k (a[i][k] - a_zp) · w[j][k])`: `a` is `[m, k]`, `w` is `[n, k]` (a linear layer's rows).
+    #[allow(clippy::too_many_arguments)]
+    pub fn qlinear(a: &[i8], a_zp: i32, w: &[i8], out: &mut [i8], m: usize, k: usize, n: usize, rq: Requant<'_>) => qlinear_body
 }
 
 #[inline(always)]

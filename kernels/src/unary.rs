@@ -1,23 +1,10 @@
 //! Elementwise map over a contiguous buffer.
 
-/// `out[i] = f(x[i])` over the common length.
-#[inline]
-pub fn map<T: Copy, U>(x: &[T], out: &mut [U], f: impl Fn(T) -> U) {
-    #[cfg(all(target_arch = "x86_64", feature = "std"))]
-    if std::is_x86_feature_detected!("avx2") {
-        // SAFETY: AVX2 was detected on this CPU; the function has no other requirement.
-        unsafe { map_avx2(x, out, f) };
-        return;
-    }
-    map_plain(x, out, f);
-}
-
-/// The same loop with 8-lane vectors (fused maps are the elementwise part of
-/// a model). The same operations per element, so the same results.
-#[cfg(all(target_arch = "x86_64", feature = "std"))]
-#[target_feature(enable = "avx2")]
-unsafe fn map_avx2<T: Copy, U>(x: &[T], out: &mut [U], f: impl Fn(T) -> U) {
-    map_plain(x, out, f);
+avx2_clone! {
+    /// `out[i] = f(x[i])` over the common length. Fused maps are the elementwise
+    /// part of a model, so they get the AVX2 copy too; same operations per element.
+    #[inline]
+    pub fn map<T: Copy, U>(x: &[T], out: &mut [U], f: impl Fn(T) -> U) => map_plain
 }
 
 #[inline(always)]
