@@ -15,7 +15,7 @@ PROGRAM=${PROGRAM:-model.pte}
 MODELS=("${@:-digits_cnn mobilenet_v2}")
 read -r -a MODELS <<< "${MODELS[*]}"
 
-cargo build --release -q -p etch-codegen
+cargo build --release -q -p etch-cli
 ETCH=target/release/etch
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 field() { python3 -c "import json,sys; print(json.loads(sys.stdin.read())['$1'])"; }

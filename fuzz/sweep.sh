@@ -10,7 +10,7 @@ per_file=${2:-40}
 seed=${3:-8}
 limit=${SWEEP_TIMEOUT:-60}
 
-cargo build --release -q -p etch-codegen --manifest-path "$here/../Cargo.toml"
+cargo build --release -q -p etch-cli --manifest-path "$here/../Cargo.toml"
 etch=$here/../target/release/etch
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

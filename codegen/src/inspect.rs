@@ -10,7 +10,7 @@ pub struct Inspection {
     pub constant_bytes: usize,
     pub methods: Vec<MethodInfo>,
     /// etch's plan when the whole program compiles, else why not.
-    pub etch: Result<Summary, String>,
+    pub etch: Result<Summary, crate::Error>,
 }
 
 pub struct MethodInfo {
@@ -29,7 +29,7 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspection, crate::Error> {
     let methods = program.plans.iter().map(|p| method(&program, bytes, p)).collect();
     let named: usize = program.named_data.iter().filter_map(|d| program.segments.get(d.segment)).map(|r| r.len()).sum();
     let constant_bytes = program.constants.iter().map(|r| r.len()).sum::<usize>() + named;
-    let etch = generate(bytes, &Config::new("model")).map(|g| g.summary).map_err(|e| e.to_string());
+    let etch = generate(bytes, &Config::new("model")).map(|g| g.summary);
     Ok(Inspection { file_bytes: bytes.len(), constant_bytes, methods, etch })
 }
 

@@ -501,6 +501,12 @@ impl Dynamic {
 }
 
 impl Method {
+    /// Whether the generated method returns a `Result`: it can refuse a call
+    /// (a runtime size past its bound).
+    pub fn fallible(&self) -> bool {
+        !self.dynamic.syms.is_empty()
+    }
+
     /// Follows views down to the value that owns the elements, with the element offset.
     pub fn root(&self, mut id: ValueId) -> (ValueId, usize) {
         let mut offset = 0;

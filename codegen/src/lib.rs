@@ -6,6 +6,7 @@
 //! build-script [`Builder`] and the `include_model!` macro wrap it.
 
 pub mod builder;
+pub mod cost;
 pub mod emit;
 pub mod error;
 pub mod ident;
@@ -15,7 +16,6 @@ mod limits;
 pub mod lower;
 pub mod passes;
 pub mod pte;
-pub mod run;
 pub mod scaffold;
 
 pub use builder::Builder;
@@ -71,12 +71,17 @@ pub struct Generated {
     /// The weight blob the items include.
     pub weights: Vec<u8>,
     pub summary: Summary,
+    /// `Cargo.toml` of a standalone crate (feature `scaffold`).
+    #[cfg(feature = "scaffold")]
     pub cargo_toml: String,
+    /// Its `README.md` (feature `scaffold`).
+    #[cfg(feature = "scaffold")]
     pub readme: String,
     /// `src/lib.rs` of a standalone crate.
     pub lib_rs: String,
 }
 
+#[cfg(feature = "scaffold")]
 impl Generated {
     /// The files of a standalone crate, relative to its root, in a fixed order.
     pub fn crate_files(&self) -> Vec<(&'static str, &[u8])> {
@@ -113,8 +118,14 @@ pub struct MethodSummary {
     pub sizes: Vec<ir::Sym>,
     /// Per input: whether it is passed as a slice of runtime length.
     pub dynamic_inputs: Vec<bool>,
+    /// Whether the method returns a `Result`.
+    pub fallible: bool,
     pub executorch_arena: Option<u64>,
     pub kernel_calls: usize,
+    /// Weight elements this method reads.
+    pub params: u64,
+    /// Multiply-adds of one call (convolutions and matrix products).
+    pub macs: u64,
 }
 
 /// Compiles a `.pte` into Rust. Pure: no file system, no environment.
@@ -162,8 +173,11 @@ pub fn generate(bytes: &[u8], config: &Config) -> Result<Generated> {
                 arena_bytes: p.bytes(),
                 sizes: m.dynamic.syms.clone(),
                 dynamic_inputs: m.inputs.iter().map(|&v| m.dynamic.is_dynamic(v)).collect(),
+                fallible: m.fallible(),
                 executorch_arena: m.executorch_arena,
                 kernel_calls: m.nodes.len(),
+                params: cost::params(m, &graph.constants),
+                macs: cost::macs(m),
             })
             .collect(),
         arena_bytes: emitted.arena_bytes,
@@ -177,8 +191,15 @@ pub fn generate(bytes: &[u8], config: &Config) -> Result<Generated> {
         weight_bytes: emitted.weights.len(),
     };
     let crate_name = ident::crate_name(&config.name);
-    let cargo_toml = scaffold::cargo_toml(&crate_name, config)?;
-    let readme = scaffold::readme(&crate_name, config, &summary)?;
-    let lib_rs = scaffold::lib_rs(&stamp, &emitted.source[stamp.len()..], &crate_name);
-    Ok(Generated { model_rs: emitted.source, weights: emitted.weights, summary, cargo_toml, readme, lib_rs })
+    let lib_rs = scaffold::lib_rs(&stamp, &emitted.source[stamp.len()..], &crate_name, &summary)?;
+    Ok(Generated {
+        model_rs: emitted.source,
+        weights: emitted.weights,
+        #[cfg(feature = "scaffold")]
+        cargo_toml: scaffold::cargo_toml(&crate_name, config)?,
+        #[cfg(feature = "scaffold")]
+        readme: scaffold::readme(&crate_name, config, &summary)?,
+        summary,
+        lib_rs,
+    })
 }

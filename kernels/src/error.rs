@@ -18,6 +18,10 @@ pub enum Error {
         len: usize,
         expected: usize,
     },
+    /// An ndarray view's shape differs from the input's (feature `ndarray`).
+    InputShape { input: usize },
+    /// An output's elements do not fill its shape: a bug in etch.
+    OutputShape { output: usize },
 }
 
 impl fmt::Display for Error {
@@ -40,6 +44,8 @@ impl fmt::Display for Error {
                 f,
                 "input {input}: {len} elements given, its shape needs {expected}"
             ),
+            Error::InputShape { input } => write!(f, "input {input}: the view's shape differs from the method's"),
+            Error::OutputShape { output } => write!(f, "output {output}: its elements do not fill its shape (a bug in etch)"),
         }
     }
 }

@@ -11,6 +11,9 @@
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
 /// Defines `fn $name(args)` that runs `$body(args)`: on x86_64 with `std`,
 /// through a copy of `$body` compiled with AVX2 when the CPU has it, so LLVM
 /// can use 256-bit vectors for plain Rust loops. `$body` must be an
@@ -40,6 +43,8 @@ macro_rules! avx2_clone {
 
 pub mod arena;
 pub mod binary;
+#[cfg(feature = "alloc")]
+pub mod boxed;
 pub mod conv;
 pub mod deconv;
 pub mod depthwise;
@@ -52,6 +57,8 @@ pub mod layout;
 pub mod linear;
 pub mod logic;
 pub mod math;
+#[cfg(feature = "ndarray")]
+pub mod nd;
 pub mod norm;
 pub mod pool;
 pub mod qconv;

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use etch_codegen::run::cases::{load, Data};
+use etch_cli::run::cases::{load, Data};
 
 etch_macros::include_model!(mod mlp = "../tests/fixtures/mlp/model.pte");
 etch_macros::include_model!(pub(crate) mod codec = "../tests/fixtures/codec/model.pte");
@@ -12,9 +12,9 @@ mod in_place {
     etch_macros::include_model!("../tests/fixtures/elementwise/model.pte");
 }
 
-fn fixture(name: &str) -> etch_codegen::run::cases::Cases {
+fn fixture(name: &str) -> etch_cli::run::cases::Cases {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(name);
-    load(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+    load(&dir, None).unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
 }
 
 /// What `generate` reports for the same program, to hold the expansion to.

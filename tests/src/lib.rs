@@ -15,12 +15,22 @@ pub fn zoo() -> Option<PathBuf> {
     std::env::var_os("ETCH_ZOO").map(|z| root.join(z))
 }
 
+/// Harness builds go to `target/etch-work` of this checkout, with its own kernels.
+pub fn setup() -> etch_cli::run::Setup {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let kernels = root.join("kernels").canonicalize().expect("the kernels crate");
+    etch_cli::run::Setup {
+        kernels: etch_codegen::KernelsDep::Path(kernels.display().to_string()),
+        cache: root.join("target/etch-work"),
+    }
+}
+
 /// Verifies `dir/model.pte` (or another program file in `dir`) against
 /// `dir/cases`, printing the table, and fails the test on any mismatch.
 pub fn verify(dir: &std::path::Path, program: &str) {
     let model = dir.join(program);
     assert!(model.exists(), "{} is missing", model.display());
-    let report = etch_codegen::run::verify::verify(&model, dir, None, None)
+    let report = etch_cli::run::verify::verify(&model, dir, None, None, &setup())
         .unwrap_or_else(|e| panic!("{}: {e}", model.display()));
     report.print();
     assert!(report.passed(), "{} does not match ExecuTorch's outputs", model.display());

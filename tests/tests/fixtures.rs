@@ -65,7 +65,7 @@ fn a_corrupted_weight_fails_verification() {
             std::fs::copy(src.join("cases").join(k.to_string()).join(f), case.join(f)).unwrap();
         }
     }
-    let report = etch_codegen::run::verify::verify(&dir.join("model.pte"), &dir, None, None).unwrap();
+    let report = etch_cli::run::verify::verify(&dir.join("model.pte"), &dir, None, None, &etch_tests::setup()).unwrap();
     report.print();
     assert!(!report.passed(), "a corrupted weight went unnoticed");
     std::fs::remove_dir_all(&dir).ok();
@@ -164,4 +164,11 @@ fn xnnpack_decoder() {
 #[test]
 fn xnnpack_dq_mlp() {
     verify(&fixture("dq_mlp"), "model.xnnpack.pte");
+}
+
+/// A planned tensor with stored initial data: state that starts from the program's
+/// values (written by `codegen/src/pte/tests/state.rs`), over two calls.
+#[test]
+fn initial_state() {
+    verify(&fixture("initial_state"), "model.pte");
 }

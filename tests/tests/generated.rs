@@ -52,11 +52,12 @@ fn every_readme_example_runs() {
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
         let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
         let example = readme
-            .split_once("Then, in a program with `std`:\n```rust\n")
+            .split_once("allocate it on the heap:\n```rust\n")
             .and_then(|(_, rest)| rest.split_once("```"))
             .map(|(code, _)| code)
             .unwrap_or_else(|| panic!("{name}/README.md has no example"));
-        deps += &format!("{name} = {{ path = {:?} }}\n", dir.display().to_string());
+        // As the README's `cargo add --features alloc` writes it.
+        deps += &format!("{name} = {{ path = {:?}, features = [\"alloc\"] }}\n", dir.display().to_string());
         body += &format!("    {{\n{example}    }}\n");
     }
     // One program with every example in a block of its own.

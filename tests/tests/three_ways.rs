@@ -1,7 +1,7 @@
 //! One model, three ways in: `include_model!`, a build.rs `Builder` and the
 //! crate `etch compile` wrote to generated/ must give bit-identical outputs.
 
-use etch_codegen::run::cases::{Array, Data};
+use etch_cli::run::cases::{Array, Data};
 use etch_tests::fixture;
 
 mod macro_digits {

@@ -38,7 +38,7 @@ pub fn emit(method: &Method, layout: &Layout) -> TokenStream {
         (quote!((#(#ret_types),*)), quote!((#(#rets),*)))
     };
     let checks = checks(method);
-    if !method.dynamic.syms.is_empty() {
+    if method.fallible() {
         ret_ty = quote!(Result<#ret_ty, ::etch_kernels::Error>);
         ret = quote!(Ok(#ret));
     }

@@ -2,6 +2,7 @@
 
 mod dims;
 mod method;
+pub use method::COMMENT;
 mod operands;
 mod ops;
 mod weights;
@@ -128,17 +129,23 @@ pub fn emit(graph: &Graph, plans: &[Plan], weights_path: &WeightsPath, header: &
             }
         }
     };
+    let source = unparse(tokens)?;
+    Ok(Emitted { source: format!("{header}{source}"), weights: blob.bytes, arena_bytes: total_arena })
+}
+
+/// Formats items with prettyplease; `#[doc = "{COMMENT}text"]` attributes
+/// (how `quote!` carries a comment) become `// text` lines.
+pub fn unparse(tokens: TokenStream) -> Result<String> {
     // Tokens come from quote! over validated IR: a failure here is an etch bug.
     let file: syn::File = syn::parse2(tokens).map_err(|e| Error::Internal(format!("emitted invalid Rust: {e}")))?;
     let marker = format!("///{}", method::COMMENT);
-    let source: String = prettyplease::unparse(&file)
+    Ok(prettyplease::unparse(&file)
         .lines()
         .map(|line| match line.trim_start().strip_prefix(&marker) {
             Some(text) => format!("{}// {text}\n", &line[..line.len() - line.trim_start().len()]),
             None => format!("{line}\n"),
         })
-        .collect();
-    Ok(Emitted { source: format!("{header}{source}"), weights: blob.bytes, arena_bytes: total_arena })
+        .collect())
 }
 
 /// Per state value: its field, its initialiser in `new`, its statement in `reset`.

@@ -1,5 +1,5 @@
 //! A planned tensor with stored initial data becomes state: initialised from
-//! the program in `new()`, built and run through the verify harness.
+//! the program in `new()`; `tests/fixtures/initial_state` runs it end to end.
 
 use super::build::{build, Spec, V, I};
 use crate::{generate, Config};
@@ -45,20 +45,24 @@ fn npy(values: &[f32]) -> Vec<u8> {
     out
 }
 
+/// The program and its two cases, as `tests/fixtures/initial_state/`, which the
+/// end-to-end tests build and run (`UPDATE_FIXTURES=1` rewrites it).
 #[test]
-fn initialised_state_runs() {
-    let dir = std::env::temp_dir().join(format!("etch-state-{}", std::process::id()));
+fn initial_state_fixture_is_current() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/initial_state");
     let cases = [([1.0f32, 2.0], [2.5f32, 0.0]), ([0.5, 0.5], [2.0, -1.5])];
+    let mut files = vec![("model.pte".to_string(), program()), ("meta.json".into(), br#"{"atol": 0, "rtol": 0}"#.to_vec())];
     for (k, (x, out)) in cases.iter().enumerate() {
-        let case = dir.join("cases").join(k.to_string());
-        std::fs::create_dir_all(&case).unwrap();
-        std::fs::write(case.join("in0.npy"), npy(x)).unwrap();
-        std::fs::write(case.join("out0.npy"), npy(out)).unwrap();
+        files.push((format!("cases/{k}/in0.npy"), npy(x)));
+        files.push((format!("cases/{k}/out0.npy"), npy(out)));
     }
-    std::fs::write(dir.join("meta.json"), r#"{"atol": 0, "rtol": 0}"#).unwrap();
-    std::fs::write(dir.join("model.pte"), program()).unwrap();
-    let report = crate::run::verify::verify(&dir.join("model.pte"), &dir, None, None).unwrap();
-    report.print();
-    assert!(report.passed());
-    std::fs::remove_dir_all(&dir).ok();
+    for (name, bytes) in files {
+        let path = dir.join(&name);
+        if std::env::var_os("UPDATE_FIXTURES").is_some() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &bytes).unwrap();
+        }
+        let committed = std::fs::read(&path).unwrap_or_default();
+        assert!(committed == bytes, "{} is stale: rerun with UPDATE_FIXTURES=1", path.display());
+    }
 }

@@ -1,14 +1,12 @@
 //! The `etch` command line: compile, inspect, verify and bench `.pte` programs.
 
-mod cli;
-
 use std::process::ExitCode;
 
 use clap::Parser;
+use etch_cli::commands::{run, Cli};
 
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
-    match cli::run(args) {
+    match run(Cli::parse()) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -4,12 +4,13 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::builder::write_if_changed;
-use crate::ir::TensorType;
-use crate::{generate, Config, KernelsDep, MethodSummary, Summary};
+use etch_codegen::builder::write_if_changed;
+use etch_codegen::ir::TensorType;
+use etch_codegen::{generate, Config, MethodSummary, Summary};
 use quote::{format_ident, quote};
 
-use super::{model_name, read, Result};
+
+use super::{model_name, read, Result, Setup};
 
 pub struct Harness {
     pub binary: PathBuf,
@@ -17,46 +18,29 @@ pub struct Harness {
     pub dir: PathBuf,
 }
 
-/// `ETCH_WORK_DIR`, else `target/etch-work` in etch's own checkout, else a temp dir.
-fn work_root() -> PathBuf {
-    if let Some(d) = std::env::var_os("ETCH_WORK_DIR") {
-        return PathBuf::from(d);
-    }
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    if repo.join("kernels/Cargo.toml").exists() {
-        return repo.join("target/etch-work");
-    }
-    std::env::temp_dir().join("etch-work")
-}
-
-fn kernels_dep() -> KernelsDep {
-    let local = Path::new(env!("CARGO_MANIFEST_DIR")).join("../kernels");
-    match local.canonicalize() {
-        Ok(p) if p.join("Cargo.toml").exists() => KernelsDep::Path(p.display().to_string()),
-        _ => KernelsDep::Version(env!("CARGO_PKG_VERSION").into()),
-    }
-}
-
-pub fn build(model: &Path) -> Result<Harness> {
+/// Generates `model`'s crate, lets `check` look at its summary (the cases'
+/// shapes, before anything is built), then builds it with the harness.
+pub fn build(model: &Path, setup: &Setup, check: impl FnOnce(&Summary) -> Result<()>) -> Result<Harness> {
     let bytes = read(model)?;
     let name = model_name(model);
     let mut config = Config::new(format!("etch-model-{name}"));
     config.source = model.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-    config.kernels = kernels_dep();
+    config.kernels = setup.kernels.clone();
     let generated = generate(&bytes, &config).map_err(|e| format!("`{}`: {e}", model.display()))?;
+    check(&generated.summary)?;
 
     let stem = model.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let stem = stem.replace('.', "-");
     // Keyed by the full path too: two files of one name must not share a work dir.
     let full = model.canonicalize().unwrap_or_else(|_| model.to_path_buf());
     let key = full.to_string_lossy().bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
-    let dir = work_root().join(format!("{name}-{stem}-{:08x}", key as u32));
+    let dir = setup.cache.join(format!("{name}-{stem}-{:08x}", key as u32));
     let crate_dir = dir.join("model");
     for (file, content) in generated.crate_files() {
         write_if_changed(&crate_dir.join(file), content)?;
     }
-    let krate = crate::ident::crate_name(&config.name);
-    let package = crate::ident::crate_name(&format!("etch-harness-{}", dir.file_name().unwrap_or_default().to_string_lossy()));
+    let krate = etch_codegen::ident::crate_name(&config.name);
+    let package = etch_codegen::ident::crate_name(&format!("etch-harness-{}", dir.file_name().unwrap_or_default().to_string_lossy()));
     let harness_dir = dir.join("harness");
     let cargo = format!(
         "[package]\nname = \"{package}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
@@ -66,7 +50,7 @@ pub fn build(model: &Path) -> Result<Harness> {
     write_if_changed(&harness_dir.join("Cargo.toml"), cargo.as_bytes())?;
     write_if_changed(&harness_dir.join("src/main.rs"), main_rs(&generated.summary).as_bytes())?;
 
-    let target = work_root().join("target");
+    let target = setup.cache.join("target");
     eprintln!("building {} (release; the first build also compiles etch-kernels)", harness_dir.display());
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args(["build", "--release", "--manifest-path"])
@@ -111,6 +95,7 @@ fn main_rs(summary: &Summary) -> String {
             fn to_le(self, out: &mut Vec<u8>) { out.push(u8::from(self)) }
         }
 
+        #[allow(dead_code)]
         fn input<T: Elem, const N: usize>(dir: &Path, i: usize) -> Box<[T; N]> {
             let path = dir.join(format!("in{i}.bin"));
             let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -138,6 +123,7 @@ fn main_rs(summary: &Summary) -> String {
             line.split_whitespace().nth(dim).and_then(|d| d.parse().ok()).expect("bad shape")
         }
 
+        #[allow(dead_code)]
         fn output<T: Elem>(dir: &Path, j: usize, data: &[T]) {
             let mut bytes = Vec::with_capacity(data.len() * T::SIZE);
             data.iter().for_each(|&x| x.to_le(&mut bytes));
@@ -210,7 +196,7 @@ fn arm(m: &MethodSummary) -> proc_macro2::TokenStream {
         quote!(size(dir, #i, #d))
     }));
     // A bounded dynamic method returns a Result; the harness reports its error.
-    let unwrap = if m.sizes.is_empty() { quote!() } else { quote!(.unwrap_or_else(|e| panic!("{}: {e}", dir.display()))) };
+    let unwrap = if !m.fallible { quote!() } else { quote!(.unwrap_or_else(|e| panic!("{}: {e}", dir.display()))) };
     let outs: Vec<_> = (0..m.outputs.len()).map(|j| format_ident!("o{j}")).collect();
     let pattern = if outs.len() == 1 { quote!(#(#outs)*) } else { quote!((#(#outs),*)) };
     let saves = outs.iter().enumerate().map(|(j, o)| quote!(output(dir, #j, &#o[..]);));

@@ -1,12 +1,12 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use etch_codegen::run::bench::bench;
+use crate::run::bench::bench;
 
-use super::Result;
+use super::{setup, KernelsArgs, Result};
 
-pub fn run(model: &Path, dir: &Path, iters: usize, json: bool) -> Result<ExitCode> {
-    let (method, t) = bench(model, dir, iters)?;
+pub fn run(model: &Path, dir: &Path, iters: usize, json: bool, kernels: &KernelsArgs) -> Result<ExitCode> {
+    let (method, t) = bench(model, dir, iters, &setup(kernels)?)?;
     if json {
         println!("{}", t.json());
     } else {

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::Command;
 
 use super::cases;
-use super::{harness, Result};
+use super::{harness, Result, Setup};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Timing {
@@ -24,10 +24,10 @@ impl Timing {
     }
 }
 
-pub fn bench(model: &Path, dir: &Path, iters: usize) -> Result<(String, Timing)> {
-    let cases = cases::load(dir)?;
+pub fn bench(model: &Path, dir: &Path, iters: usize, setup: &Setup) -> Result<(String, Timing)> {
+    let cases = cases::load(dir, Some((0.0, 0.0)))?;
     let case = &cases.cases[0];
-    let h = harness::build(model)?;
+    let h = harness::build(model, setup, |s| super::verify::check(s, &cases))?;
     let run_dir = h.dir.join("bench");
     std::fs::create_dir_all(&run_dir)?;
     cases::write_inputs(&run_dir, &case.inputs)?;

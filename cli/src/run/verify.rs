@@ -4,8 +4,10 @@
 use std::path::Path;
 use std::process::Command;
 
-use super::cases::{self, decode};
-use super::{harness, Result};
+use etch_codegen::Summary;
+
+use super::cases::{self, decode, Cases};
+use super::{harness, Result, Setup};
 
 pub struct Report {
     pub atol: f64,
@@ -52,38 +54,18 @@ impl Report {
     }
 }
 
-pub fn verify(model: &Path, dir: &Path, atol: Option<f64>, rtol: Option<f64>) -> Result<Report> {
-    let cases = cases::load(dir)?;
+pub fn verify(model: &Path, dir: &Path, atol: Option<f64>, rtol: Option<f64>, setup: &Setup) -> Result<Report> {
+    let cases = cases::load(dir, atol.zip(rtol))?;
     let (atol, rtol) = (atol.unwrap_or(cases.atol), rtol.unwrap_or(cases.rtol));
-    let h = harness::build(model)?;
+    let h = harness::build(model, setup, |s| check(s, &cases))?;
 
     // Inputs go to the work dir as raw little-endian files, one folder per case.
     let mut list = String::new();
     for (k, case) in cases.cases.iter().enumerate() {
-        let m = h
-            .summary
-            .methods
-            .iter()
-            .find(|m| m.name == case.method)
-            .ok_or_else(|| format!("case {k}: the program has no method `{}`", case.method))?;
-        if case.inputs.len() != m.inputs.len() {
-            return Err(format!("case {k}: {} inputs given, `{}` takes {}", case.inputs.len(), m.name, m.inputs.len()).into());
-        }
-        for (i, (a, t)) in case.inputs.iter().zip(&m.inputs).enumerate() {
-            // A runtime-sized input is checked by the generated method itself.
-            let dynamic = m.dynamic_inputs.get(i) == Some(&true) && a.shape.len() == t.shape.len();
-            if (a.numel() != t.numel() && !dynamic) || a.dtype() != t.dtype.rust() {
-                return Err(format!(
-                    "case {k} input {i}: {} {:?} given, `{}` takes {} {:?}",
-                    a.dtype(), a.shape, m.name, t.dtype, t.shape
-                )
-                .into());
-            }
-        }
         let run_dir = h.dir.join("cases").join(k.to_string());
         std::fs::create_dir_all(&run_dir)?;
         cases::write_inputs(&run_dir, &case.inputs)?;
-        for j in 0..m.outputs.len() {
+        for j in 0..case.expected.len() {
             let _ = std::fs::remove_file(run_dir.join(format!("out{j}.bin")));
         }
         list.push_str(&format!("{}\t{}\n", run_dir.display(), case.method));
@@ -119,6 +101,36 @@ pub fn verify(model: &Path, dir: &Path, atol: Option<f64>, rtol: Option<f64>) ->
         }
     }
     Ok(Report { atol, rtol, rows })
+}
+
+/// Every case names a method of the program and gives inputs of its shapes
+/// and as many expected outputs as it returns: checked before any build.
+pub fn check(summary: &Summary, cases: &Cases) -> Result<()> {
+    for (k, case) in cases.cases.iter().enumerate() {
+        let m = summary
+            .methods
+            .iter()
+            .find(|m| m.name == case.method)
+            .ok_or_else(|| format!("case {k}: the program has no method `{}`", case.method))?;
+        if case.inputs.len() != m.inputs.len() {
+            return Err(format!("case {k}: {} inputs given, `{}` takes {}", case.inputs.len(), m.name, m.inputs.len()).into());
+        }
+        for (i, (a, t)) in case.inputs.iter().zip(&m.inputs).enumerate() {
+            // A runtime-sized input is checked by the generated method itself.
+            let dynamic = m.dynamic_inputs.get(i) == Some(&true) && a.shape.len() == t.shape.len();
+            if (a.numel() != t.numel() && !dynamic) || a.dtype() != t.dtype.rust() {
+                return Err(format!(
+                    "case {k} input {i}: {} {:?} given, `{}` takes {} {:?}",
+                    a.dtype(), a.shape, m.name, t.dtype, t.shape
+                )
+                .into());
+            }
+        }
+        if !case.expected.is_empty() && case.expected.len() != m.outputs.len() {
+            return Err(format!("case {k}: {} expected outputs, `{}` returns {}", case.expected.len(), m.name, m.outputs.len()).into());
+        }
+    }
+    Ok(())
 }
 
 /// Mean of `|got - exp|`, skipping elements NaN in both.

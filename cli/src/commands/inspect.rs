@@ -1,0 +1,176 @@
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::ExitCode;
+
+use etch_codegen::inspect::{inspect, Inspection, MethodInfo};
+use etch_codegen::{Error, MethodSummary};
+use serde_json::{json, Value};
+
+use super::{read, Result, UNSUPPORTED};
+
+const CONSTANTS_VS_WEIGHTS: &str = "constants are the bytes the .pte stores; weights are what the generated crate \
+     embeds after etch folds batch norms, constants and dead values";
+
+const XNNPACK_ARENA: &str = "ExecuTorch's plan leaves out the XNNPACK delegate's own workspace, which it allocates at \
+     load time; etch's plan covers the whole method";
+
+pub fn run(model: &Path, json: bool) -> Result<ExitCode> {
+    let bytes = read(model)?;
+    let info = inspect(&bytes).map_err(|e| format!("`{}`: {e}", model.display()))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&to_json(model, &info))?);
+    } else {
+        print(model, &info);
+    }
+    Ok(match &info.etch {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(Error::Unsupported(_)) => ExitCode::from(UNSUPPORTED),
+        Err(_) => ExitCode::FAILURE,
+    })
+}
+
+fn print(model: &Path, info: &Inspection) {
+    println!("{}: {}, {} of constants", model.display(), size(info.file_bytes as u64), size(info.constant_bytes as u64));
+    for m in &info.methods {
+        let planned = etch_method(info, &m.name);
+        println!("\nmethod `{}`", m.name);
+        for (k, i) in m.inputs.iter().enumerate() {
+            println!("  input {k}: {i}");
+        }
+        for (k, o) in m.outputs.iter().enumerate() {
+            println!("  output {k}: {o}");
+        }
+        println!("  ops:");
+        table(&m.ops);
+        if !m.delegated.is_empty() {
+            println!("  inside XNNPACK delegates:");
+            table(&m.delegated);
+        }
+        if let Some(p) = planned {
+            println!("  cost: {} parameters, {} multiply-adds per call, {} kernel calls", count(p.params), count(p.macs), p.kernel_calls);
+        }
+        println!(
+            "  arena: ExecuTorch {}{}, etch {}",
+            m.executorch_arena.map_or("?".into(), |b| size(b as u64)),
+            if m.delegated.is_empty() { "" } else { " (without XNNPACK's workspace)" },
+            planned.map_or("n/a".into(), |p| size(p.arena_bytes as u64)),
+        );
+    }
+    if info.methods.iter().any(|m| !m.delegated.is_empty()) {
+        println!("  note: {XNNPACK_ARENA}");
+    }
+    match &info.etch {
+        Ok(s) => {
+            println!("\netch: compiles; Model holds {} of arena, weights {}", size(s.arena_bytes as u64), size(s.weight_bytes as u64));
+            if s.state_bytes > 0 {
+                println!("  state: {} that persist across calls (reset() restores them)", size(s.state_bytes as u64));
+            }
+            for m in s.methods.iter().filter(|m| !m.sizes.is_empty()) {
+                let sizes: Vec<String> = m.sizes.iter().map(|z| format!("dim {} of input {} (at most {})", z.dim, z.input, z.bound)).collect();
+                println!("  `{}` takes runtime sizes: {}", m.name, sizes.join(", "));
+            }
+            println!("  note: {CONSTANTS_VS_WEIGHTS}");
+        }
+        Err(e) => println!("\netch: does not compile yet:\n{e}"),
+    }
+}
+
+fn table(ops: &BTreeMap<String, (usize, bool)>) {
+    let width = ops.keys().map(String::len).max().unwrap_or(0);
+    for (name, (n, ok)) in ops {
+        println!("    {name:width$}  x{n:<4} {}", if *ok { "supported" } else { "UNSUPPORTED" });
+    }
+}
+
+fn etch_method<'a>(info: &'a Inspection, name: &str) -> Option<&'a MethodSummary> {
+    info.etch.as_ref().ok()?.methods.iter().find(|e| e.name == name)
+}
+
+/// The `--json` report; its fields are listed in the README.
+fn to_json(model: &Path, info: &Inspection) -> Value {
+    let ops = |t: &BTreeMap<String, (usize, bool)>| -> Vec<Value> {
+        t.iter().map(|(name, (n, ok))| json!({"name": name, "count": n, "supported": ok})).collect()
+    };
+    let method = |m: &MethodInfo| {
+        let p = etch_method(info, &m.name);
+        json!({
+            "name": m.name,
+            "inputs": m.inputs,
+            "outputs": m.outputs,
+            "ops": ops(&m.ops),
+            "delegated_ops": ops(&m.delegated),
+            "executorch_arena_bytes": m.executorch_arena,
+            "executorch_arena_excludes_xnnpack": !m.delegated.is_empty(),
+            "etch_arena_bytes": p.map(|p| p.arena_bytes),
+            "params": p.map(|p| p.params),
+            "macs": p.map(|p| p.macs),
+            "kernel_calls": p.map(|p| p.kernel_calls),
+        })
+    };
+    let (summary, error) = match &info.etch {
+        Ok(s) => (Some(s), None),
+        Err(e) => (None, Some(e)),
+    };
+    let unsupported: Vec<Value> = match error {
+        Some(Error::Unsupported(u)) => u
+            .ops
+            .iter()
+            .map(|o| json!({"name": o.name, "count": o.count, "method": o.method, "first_instruction": o.first_instruction}))
+            .collect(),
+        _ => Vec::new(),
+    };
+    json!({
+        "file": model.display().to_string(),
+        "file_bytes": info.file_bytes,
+        "constant_bytes": info.constant_bytes,
+        "compiles": summary.is_some(),
+        "error": error.map(|e| e.to_string()),
+        "unsupported": unsupported,
+        "arena_bytes": summary.map(|s| s.arena_bytes),
+        "state_bytes": summary.map(|s| s.state_bytes),
+        "weight_bytes": summary.map(|s| s.weight_bytes),
+        "methods": info.methods.iter().map(method).collect::<Vec<_>>(),
+    })
+}
+
+/// `5.74 MiB (6,021,120 bytes)`; small sizes as bytes alone.
+pub fn size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} bytes");
+    }
+    let (mut v, mut unit) = (bytes as f64 / 1024.0, 0);
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    let digits = if v < 10.0 { 2 } else if v < 100.0 { 1 } else { 0 };
+    format!("{v:.digits$} {} ({} bytes)", UNITS[unit], count(bytes))
+}
+
+/// `6,021,120`.
+pub fn count(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_like_people_write_them() {
+        assert_eq!(size(1000), "1000 bytes");
+        assert_eq!(size(24_576), "24.0 KiB (24,576 bytes)");
+        assert_eq!(size(6_021_120), "5.74 MiB (6,021,120 bytes)");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1_234_567), "1,234,567");
+    }
+}

@@ -1,0 +1,12 @@
+use std::path::Path;
+use std::process::ExitCode;
+
+use crate::run::verify::verify;
+
+use super::{setup, KernelsArgs, Result};
+
+pub fn run(model: &Path, dir: &Path, atol: Option<f64>, rtol: Option<f64>, kernels: &KernelsArgs) -> Result<ExitCode> {
+    let report = verify(model, dir, atol, rtol, &setup(kernels)?)?;
+    report.print();
+    Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
