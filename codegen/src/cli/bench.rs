@@ -1,12 +1,13 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use etch_codegen::run::bench::bench;
+use etch_codegen::run::bench::bench_with;
+use etch_codegen::run::harness::Build;
 
 use super::Result;
 
-pub fn run(model: &Path, dir: &Path, iters: usize, json: bool) -> Result<ExitCode> {
-    let (method, t) = bench(model, dir, iters)?;
+pub fn run(model: &Path, dir: &Path, iters: usize, json: bool, no_std: bool) -> Result<ExitCode> {
+    let (method, t) = bench_with(model, dir, iters, Build { std: !no_std })?;
     if json {
         println!("{}", t.json());
     } else {

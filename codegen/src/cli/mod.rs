@@ -58,6 +58,9 @@ enum Command {
         /// Print one JSON line: {"median_ms":…,"min_ms":…,"p90_ms":…,"iters":…}
         #[arg(long)]
         json: bool,
+        /// Build the generated crate as a user's default build, without its `std` feature
+        #[arg(long)]
+        no_std: bool,
     },
 }
 
@@ -70,6 +73,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Inspect { model } => inspect::run(&model),
         Command::Verify { model, dir, atol, rtol } => verify::run(&model, &dir, atol, rtol),
-        Command::Bench { model, dir, iters, json } => bench::run(&model, &dir, iters, json),
+        Command::Bench { model, dir, iters, json, no_std } => bench::run(&model, &dir, iters, json, no_std),
     }
 }

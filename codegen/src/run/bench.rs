@@ -25,9 +25,14 @@ impl Timing {
 }
 
 pub fn bench(model: &Path, dir: &Path, iters: usize) -> Result<(String, Timing)> {
+    bench_with(model, dir, iters, harness::Build::default())
+}
+
+/// `bench`, with the generated crate built as `how` says.
+pub fn bench_with(model: &Path, dir: &Path, iters: usize, how: harness::Build) -> Result<(String, Timing)> {
     let cases = cases::load(dir)?;
     let case = &cases.cases[0];
-    let h = harness::build(model)?;
+    let h = harness::build_with(model, how)?;
     let run_dir = h.dir.join("bench");
     std::fs::create_dir_all(&run_dir)?;
     cases::write_inputs(&run_dir, &case.inputs)?;

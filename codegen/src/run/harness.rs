@@ -37,7 +37,25 @@ fn kernels_dep() -> KernelsDep {
     }
 }
 
+/// How the generated crate is built under the harness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Build {
+    /// Turn on the crate's `std` feature (the harness default); off, it is the
+    /// crate's default, no_std build.
+    pub std: bool,
+}
+
+impl Default for Build {
+    fn default() -> Self {
+        Build { std: true }
+    }
+}
+
 pub fn build(model: &Path) -> Result<Harness> {
+    build_with(model, Build::default())
+}
+
+pub fn build_with(model: &Path, how: Build) -> Result<Harness> {
     let bytes = read(model)?;
     let name = model_name(model);
     let mut config = Config::new(format!("etch-model-{name}"));
@@ -50,7 +68,8 @@ pub fn build(model: &Path) -> Result<Harness> {
     // Keyed by the full path too: two files of one name must not share a work dir.
     let full = model.canonicalize().unwrap_or_else(|_| model.to_path_buf());
     let key = full.to_string_lossy().bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
-    let dir = work_root().join(format!("{name}-{stem}-{:08x}", key as u32));
+    let variant = if how.std { "" } else { "-nostd" };
+    let dir = work_root().join(format!("{name}-{stem}-{:08x}{variant}", key as u32));
     let crate_dir = dir.join("model");
     for (file, content) in generated.crate_files() {
         write_if_changed(&crate_dir.join(file), content)?;
@@ -58,9 +77,10 @@ pub fn build(model: &Path) -> Result<Harness> {
     let krate = crate::ident::crate_name(&config.name);
     let package = crate::ident::crate_name(&format!("etch-harness-{}", dir.file_name().unwrap_or_default().to_string_lossy()));
     let harness_dir = dir.join("harness");
+    let features = if how.std { "[\"std\"]" } else { "[]" };
     let cargo = format!(
         "[package]\nname = \"{package}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
-         [dependencies]\nmodel = {{ package = \"{krate}\", path = \"../model\", features = [\"std\"] }}\n\n\
+         [dependencies]\nmodel = {{ package = \"{krate}\", path = \"../model\", features = {features} }}\n\n\
          [profile.release]\ncodegen-units = 1\n\n[workspace]\n"
     );
     write_if_changed(&harness_dir.join("Cargo.toml"), cargo.as_bytes())?;
