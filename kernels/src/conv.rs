@@ -220,7 +220,7 @@ fn accumulate_plane(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::Lcg;
+    use crate::testutil::{each_path, Lcg};
     extern crate std;
     use std::vec;
     use std::vec::Vec;
@@ -370,19 +370,21 @@ mod tests {
             rng.fill(&mut b);
             let want = naive(&x, &w, Some(&b), p);
             let e = Epilogue { bias: Some(&b), clamp: None, residual: None };
-            let mut out = vec![f32::NAN; want.len()];
-            let mut cols = vec![f32::NAN; im2col_scratch(p)];
-            conv2d_im2col(&x, &w, &mut out, &mut cols, p, e);
-            for (g, w) in out.iter().zip(&want) {
-                assert!((g - w).abs() <= 1e-5, "im2col {p:?}: {g} vs {w}");
-            }
-            if p.kernel_h == 1 && p.kernel_w == 1 {
-                let hw = p.in_h * p.in_w;
-                pointwise(&x, &w, &mut out, p.batch, p.in_channels, p.out_channels, hw, e);
+            each_path(|path| {
+                let mut out = vec![f32::NAN; want.len()];
+                let mut cols = vec![f32::NAN; im2col_scratch(p)];
+                conv2d_im2col(&x, &w, &mut out, &mut cols, p, e);
                 for (g, w) in out.iter().zip(&want) {
-                    assert!((g - w).abs() <= 1e-5, "pointwise {p:?}: {g} vs {w}");
+                    assert!((g - w).abs() <= 1e-5, "{path} im2col {p:?}: {g} vs {w}");
                 }
-            }
+                if p.kernel_h == 1 && p.kernel_w == 1 {
+                    let hw = p.in_h * p.in_w;
+                    pointwise(&x, &w, &mut out, p.batch, p.in_channels, p.out_channels, hw, e);
+                    for (g, w) in out.iter().zip(&want) {
+                        assert!((g - w).abs() <= 1e-5, "{path} pointwise {p:?}: {g} vs {w}");
+                    }
+                }
+            });
         }
     }
 

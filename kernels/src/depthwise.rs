@@ -46,9 +46,9 @@ pub fn depthwise5x5(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilog
 fn run<const K: usize>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
     // Stride as a const parameter: the block loops specialise for 1 and 2,
     // each in a function of its own.
-    #[cfg(all(target_arch = "x86_64", feature = "std"))]
-    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-        // SAFETY: AVX2 and FMA were detected on this CPU; the function has no other requirement.
+    #[cfg(target_arch = "x86_64")]
+    if crate::cpu::avx2_fma() {
+        // SAFETY: the CPU has AVX2 and FMA (`cpu::avx2_fma`); the function has no other requirement.
         unsafe {
             match p.stride_h {
                 1 => run_avx2::<1, K>(x, w, out, p, e),
@@ -64,7 +64,7 @@ fn run<const K: usize>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epi
 }
 
 /// The same code with its blocks in AVX2 + FMA intrinsics.
-#[cfg(all(target_arch = "x86_64", feature = "std"))]
+#[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn run_avx2<const S: usize, const K: usize>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
     depthwise::<S, K, true>(x, w, out, p, e);
@@ -239,7 +239,7 @@ fn copy(dst: &mut [f32], src: &[f32]) {
 /// The caller keeps every `j + off + LANES` within `buf`.
 #[inline(always)]
 fn block<const K: usize, const FAST: bool>(buf: &[f32; BAND], j: usize, offs: &[[usize; K]; K], taps: &[[f32; K]; K], bias: f32, clamp: Option<(f32, f32)>, o: &mut [f32]) {
-    #[cfg(all(target_arch = "x86_64", feature = "std"))]
+    #[cfg(target_arch = "x86_64")]
     if FAST {
         // SAFETY: FAST is only set under `run_avx2`, whose caller detected AVX2 and
         // FMA; `plane` checked that every window read stays inside `buf`.
@@ -259,7 +259,7 @@ fn block<const K: usize, const FAST: bool>(buf: &[f32; BAND], j: usize, offs: &[
     o.iter_mut().zip(acc).for_each(|(o, v)| *o = e.apply(0, v));
 }
 
-#[cfg(all(target_arch = "x86_64", feature = "std"))]
+#[cfg(target_arch = "x86_64")]
 mod avx2 {
     use core::arch::x86_64::*;
 
@@ -365,7 +365,7 @@ mod tests {
     use std::vec::Vec;
 
     use super::*;
-    use crate::testutil::Lcg;
+    use crate::testutil::{each_path, Lcg};
 
     #[test]
     fn matches_the_general_convolution() {
@@ -385,11 +385,13 @@ mod tests {
             rng.fill(&mut bias);
             let mut want = vec![0.0; c * oh * ow];
             crate::conv::conv2d(&x, &k, Some(&bias), &mut want, &p);
-            let mut got: Vec<f32> = vec![f32::NAN; c * oh * ow];
-            depthwise3x3(&x, &k, &mut got, &p, Epilogue { bias: Some(&bias), clamp: None, residual: None });
-            for (g, w) in got.iter().zip(&want) {
-                assert!((g - w).abs() <= 1e-5, "{c}x{h}x{w}/{s}: {g} vs {w}");
-            }
+            each_path(|path| {
+                let mut got: Vec<f32> = vec![f32::NAN; c * oh * ow];
+                depthwise3x3(&x, &k, &mut got, &p, Epilogue { bias: Some(&bias), clamp: None, residual: None });
+                for (g, w) in got.iter().zip(&want) {
+                    assert!((g - w).abs() <= 1e-5, "{path} {c}x{h}x{w}/{s}: {g} vs {w}");
+                }
+            });
         }
     }
 
@@ -408,11 +410,13 @@ mod tests {
             rng.fill(&mut bias);
             let mut want = vec![0.0; c * oh * ow];
             crate::conv::conv2d(&x, &k, Some(&bias), &mut want, &p);
-            let mut got = vec![f32::NAN; c * oh * ow];
-            depthwise5x5(&x, &k, &mut got, &p, Epilogue { bias: Some(&bias), clamp: Some((-0.5, 0.5)), residual: None });
-            for (g, w) in got.iter().zip(&want) {
-                assert!((g - w.clamp(-0.5, 0.5)).abs() <= 1e-5, "{c}x{h}x{w}/{s}: {g} vs {w}");
-            }
+            each_path(|path| {
+                let mut got = vec![f32::NAN; c * oh * ow];
+                depthwise5x5(&x, &k, &mut got, &p, Epilogue { bias: Some(&bias), clamp: Some((-0.5, 0.5)), residual: None });
+                for (g, w) in got.iter().zip(&want) {
+                    assert!((g - w.clamp(-0.5, 0.5)).abs() <= 1e-5, "{path} {c}x{h}x{w}/{s}: {g} vs {w}");
+                }
+            });
         }
     }
 }

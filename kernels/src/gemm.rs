@@ -54,17 +54,10 @@ impl Epilogue<'_> {
 /// `out[m, n] = epilogue(a[m, k] @ b[k, n])`, all row-major.
 pub fn gemm(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, epilogue: Epilogue<'_>) {
     let fits = out.len() >= m * n && a.len() >= m * k && b.len() >= k * n && epilogue.residual.is_none_or(|r| r.len() >= m * n);
-    #[cfg(all(target_arch = "x86_64", feature = "std"))]
-    if fits && k > 0 && std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-        // SAFETY: AVX2 and FMA were detected on this CPU, and `fits` checked
+    #[cfg(target_arch = "x86_64")]
+    if fits && k > 0 && crate::cpu::avx2_fma() {
+        // SAFETY: the CPU has AVX2 and FMA (`cpu::avx2_fma`), and `fits` checked
         // that every slice (the residual too) holds the elements the kernel indexes.
-        unsafe { avx2::gemm(out, a, b, m, k, n, epilogue) };
-        return;
-    }
-    #[cfg(all(target_arch = "x86_64", not(feature = "std"), target_feature = "avx2", target_feature = "fma"))]
-    if fits && k > 0 {
-        // SAFETY: the target enables AVX2 and FMA at compile time, and `fits`
-        // checked that every slice (the residual too) holds the elements the kernel indexes.
         unsafe { avx2::gemm(out, a, b, m, k, n, epilogue) };
         return;
     }
@@ -121,7 +114,7 @@ fn portable(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize,
     }
 }
 
-#[cfg(all(target_arch = "x86_64", any(feature = "std", all(target_feature = "avx2", target_feature = "fma"))))]
+#[cfg(target_arch = "x86_64")]
 mod avx2 {
     use core::arch::x86_64::*;
     use core::mem::MaybeUninit;
@@ -405,7 +398,7 @@ mod tests {
     use std::vec::Vec;
 
     use super::*;
-    use crate::testutil::Lcg;
+    use crate::testutil::{each_path, Lcg};
 
     fn naive(a: &[f32], b: &[f32], m: usize, k: usize, n: usize, e: Epilogue<'_>) -> Vec<f64> {
         let mut out = vec![0.0; m * n];
@@ -428,17 +421,14 @@ mod tests {
             let res: Vec<f32> = (0..m * n).map(|_| rng.next_f32()).collect();
             let full = Epilogue { bias: Some(&bias), clamp: Some((0.0, 0.5)), residual: Some(&res) };
             for e in [Epilogue::NONE, Epilogue { residual: None, ..full }, full] {
-                let mut out = vec![f32::NAN; m * n];
-                gemm(&mut out, &a, &b, m, k, n, e);
                 let want = naive(&a, &b, m, k, n, e);
-                for (g, w) in out.iter().zip(&want) {
-                    assert!((f64::from(*g) - w).abs() <= 1e-5 * (1.0 + w.abs()), "{m}x{k}x{n}: {g} vs {w}");
-                }
-                let mut p = vec![f32::NAN; m * n];
-                portable(&mut p, &a, &b, m, k, n, e);
-                for (g, w) in p.iter().zip(&want) {
-                    assert!((f64::from(*g) - w).abs() <= 1e-5 * (1.0 + w.abs()), "portable {m}x{k}x{n}");
-                }
+                each_path(|path| {
+                    let mut out = vec![f32::NAN; m * n];
+                    gemm(&mut out, &a, &b, m, k, n, e);
+                    for (g, w) in out.iter().zip(&want) {
+                        assert!((f64::from(*g) - w).abs() <= 1e-5 * (1.0 + w.abs()), "{path} {m}x{k}x{n}: {g} vs {w}");
+                    }
+                });
             }
         }
     }

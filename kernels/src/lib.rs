@@ -7,15 +7,16 @@
 //! handled by working on the overlap instead of panicking.
 #![no_std]
 
-// Only for runtime CPU feature detection (and the unit tests, which check SIMD paths against portable ones).
-#[cfg(any(feature = "std", test))]
+// Only for the unit tests, which check SIMD paths against portable ones. CPU
+// features are detected without std (`cpu`), so feature `std` changes no kernel.
+#[cfg(test)]
 extern crate std;
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
-/// Defines `fn $name(args)` that runs `$body(args)`: on x86_64 with `std`,
-/// through a copy of `$body` compiled with AVX2 when the CPU has it, so LLVM
+/// Defines `fn $name(args)` that runs `$body(args)`: on x86_64, through a copy
+/// of `$body` compiled with AVX2 when the CPU has it (`cpu::avx2`), so LLVM
 /// can use 256-bit vectors for plain Rust loops. `$body` must be an
 /// `#[inline(always)]` safe function returning `()`.
 macro_rules! avx2_clone {
@@ -25,8 +26,8 @@ macro_rules! avx2_clone {
     ) => {
         $(#[$meta])*
         $vis fn $name $(<$($g $(: $bound)?),+>)? ($($arg: $ty),*) {
-            #[cfg(all(target_arch = "x86_64", feature = "std"))]
-            if std::is_x86_feature_detected!("avx2") {
+            #[cfg(target_arch = "x86_64")]
+            if $crate::cpu::avx2() {
                 #[target_feature(enable = "avx2")]
                 #[allow(clippy::too_many_arguments)]
                 unsafe fn avx2 $(<$($g $(: $bound)?),+>)? ($($arg: $ty),*) {
@@ -46,6 +47,7 @@ pub mod binary;
 #[cfg(feature = "alloc")]
 pub mod boxed;
 pub mod conv;
+pub mod cpu;
 pub mod deconv;
 pub mod depthwise;
 pub mod dynamic;
@@ -100,6 +102,22 @@ pub(crate) mod testutil {
         pub fn fill(&mut self, xs: &mut [f32]) {
             xs.iter_mut().for_each(|x| *x = self.next_f32());
         }
+    }
+
+    /// Runs `f` twice: first as the CPU dispatches (its SIMD paths where it
+    /// has them), then with every dispatcher forced onto its portable path.
+    /// `f` gets the path's name for its messages.
+    pub fn each_path(mut f: impl FnMut(&str)) {
+        #[cfg(target_arch = "x86_64")]
+        let simd = crate::cpu::avx2_fma();
+        #[cfg(not(target_arch = "x86_64"))]
+        let simd = false;
+        if simd {
+            f("simd");
+        } else {
+            std::eprintln!("note: no AVX2 + FMA on this CPU, the SIMD paths were not run");
+        }
+        crate::cpu::portable(|| f("portable"));
     }
 
     pub fn assert_close(got: &[f32], want: &[f32], tol: f32) {

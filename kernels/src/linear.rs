@@ -85,7 +85,7 @@ pub fn bmm(out: &mut [f32], a: &[f32], b: &[f32], batch: usize, m: usize, k: usi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::Lcg;
+    use crate::testutil::{each_path, Lcg};
     extern crate std;
     use std::vec;
     use std::vec::Vec;
@@ -122,9 +122,11 @@ mod tests {
             let mut b = vec![0.0f32; k * n];
             rng.fill(&mut a);
             rng.fill(&mut b);
-            let mut out = vec![f32::NAN; m * n];
-            mm(&mut out, &a, &b, m, k, n);
-            assert_eq!(out, naive(&a, &b, m, k, n));
+            each_path(|path| {
+                let mut out = vec![f32::NAN; m * n];
+                mm(&mut out, &a, &b, m, k, n);
+                assert_eq!(out, naive(&a, &b, m, k, n), "{path} {m}x{k}x{n}");
+            });
         }
     }
 

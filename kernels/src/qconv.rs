@@ -33,10 +33,7 @@ const ROW: usize = 128;
 
 /// NCHW int8 convolution, weight `[out_c, in_c / groups, kh, kw]`.
 pub fn qconv2d(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: Requant<'_>) {
-    #[cfg(all(
-        target_arch = "x86_64",
-        any(feature = "std", test, target_feature = "avx2")
-    ))]
+    #[cfg(target_arch = "x86_64")]
     if crate::quant_avx2::has_avx2() && pointwise_fits(x, w, out, p) {
         let (hw, cin, cout) = (p.in_h * p.in_w, p.in_channels, p.out_channels);
         for n in 0..p.batch {
@@ -57,10 +54,7 @@ pub fn qconv2d(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: Re
         }
         return;
     }
-    #[cfg(all(
-        target_arch = "x86_64",
-        any(feature = "std", test, target_feature = "avx2")
-    ))]
+    #[cfg(target_arch = "x86_64")]
     if crate::quant_avx2::has_avx2() && crate::qconv3x3::supports(p) && holds(x, w, out, p) {
         // SAFETY: AVX2 is present, the kernel covers `p`, and `holds` checked the slice lengths.
         unsafe { crate::qconv3x3::avx2::conv3x3(x, x_zp, w, out, p, &rq) };
@@ -106,10 +100,7 @@ fn qconv2d_body(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: R
 
 /// A 1×1, stride 1, unpadded, one-group convolution whose slices hold every
 /// element the shapes promise, with few enough input channels for `qgemm`.
-#[cfg(all(
-    target_arch = "x86_64",
-    any(feature = "std", test, target_feature = "avx2")
-))]
+#[cfg(target_arch = "x86_64")]
 #[inline]
 fn pointwise_fits(x: &[i8], w: &[i8], out: &[i8], p: &Conv2d) -> bool {
     let one = p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1;
@@ -123,10 +114,7 @@ fn pointwise_fits(x: &[i8], w: &[i8], out: &[i8], p: &Conv2d) -> bool {
 }
 
 /// The slices hold every element the shapes promise.
-#[cfg(all(
-    target_arch = "x86_64",
-    any(feature = "std", test, target_feature = "avx2")
-))]
+#[cfg(target_arch = "x86_64")]
 #[inline]
 fn holds(x: &[i8], w: &[i8], out: &[i8], p: &Conv2d) -> bool {
     let icg = p.in_channels / p.groups.max(1);

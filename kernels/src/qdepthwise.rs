@@ -40,7 +40,7 @@ pub fn supports(p: &Conv2d) -> bool {
         && p.out_h * flat + SLACK <= PLANE
 }
 
-#[cfg(all(target_arch = "x86_64", any(feature = "std", test, target_feature = "avx2")))]
+#[cfg(target_arch = "x86_64")]
 pub(crate) mod avx2 {
     use core::arch::x86_64::*;
 

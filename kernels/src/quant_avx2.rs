@@ -11,22 +11,15 @@
 
 use crate::quant::{Affine, Out};
 
-/// True when this CPU (or the compile-time target without `std`) has AVX2.
+/// True when this CPU has AVX2: `cpu::avx2`, under the name the int8 kernels use.
 #[cfg(target_arch = "x86_64")]
 #[inline]
 pub fn has_avx2() -> bool {
-    #[cfg(any(feature = "std", test))]
-    {
-        std::is_x86_feature_detected!("avx2")
-    }
-    #[cfg(not(any(feature = "std", test)))]
-    {
-        cfg!(target_feature = "avx2")
-    }
+    crate::cpu::avx2()
 }
 
 /// The vector paths below agree with the scalar code for these parameters.
-#[cfg(all(target_arch = "x86_64", any(feature = "std", test, target_feature = "avx2")))]
+#[cfg(target_arch = "x86_64")]
 #[inline]
 fn exact(out: &Out) -> bool {
     out.min <= out.max
@@ -39,7 +32,7 @@ fn exact(out: &Out) -> bool {
 #[inline]
 pub fn quantize_i8(x: &[f32], out: &mut [i8], inv_scale: f32, zero_point: i32, min: i32, max: i32) -> bool {
     let o = Out { inv_scale, zero_point, min, max };
-    #[cfg(all(target_arch = "x86_64", any(feature = "std", test, target_feature = "avx2")))]
+    #[cfg(target_arch = "x86_64")]
     if has_avx2() && exact(&o) {
         // SAFETY: AVX2 is present.
         unsafe { avx2::quantize(x, out, o) };
@@ -52,7 +45,7 @@ pub fn quantize_i8(x: &[f32], out: &mut [i8], inv_scale: f32, zero_point: i32, m
 /// `quant::add`; false (and nothing written) when it has no vector path here.
 #[inline]
 pub fn add(a: &[i8], b: &[i8], out: &mut [i8], qa: Affine, qb: Affine, o: Out) -> bool {
-    #[cfg(all(target_arch = "x86_64", any(feature = "std", test, target_feature = "avx2")))]
+    #[cfg(target_arch = "x86_64")]
     if has_avx2() && exact(&o) {
         // SAFETY: AVX2 is present.
         unsafe { avx2::add(a, b, out, qa, qb, o) };
@@ -62,10 +55,10 @@ pub fn add(a: &[i8], b: &[i8], out: &mut [i8], qa: Affine, qb: Affine, o: Out) -
     false
 }
 
-#[cfg(all(target_arch = "x86_64", any(feature = "std", test, target_feature = "avx2")))]
+#[cfg(target_arch = "x86_64")]
 pub(crate) use avx2::{copy, quantize8};
 
-#[cfg(all(target_arch = "x86_64", any(feature = "std", test, target_feature = "avx2")))]
+#[cfg(target_arch = "x86_64")]
 mod avx2 {
     use core::arch::x86_64::*;
 
@@ -211,6 +204,7 @@ mod tests {
     fn simd_requantization_matches_out_quantize() {
         use core::arch::x86_64::*;
         if !has_avx2() {
+            std::eprintln!("note: no AVX2 on this CPU, this SIMD test was not run");
             return;
         }
         let mut rng = Lcg(5);
@@ -249,6 +243,7 @@ mod tests {
     #[test]
     fn copy_moves_exactly_len_bytes() {
         if !has_avx2() {
+            std::eprintln!("note: no AVX2 on this CPU, this SIMD test was not run");
             return;
         }
         let src: Vec<i8> = (0..48).map(|i| i as i8 + 1).collect();
@@ -264,6 +259,7 @@ mod tests {
     #[test]
     fn simd_quantize_and_add_match_the_scalar_code() {
         if !has_avx2() {
+            std::eprintln!("note: no AVX2 on this CPU, this SIMD test was not run");
             return;
         }
         let mut rng = Lcg(17);

@@ -22,6 +22,7 @@ pub fn setup() -> etch_cli::run::Setup {
     etch_cli::run::Setup {
         kernels: etch_codegen::KernelsDep::Path(kernels.display().to_string()),
         cache: root.join("target/etch-work"),
+        std: true,
     }
 }
 

@@ -5,8 +5,9 @@ use crate::run::bench::bench;
 
 use super::{setup, KernelsArgs, Result};
 
-pub fn run(model: &Path, dir: &Path, iters: usize, json: bool, kernels: &KernelsArgs) -> Result<ExitCode> {
-    let (method, t) = bench(model, dir, iters, &setup(kernels)?)?;
+pub fn run(model: &Path, dir: &Path, iters: usize, json: bool, no_std: bool, kernels: &KernelsArgs) -> Result<ExitCode> {
+    let setup = crate::run::Setup { std: !no_std, ..setup(kernels)? };
+    let (method, t) = bench(model, dir, iters, &setup)?;
     if json {
         println!("{}", t.json());
     } else {

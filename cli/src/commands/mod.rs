@@ -105,6 +105,9 @@ enum Command {
         /// Print one JSON line: {"median_ms":…,"min_ms":…,"p90_ms":…,"iters":…}
         #[arg(long)]
         json: bool,
+        /// Build the generated crate as a user's default build, without its `std` feature.
+        #[arg(long)]
+        no_std: bool,
         #[command(flatten)]
         kernels: KernelsArgs,
     },
@@ -142,7 +145,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Inspect { model, json } => inspect::run(&model, json),
         Command::Verify { model, dir, atol, rtol, kernels } => verify::run(&model, &dir, atol, rtol, &kernels),
-        Command::Bench { model, dir, iters, json, kernels } => bench::run(&model, &dir, iters, json, &kernels),
+        Command::Bench { model, dir, iters, json, no_std, kernels } => bench::run(&model, &dir, iters, json, no_std, &kernels),
         Command::Cache { action: CacheAction::Info } => cache::info(),
         Command::Cache { action: CacheAction::Clean } => cache::clean(),
     }

@@ -16,6 +16,9 @@ pub struct Setup {
     pub kernels: KernelsDep,
     /// Generated crates, harnesses and their shared cargo target go here.
     pub cache: PathBuf,
+    /// Build the generated crate with its `std` feature; off, as a user's
+    /// default (no_std) build.
+    pub std: bool,
 }
 
 impl Setup {
@@ -33,7 +36,7 @@ impl Setup {
             }
             None => KernelsDep::Version(env!("CARGO_PKG_VERSION").into()),
         };
-        Ok(Self { kernels, cache })
+        Ok(Self { kernels, cache, std: true })
     }
 }
 
