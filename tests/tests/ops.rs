@@ -1,0 +1,16 @@
+//! The op conformance suite (`tests/export/ops.py`): each fixture groups one
+//! family of ops, compiled into a crate and checked against ExecuTorch's outputs.
+
+use etch_tests::{fixture, verify};
+
+/// A parameter-free program: an empty constant segment and no extended header.
+#[test]
+fn edge_add() {
+    verify(&fixture("edge_add"), "model.pte");
+}
+
+/// Outputs that are an input, the same value twice, a constant and a view of an input.
+#[test]
+fn edge_outputs() {
+    verify(&fixture("edge_outputs"), "model.pte");
+}
