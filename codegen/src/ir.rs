@@ -298,7 +298,7 @@ pub enum Op {
     /// inputs `[x]`: `x ^ exponent`.
     Pow { exponent: f64 },
     /// inputs `[x, index]`: slices of `x` along `dim` (embedding, index_select).
-    IndexSelect { dim: usize },
+    IndexSelect { dim: usize, embedding: bool },
     /// inputs `[x, values, index]`: a copy of `x` with its slices along `dim`
     /// at `index` replaced by (or with `accumulate`, added to) `values`.
     IndexPut { dim: usize, accumulate: bool },
@@ -435,6 +435,7 @@ impl Op {
             Op::Any { .. } => "any",
             Op::Arange { .. } => "arange",
             Op::Pow { .. } => "pow",
+            Op::IndexSelect { embedding: true, .. } => "embedding",
             Op::IndexSelect { .. } => "index_select",
             Op::IndexPut { .. } => "index_put",
             Op::LayerNorm { .. } => "layer_norm",
@@ -500,7 +501,29 @@ impl Dynamic {
     }
 }
 
+impl Node {
+    /// Inputs holding indices read from data, which ExecuTorch checks at run time.
+    pub fn index_inputs(&self) -> &[ValueId] {
+        match self.op {
+            Op::IndexSelect { .. } => &self.inputs[1..2],
+            Op::IndexPut { .. } => &self.inputs[2..3],
+            _ => &[],
+        }
+    }
+}
+
 impl Method {
+    /// Whether `node` indexes with values only known at run time (not weights):
+    /// such an index may be out of range, and the method then fails.
+    pub fn checks_index(&self, node: &Node) -> bool {
+        node.index_inputs().iter().any(|&i| !matches!(self.values[self.root(i).0].storage, Storage::Const(_)))
+    }
+
+    /// Whether the method returns a `Result`: runtime sizes or runtime indices.
+    pub fn fallible(&self) -> bool {
+        !self.dynamic.syms.is_empty() || self.nodes.iter().any(|n| self.checks_index(n))
+    }
+
     /// Follows views down to the value that owns the elements, with the element offset.
     pub fn root(&self, mut id: ValueId) -> (ValueId, usize) {
         let mut offset = 0;

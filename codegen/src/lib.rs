@@ -113,6 +113,8 @@ pub struct MethodSummary {
     pub sizes: Vec<ir::Sym>,
     /// Per input: whether it is passed as a slice of runtime length.
     pub dynamic_inputs: Vec<bool>,
+    /// Whether the method returns a `Result` (runtime sizes or indices from data).
+    pub fallible: bool,
     pub executorch_arena: Option<u64>,
     pub kernel_calls: usize,
 }
@@ -162,6 +164,7 @@ pub fn generate(bytes: &[u8], config: &Config) -> Result<Generated> {
                 arena_bytes: p.bytes(),
                 sizes: m.dynamic.syms.clone(),
                 dynamic_inputs: m.inputs.iter().map(|&v| m.dynamic.is_dynamic(v)).collect(),
+                fallible: m.fallible(),
                 executorch_arena: m.executorch_arena,
                 kernel_calls: m.nodes.len(),
             })

@@ -18,6 +18,13 @@ pub enum Error {
         len: usize,
         expected: usize,
     },
+    /// An index read from the data is outside `[0, size)` (after negative
+    /// indices count from the end, for the ops that allow them).
+    IndexOutOfRange {
+        op: &'static str,
+        index: i64,
+        size: usize,
+    },
 }
 
 impl fmt::Display for Error {
@@ -40,6 +47,9 @@ impl fmt::Display for Error {
                 f,
                 "input {input}: {len} elements given, its shape needs {expected}"
             ),
+            Error::IndexOutOfRange { op, index, size } => {
+                write!(f, "{op}: index {index} is out of range for size {size}")
+            }
         }
     }
 }
@@ -69,6 +79,15 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "input 1: 3 elements given, its shape needs 4"
+        );
+        let e = Error::IndexOutOfRange {
+            op: "embedding",
+            index: 300,
+            size: 256,
+        };
+        assert_eq!(
+            e.to_string(),
+            "embedding: index 300 is out of range for size 256"
         );
     }
 }

@@ -42,7 +42,7 @@ pub fn emit(method: &Method, layout: &Layout) -> TokenStream {
         (quote!((#(#ret_types),*)), quote!((#(#rets),*)))
     };
     let checks = checks(method);
-    if !method.dynamic.syms.is_empty() {
+    if method.fallible() {
         ret_ty = quote!(Result<#ret_ty, ::etch_kernels::Error>);
         ret = quote!(Ok(#ret));
     }
@@ -134,6 +134,11 @@ fn signature_doc(method: &Method) -> Vec<String> {
         doc.push(String::new());
         doc.push(" Buffers are planned at the bounds; a larger size or a slice of the wrong".into());
         doc.push(" length returns an [`::etch_kernels::Error`] before anything runs.".into());
+    }
+    if method.nodes.iter().any(|n| method.checks_index(n)) {
+        doc.push(String::new());
+        doc.push(" An index read from the data out of range returns an [`::etch_kernels::Error`]".into());
+        doc.push(" naming the op and the index, as ExecuTorch fails the call; outputs are then unspecified.".into());
     }
     doc
 }

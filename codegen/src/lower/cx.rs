@@ -322,6 +322,26 @@ impl<'a, 'p> Cx<'a, 'p> {
         }
     }
 
+    /// An index that is a weight is checked now, as ExecuTorch would at run
+    /// time; other indices are checked by the generated code.
+    pub fn check_const_index(&self, index: ValueId, size: usize, wrap: bool) -> Result<()> {
+        let Storage::Const(c) = self.method.values[index].storage else { return Ok(()) };
+        let c = &self.shared.constants[c];
+        let width = c.ty.dtype.size();
+        for chunk in c.bytes.chunks_exact(width) {
+            let i = match c.ty.dtype {
+                DType::I64 => i64::from_le_bytes(chunk.try_into().unwrap_or_default()),
+                DType::I32 => i64::from(i32::from_le_bytes(chunk.try_into().unwrap_or_default())),
+                _ => return Ok(()),
+            };
+            let j = if wrap && i < 0 { i + size as i64 } else { i };
+            if usize::try_from(j).map_or(true, |j| j >= size) {
+                return Err(self.invalid(format!("index {i} is out of range for size {size}")));
+            }
+        }
+        Ok(())
+    }
+
     /// Fails unless every listed value has the given dtype.
     pub fn expect_dtype(&self, ids: &[ValueId], dtype: DType) -> Result<()> {
         for &id in ids {
