@@ -14,3 +14,16 @@ fn edge_add() {
 fn edge_outputs() {
     verify(&fixture("edge_outputs"), "model.pte");
 }
+
+/// 1-D convolutions (padded, dilated and strided, grouped, depthwise,
+/// transposed, grouped transposed) and 1-D max and average pooling.
+#[test]
+fn conv1d() {
+    verify(&fixture("ops_conv1d"), "model.pte");
+}
+
+/// The same through XNNPACK, which sees 2-D convolutions over rows of height 1.
+#[test]
+fn xnnpack_conv1d() {
+    verify(&fixture("ops_conv1d"), "model.xnnpack.pte");
+}

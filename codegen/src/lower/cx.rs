@@ -218,6 +218,23 @@ impl<'a, 'p> Cx<'a, 'p> {
         self.temp(ty, storage)
     }
 
+    /// `v` with a dim of size 1 inserted at `dim`: a view, no copy.
+    pub fn unsqueeze(&mut self, v: ValueId, dim: usize) -> ValueId {
+        let mut ty = self.ty(v).clone();
+        ty.shape.insert(dim, 1);
+        self.temp(ty, Storage::View { base: v, offset: 0 })
+    }
+
+    /// For an output `out`: a new arena value with a dim of size 1 inserted at
+    /// `dim`, which the op writes; `out` becomes a view of it.
+    pub fn unsqueeze_output(&mut self, out: ValueId, dim: usize) -> ValueId {
+        let mut ty = self.ty(out).clone();
+        ty.shape.insert(dim, 1);
+        let wide = self.temp(ty, Storage::Arena);
+        self.method.values[out].storage = Storage::View { base: wide, offset: 0 };
+        wide
+    }
+
     /// A value the program does not name: a scratch tensor or a weight etch adds.
     pub fn temp(&mut self, ty: TensorType, storage: Storage) -> ValueId {
         self.method.values.push(Value { ty, storage, source: None });
