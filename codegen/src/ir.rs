@@ -125,6 +125,19 @@ pub enum BinaryFn {
     Minimum,
 }
 
+/// Reductions of `Op::Reduce`; the arg forms (and `Max`/`Min` with a second
+/// output) give the index of the winner along the reduced elements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReduceFn {
+    Sum,
+    Prod,
+    /// NaN wins, as ExecuTorch's `amax` and `max.dim`.
+    Max,
+    Min,
+    ArgMax,
+    ArgMin,
+}
+
 /// Comparisons, computed in the promoted dtype of both sides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CmpFn {
@@ -247,6 +260,15 @@ pub enum Op {
     Cast,
     /// inputs `[x]`: the mean over `dims` (keepdim is in the output shape).
     Mean { dims: Vec<usize> },
+    /// inputs `[x]`, outputs `[out]` (in the output's dtype) or, for `Max`/`Min`
+    /// over one dim, `[values, indices]`: a fold over `dims` (keepdim is in the shape).
+    Reduce { f: ReduceFn, dims: Vec<usize> },
+    /// inputs `[x]`: the variance over `dims`, divided by `count - correction`.
+    Var { dims: Vec<usize>, correction: f64 },
+    /// inputs `[x]`: the running sum along `dim`, in the output's dtype.
+    Cumsum { dim: usize },
+    /// inputs `[x]`, outputs `[values, indices]`: the `k` largest (or smallest) along `dim`, best first.
+    Topk { k: usize, dim: usize, largest: bool },
     /// inputs `[x]`
     Softmax { dim: usize, log: bool },
     /// inputs `[bias, a, b]` with `b` as `[k, n]`.
@@ -399,6 +421,17 @@ impl Op {
             Op::Clamp { .. } => "clamp",
             Op::Cast => "cast",
             Op::Mean { .. } => "mean",
+            Op::Reduce { f, .. } => match f {
+                ReduceFn::Sum => "sum",
+                ReduceFn::Prod => "prod",
+                ReduceFn::Max => "max",
+                ReduceFn::Min => "min",
+                ReduceFn::ArgMax => "argmax",
+                ReduceFn::ArgMin => "argmin",
+            },
+            Op::Var { .. } => "var",
+            Op::Cumsum { .. } => "cumsum",
+            Op::Topk { .. } => "topk",
             Op::Softmax { .. } => "softmax",
             Op::Addmm { .. } => "addmm",
             Op::Mm => "mm",

@@ -27,3 +27,11 @@ fn conv1d() {
 fn xnnpack_conv1d() {
     verify(&fixture("ops_conv1d"), "model.xnnpack.pte");
 }
+
+/// sum, prod, amax/amin, max/min (all and per dim, with indices), argmax/argmin,
+/// var/std, cumsum, mean and topk: over one, several, negative and all dims,
+/// with and without keepdim, on f32 and i64.
+#[test]
+fn reduce() {
+    verify(&fixture("ops_reduce"), "model.pte");
+}

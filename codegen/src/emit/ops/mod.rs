@@ -24,6 +24,7 @@ mod mean;
 mod pad;
 mod pow;
 mod quantize;
+mod reduce;
 mod resize;
 mod softmax;
 mod unary;
@@ -50,6 +51,10 @@ pub fn emit(m: &Method, node: &Node, o: &Operands) -> TokenStream {
         Op::Cast => cast::cast(dtype(node.inputs[0]), dtype(node.outputs[0]), r, w),
         Op::Copy => cast::copy(r, w),
         Op::Mean { dims } => mean::emit(&shape(node.inputs[0]), dims, r, w),
+        Op::Reduce { f, dims } => reduce::emit(m, node, *f, dims, r, w),
+        Op::Var { dims, correction } => reduce::var(&shape(node.inputs[0]), dims, *correction, r, w),
+        Op::Cumsum { dim } => reduce::cumsum(&shape(node.inputs[0]), *dim, dtype(node.inputs[0]), dtype(node.outputs[0]), r, w),
+        Op::Topk { k, dim, largest } => reduce::topk(&shape(node.inputs[0]), *dim, *k, *largest, dtype(node.inputs[0]), r, w),
         Op::Softmax { dim, log } => softmax::emit(&out_shape, *dim, *log, r, w),
         Op::Addmm { beta, alpha } => linear::addmm(&shape(node.inputs[0]), &out_shape, m.values[node.inputs[1]].ty.shape[1], *beta, *alpha, r, w),
         Op::Mm => linear::mm(&shape(node.inputs[0]), &out_shape, r, w),
