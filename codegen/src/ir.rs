@@ -125,6 +125,19 @@ pub enum BinaryFn {
     Minimum,
 }
 
+/// Reductions of `Op::Reduce`; the arg forms (and `Max`/`Min` with a second
+/// output) give the index of the winner along the reduced elements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReduceFn {
+    Sum,
+    Prod,
+    /// NaN wins, as ExecuTorch's `amax` and `max.dim`.
+    Max,
+    Min,
+    ArgMax,
+    ArgMin,
+}
+
 /// Comparisons, computed in the promoted dtype of both sides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CmpFn {
@@ -247,6 +260,15 @@ pub enum Op {
     Cast,
     /// inputs `[x]`: the mean over `dims` (keepdim is in the output shape).
     Mean { dims: Vec<usize> },
+    /// inputs `[x]`, outputs `[out]` (in the output's dtype) or, for `Max`/`Min`
+    /// over one dim, `[values, indices]`: a fold over `dims` (keepdim is in the shape).
+    Reduce { f: ReduceFn, dims: Vec<usize> },
+    /// inputs `[x]`: the variance over `dims`, divided by `count - correction`.
+    Var { dims: Vec<usize>, correction: f64 },
+    /// inputs `[x]`: the running sum along `dim`, in the output's dtype.
+    Cumsum { dim: usize },
+    /// inputs `[x]`, outputs `[values, indices]`: the `k` largest (or smallest) along `dim`, best first.
+    Topk { k: usize, dim: usize, largest: bool },
     /// inputs `[x]`
     Softmax { dim: usize, log: bool },
     /// inputs `[bias, a, b]` with `b` as `[k, n]`.
@@ -298,7 +320,7 @@ pub enum Op {
     /// inputs `[x]`: `x ^ exponent`.
     Pow { exponent: f64 },
     /// inputs `[x, index]`: slices of `x` along `dim` (embedding, index_select).
-    IndexSelect { dim: usize },
+    IndexSelect { dim: usize, embedding: bool },
     /// inputs `[x, values, index]`: a copy of `x` with its slices along `dim`
     /// at `index` replaced by (or with `accumulate`, added to) `values`.
     IndexPut { dim: usize, accumulate: bool },
@@ -399,6 +421,17 @@ impl Op {
             Op::Clamp { .. } => "clamp",
             Op::Cast => "cast",
             Op::Mean { .. } => "mean",
+            Op::Reduce { f, .. } => match f {
+                ReduceFn::Sum => "sum",
+                ReduceFn::Prod => "prod",
+                ReduceFn::Max => "max",
+                ReduceFn::Min => "min",
+                ReduceFn::ArgMax => "argmax",
+                ReduceFn::ArgMin => "argmin",
+            },
+            Op::Var { .. } => "var",
+            Op::Cumsum { .. } => "cumsum",
+            Op::Topk { .. } => "topk",
             Op::Softmax { .. } => "softmax",
             Op::Addmm { .. } => "addmm",
             Op::Mm => "mm",
@@ -435,6 +468,7 @@ impl Op {
             Op::Any { .. } => "any",
             Op::Arange { .. } => "arange",
             Op::Pow { .. } => "pow",
+            Op::IndexSelect { embedding: true, .. } => "embedding",
             Op::IndexSelect { .. } => "index_select",
             Op::IndexPut { .. } => "index_put",
             Op::LayerNorm { .. } => "layer_norm",
@@ -500,11 +534,27 @@ impl Dynamic {
     }
 }
 
+impl Node {
+    /// Inputs holding indices read from data, which ExecuTorch checks at run time.
+    pub fn index_inputs(&self) -> &[ValueId] {
+        match self.op {
+            Op::IndexSelect { .. } => &self.inputs[1..2],
+            Op::IndexPut { .. } => &self.inputs[2..3],
+            _ => &[],
+        }
+    }
+}
+
 impl Method {
-    /// Whether the generated method returns a `Result`: it can refuse a call
-    /// (a runtime size past its bound).
+    /// Whether `node` indexes with values only known at run time (not weights):
+    /// such an index may be out of range, and the method then fails.
+    pub fn checks_index(&self, node: &Node) -> bool {
+        node.index_inputs().iter().any(|&i| !matches!(self.values[self.root(i).0].storage, Storage::Const(_)))
+    }
+
+    /// Whether the method returns a `Result`: runtime sizes or runtime indices.
     pub fn fallible(&self) -> bool {
-        !self.dynamic.syms.is_empty()
+        !self.dynamic.syms.is_empty() || self.nodes.iter().any(|n| self.checks_index(n))
     }
 
     /// Follows views down to the value that owns the elements, with the element offset.

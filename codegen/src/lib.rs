@@ -118,7 +118,7 @@ pub struct MethodSummary {
     pub sizes: Vec<ir::Sym>,
     /// Per input: whether it is passed as a slice of runtime length.
     pub dynamic_inputs: Vec<bool>,
-    /// Whether the method returns a `Result`.
+    /// Whether the method returns a `Result` (runtime sizes or indices from data).
     pub fallible: bool,
     pub executorch_arena: Option<u64>,
     pub kernel_calls: usize,

@@ -158,6 +158,7 @@ mod files {
                 map.insert("fn_name".into(), m.fn_name.clone().into());
                 map.insert("args".into(), args.into());
                 map.insert("sizes".into(), sizes.into());
+                map.insert("indexes".into(), (m.fallible && m.sizes.is_empty()).into());
                 map.insert("inputs".into(), m.inputs.iter().map(ty).collect::<Vec<_>>().into());
                 map.insert("outputs".into(), m.outputs.iter().map(ty).collect::<Vec<_>>().into());
                 tera::Value::Object(map)

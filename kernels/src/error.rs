@@ -22,6 +22,13 @@ pub enum Error {
     InputShape { input: usize },
     /// An output's elements do not fill its shape: a bug in etch.
     OutputShape { output: usize },
+    /// An index read from the data is outside `[0, size)` (after negative
+    /// indices count from the end, for the ops that allow them).
+    IndexOutOfRange {
+        op: &'static str,
+        index: i64,
+        size: usize,
+    },
 }
 
 impl fmt::Display for Error {
@@ -46,6 +53,9 @@ impl fmt::Display for Error {
             ),
             Error::InputShape { input } => write!(f, "input {input}: the view's shape differs from the method's"),
             Error::OutputShape { output } => write!(f, "output {output}: its elements do not fill its shape (a bug in etch)"),
+            Error::IndexOutOfRange { op, index, size } => {
+                write!(f, "{op}: index {index} is out of range for size {size}")
+            }
         }
     }
 }
@@ -75,6 +85,15 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "input 1: 3 elements given, its shape needs 4"
+        );
+        let e = Error::IndexOutOfRange {
+            op: "embedding",
+            index: 300,
+            size: 256,
+        };
+        assert_eq!(
+            e.to_string(),
+            "embedding: index 300 is out of range for size 256"
         );
     }
 }

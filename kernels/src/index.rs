@@ -1,10 +1,12 @@
 //! Integer-indexed data movement (`embedding`, `index_select`, `index_put`)
 //! and `arange`.
 //!
-//! ExecuTorch fails the whole call on an index out of range. Generated code
-//! cannot fail there without making every such method fallible, so these
-//! kernels give a defined result instead: a zero row for a bad read, no write
-//! for a bad write. Nothing is ever read or written out of bounds.
+//! ExecuTorch fails the whole call on an index out of range: generated code
+//! calls [`check`] first, and its method returns the `Err`. The kernels still
+//! give a defined result on their own (a zero row for a bad read, no write for
+//! a bad write), so nothing is ever read or written out of bounds.
+
+use crate::Error;
 
 /// Integer types ExecuTorch accepts as indices.
 pub trait Index: Copy {
@@ -23,6 +25,19 @@ impl Index for i32 {
     fn to_i64(self) -> i64 {
         i64::from(self)
     }
+}
+
+/// The first index outside `[0, size)` as an error naming `op`. With `wrap`,
+/// negative indices count from the end first (`index.Tensor`, `index_put`).
+pub fn check<I: Index>(op: &'static str, index: &[I], size: usize, wrap: bool) -> Result<(), Error> {
+    for &i in index {
+        let i = i.to_i64();
+        let j = if wrap && i < 0 { i.wrapping_add(size as i64) } else { i };
+        if usize::try_from(j).map_or(true, |j| j >= size) {
+            return Err(Error::IndexOutOfRange { op, index: i, size });
+        }
+    }
+    Ok(())
 }
 
 /// `x` viewed as `[lead, size, trail]`: `out[l, j, t] = x[l, index[j], t]`.
@@ -131,6 +146,18 @@ mod tests {
         let mut acc = [1i32; 12];
         index_put(&mut acc, &[0i64, 0], &[1; 8], 2, 3, 2, |o, v| o + v);
         assert_eq!(acc, [3, 3, 1, 1, 1, 1, 3, 3, 1, 1, 1, 1]);
+    }
+
+    #[test]
+    fn check_names_the_first_bad_index() {
+        assert_eq!(check("embedding", &[0i64, 3], 4, false), Ok(()));
+        let e = Error::IndexOutOfRange { op: "embedding", index: 4, size: 4 };
+        assert_eq!(check("embedding", &[0i64, 4, 9], 4, false), Err(e));
+        let e = Error::IndexOutOfRange { op: "gather", index: -1, size: 4 };
+        assert_eq!(check("gather", &[-1i32], 4, false), Err(e));
+        assert_eq!(check("index", &[-4i64], 4, true), Ok(()));
+        let e = Error::IndexOutOfRange { op: "index", index: -5, size: 4 };
+        assert_eq!(check("index", &[-5i64], 4, true), Err(e));
     }
 
     #[test]

@@ -70,6 +70,7 @@ pub mod qgemm;
 pub mod quant;
 pub mod quant_avx2;
 pub mod reduce;
+pub mod reduction;
 pub mod resize;
 pub mod select;
 pub mod softmax;

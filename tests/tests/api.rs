@@ -43,17 +43,48 @@ fn tiny_llama_state_persists_and_resets() {
     let main = r#"
 fn main() {
     let mut m = Box::new(model::Model::new());
-    let first = m.forward(&[3], &[0]).to_vec();
-    let second = m.forward(&[141], &[1]).to_vec();
+    let first = m.forward(&[3], &[0]).unwrap().to_vec();
+    let second = m.forward(&[141], &[1]).unwrap().to_vec();
     m.reset();
     // Without token 3 in the cache, position 1 sees other keys.
-    let alone = m.forward(&[141], &[1]).to_vec();
+    let alone = m.forward(&[141], &[1]).unwrap().to_vec();
     m.reset();
-    let again = (m.forward(&[3], &[0]).to_vec(), m.forward(&[141], &[1]).to_vec());
+    let again = (m.forward(&[3], &[0]).unwrap().to_vec(), m.forward(&[141], &[1]).unwrap().to_vec());
     println!("{}", second != alone);
     println!("{}", again == (first, second));
 }
 "#;
     let out = run_with_model(&fixture("tiny_llama"), main);
     assert_eq!(out.lines().collect::<Vec<_>>(), ["true", "true"], "{out}");
+}
+
+/// A token id outside the embedding table is an `Err` naming the op and the
+/// index, as ExecuTorch fails the call; ids in range still work afterwards.
+#[test]
+fn embedding_index_out_of_range_is_an_error() {
+    let main = r#"
+fn main() {
+    let mut m = Box::new(model::Model::new());
+    let mut ids = [1i64; 32];
+    println!("{}", m.forward(&ids).is_ok());
+    ids[5] = 256;
+    println!("{:?}", m.forward(&ids).err());
+    ids[5] = -1;
+    println!("{}", m.forward(&ids).err().map(|e| e.to_string()).unwrap_or_default());
+    ids[5] = 255;
+    println!("{}", m.forward(&ids).is_ok());
+}
+"#;
+    let out = run_with_model(&fixture("tiny_encoder"), main);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "true",
+            "Some(IndexOutOfRange { op: \"embedding\", index: 256, size: 256 })",
+            "embedding: index -1 is out of range for size 256",
+            "true",
+        ],
+        "{out}"
+    );
 }

@@ -197,7 +197,7 @@ fn arm(m: &MethodSummary) -> proc_macro2::TokenStream {
         let (i, d) = (s.input, s.dim);
         quote!(size(dir, #i, #d))
     }));
-    // A bounded dynamic method returns a Result; the harness reports its error.
+    // A fallible method returns a Result; the harness reports its error.
     let unwrap = if !m.fallible { quote!() } else { quote!(.unwrap_or_else(|e| panic!("{}: {e}", dir.display()))) };
     let outs: Vec<_> = (0..m.outputs.len()).map(|j| format_ident!("o{j}")).collect();
     let pattern = if outs.len() == 1 { quote!(#(#outs)*) } else { quote!((#(#outs),*)) };

@@ -10,7 +10,7 @@ use quote::{format_ident, quote};
 use super::dims::{self, sym_ident};
 use super::operands::{field, operands, place, weight, Place};
 use super::{lit, ops, Layout};
-use crate::ir::Method;
+use crate::ir::{Method, Storage};
 
 /// Doc lines with this prefix become plain `//` comments after printing:
 /// quote cannot emit comments, and doc comments on statements warn.
@@ -18,20 +18,24 @@ pub const COMMENT: &str = " @comment ";
 
 pub fn emit(method: &Method, layout: &Layout) -> TokenStream {
     let name = crate::ident::method(&method.name);
+    // An output that is (a view of) an input borrows from it: then the inputs
+    // and `self` share one named lifetime, else elision ties outputs to `self`.
+    let passes_input = method.outputs.iter().any(|&v| matches!(method.values[method.root(v).0].storage, Storage::Input(_)));
+    let (generics, life) = if passes_input { (quote!(<'a>), quote!('a)) } else { (quote!(), quote!()) };
     let params = method.inputs.iter().enumerate().map(|(k, &v)| {
         let ty = &method.values[v].ty;
         let (x, elem, n) = (format_ident!("x{k}"), format_ident!("{}", ty.dtype.rust()), lit(ty.numel()));
         if method.dynamic.is_dynamic(v) {
-            quote!(#x: &[#elem])
+            quote!(#x: &#life [#elem])
         } else {
-            quote!(#x: &[#elem; #n])
+            quote!(#x: &#life [#elem; #n])
         }
     });
     let sizes = method.dynamic.syms.iter().map(|s| {
         let s = sym_ident(s);
         quote!(#s: usize)
     });
-    let (ret_types, rets): (Vec<_>, Vec<_>) = method.outputs.iter().map(|&v| output(method, layout, v)).unzip();
+    let (ret_types, rets): (Vec<_>, Vec<_>) = method.outputs.iter().map(|&v| output(method, layout, v, &life)).unzip();
     let (mut ret_ty, mut ret) = if rets.len() == 1 {
         (ret_types[0].clone(), rets[0].clone())
     } else {
@@ -58,7 +62,7 @@ pub fn emit(method: &Method, layout: &Layout) -> TokenStream {
     let doc = signature_doc(method);
     quote! {
         #(#[doc = #doc])*
-        pub fn #name(&mut self, #(#params,)* #(#sizes),*) -> #ret_ty {
+        pub fn #name #generics (&#life mut self, #(#params,)* #(#sizes),*) -> #ret_ty {
             #checks
             #(#body)*
             #ret
@@ -81,7 +85,7 @@ fn checks(method: &Method) -> TokenStream {
 
 /// The return type and expression of one output: a window of its storage,
 /// cut to the runtime length when it has one.
-fn output(method: &Method, layout: &Layout, v: usize) -> (TokenStream, TokenStream) {
+fn output(method: &Method, layout: &Layout, v: usize, life: &TokenStream) -> (TokenStream, TokenStream) {
     let ty = &method.values[v].ty;
     let (elem, n) = (format_ident!("{}", ty.dtype.rust()), lit(ty.numel()));
     let root_len = method.values[method.root(v).0].ty.numel();
@@ -104,9 +108,9 @@ fn output(method: &Method, layout: &Layout, v: usize) -> (TokenStream, TokenStre
     let window = quote!(::etch_kernels::arena::window::<#elem, #total, #offset, #n>(#base));
     if method.dynamic.is_dynamic(v) {
         let len = dims::numel(method, v);
-        return (quote!(&[#elem]), quote!(::etch_kernels::dynamic::head(#window, #len)));
+        return (quote!(&#life [#elem]), quote!(::etch_kernels::dynamic::head(#window, #len)));
     }
-    (quote!(&[#elem; #n]), window)
+    (quote!(&#life [#elem; #n]), window)
 }
 
 fn signature_doc(method: &Method) -> Vec<String> {
@@ -130,6 +134,11 @@ fn signature_doc(method: &Method) -> Vec<String> {
         doc.push(String::new());
         doc.push(" Buffers are planned at the bounds; a larger size or a slice of the wrong".into());
         doc.push(" length returns an [`::etch_kernels::Error`] before anything runs.".into());
+    }
+    if method.nodes.iter().any(|n| method.checks_index(n)) {
+        doc.push(String::new());
+        doc.push(" An index read from the data out of range returns an [`::etch_kernels::Error`]".into());
+        doc.push(" naming the op and the index, as ExecuTorch fails the call; outputs are then unspecified.".into());
     }
     doc
 }

@@ -218,6 +218,23 @@ impl<'a, 'p> Cx<'a, 'p> {
         self.temp(ty, storage)
     }
 
+    /// `v` with a dim of size 1 inserted at `dim`: a view, no copy.
+    pub fn unsqueeze(&mut self, v: ValueId, dim: usize) -> ValueId {
+        let mut ty = self.ty(v).clone();
+        ty.shape.insert(dim, 1);
+        self.temp(ty, Storage::View { base: v, offset: 0 })
+    }
+
+    /// For an output `out`: a new arena value with a dim of size 1 inserted at
+    /// `dim`, which the op writes; `out` becomes a view of it.
+    pub fn unsqueeze_output(&mut self, out: ValueId, dim: usize) -> ValueId {
+        let mut ty = self.ty(out).clone();
+        ty.shape.insert(dim, 1);
+        let wide = self.temp(ty, Storage::Arena);
+        self.method.values[out].storage = Storage::View { base: wide, offset: 0 };
+        wide
+    }
+
     /// A value the program does not name: a scratch tensor or a weight etch adds.
     pub fn temp(&mut self, ty: TensorType, storage: Storage) -> ValueId {
         self.method.values.push(Value { ty, storage, source: None });
@@ -320,6 +337,26 @@ impl<'a, 'p> Cx<'a, 'p> {
         } else {
             Err(self.invalid(format!("dim {dim} is out of range for rank {rank}")))
         }
+    }
+
+    /// An index that is a weight is checked now, as ExecuTorch would at run
+    /// time; other indices are checked by the generated code.
+    pub fn check_const_index(&self, index: ValueId, size: usize, wrap: bool) -> Result<()> {
+        let Storage::Const(c) = self.method.values[index].storage else { return Ok(()) };
+        let c = &self.shared.constants[c];
+        let width = c.ty.dtype.size();
+        for chunk in c.bytes.chunks_exact(width) {
+            let i = match c.ty.dtype {
+                DType::I64 => i64::from_le_bytes(chunk.try_into().unwrap_or_default()),
+                DType::I32 => i64::from(i32::from_le_bytes(chunk.try_into().unwrap_or_default())),
+                _ => return Ok(()),
+            };
+            let j = if wrap && i < 0 { i + size as i64 } else { i };
+            if usize::try_from(j).map_or(true, |j| j >= size) {
+                return Err(self.invalid(format!("index {i} is out of range for size {size}")));
+            }
+        }
+        Ok(())
     }
 
     /// Fails unless every listed value has the given dtype.

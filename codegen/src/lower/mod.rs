@@ -141,10 +141,13 @@ fn lower_plan<'p>(
         return Ok(cx.method);
     }
     for (k, &index) in plan.outputs.iter().enumerate() {
-        let id = *cx
-            .map
-            .get(&index)
-            .ok_or_else(|| method_error(plan, format!("output {k} (value {index}) is never computed")))?;
+        // An output no instruction wrote is an input or a constant (`cx.input` resolves both).
+        let id = match cx.map.get(&index) {
+            Some(&id) => id,
+            None => cx
+                .input(index)
+                .map_err(|e| method_error(plan, format!("output {k} (value {index}) is never computed: {e}")))?,
+        };
         cx.method.outputs.push(id);
     }
     let syms = std::mem::take(&mut cx.syms);

@@ -23,7 +23,7 @@ pub enum Error {
     MissingField { what: String, field: &'static str },
 
     #[error(
-        "program has {count} data segment(s) but no extended header (or a zero segment_base_offset) to locate them"
+        "program has {count} non-empty data segment(s) but no extended header (or a zero segment_base_offset) to locate them"
     )]
     SegmentsWithoutHeader { count: usize },
 

@@ -105,7 +105,13 @@ fn read_segments(
     };
     let base = header.map_or(0, |h| h.segment_base_offset);
     if base == 0 {
-        return Err(Error::SegmentsWithoutHeader { count: list.len() });
+        // ExecuTorch writes an empty constant segment and no extended header
+        // for a program without constants: empty segments need no locating.
+        let count = list.iter().filter(|s| s.size() > 0).count();
+        if count > 0 {
+            return Err(Error::SegmentsWithoutHeader { count });
+        }
+        return Ok(list.iter().map(|_| 0..0).collect());
     }
     list.iter()
         .enumerate()

@@ -18,17 +18,18 @@ pub fn argmax(logits: &[f32]) -> usize {
 }
 
 /// Feeds `prompt` from position 0, then appends greedy tokens until `n` are
-/// generated or the cache is full. Returns the generated tokens.
-pub fn generate(model: &mut Model, prompt: &[i64], n: usize) -> Vec<i64> {
+/// generated or the cache is full. Returns the generated tokens, or the
+/// model's error for a prompt token outside the vocabulary.
+pub fn generate(model: &mut Model, prompt: &[i64], n: usize) -> Result<Vec<i64>, etch_kernels::Error> {
     model.reset();
     let mut out = Vec::with_capacity(n);
-    let Some(&first) = prompt.first() else { return out };
+    let Some(&first) = prompt.first() else { return Ok(out) };
     let mut token = first;
     for pos in 0..MAX_POSITIONS {
         if out.len() == n {
             break;
         }
-        let logits = model.forward(&[token], &[pos as i64]);
+        let logits = model.forward(&[token], &[pos as i64])?;
         match prompt.get(pos + 1) {
             Some(&next) => token = next,
             None => {
@@ -37,5 +38,5 @@ pub fn generate(model: &mut Model, prompt: &[i64], n: usize) -> Vec<i64> {
             }
         }
     }
-    out
+    Ok(out)
 }

@@ -13,7 +13,13 @@ fn main() {
         prompt = vec![3, 141, 59, 26];
     }
     let mut model = Box::new(Model::new());
-    let tokens = generate(&mut model, &prompt, n);
+    let tokens = match generate(&mut model, &prompt, n) {
+        Ok(tokens) => tokens,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+    };
     println!("prompt:    {prompt:?}");
     println!("generated: {tokens:?}");
 
@@ -23,7 +29,7 @@ fn main() {
     while start.elapsed().as_secs_f64() < 1.0 {
         model.reset();
         for pos in 0..MAX_POSITIONS {
-            std::hint::black_box(model.forward(&[(pos * 7 % 256) as i64], &[pos as i64]));
+            let _ = std::hint::black_box(model.forward(&[(pos * 7 % 256) as i64], &[pos as i64]));
         }
         calls += MAX_POSITIONS;
     }

@@ -28,7 +28,7 @@ fn logits_and_argmax_match_executorch() {
     let (atol, rtol) = (meta["atol"].as_f64().unwrap() as f32, meta["rtol"].as_f64().unwrap() as f32);
     let mut model = Box::new(Model::new());
     for (k, (token, pos, want)) in cases().into_iter().enumerate() {
-        let got = model.forward(&[token], &[pos]);
+        let got = model.forward(&[token], &[pos]).unwrap();
         for (i, (&g, &w)) in got.iter().zip(&want).enumerate() {
             assert!((g - w).abs() <= atol + rtol * w.abs(), "case {k}, logit {i}: {g} vs ExecuTorch's {w}");
         }
@@ -43,8 +43,8 @@ fn generation_continues_the_prompt() {
     let cases = cases();
     let prompt: Vec<i64> = cases.iter().map(|c| c.0).collect();
     let mut model = Box::new(Model::new());
-    let tokens = generate(&mut model, &prompt, 3);
+    let tokens = generate(&mut model, &prompt, 3).unwrap();
     assert_eq!(tokens[0], argmax(&cases[7].2) as i64);
     assert_eq!(tokens.len(), 3);
-    assert_eq!(generate(&mut model, &prompt, 3), tokens, "a second run must start from a fresh cache");
+    assert_eq!(generate(&mut model, &prompt, 3).unwrap(), tokens, "a second run must start from a fresh cache");
 }

@@ -2,7 +2,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::emit::lit;
-use crate::ir::DType;
+use crate::ir::{DType, Method, Node};
 
 /// `x` viewed as `[lead, size, trail]` around `dim`.
 fn around(shape: &[usize], dim: usize) -> [TokenStream; 3] {
@@ -12,16 +12,33 @@ fn around(shape: &[usize], dim: usize) -> [TokenStream; 3] {
     [quote!(#lead), quote!(#size), quote!(#trail)]
 }
 
+/// The method's early return on an index from data out of `[0, size)`
+/// (with `wrap`, negative ones count from the end first), as ExecuTorch fails.
+pub fn check(m: &Method, node: &Node, index: &TokenStream, size: usize, wrap: bool) -> TokenStream {
+    if !m.checks_index(node) {
+        return quote!();
+    }
+    let (op, size) = (node.op.name(), lit(size));
+    quote!(::etch_kernels::index::check(#op, #index, #size, #wrap)?;)
+}
+
 /// Inputs `[x, index]`.
-pub fn select(shape: &[usize], dim: usize, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+pub fn select(m: &Method, node: &Node, dim: usize, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let shape = &m.values[node.inputs[0]].ty.shape;
     let (x, index, out) = (&r[0], &r[1], &w[0]);
+    let check = check(m, node, index, shape[dim], false);
     let [lead, size, trail] = around(shape, dim);
-    quote!(::etch_kernels::index::index_select(#x, #index, #out, #lead, #size, #trail);)
+    quote! {
+        #check
+        ::etch_kernels::index::index_select(#x, #index, #out, #lead, #size, #trail);
+    }
 }
 
 /// Inputs `[x, values, index]`: copy, then write the indexed slices.
-pub fn put(shape: &[usize], dtype: DType, dim: usize, accumulate: bool, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+pub fn put(m: &Method, node: &Node, dim: usize, accumulate: bool, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let (shape, dtype) = (&m.values[node.inputs[0]].ty.shape, m.values[node.inputs[0]].ty.dtype);
     let (x, values, index, out) = (&r[0], &r[1], &r[2], &w[0]);
+    let check = check(m, node, index, shape[dim], true);
     let [lead, size, trail] = around(shape, dim);
     let t = format_ident!("{}", dtype.rust());
     let combine = match (accumulate, dtype) {
@@ -32,6 +49,7 @@ pub fn put(shape: &[usize], dtype: DType, dim: usize, accumulate: bool, r: &[Tok
         (true, _) => quote!(|o: #t, v: #t| o.wrapping_add(v)),
     };
     quote! {
+        #check
         ::etch_kernels::layout::copy(#x, #out);
         ::etch_kernels::index::index_put(#out, #index, #values, #lead, #size, #trail, #combine);
     }

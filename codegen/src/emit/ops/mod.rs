@@ -24,6 +24,7 @@ mod mean;
 mod pad;
 mod pow;
 mod quantize;
+mod reduce;
 mod resize;
 mod softmax;
 mod unary;
@@ -50,6 +51,10 @@ pub fn emit(m: &Method, node: &Node, o: &Operands) -> TokenStream {
         Op::Cast => cast::cast(dtype(node.inputs[0]), dtype(node.outputs[0]), r, w),
         Op::Copy => cast::copy(r, w),
         Op::Mean { dims } => mean::emit(&shape(node.inputs[0]), dims, r, w),
+        Op::Reduce { f, dims } => reduce::emit(m, node, *f, dims, r, w),
+        Op::Var { dims, correction } => reduce::var(&shape(node.inputs[0]), dims, *correction, r, w),
+        Op::Cumsum { dim } => reduce::cumsum(&shape(node.inputs[0]), *dim, dtype(node.inputs[0]), dtype(node.outputs[0]), r, w),
+        Op::Topk { k, dim, largest } => reduce::topk(&shape(node.inputs[0]), *dim, *k, *largest, dtype(node.inputs[0]), r, w),
         Op::Softmax { dim, log } => softmax::emit(&out_shape, *dim, *log, r, w),
         Op::Addmm { beta, alpha } => linear::addmm(&shape(node.inputs[0]), &out_shape, m.values[node.inputs[1]].ty.shape[1], *beta, *alpha, r, w),
         Op::Mm => linear::mm(&shape(node.inputs[0]), &out_shape, r, w),
@@ -79,8 +84,8 @@ pub fn emit(m: &Method, node: &Node, o: &Operands) -> TokenStream {
         Op::Any { dims } => any::emit(&shape(node.inputs[0]), dtype(node.inputs[0]), dims, r, w),
         Op::Arange { start, step } => arange::emit(*start, *step, dtype(node.outputs[0]), w),
         Op::Pow { exponent } => pow::emit(*exponent, dtype(node.inputs[0]), dtype(node.outputs[0]), r, w),
-        Op::IndexSelect { dim } => index::select(&shape(node.inputs[0]), *dim, r, w),
-        Op::IndexPut { dim, accumulate } => index::put(&shape(node.inputs[0]), dtype(node.inputs[0]), *dim, *accumulate, r, w),
+        Op::IndexSelect { dim, .. } => index::select(m, node, *dim, r, w),
+        Op::IndexPut { dim, accumulate } => index::put(m, node, *dim, *accumulate, r, w),
         Op::LayerNorm { .. } => layer_norm::emit(m, node, r, w),
         Op::LayerNormStat { eps, inner, rstd } => layer_norm::stat(m, node, *eps, *inner, *rstd, r, w),
         Op::Quantize { scale, zero_point, min, max } => quantize::quantize(*scale, *zero_point, *min, *max, r, w),

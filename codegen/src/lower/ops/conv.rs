@@ -5,21 +5,32 @@ use crate::ir::{Conv2d, ConvTranspose2d, DType, Op};
 use crate::lower::cx::Cx;
 
 pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
-    let x = cx.input(cx.arg(args, 0)?)?;
-    let w = cx.input(cx.arg(args, 1)?)?;
+    let mut x = cx.input(cx.arg(args, 0)?)?;
+    let mut w = cx.input(cx.arg(args, 1)?)?;
     let bias = cx.opt_input(cx.arg(args, 2)?)?;
-    let stride = pair(cx, cx.arg(args, 3)?, "stride")?;
-    let padding = pair(cx, cx.arg(args, 4)?, "padding")?;
-    let dilation = pair(cx, cx.arg(args, 5)?, "dilation")?;
+    // A 1-D convolution runs as a 2-D one over rows of height 1.
+    let one_d = cx.ty(x).shape.len() == 3;
+    let pair = |cx: &Cx<'_, '_>, i: usize, what: &str, unit: usize| if one_d { single(cx, i, what, unit) } else { pair(cx, i, what) };
+    let stride = pair(cx, cx.arg(args, 3)?, "stride", 1)?;
+    let padding = pair(cx, cx.arg(args, 4)?, "padding", 0)?;
+    let dilation = pair(cx, cx.arg(args, 5)?, "dilation", 1)?;
     if stride.contains(&0) || dilation.contains(&0) {
         return Err(cx.invalid("stride and dilation must be at least 1"));
     }
     let groups = usize::try_from(cx.int(cx.arg(args, 8)?)?).unwrap_or(0);
-    let out = cx.output(cx.arg(args, 9)?)?;
+    let mut out = cx.output(cx.arg(args, 9)?)?;
+    if one_d {
+        if cx.ty(w).shape.len() != 3 || cx.ty(out).shape.len() != 3 || cx.syms.is_dynamic(x) {
+            return Err(cx.invalid("a 1-D convolution needs static 3-D input, weight and output"));
+        }
+        x = cx.unsqueeze(x, 2);
+        w = cx.unsqueeze(w, 2);
+        out = cx.unsqueeze_output(out, 2);
+    }
     let mut inputs = vec![x, w];
     inputs.extend(bias);
     if cx.bool(cx.arg(args, 6)?)? {
-        let output_padding = pair(cx, cx.arg(args, 7)?, "output_padding")?;
+        let output_padding = pair(cx, cx.arg(args, 7)?, "output_padding", 0)?;
         let c = ConvTranspose2d { stride, padding, dilation, groups, has_bias: bias.is_some() };
         return super::conv_transpose::push(cx, inputs, out, c, output_padding);
     }
@@ -56,6 +67,17 @@ pub fn out_size(input: usize, kernel: usize, pad: usize, stride: usize, dilation
     }
     let span = dilation.checked_mul(kernel - 1)?.checked_add(1)?;
     input.checked_add(pad.checked_mul(2)?)?.checked_sub(span).map(|v| v / stride + 1)
+}
+
+/// A 1-element int list as `[unit, v]`: the second of two dims, the first of size 1.
+pub fn single(cx: &Cx<'_, '_>, index: usize, what: &str, unit: usize) -> Result<[usize; 2]> {
+    match cx.int_list(index)?.as_slice() {
+        [v] => match usize::try_from(*v) {
+            Ok(v) if v <= 1 << 16 => Ok([unit, v]),
+            _ => Err(cx.invalid(format!("{what} {v} is out of range"))),
+        },
+        other => Err(cx.invalid(format!("{what} of a 1-D window must have 1 entry, not {}", other.len()))),
+    }
 }
 
 /// A 2-element int list of positive values (a 1-element list repeats).

@@ -50,6 +50,7 @@ pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
         cx.push(Op::Gather { offset: 0, strides: s }, vec![values], vec![expanded]);
         values = expanded;
     }
+    cx.check_const_index(index, shape[dim], true)?;
     cx.push(Op::IndexPut { dim, accumulate }, vec![x, values, index], vec![out]);
     Ok(())
 }

@@ -15,7 +15,7 @@ pub fn embedding(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     }
     let mut expect = cx.ty(index).shape.clone();
     expect.push(ws[1]);
-    push(cx, weight, index, out, 0, expect)
+    push(cx, weight, index, out, 0, expect, true)
 }
 
 pub fn index_select(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
@@ -30,16 +30,18 @@ pub fn index_select(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let dim = cx.dim(dim, shape.len())?;
     let mut expect = shape;
     expect[dim] = cx.ty(index).numel();
-    push(cx, x, index, out, dim, expect)
+    push(cx, x, index, out, dim, expect, false)
 }
 
-fn push(cx: &mut Cx<'_, '_>, x: usize, index: usize, out: usize, dim: usize, expect: Vec<usize>) -> Result<()> {
+fn push(cx: &mut Cx<'_, '_>, x: usize, index: usize, out: usize, dim: usize, expect: Vec<usize>, embedding: bool) -> Result<()> {
     if !matches!(cx.ty(index).dtype, DType::I64 | DType::I32) {
         return Err(cx.invalid(format!("indices are {}, not i64 or i32", cx.ty(index).dtype)));
     }
     if cx.ty(out).shape != expect || cx.ty(out).dtype != cx.ty(x).dtype {
         return Err(cx.invalid(format!("output shape {:?} is not {expect:?}", cx.ty(out).shape)));
     }
-    cx.push(Op::IndexSelect { dim }, vec![x, index], vec![out]);
+    let size = cx.ty(x).shape[dim];
+    cx.check_const_index(index, size, false)?;
+    cx.push(Op::IndexSelect { dim, embedding }, vec![x, index], vec![out]);
     Ok(())
 }

@@ -25,6 +25,7 @@ mod permute;
 mod pow;
 pub mod promote;
 mod quantize;
+mod reduce;
 mod reshape;
 pub mod resize;
 mod select;
@@ -53,11 +54,15 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::add.out", binary::add),
     ("aten::addmm.out", addmm::addmm),
     ("aten::alias_copy.out", reshape::lower),
+    ("aten::amax.out", reduce::amax),
+    ("aten::amin.out", reduce::amin),
     ("aten::any.all_out", any::all),
     ("aten::any.dims_out", any::dims),
     ("aten::any.out", any::dim),
     ("aten::arange.out", arange::end),
     ("aten::arange.start_out", arange::start),
+    ("aten::argmax.out", reduce::argmax),
+    ("aten::argmin.out", reduce::argmin),
     ("aten::avg_pool2d.out", avg_pool::lower),
     ("aten::bitwise_not.out", logical::bitwise_not),
     ("aten::bmm.out", addmm::bmm),
@@ -69,6 +74,7 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::convolution.out", conv::lower),
     ("aten::copy_", state::copy_),
     ("aten::cos.out", |cx, a| unary::lower(cx, a, UnaryFn::Cos)),
+    ("aten::cumsum.out", reduce::cumsum),
     ("aten::div.Scalar_out", binary::div_scalar),
     ("aten::div.out", binary::div),
     ("aten::elu.out", unary::elu),
@@ -98,9 +104,13 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::logical_xor.out", |cx, a| logical::binary(cx, a, LogicFn::Xor)),
     ("aten::lt.Scalar_out", |cx, a| compare::scalar(cx, a, CmpFn::Lt)),
     ("aten::lt.Tensor_out", |cx, a| compare::tensor(cx, a, CmpFn::Lt)),
+    ("aten::max.dim_max", reduce::max_dim),
+    ("aten::max.unary_out", reduce::max_all),
     ("aten::max_pool2d_with_indices.out", max_pool::lower),
     ("aten::maximum.out", binary::maximum),
     ("aten::mean.out", mean::lower),
+    ("aten::min.dim_min", reduce::min_dim),
+    ("aten::min.unary_out", reduce::min_all),
     ("aten::minimum.out", binary::minimum),
     ("aten::mm.out", addmm::mm),
     ("aten::mul.Scalar_out", binary::mul_scalar),
@@ -111,6 +121,8 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::neg.out", |cx, a| unary::lower(cx, a, UnaryFn::Neg)),
     ("aten::permute_copy.out", permute::lower),
     ("aten::pow.Tensor_Scalar_out", pow::lower),
+    ("aten::prod.int_out", reduce::prod_dim),
+    ("aten::prod.out", reduce::prod_all),
     ("aten::relu.out", |cx, a| unary::lower(cx, a, UnaryFn::Relu)),
     ("aten::rsqrt.out", |cx, a| unary::lower(cx, a, UnaryFn::Rsqrt)),
     ("aten::scalar_tensor.out", full::scalar_tensor),
@@ -123,9 +135,13 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::squeeze_copy.dims_out", reshape::lower),
     ("aten::sub.Scalar_out", binary::sub_scalar),
     ("aten::sub.out", binary::sub),
+    ("aten::sum.IntList_out", reduce::sum),
     ("aten::tanh.out", |cx, a| unary::lower(cx, a, UnaryFn::Tanh)),
+    ("aten::topk.values", reduce::topk),
     ("aten::unsqueeze_copy.out", reshape::lower),
     ("aten::upsample_bilinear2d.vec_out", resize::bilinear),
+    ("aten::var.correction_out", reduce::var_correction),
+    ("aten::var.out", reduce::var_unbiased),
     ("aten::view_copy.out", reshape::lower),
     ("aten::where.self_out", where_::lower),
     ("dim_order_ops::_clone_dim_order.out", copy::to_dim_order_copy),

@@ -3,7 +3,8 @@
 use super::layout::NHWC;
 use super::X;
 use crate::error::Result;
-use crate::ir::{Conv2d, ConvTranspose2d, Op};
+use crate::ir::{Conv2d, ConvTranspose2d, DType, Op, Storage, TensorType, ValueId};
+use crate::lower::strides;
 use crate::lower::ops::conv::out_size;
 use crate::pte::xnnpack::{Conv, Node};
 
@@ -63,19 +64,41 @@ pub fn lower(x: &mut X<'_, '_, '_, '_>, node: &Node, conv: &Conv, input: u32, w:
 /// with dims moved; shapes are checked by the portable lowering's `push`.
 fn transposed(x: &mut X<'_, '_, '_, '_>, node: &Node, conv: &Conv, input: u32, w: u32, bias: Option<u32>) -> Result<()> {
     let [top, right, bottom, left] = conv.padding;
-    if top != bottom || left != right || conv.groups != 1 {
-        return Err(x.cx.invalid(format!("padding {:?} is not symmetric, or groups {} is not 1", conv.padding, conv.groups)));
+    if top != bottom || left != right || conv.groups == 0 {
+        return Err(x.cx.invalid(format!("padding {:?} is not symmetric, or groups is 0", conv.padding)));
     }
     let os = x.value(node.output)?.dims.clone();
     if os.len() != 4 {
         return Err(x.cx.invalid(format!("output dims {os:?} are not 4-d")));
     }
-    let mut inputs = vec![x.input_as(input, &NHWC)?, x.weight(w, &DEPTHWISE_FILTER)?];
+    let filter = x.weight(w, &DEPTHWISE_FILTER)?;
+    let filter = ungroup(x, filter, conv.groups)?;
+    let mut inputs = vec![x.input_as(input, &NHWC)?, filter];
     if let Some(b) = bias {
         inputs.push(x.bias(b, os[3])?);
     }
-    let c = ConvTranspose2d { stride: conv.stride, padding: [top, left], dilation: conv.dilation, groups: 1, has_bias: bias.is_some() };
+    let c = ConvTranspose2d { stride: conv.stride, padding: [top, left], dilation: conv.dilation, groups: conv.groups, has_bias: bias.is_some() };
     let out = x.result(node, &NHWC)?;
     crate::lower::ops::conv_transpose::push(x.cx, inputs, out, c, conv.adjustment)?;
     x.finish(node, out, NHWC.to_vec())
+}
+
+/// XNNPACK groups a transposed filter by output channel, `[g * cout_g, kh, kw, cin_g]`
+/// (here moved to `[cin_g, g * cout_g, kh, kw]`); PyTorch by input channel,
+/// `[g * cin_g, cout_g, kh, kw]`. A strided gather regroups it (folded: it is a weight).
+fn ungroup(x: &mut X<'_, '_, '_, '_>, filter: ValueId, groups: usize) -> Result<ValueId> {
+    if groups == 1 {
+        return Ok(filter);
+    }
+    let fs = x.cx.ty(filter).shape.clone();
+    if fs.len() != 4 || fs[1] % groups != 0 {
+        return Err(x.cx.invalid(format!("filter {fs:?} does not split into {groups} groups")));
+    }
+    let (cin_g, cout_g) = (fs[0], fs[1] / groups);
+    let st = strides(&fs);
+    let ty = |shape| TensorType { dtype: DType::F32, shape };
+    let split = x.cx.temp(ty(vec![groups, cin_g, cout_g, fs[2], fs[3]]), Storage::Arena);
+    let gather = Op::Gather { offset: 0, strides: vec![cout_g * st[1], st[0], st[1], st[2], st[3]] };
+    x.cx.push(gather, vec![filter], vec![split]);
+    Ok(x.cx.temp(ty(vec![groups * cin_g, cout_g, fs[2], fs[3]]), Storage::View { base: split, offset: 0 }))
 }

@@ -320,3 +320,17 @@ fn segments_need_a_header() {
         Err(Error::SegmentsWithoutHeader { count: 1 })
     ));
 }
+
+/// What ExecuTorch writes for a program without constants: one empty
+/// segment and no extended header.
+#[test]
+fn empty_segments_need_no_header() {
+    let spec = Spec {
+        segments: vec![vec![]],
+        ..Spec::default()
+    };
+    let mut bytes = build(&spec);
+    bytes[8..12].copy_from_slice(b"xxxx");
+    let program = parse(&bytes).expect("an empty segment without a header");
+    assert_eq!(program.segments, [0..0]);
+}

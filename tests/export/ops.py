@@ -1,0 +1,162 @@
+"""The op conformance suite: tiny programs, one family each, with ExecuTorch's
+runtime outputs as the oracle. Exported with the zoo's own exporter:
+
+    ZOO=tests/export/ops.py /opt/et/bin/python ../shared/models/export.py tests/fixtures [NAME ...]
+
+Each fixture groups many small ops (one output per op and argument
+combination) so that CI compiles one crate per family, not one per op.
+`edge_*` fixtures are files at the edges of the format: no constants, no
+extended header, outputs that are inputs, constants or each other.
+"""
+# export.py puts its own folder, where zoo.py lives, on the import path.
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from zoo import simple, rand, seeded, tensor  # noqa: F401  (tensor is used by export.py)
+
+
+def ints(shape, seed, lo, hi, dtype=np.int64):
+    return np.random.default_rng(seed).integers(lo, hi, shape).astype(dtype)
+
+
+# ---------------------------------------------------------------- edges of the format
+class Add(nn.Module):
+    """No parameters: ExecuTorch writes an empty constant segment and no extended header."""
+
+    def forward(self, x, y):
+        return x + y
+
+
+class Outputs(nn.Module):
+    """An input returned unchanged, one value returned twice, a constant and a view of an input."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("table", torch.arange(6, dtype=torch.float32).reshape(2, 3))
+
+    def forward(self, x, lengths):
+        y = x * 2.0
+        return lengths, y, y, self.table, x.reshape(3, 2), x
+
+
+# ---------------------------------------------------------------- reductions
+class Reduce(nn.Module):
+    def forward(self, x, i):
+        return (
+            x.sum(dim=1), x.sum(dim=(0, 2), keepdim=True), x.sum(dim=-1), x.sum(),
+            i.sum(dim=1), i.sum(dim=-1, dtype=torch.float32),
+            x.amax(dim=(1, 2)), x.amin(dim=-1, keepdim=True), i.amax(dim=0),
+            *x.max(dim=1), *x.min(dim=-1, keepdim=True), *i.max(dim=2),
+            x.argmax(dim=1), x.argmin(dim=-1, keepdim=True), x.argmax(), i.argmin(dim=0),
+            x.prod(dim=2), x.prod(), i.prod(dim=1),
+            x.var(dim=1), x.var(dim=(0, 2), keepdim=True, correction=0), x.std(dim=-1), x.var(),
+            x.cumsum(dim=1), x.cumsum(dim=-1), i.cumsum(dim=0),
+            x.mean(dim=(0, 2)), x.mean(dim=-2, keepdim=True),
+            *torch.topk(x, 2, dim=-1), *torch.topk(x, 2, dim=1, largest=False),
+            x.max(), x.min(),
+        )
+
+
+# ---------------------------------------------------------------- unary math
+class Unary(nn.Module):
+    def forward(self, x, p):
+        # p is positive, in (0.05, 0.95): inside every domain below.
+        return (
+            torch.log1p(p), torch.expm1(x), torch.log2(p), torch.log10(p), torch.reciprocal(p),
+            torch.trunc(x * 3), torch.round(x * 3), torch.sign(x), torch.erf(x), torch.tan(x),
+            torch.asin(p), torch.acos(p), torch.atan(x), torch.sinh(x), torch.cosh(x),
+            torch.asinh(x), torch.acosh(p + 1.0), torch.atanh(p), torch.atan2(x, p),
+            torch.pow(2.0, x), torch.pow(x, p), torch.logit(p), torch.isnan(x / x), torch.isinf(1.0 / (x * 0.0)),
+            torch.special.expit(x), F.hardswish(x), F.hardsigmoid(x), F.silu(x), F.softplus(x), F.glu(x, dim=-1),
+        )
+
+
+# ---------------------------------------------------------------- integer and bitwise
+class Bitwise(nn.Module):
+    def forward(self, a, b, m, n):
+        return (
+            a & b, a | b, a ^ b, ~a, a & 6, a | 1, a ^ 3, m & n, m | n, m ^ n, ~m,
+            torch.div(a, b, rounding_mode="trunc"), torch.div(a, b, rounding_mode="floor"),
+            torch.div(a.float(), 3.0, rounding_mode="floor"), torch.div(a.float() * 0.7, b.float(), rounding_mode="trunc"),
+            torch.div(a, 3, rounding_mode="floor"), torch.div(a, 3, rounding_mode="trunc"), a // b,
+            torch.remainder(a, b), torch.fmod(a, b), torch.remainder(a.float(), 2.5), torch.fmod(a.float(), -2.5),
+            a * b, a - b, a + b, a // 2, torch.pow(a, 2),
+        )
+
+
+# ---------------------------------------------------------------- 1-D convolution and pooling (audio)
+class Conv1d(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.plain = nn.Conv1d(4, 6, 3, padding=1)
+        self.dilated = nn.Conv1d(4, 4, 3, dilation=2, stride=2, padding=2)
+        self.grouped = nn.Conv1d(4, 8, 5, groups=2, bias=False)
+        self.depthwise = nn.Conv1d(4, 4, 3, groups=4, padding=1)
+        self.up = nn.ConvTranspose1d(4, 3, 4, stride=2, padding=1)
+        self.up_grouped = nn.ConvTranspose1d(4, 4, 3, stride=3, groups=2, dilation=2, output_padding=1)
+
+    def forward(self, x):
+        return (
+            self.plain(x), self.dilated(x), self.grouped(x), self.depthwise(x), self.up(x), self.up_grouped(x),
+            F.max_pool1d(x, 3, stride=2, padding=1), F.avg_pool1d(x, 4, stride=2),
+            F.avg_pool1d(x, 3, stride=1, padding=1, count_include_pad=False),
+        )
+
+
+def conv1d():
+    seeded(21)
+    return Conv1d()
+
+
+class Norm(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.gn = nn.GroupNorm(2, 6)
+        self.gn_plain = nn.GroupNorm(3, 6, affine=False)
+        with torch.no_grad():
+            self.gn.weight.uniform_(0.5, 1.5)
+            self.gn.bias.uniform_(-0.5, 0.5)
+
+    def forward(self, x, y):
+        return self.gn(x), self.gn_plain(y), F.interpolate(x, scale_factor=2.0, mode="nearest"), \
+            F.interpolate(x, size=(3, 7), mode="nearest")
+
+
+def norm():
+    seeded(22)
+    return Norm()
+
+
+# ---------------------------------------------------------------- indexing
+class Index(nn.Module):
+    def forward(self, x, i, j, mask):
+        return (
+            x[i], x[:, j], x[i[:2], j], torch.gather(x, 1, j.unsqueeze(0).expand(4, 2)), x.index_select(-1, j),
+            torch.where(mask, x, 0.0), x.masked_fill(mask, -1.0),
+            x.flip(0), x.flip((0, 1)), x.roll(1, 0), x.roll((2, -1), (1, 0)), x.tril(), x.tril(-1),
+            x.t(), x.transpose(0, 1), x.repeat(2, 1), torch.stack([x, -x], dim=1), *x.unbind(0), x.diagonal(),
+            x.narrow(1, 1, 3), F.pad(x.unsqueeze(0), (2, 1), mode="reflect"), F.pad(x.unsqueeze(0), (1, 2), mode="replicate"),
+        )
+
+
+
+MODELS = {
+    "edge_add": simple(Add, lambda k: [rand((2, 3), 300 + k), rand((2, 3), 310 + k)], about="no constants, no extended header", atol=0.0, rtol=0.0),
+    "edge_outputs": simple(Outputs, lambda k: [rand((2, 3), 320 + k), ints((2,), 330 + k, 0, 9)],
+                           about="pass-through, repeated, constant and view outputs", atol=0.0, rtol=0.0),
+    "ops_reduce": simple(Reduce, lambda k: [rand((3, 4, 5), 340 + k), ints((3, 4, 5), 350 + k, -4, 5)],
+                         about="sum, amax/amin, max/min.dim, argmax/argmin, prod, var/std, cumsum, mean, topk", atol=1e-5),
+    "ops_unary": simple(Unary, lambda k: [rand((2, 3, 4), 360 + k), np.random.default_rng(370 + k).uniform(0.05, 0.95, (2, 3, 4)).astype(np.float32)],
+                        xnnpack=True, about="unary math family", atol=1e-5),
+    "ops_bitwise": simple(Bitwise, lambda k: [ints((2, 5), 380 + k, -20, 20), ints((2, 5), 390 + k, 1, 7),
+                                              ints((2, 5), 400 + k, 0, 2).astype(bool), ints((1, 5), 410 + k, 0, 2).astype(bool)],
+                          about="bitwise and/or/xor/not, division rounding modes, remainder, fmod on ints", atol=1e-6),
+    "ops_conv1d": simple(conv1d, lambda k: [rand((1, 4, 16), 420 + k)], xnnpack=True,
+                         about="1-D convolution (dilated, strided, grouped, transposed) and pooling", atol=1e-5),
+    "ops_norm": simple(norm, lambda k: [rand((2, 6, 3, 4), 430 + k), rand((1, 6, 5), 440 + k)], xnnpack=True,
+                       about="group norm, nearest upsampling", atol=1e-5),
+    "ops_index": simple(Index, lambda k: [rand((4, 5), 450 + k), ints((3,), 460 + k, -4, 4), ints((2,), 470 + k, 0, 5),
+                                          ints((4, 5), 480 + k, 0, 2).astype(bool)],
+                        about="index.Tensor, gather, flip, roll, tril, repeat, stack, unbind, pads", atol=0.0, rtol=0.0),
+}
