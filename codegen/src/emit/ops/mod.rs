@@ -45,7 +45,7 @@ pub fn emit(m: &Method, node: &Node, o: &Operands) -> TokenStream {
         return call;
     }
     match &node.op {
-        Op::Unary(f) => unary::emit(*f, r, w),
+        Op::Unary(f) => unary::emit(*f, dtype(node.inputs[0]), dtype(node.outputs[0]), r, w),
         Op::Binary { f, alpha } => binary::emit(m, node, *f, *alpha, r, w),
         Op::Clamp { min, max } => clamp::emit(*min, *max, r, w),
         Op::Cast => cast::cast(dtype(node.inputs[0]), dtype(node.outputs[0]), r, w),
