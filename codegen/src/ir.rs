@@ -334,6 +334,12 @@ pub enum Op {
     /// inputs `[x]`, NCHW: bilinear resizing of every plane to the output's
     /// size. `ratio` is the source step per output step along H and W (an f32).
     ResizeBilinear { align_corners: bool, ratio: [f64; 2] },
+    /// inputs `[x]`, NCHW, any dtype: nearest-neighbour resizing of every
+    /// plane; `ratio` is the source step per output step along H and W (an f32).
+    ResizeNearest { ratio: [f64; 2] },
+    /// inputs `[x]` plus weight and bias when present, outputs `[out, mean, rstd]`:
+    /// `x` as `[n, c, hw]` normalised per image and group of channels.
+    GroupNorm { groups: usize, eps: f64, has_weight: bool, has_bias: bool },
     /// inputs `[x]`: `x >= 0 ? x : x * slope`.
     LeakyRelu { slope: f64 },
     /// inputs `[x]`: `x <= 0 ? expm1(x * input_scale) * alpha * scale : x * scale`.
@@ -515,6 +521,8 @@ impl Op {
             Op::MaxPool2d(_) => "max_pool2d",
             Op::AvgPool2d { .. } => "avg_pool2d",
             Op::ResizeBilinear { .. } => "resize_bilinear",
+            Op::ResizeNearest { .. } => "resize_nearest",
+            Op::GroupNorm { .. } => "group_norm",
             Op::LeakyRelu { .. } => "leaky_relu",
             Op::Elu { .. } => "elu",
             Op::Pad { .. } => "pad",

@@ -57,3 +57,15 @@ fn unary() {
 fn xnnpack_unary() {
     verify(&fixture("ops_unary"), "model.xnnpack.pte");
 }
+
+/// Group norm (affine and not) and nearest upsampling (by a scale, to a size).
+#[test]
+fn norm() {
+    verify(&fixture("ops_norm"), "model.pte");
+}
+
+/// The same program through XNNPACK (which leaves both ops to the portable kernels).
+#[test]
+fn xnnpack_norm() {
+    verify(&fixture("ops_norm"), "model.xnnpack.pte");
+}

@@ -14,6 +14,7 @@ pub mod conv_transpose;
 mod copy;
 mod expand;
 mod full;
+mod group_norm;
 mod index_put;
 mod index_select;
 mod layer_norm;
@@ -141,6 +142,7 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::mm.out", addmm::mm),
     ("aten::mul.Scalar_out", binary::mul_scalar),
     ("aten::mul.out", binary::mul),
+    ("aten::native_group_norm.out", group_norm::lower),
     ("aten::native_layer_norm.out", layer_norm::lower),
     ("aten::ne.Scalar_out", |cx, a| compare::scalar(cx, a, CmpFn::Ne)),
     ("aten::ne.Tensor_out", |cx, a| compare::tensor(cx, a, CmpFn::Ne)),
@@ -177,6 +179,7 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::trunc.out", |cx, a| unary::lower(cx, a, UnaryFn::Trunc)),
     ("aten::unsqueeze_copy.out", reshape::lower),
     ("aten::upsample_bilinear2d.vec_out", resize::bilinear),
+    ("aten::upsample_nearest2d.vec_out", resize::nearest),
     ("aten::var.correction_out", reduce::var_correction),
     ("aten::var.out", reduce::var_unbiased),
     ("aten::view_copy.out", reshape::lower),
