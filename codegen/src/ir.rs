@@ -112,6 +112,36 @@ pub enum UnaryFn {
     Log,
     Sin,
     Cos,
+    Log1p,
+    Expm1,
+    Log2,
+    Log10,
+    Reciprocal,
+    Trunc,
+    /// Half to even.
+    Round,
+    Sign,
+    Erf,
+    Tan,
+    Asin,
+    Acos,
+    Atan,
+    Sinh,
+    Cosh,
+    Asinh,
+    Acosh,
+    Atanh,
+    /// A bool output: whether the element is NaN.
+    IsNan,
+    /// A bool output: whether the element is infinite.
+    IsInf,
+}
+
+impl UnaryFn {
+    /// Ops that keep an integer input's dtype (the others compute in f32).
+    pub fn keeps_ints(self) -> bool {
+        matches!(self, UnaryFn::Abs | UnaryFn::Neg | UnaryFn::Floor | UnaryFn::Ceil | UnaryFn::Trunc | UnaryFn::Round | UnaryFn::Sign | UnaryFn::Relu)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,6 +153,21 @@ pub enum BinaryFn {
     /// NaN on either side wins, as ExecuTorch's `maximum`.
     Maximum,
     Minimum,
+    /// In f32 for any inputs.
+    Atan2,
+    /// Integers in f64, like ExecuTorch.
+    Pow,
+    /// `div` with `rounding_mode="floor"` (and `floor_divide`).
+    FloorDiv,
+    /// `div` with `rounding_mode="trunc"`.
+    TruncDiv,
+    /// The sign of `b` for floats; C's `%` for integers, as ExecuTorch.
+    Remainder,
+    /// C's `fmod`, the sign of `a`; integers in f64.
+    Fmod,
+    BitAnd,
+    BitOr,
+    BitXor,
 }
 
 /// Reductions of `Op::Reduce`; the arg forms (and `Max`/`Min` with a second
@@ -289,6 +334,12 @@ pub enum Op {
     /// inputs `[x]`, NCHW: bilinear resizing of every plane to the output's
     /// size. `ratio` is the source step per output step along H and W (an f32).
     ResizeBilinear { align_corners: bool, ratio: [f64; 2] },
+    /// inputs `[x]`, NCHW, any dtype: nearest-neighbour resizing of every
+    /// plane; `ratio` is the source step per output step along H and W (an f32).
+    ResizeNearest { ratio: [f64; 2] },
+    /// inputs `[x]` plus weight and bias when present, outputs `[out, mean, rstd]`:
+    /// `x` as `[n, c, hw]` normalised per image and group of channels.
+    GroupNorm { groups: usize, eps: f64, has_weight: bool, has_bias: bool },
     /// inputs `[x]`: `x >= 0 ? x : x * slope`.
     LeakyRelu { slope: f64 },
     /// inputs `[x]`: `x <= 0 ? expm1(x * input_scale) * alpha * scale : x * scale`.
@@ -409,6 +460,26 @@ impl Op {
                 UnaryFn::Log => "log",
                 UnaryFn::Sin => "sin",
                 UnaryFn::Cos => "cos",
+                UnaryFn::Log1p => "log1p",
+                UnaryFn::Expm1 => "expm1",
+                UnaryFn::Log2 => "log2",
+                UnaryFn::Log10 => "log10",
+                UnaryFn::Reciprocal => "reciprocal",
+                UnaryFn::Trunc => "trunc",
+                UnaryFn::Round => "round",
+                UnaryFn::Sign => "sign",
+                UnaryFn::Erf => "erf",
+                UnaryFn::Tan => "tan",
+                UnaryFn::Asin => "asin",
+                UnaryFn::Acos => "acos",
+                UnaryFn::Atan => "atan",
+                UnaryFn::Sinh => "sinh",
+                UnaryFn::Cosh => "cosh",
+                UnaryFn::Asinh => "asinh",
+                UnaryFn::Acosh => "acosh",
+                UnaryFn::Atanh => "atanh",
+                UnaryFn::IsNan => "isnan",
+                UnaryFn::IsInf => "isinf",
             },
             Op::Binary { f, .. } => match f {
                 BinaryFn::Add => "add",
@@ -417,6 +488,15 @@ impl Op {
                 BinaryFn::Div => "div",
                 BinaryFn::Maximum => "maximum",
                 BinaryFn::Minimum => "minimum",
+                BinaryFn::Atan2 => "atan2",
+                BinaryFn::Pow => "pow",
+                BinaryFn::FloorDiv => "floor_divide",
+                BinaryFn::TruncDiv => "trunc_divide",
+                BinaryFn::Remainder => "remainder",
+                BinaryFn::Fmod => "fmod",
+                BinaryFn::BitAnd => "bitwise_and",
+                BinaryFn::BitOr => "bitwise_or",
+                BinaryFn::BitXor => "bitwise_xor",
             },
             Op::Clamp { .. } => "clamp",
             Op::Cast => "cast",
@@ -441,6 +521,8 @@ impl Op {
             Op::MaxPool2d(_) => "max_pool2d",
             Op::AvgPool2d { .. } => "avg_pool2d",
             Op::ResizeBilinear { .. } => "resize_bilinear",
+            Op::ResizeNearest { .. } => "resize_nearest",
+            Op::GroupNorm { .. } => "group_norm",
             Op::LeakyRelu { .. } => "leaky_relu",
             Op::Elu { .. } => "elu",
             Op::Pad { .. } => "pad",

@@ -54,6 +54,7 @@ pub mod dynamic;
 pub mod dynquant;
 pub mod error;
 pub mod gemm;
+pub mod group_norm;
 pub mod index;
 pub mod layout;
 pub mod linear;

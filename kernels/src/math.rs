@@ -170,6 +170,131 @@ pub fn pow_f64(x: f64, e: f64) -> f64 {
     libm::pow(x, e)
 }
 
+/// C's `*f` function of each name, as the portable kernels call them in f32.
+macro_rules! libm_f32 {
+    ($($name:ident => $f:ident),* $(,)?) => {
+        $(
+            #[inline]
+            pub fn $name(x: f32) -> f32 {
+                libm::$f(x)
+            }
+        )*
+    };
+}
+
+libm_f32! {
+    log1p => log1pf, expm1 => expm1f, log2 => log2f, log10 => log10f, trunc => truncf,
+    erf => erff, tan => tanf, asin => asinf, acos => acosf, atan => atanf, sinh => sinhf,
+    cosh => coshf, asinh => asinhf, acosh => acoshf, atanh => atanhf, exp2 => exp2f,
+}
+
+/// `1.0` for NaN, else `0.0` (only the f32 → f32 form; the ops give bools).
+#[inline]
+pub fn is_nan(x: f32) -> f32 {
+    f32::from(u8::from(x.is_nan()))
+}
+
+/// `1.0` for an infinity, else `0.0`.
+#[inline]
+pub fn is_inf(x: f32) -> f32 {
+    f32::from(u8::from(x.is_infinite()))
+}
+
+/// `1.0 / x`, computed in double like the portable kernel, then rounded (the same bits).
+#[inline]
+pub fn reciprocal(x: f32) -> f32 {
+    (1.0f64 / f64::from(x)) as f32
+}
+
+/// Half to even, the way ExecuTorch's `round` writes it: `round` away from
+/// zero except at an exact half, where `round(x / 2) * 2`.
+#[inline]
+pub fn round(x: f32) -> f32 {
+    if x - libm::floorf(x) == 0.5 {
+        libm::roundf(x * 0.5) * 2.0
+    } else {
+        libm::roundf(x)
+    }
+}
+
+/// -1, 0 or 1 (a positive zero for both zeros); NaN stays NaN.
+#[inline]
+pub fn sign(x: f32) -> f32 {
+    if x.is_nan() {
+        x
+    } else {
+        f32::from(u8::from(x > 0.0)) - f32::from(u8::from(x < 0.0))
+    }
+}
+
+#[inline]
+pub fn atan2(y: f32, x: f32) -> f32 {
+    libm::atan2f(y, x)
+}
+
+/// C's `fmod`: the remainder with the sign of `a`.
+#[inline]
+pub fn fmod(a: f32, b: f32) -> f32 {
+    libm::fmodf(a, b)
+}
+
+/// ExecuTorch's float `remainder`: `fmod`, plus `b` when `a` and `b` have
+/// different signs and the remainder is not zero (the sign of `b`).
+#[inline]
+pub fn remainder(a: f32, b: f32) -> f32 {
+    let r = libm::fmodf(a, b);
+    if ((a < 0.0) ^ (b < 0.0)) && r != 0.0 {
+        r + b
+    } else {
+        r
+    }
+}
+
+/// ExecuTorch's float `floor_divide` (`div` with `rounding_mode="floor"`):
+/// `(a - fmod(a, b)) / b`, one less when the remainder's sign differs from
+/// `b`'s; dividing by zero gives an infinity with the sign of `a`.
+#[inline]
+pub fn floor_divide(a: f32, b: f32) -> f32 {
+    if b == 0.0 {
+        return if a.is_sign_negative() { f32::NEG_INFINITY } else { f32::INFINITY };
+    }
+    let m = libm::fmodf(a, b);
+    let div = (a - m) / b;
+    if m != 0.0 && b.is_sign_negative() != m.is_sign_negative() {
+        div - 1.0
+    } else {
+        div
+    }
+}
+
+/// `fmod` of integers, which ExecuTorch computes in double; a zero divisor gives 0
+/// (ExecuTorch fails the call).
+#[inline]
+pub fn fmod_f64(a: f64, b: f64) -> f64 {
+    if b == 0.0 {
+        0.0
+    } else {
+        libm::fmod(a, b)
+    }
+}
+
+/// ExecuTorch's integer `floor_divide`; a zero divisor gives 0 (ExecuTorch fails the call).
+#[inline]
+pub fn floor_divide_i64(a: i64, b: i64) -> i64 {
+    if b == 0 {
+        return 0;
+    }
+    let q = a.wrapping_div(b);
+    if (a < 0) == (b < 0) {
+        return q;
+    }
+    if a.wrapping_rem(b) != 0 {
+        q.wrapping_sub(1)
+    } else {
+        q
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -54,6 +54,25 @@ pub fn bilinear(x: &[f32], out: &mut [f32], planes: usize, h: &Axis, w: &Axis) {
     }
 }
 
+/// Nearest-neighbour resizing of `planes` planes `[ih, iw]` to `[oh, ow]`:
+/// source row `min(floor(o * ratio), ih - 1)` in f32, as ExecuTorch (and
+/// OpenCV's INTER_NEAREST) index.
+#[allow(clippy::too_many_arguments)]
+pub fn nearest<T: Copy>(x: &[T], out: &mut [T], planes: usize, ih: usize, iw: usize, oh: usize, ow: usize, rh: f32, rw: f32) {
+    let src = |o: usize, ratio: f32, len: usize| (libm::floorf(o as f32 * ratio) as usize).min(len.saturating_sub(1));
+    for p in 0..planes {
+        for y in 0..oh {
+            let sy = src(y, rh, ih);
+            for xo in 0..ow {
+                let sx = src(xo, rw, iw);
+                if let (Some(&v), Some(o)) = (x.get(p * ih * iw + sy * iw + sx), out.get_mut(p * oh * ow + y * ow + xo)) {
+                    *o = v;
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

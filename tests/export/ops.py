@@ -67,7 +67,7 @@ class Unary(nn.Module):
             torch.trunc(x * 3), torch.round(x * 3), torch.sign(x), torch.erf(x), torch.tan(x),
             torch.asin(p), torch.acos(p), torch.atan(x), torch.sinh(x), torch.cosh(x),
             torch.asinh(x), torch.acosh(p + 1.0), torch.atanh(p), torch.atan2(x, p),
-            torch.pow(2.0, x), torch.pow(x, p), torch.logit(p), torch.isnan(x / x), torch.isinf(1.0 / (x * 0.0)),
+            torch.pow(2.0, x), torch.pow(x.abs() + 0.1, p), torch.logit(p), torch.isnan(torch.log(x)), torch.isinf(torch.exp(x * 60.0)),
             torch.special.expit(x), F.hardswish(x), F.hardsigmoid(x), F.silu(x), F.softplus(x), F.glu(x, dim=-1),
         )
 

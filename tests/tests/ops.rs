@@ -35,3 +35,37 @@ fn xnnpack_conv1d() {
 fn reduce() {
     verify(&fixture("ops_reduce"), "model.pte");
 }
+
+/// bitwise and/or/xor/not on i64 and bool (tensor and scalar forms), division
+/// with rounding modes (floor, trunc) on ints and floats, floor_divide,
+/// remainder, fmod, integer pow, add/sub/mul on i64.
+#[test]
+fn bitwise() {
+    verify(&fixture("ops_bitwise"), "model.pte");
+}
+
+/// log1p, expm1, log2, log10, reciprocal, trunc, round (half to even), sign,
+/// erf, the trig and hyperbolic family, atan2, pow (scalar base, tensor
+/// exponent), isnan, isinf, and decomposed logit, hardswish, silu, softplus, glu.
+#[test]
+fn unary() {
+    verify(&fixture("ops_unary"), "model.pte");
+}
+
+/// The same with XNNPACK taking what it can.
+#[test]
+fn xnnpack_unary() {
+    verify(&fixture("ops_unary"), "model.xnnpack.pte");
+}
+
+/// Group norm (affine and not) and nearest upsampling (by a scale, to a size).
+#[test]
+fn norm() {
+    verify(&fixture("ops_norm"), "model.pte");
+}
+
+/// The same program through XNNPACK (which leaves both ops to the portable kernels).
+#[test]
+fn xnnpack_norm() {
+    verify(&fixture("ops_norm"), "model.xnnpack.pte");
+}

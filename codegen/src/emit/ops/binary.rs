@@ -40,6 +40,38 @@ pub fn expr(f: BinaryFn, alpha: f64, a: &TokenStream, b: &TokenStream, c: DType)
         BinaryFn::Minimum if c.is_float() => quote!(::etch_kernels::math::minimum(#a, #b)),
         BinaryFn::Maximum => quote!(::core::cmp::max(#a, #b)),
         BinaryFn::Minimum => quote!(::core::cmp::min(#a, #b)),
+        BinaryFn::BitAnd => quote!(#a & #b),
+        BinaryFn::BitOr => quote!(#a | #b),
+        BinaryFn::BitXor => quote!(#a ^ #b),
+        _ if c.is_float() => float_expr(f, a, b),
+        _ => int_expr(f, a, b, c),
+    }
+}
+
+fn float_expr(f: BinaryFn, a: &TokenStream, b: &TokenStream) -> TokenStream {
+    let math = |name: &str| {
+        let name = format_ident!("{name}");
+        quote!(::etch_kernels::math::#name(#a, #b))
+    };
+    match f {
+        BinaryFn::Atan2 => math("atan2"),
+        BinaryFn::Pow => math("pow"),
+        BinaryFn::FloorDiv => math("floor_divide"),
+        BinaryFn::Remainder => math("remainder"),
+        BinaryFn::Fmod => math("fmod"),
+        _ => quote!(::etch_kernels::math::trunc(#a / #b)),
+    }
+}
+
+/// Integer forms. A zero divisor gives 0 where ExecuTorch fails the call.
+fn int_expr(f: BinaryFn, a: &TokenStream, b: &TokenStream, c: DType) -> TokenStream {
+    let t = format_ident!("{}", c.rust());
+    match f {
+        BinaryFn::Pow => quote!(::etch_kernels::math::pow_f64((#a) as f64, (#b) as f64) as #t),
+        BinaryFn::FloorDiv => quote!(::etch_kernels::math::floor_divide_i64((#a) as i64, (#b) as i64) as #t),
+        BinaryFn::Fmod => quote!(::etch_kernels::math::fmod_f64((#a) as f64, (#b) as f64) as #t),
+        BinaryFn::Remainder => quote!({ let (a, b) = (#a, #b); if b == 0 { 0 } else { a.wrapping_rem(b) } }),
+        _ => quote!({ let (a, b) = (#a, #b); if b == 0 { 0 } else { a.wrapping_div(b) } }),
     }
 }
 

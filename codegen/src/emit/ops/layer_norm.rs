@@ -34,3 +34,20 @@ pub fn stat(m: &Method, node: &Node, eps: f64, inner: usize, rstd: bool, r: &[To
     let (x, out, eps, rows, n) = (&r[0], &w[0], f32_lit(eps), rows(m, node, inner), lit(inner));
     quote!(::etch_kernels::norm::layer_norm_stat(#x, #out, #eps, #rows, #n, #rstd);)
 }
+
+/// Inputs `[x, weight?, bias?]`, outputs `[out, mean, rstd]`.
+pub fn group(m: &Method, node: &Node, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let Op::GroupNorm { groups, eps, has_weight, has_bias } = node.op else { return TokenStream::new() };
+    let mut rest = r[1..].iter();
+    let mut opt = |present: bool| match (present, rest.next()) {
+        (true, Some(t)) => quote!(Some(#t)),
+        _ => quote!(None),
+    };
+    let (weight, bias) = (opt(has_weight), opt(has_bias));
+    let shape = &m.values[node.inputs[0]].ty.shape;
+    let (n, c) = (lit(shape[0]), lit(shape[1]));
+    let hw = lit(shape[2..].iter().product());
+    let (x, out, mean, rstd, g) = (&r[0], &w[0], &w[1], &w[2], lit(groups));
+    let eps = proc_macro2::Literal::f64_suffixed(eps);
+    quote!(::etch_kernels::group_norm::group_norm(#x, #weight, #bias, #out, #mean, #rstd, #n, #c, #hw, #g, #eps);)
+}

@@ -45,7 +45,7 @@ pub fn emit(m: &Method, node: &Node, o: &Operands) -> TokenStream {
         return call;
     }
     match &node.op {
-        Op::Unary(f) => unary::emit(*f, r, w),
+        Op::Unary(f) => unary::emit(*f, dtype(node.inputs[0]), dtype(node.outputs[0]), r, w),
         Op::Binary { f, alpha } => binary::emit(m, node, *f, *alpha, r, w),
         Op::Clamp { min, max } => clamp::emit(*min, *max, r, w),
         Op::Cast => cast::cast(dtype(node.inputs[0]), dtype(node.outputs[0]), r, w),
@@ -67,6 +67,8 @@ pub fn emit(m: &Method, node: &Node, o: &Operands) -> TokenStream {
         Op::MaxPool2d(p) => max_pool::emit(p, &shape(node.inputs[0]), &out_shape, r, w),
         Op::AvgPool2d { pool, count_include_pad, divisor } => avg_pool::emit(pool, *count_include_pad, *divisor, &shape(node.inputs[0]), &out_shape, r, w),
         Op::ResizeBilinear { align_corners, ratio } => resize::bilinear(*align_corners, *ratio, &shape(node.inputs[0]), &out_shape, r, w),
+        Op::ResizeNearest { ratio } => resize::nearest(*ratio, &shape(node.inputs[0]), &out_shape, r, w),
+        Op::GroupNorm { .. } => layer_norm::group(m, node, r, w),
         Op::LeakyRelu { slope } => unary::leaky_relu(*slope, r, w),
         Op::Elu { alpha, scale, input_scale } => unary::elu(*alpha, *scale, *input_scale, r, w),
         Op::Pad { before, value } => pad::emit(before, *value, dtype(node.outputs[0]), &shape(node.inputs[0]), &out_shape, r, w),

@@ -13,3 +13,10 @@ pub fn bilinear(align_corners: bool, ratio: [f64; 2], x: &[usize], out: &[usize]
     let (xs, o) = (&r[0], &w[0]);
     quote!(::etch_kernels::resize::bilinear(#xs, #o, #planes, &#h, &#wd);)
 }
+
+pub fn nearest(ratio: [f64; 2], x: &[usize], out: &[usize], r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let (planes, ih, iw, oh, ow) = (lit(x[0] * x[1]), lit(x[2]), lit(x[3]), lit(out[2]), lit(out[3]));
+    let (rh, rw) = (f32_lit(ratio[0]), f32_lit(ratio[1]));
+    let (xs, o) = (&r[0], &w[0]);
+    quote!(::etch_kernels::resize::nearest(#xs, #o, #planes, #ih, #iw, #oh, #ow, #rh, #rw);)
+}

@@ -1,13 +1,34 @@
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{format_ident, quote};
 
+use super::cast::convert;
 use crate::emit::f32_lit;
-use crate::ir::UnaryFn;
+use crate::ir::{DType, UnaryFn};
 
-pub fn emit(f: UnaryFn, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
-    let func = func(f);
+pub fn emit(f: UnaryFn, din: DType, dout: DType, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let (x, out) = (&r[0], &w[0]);
-    quote!(::etch_kernels::unary::map(#x, #out, ::etch_kernels::math::#func);)
+    if din == DType::F32 && dout == DType::F32 {
+        let func = func(f);
+        return quote!(::etch_kernels::unary::map(#x, #out, ::etch_kernels::math::#func););
+    }
+    let t = format_ident!("{}", din.rust());
+    let body = match f {
+        UnaryFn::IsNan if din.is_float() => quote!(v.is_nan()),
+        UnaryFn::IsInf if din.is_float() => quote!(v.is_infinite()),
+        UnaryFn::IsNan | UnaryFn::IsInf => quote!(false),
+        // Integers stay integers, and a bool's sign is itself.
+        UnaryFn::Floor | UnaryFn::Ceil | UnaryFn::Trunc | UnaryFn::Round if din == dout => quote!(v),
+        UnaryFn::Sign if din == DType::Bool => quote!(v),
+        UnaryFn::Sign if din == dout => quote!(((v > 0) as #t) - ((v < 0) as #t)),
+        UnaryFn::Abs if din == dout => quote!(v.wrapping_abs()),
+        UnaryFn::Neg if din == dout => quote!(v.wrapping_neg()),
+        UnaryFn::Relu if din == dout => quote!(if v > 0 { v } else { 0 }),
+        _ => {
+            let (func, v) = (func(f), convert(quote!(v), din, DType::F32));
+            quote!(::etch_kernels::math::#func(#v))
+        }
+    };
+    quote!(::etch_kernels::unary::map(#x, #out, |v: #t| #body);)
 }
 
 /// The `etch_kernels::math` function computing `f`.
@@ -28,6 +49,26 @@ pub fn func(f: UnaryFn) -> TokenStream {
         UnaryFn::Log => quote!(log),
         UnaryFn::Sin => quote!(sin),
         UnaryFn::Cos => quote!(cos),
+        UnaryFn::Log1p => quote!(log1p),
+        UnaryFn::Expm1 => quote!(expm1),
+        UnaryFn::Log2 => quote!(log2),
+        UnaryFn::Log10 => quote!(log10),
+        UnaryFn::Reciprocal => quote!(reciprocal),
+        UnaryFn::Trunc => quote!(trunc),
+        UnaryFn::Round => quote!(round),
+        UnaryFn::Sign => quote!(sign),
+        UnaryFn::Erf => quote!(erf),
+        UnaryFn::Tan => quote!(tan),
+        UnaryFn::Asin => quote!(asin),
+        UnaryFn::Acos => quote!(acos),
+        UnaryFn::Atan => quote!(atan),
+        UnaryFn::Sinh => quote!(sinh),
+        UnaryFn::Cosh => quote!(cosh),
+        UnaryFn::Asinh => quote!(asinh),
+        UnaryFn::Acosh => quote!(acosh),
+        UnaryFn::Atanh => quote!(atanh),
+        UnaryFn::IsNan => quote!(is_nan),
+        UnaryFn::IsInf => quote!(is_inf),
     }
 }
 

@@ -50,6 +50,58 @@ pub fn div_scalar(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     scalar(cx, args, BinaryFn::Div, 1.0, 2)
 }
 
+/// atan2, pow.Tensor_Tensor, floor_divide, remainder, fmod, bitwise and/or/xor: `[a, b, out]`.
+pub fn tensor(cx: &mut Cx<'_, '_>, args: &[usize], f: BinaryFn) -> Result<()> {
+    lower(cx, args, f, 1.0, 2)
+}
+
+/// remainder, fmod, bitwise and/or/xor `.Scalar_out`: `[a, scalar, out]`.
+pub fn with_scalar_b(cx: &mut Cx<'_, '_>, args: &[usize], f: BinaryFn) -> Result<()> {
+    scalar(cx, args, f, 1.0, 2)
+}
+
+/// div.out_mode: `[a, b, mode?, out]`.
+pub fn div_mode(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
+    let f = mode(cx, cx.arg(args, 2)?)?;
+    lower(cx, args, f, 1.0, 3)
+}
+
+/// div.Scalar_mode_out: `[a, scalar, mode?, out]`.
+pub fn div_scalar_mode(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
+    let f = mode(cx, cx.arg(args, 2)?)?;
+    scalar(cx, args, f, 1.0, 3)
+}
+
+fn mode(cx: &Cx<'_, '_>, index: usize) -> Result<BinaryFn> {
+    if cx.is_null(index)? {
+        return Ok(BinaryFn::Div);
+    }
+    match cx.string(index)? {
+        "trunc" => Ok(BinaryFn::TruncDiv),
+        "floor" => Ok(BinaryFn::FloorDiv),
+        other => Err(cx.invalid(format!("unknown rounding mode {other:?}"))),
+    }
+}
+
+/// pow.Scalar_out: `[base, exponent, out]`, a scalar base.
+pub fn pow_scalar_base(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
+    let (value, kind) = cx.typed_scalar(cx.arg(args, 0)?)?;
+    let b = cx.input(cx.arg(args, 1)?)?;
+    let out = cx.output(cx.arg(args, 2)?)?;
+    let a = cx.scalar_const(value, with_scalar(cx.ty(b).dtype, kind));
+    push(cx, BinaryFn::Pow, 1.0, a, b, out)
+}
+
+/// rsub.Scalar_out: `[a, scalar, alpha, out]`, `scalar - alpha * a`.
+pub fn rsub_scalar(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
+    let a = cx.input(cx.arg(args, 0)?)?;
+    let (value, kind) = cx.typed_scalar(cx.arg(args, 1)?)?;
+    let alpha = cx.scalar(cx.arg(args, 2)?)?;
+    let out = cx.output(cx.arg(args, 3)?)?;
+    let s = cx.scalar_const(value, with_scalar(cx.ty(a).dtype, kind));
+    push(cx, BinaryFn::Sub, alpha, s, a, out)
+}
+
 fn lower(cx: &mut Cx<'_, '_>, args: &[usize], f: BinaryFn, alpha: f64, out_arg: usize) -> Result<()> {
     let a = cx.input(cx.arg(args, 0)?)?;
     let b = cx.input(cx.arg(args, 1)?)?;
@@ -69,7 +121,8 @@ fn scalar(cx: &mut Cx<'_, '_>, args: &[usize], f: BinaryFn, alpha: f64, out_arg:
 fn push(cx: &mut Cx<'_, '_>, f: BinaryFn, alpha: f64, a: usize, b: usize, out: usize) -> Result<()> {
     let compute = compute_dtype(f, cx.ty(a).dtype, cx.ty(b).dtype)
         .ok_or_else(|| cx.invalid(format!("no arithmetic on {} and {}", cx.ty(a).dtype, cx.ty(b).dtype)))?;
-    if compute == DType::Bool || (alpha != 1.0 && !compute.is_float() && alpha.fract() != 0.0) {
+    let bitwise = matches!(f, BinaryFn::BitAnd | BinaryFn::BitOr | BinaryFn::BitXor);
+    if (compute == DType::Bool && !bitwise) || (alpha != 1.0 && !compute.is_float() && alpha.fract() != 0.0) {
         return Err(cx.invalid(format!("alpha {alpha} does not apply to {compute}")));
     }
     check_broadcast(cx, &[a, b], out)?;

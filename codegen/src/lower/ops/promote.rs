@@ -31,10 +31,16 @@ pub fn with_scalar(t: DType, kind: ScalarKind) -> DType {
     }
 }
 
-/// The dtype ExecuTorch computes in: the promoted one, and f32 for an integer division.
+/// The dtype ExecuTorch computes in: the promoted one, f32 for an integer
+/// division or atan2; `None` where ExecuTorch refuses the dtypes.
 pub fn compute_dtype(f: BinaryFn, a: DType, b: DType) -> Option<DType> {
     let common = promote(a, b)?;
-    Some(if f == BinaryFn::Div && !common.is_float() { DType::F32 } else { common })
+    match f {
+        BinaryFn::Div | BinaryFn::Atan2 if !common.is_float() => Some(DType::F32),
+        BinaryFn::BitAnd | BinaryFn::BitOr | BinaryFn::BitXor if common.is_float() => None,
+        BinaryFn::FloorDiv | BinaryFn::TruncDiv | BinaryFn::Remainder | BinaryFn::Fmod | BinaryFn::Pow if common == DType::Bool => None,
+        _ => Some(common),
+    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! upsample_bilinear2d.vec_out: `[x, output_size?, align_corners, scale_factors?, out]`.
+//! upsample_bilinear2d.vec_out: `[x, output_size?, align_corners, scale_factors?, out]`;
+//! upsample_nearest2d.vec_out: `[x, output_size?, scale_factors?, out]`.
 
 use crate::error::Result;
 use crate::ir::{DType, Op};
@@ -20,6 +21,23 @@ pub fn bilinear(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     };
     let ratio = [ratio(xs[2], os[2], align_corners, scale(2)?), ratio(xs[3], os[3], align_corners, scale(3)?)];
     cx.push(Op::ResizeBilinear { align_corners, ratio }, vec![x], vec![out]);
+    Ok(())
+}
+
+pub fn nearest(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
+    let x = cx.input(cx.arg(args, 0)?)?;
+    let scales = cx.opt_double_list(cx.arg(args, 2)?)?;
+    let out = cx.output(cx.arg(args, 3)?)?;
+    let (xs, os) = (cx.ty(x).shape.clone(), cx.ty(out).shape.clone());
+    if xs.len() != 4 || os.len() != 4 || xs[..2] != os[..2] || cx.ty(x).dtype != cx.ty(out).dtype {
+        return Err(cx.invalid(format!("unexpected shapes: input {xs:?}, output {os:?}")));
+    }
+    let scale = |d: usize| match &scales {
+        Some(s) => s.get(d - 2).copied().filter(|&v| v > 0.0).ok_or_else(|| cx.invalid(format!("scale factors {s:?} are not two positive numbers"))),
+        None => Ok(os[d] as f64 / xs[d].max(1) as f64),
+    };
+    let ratio = [ratio(xs[2], os[2], false, scale(2)?), ratio(xs[3], os[3], false, scale(3)?)];
+    cx.push(Op::ResizeNearest { ratio }, vec![x], vec![out]);
     Ok(())
 }
 

@@ -1,4 +1,4 @@
-//! abs, neg, exp, tanh, sigmoid, relu, sqrt, rsqrt, floor, ceil, log, sin, cos: `[x, out]`; gelu: `[x, approximate, out]`;
+//! Elementwise math (abs, neg, exp, log1p, trunc, round, sign, erf, the trig family, isnan, ...): `[x, out]`; gelu: `[x, approximate, out]`;
 //! leaky_relu: `[x, slope, out]`; elu: `[x, alpha, scale, input_scale, out]`.
 
 use crate::error::Result;
@@ -35,7 +35,18 @@ fn push(cx: &mut Cx<'_, '_>, args: &[usize], f: UnaryFn, out_arg: usize) -> Resu
 fn push_op(cx: &mut Cx<'_, '_>, args: &[usize], op: Op, out_arg: usize) -> Result<()> {
     let x = cx.input(cx.arg(args, 0)?)?;
     let out = cx.output(cx.arg(args, out_arg)?)?;
-    cx.expect_dtype(&[x, out], DType::F32)?;
+    let (din, dout) = (cx.ty(x).dtype, cx.ty(out).dtype);
+    // Integer inputs: some ops keep the dtype, the rest compute in f32, as in ExecuTorch.
+    let ok = match op {
+        Op::Unary(UnaryFn::IsNan | UnaryFn::IsInf) => dout == DType::Bool,
+        Op::Unary(UnaryFn::Sign) if din == DType::Bool => dout == DType::Bool,
+        Op::Unary(f) if f.keeps_ints() && din != DType::Bool => din == dout,
+        Op::Unary(_) => dout == DType::F32,
+        _ => din == DType::F32 && dout == DType::F32,
+    };
+    if !ok {
+        return Err(cx.invalid(format!("dtype {din} -> {dout} is not supported here")));
+    }
     if cx.ty(x).shape != cx.ty(out).shape {
         return Err(cx.invalid("input and output shapes differ"));
     }
