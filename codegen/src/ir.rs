@@ -372,6 +372,13 @@ pub enum Op {
     Pow { exponent: f64 },
     /// inputs `[x, index]`: slices of `x` along `dim` (embedding, index_select).
     IndexSelect { dim: usize, embedding: bool },
+    /// inputs `[x, index]`: `gather` along `dim`, the output shaped like `index`.
+    GatherIndex { dim: usize },
+    /// inputs `[x, index...]`: `index.Tensor` with the indices (broadcast to one
+    /// shape) on the adjacent dims `first..first + count`; negative ones count from the end.
+    IndexTensor { first: usize },
+    /// inputs `[x]`: reversed along `dims`.
+    Flip { dims: Vec<usize> },
     /// inputs `[x, values, index]`: a copy of `x` with its slices along `dim`
     /// at `index` replaced by (or with `accumulate`, added to) `values`.
     IndexPut { dim: usize, accumulate: bool },
@@ -553,6 +560,9 @@ impl Op {
             Op::IndexSelect { embedding: true, .. } => "embedding",
             Op::IndexSelect { .. } => "index_select",
             Op::IndexPut { .. } => "index_put",
+            Op::GatherIndex { .. } => "gather",
+            Op::IndexTensor { .. } => "index",
+            Op::Flip { .. } => "flip",
             Op::LayerNorm { .. } => "layer_norm",
             Op::LayerNormStat { .. } => "layer_norm_stat",
             Op::Quantize { .. } => "quantize",
@@ -622,6 +632,8 @@ impl Node {
         match self.op {
             Op::IndexSelect { .. } => &self.inputs[1..2],
             Op::IndexPut { .. } => &self.inputs[2..3],
+            Op::GatherIndex { .. } => &self.inputs[1..2],
+            Op::IndexTensor { .. } => &self.inputs[1..],
             _ => &[],
         }
     }

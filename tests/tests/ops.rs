@@ -69,3 +69,12 @@ fn norm() {
 fn xnnpack_norm() {
     verify(&fixture("ops_norm"), "model.xnnpack.pte");
 }
+
+/// index.Tensor (one and two index tensors, negative indices, a leading
+/// slice), gather, index_select, where, masked_fill, flip, roll, tril,
+/// transpose, repeat, stack, unbind, diagonal, narrow, reflection and
+/// replication padding (as ExecuTorch decomposes them), integer clamp.
+#[test]
+fn index() {
+    verify(&fixture("ops_index"), "model.pte");
+}

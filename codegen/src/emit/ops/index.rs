@@ -1,7 +1,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use crate::emit::lit;
+use crate::emit::{lit, list};
 use crate::ir::{DType, Method, Node};
 
 /// `x` viewed as `[lead, size, trail]` around `dim`.
@@ -53,4 +53,39 @@ pub fn put(m: &Method, node: &Node, dim: usize, accumulate: bool, r: &[TokenStre
         ::etch_kernels::layout::copy(#x, #out);
         ::etch_kernels::index::index_put(#out, #index, #values, #lead, #size, #trail, #combine);
     }
+}
+
+/// Inputs `[x, index]`: `gather` along `dim`.
+pub fn gather(m: &Method, node: &Node, dim: usize, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let (xs, is) = (&m.values[node.inputs[0]].ty.shape, &m.values[node.inputs[1]].ty.shape);
+    let (x, index, out) = (&r[0], &r[1], &w[0]);
+    let check = check(m, node, index, xs.get(dim).copied().unwrap_or(1), false);
+    let (xl, il, d) = (list(xs), list(is), lit(dim));
+    quote! {
+        #check
+        ::etch_kernels::gather::gather(#x, &#xl, #index, &#il, #d, #out);
+    }
+}
+
+/// Inputs `[x, index...]`: `index.Tensor` on the dims from `first`.
+pub fn tensor(m: &Method, node: &Node, first: usize, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let xs = &m.values[node.inputs[0]].ty.shape;
+    let count = node.inputs.len() - 1;
+    let sizes = &xs[first..first + count];
+    let checks = r[1..].iter().zip(sizes).map(|(i, &n)| check(m, node, i, n, true));
+    let (x, out, indices) = (&r[0], &w[0], &r[1..]);
+    let lead = lit(xs[..first].iter().product());
+    let trail = lit(xs[first + count..].iter().product());
+    let sizes = list(sizes);
+    quote! {
+        #(#checks)*
+        ::etch_kernels::gather::index_tensor(#x, &[#(#indices),*], &#sizes, #out, #lead, #trail);
+    }
+}
+
+pub fn flip(shape: &[usize], dims: &[usize], r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let (x, out) = (&r[0], &w[0]);
+    let flags = (0..shape.len()).map(|d| dims.contains(&d));
+    let shape = list(shape);
+    quote!(::etch_kernels::gather::flip(#x, &#shape, &[#(#flags),*], #out);)
 }

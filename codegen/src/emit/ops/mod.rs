@@ -47,7 +47,7 @@ pub fn emit(m: &Method, node: &Node, o: &Operands) -> TokenStream {
     match &node.op {
         Op::Unary(f) => unary::emit(*f, dtype(node.inputs[0]), dtype(node.outputs[0]), r, w),
         Op::Binary { f, alpha } => binary::emit(m, node, *f, *alpha, r, w),
-        Op::Clamp { min, max } => clamp::emit(*min, *max, r, w),
+        Op::Clamp { min, max } => clamp::emit(*min, *max, dtype(node.inputs[0]), r, w),
         Op::Cast => cast::cast(dtype(node.inputs[0]), dtype(node.outputs[0]), r, w),
         Op::Copy => cast::copy(r, w),
         Op::Mean { dims } => mean::emit(&shape(node.inputs[0]), dims, r, w),
@@ -87,6 +87,9 @@ pub fn emit(m: &Method, node: &Node, o: &Operands) -> TokenStream {
         Op::Arange { start, step } => arange::emit(*start, *step, dtype(node.outputs[0]), w),
         Op::Pow { exponent } => pow::emit(*exponent, dtype(node.inputs[0]), dtype(node.outputs[0]), r, w),
         Op::IndexSelect { dim, .. } => index::select(m, node, *dim, r, w),
+        Op::GatherIndex { dim } => index::gather(m, node, *dim, r, w),
+        Op::IndexTensor { first } => index::tensor(m, node, *first, r, w),
+        Op::Flip { dims } => index::flip(&shape(node.inputs[0]), dims, r, w),
         Op::IndexPut { dim, accumulate } => index::put(m, node, *dim, *accumulate, r, w),
         Op::LayerNorm { .. } => layer_norm::emit(m, node, r, w),
         Op::LayerNormStat { eps, inner, rstd } => layer_norm::stat(m, node, *eps, *inner, *rstd, r, w),

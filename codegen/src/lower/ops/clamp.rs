@@ -19,7 +19,12 @@ pub fn hardtanh(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
 fn lower(cx: &mut Cx<'_, '_>, args: &[usize], min: Option<f64>, max: Option<f64>) -> Result<()> {
     let x = cx.input(cx.arg(args, 0)?)?;
     let out = cx.output(cx.arg(args, 3)?)?;
-    cx.expect_dtype(&[x, out], DType::F32)?;
+    // Integer tensors clamp in their own dtype, with bounds that are integers.
+    let d = cx.ty(x).dtype;
+    let int_bounds = [min, max].iter().flatten().all(|v| v.fract() == 0.0);
+    if d != cx.ty(out).dtype || d == DType::Bool || (d != DType::F32 && !int_bounds) {
+        return Err(cx.invalid(format!("clamp from {d} to {} with bounds {min:?}, {max:?} is not supported", cx.ty(out).dtype)));
+    }
     if cx.ty(x).shape != cx.ty(out).shape {
         return Err(cx.invalid("input and output shapes differ"));
     }

@@ -14,6 +14,7 @@ pub mod conv_transpose;
 mod copy;
 mod expand;
 mod full;
+mod gather;
 mod group_norm;
 mod index_put;
 mod index_select;
@@ -66,6 +67,7 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::arange.start_out", arange::start),
     ("aten::argmax.out", reduce::argmax),
     ("aten::argmin.out", reduce::argmin),
+    ("aten::as_strided_copy.out", gather::as_strided),
     ("aten::asin.out", |cx, a| unary::lower(cx, a, UnaryFn::Asin)),
     ("aten::asinh.out", |cx, a| unary::lower(cx, a, UnaryFn::Asinh)),
     ("aten::atan.out", |cx, a| unary::lower(cx, a, UnaryFn::Atan)),
@@ -90,6 +92,7 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::cos.out", |cx, a| unary::lower(cx, a, UnaryFn::Cos)),
     ("aten::cosh.out", |cx, a| unary::lower(cx, a, UnaryFn::Cosh)),
     ("aten::cumsum.out", reduce::cumsum),
+    ("aten::diagonal_copy.out", gather::diagonal),
     ("aten::div.Scalar_mode_out", binary::div_scalar_mode),
     ("aten::div.Scalar_out", binary::div_scalar),
     ("aten::div.out", binary::div),
@@ -102,18 +105,21 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::exp.out", |cx, a| unary::lower(cx, a, UnaryFn::Exp)),
     ("aten::expand_copy.out", expand::lower),
     ("aten::expm1.out", |cx, a| unary::lower(cx, a, UnaryFn::Expm1)),
+    ("aten::flip.out", gather::flip),
     ("aten::floor.out", |cx, a| unary::lower(cx, a, UnaryFn::Floor)),
     ("aten::floor_divide.out", |cx, a| binary::tensor(cx, a, BinaryFn::FloorDiv)),
     ("aten::fmod.Scalar_out", |cx, a| binary::with_scalar_b(cx, a, BinaryFn::Fmod)),
     ("aten::fmod.Tensor_out", |cx, a| binary::tensor(cx, a, BinaryFn::Fmod)),
     ("aten::full.out", full::full),
     ("aten::full_like.out", full::full_like),
+    ("aten::gather.out", gather::gather),
     ("aten::ge.Scalar_out", |cx, a| compare::scalar(cx, a, CmpFn::Ge)),
     ("aten::ge.Tensor_out", |cx, a| compare::tensor(cx, a, CmpFn::Ge)),
     ("aten::gelu.out", unary::gelu),
     ("aten::gt.Scalar_out", |cx, a| compare::scalar(cx, a, CmpFn::Gt)),
     ("aten::gt.Tensor_out", |cx, a| compare::tensor(cx, a, CmpFn::Gt)),
     ("aten::hardtanh.out", clamp::hardtanh),
+    ("aten::index.Tensor_out", gather::index),
     ("aten::index_put.out", index_put::lower),
     ("aten::index_select.out", index_select::index_select),
     ("aten::isinf.out", |cx, a| unary::lower(cx, a, UnaryFn::IsInf)),
@@ -157,6 +163,7 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::relu.out", |cx, a| unary::lower(cx, a, UnaryFn::Relu)),
     ("aten::remainder.Scalar_out", |cx, a| binary::with_scalar_b(cx, a, BinaryFn::Remainder)),
     ("aten::remainder.Tensor_out", |cx, a| binary::tensor(cx, a, BinaryFn::Remainder)),
+    ("aten::repeat.out", gather::repeat),
     ("aten::round.out", |cx, a| unary::lower(cx, a, UnaryFn::Round)),
     ("aten::rsqrt.out", |cx, a| unary::lower(cx, a, UnaryFn::Rsqrt)),
     ("aten::rsub.Scalar_out", binary::rsub_scalar),
