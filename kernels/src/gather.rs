@@ -113,6 +113,56 @@ pub fn flip<T: Copy>(x: &[T], shape: &[usize], flipped: &[bool], out: &mut [T]) 
     }
 }
 
+/// `scatter` along `dim`, in place on `out` (a copy of the input): for each
+/// position `p` of `index_shape`, `out[p with dim replaced by index[p]] =
+/// combine(that element, src(p))`, in row-major order, so the last write wins.
+/// `src` gives the value for a position and its offset in a `src_shape` tensor.
+pub fn scatter<T: Copy, I: Index>(
+    out: &mut [T],
+    out_shape: &[usize],
+    index: &[I],
+    index_shape: &[usize],
+    dim: usize,
+    src_shape: &[usize],
+    src: impl Fn(usize) -> T,
+    combine: impl Fn(T, T) -> T,
+) {
+    let rank = index_shape.len();
+    if rank > MAX_RANK || out_shape.len() != rank || src_shape.len() != rank || dim >= rank.max(1) {
+        return;
+    }
+    let (mut os, mut ss) = ([0usize; MAX_RANK], [0usize; MAX_RANK]);
+    let (mut o, mut s) = (1, 1);
+    for d in (0..rank).rev() {
+        (os[d], ss[d]) = (o, s);
+        o *= out_shape[d];
+        s *= src_shape[d];
+    }
+    let size = out_shape.get(dim).copied().unwrap_or(1);
+    let mut p = [0usize; MAX_RANK];
+    for &i in index.iter().take(index_shape.iter().product()) {
+        let (mut off, mut src_off) = (0, 0);
+        for d in 0..rank {
+            src_off += p[d] * ss[d];
+            if d != dim {
+                off += p[d] * os[d];
+            }
+        }
+        if let Some(i) = usize::try_from(i.to_i64()).ok().filter(|&i| i < size) {
+            if let Some(slot) = out.get_mut(off + i * os.get(dim).copied().unwrap_or(1)) {
+                *slot = combine(*slot, src(src_off));
+            }
+        }
+        for d in (0..rank).rev() {
+            p[d] += 1;
+            if p[d] < index_shape[d] {
+                break;
+            }
+            p[d] = 0;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +183,18 @@ mod tests {
         let mut out = [0; 4];
         index_tensor(&x, &[&[1i64, 0][..], &[-1i64, 1][..]], &[2, 3], &mut out, 1, 2);
         assert_eq!(out, [10, 11, 2, 3]);
+    }
+
+    #[test]
+    fn scatter_values_and_sums() {
+        // out [2, 3] of zeros; index [[2, 0], [1, 1]] along dim 1.
+        let mut out = [0; 6];
+        let src = [1, 2, 3, 4, 5, 6]; // [2, 3]
+        scatter(&mut out, &[2, 3], &[2i64, 0, 1, 1], &[2, 2], 1, &[2, 3], |k| src[k], |_, v| v);
+        assert_eq!(out, [2, 0, 1, 0, 5, 0]);
+        let mut acc = [0; 6];
+        scatter(&mut acc, &[2, 3], &[2i64, 0, 1, 1], &[2, 2], 1, &[2, 3], |k| src[k], |a, v| a + v);
+        assert_eq!(acc, [2, 0, 1, 0, 9, 0]);
     }
 
     #[test]

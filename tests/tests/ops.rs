@@ -78,3 +78,11 @@ fn xnnpack_norm() {
 fn index() {
     verify(&fixture("ops_index"), "model.pte");
 }
+
+/// Adaptive average pooling, unfold, scatter (value, src, add), slice_scatter,
+/// copy (broadcast and cast), clamp with tensor bounds, var_mean, mean with a
+/// dtype, nearest upsampling of u8.
+#[test]
+fn misc() {
+    verify(&fixture("ops_misc"), "model.pte");
+}

@@ -256,6 +256,15 @@ impl<'a, 'p> Cx<'a, 'p> {
         out
     }
 
+    /// A 1-D i64 weight holding `values`: indices etch derives from arguments.
+    pub fn index_const(&mut self, values: &[i64]) -> ValueId {
+        let ty = TensorType { dtype: DType::I64, shape: vec![values.len()] };
+        let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        self.shared.constants.push(Constant { ty: ty.clone(), bytes });
+        let storage = Storage::Const(self.shared.constants.len() - 1);
+        self.temp(ty, storage)
+    }
+
     /// A value the program does not name: a scratch tensor or a weight etch adds.
     pub fn temp(&mut self, ty: TensorType, storage: Storage) -> ValueId {
         self.method.values.push(Value { ty, storage, source: None });

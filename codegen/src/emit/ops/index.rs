@@ -89,3 +89,27 @@ pub fn flip(shape: &[usize], dims: &[usize], r: &[TokenStream], w: &[TokenStream
     let shape = list(shape);
     quote!(::etch_kernels::gather::flip(#x, &#shape, &[#(#flags),*], #out);)
 }
+
+/// Inputs `[x, index, src]`: copy, then write (or add) `src` at the indices.
+pub fn scatter(m: &Method, node: &Node, dim: usize, add: bool, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let ty = |k: usize| &m.values[node.inputs[k]].ty;
+    let (xs, is, ss, d) = (&ty(0).shape, &ty(1).shape, &ty(2).shape, ty(0).dtype);
+    let (x, index, src, out) = (&r[0], &r[1], &r[2], &w[0]);
+    let check = check(m, node, index, xs.get(dim).copied().unwrap_or(1), false);
+    // A scalar src reads its one element everywhere.
+    let (src_shape, read) = if ss.is_empty() { (is, quote!(|_| src.first().copied().unwrap_or_default())) } else { (ss, quote!(|k| src.get(k).copied().unwrap_or_default())) };
+    let t = format_ident!("{}", d.rust());
+    let combine = match (add, d) {
+        (false, _) => quote!(|_, v| v),
+        (true, DType::Bool) => quote!(|a, v| a | v),
+        (true, DType::F32) => quote!(|a, v| a + v),
+        (true, _) => quote!(|a: #t, v: #t| a.wrapping_add(v)),
+    };
+    let (xl, il, sl, dl) = (list(xs), list(is), list(src_shape), lit(dim));
+    quote! {
+        #check
+        ::etch_kernels::layout::copy(#x, #out);
+        let src = #src;
+        ::etch_kernels::gather::scatter(#out, &#xl, #index, &#il, #dl, &#sl, #read, #combine);
+    }
+}

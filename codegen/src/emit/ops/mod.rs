@@ -69,6 +69,8 @@ pub fn emit(m: &Method, node: &Node, o: &Operands) -> TokenStream {
         Op::ResizeBilinear { align_corners, ratio } => resize::bilinear(*align_corners, *ratio, &shape(node.inputs[0]), &out_shape, r, w),
         Op::ResizeNearest { ratio } => resize::nearest(*ratio, &shape(node.inputs[0]), &out_shape, r, w),
         Op::GroupNorm { .. } => layer_norm::group(m, node, r, w),
+        Op::AdaptiveAvgPool2d => avg_pool::adaptive(&shape(node.inputs[0]), &out_shape, dtype(node.inputs[0]), r, w),
+        Op::Scatter { dim, add } => index::scatter(m, node, *dim, *add, r, w),
         Op::LeakyRelu { slope } => unary::leaky_relu(*slope, r, w),
         Op::Elu { alpha, scale, input_scale } => unary::elu(*alpha, *scale, *input_scale, r, w),
         Op::Pad { before, value } => pad::emit(before, *value, dtype(node.outputs[0]), &shape(node.inputs[0]), &out_shape, r, w),

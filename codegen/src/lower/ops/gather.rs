@@ -1,7 +1,7 @@
 //! Indexing and strided views: gather.out `[x, dim, index, sparse_grad, out]`,
 //! index.Tensor_out `[x, indices, out]`, flip.out `[x, dims, out]`,
 //! diagonal_copy.out `[x, offset, dim1, dim2, out]`, repeat.out `[x, repeats, out]`,
-//! as_strided_copy.out `[x, size, stride, storage_offset?, out]`.
+//! as_strided_copy.out `[x, size, stride, storage_offset?, out]`, unfold_copy.out `[x, dim, size, step, out]`.
 
 use super::binary::broadcasts_to;
 use crate::error::Result;
@@ -159,6 +159,33 @@ pub fn as_strided(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
         return Err(cx.invalid(format!("size {size:?}, stride {stride:?} and offset {offset} reach outside the input")));
     }
     cx.push(Op::Gather { offset: if fits { offset } else { 0 }, strides: stride }, vec![x], vec![out]);
+    Ok(())
+}
+
+/// Windows of `size` every `step` along `dim`, as a new last dim: a strided view.
+pub fn unfold(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
+    let x = cx.input(cx.arg(args, 0)?)?;
+    let xs = cx.ty(x).shape.clone();
+    let dim = cx.dim(cx.int(cx.arg(args, 1)?)?, xs.len())?;
+    let size = usize::try_from(cx.int(cx.arg(args, 2)?)?).unwrap_or(usize::MAX);
+    let step = usize::try_from(cx.int(cx.arg(args, 3)?)?).unwrap_or(0);
+    let out = cx.output(cx.arg(args, 4)?)?;
+    let n = xs.get(dim).copied().unwrap_or(1);
+    if step == 0 || size > n {
+        return Err(cx.invalid(format!("windows of {size} every {step} do not fit a dim of {n}")));
+    }
+    let st = strides(&xs);
+    let (mut shape, mut s) = (xs.clone(), st.clone());
+    if let (Some(d), Some(t)) = (shape.get_mut(dim), s.get_mut(dim)) {
+        *d = (n - size) / step + 1;
+        *t *= step;
+    }
+    shape.push(size);
+    s.push(st.get(dim).copied().unwrap_or(1));
+    if cx.ty(out).shape != shape || cx.ty(out).dtype != cx.ty(x).dtype {
+        return Err(cx.invalid(format!("output shape {:?} is not {shape:?}", cx.ty(out).shape)));
+    }
+    cx.push(Op::Gather { offset: 0, strides: s }, vec![x], vec![out]);
     Ok(())
 }
 

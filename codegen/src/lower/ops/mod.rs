@@ -1,5 +1,6 @@
 //! The registry: one lowering function per ExecuTorch op, found by name.
 
+mod adaptive_pool;
 mod addmm;
 mod any;
 mod arange;
@@ -30,6 +31,7 @@ mod quantize;
 mod reduce;
 mod reshape;
 pub mod resize;
+mod scatter;
 mod select;
 mod slice;
 mod softmax;
@@ -48,6 +50,7 @@ type Lower = fn(&mut Cx<'_, '_>, &[usize]) -> Result<()>;
 
 /// Every supported `name.overload`, sorted.
 const OPS: &[(&str, Lower)] = &[
+    ("aten::_adaptive_avg_pool2d.out", adaptive_pool::avg),
     ("aten::_log_softmax.out", softmax::log_softmax),
     ("aten::_native_batch_norm_legit_no_training.out", batch_norm::lower),
     ("aten::_softmax.out", softmax::softmax),
@@ -84,10 +87,12 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::bmm.out", addmm::bmm),
     ("aten::cat.out", cat::lower),
     ("aten::ceil.out", |cx, a| unary::lower(cx, a, UnaryFn::Ceil)),
+    ("aten::clamp.Tensor_out", clamp::clamp_tensor),
     ("aten::clamp.out", clamp::clamp),
     ("aten::clone.out", copy::clone),
     ("aten::constant_pad_nd.out", pad::lower),
     ("aten::convolution.out", conv::lower),
+    ("aten::copy.out", scatter::copy),
     ("aten::copy_", state::copy_),
     ("aten::cos.out", |cx, a| unary::lower(cx, a, UnaryFn::Cos)),
     ("aten::cosh.out", |cx, a| unary::lower(cx, a, UnaryFn::Cosh)),
@@ -141,6 +146,7 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::max.unary_out", reduce::max_all),
     ("aten::max_pool2d_with_indices.out", max_pool::lower),
     ("aten::maximum.out", binary::maximum),
+    ("aten::mean.dtype_out", mean::all),
     ("aten::mean.out", mean::lower),
     ("aten::min.dim_min", reduce::min_dim),
     ("aten::min.unary_out", reduce::min_all),
@@ -168,12 +174,16 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::rsqrt.out", |cx, a| unary::lower(cx, a, UnaryFn::Rsqrt)),
     ("aten::rsub.Scalar_out", binary::rsub_scalar),
     ("aten::scalar_tensor.out", full::scalar_tensor),
+    ("aten::scatter.src_out", scatter::scatter_src),
+    ("aten::scatter.value_out", scatter::scatter_value),
+    ("aten::scatter_add.out", scatter::scatter_add),
     ("aten::select_copy.int_out", select::lower),
     ("aten::sigmoid.out", |cx, a| unary::lower(cx, a, UnaryFn::Sigmoid)),
     ("aten::sign.out", |cx, a| unary::lower(cx, a, UnaryFn::Sign)),
     ("aten::sin.out", |cx, a| unary::lower(cx, a, UnaryFn::Sin)),
     ("aten::sinh.out", |cx, a| unary::lower(cx, a, UnaryFn::Sinh)),
     ("aten::slice_copy.Tensor_out", slice::lower),
+    ("aten::slice_scatter.out", scatter::slice_scatter),
     ("aten::split_with_sizes_copy.out", split::lower),
     ("aten::sqrt.out", |cx, a| unary::lower(cx, a, UnaryFn::Sqrt)),
     ("aten::squeeze_copy.dims_out", reshape::lower),
@@ -184,11 +194,13 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::tanh.out", |cx, a| unary::lower(cx, a, UnaryFn::Tanh)),
     ("aten::topk.values", reduce::topk),
     ("aten::trunc.out", |cx, a| unary::lower(cx, a, UnaryFn::Trunc)),
+    ("aten::unfold_copy.out", gather::unfold),
     ("aten::unsqueeze_copy.out", reshape::lower),
     ("aten::upsample_bilinear2d.vec_out", resize::bilinear),
     ("aten::upsample_nearest2d.vec_out", resize::nearest),
     ("aten::var.correction_out", reduce::var_correction),
     ("aten::var.out", reduce::var_unbiased),
+    ("aten::var_mean.correction_out", reduce::var_mean),
     ("aten::view_copy.out", reshape::lower),
     ("aten::where.self_out", where_::lower),
     ("dim_order_ops::_clone_dim_order.out", copy::to_dim_order_copy),
