@@ -53,6 +53,7 @@ pub fn run(model: &Path) -> Result<ExitCode> {
         }
         Err(e) => {
             println!("\netch: does not compile yet:\n{e}");
+            println!("  (every ExecuTorch portable op and XNNPACK node type, supported or not: docs/OPS.md)");
             Ok(ExitCode::from(2))
         }
     }
