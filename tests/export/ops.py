@@ -156,6 +156,18 @@ class Misc(nn.Module):
         )
 
 
+# ---------------------------------------------------------------- forms the other groups do not reach
+class Cover(nn.Module):
+    def forward(self, x, y, a, m):
+        return (
+            F.log_softmax(x, dim=-1), x + 2, x - 1.5, 3 - x, x / 4.0, torch.div(a, 2, rounding_mode="floor"), a // 3,
+            torch.floor_divide(a, a.clamp(min=1)), x == y, x != y, x != 0.5, x >= y, x >= 0.1, x > y, x < y,
+            m.any(), m.any(dim=(0, 1)), m | (a > 0).unsqueeze(-1), m ^ (a < 2).unsqueeze(-1), F.hardtanh(x, -0.5, 0.5), x.var(dim=1, unbiased=False),
+            torch.arange(5), torch.as_strided(x, (2, 2), (1, 2), 1), x.clone() * 2, torch.cat([x, y, x, y], dim=1),
+            F.elu(x), x.mean(dim=(-1, -2), keepdim=True),
+        )
+
+
 MODELS = {
     "edge_add": simple(Add, lambda k: [rand((2, 3), 300 + k), rand((2, 3), 310 + k)], about="no constants, no extended header", atol=0.0, rtol=0.0),
     "edge_outputs": simple(Outputs, lambda k: [rand((2, 3), 320 + k), ints((2,), 330 + k, 0, 9)],
@@ -177,4 +189,7 @@ MODELS = {
     "ops_misc": simple(Misc, lambda k: [rand((3, 4, 5), 490 + k), ints((3, 2, 5), 500 + k, 0, 4), rand((4, 1), 510 + k),
                                         ints((1, 2, 3, 3), 520 + k, 0, 256, np.uint8)],
                        about="adaptive avg pool, unfold, scatter, slice_scatter, copy, clamp.Tensor, var_mean, u8 nearest", atol=1e-5),
+    "ops_cover": simple(Cover, lambda k: [rand((1, 3, 4, 4), 530 + k), rand((1, 3, 4, 4), 540 + k), ints((2, 3), 550 + k, -9, 9),
+                                          ints((2, 3, 4), 560 + k, 0, 2).astype(bool)], xnnpack=True,
+                        about="scalar forms, comparisons, logical ops, hardtanh, var, arange, as_strided, 4-way cat, elu, global mean", atol=1e-5),
 }

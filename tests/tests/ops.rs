@@ -86,3 +86,17 @@ fn index() {
 fn misc() {
     verify(&fixture("ops_misc"), "model.pte");
 }
+
+/// Forms the other groups do not reach: log_softmax, scalar arithmetic,
+/// comparisons (tensor and scalar), any over all and over dims, bool
+/// bitwise ops, hardtanh, var, arange, as_strided, a 4-way cat, elu, a global mean.
+#[test]
+fn cover() {
+    verify(&fixture("ops_cover"), "model.pte");
+}
+
+/// The same through XNNPACK (GlobalAvgPooling2d, Concatenate4).
+#[test]
+fn xnnpack_cover() {
+    verify(&fixture("ops_cover"), "model.xnnpack.pte");
+}
