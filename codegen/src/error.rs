@@ -62,7 +62,7 @@ impl fmt::Display for Unsupported {
                 op.first_instruction,
             )?;
         }
-        write!(f, "  = help: `etch inspect` lists every op and whether etch supports it")
+        write!(f, "  = help: `etch inspect` lists every op and whether etch supports it; docs/OPS.md has the coverage table")
     }
 }
 

@@ -340,6 +340,12 @@ pub enum Op {
     /// inputs `[x]` plus weight and bias when present, outputs `[out, mean, rstd]`:
     /// `x` as `[n, c, hw]` normalised per image and group of channels.
     GroupNorm { groups: usize, eps: f64, has_weight: bool, has_bias: bool },
+    /// inputs `[x]`, `[.., h, w]` to the output's last two dims: the mean of each
+    /// adaptive window (rows `floor(o * h / oh)..ceil((o + 1) * h / oh)`).
+    AdaptiveAvgPool2d,
+    /// inputs `[x, index, src]`: a copy of `x` with `src` (a tensor, or a scalar
+    /// of shape `[]`) written, or with `add` added, at `index` along `dim`.
+    Scatter { dim: usize, add: bool },
     /// inputs `[x]`: `x >= 0 ? x : x * slope`.
     LeakyRelu { slope: f64 },
     /// inputs `[x]`: `x <= 0 ? expm1(x * input_scale) * alpha * scale : x * scale`.
@@ -372,6 +378,13 @@ pub enum Op {
     Pow { exponent: f64 },
     /// inputs `[x, index]`: slices of `x` along `dim` (embedding, index_select).
     IndexSelect { dim: usize, embedding: bool },
+    /// inputs `[x, index]`: `gather` along `dim`, the output shaped like `index`.
+    GatherIndex { dim: usize },
+    /// inputs `[x, index...]`: `index.Tensor` with the indices (broadcast to one
+    /// shape) on the adjacent dims `first..first + count`; negative ones count from the end.
+    IndexTensor { first: usize },
+    /// inputs `[x]`: reversed along `dims`.
+    Flip { dims: Vec<usize> },
     /// inputs `[x, values, index]`: a copy of `x` with its slices along `dim`
     /// at `index` replaced by (or with `accumulate`, added to) `values`.
     IndexPut { dim: usize, accumulate: bool },
@@ -523,6 +536,9 @@ impl Op {
             Op::ResizeBilinear { .. } => "resize_bilinear",
             Op::ResizeNearest { .. } => "resize_nearest",
             Op::GroupNorm { .. } => "group_norm",
+            Op::AdaptiveAvgPool2d => "adaptive_avg_pool2d",
+            Op::Scatter { add: false, .. } => "scatter",
+            Op::Scatter { add: true, .. } => "scatter_add",
             Op::LeakyRelu { .. } => "leaky_relu",
             Op::Elu { .. } => "elu",
             Op::Pad { .. } => "pad",
@@ -553,6 +569,9 @@ impl Op {
             Op::IndexSelect { embedding: true, .. } => "embedding",
             Op::IndexSelect { .. } => "index_select",
             Op::IndexPut { .. } => "index_put",
+            Op::GatherIndex { .. } => "gather",
+            Op::IndexTensor { .. } => "index",
+            Op::Flip { .. } => "flip",
             Op::LayerNorm { .. } => "layer_norm",
             Op::LayerNormStat { .. } => "layer_norm_stat",
             Op::Quantize { .. } => "quantize",
@@ -622,6 +641,9 @@ impl Node {
         match self.op {
             Op::IndexSelect { .. } => &self.inputs[1..2],
             Op::IndexPut { .. } => &self.inputs[2..3],
+            Op::GatherIndex { .. } => &self.inputs[1..2],
+            Op::IndexTensor { .. } => &self.inputs[1..],
+            Op::Scatter { .. } => &self.inputs[1..2],
             _ => &[],
         }
     }

@@ -53,6 +53,7 @@ pub mod depthwise;
 pub mod dynamic;
 pub mod dynquant;
 pub mod error;
+pub mod gather;
 pub mod gemm;
 pub mod group_norm;
 pub mod index;

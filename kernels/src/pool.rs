@@ -168,6 +168,43 @@ pub fn avg_pool2d_with_divisor(
     }
 }
 
+/// `_adaptive_avg_pool2d` over `planes` planes `[ih, iw]` into `[oh, ow]`:
+/// window rows `floor(o * ih / oh)..ceil((o + 1) * ih / oh)` (in f32, as
+/// ExecuTorch), summed in f32 and divided by the window's size.
+#[allow(clippy::too_many_arguments)]
+pub fn adaptive_avg_pool2d<T: Copy>(
+    x: &[T],
+    out: &mut [T],
+    planes: usize,
+    ih: usize,
+    iw: usize,
+    oh: usize,
+    ow: usize,
+    load: impl Fn(T) -> f32,
+    store: impl Fn(f32) -> T,
+) {
+    let start = |o: usize, n: usize, i: usize| libm::floorf((o * i) as f32 / n as f32) as usize;
+    let end = |o: usize, n: usize, i: usize| (libm::ceilf(((o + 1) * i) as f32 / n as f32) as usize).min(i);
+    for p in 0..planes {
+        for y in 0..oh {
+            let (y0, y1) = (start(y, oh, ih), end(y, oh, ih));
+            for xo in 0..ow {
+                let (x0, x1) = (start(xo, ow, iw), end(xo, ow, iw));
+                let mut sum = 0.0f32;
+                for r in y0..y1 {
+                    for c in x0..x1 {
+                        sum += x.get(p * ih * iw + r * iw + c).map_or(0.0, |&v| load(v));
+                    }
+                }
+                let count = (y1.saturating_sub(y0) * x1.saturating_sub(x0)) as f32;
+                if let Some(o) = out.get_mut(p * oh * ow + y * ow + xo) {
+                    *o = store(sum / count);
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

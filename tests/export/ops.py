@@ -141,6 +141,33 @@ class Index(nn.Module):
 
 
 
+# ---------------------------------------------------------------- writes into copies, adaptive pooling, misc
+class Misc(nn.Module):
+    def forward(self, x, i, lo, img):
+        z = torch.zeros(3, 4, 5)
+        return (
+            F.adaptive_avg_pool2d(x, (2, 3)), F.adaptive_avg_pool2d(x, (4, 5)), x.unfold(2, 2, 1), x.unfold(-1, 3, 2),
+            x.scatter(1, i, 2.0), x.scatter(1, i, x[:, :2] * 3.0), x.scatter_add(1, i, x[:, :2]),
+            torch.slice_scatter(x, x[:, :, 1:3] * 2.0, 2, 1, 3), torch.slice_scatter(x, x[:, ::2] + 1.0, 1, 0, 4, 2),
+            z.copy_(x[0]), torch.zeros(3, 4, 5, dtype=torch.int64).copy_(x * 3.0),
+            torch.clamp(x, min=lo), torch.clamp(x, min=lo, max=lo + 0.5), torch.clamp(x, max=lo[0]),
+            *torch.var_mean(x, dim=(0, 2)), *torch.var_mean(x, dim=-1, keepdim=True, correction=0),
+            x.mean(dtype=torch.float32), F.interpolate(img, scale_factor=2.0, mode="nearest"),
+        )
+
+
+# ---------------------------------------------------------------- forms the other groups do not reach
+class Cover(nn.Module):
+    def forward(self, x, y, a, m):
+        return (
+            F.log_softmax(x, dim=-1), x + 2, x - 1.5, 3 - x, x / 4.0, torch.div(a, 2, rounding_mode="floor"), a // 3,
+            torch.floor_divide(a, a.clamp(min=1)), x == y, x != y, x != 0.5, x >= y, x >= 0.1, x > y, x < y,
+            m.any(), m.any(dim=(0, 1)), m | (a > 0).unsqueeze(-1), m ^ (a < 2).unsqueeze(-1), F.hardtanh(x, -0.5, 0.5), x.var(dim=1, unbiased=False),
+            torch.arange(5), torch.as_strided(x, (2, 2), (1, 2), 1), x.clone() * 2, torch.cat([x, y, x, y], dim=1),
+            F.elu(x), x.mean(dim=(-1, -2), keepdim=True),
+        )
+
+
 MODELS = {
     "edge_add": simple(Add, lambda k: [rand((2, 3), 300 + k), rand((2, 3), 310 + k)], about="no constants, no extended header", atol=0.0, rtol=0.0),
     "edge_outputs": simple(Outputs, lambda k: [rand((2, 3), 320 + k), ints((2,), 330 + k, 0, 9)],
@@ -159,4 +186,10 @@ MODELS = {
     "ops_index": simple(Index, lambda k: [rand((4, 5), 450 + k), ints((3,), 460 + k, -4, 4), ints((2,), 470 + k, 0, 5),
                                           ints((4, 5), 480 + k, 0, 2).astype(bool)],
                         about="index.Tensor, gather, flip, roll, tril, repeat, stack, unbind, pads", atol=0.0, rtol=0.0),
+    "ops_misc": simple(Misc, lambda k: [rand((3, 4, 5), 490 + k), ints((3, 2, 5), 500 + k, 0, 4), rand((4, 1), 510 + k),
+                                        ints((1, 2, 3, 3), 520 + k, 0, 256, np.uint8)],
+                       about="adaptive avg pool, unfold, scatter, slice_scatter, copy, clamp.Tensor, var_mean, u8 nearest", atol=1e-5),
+    "ops_cover": simple(Cover, lambda k: [rand((1, 3, 4, 4), 530 + k), rand((1, 3, 4, 4), 540 + k), ints((2, 3), 550 + k, -9, 9),
+                                          ints((2, 3, 4), 560 + k, 0, 2).astype(bool)], xnnpack=True,
+                        about="scalar forms, comparisons, logical ops, hardtanh, var, arange, as_strided, 4-way cat, elu, global mean", atol=1e-5),
 }

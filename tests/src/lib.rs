@@ -1,5 +1,7 @@
 //! Shared helpers of the end-to-end tests.
 
+pub mod coverage;
+
 use std::path::PathBuf;
 
 /// `tests/fixtures/<name>` in this repository.

@@ -88,3 +88,30 @@ fn main() {
         "{out}"
     );
 }
+
+/// `x[i]` with `i` from the data: an index past the end (after negative ones
+/// wrap) is an `Err` naming `index`; -4 on a dim of 4 is row 0.
+#[test]
+fn index_tensor_out_of_range_is_an_error() {
+    let main = r#"
+fn main() {
+    let mut m = Box::new(model::Model::new());
+    let x = [0.5f32; 20];
+    let mask = [false; 20];
+    println!("{}", m.forward(&x, &[-4, 0, 3], &[0, 4], &mask).is_ok());
+    println!("{:?}", m.forward(&x, &[0, 4, 1], &[0, 4], &mask).err());
+    println!("{:?}", m.forward(&x, &[0, -5, 1], &[0, 4], &mask).err());
+}
+"#;
+    let out = run_with_model(&fixture("ops_index"), main);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "true",
+            "Some(IndexOutOfRange { op: \"index\", index: 4, size: 4 })",
+            "Some(IndexOutOfRange { op: \"index\", index: -5, size: 4 })",
+        ],
+        "{out}"
+    );
+}

@@ -69,3 +69,34 @@ fn norm() {
 fn xnnpack_norm() {
     verify(&fixture("ops_norm"), "model.xnnpack.pte");
 }
+
+/// index.Tensor (one and two index tensors, negative indices, a leading
+/// slice), gather, index_select, where, masked_fill, flip, roll, tril,
+/// transpose, repeat, stack, unbind, diagonal, narrow, reflection and
+/// replication padding (as ExecuTorch decomposes them), integer clamp.
+#[test]
+fn index() {
+    verify(&fixture("ops_index"), "model.pte");
+}
+
+/// Adaptive average pooling, unfold, scatter (value, src, add), slice_scatter,
+/// copy (broadcast and cast), clamp with tensor bounds, var_mean, mean with a
+/// dtype, nearest upsampling of u8.
+#[test]
+fn misc() {
+    verify(&fixture("ops_misc"), "model.pte");
+}
+
+/// Forms the other groups do not reach: log_softmax, scalar arithmetic,
+/// comparisons (tensor and scalar), any over all and over dims, bool
+/// bitwise ops, hardtanh, var, arange, as_strided, a 4-way cat, elu, a global mean.
+#[test]
+fn cover() {
+    verify(&fixture("ops_cover"), "model.pte");
+}
+
+/// The same through XNNPACK (GlobalAvgPooling2d, Concatenate4).
+#[test]
+fn xnnpack_cover() {
+    verify(&fixture("ops_cover"), "model.xnnpack.pte");
+}

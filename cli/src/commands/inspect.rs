@@ -71,7 +71,10 @@ fn print(model: &Path, info: &Inspection) {
             }
             println!("  note: {CONSTANTS_VS_WEIGHTS}");
         }
-        Err(e) => println!("\netch: does not compile yet:\n{e}"),
+        Err(e) => {
+            println!("\netch: does not compile yet:\n{e}");
+            println!("  (every ExecuTorch portable op and XNNPACK node type, supported or not: docs/OPS.md)");
+        }
     }
 }
 

@@ -13,6 +13,9 @@ pub struct Array {
 pub enum Data {
     F32(Vec<f32>),
     I64(Vec<i64>),
+    I32(Vec<i32>),
+    I8(Vec<i8>),
+    U8(Vec<u8>),
     Bool(Vec<bool>),
 }
 
@@ -29,6 +32,15 @@ impl Array {
             npyz::DType::Plain(t) if t.type_char() == npyz::TypeChar::Int && t.size_field() == 8 => {
                 Data::I64(npy.into_vec::<i64>().map_err(bad)?)
             }
+            npyz::DType::Plain(t) if t.type_char() == npyz::TypeChar::Int && t.size_field() == 4 => {
+                Data::I32(npy.into_vec::<i32>().map_err(bad)?)
+            }
+            npyz::DType::Plain(t) if t.type_char() == npyz::TypeChar::Int && t.size_field() == 1 => {
+                Data::I8(npy.into_vec::<i8>().map_err(bad)?)
+            }
+            npyz::DType::Plain(t) if t.type_char() == npyz::TypeChar::Uint && t.size_field() == 1 => {
+                Data::U8(npy.into_vec::<u8>().map_err(bad)?)
+            }
             npyz::DType::Plain(t) if t.type_char() == npyz::TypeChar::Bool => {
                 Data::Bool(npy.into_vec::<bool>().map_err(bad)?)
             }
@@ -41,6 +53,9 @@ impl Array {
         match &self.data {
             Data::F32(v) => v.len(),
             Data::I64(v) => v.len(),
+            Data::I32(v) => v.len(),
+            Data::I8(v) => v.len(),
+            Data::U8(v) => v.len(),
             Data::Bool(v) => v.len(),
         }
     }
@@ -49,6 +64,9 @@ impl Array {
         match &self.data {
             Data::F32(_) => "f32",
             Data::I64(_) => "i64",
+            Data::I32(_) => "i32",
+            Data::I8(_) => "i8",
+            Data::U8(_) => "u8",
             Data::Bool(_) => "bool",
         }
     }
@@ -58,6 +76,9 @@ impl Array {
         match &self.data {
             Data::F32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
             Data::I64(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            Data::I32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            Data::I8(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            Data::U8(v) => v.clone(),
             Data::Bool(v) => v.iter().map(|&b| u8::from(b)).collect(),
         }
     }
@@ -66,6 +87,9 @@ impl Array {
         match &self.data {
             Data::F32(v) => v.iter().map(|&x| f64::from(x)).collect(),
             Data::I64(v) => v.iter().map(|&x| x as f64).collect(),
+            Data::I32(v) => v.iter().map(|&x| f64::from(x)).collect(),
+            Data::I8(v) => v.iter().map(|&x| f64::from(x)).collect(),
+            Data::U8(v) => v.iter().map(|&x| f64::from(x)).collect(),
             Data::Bool(v) => v.iter().map(|&b| f64::from(u8::from(b))).collect(),
         }
     }
@@ -79,6 +103,8 @@ pub fn decode(bytes: &[u8], dtype: &str) -> Vec<f64> {
             .chunks_exact(8)
             .map(|b| i64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f64)
             .collect(),
+        "i32" => bytes.chunks_exact(4).map(|b| f64::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))).collect(),
+        "i8" => bytes.iter().map(|&b| f64::from(b as i8)).collect(),
         _ => bytes.iter().map(|&b| f64::from(b)).collect(),
     }
 }

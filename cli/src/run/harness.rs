@@ -91,6 +91,21 @@ fn main_rs(summary: &Summary) -> String {
             fn from_le(b: &[u8]) -> Self { i64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) }
             fn to_le(self, out: &mut Vec<u8>) { out.extend_from_slice(&self.to_le_bytes()) }
         }
+        impl Elem for i32 {
+            const SIZE: usize = 4;
+            fn from_le(b: &[u8]) -> Self { i32::from_le_bytes([b[0], b[1], b[2], b[3]]) }
+            fn to_le(self, out: &mut Vec<u8>) { out.extend_from_slice(&self.to_le_bytes()) }
+        }
+        impl Elem for i8 {
+            const SIZE: usize = 1;
+            fn from_le(b: &[u8]) -> Self { b[0] as i8 }
+            fn to_le(self, out: &mut Vec<u8>) { out.push(self as u8) }
+        }
+        impl Elem for u8 {
+            const SIZE: usize = 1;
+            fn from_le(b: &[u8]) -> Self { b[0] }
+            fn to_le(self, out: &mut Vec<u8>) { out.push(self) }
+        }
         impl Elem for bool {
             const SIZE: usize = 1;
             fn from_le(b: &[u8]) -> Self { b[0] != 0 }

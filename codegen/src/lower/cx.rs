@@ -235,6 +235,36 @@ impl<'a, 'p> Cx<'a, 'p> {
         wide
     }
 
+    /// `v` broadcast to `shape` (numpy rules, checked by the caller): `v` itself
+    /// when the shapes agree, else a strided gather into a new arena value.
+    pub fn broadcast_to(&mut self, v: ValueId, shape: &[usize]) -> ValueId {
+        let vs = self.ty(v).shape.clone();
+        if vs == shape {
+            return v;
+        }
+        let own = strides(&vs);
+        let lead = shape.len() - vs.len().min(shape.len());
+        let s = (0..shape.len())
+            .map(|d| match d.checked_sub(lead) {
+                Some(vd) if vs.get(vd).is_some_and(|&n| n != 1) => own[vd],
+                _ => 0,
+            })
+            .collect();
+        let ty = TensorType { dtype: self.ty(v).dtype, shape: shape.to_vec() };
+        let out = self.temp(ty, Storage::Arena);
+        self.push(Op::Gather { offset: 0, strides: s }, vec![v], vec![out]);
+        out
+    }
+
+    /// A 1-D i64 weight holding `values`: indices etch derives from arguments.
+    pub fn index_const(&mut self, values: &[i64]) -> ValueId {
+        let ty = TensorType { dtype: DType::I64, shape: vec![values.len()] };
+        let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        self.shared.constants.push(Constant { ty: ty.clone(), bytes });
+        let storage = Storage::Const(self.shared.constants.len() - 1);
+        self.temp(ty, storage)
+    }
+
     /// A value the program does not name: a scratch tensor or a weight etch adds.
     pub fn temp(&mut self, ty: TensorType, storage: Storage) -> ValueId {
         self.method.values.push(Value { ty, storage, source: None });

@@ -14,6 +14,11 @@ pub use cx::{strides, tensor_type, MAX_ELEMENTS};
 pub use ops::{is_supported, promote};
 pub use xnnpack::census as xnnpack_census;
 
+/// The ops of ExecuTorch 1.5.1's portable kernel library (`functions.yaml`), as `name.overload`.
+pub fn portable_ops() -> impl Iterator<Item = &'static str> {
+    include_str!("portable_ops.txt").lines().filter(|l| !l.starts_with('#') && !l.is_empty())
+}
+
 use crate::error::{Error, Result, Unsupported, UnsupportedOp};
 use crate::ir::{Graph, Method, Storage};
 use crate::pte::{self, Instruction};

@@ -1,7 +1,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use crate::emit::lit;
+use crate::emit::{lit, list};
 use crate::ir::{DType, Method, Node};
 
 /// `x` viewed as `[lead, size, trail]` around `dim`.
@@ -52,5 +52,64 @@ pub fn put(m: &Method, node: &Node, dim: usize, accumulate: bool, r: &[TokenStre
         #check
         ::etch_kernels::layout::copy(#x, #out);
         ::etch_kernels::index::index_put(#out, #index, #values, #lead, #size, #trail, #combine);
+    }
+}
+
+/// Inputs `[x, index]`: `gather` along `dim`.
+pub fn gather(m: &Method, node: &Node, dim: usize, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let (xs, is) = (&m.values[node.inputs[0]].ty.shape, &m.values[node.inputs[1]].ty.shape);
+    let (x, index, out) = (&r[0], &r[1], &w[0]);
+    let check = check(m, node, index, xs.get(dim).copied().unwrap_or(1), false);
+    let (xl, il, d) = (list(xs), list(is), lit(dim));
+    quote! {
+        #check
+        ::etch_kernels::gather::gather(#x, &#xl, #index, &#il, #d, #out);
+    }
+}
+
+/// Inputs `[x, index...]`: `index.Tensor` on the dims from `first`.
+pub fn tensor(m: &Method, node: &Node, first: usize, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let xs = &m.values[node.inputs[0]].ty.shape;
+    let count = node.inputs.len() - 1;
+    let sizes = &xs[first..first + count];
+    let checks = r[1..].iter().zip(sizes).map(|(i, &n)| check(m, node, i, n, true));
+    let (x, out, indices) = (&r[0], &w[0], &r[1..]);
+    let lead = lit(xs[..first].iter().product());
+    let trail = lit(xs[first + count..].iter().product());
+    let sizes = list(sizes);
+    quote! {
+        #(#checks)*
+        ::etch_kernels::gather::index_tensor(#x, &[#(#indices),*], &#sizes, #out, #lead, #trail);
+    }
+}
+
+pub fn flip(shape: &[usize], dims: &[usize], r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let (x, out) = (&r[0], &w[0]);
+    let flags = (0..shape.len()).map(|d| dims.contains(&d));
+    let shape = list(shape);
+    quote!(::etch_kernels::gather::flip(#x, &#shape, &[#(#flags),*], #out);)
+}
+
+/// Inputs `[x, index, src]`: copy, then write (or add) `src` at the indices.
+pub fn scatter(m: &Method, node: &Node, dim: usize, add: bool, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let ty = |k: usize| &m.values[node.inputs[k]].ty;
+    let (xs, is, ss, d) = (&ty(0).shape, &ty(1).shape, &ty(2).shape, ty(0).dtype);
+    let (x, index, src, out) = (&r[0], &r[1], &r[2], &w[0]);
+    let check = check(m, node, index, xs.get(dim).copied().unwrap_or(1), false);
+    // A scalar src reads its one element everywhere.
+    let (src_shape, read) = if ss.is_empty() { (is, quote!(|_| src.first().copied().unwrap_or_default())) } else { (ss, quote!(|k| src.get(k).copied().unwrap_or_default())) };
+    let t = format_ident!("{}", d.rust());
+    let combine = match (add, d) {
+        (false, _) => quote!(|_, v| v),
+        (true, DType::Bool) => quote!(|a, v| a | v),
+        (true, DType::F32) => quote!(|a, v| a + v),
+        (true, _) => quote!(|a: #t, v: #t| a.wrapping_add(v)),
+    };
+    let (xl, il, sl, dl) = (list(xs), list(is), list(src_shape), lit(dim));
+    quote! {
+        #check
+        ::etch_kernels::layout::copy(#x, #out);
+        let src = #src;
+        ::etch_kernels::gather::scatter(#out, &#xl, #index, &#il, #dl, &#sl, #read, #combine);
     }
 }

@@ -1,5 +1,6 @@
 //! The registry: one lowering function per ExecuTorch op, found by name.
 
+mod adaptive_pool;
 mod addmm;
 mod any;
 mod arange;
@@ -14,6 +15,7 @@ pub mod conv_transpose;
 mod copy;
 mod expand;
 mod full;
+mod gather;
 mod group_norm;
 mod index_put;
 mod index_select;
@@ -29,6 +31,7 @@ mod quantize;
 mod reduce;
 mod reshape;
 pub mod resize;
+mod scatter;
 mod select;
 mod slice;
 mod softmax;
@@ -47,6 +50,7 @@ type Lower = fn(&mut Cx<'_, '_>, &[usize]) -> Result<()>;
 
 /// Every supported `name.overload`, sorted.
 const OPS: &[(&str, Lower)] = &[
+    ("aten::_adaptive_avg_pool2d.out", adaptive_pool::avg),
     ("aten::_log_softmax.out", softmax::log_softmax),
     ("aten::_native_batch_norm_legit_no_training.out", batch_norm::lower),
     ("aten::_softmax.out", softmax::softmax),
@@ -66,6 +70,7 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::arange.start_out", arange::start),
     ("aten::argmax.out", reduce::argmax),
     ("aten::argmin.out", reduce::argmin),
+    ("aten::as_strided_copy.out", gather::as_strided),
     ("aten::asin.out", |cx, a| unary::lower(cx, a, UnaryFn::Asin)),
     ("aten::asinh.out", |cx, a| unary::lower(cx, a, UnaryFn::Asinh)),
     ("aten::atan.out", |cx, a| unary::lower(cx, a, UnaryFn::Atan)),
@@ -82,14 +87,17 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::bmm.out", addmm::bmm),
     ("aten::cat.out", cat::lower),
     ("aten::ceil.out", |cx, a| unary::lower(cx, a, UnaryFn::Ceil)),
+    ("aten::clamp.Tensor_out", clamp::clamp_tensor),
     ("aten::clamp.out", clamp::clamp),
     ("aten::clone.out", copy::clone),
     ("aten::constant_pad_nd.out", pad::lower),
     ("aten::convolution.out", conv::lower),
+    ("aten::copy.out", scatter::copy),
     ("aten::copy_", state::copy_),
     ("aten::cos.out", |cx, a| unary::lower(cx, a, UnaryFn::Cos)),
     ("aten::cosh.out", |cx, a| unary::lower(cx, a, UnaryFn::Cosh)),
     ("aten::cumsum.out", reduce::cumsum),
+    ("aten::diagonal_copy.out", gather::diagonal),
     ("aten::div.Scalar_mode_out", binary::div_scalar_mode),
     ("aten::div.Scalar_out", binary::div_scalar),
     ("aten::div.out", binary::div),
@@ -102,18 +110,21 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::exp.out", |cx, a| unary::lower(cx, a, UnaryFn::Exp)),
     ("aten::expand_copy.out", expand::lower),
     ("aten::expm1.out", |cx, a| unary::lower(cx, a, UnaryFn::Expm1)),
+    ("aten::flip.out", gather::flip),
     ("aten::floor.out", |cx, a| unary::lower(cx, a, UnaryFn::Floor)),
     ("aten::floor_divide.out", |cx, a| binary::tensor(cx, a, BinaryFn::FloorDiv)),
     ("aten::fmod.Scalar_out", |cx, a| binary::with_scalar_b(cx, a, BinaryFn::Fmod)),
     ("aten::fmod.Tensor_out", |cx, a| binary::tensor(cx, a, BinaryFn::Fmod)),
     ("aten::full.out", full::full),
     ("aten::full_like.out", full::full_like),
+    ("aten::gather.out", gather::gather),
     ("aten::ge.Scalar_out", |cx, a| compare::scalar(cx, a, CmpFn::Ge)),
     ("aten::ge.Tensor_out", |cx, a| compare::tensor(cx, a, CmpFn::Ge)),
     ("aten::gelu.out", unary::gelu),
     ("aten::gt.Scalar_out", |cx, a| compare::scalar(cx, a, CmpFn::Gt)),
     ("aten::gt.Tensor_out", |cx, a| compare::tensor(cx, a, CmpFn::Gt)),
     ("aten::hardtanh.out", clamp::hardtanh),
+    ("aten::index.Tensor_out", gather::index),
     ("aten::index_put.out", index_put::lower),
     ("aten::index_select.out", index_select::index_select),
     ("aten::isinf.out", |cx, a| unary::lower(cx, a, UnaryFn::IsInf)),
@@ -135,6 +146,7 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::max.unary_out", reduce::max_all),
     ("aten::max_pool2d_with_indices.out", max_pool::lower),
     ("aten::maximum.out", binary::maximum),
+    ("aten::mean.dtype_out", mean::all),
     ("aten::mean.out", mean::lower),
     ("aten::min.dim_min", reduce::min_dim),
     ("aten::min.unary_out", reduce::min_all),
@@ -157,16 +169,21 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::relu.out", |cx, a| unary::lower(cx, a, UnaryFn::Relu)),
     ("aten::remainder.Scalar_out", |cx, a| binary::with_scalar_b(cx, a, BinaryFn::Remainder)),
     ("aten::remainder.Tensor_out", |cx, a| binary::tensor(cx, a, BinaryFn::Remainder)),
+    ("aten::repeat.out", gather::repeat),
     ("aten::round.out", |cx, a| unary::lower(cx, a, UnaryFn::Round)),
     ("aten::rsqrt.out", |cx, a| unary::lower(cx, a, UnaryFn::Rsqrt)),
     ("aten::rsub.Scalar_out", binary::rsub_scalar),
     ("aten::scalar_tensor.out", full::scalar_tensor),
+    ("aten::scatter.src_out", scatter::scatter_src),
+    ("aten::scatter.value_out", scatter::scatter_value),
+    ("aten::scatter_add.out", scatter::scatter_add),
     ("aten::select_copy.int_out", select::lower),
     ("aten::sigmoid.out", |cx, a| unary::lower(cx, a, UnaryFn::Sigmoid)),
     ("aten::sign.out", |cx, a| unary::lower(cx, a, UnaryFn::Sign)),
     ("aten::sin.out", |cx, a| unary::lower(cx, a, UnaryFn::Sin)),
     ("aten::sinh.out", |cx, a| unary::lower(cx, a, UnaryFn::Sinh)),
     ("aten::slice_copy.Tensor_out", slice::lower),
+    ("aten::slice_scatter.out", scatter::slice_scatter),
     ("aten::split_with_sizes_copy.out", split::lower),
     ("aten::sqrt.out", |cx, a| unary::lower(cx, a, UnaryFn::Sqrt)),
     ("aten::squeeze_copy.dims_out", reshape::lower),
@@ -177,11 +194,13 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::tanh.out", |cx, a| unary::lower(cx, a, UnaryFn::Tanh)),
     ("aten::topk.values", reduce::topk),
     ("aten::trunc.out", |cx, a| unary::lower(cx, a, UnaryFn::Trunc)),
+    ("aten::unfold_copy.out", gather::unfold),
     ("aten::unsqueeze_copy.out", reshape::lower),
     ("aten::upsample_bilinear2d.vec_out", resize::bilinear),
     ("aten::upsample_nearest2d.vec_out", resize::nearest),
     ("aten::var.correction_out", reduce::var_correction),
     ("aten::var.out", reduce::var_unbiased),
+    ("aten::var_mean.correction_out", reduce::var_mean),
     ("aten::view_copy.out", reshape::lower),
     ("aten::where.self_out", where_::lower),
     ("dim_order_ops::_clone_dim_order.out", copy::to_dim_order_copy),

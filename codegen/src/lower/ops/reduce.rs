@@ -69,6 +69,19 @@ pub fn var_unbiased(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     var(cx, args, if unbiased { 1.0 } else { 0.0 })
 }
 
+/// var_mean.correction_out: `[x, dims?, correction?, keepdim, var, mean]`.
+pub fn var_mean(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
+    let correction = cx.opt_scalar(cx.arg(args, 2)?)?.unwrap_or(1.0);
+    var(cx, args, correction)?;
+    let x = cx.input(cx.arg(args, 0)?)?;
+    let dims = cx.opt_int_list(cx.arg(args, 1)?)?;
+    let mean = cx.output(cx.arg(args, 5)?)?;
+    cx.expect_dtype(&[mean], DType::F32)?;
+    let dims = reduced(cx, x, dims, mean)?;
+    cx.push(Op::Mean { dims }, vec![x], vec![mean]);
+    Ok(())
+}
+
 fn var(cx: &mut Cx<'_, '_>, args: &[usize], correction: f64) -> Result<()> {
     let x = cx.input(cx.arg(args, 0)?)?;
     let dims = cx.opt_int_list(cx.arg(args, 1)?)?;

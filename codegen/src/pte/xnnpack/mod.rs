@@ -8,6 +8,7 @@ mod model;
 mod read;
 
 pub use model::*;
+pub use read::{node_types, quant_kinds};
 
 use super::{Delegate, DelegateData, Program};
 

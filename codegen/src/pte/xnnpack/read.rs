@@ -181,6 +181,22 @@ fn read_value(constants: &Constants<'_, '_>, v: fb::Value<'_>) -> Result<Value, 
     })
 }
 
+/// The node types `read_node` leaves `Kind::Unsupported` (its last arm).
+const UNREAD_NODES: [fb::NodeUnion; 2] = [fb::NodeUnion::ArgMaxPooling2d, fb::NodeUnion::ScaledDotProductAttention];
+
+/// Every node type of XNNPACK's schema, and whether etch reads and lowers it.
+pub fn node_types() -> Vec<(&'static str, bool)> {
+    let all = fb::NodeUnion::ENUM_VALUES.iter().filter(|&&t| t != fb::NodeUnion::NONE);
+    all.map(|&t| (t.variant_name().unwrap_or("unknown"), !UNREAD_NODES.contains(&t))).collect()
+}
+
+/// Every quantization kind of XNNPACK's schema, and whether etch reads it
+/// (per-channel-group, the blockwise one, is not yet).
+pub fn quant_kinds() -> Vec<(&'static str, bool)> {
+    let all = fb::QuantParams::ENUM_VALUES.iter().filter(|&&q| q != fb::QuantParams::NONE);
+    all.map(|&q| (q.variant_name().unwrap_or("unknown"), q != fb::QuantParams::PerChannelGroup)).collect()
+}
+
 fn read_node(n: fb::Node<'_>) -> Result<Node, String> {
     use fb::NodeUnion as U;
     let ty = n.node_type();

@@ -1,0 +1,197 @@
+//! Indexing and strided views: gather.out `[x, dim, index, sparse_grad, out]`,
+//! index.Tensor_out `[x, indices, out]`, flip.out `[x, dims, out]`,
+//! diagonal_copy.out `[x, offset, dim1, dim2, out]`, repeat.out `[x, repeats, out]`,
+//! as_strided_copy.out `[x, size, stride, storage_offset?, out]`, unfold_copy.out `[x, dim, size, step, out]`.
+
+use super::binary::broadcasts_to;
+use crate::error::Result;
+use crate::ir::{DType, Op, Storage, TensorType};
+use crate::lower::cx::{strides, Cx};
+
+pub fn gather(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
+    let x = cx.input(cx.arg(args, 0)?)?;
+    let dim = cx.int(cx.arg(args, 1)?)?;
+    let index = cx.input(cx.arg(args, 2)?)?;
+    let out = cx.output(cx.arg(args, 4)?)?;
+    let (xs, is) = (cx.ty(x).shape.clone(), cx.ty(index).shape.clone());
+    let dim = cx.dim(dim, xs.len())?;
+    let fits = xs.len() == is.len() && is.iter().zip(&xs).enumerate().all(|(d, (&i, &s))| d == dim || i <= s);
+    if !fits || cx.ty(out).shape != is || cx.ty(out).dtype != cx.ty(x).dtype {
+        return Err(cx.invalid(format!("index {is:?} does not gather from {xs:?} along dim {dim}")));
+    }
+    cx.expect_dtype(&[index], DType::I64)?;
+    let size = xs.get(dim).copied().unwrap_or(1);
+    cx.check_const_index(index, size, false)?;
+    cx.push(Op::GatherIndex { dim }, vec![x, index], vec![out]);
+    Ok(())
+}
+
+/// Integer indices on adjacent dims (leading and trailing ones may be null).
+pub fn index(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
+    let x = cx.input(cx.arg(args, 0)?)?;
+    let list = cx.opt_tensor_list(cx.arg(args, 1)?)?;
+    let out = cx.output(cx.arg(args, 2)?)?;
+    let xs = cx.ty(x).shape.clone();
+    let first = list.iter().position(Option::is_some).ok_or_else(|| cx.invalid("index.Tensor needs an index tensor"))?;
+    let count = list[first..].iter().take_while(|i| i.is_some()).count();
+    if list[first + count..].iter().any(Option::is_some) || list.len() > xs.len() {
+        return Err(cx.invalid("index tensors on non-adjacent dims are not supported yet"));
+    }
+    let mut indices = Vec::new();
+    for &i in list[first..first + count].iter().flatten() {
+        indices.push(cx.input(i)?);
+    }
+    let dtype = cx.ty(indices[0]).dtype;
+    if !matches!(dtype, DType::I64 | DType::I32) || indices.iter().any(|&i| cx.ty(i).dtype != dtype) {
+        return Err(cx.invalid("indices must all be i64 or all i32 (boolean masks are not supported yet)"));
+    }
+    // The indices broadcast together.
+    let mut b: Vec<usize> = Vec::new();
+    for &i in &indices {
+        let s = &cx.ty(i).shape;
+        let rank = b.len().max(s.len());
+        let dim = |v: &[usize], d: usize| if d + v.len() >= rank { v[d + v.len() - rank] } else { 1 };
+        b = (0..rank).map(|d| dim(&b, d).max(dim(s, d))).collect();
+    }
+    if indices.iter().any(|&i| !broadcasts_to(&cx.ty(i).shape, &b)) {
+        return Err(cx.invalid("index tensors do not broadcast together"));
+    }
+    let mut expect = xs[..first].to_vec();
+    expect.extend(&b);
+    expect.extend(&xs[first + count..]);
+    if cx.ty(out).shape != expect || cx.ty(out).dtype != cx.ty(x).dtype {
+        return Err(cx.invalid(format!("output shape {:?} is not {expect:?}", cx.ty(out).shape)));
+    }
+    for (k, i) in indices.iter_mut().enumerate() {
+        cx.check_const_index(*i, xs[first + k], true)?;
+        *i = cx.broadcast_to(*i, &b);
+    }
+    let mut inputs = vec![x];
+    inputs.extend(indices);
+    cx.push(Op::IndexTensor { first }, inputs, vec![out]);
+    Ok(())
+}
+
+pub fn flip(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
+    let x = cx.input(cx.arg(args, 0)?)?;
+    let dims = cx.int_list(cx.arg(args, 1)?)?;
+    let out = cx.output(cx.arg(args, 2)?)?;
+    let rank = cx.ty(x).shape.len();
+    let mut dims = dims.iter().map(|&d| cx.dim(d, rank)).collect::<Result<Vec<_>>>()?;
+    dims.sort_unstable();
+    dims.dedup();
+    same(cx, x, out)?;
+    cx.push(Op::Flip { dims }, vec![x], vec![out]);
+    Ok(())
+}
+
+/// A view of the diagonal: the other dims in order, then the diagonal.
+pub fn diagonal(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
+    let x = cx.input(cx.arg(args, 0)?)?;
+    let offset = cx.int(cx.arg(args, 1)?)?;
+    let xs = cx.ty(x).shape.clone();
+    let d1 = cx.dim(cx.int(cx.arg(args, 2)?)?, xs.len())?;
+    let d2 = cx.dim(cx.int(cx.arg(args, 3)?)?, xs.len())?;
+    let out = cx.output(cx.arg(args, 4)?)?;
+    if d1 == d2 {
+        return Err(cx.invalid("diagonal dims must differ"));
+    }
+    let st = strides(&xs);
+    let skip = offset.unsigned_abs() as usize;
+    let (rows, cols) = if offset >= 0 { (xs[d1], xs[d2].saturating_sub(skip)) } else { (xs[d1].saturating_sub(skip), xs[d2]) };
+    let n = rows.min(cols);
+    let start = if n == 0 { 0 } else if offset >= 0 { skip * st[d2] } else { skip * st[d1] };
+    let mut shape: Vec<usize> = (0..xs.len()).filter(|&d| d != d1 && d != d2).map(|d| xs[d]).collect();
+    let mut s: Vec<usize> = (0..xs.len()).filter(|&d| d != d1 && d != d2).map(|d| st[d]).collect();
+    shape.push(n);
+    s.push(st[d1] + st[d2]);
+    if cx.ty(out).shape != shape || cx.ty(out).dtype != cx.ty(x).dtype {
+        return Err(cx.invalid(format!("output shape {:?} is not {shape:?}", cx.ty(out).shape)));
+    }
+    cx.push(Op::Gather { offset: start, strides: s }, vec![x], vec![out]);
+    Ok(())
+}
+
+/// `x` tiled: a gather into `[r0, s0, r1, s1, ...]`, which has the output's memory.
+pub fn repeat(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
+    let x = cx.input(cx.arg(args, 0)?)?;
+    let repeats = cx.int_list(cx.arg(args, 1)?)?;
+    let out = cx.output(cx.arg(args, 2)?)?;
+    let xs = cx.ty(x).shape.clone();
+    let repeats: Vec<usize> = repeats.iter().map(|&r| usize::try_from(r).unwrap_or(usize::MAX)).collect();
+    if repeats.len() < xs.len() || repeats.iter().any(|&r| r > 1 << 20) {
+        return Err(cx.invalid(format!("repeats {repeats:?} do not fit the input's rank {}", xs.len())));
+    }
+    let lead = repeats.len() - xs.len();
+    let own = strides(&xs);
+    let (mut wide, mut s, mut expect) = (Vec::new(), Vec::new(), Vec::new());
+    for (d, &r) in repeats.iter().enumerate() {
+        let (size, stride) = match d.checked_sub(lead) {
+            Some(xd) => (xs[xd], own[xd]),
+            None => (1, 0),
+        };
+        wide.extend([r, size]);
+        s.extend([0, stride]);
+        expect.push(r * size);
+    }
+    if cx.ty(out).shape != expect || cx.ty(out).dtype != cx.ty(x).dtype {
+        return Err(cx.invalid(format!("output shape {:?} is not {expect:?}", cx.ty(out).shape)));
+    }
+    let tiled = cx.temp(TensorType { dtype: cx.ty(x).dtype, shape: wide }, Storage::Arena);
+    cx.method.values[out].storage = Storage::View { base: tiled, offset: 0 };
+    cx.push(Op::Gather { offset: 0, strides: s }, vec![x], vec![tiled]);
+    Ok(())
+}
+
+/// Non-negative strides over the input's elements, checked to stay inside it.
+pub fn as_strided(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
+    let x = cx.input(cx.arg(args, 0)?)?;
+    let size = cx.int_list(cx.arg(args, 1)?)?;
+    let stride = cx.int_list(cx.arg(args, 2)?)?;
+    let offset = cx.opt_scalar(cx.arg(args, 3)?)?.unwrap_or(0.0);
+    let out = cx.output(cx.arg(args, 4)?)?;
+    let size: Vec<usize> = size.iter().map(|&v| usize::try_from(v).unwrap_or(usize::MAX)).collect();
+    let stride: Vec<usize> = stride.iter().map(|&v| usize::try_from(v).unwrap_or(usize::MAX)).collect();
+    let offset = if offset >= 0.0 && offset.fract() == 0.0 { offset as usize } else { usize::MAX };
+    let last = size.iter().zip(&stride).try_fold(offset, |acc, (&n, &s)| acc.checked_add(n.saturating_sub(1).checked_mul(s)?));
+    let fits = size.len() == stride.len() && size.iter().all(|&n| n > 0) && last.is_some_and(|l| l < cx.ty(x).numel());
+    if !fits && size.iter().all(|&n| n > 0) || cx.ty(out).shape != size || cx.ty(out).dtype != cx.ty(x).dtype {
+        return Err(cx.invalid(format!("size {size:?}, stride {stride:?} and offset {offset} reach outside the input")));
+    }
+    cx.push(Op::Gather { offset: if fits { offset } else { 0 }, strides: stride }, vec![x], vec![out]);
+    Ok(())
+}
+
+/// Windows of `size` every `step` along `dim`, as a new last dim: a strided view.
+pub fn unfold(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
+    let x = cx.input(cx.arg(args, 0)?)?;
+    let xs = cx.ty(x).shape.clone();
+    let dim = cx.dim(cx.int(cx.arg(args, 1)?)?, xs.len())?;
+    let size = usize::try_from(cx.int(cx.arg(args, 2)?)?).unwrap_or(usize::MAX);
+    let step = usize::try_from(cx.int(cx.arg(args, 3)?)?).unwrap_or(0);
+    let out = cx.output(cx.arg(args, 4)?)?;
+    let n = xs.get(dim).copied().unwrap_or(1);
+    if step == 0 || size > n {
+        return Err(cx.invalid(format!("windows of {size} every {step} do not fit a dim of {n}")));
+    }
+    let st = strides(&xs);
+    let (mut shape, mut s) = (xs.clone(), st.clone());
+    if let (Some(d), Some(t)) = (shape.get_mut(dim), s.get_mut(dim)) {
+        *d = (n - size) / step + 1;
+        *t *= step;
+    }
+    shape.push(size);
+    s.push(st.get(dim).copied().unwrap_or(1));
+    if cx.ty(out).shape != shape || cx.ty(out).dtype != cx.ty(x).dtype {
+        return Err(cx.invalid(format!("output shape {:?} is not {shape:?}", cx.ty(out).shape)));
+    }
+    cx.push(Op::Gather { offset: 0, strides: s }, vec![x], vec![out]);
+    Ok(())
+}
+
+fn same(cx: &Cx<'_, '_>, x: usize, out: usize) -> Result<()> {
+    if cx.ty(out).shape != cx.ty(x).shape || cx.ty(out).dtype != cx.ty(x).dtype {
+        return Err(cx.invalid("the output must keep the input's shape and dtype"));
+    }
+    Ok(())
+}
