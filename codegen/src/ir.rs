@@ -346,6 +346,12 @@ pub enum Op {
     /// inputs `[x, index, src]`: a copy of `x` with `src` (a tensor, or a scalar
     /// of shape `[]`) written, or with `add` added, at `index` along `dim`.
     Scatter { dim: usize, add: bool },
+    /// inputs `[x]`: reflection (or replication) padding, `before[d]` ahead of each dim.
+    PadEdges { before: Vec<usize>, reflect: bool },
+    /// inputs `[x]`: each element moved `shifts[d]` along dim `d`, wrapping.
+    Roll { shifts: Vec<usize> },
+    /// inputs `[x]`: zero above the `diagonal` of the last two dims.
+    Tril { diagonal: i64 },
     /// inputs `[x]`: `x >= 0 ? x : x * slope`.
     LeakyRelu { slope: f64 },
     /// inputs `[x]`: `x <= 0 ? expm1(x * input_scale) * alpha * scale : x * scale`.
@@ -537,6 +543,10 @@ impl Op {
             Op::ResizeNearest { .. } => "resize_nearest",
             Op::GroupNorm { .. } => "group_norm",
             Op::AdaptiveAvgPool2d => "adaptive_avg_pool2d",
+            Op::PadEdges { reflect: true, .. } => "reflection_pad",
+            Op::PadEdges { .. } => "replication_pad",
+            Op::Roll { .. } => "roll",
+            Op::Tril { .. } => "tril",
             Op::Scatter { add: false, .. } => "scatter",
             Op::Scatter { add: true, .. } => "scatter_add",
             Op::LeakyRelu { .. } => "leaky_relu",

@@ -100,3 +100,17 @@ fn cover() {
 fn xnnpack_cover() {
     verify(&fixture("ops_cover"), "model.xnnpack.pte");
 }
+
+/// Ops the default decomposition removes, kept whole by `tests/export/preserved.py`:
+/// stack, t, transpose, squeeze.dim, split, unbind, zeros/ones, fill, masked_fill,
+/// glu, logit, roll, tril, select_scatter.
+#[test]
+fn preserved_shapes() {
+    verify(&fixture("ops_preserved_shapes"), "model.pte");
+}
+
+/// pixel_shuffle/unshuffle and the reflection and replication pads, 1-D to 3-D.
+#[test]
+fn preserved_pixels() {
+    verify(&fixture("ops_preserved_pixels"), "model.pte");
+}

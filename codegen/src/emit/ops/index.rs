@@ -113,3 +113,21 @@ pub fn scatter(m: &Method, node: &Node, dim: usize, add: bool, r: &[TokenStream]
         ::etch_kernels::gather::scatter(#out, &#xl, #index, &#il, #dl, &#sl, #read, #combine);
     }
 }
+
+pub fn pad_edges(x: &[usize], before: &[usize], reflect: bool, out: &[usize], r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let (xs, o, xl, bl, ol) = (&r[0], &w[0], list(x), list(before), list(out));
+    quote!(::etch_kernels::gather::pad_edges(#xs, &#xl, &#bl, #o, &#ol, #reflect);)
+}
+
+pub fn roll(shape: &[usize], shifts: &[usize], r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let (x, o, sl, shl) = (&r[0], &w[0], list(shape), list(shifts));
+    quote!(::etch_kernels::gather::roll(#x, &#sl, &#shl, #o);)
+}
+
+pub fn tril(shape: &[usize], diagonal: i64, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let (x, o) = (&r[0], &w[0]);
+    let n = shape.len();
+    let (rows, cols) = (lit(shape[n - 2]), lit(shape[n - 1]));
+    let d = proc_macro2::Literal::i64_suffixed(diagonal);
+    quote!(::etch_kernels::gather::tril(#x, #o, #rows, #cols, #d);)
+}
