@@ -346,6 +346,9 @@ pub enum Op {
     /// inputs `[x, index, src]`: a copy of `x` with `src` (a tensor, or a scalar
     /// of shape `[]`) written, or with `add` added, at `index` along `dim`.
     Scatter { dim: usize, add: bool },
+    /// inputs `[x]` plus weight and bias when present, outputs `[out, mean, invstd]`:
+    /// batch norm by each channel's own statistics over `[n, c, inner]` (instance norm).
+    BatchStatNorm { eps: f64, has_weight: bool, has_bias: bool },
     /// inputs `[x]`: reflection (or replication) padding, `before[d]` ahead of each dim.
     PadEdges { before: Vec<usize>, reflect: bool },
     /// inputs `[x]`: each element moved `shifts[d]` along dim `d`, wrapping.
@@ -546,6 +549,7 @@ impl Op {
             Op::PadEdges { reflect: true, .. } => "reflection_pad",
             Op::PadEdges { .. } => "replication_pad",
             Op::Roll { .. } => "roll",
+            Op::BatchStatNorm { .. } => "batch_norm_stats",
             Op::Tril { .. } => "tril",
             Op::Scatter { add: false, .. } => "scatter",
             Op::Scatter { add: true, .. } => "scatter_add",

@@ -114,13 +114,15 @@ class Norm(nn.Module):
         super().__init__()
         self.gn = nn.GroupNorm(2, 6)
         self.gn_plain = nn.GroupNorm(3, 6, affine=False)
+        self.inorm = nn.InstanceNorm2d(6)
+        self.inorm_affine = nn.InstanceNorm1d(6, affine=True)
         with torch.no_grad():
             self.gn.weight.uniform_(0.5, 1.5)
             self.gn.bias.uniform_(-0.5, 0.5)
 
     def forward(self, x, y):
         return self.gn(x), self.gn_plain(y), F.interpolate(x, scale_factor=2.0, mode="nearest"), \
-            F.interpolate(x, size=(3, 7), mode="nearest")
+            F.interpolate(x, size=(3, 7), mode="nearest"), self.inorm(x), self.inorm_affine(y)
 
 
 def norm():
@@ -182,7 +184,7 @@ MODELS = {
     "ops_conv1d": simple(conv1d, lambda k: [rand((1, 4, 16), 420 + k)], xnnpack=True,
                          about="1-D convolution (dilated, strided, grouped, transposed) and pooling", atol=1e-5),
     "ops_norm": simple(norm, lambda k: [rand((2, 6, 3, 4), 430 + k), rand((1, 6, 5), 440 + k)], xnnpack=True,
-                       about="group norm, nearest upsampling", atol=1e-5),
+                       about="group norm, instance norm, nearest upsampling", atol=1e-5),
     "ops_index": simple(Index, lambda k: [rand((4, 5), 450 + k), ints((3,), 460 + k, -4, 4), ints((2,), 470 + k, 0, 5),
                                           ints((4, 5), 480 + k, 0, 2).astype(bool)],
                         about="index.Tensor, gather, flip, roll, tril, repeat, stack, unbind, pads", atol=0.0, rtol=0.0),

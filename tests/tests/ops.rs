@@ -58,7 +58,8 @@ fn xnnpack_unary() {
     verify(&fixture("ops_unary"), "model.xnnpack.pte");
 }
 
-/// Group norm (affine and not) and nearest upsampling (by a scale, to a size).
+/// Group norm (affine and not), instance norm (batch norm by its own
+/// statistics, 1-D and 2-D, affine) and nearest upsampling (by a scale, to a size).
 #[test]
 fn norm() {
     verify(&fixture("ops_norm"), "model.pte");

@@ -69,6 +69,7 @@ pub fn emit(m: &Method, node: &Node, o: &Operands) -> TokenStream {
         Op::ResizeBilinear { align_corners, ratio } => resize::bilinear(*align_corners, *ratio, &shape(node.inputs[0]), &out_shape, r, w),
         Op::ResizeNearest { ratio } => resize::nearest(*ratio, &shape(node.inputs[0]), &out_shape, r, w),
         Op::GroupNorm { .. } => layer_norm::group(m, node, r, w),
+        Op::BatchStatNorm { .. } => layer_norm::batch_stats(m, node, r, w),
         Op::AdaptiveAvgPool2d => avg_pool::adaptive(&shape(node.inputs[0]), &out_shape, dtype(node.inputs[0]), r, w),
         Op::Scatter { dim, add } => index::scatter(m, node, *dim, *add, r, w),
         Op::PadEdges { before, reflect } => index::pad_edges(&shape(node.inputs[0]), before, *reflect, &out_shape, r, w),

@@ -53,6 +53,8 @@ type Lower = fn(&mut Cx<'_, '_>, &[usize]) -> Result<()>;
 const OPS: &[(&str, Lower)] = &[
     ("aten::_adaptive_avg_pool2d.out", adaptive_pool::avg),
     ("aten::_log_softmax.out", softmax::log_softmax),
+    ("aten::_native_batch_norm_legit.no_stats_out", batch_norm::no_stats),
+    ("aten::_native_batch_norm_legit.out", batch_norm::legit),
     ("aten::_native_batch_norm_legit_no_training.out", batch_norm::lower),
     ("aten::_softmax.out", softmax::softmax),
     ("aten::_to_copy.out", shape::to_copy),
