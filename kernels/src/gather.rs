@@ -117,6 +117,7 @@ pub fn flip<T: Copy>(x: &[T], shape: &[usize], flipped: &[bool], out: &mut [T]) 
 /// position `p` of `index_shape`, `out[p with dim replaced by index[p]] =
 /// combine(that element, src(p))`, in row-major order, so the last write wins.
 /// `src` gives the value for a position and its offset in a `src_shape` tensor.
+#[allow(clippy::too_many_arguments)]
 pub fn scatter<T: Copy, I: Index>(
     out: &mut [T],
     out_shape: &[usize],
