@@ -349,6 +349,13 @@ pub enum Op {
     /// inputs `[x]` plus weight and bias when present, outputs `[out, mean, invstd]`:
     /// batch norm by each channel's own statistics over `[n, c, inner]` (instance norm).
     BatchStatNorm { eps: f64, has_weight: bool, has_bias: bool },
+    /// inputs `[x, mask, src]`, all but `src` of the output's shape: where the
+    /// mask holds, the next element of `src`.
+    MaskedScatter,
+    /// inputs `[x1, x2]`, `[batch, p, m]` and `[batch, r, m]`: the p-norm distance of every pair of rows.
+    Cdist { p: f64 },
+    /// inputs `[x]`, `[n, m]`: the p-norm distance of every pair `i < j` of rows.
+    Pdist { p: f64 },
     /// inputs `[x]`: reflection (or replication) padding, `before[d]` ahead of each dim.
     PadEdges { before: Vec<usize>, reflect: bool },
     /// inputs `[x]`: each element moved `shifts[d]` along dim `d`, wrapping.
@@ -549,6 +556,9 @@ impl Op {
             Op::PadEdges { reflect: true, .. } => "reflection_pad",
             Op::PadEdges { .. } => "replication_pad",
             Op::Roll { .. } => "roll",
+            Op::MaskedScatter => "masked_scatter",
+            Op::Cdist { .. } => "cdist",
+            Op::Pdist { .. } => "pdist",
             Op::BatchStatNorm { .. } => "batch_norm_stats",
             Op::Tril { .. } => "tril",
             Op::Scatter { add: false, .. } => "scatter",
@@ -667,6 +677,10 @@ impl Method {
     /// Whether `node` indexes with values only known at run time (not weights):
     /// such an index may be out of range, and the method then fails.
     pub fn checks_index(&self, node: &Node) -> bool {
+        if node.op == Op::MaskedScatter {
+            // It fails when the mask selects more elements than `src` has.
+            return self.values[node.inputs[2]].ty.numel() < self.values[node.outputs[0]].ty.numel();
+        }
         node.index_inputs().iter().any(|&i| !matches!(self.values[self.root(i).0].storage, Storage::Const(_)))
     }
 

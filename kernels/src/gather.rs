@@ -239,6 +239,28 @@ pub fn tril<T: Copy + Default>(x: &[T], out: &mut [T], rows: usize, cols: usize,
     }
 }
 
+/// `masked_scatter` on inputs broadcast to the output: where `mask` holds,
+/// the next element of `src` in row-major order, else `x`. Running out of
+/// `src` is an error, as in ExecuTorch (the rest keeps `x`).
+pub fn masked_scatter<T: Copy>(x: &[T], mask: &[bool], src: &[T], out: &mut [T]) -> Result<(), crate::Error> {
+    let mut next = 0;
+    let mut short = None;
+    for ((o, &v), &m) in out.iter_mut().zip(x).zip(mask) {
+        *o = v;
+        if m {
+            match src.get(next) {
+                Some(&s) => *o = s,
+                None => short = short.or(Some(next)),
+            }
+            next += 1;
+        }
+    }
+    match short {
+        Some(i) => Err(crate::Error::IndexOutOfRange { op: "masked_scatter", index: i as i64, size: src.len() }),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,6 +308,16 @@ mod tests {
         let mut t = [0; 6];
         tril(&[1, 2, 3, 4, 5, 6], &mut t, 2, 3, 0);
         assert_eq!(t, [1, 0, 0, 4, 5, 0]);
+    }
+
+    #[test]
+    fn masked_scatter_takes_src_in_order() {
+        let mut out = [0; 4];
+        assert!(masked_scatter(&[1, 2, 3, 4], &[true, false, true, false], &[9, 8], &mut out).is_ok());
+        assert_eq!(out, [9, 2, 8, 4]);
+        let e = masked_scatter(&[1, 2, 3, 4], &[true; 4], &[9, 8], &mut out);
+        assert_eq!(e, Err(crate::Error::IndexOutOfRange { op: "masked_scatter", index: 2, size: 2 }));
+        assert_eq!(out, [9, 8, 3, 4]);
     }
 
     #[test]

@@ -43,6 +43,7 @@ pub mod binary;
 pub mod conv;
 pub mod deconv;
 pub mod depthwise;
+pub mod distance;
 pub mod dynamic;
 pub mod dynquant;
 pub mod error;

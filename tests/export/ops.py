@@ -170,6 +170,16 @@ class Cover(nn.Module):
         )
 
 
+# ---------------------------------------------------------------- distances, masked_scatter
+class Distance(nn.Module):
+    def forward(self, a, b, c, m):
+        return (
+            torch.cdist(a, b), torch.cdist(a, b, p=1.0), torch.cdist(a, b, p=float("inf")), torch.cdist(a, b, p=0.0),
+            torch.cdist(a, b, p=3.0), torch.cdist(c, b[0]), F.pdist(a[0]), F.pdist(a[1], p=1.5),
+            a.masked_scatter(m, b.flatten()[:20] * 2.0), a.masked_scatter(m[0], c.flatten()),
+        )
+
+
 MODELS = {
     "edge_add": simple(Add, lambda k: [rand((2, 3), 300 + k), rand((2, 3), 310 + k)], about="no constants, no extended header", atol=0.0, rtol=0.0),
     "edge_outputs": simple(Outputs, lambda k: [rand((2, 3), 320 + k), ints((2,), 330 + k, 0, 9)],
@@ -194,4 +204,7 @@ MODELS = {
     "ops_cover": simple(Cover, lambda k: [rand((1, 3, 4, 4), 530 + k), rand((1, 3, 4, 4), 540 + k), ints((2, 3), 550 + k, -9, 9),
                                           ints((2, 3, 4), 560 + k, 0, 2).astype(bool)], xnnpack=True,
                         about="scalar forms, comparisons, logical ops, hardtanh, var, arange, as_strided, 4-way cat, elu, global mean", atol=1e-5),
+    "ops_distance": simple(Distance, lambda k: [rand((2, 4, 3), 570 + k), rand((2, 5, 3), 580 + k), rand((3, 2, 4, 3), 590 + k),
+                                               ints((2, 4, 3), 595 + k, 0, 2).astype(bool)],
+                           about="cdist (p 0, 1, 2, 3, inf; broadcast batch), pdist, masked_scatter", atol=1e-5),
 }

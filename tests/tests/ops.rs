@@ -115,3 +115,10 @@ fn preserved_shapes() {
 fn preserved_pixels() {
     verify(&fixture("ops_preserved_pixels"), "model.pte");
 }
+
+/// cdist (p 0, 1, 2, 3 and infinity, a broadcast batch), pdist, and
+/// masked_scatter (with a source that could run out: that method returns a Result).
+#[test]
+fn distance() {
+    verify(&fixture("ops_distance"), "model.pte");
+}

@@ -131,3 +131,27 @@ pub fn tril(shape: &[usize], diagonal: i64, r: &[TokenStream], w: &[TokenStream]
     let d = proc_macro2::Literal::i64_suffixed(diagonal);
     quote!(::etch_kernels::gather::tril(#x, #o, #rows, #cols, #d);)
 }
+
+/// Inputs `[x, mask, src]`; the `Err` only where `src` may run out.
+pub fn masked_scatter(m: &Method, node: &Node, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let (x, mask, src, out) = (&r[0], &r[1], &r[2], &w[0]);
+    let call = quote!(::etch_kernels::gather::masked_scatter(#x, #mask, #src, #out));
+    if m.checks_index(node) {
+        quote!(#call?;)
+    } else {
+        // `src` covers every element: it cannot run out.
+        quote!(let _ = #call;)
+    }
+}
+
+pub fn cdist(a: &[usize], b: &[usize], p: f64, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let n = a.len();
+    let (batch, rows1, rows2, k) = (lit(a[..n - 2].iter().product()), lit(a[n - 2]), lit(b[n - 2]), lit(a[n - 1]));
+    let (x1, x2, out, p) = (&r[0], &r[1], &w[0], crate::emit::f32_lit(p));
+    quote!(::etch_kernels::distance::cdist(#x1, #x2, #out, #batch, #rows1, #rows2, #k, #p);)
+}
+
+pub fn pdist(x: &[usize], p: f64, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let (xs, out, n, k, p) = (&r[0], &w[0], lit(x[0]), lit(x[1]), crate::emit::f32_lit(p));
+    quote!(::etch_kernels::distance::pdist(#xs, #out, #n, #k, #p);)
+}

@@ -8,6 +8,7 @@ mod avg_pool;
 mod batch_norm;
 mod binary;
 mod cat;
+mod distance;
 mod clamp;
 mod compare;
 pub mod conv;
@@ -52,10 +53,12 @@ type Lower = fn(&mut Cx<'_, '_>, &[usize]) -> Result<()>;
 /// Every supported `name.overload`, sorted.
 const OPS: &[(&str, Lower)] = &[
     ("aten::_adaptive_avg_pool2d.out", adaptive_pool::avg),
+    ("aten::_cdist_forward.out", distance::cdist),
     ("aten::_log_softmax.out", softmax::log_softmax),
     ("aten::_native_batch_norm_legit.no_stats_out", batch_norm::no_stats),
     ("aten::_native_batch_norm_legit.out", batch_norm::legit),
     ("aten::_native_batch_norm_legit_no_training.out", batch_norm::lower),
+    ("aten::_pdist_forward.out", distance::pdist),
     ("aten::_softmax.out", softmax::softmax),
     ("aten::_to_copy.out", shape::to_copy),
     ("aten::abs.out", |cx, a| unary::lower(cx, a, UnaryFn::Abs)),
@@ -154,6 +157,7 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::lt.Scalar_out", |cx, a| compare::scalar(cx, a, CmpFn::Lt)),
     ("aten::lt.Tensor_out", |cx, a| compare::tensor(cx, a, CmpFn::Lt)),
     ("aten::masked_fill.Scalar_out", shape::masked_fill),
+    ("aten::masked_scatter.out", distance::masked_scatter),
     ("aten::max.dim_max", reduce::max_dim),
     ("aten::max.unary_out", reduce::max_all),
     ("aten::max_pool2d_with_indices.out", max_pool::lower),
