@@ -29,6 +29,7 @@ PRESERVE = [
     aten.pixel_shuffle.default, aten.pixel_unshuffle.default, aten.select_scatter.default,
     aten.reflection_pad1d.default, aten.reflection_pad2d.default, aten.reflection_pad3d.default,
     aten.replication_pad1d.default, aten.replication_pad2d.default, aten.replication_pad3d.default,
+    aten.floor_divide.default, aten.rsub.Scalar, aten.var.dim, aten.arange.default, aten.fill.Tensor, aten.detach.default,
 ]
 
 
@@ -51,6 +52,18 @@ class Pixels(nn.Module):
             aten.reflection_pad2d(y, [1, 2, 2, 1]), aten.reflection_pad3d(y.unsqueeze(0), [1, 1, 2, 0, 1, 1]),
             aten.replication_pad1d(y[0], [3, 1]), aten.replication_pad2d(y, [2, 0, 1, 3]),
             aten.replication_pad3d(y.unsqueeze(0), [1, 2, 0, 1, 2, 1]),
+        )
+
+
+class Forms(nn.Module):
+    """Scalar overloads called by name, and ops kept from their decompositions."""
+
+    def forward(self, x, a):
+        return (
+            aten.add.Scalar(x, 2), aten.sub.Scalar(x, 1.5), aten.div.Scalar(x, 3.0), aten.div.Scalar_mode(x, 0.7, rounding_mode="floor"),
+            aten.div.Scalar_mode(a, 3, rounding_mode="trunc"), torch.floor_divide(a, 2), torch.floor_divide(x, -0.6), 1 - x, 2.5 - a,
+            torch.var(x, 1), torch.var(x, 0, unbiased=False), torch.arange(4.0), torch.arange(5), torch.zeros_like(x).fill_(x[0, 0]),
+            x.detach() * 2.0,
         )
 
 
@@ -84,6 +97,9 @@ def models():
                                              "masked_fill, glu, logit, roll, tril, select_scatter (preserved)", atol=1e-5),
         "ops_preserved_pixels": simple(Pixels, lambda k: [rand((1, 8, 3, 3), 630 + k), rand((1, 2, 4, 4), 640 + k)],
                                        about="pixel_shuffle/unshuffle, reflection and replication pads 1-3d (preserved)", atol=0.0, rtol=0.0),
+        "ops_preserved_forms": simple(Forms, lambda k: [rand((2, 3), 650 + k), np.random.default_rng(660 + k).integers(-9, 9, (2, 3))],
+                                      about="add/sub/div .Scalar, div.Scalar_mode, floor_divide, rsub, var.out, arange.out, "
+                                            "fill.Tensor, detach_copy (preserved)", atol=1e-6),
     }
 
 

@@ -122,3 +122,10 @@ fn preserved_pixels() {
 fn distance() {
     verify(&fixture("ops_distance"), "model.pte");
 }
+
+/// Scalar overloads called by name (add/sub/div .Scalar, div.Scalar_mode on
+/// floats and ints), floor_divide, rsub, var.out, arange.out, fill.Tensor, detach_copy.
+#[test]
+fn preserved_forms() {
+    verify(&fixture("ops_preserved_forms"), "model.pte");
+}
