@@ -166,7 +166,7 @@ class Cover(nn.Module):
             torch.floor_divide(a, a.clamp(min=1)), x == y, x != y, x != 0.5, x >= y, x >= 0.1, x > y, x < y,
             m.any(), m.any(dim=(0, 1)), m | (a > 0).unsqueeze(-1), m ^ (a < 2).unsqueeze(-1), F.hardtanh(x, -0.5, 0.5), x.var(dim=1, unbiased=False),
             torch.arange(5), torch.as_strided(x, (2, 2), (1, 2), 1), x.clone() * 2, torch.cat([x, y, x, y], dim=1),
-            F.elu(x), x.mean(dim=(-1, -2), keepdim=True),
+            F.elu(x), x.mean(dim=(-1, -2), keepdim=True), torch.logical_or(m, a.unsqueeze(-1)), torch.logical_xor(a, x[0, 0, :2, :3]),
         )
 
 

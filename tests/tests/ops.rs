@@ -90,7 +90,8 @@ fn misc() {
 
 /// Forms the other groups do not reach: log_softmax, scalar arithmetic,
 /// comparisons (tensor and scalar), any over all and over dims, bool
-/// bitwise ops, hardtanh, var, arange, as_strided, a 4-way cat, elu, a global mean.
+/// bitwise ops, hardtanh, var, arange, as_strided, a 4-way cat, elu, a global mean,
+/// logical_or and logical_xor across dtypes.
 #[test]
 fn cover() {
     verify(&fixture("ops_cover"), "model.pte");
