@@ -356,6 +356,9 @@ pub enum Op {
     Cdist { p: f64 },
     /// inputs `[x]`, `[n, m]`: the p-norm distance of every pair `i < j` of rows.
     Pdist { p: f64 },
+    /// inputs `[x, grid]`, NCHW and `[n, oh, ow, 2]`: bilinear (or nearest) samples;
+    /// `padding` 0 zeros, 1 border, 2 reflection.
+    GridSample { nearest: bool, padding: u8, align_corners: bool },
     /// inputs `[x]`: reflection (or replication) padding, `before[d]` ahead of each dim.
     PadEdges { before: Vec<usize>, reflect: bool },
     /// inputs `[x]`: each element moved `shifts[d]` along dim `d`, wrapping.
@@ -556,6 +559,7 @@ impl Op {
             Op::PadEdges { reflect: true, .. } => "reflection_pad",
             Op::PadEdges { .. } => "replication_pad",
             Op::Roll { .. } => "roll",
+            Op::GridSample { .. } => "grid_sample",
             Op::MaskedScatter => "masked_scatter",
             Op::Cdist { .. } => "cdist",
             Op::Pdist { .. } => "pdist",

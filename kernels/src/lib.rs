@@ -49,6 +49,7 @@ pub mod dynquant;
 pub mod error;
 pub mod gather;
 pub mod gemm;
+pub mod grid_sample;
 pub mod group_norm;
 pub mod index;
 pub mod layout;

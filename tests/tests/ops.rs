@@ -59,7 +59,8 @@ fn xnnpack_unary() {
 }
 
 /// Group norm (affine and not), instance norm (batch norm by its own
-/// statistics, 1-D and 2-D, affine) and nearest upsampling (by a scale, to a size).
+/// statistics, 1-D and 2-D, affine), nearest upsampling (by a scale, to a size)
+/// and grid sampling (bilinear and nearest, zeros/border/reflection, both alignments).
 #[test]
 fn norm() {
     verify(&fixture("ops_norm"), "model.pte");

@@ -76,6 +76,7 @@ pub fn emit(m: &Method, node: &Node, o: &Operands) -> TokenStream {
         Op::MaskedScatter => index::masked_scatter(m, node, r, w),
         Op::Cdist { p } => index::cdist(&shape(node.inputs[0]), &shape(node.inputs[1]), *p, r, w),
         Op::Pdist { p } => index::pdist(&shape(node.inputs[0]), *p, r, w),
+        Op::GridSample { nearest, padding, align_corners } => resize::grid(*nearest, *padding, *align_corners, &shape(node.inputs[0]), &out_shape, r, w),
         Op::Roll { shifts } => index::roll(&shape(node.inputs[0]), shifts, r, w),
         Op::Tril { diagonal } => index::tril(&shape(node.inputs[0]), *diagonal, r, w),
         Op::LeakyRelu { slope } => unary::leaky_relu(*slope, r, w),

@@ -133,6 +133,7 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::ge.Tensor_out", |cx, a| compare::tensor(cx, a, CmpFn::Ge)),
     ("aten::gelu.out", unary::gelu),
     ("aten::glu.out", shape::glu),
+    ("aten::grid_sampler_2d.out", resize::grid_sampler),
     ("aten::gt.Scalar_out", |cx, a| compare::scalar(cx, a, CmpFn::Gt)),
     ("aten::gt.Tensor_out", |cx, a| compare::tensor(cx, a, CmpFn::Gt)),
     ("aten::hardtanh.out", clamp::hardtanh),
