@@ -359,6 +359,9 @@ pub enum Op {
     /// inputs `[x, grid]`, NCHW and `[n, oh, ow, 2]`: bilinear (or nearest) samples;
     /// `padding` 0 zeros, 1 border, 2 reflection.
     GridSample { nearest: bool, padding: u8, align_corners: bool },
+    /// no inputs, an f32 output: uniform on `[0, 1)` (or, with `normal`, standard
+    /// normal) values from the method's `seed` argument and the op's own `stream`.
+    Random { normal: bool, stream: u64 },
     /// inputs `[x]`: reflection (or replication) padding, `before[d]` ahead of each dim.
     PadEdges { before: Vec<usize>, reflect: bool },
     /// inputs `[x]`: each element moved `shifts[d]` along dim `d`, wrapping.
@@ -559,6 +562,8 @@ impl Op {
             Op::PadEdges { reflect: true, .. } => "reflection_pad",
             Op::PadEdges { .. } => "replication_pad",
             Op::Roll { .. } => "roll",
+            Op::Random { normal: false, .. } => "rand",
+            Op::Random { normal: true, .. } => "randn",
             Op::GridSample { .. } => "grid_sample",
             Op::MaskedScatter => "masked_scatter",
             Op::Cdist { .. } => "cdist",
@@ -686,6 +691,11 @@ impl Method {
             return self.values[node.inputs[2]].ty.numel() < self.values[node.outputs[0]].ty.numel();
         }
         node.index_inputs().iter().any(|&i| !matches!(self.values[self.root(i).0].storage, Storage::Const(_)))
+    }
+
+    /// Whether the method draws random numbers, and so takes a `seed`.
+    pub fn random(&self) -> bool {
+        self.nodes.iter().any(|n| matches!(n.op, Op::Random { .. }))
     }
 
     /// Whether the method returns a `Result`: runtime sizes or runtime indices.

@@ -115,6 +115,8 @@ pub struct MethodSummary {
     pub dynamic_inputs: Vec<bool>,
     /// Whether the method returns a `Result` (runtime sizes or indices from data).
     pub fallible: bool,
+    /// Whether the method takes a trailing `seed: u64` (it calls `rand`/`randn`).
+    pub random: bool,
     pub executorch_arena: Option<u64>,
     pub kernel_calls: usize,
 }
@@ -165,6 +167,7 @@ pub fn generate(bytes: &[u8], config: &Config) -> Result<Generated> {
                 sizes: m.dynamic.syms.clone(),
                 dynamic_inputs: m.inputs.iter().map(|&v| m.dynamic.is_dynamic(v)).collect(),
                 fallible: m.fallible(),
+                random: m.random(),
                 executorch_arena: m.executorch_arena,
                 kernel_calls: m.nodes.len(),
             })

@@ -28,6 +28,7 @@ pub fn readme(crate_name: &str, config: &Config, summary: &Summary) -> Result<St
                 .iter()
                 .map(|t| format!("&[0{}; {}]", if t.dtype.is_float() { ".0" } else { "" }, t.numel()))
                 .chain(m.sizes.iter().map(|s| s.bound.to_string()))
+                .chain(m.random.then(|| "0".to_string()))
                 .collect::<Vec<_>>()
                 .join(", ");
             let sizes: Vec<String> =

@@ -64,6 +64,7 @@ pub mod qdepthwise;
 pub mod qgemm;
 pub mod quant;
 pub mod quant_avx2;
+pub mod random;
 pub mod reduce;
 pub mod reduction;
 pub mod resize;

@@ -40,6 +40,15 @@ class Outputs(nn.Module):
         return lengths, y, y, self.table, x.reshape(3, 2), x
 
 
+class Random(nn.Module):
+    """rand and randn: ExecuTorch seeds them from the system, so only outputs
+    that do not depend on the values can be checked against its runtime."""
+
+    def forward(self, x):
+        u, n = torch.rand(2, 3), torch.randn(2, 3)
+        return x + u * 0.0, (u >= 0.0) & (u <= 1.0), n * 0.0
+
+
 # ---------------------------------------------------------------- reductions
 class Reduce(nn.Module):
     def forward(self, x, i):
@@ -186,6 +195,7 @@ MODELS = {
     "edge_add": simple(Add, lambda k: [rand((2, 3), 300 + k), rand((2, 3), 310 + k)], about="no constants, no extended header", atol=0.0, rtol=0.0),
     "edge_outputs": simple(Outputs, lambda k: [rand((2, 3), 320 + k), ints((2,), 330 + k, 0, 9)],
                            about="pass-through, repeated, constant and view outputs", atol=0.0, rtol=0.0),
+    "edge_random": simple(Random, lambda k: [rand((2, 3), 335 + k)], about="rand and randn, through outputs that do not depend on their values", atol=0.0, rtol=0.0),
     "ops_reduce": simple(Reduce, lambda k: [rand((3, 4, 5), 340 + k), ints((3, 4, 5), 350 + k, -4, 5)],
                          about="sum, amax/amin, max/min.dim, argmax/argmin, prod, var/std, cumsum, mean, topk", atol=1e-5),
     "ops_unary": simple(Unary, lambda k: [rand((2, 3, 4), 360 + k), np.random.default_rng(370 + k).uniform(0.05, 0.95, (2, 3, 4)).astype(np.float32)],

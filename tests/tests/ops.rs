@@ -131,3 +131,10 @@ fn distance() {
 fn preserved_forms() {
     verify(&fixture("ops_preserved_forms"), "model.pte");
 }
+
+/// rand and randn, through outputs that do not depend on their values (ExecuTorch
+/// seeds them from the system; etch takes a `seed` argument).
+#[test]
+fn edge_random() {
+    verify(&fixture("edge_random"), "model.pte");
+}

@@ -31,10 +31,11 @@ pub fn emit(method: &Method, layout: &Layout) -> TokenStream {
             quote!(#x: &#life [#elem; #n])
         }
     });
+    let seed = method.random().then(|| quote!(seed: u64));
     let sizes = method.dynamic.syms.iter().map(|s| {
         let s = sym_ident(s);
         quote!(#s: usize)
-    });
+    }).chain(seed);
     let (ret_types, rets): (Vec<_>, Vec<_>) = method.outputs.iter().map(|&v| output(method, layout, v, &life)).unzip();
     let (mut ret_ty, mut ret) = if rets.len() == 1 {
         (ret_types[0].clone(), rets[0].clone())
@@ -134,6 +135,10 @@ fn signature_doc(method: &Method) -> Vec<String> {
         doc.push(String::new());
         doc.push(" Buffers are planned at the bounds; a larger size or a slice of the wrong".into());
         doc.push(" length returns an [`::etch_kernels::Error`] before anything runs.".into());
+    }
+    if method.random() {
+        doc.push(" - `seed`: where `rand`/`randn` start; the same seed gives the same values".into());
+        doc.push("   (ExecuTorch seeds them from the system, so its values differ on every call)".into());
     }
     if method.nodes.iter().any(|n| method.checks_index(n)) {
         doc.push(String::new());

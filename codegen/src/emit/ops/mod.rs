@@ -77,6 +77,10 @@ pub fn emit(m: &Method, node: &Node, o: &Operands) -> TokenStream {
         Op::Cdist { p } => index::cdist(&shape(node.inputs[0]), &shape(node.inputs[1]), *p, r, w),
         Op::Pdist { p } => index::pdist(&shape(node.inputs[0]), *p, r, w),
         Op::GridSample { nearest, padding, align_corners } => resize::grid(*nearest, *padding, *align_corners, &shape(node.inputs[0]), &out_shape, r, w),
+        Op::Random { normal, stream } => {
+            let (f, o) = (if *normal { quote::quote!(normal) } else { quote::quote!(uniform) }, &w[0]);
+            quote::quote!(::etch_kernels::random::#f(#o, seed, #stream);)
+        }
         Op::Roll { shifts } => index::roll(&shape(node.inputs[0]), shifts, r, w),
         Op::Tril { diagonal } => index::tril(&shape(node.inputs[0]), *diagonal, r, w),
         Op::LeakyRelu { slope } => unary::leaky_relu(*slope, r, w),

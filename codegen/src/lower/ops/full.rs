@@ -28,3 +28,13 @@ pub fn scalar_tensor(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     cx.push(Op::Fill { value }, vec![], vec![out]);
     Ok(())
 }
+
+/// rand.out and randn.out: `[size, out]`, drawn from the method's `seed`.
+pub fn random(cx: &mut Cx<'_, '_>, args: &[usize], normal: bool) -> Result<()> {
+    let out = cx.output(cx.arg(args, 1)?)?;
+    cx.expect_dtype(&[out], crate::ir::DType::F32)?;
+    // Streams are numbered in program order, so they stay put when a method's other ops change.
+    let stream = cx.method.nodes.iter().filter(|n| matches!(n.op, Op::Random { .. })).count() as u64;
+    cx.push(Op::Random { normal, stream }, vec![], vec![out]);
+    Ok(())
+}

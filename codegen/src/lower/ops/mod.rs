@@ -186,6 +186,8 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::pow.Tensor_Tensor_out", |cx, a| binary::tensor(cx, a, BinaryFn::Pow)),
     ("aten::prod.int_out", reduce::prod_dim),
     ("aten::prod.out", reduce::prod_all),
+    ("aten::rand.out", |cx, a| full::random(cx, a, false)),
+    ("aten::randn.out", |cx, a| full::random(cx, a, true)),
     ("aten::reciprocal.out", |cx, a| unary::lower(cx, a, UnaryFn::Reciprocal)),
     ("aten::reflection_pad1d.out", shape::reflection),
     ("aten::reflection_pad2d.out", shape::reflection),
