@@ -334,6 +334,9 @@ pub enum Op {
     /// inputs `[x]`, NCHW: bilinear resizing of every plane to the output's
     /// size. `ratio` is the source step per output step along H and W (an f32).
     ResizeBilinear { align_corners: bool, ratio: [f64; 2] },
+    /// inputs `[x]`, NCHW: antialiased bilinear resizing (`_upsample_bilinear2d_aa`);
+    /// `scale` is the source step per output step along H and W (an f32).
+    ResizeBilinearAa { scale: [f64; 2] },
     /// inputs `[x]`, NCHW, any dtype: nearest-neighbour resizing of every
     /// plane; `ratio` is the source step per output step along H and W (an f32).
     ResizeNearest { ratio: [f64; 2] },
@@ -557,6 +560,7 @@ impl Op {
             Op::AvgPool2d { .. } => "avg_pool2d",
             Op::ResizeBilinear { .. } => "resize_bilinear",
             Op::ResizeNearest { .. } => "resize_nearest",
+            Op::ResizeBilinearAa { .. } => "resize_bilinear_aa",
             Op::GroupNorm { .. } => "group_norm",
             Op::AdaptiveAvgPool2d => "adaptive_avg_pool2d",
             Op::PadEdges { reflect: true, .. } => "reflection_pad",

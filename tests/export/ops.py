@@ -133,7 +133,10 @@ class Norm(nn.Module):
         return self.gn(x), self.gn_plain(y), F.interpolate(x, scale_factor=2.0, mode="nearest"), \
             F.interpolate(x, size=(3, 7), mode="nearest"), self.inorm(x), self.inorm_affine(y), \
             *[F.grid_sample(x, g, mode=m, padding_mode=p, align_corners=a)
-              for m in ["bilinear", "nearest"] for p in ["zeros", "border", "reflection"] for a in [False, True]]
+              for m in ["bilinear", "nearest"] for p in ["zeros", "border", "reflection"] for a in [False, True]], \
+            F.interpolate(x, scale_factor=0.5, mode="bilinear", antialias=True), \
+            F.interpolate(x, size=(2, 3), mode="bilinear", antialias=True, align_corners=True), \
+            F.interpolate(x, size=(5, 7), mode="bilinear", antialias=True)
 
 
 def norm():
@@ -206,7 +209,7 @@ MODELS = {
     "ops_conv1d": simple(conv1d, lambda k: [rand((1, 4, 16), 420 + k)], xnnpack=True,
                          about="1-D convolution (dilated, strided, grouped, transposed) and pooling", atol=1e-5),
     "ops_norm": simple(norm, lambda k: [rand((2, 6, 3, 4), 430 + k), rand((1, 6, 5), 440 + k), rand((2, 3, 5, 2), 445 + k, scale=0.8)],
-                       xnnpack=True, about="group norm, instance norm, nearest upsampling, grid sampling", atol=1e-5),
+                       xnnpack=True, about="group norm, instance norm, nearest upsampling, grid sampling, antialiased bilinear", atol=1e-5),
     "ops_index": simple(Index, lambda k: [rand((4, 5), 450 + k), ints((3,), 460 + k, -4, 4), ints((2,), 470 + k, 0, 5),
                                           ints((4, 5), 480 + k, 0, 2).astype(bool)],
                         about="index.Tensor, gather, flip, roll, tril, repeat, stack, unbind, pads", atol=0.0, rtol=0.0),

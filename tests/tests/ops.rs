@@ -60,7 +60,8 @@ fn xnnpack_unary() {
 
 /// Group norm (affine and not), instance norm (batch norm by its own
 /// statistics, 1-D and 2-D, affine), nearest upsampling (by a scale, to a size)
-/// and grid sampling (bilinear and nearest, zeros/border/reflection, both alignments).
+/// grid sampling (bilinear and nearest, zeros/border/reflection, both alignments)
+/// and antialiased bilinear resizing (down and up, aligned corners).
 #[test]
 fn norm() {
     verify(&fixture("ops_norm"), "model.pte");

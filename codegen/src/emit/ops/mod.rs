@@ -67,6 +67,7 @@ pub fn emit(m: &Method, node: &Node, o: &Operands) -> TokenStream {
         Op::MaxPool2d(p) => max_pool::emit(p, &shape(node.inputs[0]), &out_shape, r, w),
         Op::AvgPool2d { pool, count_include_pad, divisor } => avg_pool::emit(pool, *count_include_pad, *divisor, &shape(node.inputs[0]), &out_shape, r, w),
         Op::ResizeBilinear { align_corners, ratio } => resize::bilinear(*align_corners, *ratio, &shape(node.inputs[0]), &out_shape, r, w),
+        Op::ResizeBilinearAa { scale } => resize::bilinear_aa(*scale, &shape(node.inputs[0]), &out_shape, r, w),
         Op::ResizeNearest { ratio } => resize::nearest(*ratio, &shape(node.inputs[0]), &out_shape, r, w),
         Op::GroupNorm { .. } => layer_norm::group(m, node, r, w),
         Op::BatchStatNorm { .. } => layer_norm::batch_stats(m, node, r, w),

@@ -61,6 +61,7 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::_pdist_forward.out", distance::pdist),
     ("aten::_softmax.out", softmax::softmax),
     ("aten::_to_copy.out", shape::to_copy),
+    ("aten::_upsample_bilinear2d_aa.out", resize::bilinear_aa),
     ("aten::abs.out", |cx, a| unary::lower(cx, a, UnaryFn::Abs)),
     ("aten::acos.out", |cx, a| unary::lower(cx, a, UnaryFn::Acos)),
     ("aten::acosh.out", |cx, a| unary::lower(cx, a, UnaryFn::Acosh)),

@@ -42,6 +42,33 @@ pub fn nearest(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     Ok(())
 }
 
+/// _upsample_bilinear2d_aa.out: `[x, output_size, align_corners, scales_h?, scales_w?, out]`.
+pub fn bilinear_aa(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
+    let x = cx.input(cx.arg(args, 0)?)?;
+    let align_corners = cx.bool(cx.arg(args, 2)?)?;
+    let (sh, sw) = (cx.opt_scalar(cx.arg(args, 3)?)?, cx.opt_scalar(cx.arg(args, 4)?)?);
+    let out = cx.output(cx.arg(args, 5)?)?;
+    cx.expect_dtype(&[x, out], DType::F32)?;
+    let (xs, os) = (cx.ty(x).shape.clone(), cx.ty(out).shape.clone());
+    if xs.len() != 4 || os.len() != 4 || xs[..2] != os[..2] || os[2..].contains(&0) || xs[2..].contains(&0) {
+        return Err(cx.invalid(format!("unexpected shapes: input {xs:?}, output {os:?}")));
+    }
+    // Both scales given, or both from the sizes (as a ratio, then inverted, as ExecuTorch does).
+    let given = sh.zip(sw);
+    let scale = |d: usize, s: Option<f64>| {
+        let (i, o) = (xs[d], os[d]);
+        let r = match (align_corners, o > 1) {
+            (true, true) => (i - 1) as f64 / (o - 1) as f64,
+            (true, false) => 0.0,
+            (false, _) => 1.0 / s.unwrap_or(o as f64 / i as f64),
+        };
+        f64::from(r as f32)
+    };
+    let scale = [scale(2, given.map(|g| g.0)), scale(3, given.map(|g| g.1))];
+    cx.push(Op::ResizeBilinearAa { scale }, vec![x], vec![out]);
+    Ok(())
+}
+
 /// Bilinear and nearest sampling (bicubic is not supported yet).
 pub fn grid_sampler(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let x = cx.input(cx.arg(args, 0)?)?;
