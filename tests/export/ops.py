@@ -40,6 +40,13 @@ class Outputs(nn.Module):
         return lengths, y, y, self.table, x.reshape(3, 2), x
 
 
+class Counted(nn.Module):
+    """Outputs whose size is found at run time: planned at their bound, returned cut."""
+
+    def forward(self, x, m):
+        return torch.masked_select(x, m), x[m], x[m[:, 0]], torch.masked_select(x, m[0])
+
+
 class Random(nn.Module):
     """rand and randn: ExecuTorch seeds them from the system, so only outputs
     that do not depend on the values can be checked against its runtime."""
@@ -198,6 +205,8 @@ MODELS = {
     "edge_add": simple(Add, lambda k: [rand((2, 3), 300 + k), rand((2, 3), 310 + k)], about="no constants, no extended header", atol=0.0, rtol=0.0),
     "edge_outputs": simple(Outputs, lambda k: [rand((2, 3), 320 + k), ints((2,), 330 + k, 0, 9)],
                            about="pass-through, repeated, constant and view outputs", atol=0.0, rtol=0.0),
+    "edge_counted": simple(Counted, lambda k: [rand((3, 4), 336 + k), ints((3, 4), 337 + k, 0, 2).astype(bool)],
+                           about="masked_select and boolean-mask indexing: data-dependent sizes", atol=0.0, rtol=0.0),
     "edge_random": simple(Random, lambda k: [rand((2, 3), 335 + k)], about="rand and randn, through outputs that do not depend on their values", atol=0.0, rtol=0.0),
     "ops_reduce": simple(Reduce, lambda k: [rand((3, 4, 5), 340 + k), ints((3, 4, 5), 350 + k, -4, 5)],
                          about="sum, amax/amin, max/min.dim, argmax/argmin, prod, var/std, cumsum, mean, topk", atol=1e-5),

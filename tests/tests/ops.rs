@@ -139,3 +139,10 @@ fn preserved_forms() {
 fn edge_random() {
     verify(&fixture("edge_random"), "model.pte");
 }
+
+/// masked_select and boolean-mask indexing: planned at their bound, each
+/// returned as a slice of the rows the data selects (one case selects none).
+#[test]
+fn edge_counted() {
+    verify(&fixture("edge_counted"), "model.pte");
+}

@@ -43,6 +43,12 @@ pub fn emit(method: &Method, layout: &Layout) -> TokenStream {
         (quote!((#(#ret_types),*)), quote!((#(#rets),*)))
     };
     let checks = checks(method);
+    // Row counts of data-dependent outputs, set by their ops.
+    let counts = method.counted().into_iter().map(|v| {
+        let rows = dims::rows_ident(v);
+        quote!(let #rows: usize;)
+    });
+    let checks = quote!(#checks #(#counts)*);
     if method.fallible() {
         ret_ty = quote!(Result<#ret_ty, ::etch_kernels::Error>);
         ret = quote!(Ok(#ret));
@@ -107,6 +113,10 @@ fn output(method: &Method, layout: &Layout, v: usize, life: &TokenStream) -> (To
     };
     let (total, offset) = (lit(total), lit(offset));
     let window = quote!(::etch_kernels::arena::window::<#elem, #total, #offset, #n>(#base));
+    if method.counted().contains(&v) {
+        let (rows, per) = (dims::rows_ident(v), lit(ty.shape[1..].iter().product()));
+        return (quote!(&#life [#elem]), quote!(::etch_kernels::dynamic::head(#window, #rows * #per)));
+    }
     if method.dynamic.is_dynamic(v) {
         let len = dims::numel(method, v);
         return (quote!(&#life [#elem]), quote!(::etch_kernels::dynamic::head(#window, #len)));
@@ -129,6 +139,11 @@ fn signature_doc(method: &Method) -> Vec<String> {
     }
     for (k, &v) in method.outputs.iter().enumerate() {
         let ty = &method.values[v].ty;
+        if method.counted().contains(&v) {
+            let rest: Vec<String> = ty.shape[1..].iter().map(usize::to_string).collect();
+            doc.push(format!(" - returns output {k}: {} rows of [{}], as many as the data gives (at most {})", ty.dtype, rest.join(", "), ty.shape[0]));
+            continue;
+        }
         doc.push(format!(" - returns output {k}: {} of shape {}", ty.dtype, shape(v)));
     }
     if !method.dynamic.syms.is_empty() {

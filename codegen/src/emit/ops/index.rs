@@ -155,3 +155,18 @@ pub fn pdist(x: &[usize], p: f64, r: &[TokenStream], w: &[TokenStream]) -> Token
     let (xs, out, n, k, p) = (&r[0], &w[0], lit(x[0]), lit(x[1]), crate::emit::f32_lit(p));
     quote!(::etch_kernels::distance::pdist(#xs, #out, #n, #k, #p);)
 }
+
+/// Inputs `[x]`: sets the method's row count for the output.
+pub fn nonzero(m: &Method, node: &Node, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let (x, out, rows) = (&r[0], &w[0], crate::emit::dims::rows_ident(node.outputs[0]));
+    let shape = list(&m.values[node.inputs[0]].ty.shape);
+    quote!(#rows = ::etch_kernels::gather::nonzero(#x, &#shape, #out);)
+}
+
+/// Inputs `[x, mask]`: sets the method's row count for the output.
+pub fn masked_select(m: &Method, node: &Node, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let (x, mask, out, rows) = (&r[0], &r[1], &w[0], crate::emit::dims::rows_ident(node.outputs[0]));
+    let (xs, ms) = (&m.values[node.inputs[0]].ty.shape, &m.values[node.inputs[1]].ty.shape);
+    let trail = lit(xs[ms.len()..].iter().product());
+    quote!(#rows = ::etch_kernels::gather::masked_rows(#x, #mask, #out, #trail);)
+}

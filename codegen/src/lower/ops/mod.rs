@@ -160,6 +160,7 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::lt.Tensor_out", |cx, a| compare::tensor(cx, a, CmpFn::Lt)),
     ("aten::masked_fill.Scalar_out", shape::masked_fill),
     ("aten::masked_scatter.out", distance::masked_scatter),
+    ("aten::masked_select.out", gather::masked_select_out),
     ("aten::max.dim_max", reduce::max_dim),
     ("aten::max.unary_out", reduce::max_all),
     ("aten::max_pool2d_with_indices.out", max_pool::lower),
