@@ -204,7 +204,7 @@ pub fn pad_edges<T: Copy>(x: &[T], x_shape: &[usize], before: &[usize], out: &mu
                     i = period - i;
                 }
             }
-            src[d] = i.clamp(0, n - 1) as usize;
+            src[d] = i.min(n - 1).max(0) as usize;
         }
         if let (Some(slot), Some(&v)) = (out.get_mut(o), x.get(offset_of(x_shape, &src[..rank]))) {
             *slot = v;

@@ -57,7 +57,7 @@ fn source(coord: f32, size: usize, padding: Padding, align_corners: bool) -> f32
 }
 
 fn clip_index(i: i64, size: usize) -> usize {
-    i.clamp(0, size as i64 - 1) as usize
+    i.min(size as i64 - 1).max(0) as usize
 }
 
 /// `x` `[n, c, ih, iw]` sampled at `grid` `[n, oh, ow, 2]` (x then y in

@@ -99,9 +99,9 @@ fn aa_window(o: usize, scale: f32, len: usize) -> AaWindow {
     let support = if scale >= 1.0 { scale } else { 1.0 };
     let invscale = if scale >= 1.0 { 1.0 / scale } else { 1.0 };
     let min = ((center - support + 0.5) as i64).max(0) as usize;
-    let max = ((center + support + 0.5) as i64).clamp(0, len as i64) as usize;
+    let max = ((center + support + 0.5) as i64).min(len as i64).max(0) as usize;
     let fallback = || {
-        let f = (center as i64).clamp(0, len as i64 - 1).max(0) as usize;
+        let f = (center as i64).min(len as i64 - 1).max(0) as usize;
         AaWindow { min: f, max: f + 1, fallback: Some(f), center, invscale, total: 1.0 }
     };
     if max <= min {

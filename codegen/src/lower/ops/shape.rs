@@ -76,7 +76,7 @@ pub fn narrow(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let start = if start < 0 { start + size } else { start };
     let length = cx.int(cx.arg(args, 3)?)?;
     let out = cx.output(cx.arg(args, 4)?)?;
-    if start < 0 || length < 0 || start + length > size {
+    if start < 0 || length < 0 || start.checked_add(length).is_none_or(|end| end > size) {
         return Err(cx.invalid(format!("narrow {start}..+{length} is outside a dim of {size}")));
     }
     let mut expect = shape.clone();
@@ -308,7 +308,7 @@ fn shuffle(cx: &mut Cx<'_, '_>, args: &[usize], up: bool) -> Result<()> {
     let r = usize::try_from(cx.int(cx.arg(args, 1)?)?).unwrap_or(0);
     let out = cx.output(cx.arg(args, 2)?)?;
     let (xs, os) = (cx.ty(x).shape.clone(), cx.ty(out).shape.clone());
-    if xs.len() < 3 || os.len() != xs.len() || r == 0 || cx.ty(out).dtype != cx.ty(x).dtype {
+    if xs.len() < 3 || os.len() != xs.len() || r == 0 || r > 1 << 12 || cx.ty(out).dtype != cx.ty(x).dtype {
         return Err(cx.invalid(format!("pixel shuffle of {xs:?} by {r} is not supported")));
     }
     let k = xs.len() - 3;
@@ -369,7 +369,7 @@ fn pad(cx: &mut Cx<'_, '_>, args: &[usize], reflect: bool) -> Result<()> {
     let out = cx.output(cx.arg(args, 2)?)?;
     let xs = cx.ty(x).shape.clone();
     let k = padding.len() / 2;
-    if padding.len() % 2 != 0 || k > xs.len() || padding.iter().any(|&p| p < 0) {
+    if padding.len() % 2 != 0 || k > xs.len() || padding.iter().any(|&p| !(0..=1 << 20).contains(&p)) {
         return Err(cx.invalid(format!("padding {padding:?} does not fit rank {}", xs.len())));
     }
     let mut before = vec![0; xs.len()];
