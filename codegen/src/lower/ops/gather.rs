@@ -213,7 +213,8 @@ pub fn unfold(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let (mut shape, mut s) = (xs.clone(), st.clone());
     if let (Some(d), Some(t)) = (shape.get_mut(dim), s.get_mut(dim)) {
         *d = (n - size) / step + 1;
-        *t *= step;
+        // Past `n` the stride is never taken: bounded so it cannot overflow.
+        *t *= step.min(n.max(1));
     }
     shape.push(size);
     s.push(st.get(dim).copied().unwrap_or(1));
