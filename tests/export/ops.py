@@ -6,7 +6,11 @@ runtime outputs as the oracle. Exported with the zoo's own exporter:
 Each fixture groups many small ops (one output per op and argument
 combination) so that CI compiles one crate per family, not one per op.
 `edge_*` fixtures are files at the edges of the format: no constants, no
-extended header, outputs that are inputs, constants or each other.
+extended header, outputs that are inputs, constants or each other, sizes found
+at run time, random ops. Ops that the default decomposition removes come from
+`tests/export/preserved.py`. Export into a scratch folder and copy the
+fixtures over: the exporter does not delete the outputs of a case that shrank.
+Then `ETCH_BLESS=1 cargo test -p etch-tests --test ops_md` regenerates docs/OPS.md.
 """
 # export.py puts its own folder, where zoo.py lives, on the import path.
 import numpy as np
