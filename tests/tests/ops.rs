@@ -146,3 +146,30 @@ fn edge_random() {
 fn edge_counted() {
     verify(&fixture("edge_counted"), "model.pte");
 }
+
+/// XNNPACK twins of the families above: the partitioner takes their slices,
+/// transposes, concatenations and elementwise ops; the rest stays portable.
+#[test]
+fn xnnpack_reduce() {
+    verify(&fixture("ops_reduce"), "model.xnnpack.pte");
+}
+
+#[test]
+fn xnnpack_bitwise() {
+    verify(&fixture("ops_bitwise"), "model.xnnpack.pte");
+}
+
+#[test]
+fn xnnpack_index() {
+    verify(&fixture("ops_index"), "model.xnnpack.pte");
+}
+
+#[test]
+fn xnnpack_misc() {
+    verify(&fixture("ops_misc"), "model.xnnpack.pte");
+}
+
+#[test]
+fn xnnpack_distance() {
+    verify(&fixture("ops_distance"), "model.xnnpack.pte");
+}
