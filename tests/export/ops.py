@@ -51,6 +51,19 @@ class Counted(nn.Module):
         return torch.masked_select(x, m), x[m], x[m[:, 0]], torch.masked_select(x, m[0])
 
 
+class Dtypes(nn.Module):
+    """i32, i8, u8 and bool through the common ops, with ExecuTorch's promotion."""
+
+    def forward(self, a, b, c, m, x):
+        return (
+            a + b, a * c, b - 3, a // 3, a % 4, a.abs(), -b, a.clamp(-5, 5), torch.maximum(a, b), c.max(), b.sum(dim=1),
+            a.cumsum(0), torch.where(m, a, b), torch.where(m, c, 7), torch.cat([a, b]), a > b, c == 3, m & (c > 2),
+            a.float() * x, c.to(torch.float32) / 255.0, (x * 10).to(torch.int32), (x.abs() * 20).to(torch.uint8),
+            a.argmax(dim=1), torch.flip(c, (1,)), a[:, 1:3], b.permute(1, 0), F.pad(c, (1, 1), value=9), c.to(torch.int64) * 300,
+            b.to(torch.int8) * 100, torch.topk(a, 2).values, a.prod(dim=0), c // 2, a.sign(), b.bitwise_not(), a & 6,
+        )
+
+
 class Random(nn.Module):
     """rand and randn: ExecuTorch seeds them from the system, so only outputs
     that do not depend on the values can be checked against its runtime."""
@@ -211,6 +224,10 @@ MODELS = {
                            about="pass-through, repeated, constant and view outputs", atol=0.0, rtol=0.0),
     "edge_counted": simple(Counted, lambda k: [rand((3, 4), 336 + k), ints((3, 4), 337 + k, 0, 2).astype(bool)],
                            about="masked_select and boolean-mask indexing: data-dependent sizes", atol=0.0, rtol=0.0),
+    "ops_dtypes": simple(Dtypes, lambda k: [ints((2, 4), 700 + k, -30, 30, np.int32), ints((2, 4), 710 + k, -100, 100, np.int8),
+                                            ints((2, 4), 720 + k, 0, 256, np.uint8), ints((2, 4), 730 + k, 0, 2).astype(bool),
+                                            rand((2, 4), 740 + k)],
+                         about="i32, i8, u8 and bool through binary, compare, where, cat, casts, reductions, layout ops", atol=1e-5),
     "edge_random": simple(Random, lambda k: [rand((2, 3), 335 + k)], about="rand and randn, through outputs that do not depend on their values", atol=0.0, rtol=0.0),
     "ops_reduce": simple(Reduce, lambda k: [rand((3, 4, 5), 340 + k), ints((3, 4, 5), 350 + k, -4, 5)],
                          xnnpack=True, about="sum, amax/amin, max/min.dim, argmax/argmin, prod, var/std, cumsum, mean, topk", atol=1e-5),

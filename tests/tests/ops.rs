@@ -173,3 +173,10 @@ fn xnnpack_misc() {
 fn xnnpack_distance() {
     verify(&fixture("ops_distance"), "model.xnnpack.pte");
 }
+
+/// i32, i8, u8 and bool through arithmetic, comparisons, where, cat (mixed
+/// dtypes cast like ExecuTorch), casts from and to f32, reductions and layout ops.
+#[test]
+fn dtypes() {
+    verify(&fixture("ops_dtypes"), "model.pte");
+}
