@@ -67,6 +67,7 @@ pub mod quant_avx2;
 pub mod random;
 pub mod reduce;
 pub mod reduction;
+pub mod reorder;
 pub mod resize;
 pub mod select;
 pub mod softmax;

@@ -87,7 +87,7 @@ pub fn flip(shape: &[usize], dims: &[usize], r: &[TokenStream], w: &[TokenStream
     let (x, out) = (&r[0], &w[0]);
     let flags = (0..shape.len()).map(|d| dims.contains(&d));
     let shape = list(shape);
-    quote!(::etch_kernels::gather::flip(#x, &#shape, &[#(#flags),*], #out);)
+    quote!(::etch_kernels::reorder::flip(#x, &#shape, &[#(#flags),*], #out);)
 }
 
 /// Inputs `[x, index, src]`: copy, then write (or add) `src` at the indices.
@@ -116,12 +116,12 @@ pub fn scatter(m: &Method, node: &Node, dim: usize, add: bool, r: &[TokenStream]
 
 pub fn pad_edges(x: &[usize], before: &[usize], reflect: bool, out: &[usize], r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let (xs, o, xl, bl, ol) = (&r[0], &w[0], list(x), list(before), list(out));
-    quote!(::etch_kernels::gather::pad_edges(#xs, &#xl, &#bl, #o, &#ol, #reflect);)
+    quote!(::etch_kernels::reorder::pad_edges(#xs, &#xl, &#bl, #o, &#ol, #reflect);)
 }
 
 pub fn roll(shape: &[usize], shifts: &[usize], r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let (x, o, sl, shl) = (&r[0], &w[0], list(shape), list(shifts));
-    quote!(::etch_kernels::gather::roll(#x, &#sl, &#shl, #o);)
+    quote!(::etch_kernels::reorder::roll(#x, &#sl, &#shl, #o);)
 }
 
 pub fn tril(shape: &[usize], diagonal: i64, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
@@ -129,7 +129,7 @@ pub fn tril(shape: &[usize], diagonal: i64, r: &[TokenStream], w: &[TokenStream]
     let n = shape.len();
     let (rows, cols) = (lit(shape[n - 2]), lit(shape[n - 1]));
     let d = proc_macro2::Literal::i64_suffixed(diagonal);
-    quote!(::etch_kernels::gather::tril(#x, #o, #rows, #cols, #d);)
+    quote!(::etch_kernels::reorder::tril(#x, #o, #rows, #cols, #d);)
 }
 
 /// Inputs `[x, mask, src]`; the `Err` only where `src` may run out.

@@ -1,11 +1,9 @@
 //! Shape and fill ops that ExecuTorch's default decomposition usually removes,
 //! each mapped onto etch's gathers, views, fills and elementwise ops:
 //! stack, t_copy, transpose_copy, narrow_copy, squeeze_copy.dim, split_copy,
-//! unbind_copy, detach/lift_fresh/_to_copy, zeros/ones/empty, fill, masked_fill,
-//! glu, logit, roll, tril, pixel_shuffle/unshuffle, select_scatter and the
+//! unbind_copy, detach/lift_fresh/_to_copy, glu, logit, roll, tril, pixel_shuffle/unshuffle, select_scatter and the
 //! reflection/replication pads.
 
-use super::binary::check_broadcast;
 use crate::error::Result;
 use crate::ir::{BinaryFn, DType, Op, Storage, TensorType, UnaryFn, ValueId};
 use crate::lower::cx::{strides, Cx};
@@ -156,63 +154,6 @@ fn same(cx: &mut Cx<'_, '_>, x: usize, out: usize, op: Op) -> Result<()> {
     }
     let op = if cx.ty(x).dtype == cx.ty(out).dtype { Op::Copy } else { op };
     cx.push(op, vec![x], vec![out]);
-    Ok(())
-}
-
-/// zeros.out, ones.out, empty.out (zeros, a valid choice for uninitialised
-/// memory): `[size, (memory_format,) out]`.
-pub fn zeros(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
-    fill_out(cx, cx.arg(args, 1)?, 0.0)
-}
-
-pub fn ones(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
-    fill_out(cx, cx.arg(args, 1)?, 1.0)
-}
-
-pub fn empty(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
-    fill_out(cx, cx.arg(args, 2)?, 0.0)
-}
-
-/// fill.Scalar_out: `[x, value, out]`.
-pub fn fill_scalar(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
-    let value = cx.scalar(cx.arg(args, 1)?)?;
-    fill_out(cx, cx.arg(args, 2)?, value)
-}
-
-fn fill_out(cx: &mut Cx<'_, '_>, out: usize, value: f64) -> Result<()> {
-    let out = cx.output(out)?;
-    cx.push(Op::Fill { value }, vec![], vec![out]);
-    Ok(())
-}
-
-/// fill.Tensor_out: `[x, value, out]`, a one-element tensor everywhere.
-pub fn fill_tensor(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
-    let value = cx.input(cx.arg(args, 1)?)?;
-    let out = cx.output(cx.arg(args, 2)?)?;
-    if cx.ty(value).numel() != 1 {
-        return Err(cx.invalid("the fill value must hold one element"));
-    }
-    let one = cx.temp(TensorType { dtype: cx.ty(value).dtype, shape: vec![] }, Storage::View { base: value, offset: 0 });
-    let shape = cx.ty(out).shape.clone();
-    let wide = cx.broadcast_to(one, &shape);
-    let op = if cx.ty(wide).dtype == cx.ty(out).dtype { Op::Copy } else { Op::Cast };
-    cx.push(op, vec![wide], vec![out]);
-    Ok(())
-}
-
-/// masked_fill.Scalar_out: `[x, mask, value, out]`: `where(mask, value, x)`.
-pub fn masked_fill(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
-    let x = cx.input(cx.arg(args, 0)?)?;
-    let mask = cx.input(cx.arg(args, 1)?)?;
-    let value = cx.scalar(cx.arg(args, 2)?)?;
-    let out = cx.output(cx.arg(args, 3)?)?;
-    cx.expect_dtype(&[mask], DType::Bool)?;
-    if cx.ty(out).dtype != cx.ty(x).dtype {
-        return Err(cx.invalid("masked_fill keeps the input's dtype"));
-    }
-    let v = cx.scalar_const(value, cx.ty(x).dtype);
-    check_broadcast(cx, &[x, mask], out)?;
-    cx.push(Op::Where, vec![mask, v, x], vec![out]);
     Ok(())
 }
 
