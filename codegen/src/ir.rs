@@ -685,7 +685,7 @@ impl Node {
     pub fn index_inputs(&self) -> &[ValueId] {
         match self.op {
             Op::IndexSelect { .. } => &self.inputs[1..2],
-            Op::IndexPut { .. } => &self.inputs[2..3],
+            Op::IndexPut { .. } => &self.inputs[2..],
             Op::GatherIndex { .. } => &self.inputs[1..2],
             Op::IndexTensor { .. } => &self.inputs[1..],
             Op::Scatter { .. } => &self.inputs[1..2],

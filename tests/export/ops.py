@@ -64,6 +64,18 @@ class Dtypes(nn.Module):
         )
 
 
+class Put(nn.Module):
+    """index_put with one and two index tensors, leading slices, broadcast values, accumulation."""
+
+    def forward(self, x, i, j, v):
+        a = x.index_put((i,), v[0])
+        b = x.index_put((i, j), v[:, 0, :1])
+        c = x.index_put((i, j), torch.ones(1), accumulate=True)
+        d = x.clone()
+        d[:, i, j] = v[0, 0, 0]
+        return a, b, c, d
+
+
 class Random(nn.Module):
     """rand and randn: ExecuTorch seeds them from the system, so only outputs
     that do not depend on the values can be checked against its runtime."""
@@ -228,6 +240,8 @@ MODELS = {
                                             ints((2, 4), 720 + k, 0, 256, np.uint8), ints((2, 4), 730 + k, 0, 2).astype(bool),
                                             rand((2, 4), 740 + k)],
                          about="i32, i8, u8 and bool through binary, compare, where, cat, casts, reductions, layout ops", atol=1e-5),
+    "ops_put": simple(Put, lambda k: [rand((3, 4, 5), 750 + k), ints((2,), 760 + k, -3, 3), ints((2,), 770 + k, -4, 4), rand((2, 4, 5), 780 + k)],
+                      xnnpack=True, about="index_put with one and two index tensors, slices, broadcasting, accumulation", atol=1e-6),
     "edge_random": simple(Random, lambda k: [rand((2, 3), 335 + k)], about="rand and randn, through outputs that do not depend on their values", atol=0.0, rtol=0.0),
     "ops_reduce": simple(Reduce, lambda k: [rand((3, 4, 5), 340 + k), ints((3, 4, 5), 350 + k, -4, 5)],
                          xnnpack=True, about="sum, amax/amin, max/min.dim, argmax/argmin, prod, var/std, cumsum, mean, topk", atol=1e-5),

@@ -29,7 +29,7 @@ const NOTES: &[(&str, &str)] = &[
     ("randn.out", "from the method's `seed` argument (ExecuTorch seeds from the system)"),
     ("roll.out", "one shift per dim, as ExecuTorch requires"),
     ("index.Tensor_out", "integer indices on adjacent dims (runtime index check), or one boolean mask over the leading dims (data-dependent size)"),
-    ("index_put.out", "one index tensor; runtime index check"),
+    ("index_put.out", "integer index tensors on adjacent dims; runtime index check"),
     ("index_select.out", "runtime index check: the method returns Err"),
     ("max_pool2d_with_indices.out", "f32, 2-D (1-D through unsqueeze)"),
     ("mean.out", "f32"),

@@ -180,3 +180,15 @@ fn xnnpack_distance() {
 fn dtypes() {
     verify(&fixture("ops_dtypes"), "model.pte");
 }
+
+/// index_put with one and two index tensors (negative ones wrap), a leading
+/// slice, broadcast values and accumulation over repeated positions.
+#[test]
+fn put() {
+    verify(&fixture("ops_put"), "model.pte");
+}
+
+#[test]
+fn xnnpack_put() {
+    verify(&fixture("ops_put"), "model.xnnpack.pte");
+}

@@ -34,12 +34,12 @@ pub fn select(m: &Method, node: &Node, dim: usize, r: &[TokenStream], w: &[Token
     }
 }
 
-/// Inputs `[x, values, index]`: copy, then write the indexed slices.
+/// Inputs `[x, values, index...]`: copy, then write the indexed slices.
 pub fn put(m: &Method, node: &Node, dim: usize, accumulate: bool, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let (shape, dtype) = (&m.values[node.inputs[0]].ty.shape, m.values[node.inputs[0]].ty.dtype);
-    let (x, values, index, out) = (&r[0], &r[1], &r[2], &w[0]);
-    let check = check(m, node, index, shape[dim], true);
-    let [lead, size, trail] = around(shape, dim);
+    let (x, values, out) = (&r[0], &r[1], &w[0]);
+    let count = node.inputs.len() - 2;
+    let checks = r[2..].iter().enumerate().map(|(k, i)| check(m, node, i, shape[dim + k], true));
     let t = format_ident!("{}", dtype.rust());
     let combine = match (accumulate, dtype) {
         (false, _) => quote!(|_, v| v),
@@ -48,10 +48,20 @@ pub fn put(m: &Method, node: &Node, dim: usize, accumulate: bool, r: &[TokenStre
         // Integers wrap, as in C++, instead of panicking in a debug build.
         (true, _) => quote!(|o: #t, v: #t| o.wrapping_add(v)),
     };
+    let write = if count == 1 {
+        let [lead, size, trail] = around(shape, dim);
+        let index = &r[2];
+        quote!(::etch_kernels::index::index_put(#out, #index, #values, #lead, #size, #trail, #combine);)
+    } else {
+        let (indices, sizes) = (&r[2..], list(&shape[dim..dim + count]));
+        let lead = lit(shape[..dim].iter().product());
+        let trail = lit(shape[dim + count..].iter().product());
+        quote!(::etch_kernels::index::index_put_nd(#out, &[#(#indices),*], &#sizes, #values, #lead, #trail, #combine);)
+    };
     quote! {
-        #check
+        #(#checks)*
         ::etch_kernels::layout::copy(#x, #out);
-        ::etch_kernels::index::index_put(#out, #index, #values, #lead, #size, #trail, #combine);
+        #write
     }
 }
 
