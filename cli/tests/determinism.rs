@@ -85,3 +85,23 @@ fn generated_code_has_one_unsafe_block() {
         assert_eq!(g.lib_rs.matches("#[allow(unsafe_code)]").count(), 1, "{name}");
     }
 }
+
+/// The op conformance suite (`tests/fixtures/ops_*`, `edge_*`): every program
+/// and twin generates the same files twice and uses no `unsafe`.
+#[test]
+fn op_suite_is_deterministic() {
+    let dir = format!("{}/../tests/fixtures", env!("CARGO_MANIFEST_DIR"));
+    let mut names: Vec<String> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.retain(|n| n.starts_with("ops_") || n.starts_with("edge_"));
+    names.sort();
+    assert!(names.len() >= 10, "the op suite is missing: {names:?}");
+    for name in names {
+        for program in ["model.pte", "model.xnnpack.pte"] {
+            let Ok(bytes) = std::fs::read(format!("{dir}/{name}/{program}")) else { continue };
+            let (a, b) = (generate(&bytes, &Config::new("m")).unwrap(), generate(&bytes, &Config::new("m")).unwrap());
+            assert_eq!(a.model_rs, b.model_rs, "{name}/{program}");
+            let uses = ["unsafe {", "unsafe fn", "unsafe impl"].iter().map(|u| a.lib_rs.matches(u).count()).sum::<usize>();
+            assert_eq!(uses, 0, "{name}/{program}: generated code uses unsafe");
+        }
+    }
+}

@@ -334,6 +334,9 @@ pub enum Op {
     /// inputs `[x]`, NCHW: bilinear resizing of every plane to the output's
     /// size. `ratio` is the source step per output step along H and W (an f32).
     ResizeBilinear { align_corners: bool, ratio: [f64; 2] },
+    /// inputs `[x]`, NCHW: antialiased bilinear resizing (`_upsample_bilinear2d_aa`);
+    /// `scale` is the source step per output step along H and W (an f32).
+    ResizeBilinearAa { scale: [f64; 2] },
     /// inputs `[x]`, NCHW, any dtype: nearest-neighbour resizing of every
     /// plane; `ratio` is the source step per output step along H and W (an f32).
     ResizeNearest { ratio: [f64; 2] },
@@ -346,6 +349,34 @@ pub enum Op {
     /// inputs `[x, index, src]`: a copy of `x` with `src` (a tensor, or a scalar
     /// of shape `[]`) written, or with `add` added, at `index` along `dim`.
     Scatter { dim: usize, add: bool },
+    /// inputs `[x]` plus weight and bias when present, outputs `[out, mean, invstd]`:
+    /// batch norm by each channel's own statistics over `[n, c, inner]` (instance norm).
+    BatchStatNorm { eps: f64, has_weight: bool, has_bias: bool },
+    /// inputs `[x, mask, src]`, all but `src` of the output's shape: where the
+    /// mask holds, the next element of `src`.
+    MaskedScatter,
+    /// inputs `[x1, x2]`, `[batch, p, m]` and `[batch, r, m]`: the p-norm distance of every pair of rows.
+    Cdist { p: f64 },
+    /// inputs `[x]`, `[n, m]`: the p-norm distance of every pair `i < j` of rows.
+    Pdist { p: f64 },
+    /// inputs `[x, grid]`, NCHW and `[n, oh, ow, 2]`: bilinear (or nearest) samples;
+    /// `padding` 0 zeros, 1 border, 2 reflection.
+    GridSample { nearest: bool, padding: u8, align_corners: bool },
+    /// no inputs, an f32 output: uniform on `[0, 1)` (or, with `normal`, standard
+    /// normal) values from the method's `seed` argument and the op's own `stream`.
+    Random { normal: bool, stream: u64 },
+    /// inputs `[x]`, an i64 output `[bound, rank]`: the coordinates of the nonzero
+    /// elements. Data-dependent: the method returns the rows it found.
+    Nonzero,
+    /// inputs `[x, mask]`, the mask over `x`'s leading dims: the selected runs,
+    /// `[bound, ...]`. Data-dependent: the method returns the runs it found.
+    MaskedSelect,
+    /// inputs `[x]`: reflection (or replication) padding, `before[d]` ahead of each dim.
+    PadEdges { before: Vec<usize>, reflect: bool },
+    /// inputs `[x]`: each element moved `shifts[d]` along dim `d`, wrapping.
+    Roll { shifts: Vec<usize> },
+    /// inputs `[x]`: zero above the `diagonal` of the last two dims.
+    Tril { diagonal: i64 },
     /// inputs `[x]`: `x >= 0 ? x : x * slope`.
     LeakyRelu { slope: f64 },
     /// inputs `[x]`: `x <= 0 ? expm1(x * input_scale) * alpha * scale : x * scale`.
@@ -535,8 +566,22 @@ impl Op {
             Op::AvgPool2d { .. } => "avg_pool2d",
             Op::ResizeBilinear { .. } => "resize_bilinear",
             Op::ResizeNearest { .. } => "resize_nearest",
+            Op::ResizeBilinearAa { .. } => "resize_bilinear_aa",
             Op::GroupNorm { .. } => "group_norm",
             Op::AdaptiveAvgPool2d => "adaptive_avg_pool2d",
+            Op::PadEdges { reflect: true, .. } => "reflection_pad",
+            Op::PadEdges { .. } => "replication_pad",
+            Op::Roll { .. } => "roll",
+            Op::Nonzero => "nonzero",
+            Op::MaskedSelect => "masked_select",
+            Op::Random { normal: false, .. } => "rand",
+            Op::Random { normal: true, .. } => "randn",
+            Op::GridSample { .. } => "grid_sample",
+            Op::MaskedScatter => "masked_scatter",
+            Op::Cdist { .. } => "cdist",
+            Op::Pdist { .. } => "pdist",
+            Op::BatchStatNorm { .. } => "batch_norm_stats",
+            Op::Tril { .. } => "tril",
             Op::Scatter { add: false, .. } => "scatter",
             Op::Scatter { add: true, .. } => "scatter_add",
             Op::LeakyRelu { .. } => "leaky_relu",
@@ -640,7 +685,7 @@ impl Node {
     pub fn index_inputs(&self) -> &[ValueId] {
         match self.op {
             Op::IndexSelect { .. } => &self.inputs[1..2],
-            Op::IndexPut { .. } => &self.inputs[2..3],
+            Op::IndexPut { .. } => &self.inputs[2..],
             Op::GatherIndex { .. } => &self.inputs[1..2],
             Op::IndexTensor { .. } => &self.inputs[1..],
             Op::Scatter { .. } => &self.inputs[1..2],
@@ -650,10 +695,30 @@ impl Node {
 }
 
 impl Method {
+    /// Whether an output is (a view of) an input, so it borrows from the caller.
+    pub fn passes_input(&self) -> bool {
+        self.outputs.iter().any(|&v| matches!(self.values[self.root(v).0].storage, Storage::Input(_)))
+    }
+
     /// Whether `node` indexes with values only known at run time (not weights):
     /// such an index may be out of range, and the method then fails.
     pub fn checks_index(&self, node: &Node) -> bool {
+        if node.op == Op::MaskedScatter {
+            // It fails when the mask selects more elements than `src` has.
+            return self.values[node.inputs[2]].ty.numel() < self.values[node.outputs[0]].ty.numel();
+        }
         node.index_inputs().iter().any(|&i| !matches!(self.values[self.root(i).0].storage, Storage::Const(_)))
+    }
+
+    /// Values whose leading dim is a count found at run time (`nonzero`,
+    /// boolean-mask indexing): planned at their bound, returned cut to the count.
+    pub fn counted(&self) -> Vec<ValueId> {
+        self.nodes.iter().filter(|n| matches!(n.op, Op::Nonzero | Op::MaskedSelect)).map(|n| n.outputs[0]).collect()
+    }
+
+    /// Whether the method draws random numbers, and so takes a `seed`.
+    pub fn random(&self) -> bool {
+        self.nodes.iter().any(|n| matches!(n.op, Op::Random { .. }))
     }
 
     /// Whether the method returns a `Result`: runtime sizes or runtime indices.

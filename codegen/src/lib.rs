@@ -120,6 +120,10 @@ pub struct MethodSummary {
     pub dynamic_inputs: Vec<bool>,
     /// Whether the method returns a `Result` (runtime sizes or indices from data).
     pub fallible: bool,
+    /// Whether the method takes a trailing `seed: u64` (it calls `rand`/`randn`).
+    pub random: bool,
+    /// Whether an output borrows from an input (no ndarray view is emitted for it).
+    pub passes_input: bool,
     pub executorch_arena: Option<u64>,
     pub kernel_calls: usize,
     /// Weight elements this method reads.
@@ -174,6 +178,8 @@ pub fn generate(bytes: &[u8], config: &Config) -> Result<Generated> {
                 sizes: m.dynamic.syms.clone(),
                 dynamic_inputs: m.inputs.iter().map(|&v| m.dynamic.is_dynamic(v)).collect(),
                 fallible: m.fallible(),
+                passes_input: m.passes_input(),
+                random: m.random(),
                 executorch_arena: m.executorch_arena,
                 kernel_calls: m.nodes.len(),
                 params: cost::params(m, &graph.constants),

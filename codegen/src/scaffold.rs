@@ -32,7 +32,8 @@ pub fn lib_rs(stamp: &str, items: &str, crate_name: &str, summary: &Summary) -> 
 fn extras(summary: &Summary) -> TokenStream {
     // Only a program with state has something to restore after zeroing.
     let zeroed = quote!(unsafe { etch_kernels::boxed::zeroed::<Self>() });
-    let views = summary.methods.iter().filter(|m| m.sizes.is_empty()).map(view);
+    // Views copy non-contiguous inputs into locals, so an output may not borrow an input.
+    let views = summary.methods.iter().filter(|m| m.sizes.is_empty() && !m.passes_input).map(view);
     let safety = format!(
         "{COMMENT}SAFETY: every field of `Model` is an array of floats, integers or bools, for which \
          all-zero bytes are valid values (`new()` is all zeros too)."
@@ -79,6 +80,8 @@ fn view(m: &MethodSummary) -> TokenStream {
         let (x, e) = (format_ident!("x{i}"), elem(t));
         quote!(#x: ndarray::ArrayViewD<'_, #e>)
     });
+    let seed = m.random.then(|| quote!(seed: u64));
+    let params = params.chain(seed.clone());
     let lit = proc_macro2::Literal::usize_unsuffixed;
     let dims = |shape: &[usize]| shape.iter().map(|&d| lit(d)).collect::<Vec<_>>();
     let loads = m.inputs.iter().enumerate().map(|(i, t)| {
@@ -89,6 +92,7 @@ fn view(m: &MethodSummary) -> TokenStream {
         let (x, k) = (format_ident!("x{i}"), lit(i));
         quote!(etch_kernels::nd::array(&#x, #k)?)
     });
+    let args = args.chain(m.random.then(|| quote!(seed)));
     let outs: Vec<_> = (0..m.outputs.len()).map(|j| format_ident!("o{j}")).collect();
     let ret_types = m.outputs.iter().map(|t| {
         let e = elem(t);
@@ -150,6 +154,7 @@ mod files {
                     .iter()
                     .map(|t| format!("&[0{}; {}]", if t.dtype.is_float() { ".0" } else { "" }, t.numel()))
                     .chain(m.sizes.iter().map(|s| s.bound.to_string()))
+                    .chain(m.random.then(|| "0".to_string()))
                     .collect::<Vec<_>>()
                     .join(", ");
                 let sizes: Vec<String> =

@@ -1,8 +1,9 @@
-//! Data-indexed reads beyond `index_select`: `gather`, `index.Tensor`, and
-//! `flip`. Indices are checked by `index::check` first in generated code;
-//! here a bad one gives `T::default()` instead of a read out of bounds.
+//! Data-indexed reads and writes beyond `index_select`: `gather`,
+//! `index.Tensor`, `scatter`, `masked_scatter`, boolean masks and `nonzero`.
+//! Indices are checked by `index::check` first in generated code; here a bad one gives `T::default()` instead of a read out of bounds.
 
 use crate::index::Index;
+use crate::reorder::each_position;
 use crate::MAX_RANK;
 
 /// `gather` along `dim`: `out[p] = x[p with dim replaced by index[p]]`, `p`
@@ -81,42 +82,11 @@ pub fn index_tensor<T: Copy + Default, I: Index>(
     }
 }
 
-/// `x` reversed along every flagged dim of `shape`.
-pub fn flip<T: Copy>(x: &[T], shape: &[usize], flipped: &[bool], out: &mut [T]) {
-    let rank = shape.len();
-    if rank > MAX_RANK {
-        return;
-    }
-    let mut stride = [0usize; MAX_RANK];
-    let mut s = 1;
-    for d in (0..rank).rev() {
-        stride[d] = s;
-        s *= shape[d];
-    }
-    let mut p = [0usize; MAX_RANK];
-    for o in out.iter_mut().take(s) {
-        let mut off = 0;
-        for d in 0..rank {
-            let c = if flipped.get(d).copied().unwrap_or(false) { shape[d] - 1 - p[d] } else { p[d] };
-            off += c * stride[d];
-        }
-        if let Some(&v) = x.get(off) {
-            *o = v;
-        }
-        for d in (0..rank).rev() {
-            p[d] += 1;
-            if p[d] < shape[d] {
-                break;
-            }
-            p[d] = 0;
-        }
-    }
-}
-
 /// `scatter` along `dim`, in place on `out` (a copy of the input): for each
 /// position `p` of `index_shape`, `out[p with dim replaced by index[p]] =
 /// combine(that element, src(p))`, in row-major order, so the last write wins.
 /// `src` gives the value for a position and its offset in a `src_shape` tensor.
+#[allow(clippy::too_many_arguments)]
 pub fn scatter<T: Copy, I: Index>(
     out: &mut [T],
     out_shape: &[usize],
@@ -163,6 +133,59 @@ pub fn scatter<T: Copy, I: Index>(
     }
 }
 
+/// `masked_scatter` on inputs broadcast to the output: where `mask` holds,
+/// the next element of `src` in row-major order, else `x`. Running out of
+/// `src` is an error, as in ExecuTorch (the rest keeps `x`).
+pub fn masked_scatter<T: Copy>(x: &[T], mask: &[bool], src: &[T], out: &mut [T]) -> Result<(), crate::Error> {
+    let mut next = 0;
+    let mut short = None;
+    for ((o, &v), &m) in out.iter_mut().zip(x).zip(mask) {
+        *o = v;
+        if m {
+            match src.get(next) {
+                Some(&s) => *o = s,
+                None => short = short.or(Some(next)),
+            }
+            next += 1;
+        }
+    }
+    match short {
+        Some(i) => Err(crate::Error::IndexOutOfRange { op: "masked_scatter", index: i as i64, size: src.len() }),
+        None => Ok(()),
+    }
+}
+
+/// `nonzero`: the coordinates of every element that is not zero, row-major,
+/// into `out` as `[bound, rank]`. Returns how many rows it wrote (a runtime size).
+pub fn nonzero<T: Copy + PartialEq + Default>(x: &[T], shape: &[usize], out: &mut [i64]) -> usize {
+    let rank = shape.len();
+    if rank > MAX_RANK {
+        return 0;
+    }
+    let mut rows = 0;
+    each_position(shape, |o, p| {
+        if x.get(o).is_some_and(|&v| v != T::default()) {
+            if let Some(row) = out.get_mut(rows * rank..(rows + 1) * rank) {
+                row.iter_mut().zip(p).for_each(|(r, &c)| *r = c as i64);
+            }
+            rows += 1;
+        }
+    });
+    rows
+}
+
+/// `x[mask]` with `mask` over the leading dims of `x`: each selected run of
+/// `trail` elements, in order, into `out`. Returns how many runs it wrote.
+pub fn masked_rows<T: Copy>(x: &[T], mask: &[bool], out: &mut [T], trail: usize) -> usize {
+    let mut rows = 0;
+    for (i, _) in mask.iter().enumerate().filter(|(_, &m)| m) {
+        let (Some(src), Some(dst)) = (x.get(i * trail..(i + 1) * trail), out.get_mut(rows * trail..(rows + 1) * trail)) else { break };
+        dst.copy_from_slice(src);
+        rows += 1;
+    }
+    rows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,11 +221,22 @@ mod tests {
     }
 
     #[test]
-    fn flip_two_dims() {
-        let mut out = [0; 6];
-        flip(&[0, 1, 2, 3, 4, 5], &[2, 3], &[true, true], &mut out);
-        assert_eq!(out, [5, 4, 3, 2, 1, 0]);
-        flip(&[0, 1, 2, 3, 4, 5], &[2, 3], &[false, true], &mut out);
-        assert_eq!(out, [2, 1, 0, 5, 4, 3]);
+    fn masked_scatter_takes_src_in_order() {
+        let mut out = [0; 4];
+        assert!(masked_scatter(&[1, 2, 3, 4], &[true, false, true, false], &[9, 8], &mut out).is_ok());
+        assert_eq!(out, [9, 2, 8, 4]);
+        let e = masked_scatter(&[1, 2, 3, 4], &[true; 4], &[9, 8], &mut out);
+        assert_eq!(e, Err(crate::Error::IndexOutOfRange { op: "masked_scatter", index: 2, size: 2 }));
+        assert_eq!(out, [9, 8, 3, 4]);
+    }
+
+    #[test]
+    fn nonzero_and_masked_rows() {
+        let mut out = [0i64; 12];
+        assert_eq!(nonzero(&[0.0f32, 1.5, -0.0, f32::NAN, 0.0, 2.0], &[2, 3], &mut out), 3);
+        assert_eq!(out[..6], [0, 1, 1, 0, 1, 2]);
+        let mut rows = [0; 6];
+        assert_eq!(masked_rows(&[1, 2, 3, 4, 5, 6], &[true, false, true], &mut rows, 2), 2);
+        assert_eq!(rows[..4], [1, 2, 5, 6]);
     }
 }

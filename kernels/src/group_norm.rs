@@ -1,4 +1,4 @@
-//! `native_group_norm`, with ExecuTorch's arithmetic: per (image, group) the
+//! `native_group_norm` and instance norm (`_native_batch_norm_legit.no_stats`), with ExecuTorch's arithmetic: per (image, group) the
 //! f32 sum and sum of squares, mean and variance in f64 (`E[x²] - E[x]²`), then
 //! each channel as `scale * x + beta` in f64.
 
@@ -50,6 +50,49 @@ pub fn group_norm(
         }
         *m = mean_value as f32;
         *r = rstd_value as f32;
+    }
+}
+
+/// `_native_batch_norm_legit.no_stats` on `x` as `[n, c, inner]`, in f32 like
+/// ExecuTorch: per channel, f32 sums of each image's run added up, then
+/// `mean`, `var = E[x²] - mean²` and `invstd = 1 / sqrt(var + eps)` (the root in f64).
+#[allow(clippy::too_many_arguments)]
+pub fn batch_stat_norm(
+    x: &[f32],
+    weight: Option<&[f32]>,
+    bias: Option<&[f32]>,
+    out: &mut [f32],
+    mean: &mut [f32],
+    invstd: &mut [f32],
+    n: usize,
+    c: usize,
+    inner: usize,
+    eps: f64,
+) {
+    let count = (n * inner) as f32;
+    for ch in 0..c {
+        let (mut sum, mut sq) = (0.0f32, 0.0f32);
+        for b in 0..n {
+            let at = (b * c + ch) * inner;
+            let Some(xs) = x.get(at..at + inner) else { return };
+            sum += xs.iter().fold(0.0f32, |s, &v| s + v);
+            sq += xs.iter().fold(0.0f32, |s, &v| s + v * v);
+        }
+        let m = sum / count;
+        let var = sq / count - m * m;
+        let inv = (1.0 / libm::sqrt(f64::from(var) + eps)) as f32;
+        let w = weight.and_then(|w| w.get(ch).copied()).unwrap_or(1.0);
+        let bv = bias.and_then(|b| b.get(ch).copied()).unwrap_or(0.0);
+        for b in 0..n {
+            let at = (b * c + ch) * inner;
+            let (Some(xs), Some(ys)) = (x.get(at..at + inner), out.get_mut(at..at + inner)) else { return };
+            for (y, &v) in ys.iter_mut().zip(xs) {
+                *y = (v - m) * inv * w + bv;
+            }
+        }
+        if let (Some(mo), Some(io)) = (mean.get_mut(ch), invstd.get_mut(ch)) {
+            (*mo, *io) = (m, inv);
+        }
     }
 }
 

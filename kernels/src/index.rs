@@ -106,6 +106,40 @@ pub fn index_put<T: Copy, I: Index>(
     }
 }
 
+/// `index_put` with several index tensors on adjacent dims: `out` viewed as
+/// `[lead, sizes..., trail]`, `values` as `[lead, n, trail]`, and each of the
+/// `n` positions picked by one value of every index (negative ones count from
+/// the end). In order, so the last of repeated positions wins; bad ones are skipped.
+#[allow(clippy::too_many_arguments)]
+pub fn index_put_nd<T: Copy, I: Index>(
+    out: &mut [T],
+    indices: &[&[I]],
+    sizes: &[usize],
+    values: &[T],
+    lead: usize,
+    trail: usize,
+    combine: impl Fn(T, T) -> T,
+) {
+    if trail == 0 || indices.len() != sizes.len() {
+        return;
+    }
+    let n = indices.first().map_or(1, |i| i.len());
+    let block: usize = sizes.iter().product::<usize>() * trail;
+    for (r, row) in values.chunks_exact(trail).take(lead * n).enumerate() {
+        let (l, j) = (r / n.max(1), r % n.max(1));
+        let mut at = Some(0usize);
+        for (index, &size) in indices.iter().zip(sizes) {
+            let i = index.get(j).map_or(-1, |i| i.to_i64());
+            let i = if i < 0 { i + size as i64 } else { i };
+            at = at.zip(usize::try_from(i).ok().filter(|&i| i < size)).map(|(a, i)| a * size + i);
+        }
+        let dst = at.and_then(|a| out.get_mut(l * block + a * trail..)?.get_mut(..trail));
+        if let Some(dst) = dst {
+            dst.iter_mut().zip(row).for_each(|(o, &v)| *o = combine(*o, v));
+        }
+    }
+}
+
 /// `out[i] = cast(start + i * step)`, evaluated in double as ExecuTorch does.
 pub fn arange<T>(out: &mut [T], start: f64, step: f64, cast: impl Fn(f64) -> T) {
     for (i, o) in out.iter_mut().enumerate() {
@@ -158,6 +192,14 @@ mod tests {
         assert_eq!(check("index", &[-4i64], 4, true), Ok(()));
         let e = Error::IndexOutOfRange { op: "index", index: -5, size: 4 };
         assert_eq!(check("index", &[-5i64], 4, true), Err(e));
+    }
+
+    #[test]
+    fn put_at_pairs_of_indices() {
+        // out [1, 2, 3, 1]; positions (1, -1) and (0, 0), then (1, 2) again.
+        let mut out = [0i32; 6];
+        index_put_nd(&mut out, &[&[1i64, 0, 1][..], &[-1i64, 0, 2][..]], &[2, 3], &[5, 6, 7], 1, 1, |_, v| v);
+        assert_eq!(out, [6, 0, 0, 0, 0, 7]);
     }
 
     #[test]

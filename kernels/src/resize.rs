@@ -73,6 +73,78 @@ pub fn nearest<T: Copy>(x: &[T], out: &mut [T], planes: usize, ih: usize, iw: us
     }
 }
 
+/// One output index's antialiased window over an input axis, as ExecuTorch
+/// computes it in f32: `[min, max)`, a triangle filter stretched by `scale`
+/// when downsampling, and the weights' total (or one fallback tap).
+struct AaWindow {
+    min: usize,
+    max: usize,
+    fallback: Option<usize>,
+    center: f32,
+    invscale: f32,
+    total: f32,
+}
+
+fn triangle(x: f32) -> f32 {
+    let x = x.abs();
+    if x < 1.0 {
+        1.0 - x
+    } else {
+        0.0
+    }
+}
+
+fn aa_window(o: usize, scale: f32, len: usize) -> AaWindow {
+    let center = scale * (o as f32 + 0.5);
+    let support = if scale >= 1.0 { scale } else { 1.0 };
+    let invscale = if scale >= 1.0 { 1.0 / scale } else { 1.0 };
+    let min = ((center - support + 0.5) as i64).max(0) as usize;
+    let max = ((center + support + 0.5) as i64).min(len as i64).max(0) as usize;
+    let fallback = || {
+        let f = (center as i64).min(len as i64 - 1).max(0) as usize;
+        AaWindow { min: f, max: f + 1, fallback: Some(f), center, invscale, total: 1.0 }
+    };
+    if max <= min {
+        return fallback();
+    }
+    let total = (min..max).fold(0.0f32, |t, x| t + triangle((x as f32 - center + 0.5) * invscale));
+    if total <= 0.0 {
+        return fallback();
+    }
+    AaWindow { min, max, fallback: None, center, invscale, total }
+}
+
+fn aa_weight(w: &AaWindow, i: usize) -> f32 {
+    match w.fallback {
+        Some(f) => f32::from(u8::from(i == f)),
+        None => triangle((i as f32 - w.center + 0.5) * w.invscale) / w.total,
+    }
+}
+
+/// `_upsample_bilinear2d_aa` of `planes` planes `[ih, iw]` to `[oh, ow]`;
+/// `scale` is ExecuTorch's source step per output step along H and W.
+#[allow(clippy::too_many_arguments)]
+pub fn bilinear_aa(x: &[f32], out: &mut [f32], planes: usize, ih: usize, iw: usize, oh: usize, ow: usize, scale: [f32; 2]) {
+    for y in 0..oh {
+        let hw = aa_window(y, scale[0], ih);
+        for xo in 0..ow {
+            let ww = aa_window(xo, scale[1], iw);
+            for p in 0..planes {
+                let mut v = 0.0f32;
+                for r in hw.min..hw.max {
+                    let h = aa_weight(&hw, r);
+                    for c in ww.min..ww.max {
+                        v += x.get(p * ih * iw + r * iw + c).copied().unwrap_or(0.0) * h * aa_weight(&ww, c);
+                    }
+                }
+                if let Some(o) = out.get_mut(p * oh * ow + y * ow + xo) {
+                    *o = v;
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

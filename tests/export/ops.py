@@ -6,7 +6,11 @@ runtime outputs as the oracle. Exported with the zoo's own exporter:
 Each fixture groups many small ops (one output per op and argument
 combination) so that CI compiles one crate per family, not one per op.
 `edge_*` fixtures are files at the edges of the format: no constants, no
-extended header, outputs that are inputs, constants or each other.
+extended header, outputs that are inputs, constants or each other, sizes found
+at run time, random ops. Ops that the default decomposition removes come from
+`tests/export/preserved.py`. Export into a scratch folder and copy the
+fixtures over: the exporter does not delete the outputs of a case that shrank.
+Then `ETCH_BLESS=1 cargo test -p etch-tests --test ops_md` regenerates docs/OPS.md.
 """
 # export.py puts its own folder, where zoo.py lives, on the import path.
 import numpy as np
@@ -38,6 +42,47 @@ class Outputs(nn.Module):
     def forward(self, x, lengths):
         y = x * 2.0
         return lengths, y, y, self.table, x.reshape(3, 2), x
+
+
+class Counted(nn.Module):
+    """Outputs whose size is found at run time: planned at their bound, returned cut."""
+
+    def forward(self, x, m):
+        return torch.masked_select(x, m), x[m], x[m[:, 0]], torch.masked_select(x, m[0])
+
+
+class Dtypes(nn.Module):
+    """i32, i8, u8 and bool through the common ops, with ExecuTorch's promotion."""
+
+    def forward(self, a, b, c, m, x):
+        return (
+            a + b, a * c, b - 3, a // 3, a % 4, a.abs(), -b, a.clamp(-5, 5), torch.maximum(a, b), c.max(), b.sum(dim=1),
+            a.cumsum(0), torch.where(m, a, b), torch.where(m, c, 7), torch.cat([a, b]), a > b, c == 3, m & (c > 2),
+            a.float() * x, c.to(torch.float32) / 255.0, (x * 10).to(torch.int32), (x.abs() * 20).to(torch.uint8),
+            a.argmax(dim=1), torch.flip(c, (1,)), a[:, 1:3], b.permute(1, 0), F.pad(c, (1, 1), value=9), c.to(torch.int64) * 300,
+            b.to(torch.int8) * 100, torch.topk(a, 2).values, a.prod(dim=0), c // 2, a.sign(), b.bitwise_not(), a & 6,
+        )
+
+
+class Put(nn.Module):
+    """index_put with one and two index tensors, leading slices, broadcast values, accumulation."""
+
+    def forward(self, x, i, j, v):
+        a = x.index_put((i,), v[0])
+        b = x.index_put((i, j), v[:, 0, :1])
+        c = x.index_put((i, j), torch.ones(1), accumulate=True)
+        d = x.clone()
+        d[:, i, j] = v[0, 0, 0]
+        return a, b, c, d
+
+
+class Random(nn.Module):
+    """rand and randn: ExecuTorch seeds them from the system, so only outputs
+    that do not depend on the values can be checked against its runtime."""
+
+    def forward(self, x):
+        u, n = torch.rand(2, 3), torch.randn(2, 3)
+        return x + u * 0.0, (u >= 0.0) & (u <= 1.0), n * 0.0
 
 
 # ---------------------------------------------------------------- reductions
@@ -114,13 +159,20 @@ class Norm(nn.Module):
         super().__init__()
         self.gn = nn.GroupNorm(2, 6)
         self.gn_plain = nn.GroupNorm(3, 6, affine=False)
+        self.inorm = nn.InstanceNorm2d(6)
+        self.inorm_affine = nn.InstanceNorm1d(6, affine=True)
         with torch.no_grad():
             self.gn.weight.uniform_(0.5, 1.5)
             self.gn.bias.uniform_(-0.5, 0.5)
 
-    def forward(self, x, y):
+    def forward(self, x, y, g):
         return self.gn(x), self.gn_plain(y), F.interpolate(x, scale_factor=2.0, mode="nearest"), \
-            F.interpolate(x, size=(3, 7), mode="nearest")
+            F.interpolate(x, size=(3, 7), mode="nearest"), self.inorm(x), self.inorm_affine(y), \
+            *[F.grid_sample(x, g, mode=m, padding_mode=p, align_corners=a)
+              for m in ["bilinear", "nearest"] for p in ["zeros", "border", "reflection"] for a in [False, True]], \
+            F.interpolate(x, scale_factor=0.5, mode="bilinear", antialias=True), \
+            F.interpolate(x, size=(2, 3), mode="bilinear", antialias=True, align_corners=True), \
+            F.interpolate(x, size=(5, 7), mode="bilinear", antialias=True)
 
 
 def norm():
@@ -164,7 +216,17 @@ class Cover(nn.Module):
             torch.floor_divide(a, a.clamp(min=1)), x == y, x != y, x != 0.5, x >= y, x >= 0.1, x > y, x < y,
             m.any(), m.any(dim=(0, 1)), m | (a > 0).unsqueeze(-1), m ^ (a < 2).unsqueeze(-1), F.hardtanh(x, -0.5, 0.5), x.var(dim=1, unbiased=False),
             torch.arange(5), torch.as_strided(x, (2, 2), (1, 2), 1), x.clone() * 2, torch.cat([x, y, x, y], dim=1),
-            F.elu(x), x.mean(dim=(-1, -2), keepdim=True),
+            F.elu(x), x.mean(dim=(-1, -2), keepdim=True), torch.logical_or(m, a.unsqueeze(-1)), torch.logical_xor(a, x[0, 0, :2, :3]),
+        )
+
+
+# ---------------------------------------------------------------- distances, masked_scatter
+class Distance(nn.Module):
+    def forward(self, a, b, c, m):
+        return (
+            torch.cdist(a, b), torch.cdist(a, b, p=1.0), torch.cdist(a, b, p=float("inf")), torch.cdist(a, b, p=0.0),
+            torch.cdist(a, b, p=3.0), torch.cdist(c, b[0]), F.pdist(a[0]), F.pdist(a[1], p=1.5),
+            a.masked_scatter(m, b.flatten()[:20] * 2.0), a.masked_scatter(m[0], c.flatten()),
         )
 
 
@@ -172,24 +234,36 @@ MODELS = {
     "edge_add": simple(Add, lambda k: [rand((2, 3), 300 + k), rand((2, 3), 310 + k)], about="no constants, no extended header", atol=0.0, rtol=0.0),
     "edge_outputs": simple(Outputs, lambda k: [rand((2, 3), 320 + k), ints((2,), 330 + k, 0, 9)],
                            about="pass-through, repeated, constant and view outputs", atol=0.0, rtol=0.0),
+    "edge_counted": simple(Counted, lambda k: [rand((3, 4), 336 + k), ints((3, 4), 337 + k, 0, 2).astype(bool)],
+                           about="masked_select and boolean-mask indexing: data-dependent sizes", atol=0.0, rtol=0.0),
+    "ops_dtypes": simple(Dtypes, lambda k: [ints((2, 4), 700 + k, -30, 30, np.int32), ints((2, 4), 710 + k, -100, 100, np.int8),
+                                            ints((2, 4), 720 + k, 0, 256, np.uint8), ints((2, 4), 730 + k, 0, 2).astype(bool),
+                                            rand((2, 4), 740 + k)],
+                         about="i32, i8, u8 and bool through binary, compare, where, cat, casts, reductions, layout ops", atol=1e-5),
+    "ops_put": simple(Put, lambda k: [rand((3, 4, 5), 750 + k), ints((2,), 760 + k, -3, 3), ints((2,), 770 + k, -4, 4), rand((2, 4, 5), 780 + k)],
+                      xnnpack=True, about="index_put with one and two index tensors, slices, broadcasting, accumulation", atol=1e-6),
+    "edge_random": simple(Random, lambda k: [rand((2, 3), 335 + k)], about="rand and randn, through outputs that do not depend on their values", atol=0.0, rtol=0.0),
     "ops_reduce": simple(Reduce, lambda k: [rand((3, 4, 5), 340 + k), ints((3, 4, 5), 350 + k, -4, 5)],
-                         about="sum, amax/amin, max/min.dim, argmax/argmin, prod, var/std, cumsum, mean, topk", atol=1e-5),
+                         xnnpack=True, about="sum, amax/amin, max/min.dim, argmax/argmin, prod, var/std, cumsum, mean, topk", atol=1e-5),
     "ops_unary": simple(Unary, lambda k: [rand((2, 3, 4), 360 + k), np.random.default_rng(370 + k).uniform(0.05, 0.95, (2, 3, 4)).astype(np.float32)],
                         xnnpack=True, about="unary math family", atol=1e-5),
     "ops_bitwise": simple(Bitwise, lambda k: [ints((2, 5), 380 + k, -20, 20), ints((2, 5), 390 + k, 1, 7),
                                               ints((2, 5), 400 + k, 0, 2).astype(bool), ints((1, 5), 410 + k, 0, 2).astype(bool)],
-                          about="bitwise and/or/xor/not, division rounding modes, remainder, fmod on ints", atol=1e-6),
+                          xnnpack=True, about="bitwise and/or/xor/not, division rounding modes, remainder, fmod on ints", atol=1e-6),
     "ops_conv1d": simple(conv1d, lambda k: [rand((1, 4, 16), 420 + k)], xnnpack=True,
                          about="1-D convolution (dilated, strided, grouped, transposed) and pooling", atol=1e-5),
-    "ops_norm": simple(norm, lambda k: [rand((2, 6, 3, 4), 430 + k), rand((1, 6, 5), 440 + k)], xnnpack=True,
-                       about="group norm, nearest upsampling", atol=1e-5),
+    "ops_norm": simple(norm, lambda k: [rand((2, 6, 3, 4), 430 + k), rand((1, 6, 5), 440 + k), rand((2, 3, 5, 2), 445 + k, scale=0.8)],
+                       xnnpack=True, about="group norm, instance norm, nearest upsampling, grid sampling, antialiased bilinear", atol=1e-5),
     "ops_index": simple(Index, lambda k: [rand((4, 5), 450 + k), ints((3,), 460 + k, -4, 4), ints((2,), 470 + k, 0, 5),
                                           ints((4, 5), 480 + k, 0, 2).astype(bool)],
-                        about="index.Tensor, gather, flip, roll, tril, repeat, stack, unbind, pads", atol=0.0, rtol=0.0),
+                        xnnpack=True, about="index.Tensor, gather, flip, roll, tril, repeat, stack, unbind, pads", atol=0.0, rtol=0.0),
     "ops_misc": simple(Misc, lambda k: [rand((3, 4, 5), 490 + k), ints((3, 2, 5), 500 + k, 0, 4), rand((4, 1), 510 + k),
                                         ints((1, 2, 3, 3), 520 + k, 0, 256, np.uint8)],
-                       about="adaptive avg pool, unfold, scatter, slice_scatter, copy, clamp.Tensor, var_mean, u8 nearest", atol=1e-5),
+                       xnnpack=True, about="adaptive avg pool, unfold, scatter, slice_scatter, copy, clamp.Tensor, var_mean, u8 nearest", atol=1e-5),
     "ops_cover": simple(Cover, lambda k: [rand((1, 3, 4, 4), 530 + k), rand((1, 3, 4, 4), 540 + k), ints((2, 3), 550 + k, -9, 9),
                                           ints((2, 3, 4), 560 + k, 0, 2).astype(bool)], xnnpack=True,
                         about="scalar forms, comparisons, logical ops, hardtanh, var, arange, as_strided, 4-way cat, elu, global mean", atol=1e-5),
+    "ops_distance": simple(Distance, lambda k: [rand((2, 4, 3), 570 + k), rand((2, 5, 3), 580 + k), rand((3, 2, 4, 3), 590 + k),
+                                               ints((2, 4, 3), 595 + k, 0, 2).astype(bool)],
+                           xnnpack=True, about="cdist (p 0, 1, 2, 3, inf; broadcast batch), pdist, masked_scatter", atol=1e-5),
 }

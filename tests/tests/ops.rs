@@ -58,7 +58,10 @@ fn xnnpack_unary() {
     verify(&fixture("ops_unary"), "model.xnnpack.pte");
 }
 
-/// Group norm (affine and not) and nearest upsampling (by a scale, to a size).
+/// Group norm (affine and not), instance norm (batch norm by its own
+/// statistics, 1-D and 2-D, affine), nearest upsampling (by a scale, to a size)
+/// grid sampling (bilinear and nearest, zeros/border/reflection, both alignments)
+/// and antialiased bilinear resizing (down and up, aligned corners).
 #[test]
 fn norm() {
     verify(&fixture("ops_norm"), "model.pte");
@@ -89,7 +92,8 @@ fn misc() {
 
 /// Forms the other groups do not reach: log_softmax, scalar arithmetic,
 /// comparisons (tensor and scalar), any over all and over dims, bool
-/// bitwise ops, hardtanh, var, arange, as_strided, a 4-way cat, elu, a global mean.
+/// bitwise ops, hardtanh, var, arange, as_strided, a 4-way cat, elu, a global mean,
+/// logical_or and logical_xor across dtypes.
 #[test]
 fn cover() {
     verify(&fixture("ops_cover"), "model.pte");
@@ -99,4 +103,92 @@ fn cover() {
 #[test]
 fn xnnpack_cover() {
     verify(&fixture("ops_cover"), "model.xnnpack.pte");
+}
+
+/// Ops the default decomposition removes, kept whole by `tests/export/preserved.py`:
+/// stack, t, transpose, squeeze.dim, split, unbind, zeros/ones, fill, masked_fill,
+/// glu, logit, roll, tril, select_scatter.
+#[test]
+fn preserved_shapes() {
+    verify(&fixture("ops_preserved_shapes"), "model.pte");
+}
+
+/// pixel_shuffle/unshuffle and the reflection and replication pads, 1-D to 3-D.
+#[test]
+fn preserved_pixels() {
+    verify(&fixture("ops_preserved_pixels"), "model.pte");
+}
+
+/// cdist (p 0, 1, 2, 3 and infinity, a broadcast batch), pdist, and
+/// masked_scatter (with a source that could run out: that method returns a Result).
+#[test]
+fn distance() {
+    verify(&fixture("ops_distance"), "model.pte");
+}
+
+/// Scalar overloads called by name (add/sub/div .Scalar, div.Scalar_mode on
+/// floats and ints), floor_divide, rsub, var.out, arange.out, fill.Tensor, detach_copy.
+#[test]
+fn preserved_forms() {
+    verify(&fixture("ops_preserved_forms"), "model.pte");
+}
+
+/// rand and randn, through outputs that do not depend on their values (ExecuTorch
+/// seeds them from the system; etch takes a `seed` argument).
+#[test]
+fn edge_random() {
+    verify(&fixture("edge_random"), "model.pte");
+}
+
+/// masked_select and boolean-mask indexing: planned at their bound, each
+/// returned as a slice of the rows the data selects (one case selects none).
+#[test]
+fn edge_counted() {
+    verify(&fixture("edge_counted"), "model.pte");
+}
+
+/// XNNPACK twins of the families above: the partitioner takes their slices,
+/// transposes, concatenations and elementwise ops; the rest stays portable.
+#[test]
+fn xnnpack_reduce() {
+    verify(&fixture("ops_reduce"), "model.xnnpack.pte");
+}
+
+#[test]
+fn xnnpack_bitwise() {
+    verify(&fixture("ops_bitwise"), "model.xnnpack.pte");
+}
+
+#[test]
+fn xnnpack_index() {
+    verify(&fixture("ops_index"), "model.xnnpack.pte");
+}
+
+#[test]
+fn xnnpack_misc() {
+    verify(&fixture("ops_misc"), "model.xnnpack.pte");
+}
+
+#[test]
+fn xnnpack_distance() {
+    verify(&fixture("ops_distance"), "model.xnnpack.pte");
+}
+
+/// i32, i8, u8 and bool through arithmetic, comparisons, where, cat (mixed
+/// dtypes cast like ExecuTorch), casts from and to f32, reductions and layout ops.
+#[test]
+fn dtypes() {
+    verify(&fixture("ops_dtypes"), "model.pte");
+}
+
+/// index_put with one and two index tensors (negative ones wrap), a leading
+/// slice, broadcast values and accumulation over repeated positions.
+#[test]
+fn put() {
+    verify(&fixture("ops_put"), "model.pte");
+}
+
+#[test]
+fn xnnpack_put() {
+    verify(&fixture("ops_put"), "model.xnnpack.pte");
 }

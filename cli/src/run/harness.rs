@@ -208,10 +208,11 @@ fn arm(m: &MethodSummary) -> proc_macro2::TokenStream {
             quote!(&#x)
         }
     });
+    let seed = m.random.then(|| quote!(0u64));
     let args = args.chain(m.sizes.iter().map(|s| {
         let (i, d) = (s.input, s.dim);
         quote!(size(dir, #i, #d))
-    }));
+    })).chain(seed);
     // A fallible method returns a Result; the harness reports its error.
     let unwrap = if !m.fallible { quote!() } else { quote!(.unwrap_or_else(|e| panic!("{}: {e}", dir.display()))) };
     let outs: Vec<_> = (0..m.outputs.len()).map(|j| format_ident!("o{j}")).collect();

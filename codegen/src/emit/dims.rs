@@ -12,6 +12,11 @@ pub fn sym_ident(sym: &Sym) -> Ident {
     format_ident!("x{}_dim{}", sym.input, sym.dim)
 }
 
+/// The local holding the rows a data-dependent op found for value `v`.
+pub fn rows_ident(v: ValueId) -> Ident {
+    format_ident!("rows_v{v}")
+}
+
 /// One dim of `v`'s runtime shape.
 #[derive(Clone)]
 pub enum Dim {

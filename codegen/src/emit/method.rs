@@ -10,7 +10,7 @@ use quote::{format_ident, quote};
 use super::dims::{self, sym_ident};
 use super::operands::{field, operands, place, weight, Place};
 use super::{lit, ops, Layout};
-use crate::ir::{Method, Storage};
+use crate::ir::Method;
 
 /// Doc lines with this prefix become plain `//` comments after printing:
 /// quote cannot emit comments, and doc comments on statements warn.
@@ -20,7 +20,7 @@ pub fn emit(method: &Method, layout: &Layout) -> TokenStream {
     let name = crate::ident::method(&method.name);
     // An output that is (a view of) an input borrows from it: then the inputs
     // and `self` share one named lifetime, else elision ties outputs to `self`.
-    let passes_input = method.outputs.iter().any(|&v| matches!(method.values[method.root(v).0].storage, Storage::Input(_)));
+    let passes_input = method.passes_input();
     let (generics, life) = if passes_input { (quote!(<'a>), quote!('a)) } else { (quote!(), quote!()) };
     let params = method.inputs.iter().enumerate().map(|(k, &v)| {
         let ty = &method.values[v].ty;
@@ -31,10 +31,11 @@ pub fn emit(method: &Method, layout: &Layout) -> TokenStream {
             quote!(#x: &#life [#elem; #n])
         }
     });
+    let seed = method.random().then(|| quote!(seed: u64));
     let sizes = method.dynamic.syms.iter().map(|s| {
         let s = sym_ident(s);
         quote!(#s: usize)
-    });
+    }).chain(seed);
     let (ret_types, rets): (Vec<_>, Vec<_>) = method.outputs.iter().map(|&v| output(method, layout, v, &life)).unzip();
     let (mut ret_ty, mut ret) = if rets.len() == 1 {
         (ret_types[0].clone(), rets[0].clone())
@@ -42,6 +43,12 @@ pub fn emit(method: &Method, layout: &Layout) -> TokenStream {
         (quote!((#(#ret_types),*)), quote!((#(#rets),*)))
     };
     let checks = checks(method);
+    // Row counts of data-dependent outputs, set by their ops.
+    let counts = method.counted().into_iter().map(|v| {
+        let rows = dims::rows_ident(v);
+        quote!(let #rows: usize;)
+    });
+    let checks = quote!(#checks #(#counts)*);
     if method.fallible() {
         ret_ty = quote!(Result<#ret_ty, ::etch_kernels::Error>);
         ret = quote!(Ok(#ret));
@@ -106,6 +113,10 @@ fn output(method: &Method, layout: &Layout, v: usize, life: &TokenStream) -> (To
     };
     let (total, offset) = (lit(total), lit(offset));
     let window = quote!(::etch_kernels::arena::window::<#elem, #total, #offset, #n>(#base));
+    if method.counted().contains(&v) {
+        let (rows, per) = (dims::rows_ident(v), lit(ty.shape[1..].iter().product()));
+        return (quote!(&#life [#elem]), quote!(::etch_kernels::dynamic::head(#window, #rows * #per)));
+    }
     if method.dynamic.is_dynamic(v) {
         let len = dims::numel(method, v);
         return (quote!(&#life [#elem]), quote!(::etch_kernels::dynamic::head(#window, #len)));
@@ -128,12 +139,21 @@ fn signature_doc(method: &Method) -> Vec<String> {
     }
     for (k, &v) in method.outputs.iter().enumerate() {
         let ty = &method.values[v].ty;
+        if method.counted().contains(&v) {
+            let rest: Vec<String> = ty.shape[1..].iter().map(usize::to_string).collect();
+            doc.push(format!(" - returns output {k}: {} rows of [{}], as many as the data gives (at most {})", ty.dtype, rest.join(", "), ty.shape[0]));
+            continue;
+        }
         doc.push(format!(" - returns output {k}: {} of shape {}", ty.dtype, shape(v)));
     }
     if !method.dynamic.syms.is_empty() {
         doc.push(String::new());
         doc.push(" Buffers are planned at the bounds; a larger size or a slice of the wrong".into());
         doc.push(" length returns an [`::etch_kernels::Error`] before anything runs.".into());
+    }
+    if method.random() {
+        doc.push(" - `seed`: where `rand`/`randn` start; the same seed gives the same values".into());
+        doc.push("   (ExecuTorch seeds them from the system, so its values differ on every call)".into());
     }
     if method.nodes.iter().any(|n| method.checks_index(n)) {
         doc.push(String::new());

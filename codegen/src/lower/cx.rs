@@ -265,6 +265,15 @@ impl<'a, 'p> Cx<'a, 'p> {
         self.temp(ty, storage)
     }
 
+    /// For an output `out`: a new arena value of the same elements under
+    /// `shape`, which the op writes; `out` becomes a view of it.
+    pub fn reshape_output(&mut self, out: ValueId, shape: Vec<usize>) -> ValueId {
+        let ty = TensorType { dtype: self.ty(out).dtype, shape };
+        let wide = self.temp(ty, Storage::Arena);
+        self.method.values[out].storage = Storage::View { base: wide, offset: 0 };
+        wide
+    }
+
     /// A value the program does not name: a scratch tensor or a weight etch adds.
     pub fn temp(&mut self, ty: TensorType, storage: Storage) -> ValueId {
         self.method.values.push(Value { ty, storage, source: None });

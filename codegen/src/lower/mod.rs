@@ -155,6 +155,14 @@ fn lower_plan<'p>(
         };
         cx.method.outputs.push(id);
     }
+    // A count found at run time reaches only the caller: no op reads it.
+    for v in cx.method.counted() {
+        let read = cx.method.nodes.iter().any(|n| n.inputs.contains(&v)) || cx.method.values.iter().any(|x| x.storage == Storage::View { base: v, offset: 0 });
+        if read || !cx.method.outputs.contains(&v) || cx.syms.is_dynamic(v) {
+            let what = cx.method.values[v].source.map_or(String::new(), |s| format!(" (value {s})"));
+            return Err(method_error(plan, format!("a data-dependent size{what} feeds other ops; etch supports returning it only")));
+        }
+    }
     let syms = std::mem::take(&mut cx.syms);
     cx.method.dynamic = syms
         .finish(&cx.method)

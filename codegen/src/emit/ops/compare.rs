@@ -33,7 +33,7 @@ pub fn logical(m: &Method, node: &Node, f: LogicFn, r: &[TokenStream], w: &[Toke
     let test = match f {
         LogicFn::And => quote!(#a && #b),
         LogicFn::Or => quote!(#a || #b),
-        LogicFn::Xor => quote!(#a != #b),
+        LogicFn::Xor => quote!((#a) != (#b)),
     };
     let body = convert(test, DType::Bool, dout);
     let (ta, tb) = (format_ident!("{}", da.rust()), format_ident!("{}", db.rust()));

@@ -34,12 +34,12 @@ pub fn select(m: &Method, node: &Node, dim: usize, r: &[TokenStream], w: &[Token
     }
 }
 
-/// Inputs `[x, values, index]`: copy, then write the indexed slices.
+/// Inputs `[x, values, index...]`: copy, then write the indexed slices.
 pub fn put(m: &Method, node: &Node, dim: usize, accumulate: bool, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let (shape, dtype) = (&m.values[node.inputs[0]].ty.shape, m.values[node.inputs[0]].ty.dtype);
-    let (x, values, index, out) = (&r[0], &r[1], &r[2], &w[0]);
-    let check = check(m, node, index, shape[dim], true);
-    let [lead, size, trail] = around(shape, dim);
+    let (x, values, out) = (&r[0], &r[1], &w[0]);
+    let count = node.inputs.len() - 2;
+    let checks = r[2..].iter().enumerate().map(|(k, i)| check(m, node, i, shape[dim + k], true));
     let t = format_ident!("{}", dtype.rust());
     let combine = match (accumulate, dtype) {
         (false, _) => quote!(|_, v| v),
@@ -48,10 +48,20 @@ pub fn put(m: &Method, node: &Node, dim: usize, accumulate: bool, r: &[TokenStre
         // Integers wrap, as in C++, instead of panicking in a debug build.
         (true, _) => quote!(|o: #t, v: #t| o.wrapping_add(v)),
     };
+    let write = if count == 1 {
+        let [lead, size, trail] = around(shape, dim);
+        let index = &r[2];
+        quote!(::etch_kernels::index::index_put(#out, #index, #values, #lead, #size, #trail, #combine);)
+    } else {
+        let (indices, sizes) = (&r[2..], list(&shape[dim..dim + count]));
+        let lead = lit(shape[..dim].iter().product());
+        let trail = lit(shape[dim + count..].iter().product());
+        quote!(::etch_kernels::index::index_put_nd(#out, &[#(#indices),*], &#sizes, #values, #lead, #trail, #combine);)
+    };
     quote! {
-        #check
+        #(#checks)*
         ::etch_kernels::layout::copy(#x, #out);
-        ::etch_kernels::index::index_put(#out, #index, #values, #lead, #size, #trail, #combine);
+        #write
     }
 }
 
@@ -87,7 +97,7 @@ pub fn flip(shape: &[usize], dims: &[usize], r: &[TokenStream], w: &[TokenStream
     let (x, out) = (&r[0], &w[0]);
     let flags = (0..shape.len()).map(|d| dims.contains(&d));
     let shape = list(shape);
-    quote!(::etch_kernels::gather::flip(#x, &#shape, &[#(#flags),*], #out);)
+    quote!(::etch_kernels::reorder::flip(#x, &#shape, &[#(#flags),*], #out);)
 }
 
 /// Inputs `[x, index, src]`: copy, then write (or add) `src` at the indices.
@@ -112,4 +122,61 @@ pub fn scatter(m: &Method, node: &Node, dim: usize, add: bool, r: &[TokenStream]
         let src = #src;
         ::etch_kernels::gather::scatter(#out, &#xl, #index, &#il, #dl, &#sl, #read, #combine);
     }
+}
+
+pub fn pad_edges(x: &[usize], before: &[usize], reflect: bool, out: &[usize], r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let (xs, o, xl, bl, ol) = (&r[0], &w[0], list(x), list(before), list(out));
+    quote!(::etch_kernels::reorder::pad_edges(#xs, &#xl, &#bl, #o, &#ol, #reflect);)
+}
+
+pub fn roll(shape: &[usize], shifts: &[usize], r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let (x, o, sl, shl) = (&r[0], &w[0], list(shape), list(shifts));
+    quote!(::etch_kernels::reorder::roll(#x, &#sl, &#shl, #o);)
+}
+
+pub fn tril(shape: &[usize], diagonal: i64, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let (x, o) = (&r[0], &w[0]);
+    let n = shape.len();
+    let (rows, cols) = (lit(shape[n - 2]), lit(shape[n - 1]));
+    let d = proc_macro2::Literal::i64_suffixed(diagonal);
+    quote!(::etch_kernels::reorder::tril(#x, #o, #rows, #cols, #d);)
+}
+
+/// Inputs `[x, mask, src]`; the `Err` only where `src` may run out.
+pub fn masked_scatter(m: &Method, node: &Node, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let (x, mask, src, out) = (&r[0], &r[1], &r[2], &w[0]);
+    let call = quote!(::etch_kernels::gather::masked_scatter(#x, #mask, #src, #out));
+    if m.checks_index(node) {
+        quote!(#call?;)
+    } else {
+        // `src` covers every element: it cannot run out.
+        quote!(let _ = #call;)
+    }
+}
+
+pub fn cdist(a: &[usize], b: &[usize], p: f64, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let n = a.len();
+    let (batch, rows1, rows2, k) = (lit(a[..n - 2].iter().product()), lit(a[n - 2]), lit(b[n - 2]), lit(a[n - 1]));
+    let (x1, x2, out, p) = (&r[0], &r[1], &w[0], crate::emit::f32_lit(p));
+    quote!(::etch_kernels::distance::cdist(#x1, #x2, #out, #batch, #rows1, #rows2, #k, #p);)
+}
+
+pub fn pdist(x: &[usize], p: f64, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let (xs, out, n, k, p) = (&r[0], &w[0], lit(x[0]), lit(x[1]), crate::emit::f32_lit(p));
+    quote!(::etch_kernels::distance::pdist(#xs, #out, #n, #k, #p);)
+}
+
+/// Inputs `[x]`: sets the method's row count for the output.
+pub fn nonzero(m: &Method, node: &Node, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let (x, out, rows) = (&r[0], &w[0], crate::emit::dims::rows_ident(node.outputs[0]));
+    let shape = list(&m.values[node.inputs[0]].ty.shape);
+    quote!(#rows = ::etch_kernels::gather::nonzero(#x, &#shape, #out);)
+}
+
+/// Inputs `[x, mask]`: sets the method's row count for the output.
+pub fn masked_select(m: &Method, node: &Node, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let (x, mask, out, rows) = (&r[0], &r[1], &w[0], crate::emit::dims::rows_ident(node.outputs[0]));
+    let (xs, ms) = (&m.values[node.inputs[0]].ty.shape, &m.values[node.inputs[1]].ty.shape);
+    let trail = lit(xs[ms.len()..].iter().product());
+    quote!(#rows = ::etch_kernels::gather::masked_rows(#x, #mask, #out, #trail);)
 }

@@ -51,3 +51,19 @@ pub fn group(m: &Method, node: &Node, r: &[TokenStream], w: &[TokenStream]) -> T
     let eps = proc_macro2::Literal::f64_suffixed(eps);
     quote!(::etch_kernels::group_norm::group_norm(#x, #weight, #bias, #out, #mean, #rstd, #n, #c, #hw, #g, #eps);)
 }
+
+/// Inputs `[x, weight?, bias?]`, outputs `[out, mean, invstd]`.
+pub fn batch_stats(m: &Method, node: &Node, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let Op::BatchStatNorm { eps, has_weight, has_bias } = node.op else { return TokenStream::new() };
+    let mut rest = r[1..].iter();
+    let mut opt = |present: bool| match (present, rest.next()) {
+        (true, Some(t)) => quote!(Some(#t)),
+        _ => quote!(None),
+    };
+    let (weight, bias) = (opt(has_weight), opt(has_bias));
+    let shape = &m.values[node.inputs[0]].ty.shape;
+    let (n, c, inner) = (lit(shape[0]), lit(shape[1]), lit(shape[2..].iter().product()));
+    let (x, out, mean, inv) = (&r[0], &w[0], &w[1], &w[2]);
+    let eps = proc_macro2::Literal::f64_suffixed(eps);
+    quote!(::etch_kernels::group_norm::batch_stat_norm(#x, #weight, #bias, #out, #mean, #inv, #n, #c, #inner, #eps);)
+}

@@ -67,10 +67,25 @@ pub fn emit(m: &Method, node: &Node, o: &Operands) -> TokenStream {
         Op::MaxPool2d(p) => max_pool::emit(p, &shape(node.inputs[0]), &out_shape, r, w),
         Op::AvgPool2d { pool, count_include_pad, divisor } => avg_pool::emit(pool, *count_include_pad, *divisor, &shape(node.inputs[0]), &out_shape, r, w),
         Op::ResizeBilinear { align_corners, ratio } => resize::bilinear(*align_corners, *ratio, &shape(node.inputs[0]), &out_shape, r, w),
+        Op::ResizeBilinearAa { scale } => resize::bilinear_aa(*scale, &shape(node.inputs[0]), &out_shape, r, w),
         Op::ResizeNearest { ratio } => resize::nearest(*ratio, &shape(node.inputs[0]), &out_shape, r, w),
         Op::GroupNorm { .. } => layer_norm::group(m, node, r, w),
+        Op::BatchStatNorm { .. } => layer_norm::batch_stats(m, node, r, w),
         Op::AdaptiveAvgPool2d => avg_pool::adaptive(&shape(node.inputs[0]), &out_shape, dtype(node.inputs[0]), r, w),
         Op::Scatter { dim, add } => index::scatter(m, node, *dim, *add, r, w),
+        Op::PadEdges { before, reflect } => index::pad_edges(&shape(node.inputs[0]), before, *reflect, &out_shape, r, w),
+        Op::MaskedScatter => index::masked_scatter(m, node, r, w),
+        Op::Cdist { p } => index::cdist(&shape(node.inputs[0]), &shape(node.inputs[1]), *p, r, w),
+        Op::Pdist { p } => index::pdist(&shape(node.inputs[0]), *p, r, w),
+        Op::GridSample { nearest, padding, align_corners } => resize::grid(*nearest, *padding, *align_corners, &shape(node.inputs[0]), &out_shape, r, w),
+        Op::Random { normal, stream } => {
+            let (f, o) = (if *normal { quote::quote!(normal) } else { quote::quote!(uniform) }, &w[0]);
+            quote::quote!(::etch_kernels::random::#f(#o, seed, #stream);)
+        }
+        Op::Nonzero => index::nonzero(m, node, r, w),
+        Op::MaskedSelect => index::masked_select(m, node, r, w),
+        Op::Roll { shifts } => index::roll(&shape(node.inputs[0]), shifts, r, w),
+        Op::Tril { diagonal } => index::tril(&shape(node.inputs[0]), *diagonal, r, w),
         Op::LeakyRelu { slope } => unary::leaky_relu(*slope, r, w),
         Op::Elu { alpha, scale, input_scale } => unary::elu(*alpha, *scale, *input_scale, r, w),
         Op::Pad { before, value } => pad::emit(before, *value, dtype(node.outputs[0]), &shape(node.inputs[0]), &out_shape, r, w),

@@ -20,3 +20,22 @@ pub fn nearest(ratio: [f64; 2], x: &[usize], out: &[usize], r: &[TokenStream], w
     let (xs, o) = (&r[0], &w[0]);
     quote!(::etch_kernels::resize::nearest(#xs, #o, #planes, #ih, #iw, #oh, #ow, #rh, #rw);)
 }
+
+pub fn grid(nearest: bool, padding: u8, align_corners: bool, x: &[usize], out: &[usize], r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let (xs, g, o) = (&r[0], &r[1], &w[0]);
+    let dims = x.iter().map(|&d| lit(d));
+    let (oh, ow) = (lit(out[2]), lit(out[3]));
+    let pad = match padding {
+        0 => quote!(Zeros),
+        1 => quote!(Border),
+        _ => quote!(Reflection),
+    };
+    quote!(::etch_kernels::grid_sample::grid_sample(#xs, #g, #o, [#(#dims),*], [#oh, #ow], #nearest, ::etch_kernels::grid_sample::Padding::#pad, #align_corners);)
+}
+
+pub fn bilinear_aa(scale: [f64; 2], x: &[usize], out: &[usize], r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let (planes, ih, iw, oh, ow) = (lit(x[0] * x[1]), lit(x[2]), lit(x[3]), lit(out[2]), lit(out[3]));
+    let (sh, sw) = (f32_lit(scale[0]), f32_lit(scale[1]));
+    let (xs, o) = (&r[0], &w[0]);
+    quote!(::etch_kernels::resize::bilinear_aa(#xs, #o, #planes, #ih, #iw, #oh, #ow, [#sh, #sw]);)
+}

@@ -41,6 +41,11 @@ pub fn index(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     for &i in list[first..first + count].iter().flatten() {
         indices.push(cx.input(i)?);
     }
+    if let (&[mask], 0) = (&indices[..], first) {
+        if cx.ty(mask).dtype == DType::Bool {
+            return masked_select(cx, x, mask, out);
+        }
+    }
     let dtype = cx.ty(indices[0]).dtype;
     if !matches!(dtype, DType::I64 | DType::I32) || indices.iter().any(|&i| cx.ty(i).dtype != dtype) {
         return Err(cx.invalid("indices must all be i64 or all i32 (boolean masks are not supported yet)"));
@@ -70,6 +75,36 @@ pub fn index(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     inputs.extend(indices);
     cx.push(Op::IndexTensor { first }, inputs, vec![out]);
     Ok(())
+}
+
+/// `x[mask]`, the mask covering `x`'s leading dims: a data-dependent number of runs.
+fn masked_select(cx: &mut Cx<'_, '_>, x: usize, mask: usize, out: usize) -> Result<()> {
+    let (xs, ms) = (cx.ty(x).shape.clone(), cx.ty(mask).shape.clone());
+    let mut expect = vec![ms.iter().product::<usize>()];
+    expect.extend(&xs[ms.len().min(xs.len())..]);
+    if ms.len() > xs.len() || xs[..ms.len()] != ms[..] || cx.ty(out).shape != expect || cx.ty(out).dtype != cx.ty(x).dtype {
+        return Err(cx.invalid(format!("a boolean mask {ms:?} must cover the leading dims of {xs:?} (output planned as {expect:?})")));
+    }
+    cx.push(Op::MaskedSelect, vec![x, mask], vec![out]);
+    Ok(())
+}
+
+/// masked_select.out: `[x, mask, out]`: both broadcast together, the
+/// selected elements in row-major order (a data-dependent count).
+pub fn masked_select_out(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
+    let x = cx.input(cx.arg(args, 0)?)?;
+    let mask = cx.input(cx.arg(args, 1)?)?;
+    let out = cx.output(cx.arg(args, 2)?)?;
+    cx.expect_dtype(&[mask], DType::Bool)?;
+    let (a, b) = (cx.ty(x).shape.clone(), cx.ty(mask).shape.clone());
+    let rank = a.len().max(b.len());
+    let dim = |v: &[usize], d: usize| if d + v.len() >= rank { v[d + v.len() - rank] } else { 1 };
+    let common: Vec<usize> = (0..rank).map(|d| dim(&a, d).max(dim(&b, d))).collect();
+    if !broadcasts_to(&a, &common) || !broadcasts_to(&b, &common) || cx.ty(out).numel() != common.iter().product::<usize>() {
+        return Err(cx.invalid(format!("{a:?} and mask {b:?} do not broadcast to an output planned as {:?}", cx.ty(out).shape)));
+    }
+    let (x, mask) = (cx.broadcast_to(x, &common), cx.broadcast_to(mask, &common));
+    masked_select(cx, x, mask, out)
 }
 
 pub fn flip(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
@@ -178,7 +213,8 @@ pub fn unfold(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let (mut shape, mut s) = (xs.clone(), st.clone());
     if let (Some(d), Some(t)) = (shape.get_mut(dim), s.get_mut(dim)) {
         *d = (n - size) / step + 1;
-        *t *= step;
+        // Past `n` the stride is never taken: bounded so it cannot overflow.
+        *t *= step.min(n.max(1));
     }
     shape.push(size);
     s.push(st.get(dim).copied().unwrap_or(1));

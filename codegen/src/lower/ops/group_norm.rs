@@ -22,7 +22,7 @@ pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let xs = &cx.ty(x).shape;
     let fits = groups > 0 && c % groups == 0 && xs.first() == Some(&n) && xs.get(1) == Some(&c)
         && n.checked_mul(c).and_then(|v| v.checked_mul(hw)) == Some(cx.ty(x).numel())
-        && cx.ty(out).shape == *xs && cx.ty(mean).numel() == n * groups && cx.ty(rstd).numel() == n * groups
+        && cx.ty(out).shape == *xs && n.checked_mul(groups) == Some(cx.ty(mean).numel()) && n.checked_mul(groups) == Some(cx.ty(rstd).numel())
         && weight.is_none_or(|w| cx.ty(w).numel() == c) && bias.is_none_or(|b| cx.ty(b).numel() == c);
     if !fits {
         return Err(cx.invalid(format!("shapes do not fit n {n}, c {c}, hw {hw}, groups {groups}: input {xs:?}")));
