@@ -167,6 +167,9 @@ pub enum ConvKernel {
     Depthwise3x3,
     /// 5×5 depthwise, padding 2, stride 1 or 2, rows up to 124 (`etch_kernels::depthwise::supports`).
     Depthwise5x5,
+    /// 3×3, stride 2, padding 1 over at most 4 input channels (an RGB stem), output
+    /// rows 16 to 256 wide (`etch_kernels::conv3x3s2::supports`): no scratch.
+    Conv3x3s2,
     /// One group: per output row, gather patches into planned scratch
     /// (`(patch + cout) × out_w`, a few rows), then a matrix product.
     Im2col,
@@ -199,6 +202,17 @@ impl Conv2d {
             && x[3] + 4 <= 128
         {
             ConvKernel::Depthwise5x5
+        } else if self.groups == 1
+            && w[1] <= 4
+            && w[2..] == [3, 3]
+            && self.stride == [2, 2]
+            && self.padding == one
+            && self.dilation == one
+            && x[3] >= 1
+            && (16..=256).contains(&((x[3] - 1) / 2 + 1))
+        {
+            // Mirrors `etch_kernels::conv3x3s2::supports` (MAX_CIN, MAX_OW).
+            ConvKernel::Conv3x3s2
         } else if self.groups == 1 {
             ConvKernel::Im2col
         } else {

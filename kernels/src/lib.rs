@@ -42,6 +42,7 @@ macro_rules! avx2_clone {
 pub mod arena;
 pub mod binary;
 pub mod conv;
+pub mod conv3x3s2;
 pub mod cpu;
 pub mod deconv;
 pub mod depthwise;
