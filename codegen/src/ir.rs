@@ -539,3 +539,27 @@ pub struct Graph {
     pub methods: Vec<Method>,
     pub constants: Vec<Constant>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conv(stride: usize, padding: usize) -> Conv2d {
+        Conv2d { stride: [stride; 2], padding: [padding; 2], dilation: [1, 1], groups: 1, has_bias: true, clamp: None, residual: false }
+    }
+
+    #[test]
+    fn rgb_stems_get_the_direct_stride_2_kernel() {
+        // mobilenet's stem: 3 channels at 224 × 224, 32 filters of 3 × 3, stride 2.
+        assert_eq!(conv(2, 1).kernel(&[1, 3, 224, 224], &[32, 3, 3, 3]), ConvKernel::Conv3x3s2);
+        assert_eq!(conv(2, 1).scratch(&[1, 3, 224, 224], &[32, 3, 3, 3], &[1, 32, 112, 112]), 0);
+        // Rows of 16 to 256 outputs (inputs 31 to 512 wide), at most 4 input channels.
+        assert_eq!(conv(2, 1).kernel(&[1, 4, 9, 31], &[8, 4, 3, 3]), ConvKernel::Conv3x3s2);
+        assert_eq!(conv(2, 1).kernel(&[1, 1, 9, 512], &[8, 1, 3, 3]), ConvKernel::Conv3x3s2);
+        for (x, w) in [([1, 3, 9, 29], [8, 3, 3, 3]), ([1, 3, 9, 513], [8, 3, 3, 3]), ([1, 5, 9, 64], [8, 5, 3, 3])] {
+            assert_eq!(conv(2, 1).kernel(&x, &w), ConvKernel::Im2col, "{x:?} {w:?}");
+        }
+        assert_eq!(conv(1, 1).kernel(&[1, 3, 64, 64], &[8, 3, 3, 3]), ConvKernel::Im2col);
+        assert_eq!(conv(2, 0).kernel(&[1, 3, 64, 64], &[8, 3, 3, 3]), ConvKernel::Im2col);
+    }
+}
