@@ -225,6 +225,9 @@ pub enum ConvKernel {
     Depthwise3x3,
     /// 5×5 depthwise, padding 2, stride 1 or 2, rows up to 124 (`etch_kernels::depthwise::supports`).
     Depthwise5x5,
+    /// 3×3, stride 2, padding 1 over at most 4 input channels (an RGB stem), output
+    /// rows 16 to 256 wide (`etch_kernels::conv3x3s2::supports`): no scratch.
+    Conv3x3s2,
     /// One group: per output row, gather patches into planned scratch
     /// (`(patch + cout) × out_w`, a few rows), then a matrix product.
     Im2col,
@@ -257,6 +260,17 @@ impl Conv2d {
             && x[3] + 4 <= 128
         {
             ConvKernel::Depthwise5x5
+        } else if self.groups == 1
+            && w[1] <= 4
+            && w[2..] == [3, 3]
+            && self.stride == [2, 2]
+            && self.padding == one
+            && self.dilation == one
+            && x[3] >= 1
+            && (16..=256).contains(&((x[3] - 1) / 2 + 1))
+        {
+            // Mirrors `etch_kernels::conv3x3s2::supports` (MAX_CIN, MAX_OW).
+            ConvKernel::Conv3x3s2
         } else if self.groups == 1 {
             ConvKernel::Im2col
         } else {
@@ -749,4 +763,28 @@ pub struct Constant {
 pub struct Graph {
     pub methods: Vec<Method>,
     pub constants: Vec<Constant>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conv(stride: usize, padding: usize) -> Conv2d {
+        Conv2d { stride: [stride; 2], padding: [padding; 2], dilation: [1, 1], groups: 1, has_bias: true, clamp: None, residual: false }
+    }
+
+    #[test]
+    fn rgb_stems_get_the_direct_stride_2_kernel() {
+        // mobilenet's stem: 3 channels at 224 × 224, 32 filters of 3 × 3, stride 2.
+        assert_eq!(conv(2, 1).kernel(&[1, 3, 224, 224], &[32, 3, 3, 3]), ConvKernel::Conv3x3s2);
+        assert_eq!(conv(2, 1).scratch(&[1, 3, 224, 224], &[32, 3, 3, 3], &[1, 32, 112, 112]), 0);
+        // Rows of 16 to 256 outputs (inputs 31 to 512 wide), at most 4 input channels.
+        assert_eq!(conv(2, 1).kernel(&[1, 4, 9, 31], &[8, 4, 3, 3]), ConvKernel::Conv3x3s2);
+        assert_eq!(conv(2, 1).kernel(&[1, 1, 9, 512], &[8, 1, 3, 3]), ConvKernel::Conv3x3s2);
+        for (x, w) in [([1, 3, 9, 29], [8, 3, 3, 3]), ([1, 3, 9, 513], [8, 3, 3, 3]), ([1, 5, 9, 64], [8, 5, 3, 3])] {
+            assert_eq!(conv(2, 1).kernel(&x, &w), ConvKernel::Im2col, "{x:?} {w:?}");
+        }
+        assert_eq!(conv(1, 1).kernel(&[1, 3, 64, 64], &[8, 3, 3, 3]), ConvKernel::Im2col);
+        assert_eq!(conv(2, 0).kernel(&[1, 3, 64, 64], &[8, 3, 3, 3]), ConvKernel::Im2col);
+    }
 }

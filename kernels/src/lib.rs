@@ -47,6 +47,7 @@ pub mod binary;
 #[cfg(feature = "alloc")]
 pub mod boxed;
 pub mod conv;
+pub mod conv3x3s2;
 pub mod cpu;
 pub mod deconv;
 pub mod depthwise;

@@ -39,6 +39,9 @@ pub fn emit(c: &Conv2d, x: &[usize], wt: &[usize], out: &[usize], r: &[TokenStre
         (ConvKernel::Depthwise5x5, _) => {
             return quote!(::etch_kernels::depthwise::depthwise5x5(#xs, #ws, #o, #params, #epilogue););
         }
+        (ConvKernel::Conv3x3s2, _) => {
+            return quote!(::etch_kernels::conv3x3s2::conv3x3s2(#xs, #ws, #o, #params, #epilogue););
+        }
         (ConvKernel::Im2col, Some(cols)) => {
             return quote!(::etch_kernels::conv::conv2d_im2col(#xs, #ws, #o, #cols, #params, #epilogue););
         }
