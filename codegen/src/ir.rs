@@ -379,9 +379,6 @@ pub enum Op {
     /// no inputs, an f32 output: uniform on `[0, 1)` (or, with `normal`, standard
     /// normal) values from the method's `seed` argument and the op's own `stream`.
     Random { normal: bool, stream: u64 },
-    /// inputs `[x]`, an i64 output `[bound, rank]`: the coordinates of the nonzero
-    /// elements. Data-dependent: the method returns the rows it found.
-    Nonzero,
     /// inputs `[x, mask]`, the mask over `x`'s leading dims: the selected runs,
     /// `[bound, ...]`. Data-dependent: the method returns the runs it found.
     MaskedSelect,
@@ -586,7 +583,6 @@ impl Op {
             Op::PadEdges { reflect: true, .. } => "reflection_pad",
             Op::PadEdges { .. } => "replication_pad",
             Op::Roll { .. } => "roll",
-            Op::Nonzero => "nonzero",
             Op::MaskedSelect => "masked_select",
             Op::Random { normal: false, .. } => "rand",
             Op::Random { normal: true, .. } => "randn",
@@ -727,7 +723,7 @@ impl Method {
     /// Values whose leading dim is a count found at run time (`nonzero`,
     /// boolean-mask indexing): planned at their bound, returned cut to the count.
     pub fn counted(&self) -> Vec<ValueId> {
-        self.nodes.iter().filter(|n| matches!(n.op, Op::Nonzero | Op::MaskedSelect)).map(|n| n.outputs[0]).collect()
+        self.nodes.iter().filter(|n| matches!(n.op, Op::MaskedSelect)).map(|n| n.outputs[0]).collect()
     }
 
     /// Whether the method draws random numbers, and so takes a `seed`.

@@ -1,9 +1,8 @@
 //! Data-indexed reads and writes beyond `index_select`: `gather`,
-//! `index.Tensor`, `scatter`, `masked_scatter`, boolean masks and `nonzero`.
+//! `index.Tensor`, `scatter`, `masked_scatter` and boolean masks.
 //! Indices are checked by `index::check` first in generated code; here a bad one gives `T::default()` instead of a read out of bounds.
 
 use crate::index::Index;
-use crate::reorder::each_position;
 use crate::MAX_RANK;
 
 /// `gather` along `dim`: `out[p] = x[p with dim replaced by index[p]]`, `p`
@@ -155,25 +154,6 @@ pub fn masked_scatter<T: Copy>(x: &[T], mask: &[bool], src: &[T], out: &mut [T])
     }
 }
 
-/// `nonzero`: the coordinates of every element that is not zero, row-major,
-/// into `out` as `[bound, rank]`. Returns how many rows it wrote (a runtime size).
-pub fn nonzero<T: Copy + PartialEq + Default>(x: &[T], shape: &[usize], out: &mut [i64]) -> usize {
-    let rank = shape.len();
-    if rank > MAX_RANK {
-        return 0;
-    }
-    let mut rows = 0;
-    each_position(shape, |o, p| {
-        if x.get(o).is_some_and(|&v| v != T::default()) {
-            if let Some(row) = out.get_mut(rows * rank..(rows + 1) * rank) {
-                row.iter_mut().zip(p).for_each(|(r, &c)| *r = c as i64);
-            }
-            rows += 1;
-        }
-    });
-    rows
-}
-
 /// `x[mask]` with `mask` over the leading dims of `x`: each selected run of
 /// `trail` elements, in order, into `out`. Returns how many runs it wrote.
 pub fn masked_rows<T: Copy>(x: &[T], mask: &[bool], out: &mut [T], trail: usize) -> usize {
@@ -231,10 +211,7 @@ mod tests {
     }
 
     #[test]
-    fn nonzero_and_masked_rows() {
-        let mut out = [0i64; 12];
-        assert_eq!(nonzero(&[0.0f32, 1.5, -0.0, f32::NAN, 0.0, 2.0], &[2, 3], &mut out), 3);
-        assert_eq!(out[..6], [0, 1, 1, 0, 1, 2]);
+    fn masked_rows_in_order() {
         let mut rows = [0; 6];
         assert_eq!(masked_rows(&[1, 2, 3, 4, 5, 6], &[true, false, true], &mut rows, 2), 2);
         assert_eq!(rows[..4], [1, 2, 5, 6]);

@@ -166,12 +166,6 @@ pub fn pdist(x: &[usize], p: f64, r: &[TokenStream], w: &[TokenStream]) -> Token
     quote!(::etch_kernels::distance::pdist(#xs, #out, #n, #k, #p);)
 }
 
-/// Inputs `[x]`: sets the method's row count for the output.
-pub fn nonzero(m: &Method, node: &Node, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
-    let (x, out, rows) = (&r[0], &w[0], crate::emit::dims::rows_ident(node.outputs[0]));
-    let shape = list(&m.values[node.inputs[0]].ty.shape);
-    quote!(#rows = ::etch_kernels::gather::nonzero(#x, &#shape, #out);)
-}
 
 /// Inputs `[x, mask]`: sets the method's row count for the output.
 pub fn masked_select(m: &Method, node: &Node, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {

@@ -82,7 +82,6 @@ pub fn emit(m: &Method, node: &Node, o: &Operands) -> TokenStream {
             let (f, o) = (if *normal { quote::quote!(normal) } else { quote::quote!(uniform) }, &w[0]);
             quote::quote!(::etch_kernels::random::#f(#o, seed, #stream);)
         }
-        Op::Nonzero => index::nonzero(m, node, r, w),
         Op::MaskedSelect => index::masked_select(m, node, r, w),
         Op::Roll { shifts } => index::roll(&shape(node.inputs[0]), shifts, r, w),
         Op::Tril { diagonal } => index::tril(&shape(node.inputs[0]), *diagonal, r, w),
