@@ -22,25 +22,32 @@ fn is_kernels(dir: &Path) -> bool {
     std::fs::read_to_string(dir.join("Cargo.toml")).is_ok_and(|t| t.contains("name = \"etch-kernels\""))
 }
 
-/// The dependency a crate at `crate_dir` gets from the command line.
-pub fn resolve(args: &KernelsArgs, crate_dir: &Path) -> Result<KernelsDep> {
+/// The dependency the command line asks for, if any. A relative
+/// `--kernels-path` is taken from the current directory and, given the
+/// crate's directory, written relative to it (so both can move together).
+pub fn given(args: &KernelsArgs, crate_dir: Option<&Path>) -> Result<Option<KernelsDep>> {
     if let Some(url) = &args.kernels_git {
-        return Ok(KernelsDep::Git(url.clone()));
+        return Ok(Some(KernelsDep::Git(url.clone())));
     }
-    if let Some(given) = &args.kernels_path {
-        let dir = std::env::current_dir()?.join(given);
-        if !is_kernels(&dir) {
-            return Err(format!("--kernels-path `{}`: no etch-kernels crate there (no Cargo.toml naming etch-kernels)", dir.display()).into());
-        }
-        let dir = dir.canonicalize()?;
-        // A relative path stays relative, from the crate, so both can move together.
-        let path = if given.is_relative() { relative(&resolved(crate_dir)?, &dir) } else { dir };
-        return Ok(KernelsDep::Path(path.display().to_string()));
+    let Some(given) = &args.kernels_path else { return Ok(None) };
+    let dir = std::env::current_dir()?.join(given);
+    if !is_kernels(&dir) {
+        return Err(format!("--kernels-path `{}`: no etch-kernels crate there (no Cargo.toml naming etch-kernels)", dir.display()).into());
     }
-    Ok(match built_from() {
+    let dir = dir.canonicalize()?;
+    let path = match crate_dir {
+        Some(c) if given.is_relative() => relative(&resolved(c)?, &dir),
+        _ => dir,
+    };
+    Ok(Some(KernelsDep::Path(path.display().to_string())))
+}
+
+/// The kernels this etch was built from while they are on disk, else crates.io.
+pub fn default_dep() -> KernelsDep {
+    match built_from() {
         Some(dir) => KernelsDep::Path(dir.display().to_string()),
         None => KernelsDep::Version(env!("CARGO_PKG_VERSION").into()),
-    })
+    }
 }
 
 /// Where `--vendor` puts the copy, relative to the crate.

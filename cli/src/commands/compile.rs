@@ -26,7 +26,11 @@ pub fn run(o: &Options) -> Result<ExitCode> {
     };
     let mut config = Config::new(name);
     config.source = o.model.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-    config.kernels = if o.vendor { KernelsDep::Path(kernels::VENDORED.into()) } else { kernels::resolve(&o.kernels, &o.out)? };
+    config.kernels = match kernels::given(&o.kernels, Some(&o.out))? {
+        _ if o.vendor => KernelsDep::Path(kernels::VENDORED.into()),
+        Some(dep) => dep,
+        None => kernels::default_dep(),
+    };
     // Generate before touching DIR: a program that does not compile leaves it as it was.
     let generated = match generate(&bytes, &config) {
         Ok(g) => g,

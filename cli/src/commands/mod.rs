@@ -131,9 +131,8 @@ enum CacheAction {
 /// on the command line (a relative path resolved from the current directory).
 fn setup(args: &KernelsArgs) -> Result<crate::run::Setup> {
     let mut setup = crate::run::Setup::from_env()?;
-    if args.kernels_path.is_some() || args.kernels_git.is_some() {
-        let cwd = std::env::current_dir()?;
-        setup.kernels = crate::kernels::resolve(&KernelsArgs { kernels_path: args.kernels_path.as_ref().map(|p| cwd.join(p)), ..args.clone() }, &cwd)?;
+    if let Some(kernels) = crate::kernels::given(args, None)? {
+        setup.kernels = kernels;
     }
     Ok(setup)
 }

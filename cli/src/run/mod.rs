@@ -27,14 +27,12 @@ impl Setup {
     /// into the cache (else crates.io).
     pub fn from_env() -> Result<Self> {
         let cache = crate::cache::dir();
-        let kernels = match crate::kernels::built_from() {
-            Some(dir) => KernelsDep::Path(dir.display().to_string()),
-            None if crate::kernels::embedded() => {
-                let dir = cache.join(concat!("kernels-", env!("CARGO_PKG_VERSION")));
-                crate::kernels::unpack(&dir)?;
-                KernelsDep::Path(dir.display().to_string())
-            }
-            None => KernelsDep::Version(env!("CARGO_PKG_VERSION").into()),
+        let kernels = if crate::kernels::built_from().is_none() && crate::kernels::embedded() {
+            let dir = cache.join(concat!("kernels-", env!("CARGO_PKG_VERSION")));
+            crate::kernels::unpack(&dir)?;
+            KernelsDep::Path(dir.display().to_string())
+        } else {
+            crate::kernels::default_dep()
         };
         Ok(Self { kernels, cache, std: true })
     }
