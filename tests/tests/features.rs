@@ -24,8 +24,12 @@ fn every_fixture_crate_checks_with_all_features() {
         let name = format!("{}-{}", pte.parent().unwrap().file_name().unwrap().to_string_lossy(), pte.file_stem().unwrap().to_string_lossy().replace('.', "-"));
         let mut config = etch_codegen::Config::new(&name);
         config.kernels = etch_codegen::KernelsDep::Path(kernels.display().to_string());
-        // Programs etch refuses on purpose (their tests say why) have no crate to check.
-        let Ok(generated) = etch_codegen::generate(&std::fs::read(pte).unwrap(), &config) else { continue };
+        let generated = match etch_codegen::generate(&std::fs::read(pte).unwrap(), &config) {
+            Ok(g) => g,
+            // Refused on purpose: f64 scales of portable dynamic quantization (its twin compiles).
+            Err(etch_codegen::Error::Unsupported(_)) if pte.ends_with("dq_mlp/model.pte") => continue,
+            Err(e) => panic!("{}: {e}", pte.display()),
+        };
         for (file, content) in generated.crate_files() {
             etch_codegen::builder::write_if_changed(&work.join(&name).join(file), content).unwrap();
         }
@@ -38,5 +42,5 @@ fn every_fixture_crate_checks_with_all_features() {
         assert!(out.status.success(), "{}: the crate does not build with all features:\n{}", pte.display(), String::from_utf8_lossy(&out.stderr));
         compiled += 1;
     }
-    assert!(compiled >= 40, "only {compiled} of {} programs compiled", programs.len());
+    assert_eq!(compiled, programs.len() - 1, "every program but dq_mlp's portable one");
 }
