@@ -30,7 +30,6 @@ pub fn lib_rs(stamp: &str, items: &str, crate_name: &str, summary: &Summary) -> 
 }
 
 fn extras(summary: &Summary) -> TokenStream {
-    // Only a program with state has something to restore after zeroing.
     let zeroed = quote!(unsafe { etch_kernels::boxed::zeroed::<Self>() });
     // Views copy non-contiguous inputs into locals, so an output may not borrow an input.
     let views = summary.methods.iter().filter(|m| m.sizes.is_empty() && !m.passes_input).map(view);
@@ -39,7 +38,7 @@ fn extras(summary: &Summary) -> TokenStream {
          all-zero bytes are valid values (`new()` is all zeros too)."
     );
     let body = if summary.state_bytes > 0 {
-        // Zeros are not the state's initial values: reset() writes them.
+        // Only state has values other than zeros: reset() writes them.
         quote! {
             #[doc = #safety]
             let mut model = #zeroed;
