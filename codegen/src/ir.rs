@@ -221,12 +221,12 @@ pub struct Conv2d {
 pub enum ConvKernel {
     /// 1×1, stride 1, no padding: a matrix product per image.
     Pointwise,
-    /// 3×3 depthwise, padding 1, stride 1 or 2 (`etch_kernels::depthwise::supports`).
+    /// 3×3 depthwise, padding 1, stride 1 or 2 (`etch_kernels::conv::depthwise::supports`).
     Depthwise3x3,
-    /// 5×5 depthwise, padding 2, stride 1 or 2, rows up to 124 (`etch_kernels::depthwise::supports`).
+    /// 5×5 depthwise, padding 2, stride 1 or 2, rows up to 124 (`etch_kernels::conv::depthwise::supports`).
     Depthwise5x5,
     /// 3×3, stride 2, padding 1 over at most 4 input channels (an RGB stem), output
-    /// rows 16 to 256 wide (`etch_kernels::conv3x3s2::supports`): no scratch.
+    /// rows 16 to 256 wide (`etch_kernels::conv::conv3x3s2::supports`): no scratch.
     Conv3x3s2,
     /// One group: per output row, gather patches into planned scratch
     /// (`(patch + cout) × out_w`, a few rows), then a matrix product.
@@ -269,7 +269,7 @@ impl Conv2d {
             && x[3] >= 1
             && (16..=256).contains(&((x[3] - 1) / 2 + 1))
         {
-            // Mirrors `etch_kernels::conv3x3s2::supports` (MAX_CIN, MAX_OW).
+            // Mirrors `etch_kernels::conv::conv3x3s2::supports` (MAX_CIN, MAX_OW).
             ConvKernel::Conv3x3s2
         } else if self.groups == 1 {
             ConvKernel::Im2col
@@ -281,7 +281,7 @@ impl Conv2d {
     /// Scratch elements the kernel needs, given the output shape.
     pub fn scratch(&self, x: &[usize], w: &[usize], out: &[usize]) -> usize {
         match self.kernel(x, w) {
-            // Mirrors `etch_kernels::conv::im2col_scratch`.
+            // Mirrors `etch_kernels::conv::im2col::im2col_scratch`.
             ConvKernel::Im2col => (x[1] * w[2] * w[3] + w[0]) * out[3],
             _ => 0,
         }

@@ -43,46 +43,24 @@ macro_rules! avx2_clone {
 }
 
 pub mod arena;
-pub mod binary;
 #[cfg(feature = "alloc")]
 pub mod boxed;
-pub mod conv;
-pub mod conv3x3s2;
 pub mod cpu;
-pub mod deconv;
-pub mod depthwise;
-pub mod distance;
 pub mod dynamic;
-pub mod dynquant;
 pub mod error;
-pub mod gather;
-pub mod gemm;
-pub mod grid_sample;
-pub mod group_norm;
-pub mod index;
-pub mod layout;
-pub mod linear;
-pub mod logic;
-pub mod math;
 #[cfg(feature = "ndarray")]
 pub mod nd;
+pub mod weights;
+
+pub mod conv;
+pub mod elementwise;
+pub mod index;
+pub mod matmul;
 pub mod norm;
 pub mod pool;
-pub mod qconv;
-pub mod qconv3x3;
-pub mod qdepthwise;
-pub mod qgemm;
 pub mod quant;
-pub mod quant_avx2;
-pub mod random;
 pub mod reduce;
-pub mod reduction;
-pub mod reorder;
-pub mod resize;
-pub mod select;
-pub mod softmax;
-pub mod unary;
-pub mod weights;
+pub mod shape;
 
 #[cfg(feature = "macros")]
 pub use etch_macros::include_model;

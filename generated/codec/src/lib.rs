@@ -53,7 +53,7 @@ impl Model {
                 0,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::linear::addmm(
+            ::etch_kernels::matmul::linear::addmm(
                 out0,
                 &W1[0..32],
                 [0, 1],
@@ -74,10 +74,10 @@ impl Model {
                 32,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_0[0..32],
                 out0,
-                ::etch_kernels::math::sigmoid,
+                ::etch_kernels::elementwise::math::sigmoid,
             );
         }
         ::etch_kernels::arena::window::<f32, 64, 32, 32>(&self.arena_f32)
@@ -95,7 +95,7 @@ impl Model {
                 0,
                 8,
             >(&mut self.arena_f32);
-            ::etch_kernels::linear::addmm(
+            ::etch_kernels::matmul::linear::addmm(
                 out0,
                 &W3[0..8],
                 [0, 1],
@@ -116,7 +116,11 @@ impl Model {
                 8,
                 8,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(&f32_0[0..8], out0, ::etch_kernels::math::tanh);
+            ::etch_kernels::elementwise::unary::map(
+                &f32_0[0..8],
+                out0,
+                ::etch_kernels::elementwise::math::tanh,
+            );
         }
         ::etch_kernels::arena::window::<f32, 64, 8, 8>(&self.arena_f32)
     }

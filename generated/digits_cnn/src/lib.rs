@@ -58,12 +58,12 @@ impl Model {
                 200,
             >(&mut self.arena_f32);
             let (_, out0, _) = ::etch_kernels::arena::split_rest(rest_f32_0, 3256, 1024);
-            ::etch_kernels::conv::conv2d_im2col(
+            ::etch_kernels::conv::im2col::conv2d_im2col(
                 &x0[0..64],
                 &W11[0..144],
                 out0,
                 out1,
-                &::etch_kernels::conv::Conv2d {
+                &::etch_kernels::conv::im2col::Conv2d {
                     batch: 1,
                     in_channels: 1,
                     in_h: 8,
@@ -81,7 +81,7 @@ impl Model {
                     out_h: 8,
                     out_w: 8,
                 },
-                ::etch_kernels::gemm::Epilogue {
+                ::etch_kernels::matmul::gemm::Epilogue {
                     bias: Some(&W12[0..16]),
                     clamp: Some((0f32, f32::INFINITY)),
                     residual: None,
@@ -101,12 +101,12 @@ impl Model {
                 0,
                 1408,
             );
-            ::etch_kernels::conv::conv2d_im2col(
+            ::etch_kernels::conv::im2col::conv2d_im2col(
                 &f32_2[0..1024],
                 &W6[0..4608],
                 out0,
                 out1,
-                &::etch_kernels::conv::Conv2d {
+                &::etch_kernels::conv::im2col::Conv2d {
                     batch: 1,
                     in_channels: 16,
                     in_h: 8,
@@ -124,7 +124,7 @@ impl Model {
                     out_h: 8,
                     out_w: 8,
                 },
-                ::etch_kernels::gemm::Epilogue {
+                ::etch_kernels::matmul::gemm::Epilogue {
                     bias: Some(&W7[0..32]),
                     clamp: Some((0f32, f32::INFINITY)),
                     residual: None,
@@ -139,11 +139,11 @@ impl Model {
                 2048,
                 512,
             >(&mut self.arena_f32);
-            ::etch_kernels::pool::max_pool2d(
+            ::etch_kernels::pool::window::max_pool2d(
                 &f32_0[0..2048],
                 out0,
                 None,
-                &::etch_kernels::pool::Pool2d {
+                &::etch_kernels::pool::window::Pool2d {
                     batch: 1,
                     channels: 32,
                     in_h: 8,
@@ -169,7 +169,7 @@ impl Model {
                 0,
                 10,
             >(&mut self.arena_f32);
-            ::etch_kernels::linear::addmm(
+            ::etch_kernels::matmul::linear::addmm(
                 out0,
                 &W9[0..10],
                 [0, 1],

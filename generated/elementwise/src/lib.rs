@@ -55,7 +55,7 @@ impl Model {
                 0,
                 120,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::broadcast(
+            ::etch_kernels::elementwise::binary::broadcast(
                 &x0[0..120],
                 &[60, 20, 5, 1],
                 &x1[0..15],
@@ -73,7 +73,7 @@ impl Model {
                 120,
                 120,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::broadcast(
+            ::etch_kernels::elementwise::binary::broadcast(
                 &f32_0[0..120],
                 &[60, 20, 5, 1],
                 &W0[0..1],
@@ -91,7 +91,7 @@ impl Model {
                 0,
                 120,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::broadcast(
+            ::etch_kernels::elementwise::binary::broadcast(
                 &f32_1[0..120],
                 &[60, 20, 5, 1],
                 &x1[0..15],
@@ -109,12 +109,12 @@ impl Model {
                 240,
                 120,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_0[0..120],
                 out0,
                 |v: f32| {
-                    let t0 = ::etch_kernels::math::relu(v);
-                    ::etch_kernels::math::sigmoid(t0)
+                    let t0 = ::etch_kernels::elementwise::math::relu(v);
+                    ::etch_kernels::elementwise::math::sigmoid(t0)
                 },
             );
         }
@@ -126,7 +126,11 @@ impl Model {
                 0,
                 120,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(&x0[0..120], out0, ::etch_kernels::math::tanh);
+            ::etch_kernels::elementwise::unary::map(
+                &x0[0..120],
+                out0,
+                ::etch_kernels::elementwise::math::tanh,
+            );
         }
         // instruction 6: mul
         {
@@ -136,7 +140,7 @@ impl Model {
                 360,
                 120,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[240..360],
                 &f32_0[0..120],
                 out0,
@@ -151,13 +155,13 @@ impl Model {
                 0,
                 120,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[240..360],
                 out0,
                 |v: f32| {
-                    let t0 = ::etch_kernels::math::abs(v);
-                    let t1 = ::etch_kernels::math::neg(t0);
-                    ::etch_kernels::math::exp(t1)
+                    let t0 = ::etch_kernels::elementwise::math::abs(v);
+                    let t1 = ::etch_kernels::elementwise::math::neg(t0);
+                    ::etch_kernels::elementwise::math::exp(t1)
                 },
             );
         }
@@ -169,7 +173,7 @@ impl Model {
                 240,
                 15,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &x1[0..15],
                 &x1[0..15],
                 out0,
@@ -184,7 +188,7 @@ impl Model {
                 360,
                 15,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::broadcast(
+            ::etch_kernels::elementwise::binary::broadcast(
                 &f32_0[240..255],
                 &[0, 5, 0, 1],
                 &W2[0..1],
@@ -202,7 +206,7 @@ impl Model {
                 240,
                 120,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::broadcast(
+            ::etch_kernels::elementwise::binary::broadcast(
                 &f32_0[0..120],
                 &[60, 20, 5, 1],
                 &f32_1[0..15],
@@ -220,7 +224,7 @@ impl Model {
                 360,
                 24,
             >(&mut self.arena_f32);
-            ::etch_kernels::reduce::mean_axis(&x0[0..120], out0, 24, 5, 1);
+            ::etch_kernels::reduce::sum::mean_axis(&x0[0..120], out0, 24, 5, 1);
         }
         // instruction 15: add
         {
@@ -230,7 +234,7 @@ impl Model {
                 0,
                 120,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::broadcast(
+            ::etch_kernels::elementwise::binary::broadcast(
                 &f32_1[120..240],
                 &[60, 20, 5, 1],
                 &f32_1[240..264],
@@ -248,7 +252,7 @@ impl Model {
                 240,
                 120,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_0[120..240],
                 out0,
                 |v: f32| {

@@ -79,7 +79,7 @@ impl Model {
                 0,
                 1280,
             >(&mut self.arena_f32);
-            ::etch_kernels::linear::addmm(
+            ::etch_kernels::matmul::linear::addmm(
                 out0,
                 &W1[0..128],
                 [0, 1],
@@ -100,7 +100,7 @@ impl Model {
                 1280,
                 128,
             >(&mut self.arena_f32);
-            ::etch_kernels::linear::addmm(
+            ::etch_kernels::matmul::linear::addmm(
                 out0,
                 &W3[0..128],
                 [0, 1],
@@ -121,7 +121,7 @@ impl Model {
                 1408,
                 128,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::broadcast(
+            ::etch_kernels::elementwise::binary::broadcast(
                 &f32_0[1280..1408],
                 &[0, 0, 1],
                 &f32_0[0..128],
@@ -139,10 +139,10 @@ impl Model {
                 1280,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::sigmoid,
+                ::etch_kernels::elementwise::math::sigmoid,
             );
         }
         // instruction 34: sigmoid
@@ -153,10 +153,10 @@ impl Model {
                 1312,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::sigmoid,
+                ::etch_kernels::elementwise::math::sigmoid,
             );
         }
         // instruction 35: tanh
@@ -167,10 +167,10 @@ impl Model {
                 1344,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::tanh,
+                ::etch_kernels::elementwise::math::tanh,
             );
         }
         // instruction 36: sigmoid
@@ -181,10 +181,10 @@ impl Model {
                 1376,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::sigmoid,
+                ::etch_kernels::elementwise::math::sigmoid,
             );
         }
         // instruction 37: mul
@@ -195,7 +195,7 @@ impl Model {
                 1408,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1312..1344],
                 &W11[0..32],
                 out0,
@@ -210,7 +210,7 @@ impl Model {
                 1312,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1280..1312],
                 &f32_1[0..32],
                 out0,
@@ -225,7 +225,7 @@ impl Model {
                 1536,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1408..1440],
                 &f32_0[1312..1344],
                 out0,
@@ -240,10 +240,10 @@ impl Model {
                 1280,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[224..256],
                 out0,
-                ::etch_kernels::math::tanh,
+                ::etch_kernels::elementwise::math::tanh,
             );
         }
         // instruction 41: mul
@@ -254,7 +254,7 @@ impl Model {
                 1568,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1376..1408],
                 &f32_0[1280..1312],
                 out0,
@@ -269,7 +269,7 @@ impl Model {
                 1280,
                 128,
             >(&mut self.arena_f32);
-            ::etch_kernels::linear::addmm(
+            ::etch_kernels::matmul::linear::addmm(
                 out0,
                 &W3[0..128],
                 [0, 1],
@@ -290,7 +290,7 @@ impl Model {
                 1408,
                 128,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::broadcast(
+            ::etch_kernels::elementwise::binary::broadcast(
                 &f32_0[1280..1408],
                 &[0, 0, 1],
                 &f32_0[128..256],
@@ -308,10 +308,10 @@ impl Model {
                 1280,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::sigmoid,
+                ::etch_kernels::elementwise::math::sigmoid,
             );
         }
         // instruction 47: sigmoid
@@ -322,10 +322,10 @@ impl Model {
                 1312,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::sigmoid,
+                ::etch_kernels::elementwise::math::sigmoid,
             );
         }
         // instruction 48: tanh
@@ -336,10 +336,10 @@ impl Model {
                 1344,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::tanh,
+                ::etch_kernels::elementwise::math::tanh,
             );
         }
         // instruction 49: sigmoid
@@ -350,10 +350,10 @@ impl Model {
                 1376,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::sigmoid,
+                ::etch_kernels::elementwise::math::sigmoid,
             );
         }
         // instruction 50: mul
@@ -364,7 +364,7 @@ impl Model {
                 1408,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1312..1344],
                 &f32_1[96..128],
                 out0,
@@ -379,7 +379,7 @@ impl Model {
                 1312,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1280..1312],
                 &f32_1[0..32],
                 out0,
@@ -394,7 +394,7 @@ impl Model {
                 1536,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1408..1440],
                 &f32_0[1312..1344],
                 out0,
@@ -409,10 +409,10 @@ impl Model {
                 1280,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[224..256],
                 out0,
-                ::etch_kernels::math::tanh,
+                ::etch_kernels::elementwise::math::tanh,
             );
         }
         // instruction 54: mul
@@ -423,7 +423,7 @@ impl Model {
                 1600,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1376..1408],
                 &f32_0[1280..1312],
                 out0,
@@ -438,7 +438,7 @@ impl Model {
                 1280,
                 128,
             >(&mut self.arena_f32);
-            ::etch_kernels::linear::addmm(
+            ::etch_kernels::matmul::linear::addmm(
                 out0,
                 &W3[0..128],
                 [0, 1],
@@ -459,7 +459,7 @@ impl Model {
                 1408,
                 128,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::broadcast(
+            ::etch_kernels::elementwise::binary::broadcast(
                 &f32_0[1280..1408],
                 &[0, 0, 1],
                 &f32_0[256..384],
@@ -477,10 +477,10 @@ impl Model {
                 1280,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::sigmoid,
+                ::etch_kernels::elementwise::math::sigmoid,
             );
         }
         // instruction 60: sigmoid
@@ -491,10 +491,10 @@ impl Model {
                 1312,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::sigmoid,
+                ::etch_kernels::elementwise::math::sigmoid,
             );
         }
         // instruction 61: tanh
@@ -505,10 +505,10 @@ impl Model {
                 1344,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::tanh,
+                ::etch_kernels::elementwise::math::tanh,
             );
         }
         // instruction 62: sigmoid
@@ -519,10 +519,10 @@ impl Model {
                 1376,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::sigmoid,
+                ::etch_kernels::elementwise::math::sigmoid,
             );
         }
         // instruction 63: mul
@@ -533,7 +533,7 @@ impl Model {
                 1408,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1312..1344],
                 &f32_1[96..128],
                 out0,
@@ -548,7 +548,7 @@ impl Model {
                 1312,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1280..1312],
                 &f32_1[0..32],
                 out0,
@@ -563,7 +563,7 @@ impl Model {
                 1536,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1408..1440],
                 &f32_0[1312..1344],
                 out0,
@@ -578,10 +578,10 @@ impl Model {
                 1280,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[224..256],
                 out0,
-                ::etch_kernels::math::tanh,
+                ::etch_kernels::elementwise::math::tanh,
             );
         }
         // instruction 67: mul
@@ -592,7 +592,7 @@ impl Model {
                 1632,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1376..1408],
                 &f32_0[1280..1312],
                 out0,
@@ -607,7 +607,7 @@ impl Model {
                 1280,
                 128,
             >(&mut self.arena_f32);
-            ::etch_kernels::linear::addmm(
+            ::etch_kernels::matmul::linear::addmm(
                 out0,
                 &W3[0..128],
                 [0, 1],
@@ -628,7 +628,7 @@ impl Model {
                 1408,
                 128,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::broadcast(
+            ::etch_kernels::elementwise::binary::broadcast(
                 &f32_0[1280..1408],
                 &[0, 0, 1],
                 &f32_0[384..512],
@@ -646,10 +646,10 @@ impl Model {
                 1280,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::sigmoid,
+                ::etch_kernels::elementwise::math::sigmoid,
             );
         }
         // instruction 73: sigmoid
@@ -660,10 +660,10 @@ impl Model {
                 1312,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::sigmoid,
+                ::etch_kernels::elementwise::math::sigmoid,
             );
         }
         // instruction 74: tanh
@@ -674,10 +674,10 @@ impl Model {
                 1344,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::tanh,
+                ::etch_kernels::elementwise::math::tanh,
             );
         }
         // instruction 75: sigmoid
@@ -688,10 +688,10 @@ impl Model {
                 1376,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::sigmoid,
+                ::etch_kernels::elementwise::math::sigmoid,
             );
         }
         // instruction 76: mul
@@ -702,7 +702,7 @@ impl Model {
                 1408,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1312..1344],
                 &f32_1[96..128],
                 out0,
@@ -717,7 +717,7 @@ impl Model {
                 1312,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1280..1312],
                 &f32_1[0..32],
                 out0,
@@ -732,7 +732,7 @@ impl Model {
                 1536,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1408..1440],
                 &f32_0[1312..1344],
                 out0,
@@ -747,10 +747,10 @@ impl Model {
                 1280,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[224..256],
                 out0,
-                ::etch_kernels::math::tanh,
+                ::etch_kernels::elementwise::math::tanh,
             );
         }
         // instruction 80: mul
@@ -761,7 +761,7 @@ impl Model {
                 1664,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1376..1408],
                 &f32_0[1280..1312],
                 out0,
@@ -776,7 +776,7 @@ impl Model {
                 1280,
                 128,
             >(&mut self.arena_f32);
-            ::etch_kernels::linear::addmm(
+            ::etch_kernels::matmul::linear::addmm(
                 out0,
                 &W3[0..128],
                 [0, 1],
@@ -797,7 +797,7 @@ impl Model {
                 1408,
                 128,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::broadcast(
+            ::etch_kernels::elementwise::binary::broadcast(
                 &f32_0[1280..1408],
                 &[0, 0, 1],
                 &f32_0[512..640],
@@ -815,10 +815,10 @@ impl Model {
                 1280,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::sigmoid,
+                ::etch_kernels::elementwise::math::sigmoid,
             );
         }
         // instruction 86: sigmoid
@@ -829,10 +829,10 @@ impl Model {
                 1312,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::sigmoid,
+                ::etch_kernels::elementwise::math::sigmoid,
             );
         }
         // instruction 87: tanh
@@ -843,10 +843,10 @@ impl Model {
                 1344,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::tanh,
+                ::etch_kernels::elementwise::math::tanh,
             );
         }
         // instruction 88: sigmoid
@@ -857,10 +857,10 @@ impl Model {
                 1376,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::sigmoid,
+                ::etch_kernels::elementwise::math::sigmoid,
             );
         }
         // instruction 89: mul
@@ -871,7 +871,7 @@ impl Model {
                 1408,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1312..1344],
                 &f32_1[96..128],
                 out0,
@@ -886,7 +886,7 @@ impl Model {
                 1312,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1280..1312],
                 &f32_1[0..32],
                 out0,
@@ -901,7 +901,7 @@ impl Model {
                 1536,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1408..1440],
                 &f32_0[1312..1344],
                 out0,
@@ -916,10 +916,10 @@ impl Model {
                 1280,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[224..256],
                 out0,
-                ::etch_kernels::math::tanh,
+                ::etch_kernels::elementwise::math::tanh,
             );
         }
         // instruction 93: mul
@@ -930,7 +930,7 @@ impl Model {
                 1696,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1376..1408],
                 &f32_0[1280..1312],
                 out0,
@@ -945,7 +945,7 @@ impl Model {
                 1280,
                 128,
             >(&mut self.arena_f32);
-            ::etch_kernels::linear::addmm(
+            ::etch_kernels::matmul::linear::addmm(
                 out0,
                 &W3[0..128],
                 [0, 1],
@@ -966,7 +966,7 @@ impl Model {
                 1408,
                 128,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::broadcast(
+            ::etch_kernels::elementwise::binary::broadcast(
                 &f32_0[1280..1408],
                 &[0, 0, 1],
                 &f32_0[640..768],
@@ -984,10 +984,10 @@ impl Model {
                 1280,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::sigmoid,
+                ::etch_kernels::elementwise::math::sigmoid,
             );
         }
         // instruction 99: sigmoid
@@ -998,10 +998,10 @@ impl Model {
                 1312,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::sigmoid,
+                ::etch_kernels::elementwise::math::sigmoid,
             );
         }
         // instruction 100: tanh
@@ -1012,10 +1012,10 @@ impl Model {
                 1344,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::tanh,
+                ::etch_kernels::elementwise::math::tanh,
             );
         }
         // instruction 101: sigmoid
@@ -1026,10 +1026,10 @@ impl Model {
                 1376,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::sigmoid,
+                ::etch_kernels::elementwise::math::sigmoid,
             );
         }
         // instruction 102: mul
@@ -1040,7 +1040,7 @@ impl Model {
                 1408,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1312..1344],
                 &f32_1[96..128],
                 out0,
@@ -1055,7 +1055,7 @@ impl Model {
                 1312,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1280..1312],
                 &f32_1[0..32],
                 out0,
@@ -1070,7 +1070,7 @@ impl Model {
                 1536,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1408..1440],
                 &f32_0[1312..1344],
                 out0,
@@ -1085,10 +1085,10 @@ impl Model {
                 1280,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[224..256],
                 out0,
-                ::etch_kernels::math::tanh,
+                ::etch_kernels::elementwise::math::tanh,
             );
         }
         // instruction 106: mul
@@ -1099,7 +1099,7 @@ impl Model {
                 1728,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1376..1408],
                 &f32_0[1280..1312],
                 out0,
@@ -1114,7 +1114,7 @@ impl Model {
                 1280,
                 128,
             >(&mut self.arena_f32);
-            ::etch_kernels::linear::addmm(
+            ::etch_kernels::matmul::linear::addmm(
                 out0,
                 &W3[0..128],
                 [0, 1],
@@ -1135,7 +1135,7 @@ impl Model {
                 1408,
                 128,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::broadcast(
+            ::etch_kernels::elementwise::binary::broadcast(
                 &f32_0[1280..1408],
                 &[0, 0, 1],
                 &f32_0[768..896],
@@ -1153,10 +1153,10 @@ impl Model {
                 1280,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::sigmoid,
+                ::etch_kernels::elementwise::math::sigmoid,
             );
         }
         // instruction 112: sigmoid
@@ -1167,10 +1167,10 @@ impl Model {
                 1312,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::sigmoid,
+                ::etch_kernels::elementwise::math::sigmoid,
             );
         }
         // instruction 113: tanh
@@ -1181,10 +1181,10 @@ impl Model {
                 1344,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::tanh,
+                ::etch_kernels::elementwise::math::tanh,
             );
         }
         // instruction 114: sigmoid
@@ -1195,10 +1195,10 @@ impl Model {
                 1376,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::sigmoid,
+                ::etch_kernels::elementwise::math::sigmoid,
             );
         }
         // instruction 115: mul
@@ -1209,7 +1209,7 @@ impl Model {
                 1408,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1312..1344],
                 &f32_1[96..128],
                 out0,
@@ -1224,7 +1224,7 @@ impl Model {
                 1312,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1280..1312],
                 &f32_1[0..32],
                 out0,
@@ -1239,7 +1239,7 @@ impl Model {
                 1536,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1408..1440],
                 &f32_0[1312..1344],
                 out0,
@@ -1254,10 +1254,10 @@ impl Model {
                 1280,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[224..256],
                 out0,
-                ::etch_kernels::math::tanh,
+                ::etch_kernels::elementwise::math::tanh,
             );
         }
         // instruction 119: mul
@@ -1268,7 +1268,7 @@ impl Model {
                 1760,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1376..1408],
                 &f32_0[1280..1312],
                 out0,
@@ -1283,7 +1283,7 @@ impl Model {
                 1280,
                 128,
             >(&mut self.arena_f32);
-            ::etch_kernels::linear::addmm(
+            ::etch_kernels::matmul::linear::addmm(
                 out0,
                 &W3[0..128],
                 [0, 1],
@@ -1304,7 +1304,7 @@ impl Model {
                 1408,
                 128,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::broadcast(
+            ::etch_kernels::elementwise::binary::broadcast(
                 &f32_0[1280..1408],
                 &[0, 0, 1],
                 &f32_0[896..1024],
@@ -1322,10 +1322,10 @@ impl Model {
                 1280,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::sigmoid,
+                ::etch_kernels::elementwise::math::sigmoid,
             );
         }
         // instruction 125: sigmoid
@@ -1336,10 +1336,10 @@ impl Model {
                 1312,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::sigmoid,
+                ::etch_kernels::elementwise::math::sigmoid,
             );
         }
         // instruction 126: tanh
@@ -1350,10 +1350,10 @@ impl Model {
                 1344,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::tanh,
+                ::etch_kernels::elementwise::math::tanh,
             );
         }
         // instruction 127: sigmoid
@@ -1364,10 +1364,10 @@ impl Model {
                 1376,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::sigmoid,
+                ::etch_kernels::elementwise::math::sigmoid,
             );
         }
         // instruction 128: mul
@@ -1378,7 +1378,7 @@ impl Model {
                 1408,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1312..1344],
                 &f32_1[96..128],
                 out0,
@@ -1393,7 +1393,7 @@ impl Model {
                 1312,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1280..1312],
                 &f32_1[0..32],
                 out0,
@@ -1408,7 +1408,7 @@ impl Model {
                 1536,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1408..1440],
                 &f32_0[1312..1344],
                 out0,
@@ -1423,10 +1423,10 @@ impl Model {
                 1280,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[224..256],
                 out0,
-                ::etch_kernels::math::tanh,
+                ::etch_kernels::elementwise::math::tanh,
             );
         }
         // instruction 132: mul
@@ -1437,7 +1437,7 @@ impl Model {
                 1792,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1376..1408],
                 &f32_0[1280..1312],
                 out0,
@@ -1452,7 +1452,7 @@ impl Model {
                 1280,
                 128,
             >(&mut self.arena_f32);
-            ::etch_kernels::linear::addmm(
+            ::etch_kernels::matmul::linear::addmm(
                 out0,
                 &W3[0..128],
                 [0, 1],
@@ -1473,7 +1473,7 @@ impl Model {
                 1408,
                 128,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::broadcast(
+            ::etch_kernels::elementwise::binary::broadcast(
                 &f32_0[1280..1408],
                 &[0, 0, 1],
                 &f32_0[1024..1152],
@@ -1491,10 +1491,10 @@ impl Model {
                 1280,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::sigmoid,
+                ::etch_kernels::elementwise::math::sigmoid,
             );
         }
         // instruction 138: sigmoid
@@ -1505,10 +1505,10 @@ impl Model {
                 1312,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::sigmoid,
+                ::etch_kernels::elementwise::math::sigmoid,
             );
         }
         // instruction 139: tanh
@@ -1519,10 +1519,10 @@ impl Model {
                 1344,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::tanh,
+                ::etch_kernels::elementwise::math::tanh,
             );
         }
         // instruction 140: sigmoid
@@ -1533,10 +1533,10 @@ impl Model {
                 1376,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[96..128],
                 out0,
-                ::etch_kernels::math::sigmoid,
+                ::etch_kernels::elementwise::math::sigmoid,
             );
         }
         // instruction 141: mul
@@ -1547,7 +1547,7 @@ impl Model {
                 1408,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1312..1344],
                 &f32_1[96..128],
                 out0,
@@ -1562,7 +1562,7 @@ impl Model {
                 1312,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1280..1312],
                 &f32_1[0..32],
                 out0,
@@ -1577,7 +1577,7 @@ impl Model {
                 1536,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1408..1440],
                 &f32_0[1312..1344],
                 out0,
@@ -1592,10 +1592,10 @@ impl Model {
                 1280,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[224..256],
                 out0,
-                ::etch_kernels::math::tanh,
+                ::etch_kernels::elementwise::math::tanh,
             );
         }
         // instruction 145: mul
@@ -1606,7 +1606,7 @@ impl Model {
                 1824,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[1376..1408],
                 &f32_0[1280..1312],
                 out0,
@@ -1621,7 +1621,7 @@ impl Model {
                 1280,
                 128,
             >(&mut self.arena_f32);
-            ::etch_kernels::linear::addmm(
+            ::etch_kernels::matmul::linear::addmm(
                 out0,
                 &W3[0..128],
                 [0, 1],
@@ -1642,7 +1642,7 @@ impl Model {
                 1408,
                 128,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::broadcast(
+            ::etch_kernels::elementwise::binary::broadcast(
                 &f32_0[1280..1408],
                 &[0, 0, 1],
                 &f32_0[1152..1280],
@@ -1660,10 +1660,10 @@ impl Model {
                 0,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[1376..1408],
                 out0,
-                ::etch_kernels::math::sigmoid,
+                ::etch_kernels::elementwise::math::sigmoid,
             );
         }
         // instruction 151: sigmoid
@@ -1674,10 +1674,10 @@ impl Model {
                 32,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[1376..1408],
                 out0,
-                ::etch_kernels::math::sigmoid,
+                ::etch_kernels::elementwise::math::sigmoid,
             );
         }
         // instruction 152: tanh
@@ -1688,10 +1688,10 @@ impl Model {
                 64,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[1376..1408],
                 out0,
-                ::etch_kernels::math::tanh,
+                ::etch_kernels::elementwise::math::tanh,
             );
         }
         // instruction 153: sigmoid
@@ -1702,10 +1702,10 @@ impl Model {
                 96,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(
+            ::etch_kernels::elementwise::unary::map(
                 &f32_1[1376..1408],
                 out0,
-                ::etch_kernels::math::sigmoid,
+                ::etch_kernels::elementwise::math::sigmoid,
             );
         }
         // instruction 154: mul
@@ -1716,7 +1716,7 @@ impl Model {
                 128,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[32..64],
                 &f32_1[1376..1408],
                 out0,
@@ -1731,7 +1731,7 @@ impl Model {
                 32,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[0..32],
                 &f32_1[0..32],
                 out0,
@@ -1746,7 +1746,7 @@ impl Model {
                 0,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_1[96..128],
                 &f32_1[0..32],
                 out0,
@@ -1761,7 +1761,11 @@ impl Model {
                 32,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(&f32_0[0..32], out0, ::etch_kernels::math::tanh);
+            ::etch_kernels::elementwise::unary::map(
+                &f32_0[0..32],
+                out0,
+                ::etch_kernels::elementwise::math::tanh,
+            );
         }
         // instruction 158: mul
         {
@@ -1771,7 +1775,7 @@ impl Model {
                 320,
                 32,
             >(&mut self.arena_f32);
-            ::etch_kernels::binary::zip(
+            ::etch_kernels::elementwise::binary::zip(
                 &f32_0[96..128],
                 &f32_0[32..64],
                 out0,
@@ -1786,8 +1790,15 @@ impl Model {
                 0,
                 320,
             >(&mut self.arena_f32);
-            ::etch_kernels::layout::concat_part(&f32_1[1248..1280], out0, 1, 32, 320, 0);
-            ::etch_kernels::layout::concat_part(
+            ::etch_kernels::shape::layout::concat_part(
+                &f32_1[1248..1280],
+                out0,
+                1,
+                32,
+                320,
+                0,
+            );
+            ::etch_kernels::shape::layout::concat_part(
                 &f32_1[1280..1312],
                 out0,
                 1,
@@ -1795,7 +1806,7 @@ impl Model {
                 320,
                 32,
             );
-            ::etch_kernels::layout::concat_part(
+            ::etch_kernels::shape::layout::concat_part(
                 &f32_1[1312..1344],
                 out0,
                 1,
@@ -1803,7 +1814,7 @@ impl Model {
                 320,
                 64,
             );
-            ::etch_kernels::layout::concat_part(
+            ::etch_kernels::shape::layout::concat_part(
                 &f32_1[1344..1376],
                 out0,
                 1,
@@ -1811,7 +1822,7 @@ impl Model {
                 320,
                 96,
             );
-            ::etch_kernels::layout::concat_part(
+            ::etch_kernels::shape::layout::concat_part(
                 &f32_1[1376..1408],
                 out0,
                 1,
@@ -1819,7 +1830,7 @@ impl Model {
                 320,
                 128,
             );
-            ::etch_kernels::layout::concat_part(
+            ::etch_kernels::shape::layout::concat_part(
                 &f32_1[1408..1440],
                 out0,
                 1,
@@ -1827,7 +1838,7 @@ impl Model {
                 320,
                 160,
             );
-            ::etch_kernels::layout::concat_part(
+            ::etch_kernels::shape::layout::concat_part(
                 &f32_1[1440..1472],
                 out0,
                 1,
@@ -1835,7 +1846,7 @@ impl Model {
                 320,
                 192,
             );
-            ::etch_kernels::layout::concat_part(
+            ::etch_kernels::shape::layout::concat_part(
                 &f32_1[1472..1504],
                 out0,
                 1,
@@ -1843,7 +1854,7 @@ impl Model {
                 320,
                 224,
             );
-            ::etch_kernels::layout::concat_part(
+            ::etch_kernels::shape::layout::concat_part(
                 &f32_1[1504..1536],
                 out0,
                 1,
@@ -1851,7 +1862,14 @@ impl Model {
                 320,
                 256,
             );
-            ::etch_kernels::layout::concat_part(&f32_1[0..32], out0, 1, 32, 320, 288);
+            ::etch_kernels::shape::layout::concat_part(
+                &f32_1[0..32],
+                out0,
+                1,
+                32,
+                320,
+                288,
+            );
         }
         // instruction 163: addmm
         {
@@ -1861,7 +1879,7 @@ impl Model {
                 320,
                 4,
             >(&mut self.arena_f32);
-            ::etch_kernels::linear::addmm(
+            ::etch_kernels::matmul::linear::addmm(
                 out0,
                 &W5[0..4],
                 [0, 1],

@@ -53,7 +53,7 @@ impl Model {
                 0,
                 128,
             >(&mut self.arena_f32);
-            ::etch_kernels::linear::addmm(
+            ::etch_kernels::matmul::linear::addmm(
                 out0,
                 &W1[0..128],
                 [0, 1],
@@ -74,7 +74,11 @@ impl Model {
                 128,
                 128,
             >(&mut self.arena_f32);
-            ::etch_kernels::unary::map(&f32_0[0..128], out0, ::etch_kernels::math::relu);
+            ::etch_kernels::elementwise::unary::map(
+                &f32_0[0..128],
+                out0,
+                ::etch_kernels::elementwise::math::relu,
+            );
         }
         // instruction 4: addmm
         {
@@ -84,7 +88,7 @@ impl Model {
                 0,
                 10,
             >(&mut self.arena_f32);
-            ::etch_kernels::linear::addmm(
+            ::etch_kernels::matmul::linear::addmm(
                 out0,
                 &W3[0..10],
                 [0, 1],
@@ -105,7 +109,7 @@ impl Model {
                 12,
                 10,
             >(&mut self.arena_f32);
-            ::etch_kernels::softmax::softmax(&f32_0[0..10], out0, 1, 10, 1);
+            ::etch_kernels::norm::softmax::softmax(&f32_0[0..10], out0, 1, 10, 1);
         }
         ::etch_kernels::arena::window::<f32, 256, 12, 10>(&self.arena_f32)
     }

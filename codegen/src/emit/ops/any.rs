@@ -10,10 +10,10 @@ pub fn emit(shape: &[usize], dtype: DType, dims: &[usize], r: &[TokenStream], w:
     let (x, out, t) = (&r[0], &w[0], format_ident!("{}", dtype.rust()));
     let truthy = convert(quote!(v), dtype, DType::Bool);
     let (Some(&first), Some(&last)) = (dims.first(), dims.last()) else {
-        return quote!(::etch_kernels::unary::map(#x, #out, |v: #t| #truthy););
+        return quote!(::etch_kernels::elementwise::unary::map(#x, #out, |v: #t| #truthy););
     };
     let outer = lit(shape[..first].iter().product());
     let reduce = lit(shape[first..=last].iter().product());
     let inner = lit(shape[last + 1..].iter().product());
-    quote!(::etch_kernels::logic::any_axis(#x, #out, #outer, #reduce, #inner, |v: #t| #truthy);)
+    quote!(::etch_kernels::reduce::logic::any_axis(#x, #out, #outer, #reduce, #inner, |v: #t| #truthy);)
 }

@@ -14,5 +14,5 @@ pub fn emit(x: &[usize], eps: f64, has_weight: bool, has_bias: bool, r: &[TokenS
     let (xs, mean, var, o) = (&r[0], &r[1], &r[2], &w[0]);
     let (batch, ch, inner) = (lit(x[0]), lit(x[1]), lit(x[2..].iter().product()));
     let eps = proc_macro2::Literal::f64_suffixed(eps);
-    quote!(::etch_kernels::norm::batch_norm_f64_eps(#xs, #o, #mean, #var, #weight, #bias, #eps, #batch, #ch, #inner);)
+    quote!(::etch_kernels::norm::batch_layer::batch_norm_f64_eps(#xs, #o, #mean, #var, #weight, #bias, #eps, #batch, #ch, #inner);)
 }

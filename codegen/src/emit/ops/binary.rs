@@ -36,8 +36,8 @@ pub fn expr(f: BinaryFn, alpha: f64, a: &TokenStream, b: &TokenStream, c: DType)
         BinaryFn::Sub => op("sub", a, &scaled),
         BinaryFn::Mul => op("mul", a, b),
         BinaryFn::Div => op("div", a, b),
-        BinaryFn::Maximum if c.is_float() => quote!(::etch_kernels::math::maximum(#a, #b)),
-        BinaryFn::Minimum if c.is_float() => quote!(::etch_kernels::math::minimum(#a, #b)),
+        BinaryFn::Maximum if c.is_float() => quote!(::etch_kernels::elementwise::math::maximum(#a, #b)),
+        BinaryFn::Minimum if c.is_float() => quote!(::etch_kernels::elementwise::math::minimum(#a, #b)),
         BinaryFn::Maximum => quote!(::core::cmp::max(#a, #b)),
         BinaryFn::Minimum => quote!(::core::cmp::min(#a, #b)),
         BinaryFn::BitAnd => quote!(#a & #b),
@@ -51,7 +51,7 @@ pub fn expr(f: BinaryFn, alpha: f64, a: &TokenStream, b: &TokenStream, c: DType)
 fn float_expr(f: BinaryFn, a: &TokenStream, b: &TokenStream) -> TokenStream {
     let math = |name: &str| {
         let name = format_ident!("{name}");
-        quote!(::etch_kernels::math::#name(#a, #b))
+        quote!(::etch_kernels::elementwise::math::#name(#a, #b))
     };
     match f {
         BinaryFn::Atan2 => math("atan2"),
@@ -59,7 +59,7 @@ fn float_expr(f: BinaryFn, a: &TokenStream, b: &TokenStream) -> TokenStream {
         BinaryFn::FloorDiv => math("floor_divide"),
         BinaryFn::Remainder => math("remainder"),
         BinaryFn::Fmod => math("fmod"),
-        _ => quote!(::etch_kernels::math::trunc(#a / #b)),
+        _ => quote!(::etch_kernels::elementwise::math::trunc(#a / #b)),
     }
 }
 
@@ -67,9 +67,9 @@ fn float_expr(f: BinaryFn, a: &TokenStream, b: &TokenStream) -> TokenStream {
 fn int_expr(f: BinaryFn, a: &TokenStream, b: &TokenStream, c: DType) -> TokenStream {
     let t = format_ident!("{}", c.rust());
     match f {
-        BinaryFn::Pow => quote!(::etch_kernels::math::pow_f64((#a) as f64, (#b) as f64) as #t),
-        BinaryFn::FloorDiv => quote!(::etch_kernels::math::floor_divide_i64((#a) as i64, (#b) as i64) as #t),
-        BinaryFn::Fmod => quote!(::etch_kernels::math::fmod_f64((#a) as f64, (#b) as f64) as #t),
+        BinaryFn::Pow => quote!(::etch_kernels::elementwise::math::pow_f64((#a) as f64, (#b) as f64) as #t),
+        BinaryFn::FloorDiv => quote!(::etch_kernels::elementwise::math::floor_divide_i64((#a) as i64, (#b) as i64) as #t),
+        BinaryFn::Fmod => quote!(::etch_kernels::elementwise::math::fmod_f64((#a) as f64, (#b) as f64) as #t),
         BinaryFn::Remainder => quote!({ let (a, b) = (#a, #b); if b == 0 { 0 } else { a.wrapping_rem(b) } }),
         _ => quote!({ let (a, b) = (#a, #b); if b == 0 { 0 } else { a.wrapping_div(b) } }),
     }
@@ -82,9 +82,9 @@ pub fn call(m: &Method, node: &Node, closure: TokenStream, r: &[TokenStream], w:
     let (a, b, out) = (&r[0], &r[1], &w[0]);
     let o = node.outputs[0];
     if shape(node.inputs[0]) == shape(o) && shape(node.inputs[1]) == shape(o) {
-        return quote!(::etch_kernels::binary::zip(#a, #b, #out, #closure););
+        return quote!(::etch_kernels::elementwise::binary::zip(#a, #b, #out, #closure););
     }
     let (sa, sb) = (dims::broadcast_strides(m, node.inputs[0], o), dims::broadcast_strides(m, node.inputs[1], o));
     let so = dims::shape(m, o);
-    quote!(::etch_kernels::binary::broadcast(#a, &#sa, #b, &#sb, #out, &#so, #closure);)
+    quote!(::etch_kernels::elementwise::binary::broadcast(#a, &#sa, #b, &#sb, #out, &#so, #closure);)
 }

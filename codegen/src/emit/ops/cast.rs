@@ -5,7 +5,7 @@ use crate::ir::DType;
 
 pub fn copy(r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let (x, out) = (&r[0], &w[0]);
-    quote!(::etch_kernels::layout::copy(#x, #out);)
+    quote!(::etch_kernels::shape::layout::copy(#x, #out);)
 }
 
 /// Converts like a C++ `static_cast`, as ExecuTorch does.
@@ -13,7 +13,7 @@ pub fn cast(from: DType, to: DType, r: &[TokenStream], w: &[TokenStream]) -> Tok
     let (x, out) = (&r[0], &w[0]);
     let src = format_ident!("{}", from.rust());
     let body = convert(quote!(v), from, to);
-    quote!(::etch_kernels::unary::map(#x, #out, |v: #src| #body);)
+    quote!(::etch_kernels::elementwise::unary::map(#x, #out, |v: #src| #body);)
 }
 
 /// `expr` of dtype `from` as a `to`, like a C++ `static_cast`.

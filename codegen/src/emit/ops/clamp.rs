@@ -10,10 +10,10 @@ pub fn emit(min: Option<f64>, max: Option<f64>, dtype: DType, r: &[TokenStream],
         let t = format_ident!("{}", dtype.rust());
         let lower = min.map(|m| scalar_lit(m, dtype)).map(|m| quote!(let v = if v < #m { #m } else { v };));
         let upper = max.map(|m| scalar_lit(m, dtype)).map(|m| quote!(let v = if v > #m { #m } else { v };));
-        return quote!(::etch_kernels::unary::map(#x, #out, |v: #t| { #lower #upper v });)
+        return quote!(::etch_kernels::elementwise::unary::map(#x, #out, |v: #t| { #lower #upper v });)
     }
     let steps = steps(min, max, &format_ident!("v"));
-    quote!(::etch_kernels::unary::map(#x, #out, |v: f32| { #steps v });)
+    quote!(::etch_kernels::elementwise::unary::map(#x, #out, |v: f32| { #steps v });)
 }
 
 /// Statements that clamp the f32 variable `v` in place. NaN passes through:

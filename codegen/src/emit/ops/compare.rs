@@ -50,5 +50,5 @@ pub fn not(m: &Method, node: &Node, bitwise: bool, r: &[TokenStream], w: &[Token
         convert(quote!(!(#t)), DType::Bool, dout)
     };
     let (x, out, tx) = (&r[0], &w[0], format_ident!("{}", dx.rust()));
-    quote!(::etch_kernels::unary::map(#x, #out, |v: #tx| #body);)
+    quote!(::etch_kernels::elementwise::unary::map(#x, #out, |v: #tx| #body);)
 }

@@ -16,7 +16,7 @@ pub fn emit(dim: usize, parts: &[Vec<usize>], out: &[usize], r: &[TokenStream], 
         }
         let part = shape[dim] * inner;
         let (outer_l, part_l, out_l, off_l) = (lit(outer), lit(part), lit(out[dim] * inner), lit(offset));
-        calls.extend(quote!(::etch_kernels::layout::concat_part(#x, #o, #outer_l, #part_l, #out_l, #off_l);));
+        calls.extend(quote!(::etch_kernels::shape::layout::concat_part(#x, #o, #outer_l, #part_l, #out_l, #off_l);));
         offset += part;
     }
     calls

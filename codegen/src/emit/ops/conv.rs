@@ -25,35 +25,35 @@ pub fn emit(c: &Conv2d, x: &[usize], wt: &[usize], out: &[usize], r: &[TokenStre
         Some(s) if c.residual => quote!(Some(#s)),
         _ => quote!(None),
     };
-    let epilogue = quote!(::etch_kernels::gemm::Epilogue { bias: #bias, clamp: #clamp, residual: #residual });
+    let epilogue = quote!(::etch_kernels::matmul::gemm::Epilogue { bias: #bias, clamp: #clamp, residual: #residual });
     let kernel = c.kernel(x, wt);
     if kernel == ConvKernel::Pointwise {
         let (batch, cin, cout, hw) = (lit(x[0]), lit(x[1]), lit(wt[0]), lit(x[2] * x[3]));
-        return quote!(::etch_kernels::conv::pointwise(#xs, #ws, #o, #batch, #cin, #cout, #hw, #epilogue););
+        return quote!(::etch_kernels::conv::im2col::pointwise(#xs, #ws, #o, #batch, #cin, #cout, #hw, #epilogue););
     }
     let params = params(c, x, wt, out);
     match (kernel, w.get(1)) {
         (ConvKernel::Depthwise3x3, _) => {
-            return quote!(::etch_kernels::depthwise::depthwise3x3(#xs, #ws, #o, #params, #epilogue););
+            return quote!(::etch_kernels::conv::depthwise::depthwise3x3(#xs, #ws, #o, #params, #epilogue););
         }
         (ConvKernel::Depthwise5x5, _) => {
-            return quote!(::etch_kernels::depthwise::depthwise5x5(#xs, #ws, #o, #params, #epilogue););
+            return quote!(::etch_kernels::conv::depthwise::depthwise5x5(#xs, #ws, #o, #params, #epilogue););
         }
         (ConvKernel::Conv3x3s2, _) => {
-            return quote!(::etch_kernels::conv3x3s2::conv3x3s2(#xs, #ws, #o, #params, #epilogue););
+            return quote!(::etch_kernels::conv::conv3x3s2::conv3x3s2(#xs, #ws, #o, #params, #epilogue););
         }
         (ConvKernel::Im2col, Some(cols)) => {
-            return quote!(::etch_kernels::conv::conv2d_im2col(#xs, #ws, #o, #cols, #params, #epilogue););
+            return quote!(::etch_kernels::conv::im2col::conv2d_im2col(#xs, #ws, #o, #cols, #params, #epilogue););
         }
         _ => {}
     }
     if c.clamp.is_some() {
-        return quote!(::etch_kernels::conv::conv2d_act(#xs, #ws, #bias, #o, #params, #clamp););
+        return quote!(::etch_kernels::conv::im2col::conv2d_act(#xs, #ws, #bias, #o, #params, #clamp););
     }
-    quote!(::etch_kernels::conv::conv2d(#xs, #ws, #bias, #o, #params);)
+    quote!(::etch_kernels::conv::im2col::conv2d(#xs, #ws, #bias, #o, #params);)
 }
 
-/// `&etch_kernels::conv::Conv2d { .. }` for input `x`, weight `wt` and output `out` shapes.
+/// `&etch_kernels::conv::im2col::Conv2d { .. }` for input `x`, weight `wt` and output `out` shapes.
 pub fn params(c: &Conv2d, x: &[usize], wt: &[usize], out: &[usize]) -> TokenStream {
     let p = [
         x[0], x[1], x[2], x[3], wt[0], wt[2], wt[3], c.stride[0], c.stride[1], c.padding[0], c.padding[1],
@@ -61,7 +61,7 @@ pub fn params(c: &Conv2d, x: &[usize], wt: &[usize], out: &[usize]) -> TokenStre
     ];
     let [batch, cin, ih, iw, cout, kh, kw, sh, sw, ph, pw, dh, dw, g, oh, ow] = p.map(lit);
     quote! {
-        &::etch_kernels::conv::Conv2d {
+        &::etch_kernels::conv::im2col::Conv2d {
             batch: #batch, in_channels: #cin, in_h: #ih, in_w: #iw,
             out_channels: #cout, kernel_h: #kh, kernel_w: #kw,
             stride_h: #sh, stride_w: #sw, pad_h: #ph, pad_w: #pw,

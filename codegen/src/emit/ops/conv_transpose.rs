@@ -18,7 +18,7 @@ pub fn emit(c: &ConvTranspose2d, x: &[usize], kernel: [usize; 2], out: &[usize],
         None => quote!(None),
     };
     quote! {
-        ::etch_kernels::deconv::conv_transpose2d(#xs, #ws, #bias, #o, &::etch_kernels::deconv::ConvTranspose2d {
+        ::etch_kernels::conv::transposed::conv_transpose2d(#xs, #ws, #bias, #o, &::etch_kernels::conv::transposed::ConvTranspose2d {
             batch: #batch, in_channels: #cin, in_h: #ih, in_w: #iw, out_channels: #cout, out_h: #oh, out_w: #ow,
             kernel_h: #kh, kernel_w: #kw, stride_h: #sh, stride_w: #sw, pad_h: #ph, pad_w: #pw,
             dilation_h: #dh, dilation_w: #dw, groups: #groups,

@@ -24,19 +24,19 @@ pub fn emit(m: &Method, node: &Node, r: &[TokenStream], w: &[TokenStream]) -> Op
             let row = if bd.len() == 2 && !matches!(bd[0], Dim::Static(1)) { m.values[bias].ty.shape[1] } else { 0 };
             let (b, x, y, o) = (&r[0], &r[1], &r[2], &w[0]);
             let (row, col, beta, alpha) = (lit(row), lit(col), f32_lit(*beta), f32_lit(*alpha));
-            quote!(::etch_kernels::linear::addmm(#o, #b, [#row, #col], #x, #y, #rows, #k, #n, #beta, #alpha);)
+            quote!(::etch_kernels::matmul::linear::addmm(#o, #b, [#row, #col], #x, #y, #rows, #k, #n, #beta, #alpha);)
         }
         Op::Mm => {
             let (rows, k, n) = mkn(m, node.inputs[0], node.inputs[1]);
             let (x, y, o) = (&r[0], &r[1], &w[0]);
-            quote!(::etch_kernels::linear::mm(#o, #x, #y, #rows, #k, #n);)
+            quote!(::etch_kernels::matmul::linear::mm(#o, #x, #y, #rows, #k, #n);)
         }
         Op::Softmax { dim, log } => {
             let d = dims::dims(m, out);
             let (outer, size, inner) = (dims::product(&d[..*dim]), d[*dim].tokens(), dims::product(&d[dim + 1..]));
             let f = if *log { quote!(log_softmax) } else { quote!(softmax) };
             let (x, o) = (&r[0], &w[0]);
-            quote!(::etch_kernels::softmax::#f(#x, #o, #outer, #size, #inner);)
+            quote!(::etch_kernels::norm::softmax::#f(#x, #o, #outer, #size, #inner);)
         }
         _ => return None,
     })

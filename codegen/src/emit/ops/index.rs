@@ -19,7 +19,7 @@ pub fn check(m: &Method, node: &Node, index: &TokenStream, size: usize, wrap: bo
         return quote!();
     }
     let (op, size) = (node.op.name(), lit(size));
-    quote!(::etch_kernels::index::check(#op, #index, #size, #wrap)?;)
+    quote!(::etch_kernels::index::rows::check(#op, #index, #size, #wrap)?;)
 }
 
 /// Inputs `[x, index]`.
@@ -30,7 +30,7 @@ pub fn select(m: &Method, node: &Node, dim: usize, r: &[TokenStream], w: &[Token
     let [lead, size, trail] = around(shape, dim);
     quote! {
         #check
-        ::etch_kernels::index::index_select(#x, #index, #out, #lead, #size, #trail);
+        ::etch_kernels::index::rows::index_select(#x, #index, #out, #lead, #size, #trail);
     }
 }
 
@@ -51,16 +51,16 @@ pub fn put(m: &Method, node: &Node, dim: usize, accumulate: bool, r: &[TokenStre
     let write = if count == 1 {
         let [lead, size, trail] = around(shape, dim);
         let index = &r[2];
-        quote!(::etch_kernels::index::index_put(#out, #index, #values, #lead, #size, #trail, #combine);)
+        quote!(::etch_kernels::index::rows::index_put(#out, #index, #values, #lead, #size, #trail, #combine);)
     } else {
         let (indices, sizes) = (&r[2..], list(&shape[dim..dim + count]));
         let lead = lit(shape[..dim].iter().product());
         let trail = lit(shape[dim + count..].iter().product());
-        quote!(::etch_kernels::index::index_put_nd(#out, &[#(#indices),*], &#sizes, #values, #lead, #trail, #combine);)
+        quote!(::etch_kernels::index::rows::index_put_nd(#out, &[#(#indices),*], &#sizes, #values, #lead, #trail, #combine);)
     };
     quote! {
         #(#checks)*
-        ::etch_kernels::layout::copy(#x, #out);
+        ::etch_kernels::shape::layout::copy(#x, #out);
         #write
     }
 }
@@ -73,7 +73,7 @@ pub fn gather(m: &Method, node: &Node, dim: usize, r: &[TokenStream], w: &[Token
     let (xl, il, d) = (list(xs), list(is), lit(dim));
     quote! {
         #check
-        ::etch_kernels::gather::gather(#x, &#xl, #index, &#il, #d, #out);
+        ::etch_kernels::index::gather::gather(#x, &#xl, #index, &#il, #d, #out);
     }
 }
 
@@ -89,7 +89,7 @@ pub fn tensor(m: &Method, node: &Node, first: usize, r: &[TokenStream], w: &[Tok
     let sizes = list(sizes);
     quote! {
         #(#checks)*
-        ::etch_kernels::gather::index_tensor(#x, &[#(#indices),*], &#sizes, #out, #lead, #trail);
+        ::etch_kernels::index::gather::index_tensor(#x, &[#(#indices),*], &#sizes, #out, #lead, #trail);
     }
 }
 
@@ -97,7 +97,7 @@ pub fn flip(shape: &[usize], dims: &[usize], r: &[TokenStream], w: &[TokenStream
     let (x, out) = (&r[0], &w[0]);
     let flags = (0..shape.len()).map(|d| dims.contains(&d));
     let shape = list(shape);
-    quote!(::etch_kernels::reorder::flip(#x, &#shape, &[#(#flags),*], #out);)
+    quote!(::etch_kernels::shape::reorder::flip(#x, &#shape, &[#(#flags),*], #out);)
 }
 
 /// Inputs `[x, index, src]`: copy, then write (or add) `src` at the indices.
@@ -118,20 +118,20 @@ pub fn scatter(m: &Method, node: &Node, dim: usize, add: bool, r: &[TokenStream]
     let (xl, il, sl, dl) = (list(xs), list(is), list(src_shape), lit(dim));
     quote! {
         #check
-        ::etch_kernels::layout::copy(#x, #out);
+        ::etch_kernels::shape::layout::copy(#x, #out);
         let src = #src;
-        ::etch_kernels::gather::scatter(#out, &#xl, #index, &#il, #dl, &#sl, #read, #combine);
+        ::etch_kernels::index::gather::scatter(#out, &#xl, #index, &#il, #dl, &#sl, #read, #combine);
     }
 }
 
 pub fn pad_edges(x: &[usize], before: &[usize], reflect: bool, out: &[usize], r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let (xs, o, xl, bl, ol) = (&r[0], &w[0], list(x), list(before), list(out));
-    quote!(::etch_kernels::reorder::pad_edges(#xs, &#xl, &#bl, #o, &#ol, #reflect);)
+    quote!(::etch_kernels::shape::reorder::pad_edges(#xs, &#xl, &#bl, #o, &#ol, #reflect);)
 }
 
 pub fn roll(shape: &[usize], shifts: &[usize], r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let (x, o, sl, shl) = (&r[0], &w[0], list(shape), list(shifts));
-    quote!(::etch_kernels::reorder::roll(#x, &#sl, &#shl, #o);)
+    quote!(::etch_kernels::shape::reorder::roll(#x, &#sl, &#shl, #o);)
 }
 
 pub fn tril(shape: &[usize], diagonal: i64, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
@@ -139,13 +139,13 @@ pub fn tril(shape: &[usize], diagonal: i64, r: &[TokenStream], w: &[TokenStream]
     let n = shape.len();
     let (rows, cols) = (lit(shape[n - 2]), lit(shape[n - 1]));
     let d = proc_macro2::Literal::i64_suffixed(diagonal);
-    quote!(::etch_kernels::reorder::tril(#x, #o, #rows, #cols, #d);)
+    quote!(::etch_kernels::shape::reorder::tril(#x, #o, #rows, #cols, #d);)
 }
 
 /// Inputs `[x, mask, src]`; the `Err` only where `src` may run out.
 pub fn masked_scatter(m: &Method, node: &Node, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let (x, mask, src, out) = (&r[0], &r[1], &r[2], &w[0]);
-    let call = quote!(::etch_kernels::gather::masked_scatter(#x, #mask, #src, #out));
+    let call = quote!(::etch_kernels::index::gather::masked_scatter(#x, #mask, #src, #out));
     if m.checks_index(node) {
         quote!(#call?;)
     } else {
@@ -158,12 +158,12 @@ pub fn cdist(a: &[usize], b: &[usize], p: f64, r: &[TokenStream], w: &[TokenStre
     let n = a.len();
     let (batch, rows1, rows2, k) = (lit(a[..n - 2].iter().product()), lit(a[n - 2]), lit(b[n - 2]), lit(a[n - 1]));
     let (x1, x2, out, p) = (&r[0], &r[1], &w[0], crate::emit::f32_lit(p));
-    quote!(::etch_kernels::distance::cdist(#x1, #x2, #out, #batch, #rows1, #rows2, #k, #p);)
+    quote!(::etch_kernels::reduce::distance::cdist(#x1, #x2, #out, #batch, #rows1, #rows2, #k, #p);)
 }
 
 pub fn pdist(x: &[usize], p: f64, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let (xs, out, n, k, p) = (&r[0], &w[0], lit(x[0]), lit(x[1]), crate::emit::f32_lit(p));
-    quote!(::etch_kernels::distance::pdist(#xs, #out, #n, #k, #p);)
+    quote!(::etch_kernels::reduce::distance::pdist(#xs, #out, #n, #k, #p);)
 }
 
 
@@ -172,5 +172,5 @@ pub fn masked_select(m: &Method, node: &Node, r: &[TokenStream], w: &[TokenStrea
     let (x, mask, out, rows) = (&r[0], &r[1], &w[0], crate::emit::dims::rows_ident(node.outputs[0]));
     let (xs, ms) = (&m.values[node.inputs[0]].ty.shape, &m.values[node.inputs[1]].ty.shape);
     let trail = lit(xs[ms.len()..].iter().product());
-    quote!(#rows = ::etch_kernels::gather::masked_rows(#x, #mask, #out, #trail);)
+    quote!(#rows = ::etch_kernels::index::gather::masked_rows(#x, #mask, #out, #trail);)
 }

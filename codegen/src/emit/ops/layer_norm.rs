@@ -27,12 +27,12 @@ pub fn emit(m: &Method, node: &Node, r: &[TokenStream], w: &[TokenStream]) -> To
     };
     let (weight, bias) = (opt(has_weight), opt(has_bias));
     let (x, out, eps, rows, n) = (&r[0], &w[0], f32_lit(eps), rows(m, node, inner), lit(inner));
-    quote!(::etch_kernels::norm::layer_norm(#x, #out, #weight, #bias, #eps, #rows, #n);)
+    quote!(::etch_kernels::norm::batch_layer::layer_norm(#x, #out, #weight, #bias, #eps, #rows, #n);)
 }
 
 pub fn stat(m: &Method, node: &Node, eps: f64, inner: usize, rstd: bool, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let (x, out, eps, rows, n) = (&r[0], &w[0], f32_lit(eps), rows(m, node, inner), lit(inner));
-    quote!(::etch_kernels::norm::layer_norm_stat(#x, #out, #eps, #rows, #n, #rstd);)
+    quote!(::etch_kernels::norm::batch_layer::layer_norm_stat(#x, #out, #eps, #rows, #n, #rstd);)
 }
 
 /// Inputs `[x, weight?, bias?]`, outputs `[out, mean, rstd]`.
@@ -49,7 +49,7 @@ pub fn group(m: &Method, node: &Node, r: &[TokenStream], w: &[TokenStream]) -> T
     let hw = lit(shape[2..].iter().product());
     let (x, out, mean, rstd, g) = (&r[0], &w[0], &w[1], &w[2], lit(groups));
     let eps = proc_macro2::Literal::f64_suffixed(eps);
-    quote!(::etch_kernels::group_norm::group_norm(#x, #weight, #bias, #out, #mean, #rstd, #n, #c, #hw, #g, #eps);)
+    quote!(::etch_kernels::norm::group::group_norm(#x, #weight, #bias, #out, #mean, #rstd, #n, #c, #hw, #g, #eps);)
 }
 
 /// Inputs `[x, weight?, bias?]`, outputs `[out, mean, invstd]`.
@@ -65,5 +65,5 @@ pub fn batch_stats(m: &Method, node: &Node, r: &[TokenStream], w: &[TokenStream]
     let (n, c, inner) = (lit(shape[0]), lit(shape[1]), lit(shape[2..].iter().product()));
     let (x, out, mean, inv) = (&r[0], &w[0], &w[1], &w[2]);
     let eps = proc_macro2::Literal::f64_suffixed(eps);
-    quote!(::etch_kernels::group_norm::batch_stat_norm(#x, #weight, #bias, #out, #mean, #inv, #n, #c, #inner, #eps);)
+    quote!(::etch_kernels::norm::group::batch_stat_norm(#x, #weight, #bias, #out, #mean, #inv, #n, #c, #inner, #eps);)
 }

@@ -11,17 +11,17 @@ pub fn addmm(bias: &[usize], out: &[usize], k: usize, beta: f64, alpha: f64, r: 
     let (b, a, wt, o) = (&r[0], &r[1], &r[2], &w[0]);
     let (row, col, m, k, n) = (lit(row), lit(col), lit(m), lit(k), lit(n));
     let (beta, alpha) = (f32_lit(beta), f32_lit(alpha));
-    quote!(::etch_kernels::linear::addmm(#o, #b, [#row, #col], #a, #wt, #m, #k, #n, #beta, #alpha);)
+    quote!(::etch_kernels::matmul::linear::addmm(#o, #b, [#row, #col], #a, #wt, #m, #k, #n, #beta, #alpha);)
 }
 
 pub fn mm(a: &[usize], out: &[usize], r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let (m, k, n) = (lit(out[0]), lit(a[1]), lit(out[1]));
     let (x, y, o) = (&r[0], &r[1], &w[0]);
-    quote!(::etch_kernels::linear::mm(#o, #x, #y, #m, #k, #n);)
+    quote!(::etch_kernels::matmul::linear::mm(#o, #x, #y, #m, #k, #n);)
 }
 
 pub fn bmm(a: &[usize], out: &[usize], r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let (batch, m, k, n) = (lit(out[0]), lit(out[1]), lit(a[2]), lit(out[2]));
     let (x, y, o) = (&r[0], &r[1], &w[0]);
-    quote!(::etch_kernels::linear::bmm(#o, #x, #y, #batch, #m, #k, #n);)
+    quote!(::etch_kernels::matmul::linear::bmm(#o, #x, #y, #batch, #m, #k, #n);)
 }

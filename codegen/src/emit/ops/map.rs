@@ -22,7 +22,7 @@ pub fn emit(steps: &[MapStep], r: &[TokenStream], w: &[TokenStream]) -> TokenStr
         let value = match s {
             MapStep::Unary { f, x } => {
                 let (f, x) = (func(*f), arg(x));
-                quote!(::etch_kernels::math::#f(#x))
+                quote!(::etch_kernels::elementwise::math::#f(#x))
             }
             MapStep::Clamp { min, max, x } => {
                 let (x, u) = (arg(x), format_ident!("u"));
@@ -40,5 +40,5 @@ pub fn emit(steps: &[MapStep], r: &[TokenStream], w: &[TokenStream]) -> TokenStr
         }
     });
     let (x, out) = (&r[0], &w[0]);
-    quote!(::etch_kernels::unary::map(#x, #out, |v: f32| { #(#lets)* });)
+    quote!(::etch_kernels::elementwise::unary::map(#x, #out, |v: f32| { #(#lets)* });)
 }

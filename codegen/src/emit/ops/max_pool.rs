@@ -11,7 +11,7 @@ pub fn emit(p: &Pool2d, x: &[usize], out: &[usize], r: &[TokenStream], w: &[Toke
         None => quote!(None),
     };
     let (xs, o) = (&r[0], &w[0]);
-    quote!(::etch_kernels::pool::max_pool2d(#xs, #o, #indices, &#params);)
+    quote!(::etch_kernels::pool::window::max_pool2d(#xs, #o, #indices, &#params);)
 }
 
 /// The kernels' `Pool2d` for an NCHW input `x` pooled to `out`.
@@ -23,7 +23,7 @@ pub fn params(p: &Pool2d, x: &[usize], out: &[usize]) -> TokenStream {
     .map(lit);
     let [batch, ch, ih, iw, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow] = v;
     quote! {
-        ::etch_kernels::pool::Pool2d {
+        ::etch_kernels::pool::window::Pool2d {
             batch: #batch, channels: #ch, in_h: #ih, in_w: #iw,
             kernel_h: #kh, kernel_w: #kw, stride_h: #sh, stride_w: #sw,
             pad_h: #ph, pad_w: #pw, dilation_h: #dh, dilation_w: #dw, out_h: #oh, out_w: #ow,

@@ -11,9 +11,9 @@ pub fn emit(shape: &[usize], dims: &[usize], r: &[TokenStream], w: &[TokenStream
         let outer = lit(shape[..first].iter().product());
         let reduce = lit(shape[first..=last].iter().product());
         let inner = lit(shape[last + 1..].iter().product());
-        return quote!(::etch_kernels::reduce::mean_axis(#x, #out, #outer, #reduce, #inner););
+        return quote!(::etch_kernels::reduce::sum::mean_axis(#x, #out, #outer, #reduce, #inner););
     }
     let mask: Vec<TokenStream> = (0..shape.len()).map(|d| if dims.contains(&d) { quote!(true) } else { quote!(false) }).collect();
     let shape = list(shape);
-    quote!(::etch_kernels::reduce::mean_dims(#x, &#shape, &[#(#mask),*], #out);)
+    quote!(::etch_kernels::reduce::sum::mean_dims(#x, &#shape, &[#(#mask),*], #out);)
 }

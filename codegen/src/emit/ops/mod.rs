@@ -80,7 +80,7 @@ pub fn emit(m: &Method, node: &Node, o: &Operands) -> TokenStream {
         Op::GridSample { nearest, padding, align_corners } => resize::grid(*nearest, *padding, *align_corners, &shape(node.inputs[0]), &out_shape, r, w),
         Op::Random { normal, stream } => {
             let (f, o) = (if *normal { quote::quote!(normal) } else { quote::quote!(uniform) }, &w[0]);
-            quote::quote!(::etch_kernels::random::#f(#o, seed, #stream);)
+            quote::quote!(::etch_kernels::elementwise::random::#f(#o, seed, #stream);)
         }
         Op::MaskedSelect => index::masked_select(m, node, r, w),
         Op::Roll { shifts } => index::roll(&shape(node.inputs[0]), shifts, r, w),

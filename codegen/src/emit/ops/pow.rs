@@ -10,10 +10,10 @@ pub fn emit(exponent: f64, from: DType, to: DType, r: &[TokenStream], w: &[Token
     let (x, out, t) = (&r[0], &w[0], format_ident!("{}", from.rust()));
     let body = if from == DType::F32 {
         let e = f32_lit(exponent);
-        convert(quote!(::etch_kernels::math::pow(v, #e)), DType::F32, to)
+        convert(quote!(::etch_kernels::elementwise::math::pow(v, #e)), DType::F32, to)
     } else {
         let (e, dst) = (proc_macro2::Literal::f64_suffixed(exponent), format_ident!("{}", to.rust()));
-        quote!(::etch_kernels::math::pow_f64(v as f64, #e) as #dst)
+        quote!(::etch_kernels::elementwise::math::pow_f64(v as f64, #e) as #dst)
     };
-    quote!(::etch_kernels::unary::map(#x, #out, |v: #t| #body);)
+    quote!(::etch_kernels::elementwise::unary::map(#x, #out, |v: #t| #body);)
 }

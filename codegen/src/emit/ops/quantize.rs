@@ -8,12 +8,12 @@ pub fn quantize(scale: f64, zero_point: i64, min: i64, max: i64, r: &[TokenStrea
     let (x, out) = (&r[0], &w[0]);
     let inv = f32_lit(f64::from(1.0f32 / scale as f32));
     let (zp, min, max) = (i32_lit(zero_point), i32_lit(min), i32_lit(max));
-    quote!(::etch_kernels::quant::quantize(#x, #out, #inv, #zp, #min, #max);)
+    quote!(::etch_kernels::quant::affine::quantize(#x, #out, #inv, #zp, #min, #max);)
 }
 
 pub fn dequantize(scale: f64, zero_point: i64, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let (q, out, scale, zp) = (&r[0], &w[0], f32_lit(scale), i32_lit(zero_point));
-    quote!(::etch_kernels::quant::dequantize(#q, #out, #scale, #zp);)
+    quote!(::etch_kernels::quant::affine::dequantize(#q, #out, #scale, #zp);)
 }
 
 /// `r` is `[q, scales]` or `[q, scales, zero_points]`.
@@ -25,7 +25,7 @@ pub fn per_channel(shape: &[usize], axis: usize, r: &[TokenStream], w: &[TokenSt
     };
     let channels = lit(shape.get(axis).copied().unwrap_or(1));
     let inner = lit(shape.get(axis + 1..).map_or(1, |s| s.iter().product()));
-    quote!(::etch_kernels::quant::dequantize_per_channel(#q, #out, #scales, #zps, #channels, #inner);)
+    quote!(::etch_kernels::quant::affine::dequantize_per_channel(#q, #out, #scales, #zps, #channels, #inner);)
 }
 
 /// Lowering checked that every zero point and bound fits in i32.
@@ -35,5 +35,5 @@ pub(super) fn i32_lit(v: i64) -> Literal {
 
 pub fn dynamic(row: usize, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let (x, out, row) = (&r[0], &w[0], lit(row));
-    quote!(::etch_kernels::dynquant::fake_quant_rows(#x, #out, #row);)
+    quote!(::etch_kernels::quant::dynamic::fake_quant_rows(#x, #out, #row);)
 }

@@ -15,7 +15,7 @@ pub fn emit(m: &Method, node: &Node, f: ReduceFn, dims: &[usize], r: &[TokenStre
     let t = format_ident!("{}", din.rust());
     let x = &r[0];
     let call = |out: &TokenStream, empty: TokenStream, first: TokenStream, step: TokenStream, finish: TokenStream| {
-        quote!(::etch_kernels::reduction::reduce(#x, &#shape, &#mask, #out, #empty, #first, #step, #finish);)
+        quote!(::etch_kernels::reduce::dims::reduce(#x, &#shape, &#mask, #out, #empty, #first, #step, #finish);)
     };
     match f {
         ReduceFn::Sum | ReduceFn::Prod => {
@@ -93,7 +93,7 @@ fn mask(rank: usize, dims: &[usize]) -> TokenStream {
 pub fn var(shape: &[usize], dims: &[usize], correction: f64, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let (x, out, mask, shape) = (&r[0], &w[0], mask(shape.len(), dims), list(shape));
     let c = proc_macro2::Literal::f64_suffixed(correction);
-    quote!(::etch_kernels::reduction::variance(#x, &#shape, &#mask, #out, #c);)
+    quote!(::etch_kernels::reduce::dims::variance(#x, &#shape, &#mask, #out, #c);)
 }
 
 /// `x` viewed as `[lead, size, trail]` around `dim`.
@@ -111,7 +111,7 @@ pub fn cumsum(shape: &[usize], dim: usize, din: DType, dout: DType, r: &[TokenSt
     let cast = convert(quote!(v), din, dout);
     let o = format_ident!("{}", dout.rust());
     let add = if dout.is_float() { quote!(|a: #o, b: #o| a + b) } else { quote!(|a: #o, b: #o| a.wrapping_add(b)) };
-    quote!(::etch_kernels::reduction::cumsum(#x, #out, #lead, #size, #trail, |v: #t| #cast, #add);)
+    quote!(::etch_kernels::reduce::dims::cumsum(#x, #out, #lead, #size, #trail, |v: #t| #cast, #add);)
 }
 
 pub fn topk(shape: &[usize], dim: usize, k: usize, largest: bool, d: DType, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
@@ -126,5 +126,5 @@ pub fn topk(shape: &[usize], dim: usize, k: usize, largest: bool, d: DType, r: &
         (false, false) => quote!(|a: #t, b: #t| a < b),
     };
     let k = lit(k);
-    quote!(::etch_kernels::reduction::topk(#x, #values, #indices, #lead, #size, #trail, #k, #before);)
+    quote!(::etch_kernels::reduce::dims::topk(#x, #values, #indices, #lead, #size, #trail, #k, #before);)
 }

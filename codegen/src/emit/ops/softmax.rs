@@ -9,5 +9,5 @@ pub fn emit(shape: &[usize], dim: usize, log: bool, r: &[TokenStream], w: &[Toke
     let size = lit(shape[dim]);
     let inner = lit(shape[dim + 1..].iter().product());
     let f = if log { quote!(log_softmax) } else { quote!(softmax) };
-    quote!(::etch_kernels::softmax::#f(#x, #out, #outer, #size, #inner);)
+    quote!(::etch_kernels::norm::softmax::#f(#x, #out, #outer, #size, #inner);)
 }

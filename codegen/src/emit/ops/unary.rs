@@ -9,7 +9,7 @@ pub fn emit(f: UnaryFn, din: DType, dout: DType, r: &[TokenStream], w: &[TokenSt
     let (x, out) = (&r[0], &w[0]);
     if din == DType::F32 && dout == DType::F32 {
         let func = func(f);
-        return quote!(::etch_kernels::unary::map(#x, #out, ::etch_kernels::math::#func););
+        return quote!(::etch_kernels::elementwise::unary::map(#x, #out, ::etch_kernels::elementwise::math::#func););
     }
     let t = format_ident!("{}", din.rust());
     let body = match f {
@@ -25,10 +25,10 @@ pub fn emit(f: UnaryFn, din: DType, dout: DType, r: &[TokenStream], w: &[TokenSt
         UnaryFn::Relu if din == dout => quote!(if v > 0 { v } else { 0 }),
         _ => {
             let (func, v) = (func(f), convert(quote!(v), din, DType::F32));
-            quote!(::etch_kernels::math::#func(#v))
+            quote!(::etch_kernels::elementwise::math::#func(#v))
         }
     };
-    quote!(::etch_kernels::unary::map(#x, #out, |v: #t| #body);)
+    quote!(::etch_kernels::elementwise::unary::map(#x, #out, |v: #t| #body);)
 }
 
 /// The `etch_kernels::math` function computing `f`.
@@ -74,11 +74,11 @@ pub fn func(f: UnaryFn) -> TokenStream {
 
 pub fn leaky_relu(slope: f64, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let (x, out, slope) = (&r[0], &w[0], f32_lit(slope));
-    quote!(::etch_kernels::unary::map(#x, #out, |v| ::etch_kernels::math::leaky_relu(v, #slope));)
+    quote!(::etch_kernels::elementwise::unary::map(#x, #out, |v| ::etch_kernels::elementwise::math::leaky_relu(v, #slope));)
 }
 
 pub fn elu(alpha: f64, scale: f64, input_scale: f64, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let (x, out) = (&r[0], &w[0]);
     let (a, s, i) = (f32_lit(alpha), f32_lit(scale), f32_lit(input_scale));
-    quote!(::etch_kernels::unary::map(#x, #out, |v| ::etch_kernels::math::elu(v, #a, #s, #i));)
+    quote!(::etch_kernels::elementwise::unary::map(#x, #out, |v| ::etch_kernels::elementwise::math::elu(v, #a, #s, #i));)
 }

@@ -17,7 +17,7 @@ pub fn emit(m: &Method, node: &Node, r: &[TokenStream], w: &[TokenStream]) -> To
     let so = dims::shape(m, o);
     let (rc, ra, rb, out) = (&r[0], &r[1], &r[2], &w[0]);
     quote! {
-        ::etch_kernels::select::where_broadcast(#rc, &#sc, #ra, &#sa, #rb, &#sb, #out, &#so,
+        ::etch_kernels::elementwise::select::where_broadcast(#rc, &#sc, #ra, &#sa, #rb, &#sb, #out, &#so,
             |c: #tc, a: #ta, b: #tb| if #test { #va } else { #vb });
     }
 }

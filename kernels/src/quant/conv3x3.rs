@@ -10,7 +10,7 @@
 //! in i16 and the sums in i32, so they equal the portable kernel's exactly, and
 //! the requantization repeats its f32 steps: the outputs are the same bits.
 
-use crate::conv::Conv2d;
+use crate::conv::im2col::Conv2d;
 
 /// Widest output row the stack buffers take.
 pub const MAX_W: usize = 256;
@@ -45,9 +45,9 @@ pub(crate) mod avx2 {
     use core::arch::x86_64::*;
 
     use super::{MAX_ICG, MAX_W};
-    use crate::conv::Conv2d;
-    use crate::qconv::Requant;
-    use crate::quant_avx2::quantize8;
+    use crate::conv::im2col::Conv2d;
+    use crate::quant::conv::Requant;
+    use crate::quant::affine_avx2::quantize8;
 
     /// Outputs per vector.
     const LANES: usize = 8;
@@ -59,9 +59,9 @@ pub(crate) mod avx2 {
     /// `batch*cin*ih*iw`, `cout*(cin/groups)*9` and `batch*cout*oh*ow` elements.
     #[target_feature(enable = "avx2")]
     pub unsafe fn conv3x3(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: &Requant<'_>) {
-        if crate::qdepthwise::supports(p) {
+        if crate::quant::depthwise::supports(p) {
             // SAFETY: as this function's contract, and the plane fits the depthwise kernel's buffers.
-            unsafe { crate::qdepthwise::avx2::depthwise(x, x_zp, w, out, p, rq) };
+            unsafe { crate::quant::depthwise::avx2::depthwise(x, x_zp, w, out, p, rq) };
             return;
         }
         let groups = p.groups.max(1);
@@ -198,9 +198,9 @@ mod tests {
     use std::vec::Vec;
 
     use super::supports;
-    use crate::conv::Conv2d;
-    use crate::qconv::{qconv2d, qconv2d_portable, Requant};
-    use crate::quant::Out;
+    use crate::conv::im2col::Conv2d;
+    use crate::quant::conv::{qconv2d, qconv2d_portable, Requant};
+    use crate::quant::affine::Out;
     use crate::testutil::Lcg;
 
     #[rustfmt::skip]
@@ -214,7 +214,7 @@ mod tests {
 
     #[test]
     fn simd_3x3_gives_the_portable_bits() {
-        if !crate::quant_avx2::has_avx2() {
+        if !crate::quant::affine_avx2::has_avx2() {
             std::eprintln!("note: no AVX2 on this CPU, this SIMD test was not run");
             return;
         }
@@ -257,9 +257,9 @@ mod tests {
             assert_eq!(got, want, "{p:?}");
             assert!(n < 8 || want.iter().any(|&v| v != want[0]), "a constant output tests nothing: {p:?}");
         }
-        assert!(!crate::qdepthwise::supports(&shapes[shapes.len() - 1]));
-        assert!(!crate::qdepthwise::supports(&shapes[shapes.len() - 2]));
-        assert!(crate::qdepthwise::supports(&shapes[0]));
+        assert!(!crate::quant::depthwise::supports(&shapes[shapes.len() - 1]));
+        assert!(!crate::quant::depthwise::supports(&shapes[shapes.len() - 2]));
+        assert!(crate::quant::depthwise::supports(&shapes[0]));
         // What it leaves to the portable kernel.
         assert!(!supports(&conv(1, 1, 1, 1, 3, 258, 1)));
         assert!(!supports(&conv(1, 5, 5, 1, 3, 3, 1)));

@@ -6,8 +6,8 @@
 //! registers over all taps (in the order of the im2col product: input channel,
 //! then kernel row, then column). Bias and clamp are fused; no scratch memory.
 
-use crate::conv::Conv2d;
-use crate::gemm::Epilogue;
+use crate::conv::im2col::Conv2d;
+use crate::matmul::gemm::Epilogue;
 
 /// Most input channels this kernel takes.
 pub const MAX_CIN: usize = 4;
@@ -131,7 +131,7 @@ mod avx2 {
     use core::arch::x86_64::*;
 
     use super::{tap, MAX_CIN, ROW};
-    use crate::gemm::Epilogue;
+    use crate::matmul::gemm::Epilogue;
 
     /// Output channels per tile: 6 × 2 accumulators, 2 windows and a weight fill the 16 registers.
     const MR: usize = 6;
@@ -239,7 +239,7 @@ mod tests {
             rng.fill(&mut k);
             rng.fill(&mut bias);
             let mut want = vec![0.0; batch * cout * oh * ow];
-            crate::conv::conv2d(&x, &k, Some(&bias), &mut want, &p);
+            crate::conv::im2col::conv2d(&x, &k, Some(&bias), &mut want, &p);
             for clamp in [None, Some((-0.5f32, 0.5f32))] {
                 each_path(|path| {
                     let mut got = vec![f32::NAN; want.len()];

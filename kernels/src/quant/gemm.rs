@@ -14,8 +14,8 @@ pub(crate) mod avx2 {
     use core::arch::x86_64::*;
 
     use super::MAX_CIN;
-    use crate::qconv::Requant;
-    use crate::quant_avx2::{copy, quantize8};
+    use crate::quant::conv::Requant;
+    use crate::quant::affine_avx2::{copy, quantize8};
 
     /// Columns per tile: 16 bytes of an input row.
     const NR: usize = 16;
@@ -259,9 +259,9 @@ pub(crate) mod avx2 {
 mod tests {
     use std::vec::Vec;
 
-    use crate::conv::Conv2d;
-    use crate::qconv::{qconv2d, qconv2d_portable, Requant};
-    use crate::quant::Out;
+    use crate::conv::im2col::Conv2d;
+    use crate::quant::conv::{qconv2d, qconv2d_portable, Requant};
+    use crate::quant::affine::Out;
     use crate::testutil::Lcg;
 
     #[rustfmt::skip]
@@ -275,7 +275,7 @@ mod tests {
 
     #[test]
     fn simd_pointwise_gives_the_portable_bits() {
-        if !crate::quant_avx2::has_avx2() {
+        if !crate::quant::affine_avx2::has_avx2() {
             std::eprintln!("note: no AVX2 on this CPU, this SIMD test was not run");
             return;
         }

@@ -5,8 +5,8 @@
 //! Padding taps are skipped: they hold the zero point, which is a real 0.
 //! With `x - x_zp` in [-255, 255] and `w` in [-128, 127], every product fits in i16.
 
-use crate::conv::Conv2d;
-use crate::quant::Out;
+use crate::conv::im2col::Conv2d;
+use crate::quant::affine::Out;
 
 /// Per output channel `c`: `acc · scale[c] + bias[c]`, then quantized by `out`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -34,13 +34,13 @@ const ROW: usize = 128;
 /// NCHW int8 convolution, weight `[out_c, in_c / groups, kh, kw]`.
 pub fn qconv2d(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: Requant<'_>) {
     #[cfg(target_arch = "x86_64")]
-    if crate::quant_avx2::has_avx2() && pointwise_fits(x, w, out, p) {
+    if crate::quant::affine_avx2::has_avx2() && pointwise_fits(x, w, out, p) {
         let (hw, cin, cout) = (p.in_h * p.in_w, p.in_channels, p.out_channels);
         for n in 0..p.batch {
             // SAFETY: AVX2 is present, and `pointwise_fits` checked the slice
             // lengths for every image and that `cin` fits the stack buffers.
             unsafe {
-                crate::qgemm::avx2::pointwise(
+                crate::quant::gemm::avx2::pointwise(
                     x.get_unchecked(n * cin * hw..),
                     x_zp,
                     w,
@@ -55,9 +55,9 @@ pub fn qconv2d(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: Re
         return;
     }
     #[cfg(target_arch = "x86_64")]
-    if crate::quant_avx2::has_avx2() && crate::qconv3x3::supports(p) && holds(x, w, out, p) {
+    if crate::quant::affine_avx2::has_avx2() && crate::quant::conv3x3::supports(p) && holds(x, w, out, p) {
         // SAFETY: AVX2 is present, the kernel covers `p`, and `holds` checked the slice lengths.
-        unsafe { crate::qconv3x3::avx2::conv3x3(x, x_zp, w, out, p, &rq) };
+        unsafe { crate::quant::conv3x3::avx2::conv3x3(x, x_zp, w, out, p, &rq) };
         return;
     }
     qconv2d_any(x, x_zp, w, out, p, rq);
@@ -109,7 +109,7 @@ fn pointwise_fits(x: &[i8], w: &[i8], out: &[i8], p: &Conv2d) -> bool {
         && p.pad_w == 0
         && p.groups == 1
         && p.out_h * p.out_w == hw
-        && p.in_channels <= crate::qgemm::MAX_CIN
+        && p.in_channels <= crate::quant::gemm::MAX_CIN
         && holds(x, w, out, p)
 }
 
@@ -407,8 +407,8 @@ mod tests {
     use std::vec::Vec;
 
     use super::*;
-    use crate::conv::conv2d;
-    use crate::quant::{dequantize, quantize};
+    use crate::conv::im2col::conv2d;
+    use crate::quant::affine::{dequantize, quantize};
 
     #[allow(clippy::too_many_arguments)]
     /// The float reference: dequantize, ExecuTorch's f32 convolution, quantize.

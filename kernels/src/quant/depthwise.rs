@@ -13,7 +13,7 @@
 //! and sums in i32, so they are exact, and the requantization repeats the
 //! portable kernel's f32 steps: the outputs are the same bits.
 
-use crate::conv::Conv2d;
+use crate::conv::im2col::Conv2d;
 
 /// i16 elements of the padded plane copy (and bytes of the output copy): 32 KiB on the stack.
 const PLANE: usize = 16 * 1024;
@@ -45,9 +45,9 @@ pub(crate) mod avx2 {
     use core::arch::x86_64::*;
 
     use super::{widths, PLANE};
-    use crate::conv::Conv2d;
-    use crate::qconv::Requant;
-    use crate::quant_avx2::{copy, quantize8};
+    use crate::conv::im2col::Conv2d;
+    use crate::quant::conv::Requant;
+    use crate::quant::affine_avx2::{copy, quantize8};
 
     /// # Safety
     /// The CPU supports AVX2; `supports(p)` and `qconv3x3::supports(p)`; `x`, `w`

@@ -9,7 +9,7 @@
 //! `min - zp` and `max - zp` exact in f32, true for zero points within ±2^21
 //! (as `Out::quantize` itself assumes).
 
-use crate::quant::{Affine, Out};
+use crate::quant::affine::{Affine, Out};
 
 /// True when this CPU has AVX2: `cpu::avx2`, under the name the int8 kernels use.
 #[cfg(target_arch = "x86_64")]
@@ -62,7 +62,7 @@ pub(crate) use avx2::{copy, quantize8};
 mod avx2 {
     use core::arch::x86_64::*;
 
-    use crate::quant::{Affine, Out};
+    use crate::quant::affine::{Affine, Out};
 
     /// `Out::quantize` on 8 lanes, as i32 inside `[out.min, out.max]` (see the module notes).
     ///
@@ -197,7 +197,7 @@ mod tests {
     use std::vec::Vec;
 
     use super::has_avx2;
-    use crate::quant::{self, Affine, Out};
+    use crate::quant::affine::{self, Affine, Out};
     use crate::testutil::Lcg;
 
     #[test]
@@ -274,7 +274,7 @@ mod tests {
                     let mut want = std::vec![0i8; x.len()];
                     assert!(super::quantize_i8(&x, &mut got, inv, zp, min, max));
                     for (w, &v) in want.iter_mut().zip(&x) {
-                        *w = quant::quantize_one(v, inv, zp, min, max) as i8;
+                        *w = affine::quantize_one(v, inv, zp, min, max) as i8;
                     }
                     assert_eq!(got, want, "quantize zp {zp} [{min}, {max}] inv {inv}");
                 }

@@ -1,5 +1,5 @@
 //! Scalar f32 functions with the exact formulas of the portable kernels, so
-//! they can be passed to [`crate::unary::map`] as `fn(f32) -> f32`.
+//! they can be passed to [`crate::elementwise::unary::map`] as `fn(f32) -> f32`.
 
 use core::f64::consts::{FRAC_1_SQRT_2, FRAC_2_SQRT_PI, SQRT_2};
 

@@ -6,7 +6,7 @@
 //! output row accumulates tap by tap across the whole row, which adds the same
 //! terms in the same order per element but keeps the inner loop contiguous.
 
-use crate::gemm::{gemm, Epilogue};
+use crate::matmul::gemm::{gemm, Epilogue};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Conv2d {

@@ -25,7 +25,7 @@ impl Quant for i8 {
     }
     #[inline]
     fn quantize_fast(x: &[f32], out: &mut [Self], inv_scale: f32, zero_point: i32, min: i32, max: i32) -> bool {
-        crate::quant_avx2::quantize_i8(x, out, inv_scale, zero_point, min, max)
+        crate::quant::affine_avx2::quantize_i8(x, out, inv_scale, zero_point, min, max)
     }
 }
 
@@ -108,7 +108,7 @@ impl Out {
 
 /// `Q(DQ(a) + DQ(b))` elementwise, with the same f32 steps as the three separate ops.
 pub fn add(a: &[i8], b: &[i8], out: &mut [i8], qa: Affine, qb: Affine, o: Out) {
-    if crate::quant_avx2::add(a, b, out, qa, qb, o) {
+    if crate::quant::affine_avx2::add(a, b, out, qa, qb, o) {
         return;
     }
     for (o_, (&x, &y)) in out.iter_mut().zip(a.iter().zip(b)) {

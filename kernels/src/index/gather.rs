@@ -2,7 +2,7 @@
 //! `index.Tensor`, `scatter`, `masked_scatter` and boolean masks.
 //! Indices are checked by `index::check` first in generated code; here a bad one gives `T::default()` instead of a read out of bounds.
 
-use crate::index::Index;
+use crate::index::rows::Index;
 use crate::MAX_RANK;
 
 /// `gather` along `dim`: `out[p] = x[p with dim replaced by index[p]]`, `p`

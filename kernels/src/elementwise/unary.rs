@@ -23,7 +23,7 @@ mod tests {
         map(&x, &mut out, |v| (v * 2.0) as i32);
         assert_eq!(out, [2, -4, 7]);
         let mut y = [0.0f32; 3];
-        map(&x, &mut y, crate::math::relu);
+        map(&x, &mut y, crate::elementwise::math::relu);
         assert_eq!(y, [1.0, 0.0, 3.5]);
     }
 

@@ -8,8 +8,8 @@
 //! K*K vector multiply-adds and no tap needs an edge check. 3×3 rows too wide
 //! for one band take a slower path with explicit edges.
 
-use crate::conv::Conv2d;
-use crate::gemm::Epilogue;
+use crate::conv::im2col::Conv2d;
+use crate::matmul::gemm::Epilogue;
 
 /// Widest 5×5 row `supports` accepts (the limit codegen also applies).
 const PAD_MAX: usize = 128;
@@ -384,7 +384,7 @@ mod tests {
             rng.fill(&mut k);
             rng.fill(&mut bias);
             let mut want = vec![0.0; c * oh * ow];
-            crate::conv::conv2d(&x, &k, Some(&bias), &mut want, &p);
+            crate::conv::im2col::conv2d(&x, &k, Some(&bias), &mut want, &p);
             each_path(|path| {
                 let mut got: Vec<f32> = vec![f32::NAN; c * oh * ow];
                 depthwise3x3(&x, &k, &mut got, &p, Epilogue { bias: Some(&bias), clamp: None, residual: None });
@@ -409,7 +409,7 @@ mod tests {
             rng.fill(&mut k);
             rng.fill(&mut bias);
             let mut want = vec![0.0; c * oh * ow];
-            crate::conv::conv2d(&x, &k, Some(&bias), &mut want, &p);
+            crate::conv::im2col::conv2d(&x, &k, Some(&bias), &mut want, &p);
             each_path(|path| {
                 let mut got = vec![f32::NAN; c * oh * ow];
                 depthwise5x5(&x, &k, &mut got, &p, Epilogue { bias: Some(&bias), clamp: Some((-0.5, 0.5)), residual: None });

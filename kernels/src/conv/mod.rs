@@ -1,0 +1,6 @@
+//! Convolutions over NCHW: im2col plus GEMM, depthwise, the RGB stem, transposed.
+
+pub mod conv3x3s2;
+pub mod depthwise;
+pub mod im2col;
+pub mod transposed;

@@ -1,0 +1,4 @@
+//! Data-indexed reads and writes: embeddings, `index_select`, gathers and scatters.
+
+pub mod gather;
+pub mod rows;

@@ -1,0 +1,4 @@
+//! Matrix products: the blocked GEMM behind convolutions, and `mm`/`bmm`/`addmm`.
+
+pub mod gemm;
+pub mod linear;

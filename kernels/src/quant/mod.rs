@@ -1,0 +1,9 @@
+//! Affine int8 quantization and the int8 kernels built on it.
+
+pub mod affine;
+pub mod affine_avx2;
+pub mod conv;
+pub mod conv3x3;
+pub mod depthwise;
+pub mod dynamic;
+pub mod gemm;
