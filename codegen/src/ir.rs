@@ -731,9 +731,20 @@ impl Method {
         self.nodes.iter().any(|n| matches!(n.op, Op::Random { .. }))
     }
 
-    /// Whether the method returns a `Result`: runtime sizes or runtime indices.
+    /// Whether `node` divides integers by values only known at run time:
+    /// ExecuTorch fails the call on a zero divisor, and so does the method.
+    pub fn checks_divisor(&self, node: &Node) -> bool {
+        let Op::Binary { f: BinaryFn::FloorDiv | BinaryFn::TruncDiv | BinaryFn::Remainder, .. } = node.op else { return false };
+        let dtype = |v: ValueId| self.values[v].ty.dtype;
+        let integer = |v: ValueId| !dtype(v).is_float();
+        integer(node.inputs[0])
+            && integer(node.inputs[1])
+            && !matches!(self.values[self.root(node.inputs[1]).0].storage, Storage::Const(_))
+    }
+
+    /// Whether the method returns a `Result`: runtime sizes, runtime indices or integer divisors.
     pub fn fallible(&self) -> bool {
-        !self.dynamic.syms.is_empty() || self.nodes.iter().any(|n| self.checks_index(n))
+        !self.dynamic.syms.is_empty() || self.nodes.iter().any(|n| self.checks_index(n) || self.checks_divisor(n))
     }
 
     /// Follows views down to the value that owns the elements, with the element offset.
