@@ -342,6 +342,9 @@ pub enum Op {
     ConvTranspose2d(ConvTranspose2d),
     /// inputs `[x]`, outputs `[out]` or `[out, indices]`.
     MaxPool2d(Pool2d),
+    /// inputs `[x]`, outputs `[out, indices]`: XNNPACK's argmax pooling, each
+    /// index counted inside its window.
+    ArgMaxPool2d(Pool2d),
     /// inputs `[x]`: the window mean, dividing by `divisor` when set, else by
     /// the window's size (with `count_include_pad`) or its in-bounds part.
     AvgPool2d { pool: Pool2d, count_include_pad: bool, divisor: Option<i64> },
@@ -574,6 +577,7 @@ impl Op {
             Op::Conv2d(_) => "conv2d",
             Op::ConvTranspose2d(_) => "conv_transpose2d",
             Op::MaxPool2d(_) => "max_pool2d",
+            Op::ArgMaxPool2d(_) => "argmax_pool2d",
             Op::AvgPool2d { .. } => "avg_pool2d",
             Op::ResizeBilinear { .. } => "resize_bilinear",
             Op::ResizeNearest { .. } => "resize_nearest",

@@ -83,6 +83,7 @@ impl X<'_, '_, '_, '_> {
             Kind::Binary { f, a, b } => elementwise::binary(self, node, *f, *a, *b),
             Kind::Unary { f, x } => elementwise::unary(self, node, *f, *x),
             Kind::Pool { pool, x } => shape::pool(self, node, pool, *x),
+            Kind::ArgMaxPool { pool, x, index } => shape::argmax_pool(self, node, pool, *x, *index),
             Kind::Transpose { perm, x } => shape::transpose(self, node, perm, *x),
             Kind::Reshape { x } => shape::reshape(self, node, *x),
             Kind::Concat { axis, inputs } => shape::concat(self, node, *axis, inputs),
