@@ -107,6 +107,7 @@ impl<'e> Builder<'e> {
         let mutated = mutated_buffers(ep);
         for input in &ep.inputs {
             let arg = input.arg().to_string();
+            b.site = (format!("graph input `{arg}`"), None);
             let id = match input {
                 Input::User(_) => {
                     let id = b.graph_tensor(&arg)?;

@@ -105,7 +105,7 @@ pub fn dropout(b: &mut Builder<'_>, n: &Node) -> Result<()> {
     if flag(b, n, "train", false)? {
         return Err(b.invalid("dropout in training mode; export the model after `.eval()`"));
     }
-    let x = input(b, n, "input")?;
+    let x = if n.arg("input").is_some() { input(b, n, "input")? } else { input(b, n, "self")? };
     let Some(Some(out)) = n.outputs.first() else { return Err(b.invalid("no output")) };
     b.alias(out, x);
     Ok(())

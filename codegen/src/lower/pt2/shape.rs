@@ -40,7 +40,7 @@ impl Bounds {
 
     /// An expression's value with every symbol at its upper bound.
     pub fn eval(&self, e: &str) -> Result<i64, String> {
-        let tokens = tokenize(e)?;
+        let tokens = tokenize(&plain(e))?;
         let mut p = Parser { t: &tokens, i: 0, b: self, depth: 0 };
         let v = p.sum()?;
         if p.i != tokens.len() {
@@ -48,6 +48,22 @@ impl Bounds {
         }
         Ok(v)
     }
+}
+
+/// `Symbol('s31', positive=True, integer=True)` (how torch writes an input's own size) → `s31`.
+fn plain(e: &str) -> String {
+    let mut out = String::new();
+    let mut rest = e;
+    while let Some(i) = rest.find("Symbol('") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + "Symbol('".len()..];
+        let Some(q) = after.find('\'') else { return e.to_string() };
+        out.push_str(&after[..q]);
+        let Some(close) = after[q..].find(')') else { return e.to_string() };
+        rest = &after[q + close + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -182,5 +198,27 @@ impl Parser<'_> {
         };
         self.depth -= 1;
         r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bounds() -> Bounds {
+        Bounds::new(&[("s31".to_string(), (1, Some(8)))].into_iter().collect())
+    }
+
+    #[test]
+    fn expressions_at_their_bounds() {
+        let b = bounds();
+        assert_eq!(b.eval("s31"), Ok(8));
+        assert_eq!(b.eval("Symbol('s31', positive=True, integer=True)"), Ok(8));
+        assert_eq!(b.eval("2*s31 + 1"), Ok(17));
+        assert_eq!(b.eval("Max(1, s31 - 2)"), Ok(6));
+        assert!(b.eval("s0").is_err());
+        assert!(b.eval("((((").is_err());
+        assert!(b.eval(&"(".repeat(1000)).is_err());
+        assert!(b.eval("99999999999999999999").is_err());
     }
 }
