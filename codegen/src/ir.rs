@@ -450,6 +450,13 @@ pub enum Op {
     /// inputs `[x]` (f32): a chain of f32 elementwise ops over `x` and scalar
     /// constants, one pass over memory (`passes/chain.rs`).
     Map(Vec<MapStep>),
+    /// inputs `[value, pos]`, outputs `[cache]` (state, written in place): `value`
+    /// `[b, s, h, d]` into rows `pos..pos + s` of the cache `[b, max, h, d]`;
+    /// `pos` is an i64 of shape `[]` read at run time (`llama::update_cache`).
+    UpdateCache,
+    /// inputs `[q, k, v, pos]`, outputs `[out, scratch]`: attention of `q` `[b, s, h, d]`
+    /// over rows `..pos + s` of the caches `[b, max, hkv, d]` (`llama::custom_sdpa`).
+    Sdpa { causal: bool, scale: f64 },
 }
 
 /// One op of an `Op::Map` chain, computed exactly as the op it replaced.
@@ -640,6 +647,8 @@ impl Op {
                 QOp::Mean { .. } => "int8_mean",
             },
             Op::Map(_) => "map",
+            Op::UpdateCache => "update_cache",
+            Op::Sdpa { .. } => "custom_sdpa",
         }
     }
 }
@@ -699,6 +708,9 @@ impl Node {
             Op::GatherIndex { .. } => &self.inputs[1..2],
             Op::IndexTensor { .. } => &self.inputs[1..],
             Op::Scatter { .. } => &self.inputs[1..2],
+            // A cache position read from the data.
+            Op::UpdateCache => &self.inputs[1..2],
+            Op::Sdpa { .. } => &self.inputs[3..4],
             _ => &[],
         }
     }
@@ -759,6 +771,8 @@ pub struct Constant {
 pub struct Graph {
     pub methods: Vec<Method>,
     pub constants: Vec<Constant>,
+    /// Methods that compute nothing and return constants (`get_max_seq_len`).
+    pub metadata: Vec<crate::meta::Meta>,
 }
 
 #[cfg(test)]

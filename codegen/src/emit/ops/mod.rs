@@ -2,6 +2,7 @@
 
 mod any;
 mod arange;
+mod attention;
 mod avg_pool;
 mod batch_norm;
 mod binary;
@@ -115,5 +116,7 @@ pub fn emit(m: &Method, node: &Node, o: &Operands) -> TokenStream {
         Op::DequantizePerChannel { axis } => quantize::per_channel(&shape(node.inputs[0]), *axis, r, w),
         Op::Int8(q) => int8::emit(m, node, q, r, w),
         Op::Map(steps) => map::emit(steps, r, w),
+        Op::UpdateCache => attention::update_cache(m, node, r, w),
+        Op::Sdpa { causal, scale } => attention::sdpa(m, node, *causal, *scale, r, w),
     }
 }

@@ -286,6 +286,6 @@ fn dtype(v: &Value) -> DType {
     match v.dtype {
         DataType::QInt8 | DataType::QCInt8 => DType::I8,
         DataType::QCInt32 | DataType::Int32 => DType::I32,
-        DataType::F32 | DataType::QDInt8 | DataType::Other(_) => DType::F32,
+        DataType::F32 | DataType::QDInt8 | DataType::QBInt4 | DataType::Other(_) => DType::F32,
     }
 }
