@@ -457,6 +457,14 @@ pub enum Op {
     /// inputs `[q, k, v, pos]`, outputs `[out, scratch]`: attention of `q` `[b, s, h, d]`
     /// over rows `..pos + s` of the caches `[b, max, hkv, d]` (`llama::custom_sdpa`).
     Sdpa { causal: bool, scale: f64 },
+    /// inputs `[weight, scales, index]` plus zero points when present: rows of a
+    /// quantized table (`bits` 4: two codes a byte; 8: int8 or uint8), `groups`
+    /// scales per row, dequantized to f32 (`embedding_4bit`, `embedding_byte`).
+    EmbeddingQ { bits: u8, groups: usize, has_zp: bool },
+    /// inputs `[x, w, scales, wsum]` plus a bias when `has_bias`, outputs `[out, xq]`:
+    /// `x [m, k]` quantized to int8 per row at run time (into the scratch `xq`)
+    /// times blockwise 4-bit weights `[n, k]` (`etch_kernels::quant::int4`).
+    LinearQ4 { group: usize, has_bias: bool },
 }
 
 /// One op of an `Op::Map` chain, computed exactly as the op it replaced.
@@ -649,6 +657,9 @@ impl Op {
             Op::Map(_) => "map",
             Op::UpdateCache => "update_cache",
             Op::Sdpa { .. } => "custom_sdpa",
+            Op::EmbeddingQ { bits: 4, .. } => "embedding_4bit",
+            Op::EmbeddingQ { .. } => "embedding_byte",
+            Op::LinearQ4 { .. } => "linear_q4",
         }
     }
 }
@@ -711,6 +722,7 @@ impl Node {
             // A cache position read from the data.
             Op::UpdateCache => &self.inputs[1..2],
             Op::Sdpa { .. } => &self.inputs[3..4],
+            Op::EmbeddingQ { .. } => &self.inputs[2..3],
             _ => &[],
         }
     }

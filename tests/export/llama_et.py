@@ -9,7 +9,10 @@ weights and the rope tables uninitialised). Forms, each a fixture folder:
 - llama_et_xnnpack: f32, KV cache, custom SDPA, linear layers in XNNPACK (`-X`);
 - llama_et_portable: the same without XNNPACK;
 - llama_et_8da4w_xnnpack: `-qmode 8da4w -G 32`: 4-bit weights in blocks of
-  32 and int8 activations quantized per token, in XNNPACK.
+  32 and int8 activations quantized per token, in XNNPACK;
+- llama_et_8da4w_e4_xnnpack: the same with the embedding table in 4 bits
+  (`-E 4,32`, ExecuTorch's phone recipe): `embedding_4bit`;
+- llama_et_e8_xnnpack: f32 with an int8 table, a scale per row (`-E 8,0`): `embedding_byte`.
 All are exported with `--disable_dynamic_shape`: one token per call. Cases are
 ten calls in order on one method instance (positions 0..9), expected outputs
 from ExecuTorch's runtime. With `--params P --max-seq N --out DIR` it exports
@@ -31,6 +34,9 @@ FORMS = {
     "llama_et_xnnpack": ["-X"],
     "llama_et_portable": [],
     "llama_et_8da4w_xnnpack": ["-X", "-qmode", "8da4w", "-G", "32"],
+    # ExecuTorch's phone recipe (config/llama_xnnpack.yaml): the table too, 4-bit in groups of 32.
+    "llama_et_8da4w_e4_xnnpack": ["-X", "-qmode", "8da4w", "-G", "32", "-E", "4,32"],
+    "llama_et_e8_xnnpack": ["-X", "-E", "8,0"],
 }
 CALLS = 10
 

@@ -9,6 +9,7 @@ mod batch_norm;
 mod binary;
 mod cat;
 mod distance;
+mod embedding_q;
 mod clamp;
 mod compare;
 pub mod conv;
@@ -254,6 +255,10 @@ const OPS: &[(&str, Lower)] = &[
     ("llama::update_cache.out", llama::update_cache),
     ("quantized_decomposed::dequantize_per_channel.out", quantize::dequantize_per_channel),
     ("quantized_decomposed::dequantize_per_tensor.out", quantize::dequantize_per_tensor),
+    ("quantized_decomposed::embedding_4bit.dtype_out", |cx, a| embedding_q::four_bit(cx, a, true)),
+    ("quantized_decomposed::embedding_4bit.out", |cx, a| embedding_q::four_bit(cx, a, false)),
+    ("quantized_decomposed::embedding_byte.dtype_out", |cx, a| embedding_q::byte(cx, a, true)),
+    ("quantized_decomposed::embedding_byte.out", |cx, a| embedding_q::byte(cx, a, false)),
     ("quantized_decomposed::quantize_per_tensor.out", quantize::quantize_per_tensor),
 ];
 

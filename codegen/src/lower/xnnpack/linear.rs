@@ -15,6 +15,9 @@ pub fn fully_connected(x: &mut X<'_, '_, '_, '_>, node: &Node, input: u32, w: u3
     if node.flags & !TRANSPOSE_WEIGHTS != 0 {
         return Err(x.cx.invalid(format!("flags {:#x} are not supported", node.flags)));
     }
+    if super::blockwise::fully_connected(x, node, input, w, bias)? {
+        return Ok(());
+    }
     let xs = x.value(input)?.dims.clone();
     let ws = x.value(w)?.dims.clone();
     let os = x.value(node.output)?.dims.clone();

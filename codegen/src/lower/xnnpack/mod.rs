@@ -9,6 +9,7 @@
 //! Int8 nodes become `dequantize → f32 op → quantize` chains, the shape of
 //! PT2E programs, which `passes/quant.rs` turns into int8 kernels.
 
+mod blockwise;
 mod conv;
 mod elementwise;
 mod layout;
