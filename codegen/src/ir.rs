@@ -453,6 +453,21 @@ pub enum Op {
     /// inputs `[x]` (f32): a chain of f32 elementwise ops over `x` and scalar
     /// constants, one pass over memory (`passes/chain.rs`).
     Map(Vec<MapStep>),
+    /// inputs `[value, pos]`, outputs `[cache]` (state, written in place): `value`
+    /// `[b, s, h, d]` into rows `pos..pos + s` of the cache `[b, max, h, d]`;
+    /// `pos` is an i64 of shape `[]` read at run time (`llama::update_cache`).
+    UpdateCache,
+    /// inputs `[q, k, v, pos]`, outputs `[out, scratch]`: attention of `q` `[b, s, h, d]`
+    /// over rows `..pos + s` of the caches `[b, max, hkv, d]` (`llama::custom_sdpa`).
+    Sdpa { causal: bool, scale: f64 },
+    /// inputs `[weight, scales, index]` plus zero points when present: rows of a
+    /// quantized table (`bits` 4: two codes a byte; 8: int8 or uint8), `groups`
+    /// scales per row, dequantized to f32 (`embedding_4bit`, `embedding_byte`).
+    EmbeddingQ { bits: u8, groups: usize, has_zp: bool },
+    /// inputs `[x, w, scales, wsum]` plus a bias when `has_bias`, outputs `[out, xq]`:
+    /// `x [m, k]` quantized to int8 per row at run time (into the scratch `xq`)
+    /// times blockwise 4-bit weights `[n, k]` (`etch_kernels::quant::int4`).
+    LinearQ4 { group: usize, has_bias: bool },
 }
 
 /// One op of an `Op::Map` chain, computed exactly as the op it replaced.
@@ -644,6 +659,11 @@ impl Op {
                 QOp::Mean { .. } => "int8_mean",
             },
             Op::Map(_) => "map",
+            Op::UpdateCache => "update_cache",
+            Op::Sdpa { .. } => "custom_sdpa",
+            Op::EmbeddingQ { bits: 4, .. } => "embedding_4bit",
+            Op::EmbeddingQ { .. } => "embedding_byte",
+            Op::LinearQ4 { .. } => "linear_q4",
         }
     }
 }
@@ -703,6 +723,10 @@ impl Node {
             Op::GatherIndex { .. } => &self.inputs[1..2],
             Op::IndexTensor { .. } => &self.inputs[1..],
             Op::Scatter { .. } => &self.inputs[1..2],
+            // A cache position read from the data.
+            Op::UpdateCache => &self.inputs[1..2],
+            Op::Sdpa { .. } => &self.inputs[3..4],
+            Op::EmbeddingQ { .. } => &self.inputs[2..3],
             _ => &[],
         }
     }
@@ -774,6 +798,8 @@ pub struct Constant {
 pub struct Graph {
     pub methods: Vec<Method>,
     pub constants: Vec<Constant>,
+    /// Methods that compute nothing and return constants (`get_max_seq_len`).
+    pub metadata: Vec<crate::meta::Meta>,
 }
 
 #[cfg(test)]

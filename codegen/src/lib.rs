@@ -14,6 +14,7 @@ pub mod inspect;
 pub mod ir;
 mod limits;
 pub mod lower;
+pub mod meta;
 pub mod passes;
 pub mod pt2;
 pub mod pte;

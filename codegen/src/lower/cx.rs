@@ -60,6 +60,7 @@ impl<'a, 'p> Cx<'a, 'p> {
     }
 
     pub fn int(&self, index: usize) -> Result<i64> {
+        self.not_runtime(index)?;
         match self.evalue(index)? {
             EValue::Int(v) => Ok(*v),
             other => Err(self.invalid(format!("value {index}: expected an int, found {}", kind(other)))),
@@ -77,8 +78,18 @@ impl<'a, 'p> Cx<'a, 'p> {
         Ok(matches!(self.evalue(index)?, EValue::Null))
     }
 
+    /// A scalar value that an instruction computes (`_local_scalar_dense`) is
+    /// known only at run time: only the ops that take it as a tensor read it.
+    fn not_runtime(&self, index: usize) -> Result<()> {
+        if self.map.contains_key(&index) && !matches!(self.evalue(index)?, EValue::Tensor(_)) {
+            return Err(self.invalid(format!("value {index} is a scalar computed at run time; etch takes only a constant here")));
+        }
+        Ok(())
+    }
+
     /// An int, double or bool scalar as f64.
     pub fn scalar(&self, index: usize) -> Result<f64> {
+        self.not_runtime(index)?;
         match self.evalue(index)? {
             EValue::Int(v) => Ok(*v as f64),
             EValue::Double(v) => Ok(*v),
@@ -313,6 +324,7 @@ impl<'a, 'p> Cx<'a, 'p> {
 
     /// An int, double or bool scalar with its kind, for type promotion.
     pub fn typed_scalar(&self, index: usize) -> Result<(f64, ScalarKind)> {
+        self.not_runtime(index)?;
         match self.evalue(index)? {
             EValue::Int(v) => Ok((*v as f64, ScalarKind::Int)),
             EValue::Double(v) => Ok((*v, ScalarKind::Float)),

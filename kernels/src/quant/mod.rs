@@ -6,4 +6,6 @@ pub mod conv;
 pub mod conv3x3;
 pub mod depthwise;
 pub mod dynamic;
+pub mod embedding;
+pub mod int4;
 pub mod gemm;

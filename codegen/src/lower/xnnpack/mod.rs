@@ -9,6 +9,7 @@
 //! Int8 nodes become `dequantize → f32 op → quantize` chains, the shape of
 //! PT2E programs, which `passes/quant.rs` turns into int8 kernels.
 
+mod blockwise;
 mod conv;
 mod elementwise;
 mod layout;
@@ -295,6 +296,6 @@ fn dtype(v: &Value) -> DType {
     match v.dtype {
         DataType::QInt8 | DataType::QCInt8 => DType::I8,
         DataType::QCInt32 | DataType::Int32 => DType::I32,
-        DataType::F32 | DataType::QDInt8 | DataType::Other(_) => DType::F32,
+        DataType::F32 | DataType::QDInt8 | DataType::QBInt4 | DataType::Other(_) => DType::F32,
     }
 }
