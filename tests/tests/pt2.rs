@@ -64,3 +64,37 @@ fn pt2_zoo_mobilenet_v2() {
 fn pt2_zoo_mobilenet_v3_small() {
     zoo_both("mobilenet_v3_small");
 }
+
+// The other two ways in, on a `.pt2`: the macro here and build.rs's Builder (OUT_DIR/mlp_pt2.rs).
+etch_kernels::include_model!(mod macro_mlp_pt2 = "fixtures/pt2/mlp/model.pt2");
+mod build_rs_mlp_pt2 {
+    include!(concat!(env!("OUT_DIR"), "/mlp_pt2.rs"));
+}
+
+fn f32s(path: &std::path::Path) -> Vec<f32> {
+    use etch_cli::run::cases::{Array, Data};
+    match Array::read(path).unwrap_or_else(|e| panic!("{e}")).data {
+        Data::F32(v) => v,
+        _ => panic!("{}: expected f32", path.display()),
+    }
+}
+
+/// `include_model!("model.pt2")` and the Builder give bit-identical outputs,
+/// within tolerance of `ep.module()`'s.
+#[test]
+fn pt2_through_include_model_and_the_builder() {
+    let dir = fixture("pt2/mlp");
+    let mut by_macro = macro_mlp_pt2::Model::new();
+    let mut by_build_rs = build_rs_mlp_pt2::Model::new();
+    for k in 0..2 {
+        let input = f32s(&dir.join(format!("cases/{k}/in0.npy")));
+        let x: &[f32; 64] = input.as_slice().try_into().unwrap();
+        let a = by_macro.forward(x).to_vec();
+        let b = by_build_rs.forward(x).to_vec();
+        assert_eq!(a.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), b.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "case {k}");
+        let expected = f32s(&dir.join(format!("cases/{k}/out0.npy")));
+        for (g, e) in a.iter().zip(&expected) {
+            assert!((g - e).abs() <= 1e-5 + 1e-4 * e.abs(), "case {k}: {g} vs {e}");
+        }
+    }
+}

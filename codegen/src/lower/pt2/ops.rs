@@ -58,6 +58,7 @@ const OPS: &[(&str, Rule)] = &[
     ("aten::cos.default", Spec("aten::cos.out", "self:T")),
     ("aten::detach.default", Custom(nn::alias)),
     ("aten::div.Tensor", Custom(|b, n| nn::binary(b, n, "div", false))),
+    ("aten::div.Tensor_mode", Spec("aten::div.out_mode", "self:T other:T rounding_mode:Str?")),
     ("aten::dropout.default", Custom(nn::dropout)),
     ("aten::embedding.default", Spec("aten::embedding.out", "weight:T indices:T padding_idx:I=-1 scale_grad_by_freq:B=false sparse:B=false")),
     ("aten::eq.Scalar", Spec("aten::eq.Scalar_out", "self:T other:S")),
@@ -122,6 +123,7 @@ const OPS: &[(&str, Rule)] = &[
     ("aten::squeeze.dims", Spec("aten::squeeze_copy.dims_out", "self:T dim:L")),
     ("aten::stack.default", Spec("aten::stack.out", "tensors:TL dim:I=0")),
     ("aten::sub.Tensor", Custom(|b, n| nn::binary(b, n, "sub", true))),
+    ("aten::sum.default", Spec("aten::sum.IntList_out", "self:T -:L? -:B=false dtype:N")),
     ("aten::sum.dim_IntList", Spec("aten::sum.IntList_out", "self:T dim:L? keepdim:B=false dtype:N")),
     ("aten::sym_size.int", Custom(nn::sym_size)),
     ("aten::t.default", Spec("aten::t_copy.out", "self:T")),
@@ -302,6 +304,7 @@ pub fn value(b: &mut Builder<'_>, a: &Arg, kind: &str) -> Result<usize, String> 
         }
         ("B", Arg::Bool(v)) => b.bool(*v),
         ("Str", Arg::Str(s)) => b.string(s),
+        ("T", Arg::Int(_) | Arg::Float(_)) => return Err(format!("{a:?} where etch expects a tensor")),
         ("TL", Arg::Tensors(ts)) => {
             let ids = ts.iter().map(|t| b.tensor(t)).collect::<Result<Vec<_>>>().map_err(|e| e.to_string())?;
             b.tensor_list(ids)
