@@ -23,6 +23,19 @@ fn llama_et_8da4w_xnnpack() {
     verify(&fixture("llama_et_8da4w_xnnpack"), "model.pte");
 }
 
+/// ExecuTorch's phone recipe: 8da4w and the embedding table in 4 bits
+/// (`quantized_decomposed::embedding_4bit`, groups of 32).
+#[test]
+fn llama_et_8da4w_e4_xnnpack() {
+    verify(&fixture("llama_et_8da4w_e4_xnnpack"), "model.pte");
+}
+
+/// An int8 table with a scale per row (`quantized_decomposed::embedding_byte`).
+#[test]
+fn llama_et_e8_xnnpack() {
+    verify(&fixture("llama_et_e8_xnnpack"), "model.pte");
+}
+
 /// The metadata methods are constants and methods with ExecuTorch's values;
 /// a position that does not fit is an `Err`, as ExecuTorch fails the call; `reset()` forgets the cache.
 #[test]
@@ -60,4 +73,47 @@ fn main() {
         "true true".into(),
     ];
     assert_eq!(out.lines().collect::<Vec<_>>(), expected, "{out}");
+}
+
+/// Hugging Face's static-cache path (`tests/export/hf_static.py`): a tiny
+/// LlamaConfig with grouped-query attention, portable and XNNPACK.
+#[test]
+fn hf_llama() {
+    verify(&fixture("hf_llama"), "model.pte");
+}
+
+#[test]
+fn hf_llama_xnnpack() {
+    verify(&fixture("hf_llama"), "model.xnnpack.pte");
+}
+
+/// Qwen2: biases on the q/k/v projections, grouped-query attention.
+#[test]
+fn hf_qwen2() {
+    verify(&fixture("hf_qwen2"), "model.pte");
+}
+
+#[test]
+fn hf_qwen2_xnnpack() {
+    verify(&fixture("hf_qwen2"), "model.xnnpack.pte");
+}
+
+/// The cache is state: after `reset()` the same calls give the same logits,
+/// and without the first call the second one sees other keys.
+#[test]
+fn hf_llama_state_resets() {
+    let main = r#"
+fn main() {
+    let mut m = Box::new(model::Model::new());
+    let first = m.forward(&[5], &[0]).unwrap().to_vec();
+    let second = m.forward(&[17], &[1]).unwrap().to_vec();
+    m.reset();
+    let alone = m.forward(&[17], &[1]).unwrap().to_vec();
+    m.reset();
+    let again = (m.forward(&[5], &[0]).unwrap().to_vec(), m.forward(&[17], &[1]).unwrap().to_vec());
+    println!("{} {}", second != alone, again == (first, second));
+}
+"#;
+    let out = run_with_model(&fixture("hf_llama"), main);
+    assert_eq!(out.lines().collect::<Vec<_>>(), ["true true"], "{out}");
 }

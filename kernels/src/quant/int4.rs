@@ -20,6 +20,9 @@ pub struct Q4 {
     pub group: usize,
 }
 
+/// Groups whose activation sums are kept per row (beyond, they are recomputed).
+const MAX_GROUPS: usize = 512;
+
 /// One row's int8 codes and its zero point and scale, as `fake_quant_rows` rounds them.
 fn quantize_row(src: &[f32], q: &mut [i8]) -> (i32, f32) {
     let (lo, hi) = src.iter().fold((0.0f32, 0.0f32), |(lo, hi), &v| (lo.min(v), hi.max(v)));
@@ -53,9 +56,13 @@ pub fn linear_q4(x: &[f32], w: &[u8], scales: &[f32], wsum: &[i32], bias: Option
     let (groups, row_bytes) = (k / group, k / 2);
     #[cfg(target_arch = "x86_64")]
     let simd = crate::cpu::avx2();
-    for (r, (src, dst)) in x.chunks_exact(k).zip(out.chunks_exact_mut(n)).enumerate().take(m) {
-        let _ = r;
+    for (src, dst) in x.chunks_exact(k).zip(out.chunks_exact_mut(n)).take(m) {
         let (zp, xscale) = quantize_row(src, &mut xq[..k]);
+        // Each group's code sum, once per row (the first MAX_GROUPS groups).
+        let mut sums = [0i32; MAX_GROUPS];
+        for (g, s) in sums.iter_mut().enumerate().take(groups) {
+            *s = xq[g * group..(g + 1) * group].iter().map(|&v| i32::from(v)).sum();
+        }
         for (o, y) in dst.iter_mut().enumerate() {
             let (Some(wr), Some(sc), Some(ws)) = (w.get(o * row_bytes..(o + 1) * row_bytes), scales.get(o * groups..(o + 1) * groups), wsum.get(o * groups..(o + 1) * groups)) else {
                 continue;
@@ -68,7 +75,7 @@ pub fn linear_q4(x: &[f32], w: &[u8], scales: &[f32], wsum: &[i32], bias: Option
                 let dot = if simd { unsafe { avx2::group_dot(qg, wg) } } else { group_dot(qg, wg) };
                 #[cfg(not(target_arch = "x86_64"))]
                 let dot = group_dot(qg, wg);
-                let xs: i32 = qg.iter().map(|&v| i32::from(v)).sum();
+                let xs = sums.get(g).copied().unwrap_or_else(|| qg.iter().map(|&v| i32::from(v)).sum());
                 // Σ (q - zp)(c - 8) = Σ q·c - 8 Σ q - zp Σ c + 8 zp · group
                 let exact = dot - 8 * xs - zp * ws[g] + 8 * zp * group as i32;
                 acc += exact as f32 * sc[g];
