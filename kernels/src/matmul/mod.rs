@@ -1,4 +1,6 @@
 //! Matrix products: the blocked GEMM behind convolutions, and `mm`/`bmm`/`addmm`.
 
 pub mod gemm;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod gemm_wasm;
 pub mod linear;
