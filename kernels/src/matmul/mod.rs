@@ -2,5 +2,5 @@
 
 pub mod gemm;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-mod gemm_wasm;
+pub(crate) mod gemm_wasm;
 pub mod linear;
