@@ -4,7 +4,7 @@
 // the case's output (ATOL/RTOL) and prints one JSON line with the median.
 // Usage: node etch.mjs DIR NAME CASE_DIR ATOL RTOL [ITERS] [WARMUP]
 import { readFile } from 'node:fs/promises';
-import { npy } from './npy.mjs';
+import { npy } from '../../examples/web/www/npy.mjs';
 
 const [dir, name, caseDir, atol, rtol, iters = '30', warmup = '3'] = process.argv.slice(2);
 const manifest = JSON.parse(await readFile(`${dir}/${name}.json`, 'utf8'));
