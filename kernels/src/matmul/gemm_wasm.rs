@@ -44,6 +44,13 @@ struct Pack([f32; KC * NC]);
 /// `out`, `a`, `b` (and the residual, if any) hold at least `m*n`, `m*k`,
 /// `k*n` (`m*n`) elements.
 pub unsafe fn gemm(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, e: Epilogue<'_>) {
+    if m < MR {
+        // A few rows (a classifier's one): each row of `b` is read once either
+        // way, so it is read where it lies instead of copied first.
+        // SAFETY: as the caller guarantees.
+        unsafe { direct(out, a, b, m, k, n, &e) };
+        return;
+    }
     let mut pack = MaybeUninit::<Pack>::uninit();
     let pack = pack.as_mut_ptr().cast::<f32>();
     for jc in (0..n).step_by(NC) {
@@ -108,19 +115,58 @@ unsafe fn pack_panel(dst: *mut f32, b: &[f32], n: usize, k0: usize, kc: usize, j
 unsafe fn panels<const R: usize>(out: &mut [f32], a: &[f32], pack: *const f32, k: usize, n: usize, i0: usize, blk: Block, e: &Epilogue<'_>) {
     for (p, j0) in (blk.jc..blk.jc + blk.nc).step_by(NR).enumerate() {
         // SAFETY: as the caller guarantees; panel p was packed for this block.
-        unsafe { tile::<R>(out, a, pack.add(p * KC * NR), k, n, i0, j0, (n - j0).min(NR), blk, e) };
+        unsafe { tile::<R>(out, a, pack.add(p * KC * NR), NR, k, n, i0, j0, (n - j0).min(NR), blk, e) };
+    }
+}
+
+/// Rows 0..m (< MR) of the product, reading `b` in place: 8-column tiles over
+/// all of `k`, then the last n % 8 columns as dot products.
+///
+/// # Safety
+/// As `gemm`'s.
+#[allow(clippy::too_many_arguments)]
+unsafe fn direct(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, e: &Epilogue<'_>) {
+    let blk = Block { k0: 0, kc: k, jc: 0, nc: n, first: true, last: true };
+    for j0 in (0..n).step_by(NR) {
+        let cols = (n - j0).min(NR);
+        // SAFETY: rows 0..m of `a` and `out` are in bounds; full tiles read
+        // columns j0..j0+8 of every row of `b`; the last n % 8 columns go one
+        // output at a time.
+        unsafe {
+            if cols == NR {
+                let panel = b.as_ptr().add(j0);
+                match m {
+                    3 => tile::<3>(out, a, panel, n, k, n, 0, j0, NR, blk, e),
+                    2 => tile::<2>(out, a, panel, n, k, n, 0, j0, NR, blk, e),
+                    _ => tile::<1>(out, a, panel, n, k, n, 0, j0, NR, blk, e),
+                }
+            } else {
+                for i in 0..m {
+                    for j in j0..n {
+                        let mut s = 0.0f32;
+                        for kk in 0..k {
+                            s += *a.as_ptr().add(i * k + kk) * *b.as_ptr().add(kk * n + j);
+                        }
+                        let at = i * n + j;
+                        *out.as_mut_ptr().add(at) = e.apply_at(i, at, s);
+                    }
+                }
+            }
+        }
     }
 }
 
 /// An R × 8 tile of `out` at (i0, j0), of which `cols` columns are real,
 /// summed over the block's rows of `k` on top of what earlier blocks left.
+/// Row `kk` of the block's `b` is at `panel + kk * stride` (8 when packed).
 ///
 /// # Safety
 /// Rows i0..i0+R and columns j0..j0+cols are inside `out` (and the residual),
-/// rows i0..i0+R of `a` hold k floats, and `blk.kc` rows of 8 are at `panel`.
+/// rows i0..i0+R of `a` hold k floats, and `blk.kc` rows of 8 floats lie
+/// `stride` apart from `panel`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn tile<const R: usize>(out: &mut [f32], a: &[f32], panel: *const f32, k: usize, n: usize, i0: usize, j0: usize, cols: usize, blk: Block, e: &Epilogue<'_>) {
+unsafe fn tile<const R: usize>(out: &mut [f32], a: &[f32], panel: *const f32, stride: usize, k: usize, n: usize, i0: usize, j0: usize, cols: usize, blk: Block, e: &Epilogue<'_>) {
     // SAFETY: every pointer below stays in the ranges the caller guarantees:
     // full-width loads and stores only when `cols` is 8, else lane by lane.
     unsafe {
@@ -138,11 +184,11 @@ unsafe fn tile<const R: usize>(out: &mut [f32], a: &[f32], panel: *const f32, k:
             let b0 = v128_load(b_ptr.cast());
             let b1 = v128_load(b_ptr.add(4).cast());
             for (r, acc) in acc.iter_mut().enumerate() {
-                let av = f32x4_splat(*a_ptr.add(r * k + kk));
+                let av = v128_load32_splat(a_ptr.add(r * k + kk).cast());
                 acc[0] = f32x4_add(acc[0], f32x4_mul(av, b0));
                 acc[1] = f32x4_add(acc[1], f32x4_mul(av, b1));
             }
-            b_ptr = b_ptr.add(NR);
+            b_ptr = b_ptr.add(stride);
         }
         for (r, acc) in acc.iter_mut().enumerate() {
             if blk.last {
