@@ -15,14 +15,15 @@ for name in mobilenet_v2 mobilenet_v2_int8; do
   [[ -f $zoo/$name/model.pte ]] || { echo "error: $zoo/$name/model.pte is missing" >&2; exit 1; }
   ln -sfn "$zoo/$name/model.pte" "mobilenet/models/$name.pte"
 done
+# .cargo/config.toml turns simd128 on; RUSTFLAGS replaces its flags.
 if [[ ${SIMD:-1} == 1 ]]; then
-  flags="-C target-feature=+simd128" target_dir=${CARGO_TARGET_DIR:-target}
+  target_dir=${CARGO_TARGET_DIR:-target}
 else
-  flags="" target_dir=${CARGO_TARGET_DIR:-target}/scalar
+  export RUSTFLAGS="-C target-feature=-simd128" target_dir=${CARGO_TARGET_DIR:-target}/scalar
 fi
 for name in mobilenet_v2 mobilenet_v2_int8; do
   features=$([[ $name == *int8 ]] && echo --features=int8 || true)
-  RUSTFLAGS="$flags" CARGO_TARGET_DIR=$target_dir RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc \
+  CARGO_TARGET_DIR=$target_dir RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc \
     /usr/bin/cargo build --release --locked -p mobilenet-web $features
   # Kept whole too, for the sizes with weights inside.
   cp "$target_dir/wasm32-unknown-unknown/release/mobilenet_web.wasm" "$out/$name.full.wasm"
