@@ -51,5 +51,34 @@ ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
 printf '%-16s %10s %10s %10s %10s %10s %10s %10s\n' model simd_ms scalar_ms ort_ms native_ms simd/ort simd/native scalar/simd
 printf '%-16s %10.2f %10.2f %10.2f %10.2f %10s %10s %10s\n' mobilenet_v2 "$sm" "$cm" "$om" "$nm" \
   "$(ratio "$sm" "$om")" "$(ratio "$sm" "$nm")" "$(ratio "$cm" "$sm")"
+
+# The same three wasm runs in headless Chromium (CHROMIUM=0 skips), in a page
+# that interleaves them itself (bench/web/bench.mjs).
+if [[ ${CHROMIUM:-1} == 1 ]]; then
+  site=$out/site
+  rm -rf "$site" && mkdir -p "$site/case"
+  cp -r "$out/simd" "$out/scalar" "$site/"
+  cp bench/web/bench.html bench/web/bench.mjs examples/web/www/npy.mjs "$out/mobilenet_v2.onnx" "$site/"
+  cp "$dir/cases/0/in0.npy" "$dir/cases/0/out0.npy" "$site/case/"
+  ln -s "$ORT_DIR/node_modules/onnxruntime-web/dist" "$site/ort"
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  python3 -m http.server --bind 127.0.0.1 --directory "$site" "$port" >"$out/http.log" 2>&1 &
+  server=$!
+  trap 'kill $server' EXIT
+  for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+  taskset -c 0 python3 examples/web/browse.py --timeout 900 \
+    "http://127.0.0.1:$port/bench.html?rounds=$ROUNDS&iters=$ITERS&atol=$atol&rtol=$rtol" "$out/chromium.html"
+  python3 - "$out/chromium.html" <<'PY'
+import html, json, re, sys
+dom = open(sys.argv[1]).read()
+m = re.search(r'data-results="([^"]*)"', dom)
+if not m:
+    sys.exit("error: the Chromium run gave no results: " + re.sub(r"<[^>]+>", " ", dom)[-400:])
+r = json.loads(html.unescape(m.group(1)))
+s, c, o = r["etch-wasm-simd"], r["etch-wasm-scalar"], r["onnxruntime-web"]
+print(f"chromium: etch-wasm-simd {s:.2f} ms, etch-wasm-scalar {c:.2f} ms, onnxruntime-web {o:.2f} ms; simd/ort {s / o:.2f}, scalar/simd {c / s:.2f}")
+PY
+  echo "(chromium $(chromium --version 2>/dev/null | awk '{print $2}'), same core)"
+fi
 flags=$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx2|fma|avx512f)$' | xargs)
 echo "($(date -u +%F), node $(node --version), onnxruntime-web $(node -p "require('$ORT_DIR/node_modules/onnxruntime-web/package.json').version"), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs) [$flags]; medians of $ROUNDS interleaved rounds of $ITERS, taskset -c 0)"
