@@ -82,13 +82,13 @@ pub(crate) fn portable<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-#[cfg(all(test, target_arch = "x86_64"))]
+#[cfg(all(test, any(target_arch = "x86_64", target_arch = "wasm32")))]
 #[inline]
 fn forced_portable() -> bool {
     PORTABLE.with(core::cell::Cell::get)
 }
 
-#[cfg(all(not(test), target_arch = "x86_64"))]
+#[cfg(all(not(test), any(target_arch = "x86_64", target_arch = "wasm32")))]
 #[inline(always)]
 fn forced_portable() -> bool {
     false
@@ -113,6 +113,15 @@ pub fn avx2_fma() -> bool {
     }
     let both = x86::AVX2 | x86::FMA;
     cfg!(all(target_feature = "avx2", target_feature = "fma")) || x86::features() & both == both
+}
+
+/// True when the wasm SIMD128 paths run. wasm has no run-time detection: they
+/// are compiled in with `-C target-feature=+simd128` (an engine without SIMD
+/// rejects such a module whole), so outside tests this is a constant.
+#[cfg(target_arch = "wasm32")]
+#[inline(always)]
+pub fn simd128() -> bool {
+    cfg!(target_feature = "simd128") && !forced_portable()
 }
 
 #[cfg(all(test, target_arch = "x86_64"))]

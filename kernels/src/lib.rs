@@ -96,12 +96,14 @@ pub(crate) mod testutil {
     pub fn each_path(mut f: impl FnMut(&str)) {
         #[cfg(target_arch = "x86_64")]
         let simd = crate::cpu::avx2_fma();
-        #[cfg(not(target_arch = "x86_64"))]
+        #[cfg(target_arch = "wasm32")]
+        let simd = crate::cpu::simd128();
+        #[cfg(not(any(target_arch = "x86_64", target_arch = "wasm32")))]
         let simd = false;
         if simd {
             f("simd");
         } else {
-            std::eprintln!("note: no AVX2 + FMA on this CPU, the SIMD paths were not run");
+            std::eprintln!("note: no SIMD on this CPU or build (AVX2 + FMA, or wasm simd128), the SIMD paths were not run");
         }
         crate::cpu::portable(|| f("portable"));
     }

@@ -14,7 +14,7 @@ pub const MAX_CIN: usize = 4;
 /// Widest output row (the row buffers live on the stack).
 pub const MAX_OW: usize = 256;
 /// Floats per phase row: one more than an output row, rounded up, plus a block of slack.
-const ROW: usize = MAX_OW + 24;
+pub(super) const ROW: usize = MAX_OW + 24;
 
 /// True when `p` is a convolution this kernel covers (codegen applies the same test).
 pub const fn supports(p: &Conv2d) -> bool {
@@ -65,6 +65,12 @@ pub fn conv3x3s2(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<
                 unsafe { avx2::row(&rows, w, ob, cin, cout, oh, ow, oy, &e) };
                 continue;
             }
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            if crate::cpu::simd128() {
+                // SAFETY: `supports` and the length checks above give the bounds `stem_row` asks for.
+                unsafe { super::simd128::stem_row(&rows, w, ob, cin, cout, oh, ow, oy, &e) };
+                continue;
+            }
             portable_row(&rows, w, ob, cin, cout, oh, ow, oy, &e);
         }
     }
@@ -96,7 +102,7 @@ fn split(src: &[f32], phases: &mut [[f32; ROW]; 2], ow: usize) {
 
 /// Where tap kx of output column 0 reads: (phase, offset).
 #[inline(always)]
-const fn tap(kx: usize) -> (usize, usize) {
+pub(super) const fn tap(kx: usize) -> (usize, usize) {
     match kx {
         0 => (0, 0),
         1 => (1, 0),

@@ -246,6 +246,12 @@ fn block<const K: usize, const FAST: bool>(buf: &[f32; BAND], j: usize, offs: &[
         unsafe { avx2::block::<K>(buf, j, offs, taps, bias, clamp, o) };
         return;
     }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if crate::cpu::simd128() {
+        // SAFETY: `plane` checked that every window read stays inside `buf`.
+        unsafe { super::simd128::depthwise_block::<K>(buf, j, offs, taps, bias, clamp, o) };
+        return;
+    }
     let mut acc = [bias; LANES];
     for (offs, taps) in offs.iter().zip(taps) {
         for (&off, &wv) in offs.iter().zip(taps) {

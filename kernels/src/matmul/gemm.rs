@@ -61,6 +61,13 @@ pub fn gemm(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize,
         unsafe { avx2::gemm(out, a, b, m, k, n, epilogue) };
         return;
     }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if fits && k > 0 && crate::cpu::simd128() {
+        // SAFETY: `fits` checked that every slice (the residual too) holds the
+        // elements the kernel indexes.
+        unsafe { super::gemm_wasm::gemm(out, a, b, m, k, n, epilogue) };
+        return;
+    }
     if fits {
         portable(out, a, b, m, k, n, epilogue);
     }

@@ -275,7 +275,7 @@ mod tests {
 
     #[test]
     fn simd_pointwise_gives_the_portable_bits() {
-        if !crate::quant::affine_avx2::has_avx2() {
+        if !crate::quant::simd() {
             std::eprintln!("note: no AVX2 on this CPU, this SIMD test was not run");
             return;
         }
