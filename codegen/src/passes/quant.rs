@@ -10,16 +10,42 @@
 
 use std::collections::BTreeSet;
 
-use crate::ir::{BinaryFn, Constant, Conv2d, DType, Method, Node, Op, QOp, QOut, Storage, TensorType, UnaryFn, Value, ValueId};
+use crate::ir::{BinaryFn, Constant, Conv2d, DType, Method, Node, Op, Pool2d, QOp, QOut, Storage, TensorType, UnaryFn, Value, ValueId};
 use crate::passes::fold::decode;
 
-pub fn run(method: &mut Method, constants: &mut Vec<Constant>) {
+pub fn run(method: &mut Method, constants: &mut Vec<Constant>) -> Int8Report {
     identities(method);
     let mut removed = BTreeSet::new();
+    let mut fallbacks = Vec::new();
     for n in 0..method.nodes.len() {
         let Op::Quantize { scale, zero_point, min, max } = method.nodes[n].op else { continue };
-        let Some((p, m)) = matches(method, constants, n) else { continue };
-        let (op, inputs) = build(method, constants, m, QOut { scale, zero_point, min, max });
+        let (p, clamp, m) = match matches(method, constants, n) {
+            Ok(found) => found,
+            Err(Some((p, reason))) => {
+                let node = &method.nodes[p];
+                fallbacks.push((method.nodes[n].outputs[0], Fallback { op: node.op.name(), instruction: node.instruction, reason }));
+                continue;
+            }
+            Err(None) => continue,
+        };
+        let m = match m {
+            Found::Kernel(m) => m,
+            Found::Move(x) => {
+                let y = method.nodes[n].outputs[0];
+                (method.nodes[p].inputs, method.nodes[p].outputs) = (vec![x.value], vec![y]);
+                removed.insert(n);
+                continue;
+            }
+        };
+        let mut out = QOut { scale, zero_point, min, max };
+        if let Some((c, lo, hi)) = clamp {
+            // quantize is monotone, so it commutes with max/min: the clamp narrows the int8 range.
+            let q = |v: f64| quantize_one(v as f32, 1.0f32 / scale as f32, zero_point, min, max);
+            out.min = out.min.max(lo.map_or(i64::MIN, q));
+            out.max = out.max.min(hi.map_or(i64::MAX, q));
+            removed.insert(c);
+        }
+        let (op, inputs) = build(method, constants, m, out);
         let (outputs, instruction) = (method.nodes[n].outputs.clone(), method.nodes[p].instruction);
         method.nodes[p] = Node { op: Op::Int8(op), inputs, outputs, instruction };
         removed.insert(n);
@@ -27,6 +53,29 @@ pub fn run(method: &mut Method, constants: &mut Vec<Constant>) {
     sweep(method, &removed);
     fuse_clamps(method);
     super::dce::run(method);
+    // A clamp between two int8 ops was folded by `fuse_clamps`: its quantize is gone.
+    let quantized = |y: ValueId| method.nodes.iter().any(|n| matches!(n.op, Op::Quantize { .. }) && n.outputs == [y]);
+    let fallbacks = fallbacks.into_iter().filter(|(y, _)| quantized(*y)).map(|(_, f)| f).collect();
+    let int8_ops = method.nodes.iter().filter(|n| matches!(n.op, Op::Int8(_))).count();
+    Int8Report { int8_ops, fallbacks }
+}
+
+/// What the int8 rewrite made of one method, for `etch inspect`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Int8Report {
+    /// Ops that run on int8 kernels.
+    pub int8_ops: usize,
+    /// Ops between a dequantize and a quantize that stay on the exact f32 path.
+    pub fallbacks: Vec<Fallback>,
+}
+
+/// One op the int8 rewrite left in f32, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fallback {
+    pub op: &'static str,
+    /// Its instruction in the program (the first of a fused group).
+    pub instruction: usize,
+    pub reason: String,
 }
 
 /// An int8 value with its dequantization parameters.
@@ -48,54 +97,107 @@ enum Match {
     Linear { a: Q, w: Weights, bias: Option<ValueId> },
     Add { a: Q, b: Q },
     Mean { dims: Vec<usize>, x: Q },
+    AvgPool { pool: Pool2d, count_include_pad: bool, divisor: Option<i64>, x: Q },
 }
 
-/// When node `n` is the quantize that ends a supported chain: the f32 op's node, and what it reads.
-fn matches(method: &Method, constants: &[Constant], n: usize) -> Option<(usize, Match)> {
-    let (f, y) = (method.nodes[n].inputs[0], method.nodes[n].outputs[0]);
+/// What a chain becomes: an int8 kernel, or a copy (or strided gather)
+/// between two values of one quantization, which moves the int8 codes as they are.
+enum Found {
+    Kernel(Match),
+    Move(Q),
+}
+
+/// A clamp node to fold into the int8 op's range: its index, low and high bounds.
+type Clamp = Option<(usize, Option<f64>, Option<f64>)>;
+
+/// Why a chain is not rewritten: `None` when node `n` ends no chain at all
+/// (it quantizes an input), else the f32 op that stays and the reason.
+type Miss = Option<(usize, String)>;
+
+fn clamp_range(op: &Op) -> Option<(Option<f64>, Option<f64>)> {
+    match *op {
+        Op::Unary(UnaryFn::Relu) => Some((Some(0.0), None)),
+        Op::Clamp { min, max } => Some((min, max)),
+        _ => None,
+    }
+}
+
+/// When node `n` is the quantize that ends a supported chain
+/// `dequantize → op [→ relu | hardtanh | clamp] → quantize`: the op's node,
+/// the clamp to fold, and what the op reads.
+fn matches(method: &Method, constants: &[Constant], n: usize) -> Result<(usize, Clamp, Found), Miss> {
+    let (mut f, y) = (method.nodes[n].inputs[0], method.nodes[n].outputs[0]);
     if method.values[y].ty.dtype != DType::I8 || method.values[f].storage != Storage::Arena {
-        return None;
+        return Err(None);
     }
-    let p = producer(method, f)?;
+    let mut p = producer(method, f).ok_or(None)?;
+    let miss = |p: usize, why: &str| Some((p, why.to_string()));
+    if sole_reader(method, f) != Some(n) || method.nodes[p].outputs != [f] {
+        return Err(miss(p, "its f32 result is read by other ops too"));
+    }
+    let mut clamp = None;
+    if let Some((lo, hi)) = clamp_range(&method.nodes[p].op) {
+        let g = method.nodes[p].inputs[0];
+        if let Some(q) = producer(method, g) {
+            let direct = method.values[g].storage == Storage::Arena && sole_reader(method, g) == Some(p) && method.nodes[q].outputs == [g];
+            if direct && dequantized(method, g).is_none() {
+                clamp = Some((p, lo, hi));
+                (p, f) = (q, g);
+            }
+        }
+    }
     let node = &method.nodes[p];
-    if sole_reader(method, f) != Some(n) || node.outputs != [f] {
-        return None;
-    }
+    let input = |v: ValueId| dequantized(method, v).ok_or_else(|| miss(p, "an input is not a dequantized int8 tensor"));
     let m = match &node.op {
         Op::Conv2d(c) if c.clamp.is_none() => {
             let bias = match node.inputs.get(2) {
-                Some(&b) => Some(f32_const(method, b)?),
+                Some(&b) => Some(f32_const(method, b).ok_or_else(|| miss(p, "its bias is not an f32 constant"))?),
                 None => None,
             };
-            Match::Conv { conv: c.clone(), x: dequantized(method, node.inputs[0])?, w: weights(method, constants, node.inputs[1])?, bias }
+            let w = weights(method, constants, node.inputs[1]).ok_or_else(|| miss(p, WEIGHTS))?;
+            Match::Conv { conv: c.clone(), x: input(node.inputs[0])?, w, bias }
         }
         Op::Addmm { beta, alpha } if *beta == 1.0 && *alpha == 1.0 => {
-            let [bias, a, bt] = node.inputs[..] else { return None };
+            let [bias, a, bt] = node.inputs[..] else { return Err(None) };
             let n_out = method.values[f].ty.shape[1];
             let bias_ok = method.values[bias].ty.shape.last() == Some(&n_out) && method.values[bias].ty.numel() == n_out;
-            let (a, w) = linear(method, constants, a, bt, n_out)?;
-            Match::Linear { a, w, bias: Some(f32_const(method, bias).filter(|_| bias_ok)?) }
+            let (a, w) = linear(method, constants, a, bt, n_out).map_err(|why| miss(p, why))?;
+            let bias = f32_const(method, bias).filter(|_| bias_ok).ok_or_else(|| miss(p, "its bias is not an f32 constant per output"))?;
+            Match::Linear { a, w, bias: Some(bias) }
         }
         Op::Mm => {
-            let [a, bt] = node.inputs[..] else { return None };
-            let (a, w) = linear(method, constants, a, bt, method.values[f].ty.shape[1])?;
+            let [a, bt] = node.inputs[..] else { return Err(None) };
+            let (a, w) = linear(method, constants, a, bt, method.values[f].ty.shape[1]).map_err(|why| miss(p, why))?;
             Match::Linear { a, w, bias: None }
         }
         Op::Binary { f: BinaryFn::Add, alpha } if *alpha == 1.0 => {
             let shape = &method.values[f].ty.shape;
-            let [a, b] = node.inputs[..] else { return None };
+            let [a, b] = node.inputs[..] else { return Err(None) };
             if method.values[a].ty.shape != *shape || method.values[b].ty.shape != *shape {
-                return None;
+                return Err(miss(p, "a broadcast add has no int8 kernel"));
             }
-            Match::Add { a: dequantized(method, a)?, b: dequantized(method, b)? }
+            Match::Add { a: input(a)?, b: input(b)? }
         }
         Op::Mean { dims } if !dims.is_empty() && dims.windows(2).all(|w| w[1] == w[0] + 1) => {
-            Match::Mean { dims: dims.clone(), x: dequantized(method, node.inputs[0])? }
+            Match::Mean { dims: dims.clone(), x: input(node.inputs[0])? }
         }
-        _ => return None,
+        Op::AvgPool2d { pool, count_include_pad, divisor } if method.values[node.inputs[0]].ty.shape.len() == 4 => {
+            Match::AvgPool { pool: pool.clone(), count_include_pad: *count_include_pad, divisor: *divisor, x: input(node.inputs[0])? }
+        }
+        Op::Copy | Op::Gather { .. } if method.values[node.inputs[0]].ty.numel() == method.values[f].ty.numel() => {
+            let x = input(node.inputs[0])?;
+            let Op::Quantize { scale, zero_point, min, max } = method.nodes[n].op else { return Err(None) };
+            if clamp.is_some() || (x.scale, x.zero_point, min, max) != (scale, zero_point, -128, 127) {
+                return Err(miss(p, "it moves data between two different quantizations"));
+            }
+            return Ok((p, None, Found::Move(x)));
+        }
+        op => return Err(miss(p, &format!("no int8 kernel for `{}` in this form", op.name()))),
     };
-    Some((p, m))
+    Ok((p, clamp, Found::Kernel(m)))
 }
+
+const WEIGHTS: &str = "its weights are not int8 constants per output channel with zero point 0";
 
 fn build(method: &mut Method, constants: &mut Vec<Constant>, m: Match, out: QOut) -> (QOp, Vec<ValueId>) {
     match m {
@@ -111,6 +213,9 @@ fn build(method: &mut Method, constants: &mut Vec<Constant>, m: Match, out: QOut
         }
         Match::Add { a, b } => (QOp::Add { a: (a.scale, a.zero_point), b: (b.scale, b.zero_point), out }, vec![a.value, b.value]),
         Match::Mean { dims, x } => (QOp::Mean { dims, x: (x.scale, x.zero_point), out }, vec![x.value]),
+        Match::AvgPool { pool, count_include_pad, divisor, x } => {
+            (QOp::AvgPool2d { pool, count_include_pad, divisor, x: (x.scale, x.zero_point), out }, vec![x.value])
+        }
     }
 }
 
@@ -183,15 +288,17 @@ fn dequantized(method: &Method, v: ValueId) -> Option<Q> {
 
 /// `a @ bt` where `bt` is the transpose of int8 weights `[n, k]` (a linear
 /// layer's permute_copy): the dequantized `a` and the weights.
-fn linear(method: &Method, constants: &[Constant], a: ValueId, bt: ValueId, n: usize) -> Option<(Q, Weights)> {
-    let g = producer(method, bt)?;
-    let Op::Gather { offset: 0, strides } = &method.nodes[g].op else { return None };
+fn linear(method: &Method, constants: &[Constant], a: ValueId, bt: ValueId, n: usize) -> Result<(Q, Weights), &'static str> {
+    const NOT_T: &str = "its weights are not the transpose of an int8 `[n, k]` constant";
+    let g = producer(method, bt).ok_or(NOT_T)?;
+    let Op::Gather { offset: 0, strides } = &method.nodes[g].op else { return Err(NOT_T) };
     let w = method.nodes[g].inputs[0];
-    let k = method.values[w].ty.shape.get(1).copied()?;
+    let k = method.values[w].ty.shape.get(1).copied().ok_or(NOT_T)?;
     if strides[..] != [1, k] || method.values[w].ty.shape != [n, k] {
-        return None;
+        return Err(NOT_T);
     }
-    Some((dequantized(method, a)?, weights(method, constants, w)?))
+    let a = dequantized(method, a).ok_or("an input is not a dequantized int8 tensor")?;
+    Ok((a, weights(method, constants, w).ok_or(WEIGHTS)?))
 }
 
 /// Int8 weights dequantized per output channel (axis 0) with zero points 0.

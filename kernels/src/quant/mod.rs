@@ -7,3 +7,4 @@ pub mod conv3x3;
 pub mod depthwise;
 pub mod dynamic;
 pub mod gemm;
+pub mod pool;
