@@ -133,6 +133,9 @@ pub struct MethodSummary {
     pub macs: u64,
     /// Ops on int8 kernels, and the quantized ones left in f32 with why.
     pub int8: Int8Report,
+    /// When the method begins by quantizing its f32 input: that input's int8
+    /// scale and zero point, and the method has an int8 entry point (`<fn>_i8`).
+    pub int8_input: Option<(f32, i32)>,
 }
 
 /// Compiles a `.pte` into Rust. Pure: no file system, no environment.
@@ -189,6 +192,7 @@ pub fn generate(bytes: &[u8], config: &Config) -> Result<Generated> {
                 params: cost::params(m, &graph.constants),
                 macs: cost::macs(m),
                 int8,
+                int8_input: emit::int8_input(m),
             })
             .collect(),
         arena_bytes: emitted.arena_bytes,

@@ -19,7 +19,7 @@ pub fn run(method: &mut Method, constants: &mut Vec<Constant>) -> Int8Report {
     let mut fallbacks = Vec::new();
     for n in 0..method.nodes.len() {
         let Op::Quantize { scale, zero_point, min, max } = method.nodes[n].op else { continue };
-        let (p, clamp, m) = match matches(method, constants, n) {
+        let (p, clamp, m, movers) = match matches(method, constants, n) {
             Ok(found) => found,
             Err(Some((p, reason))) => {
                 let node = &method.nodes[p];
@@ -46,8 +46,30 @@ pub fn run(method: &mut Method, constants: &mut Vec<Constant>) -> Int8Report {
             removed.insert(c);
         }
         let (op, inputs) = build(method, constants, m, out);
-        let (outputs, instruction) = (method.nodes[n].outputs.clone(), method.nodes[p].instruction);
-        method.nodes[p] = Node { op: Op::Int8(op), inputs, outputs, instruction };
+        let (mut y, instruction) = (method.nodes[n].outputs[0], method.nodes[p].instruction);
+        let f = method.nodes[p].outputs[0];
+        if !movers.is_empty() {
+            // The op and the moves after it carry int8; the quantized value
+            // is (a view of) what the last move writes.
+            for &mv in &movers {
+                method.values[method.nodes[mv].inputs[0]].ty.dtype = DType::I8;
+                let o = method.nodes[mv].outputs[0];
+                method.values[o].ty.dtype = DType::I8;
+            }
+            let q = method.nodes[n].inputs[0];
+            method.values[q].ty.dtype = DType::I8;
+            method.values[y].storage = Storage::View { base: q, offset: 0 };
+            y = f;
+        } else if method.values[y].ty.shape != method.values[f].ty.shape {
+            // A reshape sat between the op and its quantize: the op writes its
+            // own shape, and the quantized value becomes a view of that.
+            let ty = TensorType { dtype: DType::I8, shape: method.values[f].ty.shape.clone() };
+            method.values.push(Value { ty, storage: Storage::Arena, source: None });
+            let y0 = method.values.len() - 1;
+            method.values[y].storage = Storage::View { base: y0, offset: 0 };
+            y = y0;
+        }
+        method.nodes[p] = Node { op: Op::Int8(op), inputs, outputs: vec![y], instruction };
         removed.insert(n);
     }
     sweep(method, &removed);
@@ -125,15 +147,34 @@ fn clamp_range(op: &Op) -> Option<(Option<f64>, Option<f64>)> {
 /// When node `n` is the quantize that ends a supported chain
 /// `dequantize → op [→ relu | hardtanh | clamp] → quantize`: the op's node,
 /// the clamp to fold, and what the op reads.
-fn matches(method: &Method, constants: &[Constant], n: usize) -> Result<(usize, Clamp, Found), Miss> {
-    let (mut f, y) = (method.nodes[n].inputs[0], method.nodes[n].outputs[0]);
+fn matches(method: &Method, constants: &[Constant], n: usize) -> Result<(usize, Clamp, Found, Vec<usize>), Miss> {
+    let (q, y) = (method.nodes[n].inputs[0], method.nodes[n].outputs[0]);
+    // The quantize may read a reshape (a view at offset 0) of the op's result.
+    let (mut f, offset) = method.root(q);
     if method.values[y].ty.dtype != DType::I8 || method.values[f].storage != Storage::Arena {
         return Err(None);
     }
     let mut p = producer(method, f).ok_or(None)?;
     let miss = |p: usize, why: &str| Some((p, why.to_string()));
-    if sole_reader(method, f) != Some(n) || method.nodes[p].outputs != [f] {
+    let only_n = if q == f { sole_reader(method, f) == Some(n) } else { readers(method, f) == [n] };
+    if !only_n || method.nodes[p].outputs != [f] {
         return Err(miss(p, "its f32 result is read by other ops too"));
+    }
+    if offset != 0 || method.values[q].ty.numel() != method.values[f].ty.numel() {
+        return Err(miss(p, "the quantize reads part of its result"));
+    }
+    // Copies and strided gathers between the op and its quantize can move the
+    // int8 codes instead: quantize is elementwise.
+    let mut movers = Vec::new();
+    while matches!(method.nodes[p].op, Op::Copy | Op::Gather { .. }) && dequantized(method, method.nodes[p].inputs[0]).is_none() {
+        let g = method.nodes[p].inputs[0];
+        let Some(p2) = producer(method, g) else { break };
+        let direct = method.values[g].storage == Storage::Arena && sole_reader(method, g) == Some(p) && method.nodes[p2].outputs == [g];
+        if !direct {
+            break;
+        }
+        movers.push(p);
+        (p, f) = (p2, g);
     }
     let mut clamp = None;
     if let Some((lo, hi)) = clamp_range(&method.nodes[p].op) {
@@ -187,14 +228,17 @@ fn matches(method: &Method, constants: &[Constant], n: usize) -> Result<(usize, 
         Op::Copy | Op::Gather { .. } if method.values[node.inputs[0]].ty.numel() == method.values[f].ty.numel() => {
             let x = input(node.inputs[0])?;
             let Op::Quantize { scale, zero_point, min, max } = method.nodes[n].op else { return Err(None) };
-            if clamp.is_some() || (x.scale, x.zero_point, min, max) != (scale, zero_point, -128, 127) {
+            if clamp.is_some() || q != f || (x.scale, x.zero_point, min, max) != (scale, zero_point, -128, 127) {
                 return Err(miss(p, "it moves data between two different quantizations"));
             }
-            return Ok((p, None, Found::Move(x)));
+            if !movers.is_empty() {
+                return Err(miss(p, "it moves data between two different quantizations"));
+            }
+            return Ok((p, None, Found::Move(x), movers));
         }
         op => return Err(miss(p, &format!("no int8 kernel for `{}` in this form", op.name()))),
     };
-    Ok((p, clamp, Found::Kernel(m)))
+    Ok((p, clamp, Found::Kernel(m), movers))
 }
 
 const WEIGHTS: &str = "its weights are not int8 constants per output channel with zero point 0";
@@ -358,6 +402,12 @@ fn sole_reader(method: &Method, v: ValueId) -> Option<usize> {
     let (j, node) = readers.next()?;
     let direct = node.inputs.iter().filter(|&&i| method.root(i).0 == v).all(|&i| i == v);
     (readers.next().is_none() && direct).then_some(j)
+}
+
+/// Every node that reads `v`, directly or through a view.
+fn readers(method: &Method, v: ValueId) -> Vec<usize> {
+    let reads = |n: &Node| n.inputs.iter().any(|&i| method.root(i).0 == v);
+    method.nodes.iter().enumerate().filter(|(_, n)| reads(n)).map(|(j, _)| j).collect()
 }
 
 fn is_output(method: &Method, v: ValueId) -> bool {
