@@ -345,9 +345,17 @@ fn linear(method: &Method, constants: &[Constant], a: ValueId, bt: ValueId, n: u
     Ok((a, weights(method, constants, w).ok_or(WEIGHTS)?))
 }
 
-/// Int8 weights dequantized per output channel (axis 0) with zero points 0.
+/// Int8 weights dequantized per output channel (axis 0), or per tensor, with zero points 0.
 fn weights(method: &Method, constants: &[Constant], v: ValueId) -> Option<Weights> {
     let node = &method.nodes[producer(method, v)?];
+    // Per-tensor weights (PT2E's `is_per_channel=False`): one scale for every channel.
+    if let Op::Dequantize { scale, zero_point: 0 } = node.op {
+        let q = node.inputs[0];
+        let channels = method.values[q].ty.shape.first().copied()?;
+        let is_const = matches!(method.values[method.root(q).0].storage, Storage::Const(_)) && method.root(q).1 == 0;
+        let ok = is_const && node.outputs == [v] && method.values[q].ty.dtype == DType::I8;
+        return ok.then(|| Weights { value: q, scales: vec![scale as f32; channels] });
+    }
     if node.op != (Op::DequantizePerChannel { axis: 0 }) || node.outputs != [v] {
         return None;
     }
@@ -536,5 +544,76 @@ mod tests {
         let bias = method.nodes[0].inputs[3];
         let Storage::Const(c) = method.values[bias].storage else { panic!() };
         assert_eq!(constants[c].bytes, vec![0; 8]);
+    }
+
+    /// PT2E's `dequantize → conv → relu → quantize` (no quantize between conv
+    /// and relu): one int8 conv, the relu as its range.
+    #[test]
+    fn relu_before_the_quantize_folds_into_the_range() {
+        let (mut method, mut constants) = program(0);
+        // conv(8) → relu → 11 → quantize → 12, dropping the first quantize/dequantize pair.
+        method.nodes.drain(4..7);
+        method.nodes.insert(4, node(Op::Unary(UnaryFn::Relu), vec![8], vec![11]));
+        run(&mut method, &mut constants);
+        let ops: Vec<&str> = method.nodes.iter().map(|n| n.op.name()).collect();
+        assert_eq!(ops, ["quantize", "int8_conv2d", "dequantize"]);
+        let Op::Int8(QOp::Conv2d { out, .. }) = &method.nodes[1].op else { panic!() };
+        // relu at scale 0.05, zero point -4: [-4, 127]
+        assert_eq!((out.min, out.max), (-4, 127));
+        assert_eq!(method.nodes[1].outputs, [12]);
+    }
+
+    /// An op with no int8 kernel stays f32, and the report says which and why.
+    #[test]
+    fn a_fallback_is_reported_with_its_reason() {
+        let (mut method, mut constants) = program(0);
+        method.nodes[3].op = Op::Unary(UnaryFn::Tanh);
+        method.nodes[3].inputs.truncate(1);
+        let report = run(&mut method, &mut constants);
+        assert_eq!(report.int8_ops, 0);
+        // The tanh, and the hardtanh after it, whose input no int8 op writes.
+        assert_eq!(report.fallbacks.len(), 2, "{report:?}");
+        assert_eq!((report.fallbacks[0].op, report.fallbacks[1].op), ("tanh", "clamp"));
+        assert!(report.fallbacks[0].reason.contains("no int8 kernel"), "{}", report.fallbacks[0].reason);
+    }
+
+    /// `dequantize → avg_pool2d → view → quantize`: an int8 pool writing its
+    /// own shape, the quantized value a view of it.
+    #[test]
+    fn a_pool_read_through_a_reshape_becomes_int8() {
+        let values = vec![
+            value(DType::I8, &[1, 2, 2, 2], Storage::Input(0)), // 0
+            value(DType::F32, &[1, 2, 2, 2], Storage::Arena),   // 1 dequantized
+            value(DType::F32, &[1, 2, 1, 1], Storage::Arena),   // 2 pooled
+            value(DType::F32, &[1, 2], Storage::View { base: 2, offset: 0 }),
+            value(DType::I8, &[1, 2], Storage::Arena),          // 4 output
+        ];
+        let pool = Pool2d { kernel: [2, 2], stride: [2, 2], padding: [0, 0], dilation: [1, 1] };
+        let nodes = vec![
+            node(Op::Dequantize { scale: 0.1, zero_point: 3 }, vec![0], vec![1]),
+            node(Op::AvgPool2d { pool, count_include_pad: true, divisor: None }, vec![1], vec![2]),
+            node(Op::Quantize { scale: 0.2, zero_point: 0, min: -128, max: 127 }, vec![3], vec![4]),
+        ];
+        let mut method = Method { name: "forward".into(), values, inputs: vec![0], outputs: vec![4], nodes, executorch_arena: None, dynamic: Default::default() };
+        let report = run(&mut method, &mut Vec::new());
+        assert_eq!(report.int8_ops, 1);
+        assert_eq!(method.nodes.len(), 1);
+        assert_eq!(method.nodes[0].op.name(), "int8_avg_pool2d");
+        let y0 = method.nodes[0].outputs[0];
+        assert_eq!(method.values[y0].ty, TensorType { dtype: DType::I8, shape: vec![1, 2, 1, 1] });
+        assert_eq!(method.values[4].storage, Storage::View { base: y0, offset: 0 });
+    }
+
+    /// Weights quantized per tensor (`is_per_channel=False`) get one scale per channel.
+    #[test]
+    fn per_tensor_weights_become_int8() {
+        let (mut method, mut constants) = program(0);
+        method.nodes[2] = node(Op::Dequantize { scale: 0.5, zero_point: 0 }, vec![3], vec![6]);
+        run(&mut method, &mut constants);
+        let conv = &method.nodes[1];
+        assert_eq!(conv.op.name(), "int8_conv2d");
+        let Storage::Const(c) = method.values[conv.inputs[2]].storage else { panic!() };
+        let scales: Vec<f32> = constants[c].bytes.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect();
+        assert_eq!(scales, [(0.1f64 as f32 as f64 * 0.5) as f32; 2]);
     }
 }
