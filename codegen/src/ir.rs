@@ -511,6 +511,8 @@ pub enum QOp {
     Add { a: (f64, i64), b: (f64, i64), out: QOut },
     /// inputs `[x]`: the mean over `dims`, a contiguous run, in f32.
     Mean { dims: Vec<usize>, x: (f64, i64), out: QOut },
+    /// inputs `[x]`: average pooling in f32, as `Op::AvgPool2d`.
+    AvgPool2d { pool: Pool2d, count_include_pad: bool, divisor: Option<i64>, x: (f64, i64), out: QOut },
 }
 
 impl Op {
@@ -657,6 +659,7 @@ impl Op {
                 QOp::Linear { .. } => "int8_linear",
                 QOp::Add { .. } => "int8_add",
                 QOp::Mean { .. } => "int8_mean",
+                QOp::AvgPool2d { .. } => "int8_avg_pool2d",
             },
             Op::Map(_) => "map",
             Op::UpdateCache => "update_cache",

@@ -17,6 +17,11 @@ use crate::ir::Method;
 pub const COMMENT: &str = " @comment ";
 
 pub fn emit(method: &Method, layout: &Layout) -> TokenStream {
+    emit_with_doc(method, layout, signature_doc(method))
+}
+
+/// As `emit`, with the given doc lines.
+pub fn emit_with_doc(method: &Method, layout: &Layout, doc: Vec<String>) -> TokenStream {
     let name = crate::ident::method(&method.name);
     // An output that is (a view of) an input borrows from it: then the inputs
     // and `self` share one named lifetime, else elision ties outputs to `self`.
@@ -66,7 +71,6 @@ pub fn emit(method: &Method, layout: &Layout) -> TokenStream {
             }
         }
     });
-    let doc = signature_doc(method);
     quote! {
         #(#[doc = #doc])*
         pub fn #name #generics (&#life mut self, #(#params,)* #(#sizes),*) -> #ret_ty {

@@ -140,6 +140,21 @@ pub fn avg_pool2d_with_divisor(
     count_include_pad: bool,
     divisor_override: Option<i64>,
 ) {
+    avg_pool2d_map(x, out, p, count_include_pad, divisor_override, |v| v, |v| v);
+}
+
+/// Average pooling over any element type: each element is read as `load(x)`,
+/// the window summed and divided in f32 as above, and written as `store(mean)`
+/// (the int8 pool dequantizes and quantizes there).
+pub fn avg_pool2d_map<T: Copy, U>(
+    x: &[T],
+    out: &mut [U],
+    p: &Pool2d,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+    load: impl Fn(T) -> f32,
+    store: impl Fn(f32) -> U,
+) {
     let in_plane = p.in_h * p.in_w;
     let out_plane = p.out_h * p.out_w;
     if out_plane == 0 {
@@ -171,15 +186,16 @@ pub fn avg_pool2d_with_divisor(
                     let Some(&v) = x_plane.get(iy * p.in_w + ix) else {
                         continue;
                     };
+                    let v = load(v);
                     sum = Some(sum.map_or(v, |s| v + s));
                 }
             }
             let sum = sum.unwrap_or(0.0);
-            *o = match divisor_override {
+            *o = store(match divisor_override {
                 Some(d) => sum / d as f32,
                 None if count_include_pad => sum / ((h1 - h0) * (w1 - w0)) as f32,
                 None => sum / (ch * cw) as f32,
-            };
+            });
         }
     }
 }

@@ -7,10 +7,11 @@ pub mod conv3x3;
 pub mod depthwise;
 pub mod dynamic;
 pub mod embedding;
-pub mod int4;
 pub mod gemm;
+pub mod int4;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod pointwise_wasm;
+pub mod pool;
 
 /// True when the int8 kernels take a SIMD path here (AVX2, or wasm simd128):
 /// the tests that compare it with the portable one run only then.
