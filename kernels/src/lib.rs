@@ -90,16 +90,22 @@ pub(crate) mod testutil {
         }
     }
 
-    /// Runs `f` twice: first as the CPU dispatches (its SIMD paths where it
-    /// has them), then with every dispatcher forced onto its portable path.
-    /// `f` gets the path's name for its messages.
+    /// Runs `f` on every path this CPU can take: as it dispatches (AVX-512
+    /// where it has it), with AVX-512 turned off (AVX2), then with every
+    /// dispatcher forced onto its portable path. Paths the CPU lacks are named
+    /// on stderr as not run. `f` gets the path's name for its messages.
     pub fn each_path(mut f: impl FnMut(&str)) {
         #[cfg(target_arch = "x86_64")]
-        let simd = crate::cpu::avx2_fma();
+        let (wide, simd) = (crate::cpu::avx512(), crate::cpu::avx2_fma());
         #[cfg(not(target_arch = "x86_64"))]
-        let simd = false;
+        let (wide, simd) = (false, false);
+        if wide {
+            f("avx512");
+        } else {
+            std::eprintln!("note: no AVX-512 on this CPU, the AVX-512 paths were not run");
+        }
         if simd {
-            f("simd");
+            crate::cpu::no_avx512(|| f("avx2"));
         } else {
             std::eprintln!("note: no AVX2 + FMA on this CPU, the SIMD paths were not run");
         }
