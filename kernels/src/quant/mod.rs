@@ -7,3 +7,5 @@ pub mod conv3x3;
 pub mod depthwise;
 pub mod dynamic;
 pub mod gemm;
+#[cfg(target_arch = "x86_64")]
+pub mod gemm_vnni;
