@@ -81,7 +81,7 @@ mod x86 {
 /// How far the checks on this thread may answer `true` (test builds only).
 #[cfg(test)]
 #[derive(Clone, Copy, PartialEq, PartialOrd)]
-enum Cap {
+pub(crate) enum Cap {
     Portable,
     Avx2,
     All,
@@ -90,6 +90,18 @@ enum Cap {
 #[cfg(test)]
 std::thread_local! {
     static CAP: core::cell::Cell<Cap> = const { core::cell::Cell::new(Cap::All) };
+}
+
+/// This thread's cap, for `threads::run` to hand to its workers.
+#[cfg(test)]
+pub(crate) fn cap() -> Cap {
+    CAP.with(core::cell::Cell::get)
+}
+
+/// Runs `f` under `cap` (from [`cap`]) on this thread.
+#[cfg(test)]
+pub(crate) fn with_cap<R>(cap: Cap, f: impl FnOnce() -> R) -> R {
+    capped(cap, f)
 }
 
 #[cfg(test)]

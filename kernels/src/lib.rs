@@ -7,9 +7,10 @@
 //! handled by working on the overlap instead of panicking.
 #![no_std]
 
-// Only for the unit tests, which check SIMD paths against portable ones. CPU
-// features are detected without std (`cpu`), so feature `std` changes no kernel.
-#[cfg(test)]
+// For the unit tests, which check SIMD paths against portable ones, and for
+// feature `threads`'s pool. CPU features are detected without std (`cpu`), so
+// feature `std` changes no kernel.
+#[cfg(any(test, feature = "threads"))]
 extern crate std;
 
 #[cfg(feature = "alloc")]
@@ -61,6 +62,8 @@ pub mod pool;
 pub mod quant;
 pub mod reduce;
 pub mod shape;
+#[cfg(feature = "threads")]
+pub mod threads;
 
 #[cfg(feature = "macros")]
 pub use etch_macros::include_model;
