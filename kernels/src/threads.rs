@@ -299,6 +299,34 @@ mod tests {
     }
 
     #[test]
+    fn split_stem_gives_the_one_thread_bits() {
+        let _one = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut rng = Lcg(13);
+        for &(cin, cout, h, w) in &[(3, 32, 64, 64), (3, 16, 96, 70), (2, 13, 130, 90)] {
+            let (oh, ow) = ((h - 1) / 2 + 1, (w - 1) / 2 + 1);
+            let p = Conv2d {
+                batch: 1, in_channels: cin, in_h: h, in_w: w, out_channels: cout, kernel_h: 3, kernel_w: 3, stride_h: 2, stride_w: 2,
+                pad_h: 1, pad_w: 1, dilation_h: 1, dilation_w: 1, groups: 1, out_h: oh, out_w: ow,
+            };
+            let (mut x, mut wt, mut bias) = (vec![0.0; cin * h * w], vec![0.0; cout * cin * 9], vec![0.0; cout]);
+            [&mut x, &mut wt, &mut bias].into_iter().for_each(|v| rng.fill(v));
+            let e = Epilogue { bias: Some(&bias), clamp: Some((0.0, 6.0)), residual: None };
+            each_path(|path| {
+                let conv = || {
+                    let mut out = vec![f32::NAN; cout * oh * ow];
+                    crate::conv::conv3x3s2::conv3x3s2(&x, &wt, &mut out, &p, e);
+                    out
+                };
+                let (want, _) = with(1, conv);
+                assert!(want.iter().all(|v| !v.is_nan()));
+                let (got, split) = with(2, conv);
+                assert!(split, "{path} stem {cin}->{cout} was not split");
+                assert!(got.iter().zip(&want).all(|(g, w)| g.to_bits() == w.to_bits()), "{path} stem {cin}->{cout} {h}x{w}");
+            });
+        }
+    }
+
+    #[test]
     fn splits_cover_in_whole_units() {
         assert_eq!(split(16, 2, 2), (2, 8));
         assert_eq!(split(7, 2, 2), (2, 4));
