@@ -93,13 +93,13 @@ std::thread_local! {
 }
 
 /// This thread's cap, for `threads::run` to hand to its workers.
-#[cfg(test)]
+#[cfg(all(test, feature = "threads"))]
 pub(crate) fn cap() -> Cap {
     CAP.with(core::cell::Cell::get)
 }
 
 /// Runs `f` under `cap` (from [`cap`]) on this thread.
-#[cfg(test)]
+#[cfg(all(test, feature = "threads"))]
 pub(crate) fn with_cap<R>(cap: Cap, f: impl FnOnce() -> R) -> R {
     capped(cap, f)
 }

@@ -200,7 +200,7 @@ unsafe fn row_sum(w: *const i8, cin: usize) -> i32 {
 /// `quantize8` on 8: the same f32 product and sum (no fused multiply-add), as
 /// i32 inside `[out.min, out.max]`.
 #[inline(always)]
-unsafe fn quantize16(acc: __m512i, scale: f32, bias: f32, rq: &Requant<'_>) -> __m512i {
+pub(crate) unsafe fn quantize16(acc: __m512i, scale: f32, bias: f32, rq: &Requant<'_>) -> __m512i {
     let out = rq.out;
     // SAFETY: register arithmetic only.
     unsafe {

@@ -5,6 +5,8 @@ pub mod affine_avx2;
 pub mod conv;
 pub mod conv3x3;
 pub mod depthwise;
+#[cfg(target_arch = "x86_64")]
+mod depthwise_vnni;
 pub mod dynamic;
 pub mod gemm;
 #[cfg(target_arch = "x86_64")]
