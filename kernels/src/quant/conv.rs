@@ -55,6 +55,27 @@ pub fn qconv2d(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: Re
         return;
     }
     #[cfg(target_arch = "x86_64")]
+    if crate::cpu::avx512_vnni() && crate::quant::gemm_vnni::supports(p.in_channels) && pointwise_fits(x, w, out, p) {
+        let (hw, cin, cout) = (p.in_h * p.in_w, p.in_channels, p.out_channels);
+        for n in 0..p.batch {
+            // SAFETY: AVX-512 VNNI is present, `supports` and `pointwise_fits`
+            // checked the channel count and the slice lengths for every image.
+            unsafe {
+                crate::quant::gemm_vnni::pointwise(
+                    x.get_unchecked(n * cin * hw..),
+                    x_zp,
+                    w,
+                    out.get_unchecked_mut(n * cout * hw..),
+                    cin,
+                    cout,
+                    hw,
+                    &rq,
+                )
+            };
+        }
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
     if crate::quant::affine_avx2::has_avx2() && pointwise_fits(x, w, out, p) {
         let (hw, cin, cout) = (p.in_h * p.in_w, p.in_channels, p.out_channels);
         for n in 0..p.batch {
