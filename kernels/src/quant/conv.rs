@@ -55,6 +55,27 @@ pub fn qconv2d(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: Re
         return;
     }
     #[cfg(target_arch = "x86_64")]
+    if crate::cpu::avx512_vnni() && crate::quant::gemm_vnni::supports(p.in_channels) && pointwise_fits(x, w, out, p) {
+        let (hw, cin, cout) = (p.in_h * p.in_w, p.in_channels, p.out_channels);
+        for n in 0..p.batch {
+            // SAFETY: AVX-512 VNNI is present, `supports` and `pointwise_fits`
+            // checked the channel count and the slice lengths for every image.
+            unsafe {
+                crate::quant::gemm_vnni::pointwise(
+                    x.get_unchecked(n * cin * hw..),
+                    x_zp,
+                    w,
+                    out.get_unchecked_mut(n * cout * hw..),
+                    cin,
+                    cout,
+                    hw,
+                    &rq,
+                )
+            };
+        }
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
     if crate::quant::affine_avx2::has_avx2() && pointwise_fits(x, w, out, p) {
         let (hw, cin, cout) = (p.in_h * p.in_w, p.in_channels, p.out_channels);
         for n in 0..p.batch {
@@ -250,7 +271,7 @@ fn direct(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: &Requan
     let padded = p.in_w + 2 * p.pad_w;
     // Elements per phase: column `c` of the padded row sits at `(c % sw) * per + c / sw`.
     let per = padded.div_ceil(sw);
-    if per * sw > PADDED || p.out_w > ROW {
+    if per == 0 || per * sw > PADDED || p.out_w > ROW {
         return direct_wide(x, x_zp, w, out, p, rq);
     }
     let zp = x_zp as i16;
@@ -366,7 +387,8 @@ fn direct_wide(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: &R
                                 }
                                 let start = lo * sw + off - p.pad_w;
                                 let cols = xrow.get(start..).unwrap_or(&[]).iter().step_by(sw);
-                                for (a, &v) in acc[lo - ox0..hi - ox0].iter_mut().zip(cols) {
+                                let span = acc.get_mut(lo - ox0..hi - ox0).unwrap_or(&mut []);
+                                for (a, &v) in span.iter_mut().zip(cols) {
                                     *a += i32::from(wv * (i16::from(v) - zp));
                                 }
                             }
@@ -376,7 +398,7 @@ fn direct_wide(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: &R
                     let Some(o) = out.get_mut(at..at + len) else {
                         continue;
                     };
-                    rq.row(co, &acc[..len], o);
+                    rq.row(co, acc.get(..len).unwrap_or(&[]), o);
                 }
             }
         }
