@@ -6,6 +6,8 @@
 //! The caller chooses the count with [`set`]; until then it is `ETCH_THREADS`
 //! from the environment, else 1. Workers spin briefly after each job, then
 //! sleep until the next one, so the gaps between kernels cost no wake-up.
+//! Kernels hand out more parts than threads where that costs nothing, so a
+//! thread that the OS has descheduled leaves its share to the others.
 //! A call that finds the pool busy (another thread's model) runs alone.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -109,9 +111,10 @@ impl Pool {
     fn worker(&'static self) {
         let mut seen = 0u64;
         loop {
-            // Spin a little for the next job, then sleep until it comes.
+            // Spin a little for the next job (tens of microseconds: the gap between
+            // two kernels), then sleep until it comes.
             let mut spins = 0u32;
-            while self.gen.load(Ordering::Acquire) == seen && spins < 1 << 16 {
+            while self.gen.load(Ordering::Acquire) == seen && spins < 1 << 11 {
                 core::hint::spin_loop();
                 spins += 1;
             }

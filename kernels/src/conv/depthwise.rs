@@ -66,7 +66,8 @@ fn split_channels<const K: usize>(x: &[f32], w: &[f32], out: &mut [f32], p: &Con
     if t < 2 || p.batch != 1 || c < 2 || work < SPLIT_MIN || !fits || !supports(p) {
         return false;
     }
-    let (parts, per) = crate::threads::split(c, t, 1);
+    // Parts cost nothing extra here: 4 per thread.
+    let (parts, per) = crate::threads::split(c, 4 * t, 1);
     let dst = crate::threads::Shared(out.as_mut_ptr());
     crate::threads::run(parts, &|i| {
         let (c0, c1) = (i * per, ((i + 1) * per).min(c));

@@ -74,8 +74,10 @@ fn split_rows(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usiz
     if t < 2 || m < 2 || m.saturating_mul(k).saturating_mul(n) < SPLIT_MIN || !fits {
         return false;
     }
-    // Whole 6-row tiles where each part still gets several.
-    let (parts, per) = crate::threads::split(m, t, if m >= 12 * t { 6 } else { 2 });
+    // Whole 6-row tiles where each part still gets several; 4 parts per thread
+    // where each still has 12 rows or more (every part packs its own copy of `b`).
+    let parts = if m >= 48 * t { 4 * t } else { t };
+    let (parts, per) = crate::threads::split(m, parts, if m >= 12 * t { 6 } else { 2 });
     let dst = crate::threads::Shared(out.as_mut_ptr());
     crate::threads::run(parts, &|i| {
         let (r0, r1) = (i * per, ((i + 1) * per).min(m));
