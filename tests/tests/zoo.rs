@@ -124,6 +124,6 @@ fn zoo_xnnpack_mobilenet_v2_int8() {
     for kernel in ["quant::conv::qconv2d", "quantize"] {
         assert!(g.model_rs.contains(kernel), "no `{kernel}` call in the generated int8 model");
     }
-    assert!(!g.model_rs.contains("conv::conv2d"), "an f32 convolution is left in the int8 model");
+    assert!(!g.model_rs.contains("conv::im2col::conv2d"), "an f32 convolution is left in the int8 model");
     assert!(g.summary.arena_bytes <= 1_600_000, "arena {} bytes", g.summary.arena_bytes);
 }
