@@ -14,7 +14,9 @@ pub mod inspect;
 pub mod ir;
 mod limits;
 pub mod lower;
+pub mod meta;
 pub mod passes;
+pub mod pt2;
 pub mod pte;
 pub mod scaffold;
 
@@ -138,7 +140,7 @@ pub struct MethodSummary {
     pub int8_input: Option<(f32, i32)>,
 }
 
-/// Compiles a `.pte` into Rust. Pure: no file system, no environment.
+/// Compiles a `.pte` or a `.pt2` (told apart by their bytes) into Rust. Pure: no file system, no environment.
 /// Two methods whose names become one Rust fn (`Encode` and `encode`) cannot both be emitted.
 fn distinct_fn_names(program: &pte::Program) -> Result<()> {
     let mut seen = std::collections::BTreeMap::new();
@@ -158,9 +160,14 @@ pub fn generate(bytes: &[u8], config: &Config) -> Result<Generated> {
     if bytes.len() as u64 > config.max_file_bytes {
         return Err(Error::TooLarge { what: "the program file".into(), size: bytes.len() as u64, limit: config.max_file_bytes });
     }
-    let program = pte::parse(bytes)?;
-    distinct_fn_names(&program)?;
-    let mut graph = lower::lower(&program, bytes)?;
+    let mut graph = if pt2::is_archive(bytes) {
+        let t = lower::pt2::read(bytes)?;
+        lower::lower(&t.program, &t.bytes).map_err(|e| t.locate(e))?
+    } else {
+        let program = pte::parse(bytes)?;
+        distinct_fn_names(&program)?;
+        lower::lower(&program, bytes)?
+    };
     limits::check(&graph, config)?;
     let int8 = passes::run(&mut graph);
     let plans: Vec<_> = graph.methods.iter().map(passes::plan).collect();

@@ -42,6 +42,14 @@ fn print(model: &Path, info: &Inspection) {
         }
         println!("  ops:");
         table(&m.ops);
+        if !m.nodes.is_empty() {
+            println!("  ATen nodes of the exported graph, with their source:");
+            let width = m.nodes.iter().map(|n| n.target.len()).max().unwrap_or(0);
+            for n in &m.nodes {
+                let at = n.at.as_deref().unwrap_or("(no stack trace)");
+                println!("    {:width$}  {at}{}", n.target, if n.supported { "" } else { "  UNSUPPORTED" });
+            }
+        }
         if !m.delegated.is_empty() {
             println!("  inside XNNPACK delegates:");
             table(&m.delegated);
@@ -114,6 +122,7 @@ fn to_json(model: &Path, info: &Inspection) -> Value {
             "outputs": m.outputs,
             "ops": ops(&m.ops),
             "delegated_ops": ops(&m.delegated),
+            "nodes": m.nodes.iter().map(|n| json!({"target": n.target, "at": n.at, "supported": n.supported})).collect::<Vec<_>>(),
             "executorch_arena_bytes": m.executorch_arena,
             "executorch_arena_excludes_xnnpack": !m.delegated.is_empty(),
             "etch_arena_bytes": p.map(|p| p.arena_bytes),
@@ -134,7 +143,7 @@ fn to_json(model: &Path, info: &Inspection) -> Value {
         Some(Error::Unsupported(u)) => u
             .ops
             .iter()
-            .map(|o| json!({"name": o.name, "count": o.count, "method": o.method, "first_instruction": o.first_instruction}))
+            .map(|o| json!({"name": o.name, "count": o.count, "method": o.method, "first_instruction": o.first_instruction, "at": o.at}))
             .collect(),
         _ => Vec::new(),
     };

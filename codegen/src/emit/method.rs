@@ -159,6 +159,11 @@ fn signature_doc(method: &Method) -> Vec<String> {
         doc.push(" - `seed`: where `rand`/`randn` start; the same seed gives the same values".into());
         doc.push("   (ExecuTorch seeds them from the system, so its values differ on every call)".into());
     }
+    if method.nodes.iter().any(|n| method.checks_divisor(n)) {
+        doc.push(String::new());
+        doc.push(" An integer division or remainder by zero returns an [`::etch_kernels::Error`],".into());
+        doc.push(" as ExecuTorch fails the call; outputs are then unspecified.".into());
+    }
     if method.nodes.iter().any(|n| method.checks_index(n)) {
         doc.push(String::new());
         doc.push(" An index read from the data out of range returns an [`::etch_kernels::Error`]".into());

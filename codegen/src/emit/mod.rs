@@ -99,6 +99,7 @@ pub fn emit(graph: &Graph, plans: &[Plan], weights_path: &WeightsPath, header: &
             quote!(#f #int8)
         })
         .collect();
+    let (meta_items, meta_methods): (Vec<_>, Vec<_>) = graph.metadata.iter().map(|m| (m.item(), m.method())).unzip();
     let total_arena: usize = pools.iter().map(|(d, n)| d.size() * n).sum();
     let arena_bytes = lit(total_arena);
     let weight_bytes = lit(blob.bytes.len());
@@ -110,6 +111,8 @@ pub fn emit(graph: &Graph, plans: &[Plan], weights_path: &WeightsPath, header: &
         pub const WEIGHT_BYTES: usize = #weight_bytes;
 
         #weight_items
+
+        #(#meta_items)*
 
         #[doc = #model_doc]
         ///
@@ -126,6 +129,8 @@ pub fn emit(graph: &Graph, plans: &[Plan], weights_path: &WeightsPath, header: &
             }
 
             #reset
+
+            #(#meta_methods)*
 
             #(#methods)*
         }

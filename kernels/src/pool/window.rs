@@ -109,6 +109,22 @@ pub fn max_pool2d(x: &[f32], out: &mut [f32], mut indices: Option<&mut [i64]>, p
     }
 }
 
+/// XNNPACK's argmax pooling: `max_pool2d`'s maxima, with each one's index
+/// inside its window (`ky * kernel_w + kx`) instead of in the input plane.
+pub fn argmax_pool2d(x: &[f32], out: &mut [f32], indices: &mut [i64], p: &Pool2d) {
+    max_pool2d(x, out, Some(&mut *indices), p);
+    let (out_plane, in_w) = (p.out_h * p.out_w, p.in_w.max(1) as i64);
+    if out_plane == 0 {
+        return;
+    }
+    for (k, i) in indices.iter_mut().enumerate() {
+        let (oy, ox) = (((k % out_plane) / p.out_w) as i64, (k % p.out_w) as i64);
+        let ky = *i / in_w + p.pad_h as i64 - oy * p.stride_h as i64;
+        let kx = *i % in_w + p.pad_w as i64 - ox * p.stride_w as i64;
+        *i = ky * p.kernel_w as i64 + kx;
+    }
+}
+
 /// Average pooling (`divisor_override` unset). `dilation` is ignored since the
 /// ATen op has none.
 pub fn avg_pool2d(x: &[f32], out: &mut [f32], p: &Pool2d, count_include_pad: bool) {
