@@ -102,6 +102,11 @@ pub fn qconv2d(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: Re
         unsafe { crate::quant::conv3x3::avx2::conv3x3(x, x_zp, w, out, p, &rq) };
         return;
     }
+    // On Cortex-M, one-group convolutions run as dot products, on the DSP extension where there is one.
+    #[cfg(target_arch = "arm")]
+    if crate::quant::patch::supports(p) {
+        return crate::quant::patch::qconv2d_patch(x, x_zp, w, out, p, &rq);
+    }
     qconv2d_any(x, x_zp, w, out, p, rq);
 }
 
@@ -428,11 +433,7 @@ fn qlinear_body(
     }
     for (row, o) in a.chunks_exact(k).zip(out.chunks_mut(n.max(1))).take(m) {
         for (j, (wr, o)) in w.chunks_exact(k).zip(o.iter_mut()).take(n).enumerate() {
-            let dot: i32 = row
-                .iter()
-                .zip(wr)
-                .map(|(&x, &y)| i32::from(i16::from(x) * i16::from(y)))
-                .sum();
+            let dot = crate::quant::dot::dot(row, wr);
             let wsum: i32 = wr.iter().map(|&v| i32::from(v)).sum();
             let (s, b) = (
                 rq.scale.get(j).copied().unwrap_or(0.0),
