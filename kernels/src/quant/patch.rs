@@ -20,41 +20,59 @@ pub fn supports(p: &Conv2d) -> bool {
 
 /// NCHW int8 convolution with one group, weight `[out_c, in_c, kh, kw]`.
 pub fn qconv2d_patch(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: &Requant<'_>) {
-    let (kh, kw) = (p.kernel_h, p.kernel_w);
-    let len = p.in_channels * kh * kw;
+    let len = p.in_channels * p.kernel_h * p.kernel_w;
     if len == 0 || len > MAX_PATCH {
         return;
     }
-    let (in_plane, out_plane) = (p.in_h * p.in_w, p.out_h * p.out_w);
+    let out_plane = p.out_h * p.out_w;
     let zp = x_zp.clamp(-128, 127) as i8;
     let mut buf = [0i8; MAX_PATCH];
     let patch = buf.get_mut(..len).unwrap_or(&mut []);
-    for n in 0..p.batch {
-        for oy in 0..p.out_h {
-            for ox in 0..p.out_w {
-                let mut k = 0;
-                for ci in 0..p.in_channels {
-                    let plane = (n * p.in_channels + ci) * in_plane;
-                    for ky in 0..kh {
-                        let iy = (oy * p.stride_h + ky * p.dilation_h).wrapping_sub(p.pad_h);
-                        for kx in 0..kw {
-                            let ix = (ox * p.stride_w + kx * p.dilation_w).wrapping_sub(p.pad_w);
-                            let v = if iy < p.in_h && ix < p.in_w { x.get(plane + iy * p.in_w + ix).copied() } else { None };
-                            if let Some(slot) = patch.get_mut(k) {
-                                *slot = v.unwrap_or(zp);
-                            }
-                            k += 1;
+    // Output channels in blocks, so each block's weight sums are found once.
+    for co0 in (0..p.out_channels).step_by(CO_BLOCK) {
+        let rows = w.chunks_exact(len).skip(co0).take(CO_BLOCK.min(p.out_channels - co0));
+        let mut wsum = [0i32; CO_BLOCK];
+        for (s, wr) in wsum.iter_mut().zip(rows.clone()) {
+            *s = wr.iter().map(|&v| i32::from(v)).sum();
+        }
+        for n in 0..p.batch {
+            for oy in 0..p.out_h {
+                for ox in 0..p.out_w {
+                    gather(x, patch, p, n, oy, ox, zp);
+                    let at = oy * p.out_w + ox;
+                    for (r, (wr, &s)) in rows.clone().zip(&wsum).enumerate() {
+                        let co = co0 + r;
+                        let acc = dot(wr, patch) - x_zp * s;
+                        if let Some(o) = out.get_mut((n * p.out_channels + co) * out_plane + at) {
+                            rq.row(co, &[acc], core::slice::from_mut(o));
                         }
                     }
                 }
-                let at = oy * p.out_w + ox;
-                for (co, wr) in w.chunks_exact(len).take(p.out_channels).enumerate() {
-                    let wsum: i32 = wr.iter().map(|&v| i32::from(v)).sum();
-                    let acc = dot(wr, patch) - x_zp * wsum;
-                    if let Some(o) = out.get_mut((n * p.out_channels + co) * out_plane + at) {
-                        rq.row(co, &[acc], core::slice::from_mut(o));
-                    }
+            }
+        }
+    }
+}
+
+/// Output channels per block: their weight sums stay on the stack.
+const CO_BLOCK: usize = 64;
+
+/// The input patch `[in_c, kh, kw]` of output `(oy, ox)` of image `n`, the zero point in the padding.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn gather(x: &[i8], patch: &mut [i8], p: &Conv2d, n: usize, oy: usize, ox: usize, zp: i8) {
+    let in_plane = p.in_h * p.in_w;
+    let mut k = 0;
+    for ci in 0..p.in_channels {
+        let plane = (n * p.in_channels + ci) * in_plane;
+        for ky in 0..p.kernel_h {
+            let iy = (oy * p.stride_h + ky * p.dilation_h).wrapping_sub(p.pad_h);
+            for kx in 0..p.kernel_w {
+                let ix = (ox * p.stride_w + kx * p.dilation_w).wrapping_sub(p.pad_w);
+                let v = if iy < p.in_h && ix < p.in_w { x.get(plane + iy * p.in_w + ix).copied() } else { None };
+                if let Some(slot) = patch.get_mut(k) {
+                    *slot = v.unwrap_or(zp);
                 }
+                k += 1;
             }
         }
     }
@@ -81,6 +99,7 @@ mod tests {
             (8, 5, 6, 6, 1, 1, 0, 1),
             (4, 6, 7, 5, 3, 1, 2, 2),
             (1, 4, 11, 4, 5, 2, 2, 1),
+            (6, 70, 4, 3, 1, 1, 0, 1),
         ] {
             let out_h = (h + 2 * pad - d * (k - 1) - 1) / s + 1;
             let out_w = (w_ + 2 * pad - d * (k - 1) - 1) / s + 1;
