@@ -1,9 +1,11 @@
 """Loads a page in headless Chromium over the DevTools pipe and waits, in real
 time, until `document.body.dataset.ready` is "true" (or the page shows an
 error, or TIMEOUT seconds pass): then writes the DOM, and with --screenshot
-a PNG. `--virtual-time-budget` can't wait for this page: virtual time runs on
+a PNG; with --twice it loads the page a second time in the same profile
+first (what a returning visitor gets: the cached weights) and writes that DOM.
+`--virtual-time-budget` can't wait for this page: virtual time runs on
 while a large response streams in. Standard library only.
-Usage: browse.py URL DOM_OUT [--screenshot PNG] [--size W,H] [--timeout S]"""
+Usage: browse.py URL DOM_OUT [--screenshot PNG] [--size W,H] [--timeout S] [--twice]"""
 
 import argparse
 import base64
@@ -59,6 +61,18 @@ class Pipe:
         self.profile.cleanup()
 
 
+def wait(chrome, s, deadline):
+    """The page's ready state once it has one ("true", or "error"), else ""."""
+    probe = "document.body && (document.body.dataset.ready || (/Could not/.test(document.body.innerText) ? 'error' : ''))"
+    state = ""
+    while time.time() < deadline:
+        state = chrome.call("Runtime.evaluate", s, expression=probe, returnByValue=True)["result"].get("value") or ""
+        if state:
+            break
+        time.sleep(0.2)
+    return state
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("url")
@@ -66,6 +80,7 @@ def main():
     ap.add_argument("--screenshot")
     ap.add_argument("--size", default="940,700")
     ap.add_argument("--timeout", type=float, default=120)
+    ap.add_argument("--twice", action="store_true")
     a = ap.parse_args()
     w, h = map(int, a.size.split(","))
     chrome = Pipe([f"--window-size={w},{h}", "--hide-scrollbars"])
@@ -73,14 +88,10 @@ def main():
         target = chrome.call("Target.createTarget", url="about:blank")["targetId"]
         s = chrome.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
         chrome.call("Page.enable", s)
-        chrome.call("Page.navigate", s, url=a.url)
-        state, deadline = "", time.time() + a.timeout
-        probe = "document.body && (document.body.dataset.ready || (/Could not/.test(document.body.innerText) ? 'error' : ''))"
-        while time.time() < deadline:
-            state = chrome.call("Runtime.evaluate", s, expression=probe, returnByValue=True)["result"].get("value") or ""
-            if state:
-                break
-            time.sleep(0.2)
+        deadline = time.time() + a.timeout
+        for _ in range(2 if a.twice else 1):
+            chrome.call("Page.navigate", s, url=a.url)
+            state = wait(chrome, s, deadline)
         html = chrome.call("Runtime.evaluate", s, expression="document.documentElement.outerHTML", returnByValue=True)["result"]["value"]
         with open(a.dom, "w") as f:
             f.write(html)

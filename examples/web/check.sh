@@ -67,8 +67,9 @@ if [[ -n ${SCREENSHOT:-} ]]; then
 fi
 # These pages stream megabytes of weights, which virtual time does not wait
 # for: browse.py drives Chromium over its DevTools pipe until the page is ready.
+# Each loads twice: the second visit runs on the weights from the cache.
 for name in "${mobilenets[@]}"; do
-  timeout 180 python3 browse.py "http://127.0.0.1:$port/mobilenet.html?test=0&model=$name" "$site/dom/$name.html"
+  timeout 180 python3 browse.py --twice "http://127.0.0.1:$port/mobilenet.html?test=0&model=$name" "$site/dom/$name.html"
 done
 if [[ -n ${SCREENSHOT_MOBILENET:-} ]]; then
   timeout 180 python3 browse.py --size 940,640 --screenshot "$SCREENSHOT_MOBILENET" \

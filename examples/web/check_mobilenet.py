@@ -1,5 +1,6 @@
 """Reads the DOMs headless Chromium dumped for `mobilenet.html?test=0&model=NAME`
-(DOM_DIR/NAME.html): asserts that the page ran NAME on the zoo's case-0 input
+on its second visit (DOM_DIR/NAME.html): asserts that the page took the weights
+from its cache, and ran NAME on the zoo's case-0 input
 and gave ExecuTorch's top-1 class and its 1000 logits within meta.json's
 tolerance. One exception for the top-1: another class whose ExecuTorch logit
 trails by less than the mean deviation of ExecuTorch's own XNNPACK backend
@@ -30,6 +31,9 @@ def main(zoo, doms, names):
         got = attributes(Path(doms) / f"{name}.html", lambda tag, a: tag == "output" and a.get("id") == "prediction")
         logits = [float(v) for v in got.get("data-logits", "").split()]
         problems = []
+        cached = attributes(Path(doms) / f"{name}.html", lambda tag, a: a.get("id") == "load-text").get("data-weights")
+        if cached != "cache":
+            problems.append(f"the weights came from {cached!r}, not the cache")
         if got.get("data-model") != name or got.get("data-source") != "test:0":
             problems.append(f"the page shows {got.get('data-model')!r} on {got.get('data-source')!r}")
         spread = meta.get("xnnpack", {}).get("mean_abs_diff_vs_portable", 0.0)

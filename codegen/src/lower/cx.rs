@@ -553,21 +553,7 @@ pub fn to_row_major(bytes: &[u8], elem: usize, shape: &[usize], order: &[usize])
     for (i, &d) in order.iter().enumerate() {
         stride[d] = phys_strides[i];
     }
-    let numel: usize = shape.iter().product();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = vec![0; shape.len()];
-    for _ in 0..numel {
-        let at: usize = index.iter().zip(&stride).map(|(i, s)| i * s).sum::<usize>() * elem;
-        out.extend_from_slice(&bytes[at..at + elem]);
-        for d in (0..shape.len()).rev() {
-            index[d] += 1;
-            if index[d] < shape[d] {
-                break;
-            }
-            index[d] = 0;
-        }
-    }
-    out
+    crate::passes::fold::gather(bytes, elem, 0, &stride, shape)
 }
 
 /// `[0, 2, 3, 1]`, or `row-major` for `None`.

@@ -24,7 +24,7 @@ async function weights(url, onProgress) {
   if (hit) {
     const bytes = new Uint8Array(await hit.arrayBuffer());
     onProgress(bytes.length, bytes.length, true);
-    return bytes;
+    return Object.assign(bytes, { fromCache: true });
   }
   const response = await fetch(url);
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
@@ -59,8 +59,9 @@ async function load(name) {
     $('load-text').textContent = cached ? `${name}: ${mb(got)} MB of weights from the cache`
       : `${name}: fetching weights, ${mb(got)} of ${mb(total || manifest.bytes)} MB`;
   });
+  $('load-text').dataset.weights = bytes.fromCache ? 'cache' : 'network';
   if (bytes.length !== manifest.bytes) throw new Error(`${name}.bin has ${bytes.length} bytes, expected ${manifest.bytes}`);
-  $('load-text').textContent = `${name}: ${(wasmBytes.byteLength / 1000).toFixed(1)} kB of WebAssembly, ${mb(bytes.length)} MB of weights`;
+  $('load-text').textContent = `${name}: ${(wasmBytes.byteLength / 1000).toFixed(1)} kB of WebAssembly, ${mb(bytes.length)} MB of weights${bytes.fromCache ? ' (cached)' : ''}`;
   const wasm = instance.exports;
   new Uint8Array(wasm.memory.buffer, manifest.offset, manifest.bytes).set(bytes);
   const m = { name, wasm, wasmBytes: wasmBytes.byteLength, weightBytes: bytes.length };

@@ -253,6 +253,7 @@ mod tests {
             conv(1, 2, 2, 2, 70, 250, 1),
             conv(1, 2, 2, 2, 150, 220, 2),
         ];
+        #[cfg(target_arch = "x86_64")]
         if !crate::cpu::avx512_vnni() {
             std::eprintln!("note: no AVX-512 VNNI on this CPU, the VNNI depthwise path was not run");
         }

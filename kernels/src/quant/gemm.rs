@@ -299,6 +299,7 @@ mod tests {
             pointwise(1, 1028, 8, 1, 3),
             pointwise(1, 4, 13, 1, 97),
         ];
+        #[cfg(target_arch = "x86_64")]
         if !crate::cpu::avx512_vnni() {
             std::eprintln!("note: no AVX-512 VNNI on this CPU, the VNNI path was not run");
         }

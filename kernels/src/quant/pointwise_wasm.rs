@@ -27,6 +27,17 @@ pub unsafe fn pointwise(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], cin: usiz
         return;
     }
     let pairs = cin.div_ceil(2);
+    let full = hw / NR * NR;
+    // The last hw % 8 columns, copied into zero-filled rows of 8 so the tile reads no further.
+    let mut tail = [0i8; MAX_CIN * NR];
+    if full < hw {
+        for ci in 0..cin {
+            let src = x.get(ci * hw + full..(ci + 1) * hw).unwrap_or(&[]);
+            if let Some(dst) = tail.get_mut(ci * NR..ci * NR + src.len()) {
+                dst.copy_from_slice(src);
+            }
+        }
+    }
     // Pair p of row r at packed[r * pairs + p]: low half w[2p], high half w[2p + 1] (0 past cin).
     let mut packed = [0i32; CO * MAX_CIN.div_ceil(2)];
     let mut co0 = 0;
@@ -44,7 +55,6 @@ pub unsafe fn pointwise(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], cin: usiz
                 }
             }
         }
-        let full = hw / NR * NR;
         for j0 in (0..full).step_by(NR) {
             // SAFETY: columns j0..j0+8 of rows 0..cin of `x` are in bounds (j0 + 8 <= hw),
             // `packed` holds `rows` rows of `pairs` pairs.
@@ -58,14 +68,15 @@ pub unsafe fn pointwise(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], cin: usiz
                 }
             }
         }
-        // The last hw % 8 columns, one at a time.
-        for j in full..hw {
+        if full < hw {
+            // SAFETY: `tail` holds cin rows of 8 (cin <= MAX_CIN), `packed` as above.
+            let acc = unsafe { tile(&tail, &packed, cin, pairs, NR, 0) };
             for r in 0..rows {
                 let co = co0 + r;
-                let row = w.get(co * cin..(co + 1) * cin).unwrap_or(&[]);
-                let s: i32 = row.iter().enumerate().map(|(ci, &wv)| i32::from(wv) * i32::from(x.get(ci * hw + j).copied().unwrap_or(0))).sum();
-                if let Some(o) = out.get_mut(co * hw + j..co * hw + j + 1) {
-                    rq.row(co, &[s - x_zp * wsum[r]], o);
+                let shift = x_zp * wsum[r];
+                let sums: [i32; NR] = acc[r].map(|a| a - shift);
+                if let Some(o) = out.get_mut(co * hw + full..(co + 1) * hw) {
+                    rq.row(co, &sums[..hw - full], o);
                 }
             }
         }
