@@ -30,6 +30,14 @@ panic_sites() {
 
 status=0
 rows=()
+# The DSP dot product (SXTB16/SMLAD) against the reference, on both cores.
+for machine in "mps2-an386 -cpu cortex-m4" "mps2-an500 -cpu cortex-m7"; do
+  # shellcheck disable=SC2086
+  if ! timeout 120 qemu-system-arm -machine $machine -nographic -semihosting-config enable=on,target=native \
+      -kernel "$TARGET_DIR/thumbv7em-none-eabihf/release/dot_check"; then
+    echo "FAIL: dot_check on $machine"; status=1
+  fi
+done
 # model and the cores it runs on: the Cortex-M4 (mps2-an386) and the M7
 # (mps2-an500), both thumbv7em; mobilenet_v2_int8 (3.6 MB of weights, 1.5 MB
 # of arena) on the M7 only.

@@ -102,6 +102,12 @@ pub fn qconv2d(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: Re
         unsafe { crate::quant::conv3x3::avx2::conv3x3(x, x_zp, w, out, p, &rq) };
         return;
     }
+    // On Cortex-M, one-group convolutions run as dot products on the DSP
+    // extension; without it, all but the pointwise ones, which `pointwise` does better.
+    #[cfg(target_arch = "arm")]
+    if crate::quant::patch::supports(p) && (cfg!(target_feature = "dsp") || !is_pointwise(p)) {
+        return crate::quant::patch::qconv2d_patch(x, x_zp, w, out, p, &rq);
+    }
     qconv2d_any(x, x_zp, w, out, p, rq);
 }
 
@@ -123,10 +129,16 @@ pub(crate) fn qconv2d_portable(
     qconv2d_body(x, x_zp, w, out, p, rq);
 }
 
+/// 1×1, stride 1, unpadded, one group: what `pointwise` covers.
+#[inline]
+fn is_pointwise(p: &Conv2d) -> bool {
+    let one = p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1;
+    one && p.pad_h == 0 && p.pad_w == 0 && p.groups == 1
+}
+
 #[inline(always)]
 fn qconv2d_body(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: Requant<'_>) {
-    let one = p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1;
-    if one && p.pad_h == 0 && p.pad_w == 0 && p.groups == 1 {
+    if is_pointwise(p) {
         let hw = p.in_h * p.in_w;
         for n in 0..p.batch {
             let (xs, os) = (
@@ -428,11 +440,7 @@ fn qlinear_body(
     }
     for (row, o) in a.chunks_exact(k).zip(out.chunks_mut(n.max(1))).take(m) {
         for (j, (wr, o)) in w.chunks_exact(k).zip(o.iter_mut()).take(n).enumerate() {
-            let dot: i32 = row
-                .iter()
-                .zip(wr)
-                .map(|(&x, &y)| i32::from(i16::from(x) * i16::from(y)))
-                .sum();
+            let dot = crate::quant::dot::dot(row, wr);
             let wsum: i32 = wr.iter().map(|&v| i32::from(v)).sum();
             let (s, b) = (
                 rq.scale.get(j).copied().unwrap_or(0.0),

@@ -7,6 +7,7 @@ pub mod conv3x3;
 pub mod depthwise;
 #[cfg(target_arch = "x86_64")]
 mod depthwise_vnni;
+pub mod dot;
 pub mod dynamic;
 pub mod embedding;
 pub mod gemm;
@@ -15,6 +16,7 @@ pub mod gemm_vnni;
 pub mod int4;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod pointwise_wasm;
+pub mod patch;
 pub mod pool;
 
 /// True when the int8 kernels take a SIMD path here (AVX2, or wasm simd128):
