@@ -138,6 +138,26 @@ pub fn sym_size(b: &mut Builder<'_>, n: &Node) -> Result<()> {
 
 /// add/sub (with alpha), mul, div: the `.Scalar_out` form when `other` is a number.
 pub fn binary(b: &mut Builder<'_>, n: &Node, name: &str, alpha: bool) -> Result<()> {
+    // Core ATen may put a number in `self`: `1.0 - t` is `rsub(t, 1.0)`, `2 * t` is `t * 2`.
+    if let (Some(s @ (Arg::Int(_) | Arg::Float(_))), Some(Arg::Tensor(t))) = (n.arg("self"), n.arg("other")) {
+        let t = b.tensor(t)?;
+        let s = value(b, s, "S").map_err(|m| b.invalid(format!("argument `self`: {m}")))?;
+        let (op, mut args) = match name {
+            "sub" => ("aten::rsub.Scalar_out", vec![t, s]),
+            "add" | "mul" => (if name == "add" { "aten::add.Scalar_out" } else { "aten::mul.Scalar_out" }, vec![t, s]),
+            _ => return Err(b.invalid(format!("{name} of a number by a tensor is not supported yet"))),
+        };
+        if alpha {
+            let a = match n.arg("alpha") {
+                Some(a) => value(b, a, "S").map_err(|m| b.invalid(format!("argument `alpha`: {m}")))?,
+                None => b.int(1),
+            };
+            args.push(a);
+        }
+        let out = one_output(b, n)?;
+        b.call(op, args, &[out]);
+        return Ok(());
+    }
     let x = input(b, n, "self")?;
     let other = n.arg("other").ok_or_else(|| b.invalid("argument `other` is missing"))?;
     let (op, o) = match other {
