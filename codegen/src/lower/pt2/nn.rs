@@ -314,13 +314,28 @@ pub fn layer_norm_core(b: &mut Builder<'_>, n: &Node) -> Result<()> {
 /// (or `mm`), through a 2-D view when `x` has more dims.
 fn linear_into(b: &mut Builder<'_>, x: usize, w: usize, bias: Option<usize>, out: Option<usize>) -> Result<usize> {
     let (xs, ws) = (b.shape(x), b.shape(w));
-    let [nout, k] = ws[..] else { return Err(b.invalid(format!("linear weight of shape {ws:?} is not 2-D"))) };
+    let [_, k] = ws[..] else { return Err(b.invalid(format!("linear weight of shape {ws:?} is not 2-D"))) };
     if xs.last() != Some(&k) {
         return Err(b.invalid(format!("linear input {xs:?} does not end in {k}")));
     }
+    let wt = transposed(b, w)?;
+    linear_t(b, x, wt, bias, out)
+}
+
+/// `w` as `[k, n]`: the permuted weight `addmm` takes.
+fn transposed(b: &mut Builder<'_>, w: usize) -> Result<usize> {
+    let ws = b.shape(w);
+    let [nout, k] = ws[..] else { return Err(b.invalid(format!("linear weight of shape {ws:?} is not 2-D"))) };
     let wt = b.temp(b.dtype(w), &[k, nout])?;
     let perm = b.ints(&[1, 0]);
     b.call("aten::permute_copy.out", vec![w, perm], &[wt]);
+    Ok(wt)
+}
+
+/// `x @ wt + bias` with `wt` already `[k, n]`.
+fn linear_t(b: &mut Builder<'_>, x: usize, wt: usize, bias: Option<usize>, out: Option<usize>) -> Result<usize> {
+    let xs = b.shape(x);
+    let [k, nout] = b.shape(wt)[..] else { return Err(b.invalid("a transposed weight that is not 2-D")) };
     let m: usize = xs[..xs.len() - 1].iter().product();
     let x2 = view_to(b, x, &[m, k])?;
     let mut ys = xs.clone();
@@ -578,13 +593,14 @@ pub fn lstm(b: &mut Builder<'_>, n: &Node) -> Result<()> {
     let bias = unary_temp(b, "aten::add.out", vec![*b_ih, *b_hh, one], *b_ih)?;
     let mut h = view_to(b, *h0, &[batch, hidden])?;
     let mut c = view_to(b, *c0, &[batch, hidden])?;
+    let (wih_t, whh_t) = (transposed(b, *w_ih)?, transposed(b, *w_hh)?);
     let mut hs = Vec::new();
     for t in 0..steps {
         let (dv, tv) = (b.int(time_dim), b.int(t as i64));
         let xt = b.temp_like(x, None, &[batch, xs[2]])?;
         b.call("aten::select_copy.int_out", vec![x, dv, tv], &[xt]);
-        let g1 = linear_into(b, xt, *w_ih, Some(bias), None)?;
-        let g2 = linear_into(b, h, *w_hh, None, None)?;
+        let g1 = linear_t(b, xt, wih_t, Some(bias), None)?;
+        let g2 = linear_t(b, h, whh_t, None, None)?;
         let one = b.int(1);
         let g = unary_temp(b, "aten::add.out", vec![g1, g2, one], g1)?;
         let parts: Vec<usize> = (0..4).map(|_| b.temp(ScalarType::Float, &[batch, hidden])).collect::<Result<_>>()?;
