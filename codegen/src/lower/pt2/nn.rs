@@ -475,6 +475,9 @@ pub fn sdpa(b: &mut Builder<'_>, n: &Node) -> Result<()> {
     let scores = matmul_into(b, q, kt, None)?;
     let mut x = scalar_op(b, "aten::mul.Scalar_out", scores, scale, false)?;
     if causal {
+        if l.checked_mul(s).is_none_or(|n| n > MAX_MASK) {
+            return Err(b.invalid(format!("a causal mask of {l} x {s} is over etch's limit of {MAX_MASK} elements")));
+        }
         let bytes: Vec<u8> = (0..l * s).flat_map(|i| if i % s > i / s { f32::NEG_INFINITY } else { 0.0f32 }.to_le_bytes()).collect();
         let c = b.constant(ScalarType::Float, &[l, s], &bytes)?;
         let one = b.int(1);
@@ -515,6 +518,9 @@ pub fn index_copy(b: &mut Builder<'_>, n: &Node) -> Result<()> {
 /// split, split_with_sizes and chunk: one `split_with_sizes_copy` with every part.
 fn split_parts(b: &mut Builder<'_>, n: &Node, x: usize, d: usize, sizes: &[usize]) -> Result<()> {
     let shape = b.shape(x);
+    if sizes.len() != n.outputs.len() {
+        return Err(b.invalid(format!("{} parts but {} outputs", sizes.len(), n.outputs.len())));
+    }
     if sizes.iter().sum::<usize>() != shape[d] {
         return Err(b.invalid(format!("parts {sizes:?} do not add up to {} along dim {d}", shape[d])));
     }
@@ -532,6 +538,13 @@ fn split_parts(b: &mut Builder<'_>, n: &Node, x: usize, d: usize, sizes: &[usize
     Ok(())
 }
 
+/// Largest causal mask etch builds as a weight, in elements.
+const MAX_MASK: usize = 1 << 24;
+
+/// Most parts a split may have, and most steps an LSTM is unrolled over: beyond them
+/// a file is refused rather than translated into millions of calls.
+const MAX_PARTS: usize = 1 << 12;
+
 fn even_parts(total: usize, each: usize) -> Vec<usize> {
     let mut v = Vec::new();
     let mut left = total;
@@ -548,7 +561,7 @@ pub fn split(b: &mut Builder<'_>, n: &Node) -> Result<()> {
     let d = dim(b, int(b, n, "dim", 0)?, shape.len())?;
     let sizes: Vec<usize> = match (n.arg("split_sizes"), n.arg("split_size")) {
         (Some(Arg::Ints(v)), _) => v.iter().map(|&s| usize::try_from(s).unwrap_or(usize::MAX)).collect(),
-        (_, Some(Arg::Int(s))) if *s > 0 => even_parts(shape[d], *s as usize),
+        (_, Some(Arg::Int(s))) if *s > 0 && shape[d].div_ceil(*s as usize) <= MAX_PARTS => even_parts(shape[d], *s as usize),
         _ => return Err(b.invalid("split without readable sizes")),
     };
     split_parts(b, n, x, d, &sizes)
@@ -559,7 +572,7 @@ pub fn chunk(b: &mut Builder<'_>, n: &Node) -> Result<()> {
     let shape = b.shape(x);
     let d = dim(b, int(b, n, "dim", 0)?, shape.len())?;
     let chunks = int(b, n, "chunks", 1)?;
-    if chunks < 1 {
+    if !(1..=MAX_PARTS as i64).contains(&chunks) {
         return Err(b.invalid(format!("chunk into {chunks} parts")));
     }
     let each = shape[d].div_ceil(chunks as usize);
@@ -588,6 +601,9 @@ pub fn lstm(b: &mut Builder<'_>, n: &Node) -> Result<()> {
     let xs = b.shape(x);
     let [d0, d1, _] = xs[..] else { return Err(b.invalid(format!("LSTM input {xs:?} is not 3-D"))) };
     let (steps, batch, time_dim) = if batch_first { (d1, d0, 1) } else { (d0, d1, 0) };
+    if steps > MAX_PARTS {
+        return Err(b.invalid(format!("an LSTM over {steps} steps; etch unrolls at most {MAX_PARTS}")));
+    }
     let hidden = b.shape(*w_hh).get(1).copied().unwrap_or(0);
     let one = b.int(1);
     let bias = unary_temp(b, "aten::add.out", vec![*b_ih, *b_hh, one], *b_ih)?;
