@@ -21,7 +21,7 @@ pub fn macs(m: &Method) -> u64 {
                 Op::Conv2d(_) | Op::Int8(QOp::Conv2d { .. }) => numel(out) * per_output(b),
                 // Weights `[cin, cout / groups, k…]`: each input element scatters into cout / groups × k… outputs.
                 Op::ConvTranspose2d(_) => numel(a) * per_output(b),
-                Op::Mm | Op::Bmm | Op::Int8(QOp::Linear { .. }) => numel(out) * last(a),
+                Op::Mm | Op::Bmm | Op::Int8(QOp::Linear { .. }) | Op::LinearQ4 { .. } => numel(out) * last(a),
                 // Inputs `[bias, a, b]`.
                 Op::Addmm { .. } => numel(out) * last(b),
                 _ => 0,

@@ -342,6 +342,9 @@ pub enum Op {
     ConvTranspose2d(ConvTranspose2d),
     /// inputs `[x]`, outputs `[out]` or `[out, indices]`.
     MaxPool2d(Pool2d),
+    /// inputs `[x]`, outputs `[out, indices]`: XNNPACK's argmax pooling, each
+    /// index counted inside its window.
+    ArgMaxPool2d(Pool2d),
     /// inputs `[x]`: the window mean, dividing by `divisor` when set, else by
     /// the window's size (with `count_include_pad`) or its in-bounds part.
     AvgPool2d { pool: Pool2d, count_include_pad: bool, divisor: Option<i64> },
@@ -450,6 +453,21 @@ pub enum Op {
     /// inputs `[x]` (f32): a chain of f32 elementwise ops over `x` and scalar
     /// constants, one pass over memory (`passes/chain.rs`).
     Map(Vec<MapStep>),
+    /// inputs `[value, pos]`, outputs `[cache]` (state, written in place): `value`
+    /// `[b, s, h, d]` into rows `pos..pos + s` of the cache `[b, max, h, d]`;
+    /// `pos` is an i64 of shape `[]` read at run time (`llama::update_cache`).
+    UpdateCache,
+    /// inputs `[q, k, v, pos]`, outputs `[out, scratch]`: attention of `q` `[b, s, h, d]`
+    /// over rows `..pos + s` of the caches `[b, max, hkv, d]` (`llama::custom_sdpa`).
+    Sdpa { causal: bool, scale: f64 },
+    /// inputs `[weight, scales, index]` plus zero points when present: rows of a
+    /// quantized table (`bits` 4: two codes a byte; 8: int8 or uint8), `groups`
+    /// scales per row, dequantized to f32 (`embedding_4bit`, `embedding_byte`).
+    EmbeddingQ { bits: u8, groups: usize, has_zp: bool },
+    /// inputs `[x, w, scales, wsum]` plus a bias when `has_bias`, outputs `[out, xq]`:
+    /// `x [m, k]` quantized to int8 per row at run time (into the scratch `xq`)
+    /// times blockwise 4-bit weights `[n, k]` (`etch_kernels::quant::int4`).
+    LinearQ4 { group: usize, has_bias: bool },
 }
 
 /// One op of an `Op::Map` chain, computed exactly as the op it replaced.
@@ -493,6 +511,8 @@ pub enum QOp {
     Add { a: (f64, i64), b: (f64, i64), out: QOut },
     /// inputs `[x]`: the mean over `dims`, a contiguous run, in f32.
     Mean { dims: Vec<usize>, x: (f64, i64), out: QOut },
+    /// inputs `[x]`: average pooling in f32, as `Op::AvgPool2d`.
+    AvgPool2d { pool: Pool2d, count_include_pad: bool, divisor: Option<i64>, x: (f64, i64), out: QOut },
 }
 
 impl Op {
@@ -574,6 +594,7 @@ impl Op {
             Op::Conv2d(_) => "conv2d",
             Op::ConvTranspose2d(_) => "conv_transpose2d",
             Op::MaxPool2d(_) => "max_pool2d",
+            Op::ArgMaxPool2d(_) => "argmax_pool2d",
             Op::AvgPool2d { .. } => "avg_pool2d",
             Op::ResizeBilinear { .. } => "resize_bilinear",
             Op::ResizeNearest { .. } => "resize_nearest",
@@ -638,8 +659,14 @@ impl Op {
                 QOp::Linear { .. } => "int8_linear",
                 QOp::Add { .. } => "int8_add",
                 QOp::Mean { .. } => "int8_mean",
+                QOp::AvgPool2d { .. } => "int8_avg_pool2d",
             },
             Op::Map(_) => "map",
+            Op::UpdateCache => "update_cache",
+            Op::Sdpa { .. } => "custom_sdpa",
+            Op::EmbeddingQ { bits: 4, .. } => "embedding_4bit",
+            Op::EmbeddingQ { .. } => "embedding_byte",
+            Op::LinearQ4 { .. } => "linear_q4",
         }
     }
 }
@@ -699,6 +726,10 @@ impl Node {
             Op::GatherIndex { .. } => &self.inputs[1..2],
             Op::IndexTensor { .. } => &self.inputs[1..],
             Op::Scatter { .. } => &self.inputs[1..2],
+            // A cache position read from the data.
+            Op::UpdateCache => &self.inputs[1..2],
+            Op::Sdpa { .. } => &self.inputs[3..4],
+            Op::EmbeddingQ { .. } => &self.inputs[2..3],
             _ => &[],
         }
     }
@@ -731,9 +762,20 @@ impl Method {
         self.nodes.iter().any(|n| matches!(n.op, Op::Random { .. }))
     }
 
-    /// Whether the method returns a `Result`: runtime sizes or runtime indices.
+    /// Whether `node` divides integers by values only known at run time:
+    /// ExecuTorch fails the call on a zero divisor, and so does the method.
+    pub fn checks_divisor(&self, node: &Node) -> bool {
+        let Op::Binary { f: BinaryFn::FloorDiv | BinaryFn::TruncDiv | BinaryFn::Remainder, .. } = node.op else { return false };
+        let dtype = |v: ValueId| self.values[v].ty.dtype;
+        let integer = |v: ValueId| !dtype(v).is_float();
+        integer(node.inputs[0])
+            && integer(node.inputs[1])
+            && !matches!(self.values[self.root(node.inputs[1]).0].storage, Storage::Const(_))
+    }
+
+    /// Whether the method returns a `Result`: runtime sizes, runtime indices or integer divisors.
     pub fn fallible(&self) -> bool {
-        !self.dynamic.syms.is_empty() || self.nodes.iter().any(|n| self.checks_index(n))
+        !self.dynamic.syms.is_empty() || self.nodes.iter().any(|n| self.checks_index(n) || self.checks_divisor(n))
     }
 
     /// Follows views down to the value that owns the elements, with the element offset.
@@ -759,6 +801,8 @@ pub struct Constant {
 pub struct Graph {
     pub methods: Vec<Method>,
     pub constants: Vec<Constant>,
+    /// Methods that compute nothing and return constants (`get_max_seq_len`).
+    pub metadata: Vec<crate::meta::Meta>,
 }
 
 #[cfg(test)]

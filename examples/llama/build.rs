@@ -1,4 +1,6 @@
-// Compiles the tiny_llama fixture into OUT_DIR/tiny_llama.rs at build time.
+// Compiles two decoders into OUT_DIR at build time: the tiny_llama fixture and
+// hf_llama, exported through Hugging Face's static-cache path.
 fn main() {
     etch_codegen::Builder::new("../../tests/fixtures/tiny_llama/model.pte").name("tiny_llama").generate_or_exit();
+    etch_codegen::Builder::new("../../tests/fixtures/hf_llama/model.pte").name("hf_llama").generate_or_exit();
 }

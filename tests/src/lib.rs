@@ -25,6 +25,7 @@ pub fn setup() -> etch_cli::run::Setup {
         kernels: etch_codegen::KernelsDep::Path(kernels.display().to_string()),
         cache: root.join("target/etch-work"),
         std: true,
+        threads: 1,
     }
 }
 

@@ -113,7 +113,7 @@ fn zoo_xnnpack_mobilenet_v2_int8() {
     verify(&dir, "model.xnnpack.pte");
     let bytes = std::fs::read(dir.join("model.xnnpack.pte")).unwrap();
     let g = etch_codegen::generate(&bytes, &etch_codegen::Config::new("int8")).unwrap();
-    for kernel in ["qconv::", "quantize"] {
+    for kernel in ["quant::conv::", "quantize"] {
         assert!(g.model_rs.contains(kernel), "no `{kernel}` call in the generated int8 model");
     }
     assert!(!g.model_rs.contains("conv::conv2d"), "an f32 convolution is left in the int8 model");

@@ -56,6 +56,7 @@ fn print(model: &Path, info: &Inspection) {
         }
         if let Some(p) = planned {
             println!("  cost: {} parameters, {} multiply-adds per call, {} kernel calls", count(p.params), count(p.macs), p.kernel_calls);
+            int8(&p.int8);
         }
         println!(
             "  arena: ExecuTorch {}{}, etch {}",
@@ -83,6 +84,17 @@ fn print(model: &Path, info: &Inspection) {
             println!("\netch: does not compile yet:\n{e}");
             println!("  (every ExecuTorch portable op and XNNPACK node type, supported or not: docs/OPS.md)");
         }
+    }
+}
+
+/// How many quantized ops run on int8 kernels, and which stay f32 and why.
+fn int8(r: &etch_codegen::Int8Report) {
+    if r.int8_ops == 0 && r.fallbacks.is_empty() {
+        return;
+    }
+    println!("  int8: {} ops on int8 kernels, {} quantized ops left in f32", r.int8_ops, r.fallbacks.len());
+    for f in &r.fallbacks {
+        println!("    {} (instruction {}): {}", f.op, f.instruction, f.reason);
     }
 }
 
@@ -117,6 +129,10 @@ fn to_json(model: &Path, info: &Inspection) -> Value {
             "params": p.map(|p| p.params),
             "macs": p.map(|p| p.macs),
             "kernel_calls": p.map(|p| p.kernel_calls),
+            "int8_ops": p.map(|p| p.int8.int8_ops),
+            "int8_fallbacks": p.map(|p| p.int8.fallbacks.iter()
+                .map(|f| json!({"op": f.op, "instruction": f.instruction, "reason": f.reason}))
+                .collect::<Vec<_>>()),
         })
     };
     let (summary, error) = match &info.etch {

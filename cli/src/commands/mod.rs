@@ -108,6 +108,10 @@ enum Command {
         /// Build the generated crate as a user's default build, without its `std` feature.
         #[arg(long)]
         no_std: bool,
+        /// Threads the large kernels split across: above 1, the generated crate is
+        /// built with its `threads` feature (needs std).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+        threads: u16,
         #[command(flatten)]
         kernels: KernelsArgs,
     },
@@ -144,7 +148,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Inspect { model, json } => inspect::run(&model, json),
         Command::Verify { model, dir, atol, rtol, kernels } => verify::run(&model, &dir, atol, rtol, &kernels),
-        Command::Bench { model, dir, iters, json, no_std, kernels } => bench::run(&model, &dir, iters, json, no_std, &kernels),
+        Command::Bench { model, dir, iters, json, no_std, threads, kernels } => bench::run(&model, &dir, iters, json, no_std, threads.into(), &kernels),
         Command::Cache { action: CacheAction::Info } => cache::info(),
         Command::Cache { action: CacheAction::Clean } => cache::clean(),
     }

@@ -28,16 +28,19 @@ use cx::{Cx, Shared};
 pub fn lower(program: &pte::Program, bytes: &[u8]) -> Result<Graph> {
     let mut shared = Shared { program, bytes, constants: Vec::new(), by_buffer: BTreeMap::new() };
     let mut unsupported: BTreeMap<String, UnsupportedOp> = BTreeMap::new();
-    let mut methods = Vec::new();
+    let (mut methods, mut metadata) = (Vec::new(), Vec::new());
     for plan in &program.plans {
-        methods.push(lower_plan(&mut shared, plan, &mut unsupported)?);
+        match crate::meta::from_plan(plan) {
+            Some(meta) => metadata.push(meta),
+            None => methods.push(lower_plan(&mut shared, plan, &mut unsupported)?),
+        }
     }
     if !unsupported.is_empty() {
         let mut ops: Vec<_> = unsupported.into_values().collect();
         ops.sort_by(|a, b| (&a.method, a.first_instruction).cmp(&(&b.method, b.first_instruction)));
         return Err(Error::Unsupported(Unsupported { ops }));
     }
-    Ok(Graph { methods, constants: shared.constants })
+    Ok(Graph { methods, constants: shared.constants, metadata })
 }
 
 fn lower_plan<'p>(
@@ -171,16 +174,19 @@ fn lower_plan<'p>(
     Ok(cx.method)
 }
 
-/// Planned tensors that an `aten::copy_` writes: the program's mutable state.
+/// Planned tensors that an `aten::copy_` (or `llama::update_cache`, its
+/// second argument) writes: the program's mutable state.
 fn state_targets(plan: &pte::Plan) -> BTreeMap<(u32, u64, usize), usize> {
     let mut targets = BTreeMap::new();
     for chain in &plan.chains {
         for instruction in &chain.instructions {
             let Instruction::Kernel { op, args } = instruction else { continue };
-            if plan.operators.get(*op).map(|o| o.qualified()).as_deref() != Some("aten::copy_") {
-                continue;
-            }
-            let Some(&target) = args.first() else { continue };
+            let arg = match plan.operators.get(*op).map(|o| o.qualified()).as_deref() {
+                Some("aten::copy_") => 0,
+                Some("llama::update_cache.out") => 1,
+                _ => continue,
+            };
+            let Some(&target) = args.get(arg) else { continue };
             let Some(pte::EValue::Tensor(t)) = plan.values.get(target) else { continue };
             let (Some(a), Ok(ty)) = (t.allocation, cx::tensor_type(t)) else { continue };
             targets.insert((a.memory_id, a.offset, ty.bytes()), target);

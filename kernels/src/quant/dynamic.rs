@@ -22,7 +22,7 @@ pub fn fake_quant_rows(x: &[f32], out: &mut [f32], row: usize) {
 
 /// The zero point that puts the smaller rounding error at the end of the
 /// range it favours, rounded and clamped to int8.
-fn zero_point(lo: f32, hi: f32) -> f32 {
+pub(crate) fn zero_point(lo: f32, hi: f32) -> f32 {
     let z = if -128.0 + lo + (127.0 + hi) > 0.0 { -128.0 - lo } else { 127.0 - hi };
     libm::roundf(z).clamp(-128.0, 127.0)
 }

@@ -2,6 +2,7 @@
 
 mod any;
 mod arange;
+mod attention;
 mod avg_pool;
 mod batch_norm;
 mod binary;
@@ -12,12 +13,14 @@ mod concat;
 mod conv;
 mod conv_transpose;
 mod dynamic;
+mod embedding_q;
 mod fill;
 mod gather;
 mod index;
 mod int8;
 mod layer_norm;
 mod linear;
+mod linear_q4;
 mod map;
 mod max_pool;
 mod mean;
@@ -65,6 +68,7 @@ pub fn emit(m: &Method, node: &Node, o: &Operands) -> TokenStream {
             conv_transpose::emit(c, &shape(node.inputs[0]), [ws[2], ws[3]], &out_shape, r, w)
         }
         Op::MaxPool2d(p) => max_pool::emit(p, &shape(node.inputs[0]), &out_shape, r, w),
+        Op::ArgMaxPool2d(p) => max_pool::argmax(p, &shape(node.inputs[0]), &out_shape, r, w),
         Op::AvgPool2d { pool, count_include_pad, divisor } => avg_pool::emit(pool, *count_include_pad, *divisor, &shape(node.inputs[0]), &out_shape, r, w),
         Op::ResizeBilinear { align_corners, ratio } => resize::bilinear(*align_corners, *ratio, &shape(node.inputs[0]), &out_shape, r, w),
         Op::ResizeBilinearAa { scale } => resize::bilinear_aa(*scale, &shape(node.inputs[0]), &out_shape, r, w),
@@ -115,5 +119,9 @@ pub fn emit(m: &Method, node: &Node, o: &Operands) -> TokenStream {
         Op::DequantizePerChannel { axis } => quantize::per_channel(&shape(node.inputs[0]), *axis, r, w),
         Op::Int8(q) => int8::emit(m, node, q, r, w),
         Op::Map(steps) => map::emit(steps, r, w),
+        Op::UpdateCache => attention::update_cache(m, node, r, w),
+        Op::Sdpa { causal, scale } => attention::sdpa(m, node, *causal, *scale, r, w),
+        Op::EmbeddingQ { bits, groups, has_zp } => embedding_q::emit(m, node, *bits, *groups, *has_zp, r, w),
+        Op::LinearQ4 { group, has_bias } => linear_q4::emit(m, node, *group, *has_bias, r, w),
     }
 }

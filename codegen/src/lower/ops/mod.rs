@@ -9,6 +9,7 @@ mod batch_norm;
 mod binary;
 mod cat;
 mod distance;
+mod embedding_q;
 mod clamp;
 mod compare;
 pub mod conv;
@@ -21,6 +22,8 @@ mod group_norm;
 mod index_put;
 mod index_select;
 mod layer_norm;
+mod linear;
+mod llama;
 mod logical;
 mod max_pool;
 mod mean;
@@ -54,6 +57,7 @@ type Lower = fn(&mut Cx<'_, '_>, &[usize]) -> Result<()>;
 const OPS: &[(&str, Lower)] = &[
     ("aten::_adaptive_avg_pool2d.out", adaptive_pool::avg),
     ("aten::_cdist_forward.out", distance::cdist),
+    ("aten::_local_scalar_dense", llama::local_scalar_dense),
     ("aten::_log_softmax.out", softmax::log_softmax),
     ("aten::_native_batch_norm_legit.no_stats_out", batch_norm::no_stats),
     ("aten::_native_batch_norm_legit.out", batch_norm::legit),
@@ -147,6 +151,7 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::le.Tensor_out", |cx, a| compare::tensor(cx, a, CmpFn::Le)),
     ("aten::leaky_relu.out", unary::leaky_relu),
     ("aten::lift_fresh_copy.out", shape::identity),
+    ("aten::linear.out", linear::linear),
     ("aten::log.out", |cx, a| unary::lower(cx, a, UnaryFn::Log)),
     ("aten::log10.out", |cx, a| unary::lower(cx, a, UnaryFn::Log10)),
     ("aten::log1p.out", |cx, a| unary::lower(cx, a, UnaryFn::Log1p)),
@@ -246,8 +251,14 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::zeros.out", full::zeros),
     ("dim_order_ops::_clone_dim_order.out", copy::to_dim_order_copy),
     ("dim_order_ops::_to_dim_order_copy.out", copy::to_dim_order_copy),
+    ("llama::custom_sdpa.out", llama::custom_sdpa),
+    ("llama::update_cache.out", llama::update_cache),
     ("quantized_decomposed::dequantize_per_channel.out", quantize::dequantize_per_channel),
     ("quantized_decomposed::dequantize_per_tensor.out", quantize::dequantize_per_tensor),
+    ("quantized_decomposed::embedding_4bit.dtype_out", |cx, a| embedding_q::four_bit(cx, a, true)),
+    ("quantized_decomposed::embedding_4bit.out", |cx, a| embedding_q::four_bit(cx, a, false)),
+    ("quantized_decomposed::embedding_byte.dtype_out", |cx, a| embedding_q::byte(cx, a, true)),
+    ("quantized_decomposed::embedding_byte.out", |cx, a| embedding_q::byte(cx, a, false)),
     ("quantized_decomposed::quantize_per_tensor.out", quantize::quantize_per_tensor),
 ];
 

@@ -15,6 +15,9 @@ pub fn fully_connected(x: &mut X<'_, '_, '_, '_>, node: &Node, input: u32, w: u3
     if node.flags & !TRANSPOSE_WEIGHTS != 0 {
         return Err(x.cx.invalid(format!("flags {:#x} are not supported", node.flags)));
     }
+    if super::blockwise::fully_connected(x, node, input, w, bias)? {
+        return Ok(());
+    }
     let xs = x.value(input)?.dims.clone();
     let ws = x.value(w)?.dims.clone();
     let os = x.value(node.output)?.dims.clone();
@@ -62,6 +65,9 @@ impl X<'_, '_, '_, '_> {
         if v.data.is_none() || v.dims.len() != perm.len() || v.dtype == DataType::QDInt8 {
             return Err(self.cx.invalid(format!("filter {id} is not a constant of rank {}", perm.len())));
         }
+        if let (DataType::QBInt4, Quant::PerGroup { scales, dim: 0, group }) = (v.dtype, &v.quant) {
+            return self.blockwise(&v, scales, *group, perm);
+        }
         let c = self.constant(&v, perm)?;
         let ty = self.cx.shared.constants[c].ty.clone();
         let q = self.cx.temp(ty.clone(), Storage::Const(c));
@@ -77,6 +83,39 @@ impl X<'_, '_, '_, '_> {
             // f32 as it is, per-tensor int8 dequantized like any activation.
             _ => Ok(self.float(id, &super::layout::Tracked { id: q, perm: perm.to_vec() })?.id),
         }
+    }
+
+    /// A 4-bit blockwise filter `[n, k]`, dequantized into an f32 weight now:
+    /// each code times its block's scale is exact in f32, so the products
+    /// match XNNPACK's integer ones up to the order of the sums.
+    fn blockwise(&mut self, v: &crate::pte::xnnpack::Value, scales: &[f32], group: usize, perm: &[usize]) -> Result<ValueId> {
+        let [n, k] = v.dims[..] else { return Err(self.cx.invalid(format!("blockwise filter {} is not 2-d", v.id))) };
+        let row = k.div_ceil(2);
+        let range = v.data.clone().unwrap_or(0..0);
+        let bytes = self.cx.shared.bytes.get(range.start..range.start.saturating_add(n * row)).filter(|b| b.len() == n * row && range.len() >= n * row);
+        let bytes = bytes.ok_or_else(|| self.cx.invalid(format!("filter {}: its {} bytes of 4-bit data are not in the file", v.id, n * row)))?;
+        let blocks = k.div_ceil(group);
+        if k % group != 0 || scales.len() != n * blocks {
+            return Err(self.cx.invalid(format!("filter {}: {} scales for [{n}, {k}] in groups of {group}", v.id, scales.len())));
+        }
+        let mut w = Vec::with_capacity(n * k * 4);
+        for o in 0..n {
+            for i in 0..k {
+                let b = bytes[o * row + i / 2];
+                let code = if i % 2 == 0 { b & 0xf } else { b >> 4 };
+                let x = (f32::from(code) - 8.0) * scales[o * blocks + i / group];
+                w.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+        let c = self.cx.shared.constants.len();
+        self.cx.shared.constants.push(crate::ir::Constant { ty: TensorType { dtype: DType::F32, shape: vec![n, k] }, bytes: w });
+        let t = self.cx.temp(TensorType { dtype: DType::F32, shape: vec![n, k] }, Storage::Const(c));
+        if perm == [0, 1] {
+            return Ok(t);
+        }
+        let out = self.cx.temp(TensorType { dtype: DType::F32, shape: vec![k, n] }, Storage::Arena);
+        self.cx.push(Op::Gather { offset: 0, strides: vec![1, k] }, vec![t], vec![out]);
+        Ok(out)
     }
 
     /// A bias of `n` channels as an f32 weight; int32 biases are scaled now.

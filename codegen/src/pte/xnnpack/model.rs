@@ -31,6 +31,9 @@ pub enum DataType {
     QCInt32,
     /// Int8 activations quantized at run time, per row (`Quant::PerRow`).
     QDInt8,
+    /// 4-bit codes with zero point 8, two per byte (the even element in the
+    /// low nibble), a bf16 scale per block of a row (`Quant::PerGroup`).
+    QBInt4,
     Int32,
     /// Anything else, by its schema name.
     Other(&'static str),
@@ -43,6 +46,8 @@ pub enum Quant {
     PerChannel { scales: Vec<f32>, dim: usize },
     /// Dynamic: a range per run of the trailing `dims` dims, found at run time.
     PerRow { dims: usize },
+    /// Blockwise: a scale per run of `group` elements of each channel along `dim`.
+    PerGroup { scales: Vec<f32>, dim: usize, group: usize },
     /// Dynamic or blockwise quantization, by name.
     Other(&'static str),
 }
@@ -142,6 +147,8 @@ pub enum Kind {
     ResizeBilinear { x: u32 },
     Elu { alpha: f32, x: u32 },
     /// A node type etch has no lowering for.
+    /// Max pooling that also writes, to value `index`, where in its window each maximum was.
+    ArgMaxPool { pool: Pool, x: u32, index: u32 },
     Unsupported,
 }
 

@@ -71,6 +71,7 @@ fn node_ids(node: &Node) -> Vec<u32> {
         Kind::Binary { a, b, .. } => vec![*a, *b],
         Kind::Conv { x, w, bias, .. } | Kind::FullyConnected { x, w, bias } => [Some(*x), Some(*w), *bias].into_iter().flatten().collect(),
         Kind::Concat { inputs, .. } => inputs.clone(),
+        Kind::ArgMaxPool { x, index, .. } => vec![*x, *index],
         Kind::Unsupported => return vec![],
     };
     ids.push(node.output);
@@ -114,7 +115,23 @@ impl Constants<'_, '_> {
     }
 }
 
+/// ExecuTorch's runtime's f32 to bf16: scaled so truncation rounds, then the high half.
+fn f32_to_bf16(x: f32) -> u16 {
+    ((x * 1.003_891_05_f32).to_bits() >> 16) as u16
+}
+
+fn bf16(b: u16) -> f32 {
+    f32::from_bits(u32::from(b) << 16)
+}
+
 impl Constants<'_, '_> {
+    /// `n` little-endian bf16s from constant `index`, as f32s (exactly).
+    fn bf16s(&self, index: u32, n: usize) -> Result<Vec<f32>, String> {
+        let range = self.range(index)?.ok_or("scales refer to constant 0")?;
+        let bytes = self.file.get(range).filter(|b| b.len() >= n * 2).ok_or_else(|| format!("constant {index} holds fewer than {n} bf16 scales"))?;
+        Ok(bytes.chunks_exact(2).take(n).map(|b| bf16(u16::from_le_bytes([b[0], b[1]]))).collect())
+    }
+
     /// `n` little-endian f32s from constant `index`.
     fn floats(&self, index: u32, n: usize) -> Result<Vec<f32>, String> {
         let range = self.range(index)?.ok_or("scales refer to constant 0")?;
@@ -147,6 +164,18 @@ fn read_value(constants: &Constants<'_, '_>, v: fb::Value<'_>) -> Result<Value, 
                     let dims = usize::try_from(p.num_nonbatch_dims()).map_err(|_| format!("{} non-batch dims", p.num_nonbatch_dims()))?;
                     Quant::PerRow { dims }
                 }
+                fb::QuantParams::PerChannelGroup => {
+                    let p = q.quant_params_as_per_channel_group().ok_or("missing per-channel-group parameters")?;
+                    let dim = usize::try_from(p.channel_dim()).map_err(|_| format!("channel dim {}", p.channel_dim()))?;
+                    let group = usize::try_from(p.group_size()).ok().filter(|&g| g > 0).ok_or_else(|| format!("group size {}", p.group_size()))?;
+                    // XNNPACK keeps block scales in bf16: the file holds them so, or
+                    // as f32 that ExecuTorch's runtime converts (`convertF32TensorToBF16`).
+                    let scales = match p.scale_buffer_idx() {
+                        0 => p.scale().map(|s| s.iter().map(|x| bf16(f32_to_bf16(x))).collect()).unwrap_or_default(),
+                        i => constants.bf16s(i, p.num_scales() as usize)?,
+                    };
+                    Quant::PerGroup { scales, dim, group }
+                }
                 other => Quant::Other(other.variant_name().unwrap_or("unknown quantization")),
             };
             (q.tensor_value(), quant)
@@ -161,6 +190,7 @@ fn read_value(constants: &Constants<'_, '_>, v: fb::Value<'_>) -> Result<Value, 
         fb::DataType::QCInt32 => DataType::QCInt32,
         fb::DataType::QDInt8 => DataType::QDInt8,
         fb::DataType::Int32 => DataType::Int32,
+        fb::DataType::QBInt4 => DataType::QBInt4,
         other => DataType::Other(other.variant_name().unwrap_or("unknown")),
     };
     let dims = sizes(t.dims());
@@ -182,7 +212,7 @@ fn read_value(constants: &Constants<'_, '_>, v: fb::Value<'_>) -> Result<Value, 
 }
 
 /// The node types `read_node` leaves `Kind::Unsupported` (its last arm).
-const UNREAD_NODES: [fb::NodeUnion; 2] = [fb::NodeUnion::ArgMaxPooling2d, fb::NodeUnion::ScaledDotProductAttention];
+const UNREAD_NODES: [fb::NodeUnion; 1] = [fb::NodeUnion::ScaledDotProductAttention];
 
 /// Every node type of XNNPACK's schema, and whether etch reads and lowers it.
 pub fn node_types() -> Vec<(&'static str, bool)> {
@@ -190,11 +220,10 @@ pub fn node_types() -> Vec<(&'static str, bool)> {
     all.map(|&t| (t.variant_name().unwrap_or("unknown"), !UNREAD_NODES.contains(&t))).collect()
 }
 
-/// Every quantization kind of XNNPACK's schema, and whether etch reads it
-/// (per-channel-group, the blockwise one, is not yet).
+/// Every quantization kind of XNNPACK's schema, and whether etch reads it.
 pub fn quant_kinds() -> Vec<(&'static str, bool)> {
     let all = fb::QuantParams::ENUM_VALUES.iter().filter(|&&q| q != fb::QuantParams::NONE);
-    all.map(|&q| (q.variant_name().unwrap_or("unknown"), q != fb::QuantParams::PerChannelGroup)).collect()
+    all.map(|&q| (q.variant_name().unwrap_or("unknown"), true)).collect()
 }
 
 fn read_node(n: fb::Node<'_>) -> Result<Node, String> {
@@ -272,6 +301,20 @@ fn read_node(n: fb::Node<'_>) -> Result<Node, String> {
                 dilation: [u(p.dilation_height()).max(1), u(p.dilation_width()).max(1)],
             };
             (Kind::Pool { pool, x: p.input_id() }, p.output_id(), p.flags())
+        }
+        U::ArgMaxPooling2d => {
+            let p = n.node_as_arg_max_pooling_2d().ok_or_else(missing)?;
+            let u = |x: u32| x as usize;
+            let kernel = [u(p.pooling_height()), u(p.pooling_width())];
+            let pool = Pool {
+                max: true,
+                padding: [u(p.padding_top()), u(p.padding_right()), u(p.padding_bottom()), u(p.padding_left())],
+                kernel,
+                // XNNPACK's argmax pooling steps by its window.
+                stride: kernel,
+                dilation: [1, 1],
+            };
+            (Kind::ArgMaxPool { pool, x: p.input_id(), index: p.output_index_id() }, p.output_value_id(), p.flags())
         }
         U::FullyConnected => {
             let p = n.node_as_fully_connected().ok_or_else(missing)?;

@@ -1,0 +1,186 @@
+//! Linear layers with blockwise 4-bit weights and int8 activations quantized
+//! per row at run time: XNNPACK's `qd8-f32-qb4w` fully-connected, as
+//! ExecuTorch's `8da4w` export delegates it.
+//!
+//! Each row of `x` is quantized like [`super::dynamic`] (asymmetric int8, its
+//! own scale and zero point). Weights come repacked by etch: per output row,
+//! blocks of 32 codes in 16 bytes, byte `j` holding code `j` in its low nibble
+//! and code `j + 16` in its high one (codes are `value + 8`, in `0..16`).
+//! Per group of `group` codes (a multiple of 32) sharing one scale, the sum
+//! `Σ (xq - zp) · (code - 8)` is exact in i32; then, in group order,
+//! `acc += sum · scale` in f32, and the output is `acc · x_scale + bias`.
+//! The AVX2 path computes the same integer sums, so both give the same bits.
+
+/// Shapes: `x` is `[m, k]`, the weights `[n, k]` in groups of `group`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Q4 {
+    pub m: usize,
+    pub n: usize,
+    pub k: usize,
+    pub group: usize,
+}
+
+/// Groups whose activation sums are kept per row (beyond, they are recomputed).
+const MAX_GROUPS: usize = 512;
+
+/// One row's int8 codes and its zero point and scale, as `fake_quant_rows` rounds them.
+fn quantize_row(src: &[f32], q: &mut [i8]) -> (i32, f32) {
+    let (lo, hi) = src.iter().fold((0.0f32, 0.0f32), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    let scale = if hi > lo { (hi - lo) / 255.0 } else { 1.0 };
+    let zp = super::dynamic::zero_point(lo / scale, hi / scale);
+    let inv = 1.0 / scale;
+    for (o, &v) in q.iter_mut().zip(src) {
+        *o = (libm::roundf(v * inv) + zp).clamp(-128.0, 127.0) as i8;
+    }
+    (zp as i32, scale)
+}
+
+/// `Σ q[i] · code[i]` over one block of 32 (codes unsigned, `0..16`).
+#[inline(always)]
+fn block_dot(q: &[i8], w: &[u8]) -> i32 {
+    let mut s = 0i32;
+    for (j, &b) in w.iter().enumerate().take(16) {
+        s += i32::from(q[j]) * i32::from(b & 0xf) + i32::from(q[j + 16]) * i32::from(b >> 4);
+    }
+    s
+}
+
+/// `out [m, n] = x [m, k] · W^T + bias`; `wsum [n, k / group]` is each group's
+/// sum of codes, `scales [n, k / group]` its scale. `xq` holds `k` codes.
+#[allow(clippy::too_many_arguments)]
+pub fn linear_q4(x: &[f32], w: &[u8], scales: &[f32], wsum: &[i32], bias: Option<&[f32]>, out: &mut [f32], xq: &mut [i8], s: Q4) {
+    let Q4 { m, n, k, group } = s;
+    if k == 0 || group == 0 || k % group != 0 || group % 32 != 0 || xq.len() < k {
+        return;
+    }
+    let (groups, row_bytes) = (k / group, k / 2);
+    #[cfg(target_arch = "x86_64")]
+    let simd = crate::cpu::avx2();
+    for (src, dst) in x.chunks_exact(k).zip(out.chunks_exact_mut(n)).take(m) {
+        let (zp, xscale) = quantize_row(src, &mut xq[..k]);
+        // Each group's code sum, once per row (the first MAX_GROUPS groups).
+        let mut sums = [0i32; MAX_GROUPS];
+        for (g, s) in sums.iter_mut().enumerate().take(groups) {
+            *s = xq[g * group..(g + 1) * group].iter().map(|&v| i32::from(v)).sum();
+        }
+        for (o, y) in dst.iter_mut().enumerate() {
+            let (Some(wr), Some(sc), Some(ws)) = (w.get(o * row_bytes..(o + 1) * row_bytes), scales.get(o * groups..(o + 1) * groups), wsum.get(o * groups..(o + 1) * groups)) else {
+                continue;
+            };
+            let mut acc = 0.0f32;
+            for g in 0..groups {
+                let (qg, wg) = (&xq[g * group..(g + 1) * group], &wr[g * group / 2..(g + 1) * group / 2]);
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: AVX2 was detected; both slices hold whole blocks (checked above).
+                let dot = if simd { unsafe { avx2::group_dot(qg, wg) } } else { group_dot(qg, wg) };
+                #[cfg(not(target_arch = "x86_64"))]
+                let dot = group_dot(qg, wg);
+                let xs = sums.get(g).copied().unwrap_or_else(|| qg.iter().map(|&v| i32::from(v)).sum());
+                // Σ (q - zp)(c - 8) = Σ q·c - 8 Σ q - zp Σ c + 8 zp · group
+                let exact = dot - 8 * xs - zp * ws[g] + 8 * zp * group as i32;
+                acc += exact as f32 * sc[g];
+            }
+            *y = acc * xscale + bias.and_then(|b| b.get(o)).copied().unwrap_or(0.0);
+        }
+    }
+}
+
+fn group_dot(q: &[i8], w: &[u8]) -> i32 {
+    q.chunks_exact(32).zip(w.chunks_exact(16)).map(|(q, w)| block_dot(q, w)).sum()
+}
+
+/// Repacks XNNPACK's `qbint4` rows (`[n, k / 2]`, byte `i` = code `2i` low,
+/// `2i + 1` high) into the layout above, with each group's code sum.
+pub fn repack(src: &[u8], n: usize, k: usize, group: usize, out: &mut [u8], wsum: &mut [i32]) {
+    let code = |o: usize, i: usize| {
+        let b = src.get(o * (k / 2) + i / 2).copied().unwrap_or(0x88);
+        if i % 2 == 0 { b & 0xf } else { b >> 4 }
+    };
+    for o in 0..n {
+        for blk in 0..k / 32 {
+            for j in 0..16 {
+                let (a, b) = (code(o, blk * 32 + j), code(o, blk * 32 + j + 16));
+                if let Some(dst) = out.get_mut(o * (k / 2) + blk * 16 + j) {
+                    *dst = a | b << 4;
+                }
+            }
+        }
+        for g in 0..k / group.max(1) {
+            if let Some(s) = wsum.get_mut(o * (k / group) + g) {
+                *s = (g * group..(g + 1) * group).map(|i| i32::from(code(o, i))).sum();
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use core::arch::x86_64::*;
+
+    /// [`super::group_dot`] with `vpmaddubsw`: codes (u8, at most 15) times
+    /// int8 activations never saturate the i16 pairs.
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn group_dot(q: &[i8], w: &[u8]) -> i32 {
+        let (mask, ones) = (_mm_set1_epi8(0xf), _mm256_set1_epi16(1));
+        let mut acc = _mm256_setzero_si256();
+        for (qb, wb) in q.chunks_exact(32).zip(w.chunks_exact(16)) {
+            // SAFETY: the chunks hold 16 and 32 bytes; unaligned loads.
+            let wv = unsafe { _mm_loadu_si128(wb.as_ptr().cast()) };
+            let codes = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(wv, 4), mask), _mm_and_si128(wv, mask));
+            // SAFETY: as above.
+            let xv = unsafe { _mm256_loadu_si256(qb.as_ptr().cast()) };
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(codes, xv), ones));
+        }
+        let s = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+        let s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0b01_00_11_10));
+        let s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0b10_11_00_01));
+        _mm_cvtsi128_si32(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::vec::Vec;
+
+    fn rand(seed: &mut u64) -> u32 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        (*seed >> 32) as u32
+    }
+
+    /// The same layer, dequantized and computed in f64 on the quantized activations.
+    #[test]
+    fn matches_the_dequantized_product_and_the_portable_path() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for (m, n, k, group) in [(1, 5, 64, 32), (3, 7, 128, 64), (2, 4, 96, 32)] {
+            let x: Vec<f32> = (0..m * k).map(|_| (rand(&mut seed) % 2001) as f32 / 500.0 - 2.0).collect();
+            let packed: Vec<u8> = (0..n * k / 2).map(|_| rand(&mut seed) as u8).collect();
+            let scales: Vec<f32> = (0..n * k / group).map(|_| (1 + rand(&mut seed) % 100) as f32 / 1000.0).collect();
+            let bias: Vec<f32> = (0..n).map(|i| i as f32 * 0.1).collect();
+            let (mut w, mut wsum) = (std::vec![0u8; n * k / 2], std::vec![0i32; n * k / group]);
+            repack(&packed, n, k, group, &mut w, &mut wsum);
+            let s = Q4 { m, n, k, group };
+            let (mut out, mut xq) = (std::vec![0.0f32; m * n], std::vec![0i8; k]);
+            linear_q4(&x, &w, &scales, &wsum, Some(&bias), &mut out, &mut xq, s);
+            let mut portable = std::vec![0.0f32; m * n];
+            crate::cpu::portable(|| linear_q4(&x, &w, &scales, &wsum, Some(&bias), &mut portable, &mut xq, s));
+            assert_eq!(out, portable, "{s:?}");
+            let mut fq = std::vec![0.0f32; m * k];
+            super::super::dynamic::fake_quant_rows(&x, &mut fq, k);
+            for r in 0..m {
+                for o in 0..n {
+                    let mut want = f64::from(bias[o]);
+                    for i in 0..k {
+                        let b = packed[o * k / 2 + i / 2];
+                        let c = if i % 2 == 0 { b & 0xf } else { b >> 4 };
+                        want += f64::from(fq[r * k + i]) * (f64::from(c) - 8.0) * f64::from(scales[o * (k / group) + i / group]);
+                    }
+                    let got = f64::from(out[r * n + o]);
+                    assert!((got - want).abs() <= 1e-4 * (1.0 + want.abs()), "{s:?} [{r}, {o}]: {got} vs {want}");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,142 @@
+"""ExecuTorch's own llama export (`examples/models/llama/export_llama_lib.py` in
+the executorch wheel), driven as its users drive it, on a tiny config:
+
+    /opt/et/bin/python tests/export/llama_et.py tests/fixtures [FORM ...]
+
+The params JSON is written here and the weights are random with a fixed seed,
+saved as the checkpoint the exporter loads (without one it leaves the RMSNorm
+weights and the rope tables uninitialised). Forms, each a fixture folder:
+- llama_et_xnnpack: f32, KV cache, custom SDPA, linear layers in XNNPACK (`-X`);
+- llama_et_portable: the same without XNNPACK;
+- llama_et_8da4w_xnnpack: `-qmode 8da4w -G 32`: 4-bit weights in blocks of
+  32 and int8 activations quantized per token, in XNNPACK;
+- llama_et_8da4w_e4_xnnpack: the same with the embedding table in 4 bits
+  (`-E 4,32`, ExecuTorch's phone recipe): `embedding_4bit`;
+- llama_et_e8_xnnpack: f32 with an int8 table, a scale per row (`-E 8,0`): `embedding_byte`.
+All are exported with `--disable_dynamic_shape`: one token per call. Cases are
+ten calls in order on one method instance (positions 0..9), expected outputs
+from ExecuTorch's runtime. With `--params P --max-seq N --out DIR` it exports
+one form at another size (the benchmark's stories15M shape) without cases.
+"""
+import argparse
+import json
+import os
+import sys
+import tempfile
+
+import numpy as np
+import torch
+
+TINY = {"dim": 64, "n_layers": 2, "n_heads": 4, "n_kv_heads": 2, "vocab_size": 256,
+        "multiple_of": 32, "norm_eps": 1e-5, "rope_theta": 10000.0}
+MAX_SEQ = 32
+FORMS = {
+    "llama_et_xnnpack": ["-X"],
+    "llama_et_portable": [],
+    "llama_et_8da4w_xnnpack": ["-X", "-qmode", "8da4w", "-G", "32"],
+    # ExecuTorch's phone recipe (config/llama_xnnpack.yaml): the table too, 4-bit in groups of 32.
+    "llama_et_8da4w_e4_xnnpack": ["-X", "-qmode", "8da4w", "-G", "32", "-E", "4,32"],
+    "llama_et_e8_xnnpack": ["-X", "-E", "8,0"],
+}
+CALLS = 10
+
+
+def checkpoint(params, max_seq, path, seed=0):
+    """Random weights of the exporter's own Transformer, norms away from 1."""
+    from executorch.examples.models.llama.llama_transformer import construct_transformer
+    from executorch.examples.models.llama.model_args import ModelArgs
+
+    torch.manual_seed(seed)
+    model = construct_transformer(ModelArgs(max_seq_len=max_seq, max_context_len=max_seq, **params))
+    weights = {}
+    for name, p in model.named_parameters():
+        p = p.detach().clone()
+        if "norm" in name:
+            p.uniform_(0.5, 1.5)
+        weights[name] = p
+    torch.save(weights, path)
+
+
+def export(params, max_seq, flags, out_dir, name="model"):
+    from executorch.examples.models.llama.export_llama_lib import build_args_parser, export_llama
+
+    os.makedirs(out_dir, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        p = os.path.join(tmp, "params.json")
+        with open(p, "w") as f:
+            json.dump(params, f)
+        ck = os.path.join(tmp, "weights.pth")
+        checkpoint(params, max_seq, ck)
+        args = ["-p", p, "-c", ck, "-o", out_dir, "-n", name, "-kv", "--use_sdpa_with_kv_cache",
+                "--disable_dynamic_shape", "--max_seq_length", str(max_seq), "--max_context_length", str(max_seq)]
+        export_llama(build_args_parser().parse_args(args + flags))
+    return os.path.join(out_dir, name + ".pte")
+
+
+def executorch_version():
+    import executorch.version
+
+    return executorch.version.__version__
+
+
+def cases(pte, out_dir, vocab, flags, about):
+    from executorch.runtime import Runtime
+    import executorch.extension.llm.custom_ops.custom_ops  # noqa: F401  (registers llama::*)
+
+    program = Runtime.get().load_program(open(pte, "rb").read())
+    method = program.load_method("forward")
+    rng = np.random.default_rng(5)
+    for k in range(CALLS):
+        d = os.path.join(out_dir, "cases", str(k))
+        os.makedirs(d, exist_ok=True)
+        tokens = np.array([[rng.integers(vocab)]], dtype=np.int64)
+        pos = np.array([k], dtype=np.int64)
+        (logits,) = method.execute([torch.from_numpy(tokens), torch.from_numpy(pos)])
+        np.save(os.path.join(d, "in0.npy"), tokens)
+        np.save(os.path.join(d, "in1.npy"), pos)
+        np.save(os.path.join(d, "out0.npy"), logits.numpy())
+    metadata = {n: program.load_method(n).execute([])[0] for n in program.method_names if n != "forward"}
+    meta = {
+        "name": os.path.basename(out_dir),
+        "about": about,
+        "export": "executorch/examples/models/llama/export_llama_lib.py " + " ".join(flags),
+        "executorch": executorch_version(),
+        "torch": torch.__version__,
+        "sequential": True,
+        # 8da4w rounds activations to int8 per token: a last-bit difference
+        # moves a code, so its logits get a looser bound.
+        "atol": 1e-3 if "8da4w" in flags else 1e-4,
+        "rtol": 1e-4,
+        "metadata": {k: (v if not isinstance(v, torch.Tensor) else v.tolist()) for k, v in sorted(metadata.items())},
+        "cases": [{"method": "forward"} for _ in range(CALLS)],
+    }
+    with open(os.path.join(out_dir, "meta.json"), "w") as f:
+        json.dump(meta, f, indent=1)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("root", nargs="?", default="tests/fixtures")
+    ap.add_argument("forms", nargs="*")
+    ap.add_argument("--params", help="a params JSON instead of the tiny config (no cases)")
+    ap.add_argument("--max-seq", type=int, default=MAX_SEQ)
+    ap.add_argument("--form", default="llama_et_xnnpack")
+    ap.add_argument("--out", help="with --params: the .pte to write")
+    a = ap.parse_args()
+    if a.params:
+        with open(a.params) as f:
+            params = json.load(f)
+        out = a.out or "model.pte"
+        pte = export(params, a.max_seq, FORMS[a.form], os.path.dirname(os.path.abspath(out)), os.path.splitext(os.path.basename(out))[0])
+        print(pte)
+        return
+    for form in a.forms or FORMS:
+        d = os.path.join(a.root, form)
+        pte = export(TINY, MAX_SEQ, FORMS[form], d)
+        cases(pte, d, TINY["vocab_size"], FORMS[form], f"ExecuTorch's llama export ({form}), tiny config, random seeded weights; calls run in order on one instance")
+        print(form, os.path.getsize(pte), "bytes")
+
+
+if __name__ == "__main__":
+    sys.setrecursionlimit(4096)
+    main()
