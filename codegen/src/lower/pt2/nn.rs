@@ -417,10 +417,10 @@ fn matmul_into(b: &mut Builder<'_>, x: usize, y: usize, out: Option<usize>) -> R
     let (xb, yb) = (&xs[..xs.len() - 2], &ys[..ys.len() - 2]);
     let rank = xb.len().max(yb.len());
     let mut batch = vec![1; rank];
-    for d in 0..rank {
+    for (d, slot) in batch.iter_mut().enumerate() {
         let a = xb.len().checked_sub(rank - d).map_or(1, |i| xb[i]);
         let c = yb.len().checked_sub(rank - d).map_or(1, |i| yb[i]);
-        batch[d] = match (a, c) {
+        *slot = match (a, c) {
             (a, c) if a == c || c == 1 => a,
             (1, c) => c,
             _ => return Err(b.invalid(format!("matmul of shapes {xs:?} and {ys:?}: batch sizes do not broadcast"))),
