@@ -72,7 +72,7 @@ for path in sorted(glob.glob(f"{zoo}/pt2/*/model*.pt2")):
                                 s, e = nums[rng.randrange(len(nums))]
                                 t = t[:s] + rng.choice(edges) + t[e:]
                                 nums = [m.span() for m in re.finditer(r"-?\d+", t)]
-                            else:
+                            elif t:
                                 at = rng.randrange(len(t))
                                 t = t[:at] + t[at + rng.randint(1, 30):]
                         d = t.encode()

@@ -82,7 +82,11 @@ fn archive(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
 
 /// `mlp`'s archive with the entry ending in `suffix` changed by `edit`.
 fn edited(suffix: &str, edit: impl Fn(&str) -> String) -> Vec<u8> {
-    let mut es = entries(&read("mlp", "model.pt2"));
+    edited_in("mlp", suffix, edit)
+}
+
+fn edited_in(name: &str, suffix: &str, edit: impl Fn(&str) -> String) -> Vec<u8> {
+    let mut es = entries(&read(name, "model.pt2"));
     let e = es.iter_mut().find(|(n, _)| n.ends_with(suffix)).unwrap_or_else(|| panic!("no entry {suffix}"));
     e.1 = edit(std::str::from_utf8(&e.1).unwrap()).into_bytes();
     archive(&es)
@@ -226,6 +230,19 @@ fn out_of_range_sizes_strides_and_offsets_are_named() {
         let err = compile(&bytes).unwrap_err();
         assert!(matches!(err, Error::Pt2(pt2::Error::BadTensor { .. })), "{field} = {to}: {err}");
     }
+}
+
+/// Range constraints are the bounds a dynamic dim is planned at; without one it is refused.
+#[test]
+fn dynamic_dims_take_their_bound_from_range_constraints() {
+    let g = compile(&read("dynamic_mlp", "model.pt2")).unwrap();
+    let sizes: Vec<_> = g.summary.methods[0].sizes.iter().map(|s| (s.input, s.dim, s.bound)).collect();
+    assert_eq!(sizes, [(0, 0, 8)]);
+    let bytes = edited_in("dynamic_mlp", "models/model.json", |t| t.replace("\"max_val\": 8", "\"max_val\": 3"));
+    assert_eq!(compile(&bytes).unwrap().summary.methods[0].sizes[0].bound, 3);
+    let bytes = edited_in("dynamic_mlp", "models/model.json", |t| t.replace("\"max_val\": 8", "\"max_val\": null"));
+    let err = compile(&bytes).unwrap_err();
+    assert!(err.to_string().contains("no upper bound"), "{err}");
 }
 
 /// splitmix64: a fixed seed gives the same mutants on every machine.

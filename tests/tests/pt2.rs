@@ -55,6 +55,18 @@ fn pt2_tiny_llama() {
     both("tiny_llama");
 }
 
+/// A BERT-style layer as Hugging Face writes it (views, permutes, additive mask, GELU, post-LN).
+#[test]
+fn pt2_hf_block() {
+    both("hf_block");
+}
+
+/// torchvision's resnet18 at 112x112, seeded, batch norms calibrated.
+#[test]
+fn pt2_zoo_resnet18() {
+    zoo_both("resnet18");
+}
+
 #[test]
 fn pt2_zoo_mobilenet_v2() {
     zoo_both("mobilenet_v2");

@@ -60,7 +60,7 @@ fn print(model: &Path, info: &Inspection) {
         }
         println!(
             "  arena: ExecuTorch {}{}, etch {}",
-            m.executorch_arena.map_or("?".into(), |b| size(b as u64)),
+            m.executorch_arena.map_or(if m.nodes.is_empty() { "?".into() } else { "none (a .pt2 has no ExecuTorch plan)".to_string() }, |b| size(b as u64)),
             if m.delegated.is_empty() { "" } else { " (without XNNPACK's workspace)" },
             planned.map_or("n/a".into(), |p| size(p.arena_bytes as u64)),
         );

@@ -94,8 +94,9 @@ impl<'e> Builder<'e> {
             op_ids: BTreeMap::new(),
             instructions: Vec::new(),
             sites: Vec::new(),
-            constants: vec![0..0],
-            mutable: vec![0..0],
+            // Index 0 of both lists is reserved, as in a .pte.
+            constants: vec![Range { start: 0, end: 0 }],
+            mutable: vec![Range { start: 0, end: 0 }],
             bytes: Vec::new(),
             next_offset: 0,
             bounds: Bounds::new(&ep.ranges),

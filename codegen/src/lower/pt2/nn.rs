@@ -138,6 +138,26 @@ pub fn sym_size(b: &mut Builder<'_>, n: &Node) -> Result<()> {
 
 /// add/sub (with alpha), mul, div: the `.Scalar_out` form when `other` is a number.
 pub fn binary(b: &mut Builder<'_>, n: &Node, name: &str, alpha: bool) -> Result<()> {
+    // Core ATen may put a number in `self`: `1.0 - t` is `rsub(t, 1.0)`, `2 * t` is `t * 2`.
+    if let (Some(s @ (Arg::Int(_) | Arg::Float(_))), Some(Arg::Tensor(t))) = (n.arg("self"), n.arg("other")) {
+        let t = b.tensor(t)?;
+        let s = value(b, s, "S").map_err(|m| b.invalid(format!("argument `self`: {m}")))?;
+        let (op, mut args) = match name {
+            "sub" => ("aten::rsub.Scalar_out", vec![t, s]),
+            "add" | "mul" => (if name == "add" { "aten::add.Scalar_out" } else { "aten::mul.Scalar_out" }, vec![t, s]),
+            _ => return Err(b.invalid(format!("{name} of a number by a tensor is not supported yet"))),
+        };
+        if alpha {
+            let a = match n.arg("alpha") {
+                Some(a) => value(b, a, "S").map_err(|m| b.invalid(format!("argument `alpha`: {m}")))?,
+                None => b.int(1),
+            };
+            args.push(a);
+        }
+        let out = one_output(b, n)?;
+        b.call(op, args, &[out]);
+        return Ok(());
+    }
     let x = input(b, n, "self")?;
     let other = n.arg("other").ok_or_else(|| b.invalid("argument `other` is missing"))?;
     let (op, o) = match other {
@@ -294,13 +314,28 @@ pub fn layer_norm_core(b: &mut Builder<'_>, n: &Node) -> Result<()> {
 /// (or `mm`), through a 2-D view when `x` has more dims.
 fn linear_into(b: &mut Builder<'_>, x: usize, w: usize, bias: Option<usize>, out: Option<usize>) -> Result<usize> {
     let (xs, ws) = (b.shape(x), b.shape(w));
-    let [nout, k] = ws[..] else { return Err(b.invalid(format!("linear weight of shape {ws:?} is not 2-D"))) };
+    let [_, k] = ws[..] else { return Err(b.invalid(format!("linear weight of shape {ws:?} is not 2-D"))) };
     if xs.last() != Some(&k) {
         return Err(b.invalid(format!("linear input {xs:?} does not end in {k}")));
     }
+    let wt = transposed(b, w)?;
+    linear_t(b, x, wt, bias, out)
+}
+
+/// `w` as `[k, n]`: the permuted weight `addmm` takes.
+fn transposed(b: &mut Builder<'_>, w: usize) -> Result<usize> {
+    let ws = b.shape(w);
+    let [nout, k] = ws[..] else { return Err(b.invalid(format!("linear weight of shape {ws:?} is not 2-D"))) };
     let wt = b.temp(b.dtype(w), &[k, nout])?;
     let perm = b.ints(&[1, 0]);
     b.call("aten::permute_copy.out", vec![w, perm], &[wt]);
+    Ok(wt)
+}
+
+/// `x @ wt + bias` with `wt` already `[k, n]`.
+fn linear_t(b: &mut Builder<'_>, x: usize, wt: usize, bias: Option<usize>, out: Option<usize>) -> Result<usize> {
+    let xs = b.shape(x);
+    let [k, nout] = b.shape(wt)[..] else { return Err(b.invalid("a transposed weight that is not 2-D")) };
     let m: usize = xs[..xs.len() - 1].iter().product();
     let x2 = view_to(b, x, &[m, k])?;
     let mut ys = xs.clone();
@@ -382,10 +417,10 @@ fn matmul_into(b: &mut Builder<'_>, x: usize, y: usize, out: Option<usize>) -> R
     let (xb, yb) = (&xs[..xs.len() - 2], &ys[..ys.len() - 2]);
     let rank = xb.len().max(yb.len());
     let mut batch = vec![1; rank];
-    for d in 0..rank {
+    for (d, slot) in batch.iter_mut().enumerate() {
         let a = xb.len().checked_sub(rank - d).map_or(1, |i| xb[i]);
         let c = yb.len().checked_sub(rank - d).map_or(1, |i| yb[i]);
-        batch[d] = match (a, c) {
+        *slot = match (a, c) {
             (a, c) if a == c || c == 1 => a,
             (1, c) => c,
             _ => return Err(b.invalid(format!("matmul of shapes {xs:?} and {ys:?}: batch sizes do not broadcast"))),
@@ -440,6 +475,9 @@ pub fn sdpa(b: &mut Builder<'_>, n: &Node) -> Result<()> {
     let scores = matmul_into(b, q, kt, None)?;
     let mut x = scalar_op(b, "aten::mul.Scalar_out", scores, scale, false)?;
     if causal {
+        if l.checked_mul(s).is_none_or(|n| n > MAX_MASK) {
+            return Err(b.invalid(format!("a causal mask of {l} x {s} is over etch's limit of {MAX_MASK} elements")));
+        }
         let bytes: Vec<u8> = (0..l * s).flat_map(|i| if i % s > i / s { f32::NEG_INFINITY } else { 0.0f32 }.to_le_bytes()).collect();
         let c = b.constant(ScalarType::Float, &[l, s], &bytes)?;
         let one = b.int(1);
@@ -480,6 +518,9 @@ pub fn index_copy(b: &mut Builder<'_>, n: &Node) -> Result<()> {
 /// split, split_with_sizes and chunk: one `split_with_sizes_copy` with every part.
 fn split_parts(b: &mut Builder<'_>, n: &Node, x: usize, d: usize, sizes: &[usize]) -> Result<()> {
     let shape = b.shape(x);
+    if sizes.len() != n.outputs.len() {
+        return Err(b.invalid(format!("{} parts but {} outputs", sizes.len(), n.outputs.len())));
+    }
     if sizes.iter().sum::<usize>() != shape[d] {
         return Err(b.invalid(format!("parts {sizes:?} do not add up to {} along dim {d}", shape[d])));
     }
@@ -497,6 +538,13 @@ fn split_parts(b: &mut Builder<'_>, n: &Node, x: usize, d: usize, sizes: &[usize
     Ok(())
 }
 
+/// Largest causal mask etch builds as a weight, in elements.
+const MAX_MASK: usize = 1 << 24;
+
+/// Most parts a split may have, and most steps an LSTM is unrolled over: beyond them
+/// a file is refused rather than translated into millions of calls.
+const MAX_PARTS: usize = 1 << 12;
+
 fn even_parts(total: usize, each: usize) -> Vec<usize> {
     let mut v = Vec::new();
     let mut left = total;
@@ -513,7 +561,7 @@ pub fn split(b: &mut Builder<'_>, n: &Node) -> Result<()> {
     let d = dim(b, int(b, n, "dim", 0)?, shape.len())?;
     let sizes: Vec<usize> = match (n.arg("split_sizes"), n.arg("split_size")) {
         (Some(Arg::Ints(v)), _) => v.iter().map(|&s| usize::try_from(s).unwrap_or(usize::MAX)).collect(),
-        (_, Some(Arg::Int(s))) if *s > 0 => even_parts(shape[d], *s as usize),
+        (_, Some(Arg::Int(s))) if *s > 0 && shape[d].div_ceil(*s as usize) <= MAX_PARTS => even_parts(shape[d], *s as usize),
         _ => return Err(b.invalid("split without readable sizes")),
     };
     split_parts(b, n, x, d, &sizes)
@@ -524,7 +572,7 @@ pub fn chunk(b: &mut Builder<'_>, n: &Node) -> Result<()> {
     let shape = b.shape(x);
     let d = dim(b, int(b, n, "dim", 0)?, shape.len())?;
     let chunks = int(b, n, "chunks", 1)?;
-    if chunks < 1 {
+    if !(1..=MAX_PARTS as i64).contains(&chunks) {
         return Err(b.invalid(format!("chunk into {chunks} parts")));
     }
     let each = shape[d].div_ceil(chunks as usize);
@@ -553,18 +601,22 @@ pub fn lstm(b: &mut Builder<'_>, n: &Node) -> Result<()> {
     let xs = b.shape(x);
     let [d0, d1, _] = xs[..] else { return Err(b.invalid(format!("LSTM input {xs:?} is not 3-D"))) };
     let (steps, batch, time_dim) = if batch_first { (d1, d0, 1) } else { (d0, d1, 0) };
+    if steps > MAX_PARTS {
+        return Err(b.invalid(format!("an LSTM over {steps} steps; etch unrolls at most {MAX_PARTS}")));
+    }
     let hidden = b.shape(*w_hh).get(1).copied().unwrap_or(0);
     let one = b.int(1);
     let bias = unary_temp(b, "aten::add.out", vec![*b_ih, *b_hh, one], *b_ih)?;
     let mut h = view_to(b, *h0, &[batch, hidden])?;
     let mut c = view_to(b, *c0, &[batch, hidden])?;
+    let (wih_t, whh_t) = (transposed(b, *w_ih)?, transposed(b, *w_hh)?);
     let mut hs = Vec::new();
     for t in 0..steps {
         let (dv, tv) = (b.int(time_dim), b.int(t as i64));
         let xt = b.temp_like(x, None, &[batch, xs[2]])?;
         b.call("aten::select_copy.int_out", vec![x, dv, tv], &[xt]);
-        let g1 = linear_into(b, xt, *w_ih, Some(bias), None)?;
-        let g2 = linear_into(b, h, *w_hh, None, None)?;
+        let g1 = linear_t(b, xt, wih_t, Some(bias), None)?;
+        let g2 = linear_t(b, h, whh_t, None, None)?;
         let one = b.int(1);
         let g = unary_temp(b, "aten::add.out", vec![g1, g2, one], g1)?;
         let parts: Vec<usize> = (0..4).map(|_| b.temp(ScalarType::Float, &[batch, hidden])).collect::<Result<_>>()?;

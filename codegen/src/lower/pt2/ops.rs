@@ -108,6 +108,7 @@ const OPS: &[(&str, Rule)] = &[
     ("aten::relu.default", Spec("aten::relu.out", "self:T")),
     ("aten::reshape.default", Custom(nn::view)),
     ("aten::rsqrt.default", Spec("aten::rsqrt.out", "self:T")),
+    ("aten::rsub.Scalar", Spec("aten::rsub.Scalar_out", "self:T other:S alpha:S=1")),
     ("aten::scalar_tensor.default", Spec("aten::scalar_tensor.out", "s:S dtype:X layout:X device:X pin_memory:X")),
     ("aten::scaled_dot_product_attention.default", Custom(nn::sdpa)),
     ("aten::select.int", Spec("aten::select_copy.int_out", "self:T dim:I index:I")),
