@@ -154,8 +154,8 @@ mod avx2 {
             // SAFETY: the caller's bounds, as above.
             let dots = unsafe { dots8(qg, w, o, k, g * group) };
             let xs = sums.get(g).copied().unwrap_or_else(|| qg.iter().map(|&v| i32::from(v)).sum());
-            // SAFETY: rows o..o + 8 (o a multiple of 8) of group g lie in `wsum` and `scales` (checked by the caller).
             let p = super::at(o, g, groups);
+            // SAFETY: rows o..o + 8 (o a multiple of 8) of group g lie in `wsum` and `scales` (checked by the caller).
             let (ws, sc) = unsafe { (_mm256_loadu_si256(wsum.as_ptr().add(p).cast()), _mm256_loadu_ps(scales.as_ptr().add(p))) };
             let exact = _mm256_sub_epi32(dots, _mm256_mullo_epi32(eight, _mm256_set1_epi32(xs)));
             let exact = _mm256_add_epi32(_mm256_sub_epi32(exact, _mm256_mullo_epi32(zpv, ws)), fixed);
