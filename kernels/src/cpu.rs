@@ -19,6 +19,8 @@ mod x86 {
     const KNOWN: u8 = 1;
     pub const AVX2: u8 = 2;
     pub const FMA: u8 = 4;
+    /// AVX-512 VNNI with VL (`vpdpbusd` on ymm registers), AVX2 too, and an OS that saves ZMM state.
+    pub const VNNI: u8 = 8;
 
     static FEATURES: AtomicU8 = AtomicU8::new(0);
 
@@ -59,7 +61,9 @@ mod x86 {
         if xcr0 & 0b110 != 0b110 {
             return 0;
         }
-        (if avx2 { AVX2 } else { 0 }) | (if fma { FMA } else { 0 })
+        // AVX-512 F, VL (EBX bits 16, 31) and VNNI (ECX bit 11); XCR0 bits 5-7: opmask and ZMM state.
+        let vnni = avx2 && l7.ebx & 1 << 16 != 0 && l7.ebx & 1 << 31 != 0 && l7.ecx & 1 << 11 != 0 && xcr0 & 0xe0 == 0xe0;
+        (if avx2 { AVX2 } else { 0 }) | (if fma { FMA } else { 0 }) | (if vnni { VNNI } else { 0 })
     }
 }
 
@@ -115,6 +119,17 @@ pub fn avx2_fma() -> bool {
     cfg!(all(target_feature = "avx2", target_feature = "fma")) || x86::features() & both == both
 }
 
+/// True when the AVX-512 VNNI paths (256-bit `vpdpbusd`, with AVX2) may run.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub fn avx512vnni() -> bool {
+    if forced_portable() {
+        return false;
+    }
+    let on = cfg!(all(target_feature = "avx2", target_feature = "avx512f", target_feature = "avx512vl", target_feature = "avx512vnni"));
+    on || x86::features() & x86::VNNI != 0
+}
+
 #[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
     use super::*;
@@ -123,6 +138,13 @@ mod tests {
     fn agrees_with_std_detection() {
         assert_eq!(avx2(), std::is_x86_feature_detected!("avx2"));
         assert_eq!(avx2_fma(), std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma"));
+        let vnni = ["avx2", "avx512f", "avx512vl", "avx512vnni"].map(|f| match f {
+            "avx2" => std::is_x86_feature_detected!("avx2"),
+            "avx512f" => std::is_x86_feature_detected!("avx512f"),
+            "avx512vl" => std::is_x86_feature_detected!("avx512vl"),
+            _ => std::is_x86_feature_detected!("avx512vnni"),
+        });
+        assert_eq!(avx512vnni(), vnni.iter().all(|&b| b));
     }
 
     #[test]

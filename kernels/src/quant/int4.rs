@@ -72,7 +72,7 @@ pub fn linear_q4(x: &[f32], w: &[u8], scales: &[f32], wsum: &[i32], bias: Option
         let mut o = 0;
         #[cfg(target_arch = "x86_64")]
         if simd {
-            let rows = avx2::Rows { k, group, zp };
+            let rows = avx2::Rows { k, group, zp, vnni: crate::cpu::avx512vnni() };
             while o + 8 <= n {
                 // SAFETY: AVX2 was detected; rows o..o + 8 lie in `w`, `scales` and `wsum`, and `xq`
                 // holds k codes (checked above); `sums` has the first MAX_GROUPS groups' sums.
@@ -137,6 +137,8 @@ mod avx2 {
         pub k: usize,
         pub group: usize,
         pub zp: i32,
+        /// `vpdpbusd` for the sums (the same integers).
+        pub vnni: bool,
     }
 
     /// The f32 sums over groups of output rows `o..o + 8`, before `x_scale` and
@@ -144,7 +146,7 @@ mod avx2 {
     /// as the portable loop (multiplies and adds kept apart, no FMA).
     #[target_feature(enable = "avx2")]
     pub unsafe fn rows8(q: &[i8], w: &[u8], scales: &[f32], wsum: &[i32], sums: &[i32], o: usize, r: Rows) -> [f32; 8] {
-        let Rows { k, group, zp } = r;
+        let Rows { k, group, zp, vnni } = r;
         let groups = k / group;
         let mut acc = _mm256_setzero_ps();
         let (zpv, eight) = (_mm256_set1_epi32(zp), _mm256_set1_epi32(8));
@@ -152,7 +154,7 @@ mod avx2 {
         for g in 0..groups {
             let qg = &q[g * group..(g + 1) * group];
             // SAFETY: the caller's bounds, as above.
-            let dots = unsafe { dots8(qg, w, o, k, g * group) };
+            let dots = unsafe { if vnni { vnni::dots8(qg, w, o, k, g * group) } else { dots8(qg, w, o, k, g * group) } };
             let xs = sums.get(g).copied().unwrap_or_else(|| qg.iter().map(|&v| i32::from(v)).sum());
             let p = super::at(o, g, groups);
             // SAFETY: rows o..o + 8 (o a multiple of 8) of group g lie in `wsum` and `scales` (checked by the caller).
@@ -169,6 +171,44 @@ mod avx2 {
 
     /// How many blocks of 8 rows ahead the weights are fetched.
     const PREFETCH: usize = 4;
+
+    /// Eight rows' i32 lanes summed into one vector of eight sums.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn reduce8(acc: [__m256i; 8]) -> __m256i {
+        let s01 = _mm256_hadd_epi32(acc[0], acc[1]);
+        let s23 = _mm256_hadd_epi32(acc[2], acc[3]);
+        let s45 = _mm256_hadd_epi32(acc[4], acc[5]);
+        let s67 = _mm256_hadd_epi32(acc[6], acc[7]);
+        let (lo, hi) = (_mm256_hadd_epi32(s01, s23), _mm256_hadd_epi32(s45, s67));
+        _mm256_add_epi32(_mm256_permute2x128_si256(lo, hi, 0x20), _mm256_permute2x128_si256(lo, hi, 0x31))
+    }
+
+    /// [`dots8`] with AVX-512 VNNI: `vpdpbusd` multiplies the u8 codes by the
+    /// int8 activations and adds each four into an i32 lane, in one instruction.
+    mod vnni {
+        use core::arch::x86_64::*;
+
+        #[target_feature(enable = "avx2,avx512f,avx512vl,avx512vnni")]
+        #[inline]
+        pub unsafe fn dots8(q: &[i8], w: &[u8], o: usize, k: usize, start: usize) -> __m256i {
+            let mask = _mm_set1_epi8(0xf);
+            let mut acc = [_mm256_setzero_si256(); 8];
+            for (b, qb) in q.chunks_exact(32).enumerate() {
+                // SAFETY: 32 bytes of `q`; unaligned load.
+                let xv = unsafe { _mm256_loadu_si256(qb.as_ptr().cast()) };
+                for (r, a) in acc.iter_mut().enumerate() {
+                    let at = (o + r) * (k / 2) + start / 2 + b * 16;
+                    _mm_prefetch::<_MM_HINT_T0>(w.as_ptr().wrapping_add(at + super::PREFETCH * 4 * k).cast());
+                    // SAFETY: the caller checked that rows o..o + 8 of k / 2 bytes lie in `w`.
+                    let wv = unsafe { _mm_loadu_si128(w.as_ptr().add(at).cast()) };
+                    let codes = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(wv, 4), mask), _mm_and_si128(wv, mask));
+                    *a = _mm256_dpbusd_epi32(*a, codes, xv);
+                }
+            }
+            super::reduce8(acc)
+        }
+    }
 
     /// The group's `Σ q · code` for output rows `o..o + 8`, the group starting
     /// at code `start` of each row (rows of `k` codes in `w`). Codes (u8, at
@@ -191,13 +231,7 @@ mod avx2 {
                 *a = _mm256_add_epi32(*a, _mm256_madd_epi16(_mm256_maddubs_epi16(codes, xv), ones));
             }
         }
-        // Eight rows' lanes summed into one vector of eight sums.
-        let s01 = _mm256_hadd_epi32(acc[0], acc[1]);
-        let s23 = _mm256_hadd_epi32(acc[2], acc[3]);
-        let s45 = _mm256_hadd_epi32(acc[4], acc[5]);
-        let s67 = _mm256_hadd_epi32(acc[6], acc[7]);
-        let (lo, hi) = (_mm256_hadd_epi32(s01, s23), _mm256_hadd_epi32(s45, s67));
-        _mm256_add_epi32(_mm256_permute2x128_si256(lo, hi, 0x20), _mm256_permute2x128_si256(lo, hi, 0x31))
+        reduce8(acc)
     }
 }
 
@@ -231,6 +265,16 @@ mod tests {
             let mut portable = std::vec![0.0f32; m * n];
             crate::cpu::portable(|| linear_q4(&x, &w, &scales, &wsum, Some(&bias), &mut portable, &mut xq, s));
             assert_eq!(out, portable, "{s:?}");
+            #[cfg(target_arch = "x86_64")]
+            if n >= 8 && crate::cpu::avx512vnni() {
+                // The AVX2 sums and the VNNI ones, on the same quantized row.
+                super::quantize_row(&x[..k], &mut xq);
+                let sums = [0i32; MAX_GROUPS];
+                let rows = |vnni| avx2::Rows { k, group, zp: 3, vnni };
+                // SAFETY: the CPU has both paths; rows 0..8 lie in the buffers.
+                let (a, b) = unsafe { (avx2::rows8(&xq, &w, &scales, &wsum, &sums, 0, rows(false)), avx2::rows8(&xq, &w, &scales, &wsum, &sums, 0, rows(true))) };
+                assert_eq!(a, b, "{s:?}");
+            }
             let mut fq = std::vec![0.0f32; m * k];
             super::super::dynamic::fake_quant_rows(&x, &mut fq, k);
             for r in 0..m {
