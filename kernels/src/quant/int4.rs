@@ -69,6 +69,7 @@ pub fn linear_q4(x: &[f32], w: &[u8], scales: &[f32], wsum: &[i32], bias: Option
         let xsum = |g: usize| sums.get(g).copied().unwrap_or_else(|| xq[g * group..(g + 1) * group].iter().map(|&v| i32::from(v)).sum());
         // Σ (q - zp)(c - 8) = Σ q·c - 8 Σ q - zp Σ c + 8 zp · group, exact in i32.
         let exact = |g: usize, o: usize, dot: i32| dot - 8 * xsum(g) - zp * wsum[at(o, g, groups)] + 8 * zp * group as i32;
+        #[cfg_attr(not(target_arch = "x86_64"), allow(unused_mut))]
         let mut o = 0;
         #[cfg(target_arch = "x86_64")]
         if simd {
