@@ -5,6 +5,6 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-  rustc-web cargo-web rust-web-src lld-22 qemu-system-arm binutils-arm-none-eabi gcc \
+  rustc-web cargo-web rust-web-src lld-22 qemu-system-arm binutils-arm-none-eabi gcc wasi-libc \
   chromium >/dev/null
 /usr/bin/rustc --version

@@ -5,4 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash .ci/install-targets.sh
 examples/firmware/run.sh
+# The kernels' unit tests in wasm32 with SIMD128, under node (~4 min: build-std of std).
+kernels/wasm/test.sh
 examples/web/check.sh

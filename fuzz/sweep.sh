@@ -17,6 +17,8 @@ trap 'rm -rf "$work"' EXIT
 
 # Mutants: a quarter truncations, the rest 1-4 spots of 1-4 bytes each,
 # XORed or set to edge values, mostly in the headers and flatbuffer tables.
+# The zoo's .pt2 archives (pt2/<name>/model*.pt2) get the same, plus mutants of
+# their model.json re-zipped (so the zip's checksums hold and the JSON is read).
 python3 - "$zoo" "$work" "$per_file" "$seed" <<'PY'
 import glob, os, random, struct, sys
 zoo, work, per_file, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
@@ -41,6 +43,41 @@ for path in sorted(glob.glob(f"{zoo}/*/model*.pte")):
                         b[k] ^= rng.randint(1, 255)
                 else:
                     b[at : at + w] = struct.pack("<I", rng.choice(edges))[:w]
+        open(f"{work}/{tag}.{i:03}.pte", "wb").write(b)
+
+import io, re, zipfile
+edges = ["0", "-1", "1", "7", "12", "99", "2147483648", "9223372036854775807", "-9223372036854775808"]
+for path in sorted(glob.glob(f"{zoo}/pt2/*/model*.pt2")):
+    data = open(path, "rb").read()
+    tag = "pt2." + os.path.basename(os.path.dirname(path)) + "." + os.path.basename(path)[:-4]
+    z = zipfile.ZipFile(io.BytesIO(data))
+    items = [(n, z.read(n)) for n in z.namelist()]
+    for i in range(per_file):
+        if i % 4 == 0:
+            b = data[: rng.randrange(len(data))]
+        elif i % 4 == 1:
+            b = bytearray(data)
+            for _ in range(rng.randint(1, 4)):
+                at = rng.randrange(len(b))
+                b[at] ^= rng.randint(1, 255)
+        else:
+            out = io.BytesIO()
+            with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as w:
+                for n, d in items:
+                    if n.endswith(".json"):
+                        t = d.decode()
+                        nums = [m.span() for m in re.finditer(r"-?\d+", t)]
+                        for _ in range(rng.randint(1, 3)):
+                            if nums and rng.random() < 0.8:
+                                s, e = nums[rng.randrange(len(nums))]
+                                t = t[:s] + rng.choice(edges) + t[e:]
+                                nums = [m.span() for m in re.finditer(r"-?\d+", t)]
+                            else:
+                                at = rng.randrange(len(t))
+                                t = t[:at] + t[at + rng.randint(1, 30):]
+                        d = t.encode()
+                    w.writestr(n, d)
+            b = out.getvalue()
         open(f"{work}/{tag}.{i:03}.pte", "wb").write(b)
 PY
 

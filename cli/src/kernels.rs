@@ -82,7 +82,7 @@ pub fn manifest() -> String {
         "# Vendored by etch {v} — do not edit; `etch compile --vendor` rewrites it.\n\
          [package]\nname = \"etch-kernels\"\nversion = \"{v}\"\nedition = \"2021\"\nlicense = \"MIT OR Apache-2.0\"\npublish = false\n\n\
          [dependencies]\nlibm = \"0.2\"\nndarray = {{ version = \"0.16\", optional = true }}\n\n\
-         [features]\ndefault = []\nstd = [\"alloc\"]\nalloc = []\nndarray = [\"std\", \"dep:ndarray\"]\n\n\
+         [features]\ndefault = []\nstd = [\"alloc\"]\nthreads = [\"std\"]\nalloc = []\nndarray = [\"std\", \"dep:ndarray\"]\n\n\
          # `macros` re-exports include_model!, which a vendored copy leaves out.\n\
          [lints.rust]\nunexpected_cfgs = {{ level = \"warn\", check-cfg = [\"cfg(feature, values(\\\"macros\\\"))\"] }}\n",
         v = env!("CARGO_PKG_VERSION")

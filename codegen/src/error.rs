@@ -16,6 +16,13 @@ pub enum Error {
     #[error("method `{method}`, instruction {instruction} (`{op}`): {message}")]
     Invalid { method: String, instruction: usize, op: String, message: String },
 
+    /// A `.pt2` node that etch cannot compile as it stands, at the user's Python line.
+    #[error("{op} at {at}: {message}")]
+    Source { op: String, at: String, message: String },
+
+    #[error(transparent)]
+    Pt2(#[from] crate::pt2::Error),
+
     /// A method-level problem outside any one instruction.
     #[error("method `{method}`: {message}")]
     Method { method: String, message: String },
@@ -44,6 +51,8 @@ pub struct UnsupportedOp {
     pub count: usize,
     pub method: String,
     pub first_instruction: usize,
+    /// For a `.pt2`, where the first use is in the user's Python: `model.py:42 in forward`.
+    pub at: Option<String>,
 }
 
 impl fmt::Display for Unsupported {
@@ -52,15 +61,15 @@ impl fmt::Display for Unsupported {
         writeln!(f, "{n} unsupported op{} in this program", if n == 1 { "" } else { "s" })?;
         let width = self.ops.iter().map(|o| o.name.len()).max().unwrap_or(0);
         for op in &self.ops {
-            writeln!(
-                f,
-                "  {:width$}  used {} time{}, first in method `{}` at instruction {}",
-                op.name,
-                op.count,
-                if op.count == 1 { "" } else { "s" },
-                op.method,
-                op.first_instruction,
-            )?;
+            let times = if op.count == 1 { "" } else { "s" };
+            match &op.at {
+                Some(at) => writeln!(f, "  {:width$}  at {at}, used {} time{times}", op.name, op.count)?,
+                None => writeln!(
+                    f,
+                    "  {:width$}  used {} time{times}, first in method `{}` at instruction {}",
+                    op.name, op.count, op.method, op.first_instruction,
+                )?,
+            }
         }
         write!(f, "  = help: `etch inspect` lists every op and whether etch supports it; docs/OPS.md has the coverage table")
     }

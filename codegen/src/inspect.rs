@@ -22,9 +22,20 @@ pub struct MethodInfo {
     /// Inside XNNPACK delegates: node type → (count, supported).
     pub delegated: BTreeMap<String, (usize, bool)>,
     pub executorch_arena: Option<i64>,
+    /// For a `.pt2`: every ATen node in graph order, with its Python line and whether etch translates it.
+    pub nodes: Vec<NodeInfo>,
+}
+
+pub struct NodeInfo {
+    pub target: String,
+    pub at: Option<String>,
+    pub supported: bool,
 }
 
 pub fn inspect(bytes: &[u8]) -> Result<Inspection, crate::Error> {
+    if crate::pt2::is_archive(bytes) {
+        return inspect_pt2(bytes);
+    }
     let program = pte::parse(bytes)?;
     let methods = program.plans.iter().map(|p| method(&program, bytes, p)).collect();
     let named: usize = program.named_data.iter().filter_map(|d| program.segments.get(d.segment)).map(|r| r.len()).sum();
@@ -77,5 +88,30 @@ fn method(program: &pte::Program, bytes: &[u8], plan: &pte::Plan) -> MethodInfo 
         ops,
         delegated,
         executorch_arena: plan.non_const_buffer_sizes.get(1).copied(),
+        nodes: Vec::new(),
     }
+}
+
+/// A `.pt2`: the kernel calls its translation makes (as for a `.pte`), and its nodes with their Python lines.
+fn inspect_pt2(bytes: &[u8]) -> Result<Inspection, crate::Error> {
+    let ep = crate::pt2::parse(bytes)?;
+    let nodes: Vec<NodeInfo> = ep
+        .nodes
+        .iter()
+        .map(|n| NodeInfo { target: n.target.clone(), at: n.source_line(), supported: crate::lower::pt2::is_supported(&n.target) })
+        .collect();
+    let constant_bytes = ep.data.values().map(|d| d.bytes.len()).sum();
+    let mut info = match crate::lower::pt2::translate(&ep) {
+        Ok(t) => method(&t.program, &t.bytes, &t.program.plans[0]),
+        Err(_) => {
+            let mut ops: BTreeMap<String, (usize, bool)> = BTreeMap::new();
+            for n in &nodes {
+                ops.entry(n.target.clone()).or_insert((0, n.supported)).0 += 1;
+            }
+            MethodInfo { name: "forward".into(), inputs: Vec::new(), outputs: Vec::new(), ops, delegated: BTreeMap::new(), executorch_arena: None, nodes: Vec::new() }
+        }
+    };
+    info.nodes = nodes;
+    let etch = generate(bytes, &Config::new("model")).map(|g| g.summary);
+    Ok(Inspection { file_bytes: bytes.len(), constant_bytes, methods: vec![info], etch })
 }

@@ -342,6 +342,9 @@ pub enum Op {
     ConvTranspose2d(ConvTranspose2d),
     /// inputs `[x]`, outputs `[out]` or `[out, indices]`.
     MaxPool2d(Pool2d),
+    /// inputs `[x]`, outputs `[out, indices]`: XNNPACK's argmax pooling, each
+    /// index counted inside its window.
+    ArgMaxPool2d(Pool2d),
     /// inputs `[x]`: the window mean, dividing by `divisor` when set, else by
     /// the window's size (with `count_include_pad`) or its in-bounds part.
     AvgPool2d { pool: Pool2d, count_include_pad: bool, divisor: Option<i64> },
@@ -508,6 +511,8 @@ pub enum QOp {
     Add { a: (f64, i64), b: (f64, i64), out: QOut },
     /// inputs `[x]`: the mean over `dims`, a contiguous run, in f32.
     Mean { dims: Vec<usize>, x: (f64, i64), out: QOut },
+    /// inputs `[x]`: average pooling in f32, as `Op::AvgPool2d`.
+    AvgPool2d { pool: Pool2d, count_include_pad: bool, divisor: Option<i64>, x: (f64, i64), out: QOut },
 }
 
 impl Op {
@@ -589,6 +594,7 @@ impl Op {
             Op::Conv2d(_) => "conv2d",
             Op::ConvTranspose2d(_) => "conv_transpose2d",
             Op::MaxPool2d(_) => "max_pool2d",
+            Op::ArgMaxPool2d(_) => "argmax_pool2d",
             Op::AvgPool2d { .. } => "avg_pool2d",
             Op::ResizeBilinear { .. } => "resize_bilinear",
             Op::ResizeNearest { .. } => "resize_nearest",
@@ -653,6 +659,7 @@ impl Op {
                 QOp::Linear { .. } => "int8_linear",
                 QOp::Add { .. } => "int8_add",
                 QOp::Mean { .. } => "int8_mean",
+                QOp::AvgPool2d { .. } => "int8_avg_pool2d",
             },
             Op::Map(_) => "map",
             Op::UpdateCache => "update_cache",
@@ -755,9 +762,20 @@ impl Method {
         self.nodes.iter().any(|n| matches!(n.op, Op::Random { .. }))
     }
 
-    /// Whether the method returns a `Result`: runtime sizes or runtime indices.
+    /// Whether `node` divides integers by values only known at run time:
+    /// ExecuTorch fails the call on a zero divisor, and so does the method.
+    pub fn checks_divisor(&self, node: &Node) -> bool {
+        let Op::Binary { f: BinaryFn::FloorDiv | BinaryFn::TruncDiv | BinaryFn::Remainder, .. } = node.op else { return false };
+        let dtype = |v: ValueId| self.values[v].ty.dtype;
+        let integer = |v: ValueId| !dtype(v).is_float();
+        integer(node.inputs[0])
+            && integer(node.inputs[1])
+            && !matches!(self.values[self.root(node.inputs[1]).0].storage, Storage::Const(_))
+    }
+
+    /// Whether the method returns a `Result`: runtime sizes, runtime indices or integer divisors.
     pub fn fallible(&self) -> bool {
-        !self.dynamic.syms.is_empty() || self.nodes.iter().any(|n| self.checks_index(n))
+        !self.dynamic.syms.is_empty() || self.nodes.iter().any(|n| self.checks_index(n) || self.checks_divisor(n))
     }
 
     /// Follows views down to the value that owns the elements, with the element offset.

@@ -29,6 +29,8 @@ pub enum Error {
         index: i64,
         size: usize,
     },
+    /// An integer division or remainder by zero.
+    DivisionByZero { op: &'static str },
 }
 
 impl fmt::Display for Error {
@@ -56,6 +58,7 @@ impl fmt::Display for Error {
             Error::IndexOutOfRange { op, index, size } => {
                 write!(f, "{op}: index {index} is out of range for size {size}")
             }
+            Error::DivisionByZero { op } => write!(f, "{op}: integer division by zero"),
         }
     }
 }

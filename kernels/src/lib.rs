@@ -7,9 +7,10 @@
 //! handled by working on the overlap instead of panicking.
 #![no_std]
 
-// Only for the unit tests, which check SIMD paths against portable ones. CPU
-// features are detected without std (`cpu`), so feature `std` changes no kernel.
-#[cfg(test)]
+// For the unit tests, which check SIMD paths against portable ones, and for
+// feature `threads`'s pool. CPU features are detected without std (`cpu`), so
+// feature `std` changes no kernel.
+#[cfg(any(test, feature = "threads"))]
 extern crate std;
 
 #[cfg(feature = "alloc")]
@@ -61,6 +62,8 @@ pub mod pool;
 pub mod quant;
 pub mod reduce;
 pub mod shape;
+#[cfg(feature = "threads")]
+pub mod threads;
 
 #[cfg(feature = "macros")]
 pub use etch_macros::include_model;
@@ -90,18 +93,27 @@ pub(crate) mod testutil {
         }
     }
 
-    /// Runs `f` twice: first as the CPU dispatches (its SIMD paths where it
-    /// has them), then with every dispatcher forced onto its portable path.
-    /// `f` gets the path's name for its messages.
+    /// Runs `f` on every path this CPU can take: as it dispatches (AVX-512
+    /// where it has it), with AVX-512 turned off (AVX2), then with every
+    /// dispatcher forced onto its portable path. Paths the CPU lacks are named
+    /// on stderr as not run. `f` gets the path's name for its messages.
     pub fn each_path(mut f: impl FnMut(&str)) {
         #[cfg(target_arch = "x86_64")]
-        let simd = crate::cpu::avx2_fma();
-        #[cfg(not(target_arch = "x86_64"))]
-        let simd = false;
+        let (wide, simd) = (crate::cpu::avx512(), crate::cpu::avx2_fma());
+        #[cfg(target_arch = "wasm32")]
+        let (wide, simd) = (false, crate::cpu::simd128());
+        #[cfg(not(any(target_arch = "x86_64", target_arch = "wasm32")))]
+        let (wide, simd) = (false, false);
+        if wide {
+            f("avx512");
+        } else if cfg!(target_arch = "x86_64") {
+            std::eprintln!("note: no AVX-512 on this CPU, the AVX-512 paths were not run");
+        }
         if simd {
-            f("simd");
+            let name = if cfg!(target_arch = "wasm32") { "simd128" } else { "avx2" };
+            crate::cpu::no_avx512(|| f(name));
         } else {
-            std::eprintln!("note: no AVX2 + FMA on this CPU, the SIMD paths were not run");
+            std::eprintln!("note: no SIMD on this CPU or build (AVX2 + FMA, or wasm simd128), the SIMD paths were not run");
         }
         crate::cpu::portable(|| f("portable"));
     }

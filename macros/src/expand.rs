@@ -12,7 +12,7 @@ use syn::{Ident, LitStr, Token, Visibility};
 /// relative paths resolve against here; everyone else gets `CARGO_MANIFEST_DIR`.
 const MANIFEST_DIR_OVERRIDE: &str = "ETCH_MANIFEST_DIR_OVERRIDE";
 
-const USAGE: &str = "expected the path of a .pte file as a string literal, or `pub mod NAME = \"path.pte\"`";
+const USAGE: &str = "expected the path of a .pte or .pt2 file as a string literal, or `pub mod NAME = \"path.pte\"`";
 
 /// `"path.pte"` or `VIS mod NAME = "path.pte"`.
 pub struct Input {

@@ -230,6 +230,34 @@ class Distance(nn.Module):
         )
 
 
+class ChannelsLast(nn.Module):
+    """A CNN whose activations are channels-last (dim order [0, 2, 3, 1]; ExecuTorch
+    refuses channels-last weights in its portable convolution),
+    through the ops ExecuTorch's portable kernels run in that layout."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, padding=1)
+        self.dw = nn.Conv2d(8, 8, 3, padding=1, groups=8)
+        self.pw = nn.Conv2d(8, 6, 1)
+        self.fc = nn.Linear(6, 4)
+
+    def forward(self, x):
+        x = x.to(memory_format=torch.channels_last)
+        y = F.hardtanh(self.stem(x), 0.0, 6.0)
+        z = self.dw(y) + y
+        g = torch.sigmoid(z) * z
+        p = self.pw(F.max_pool2d(g, 2))
+        pooled = F.adaptive_avg_pool2d(p, 1)
+        # No cat: ExecuTorch 1.5.1's portable cat of channels-last tensors along dim 1 disagrees with eager PyTorch.
+        return p, pooled, self.fc(torch.flatten(pooled, 1)), g.mean((2, 3)), F.relu(p)
+
+
+def channels_last():
+    seeded(23)
+    return ChannelsLast()
+
+
 MODELS = {
     "edge_add": simple(Add, lambda k: [rand((2, 3), 300 + k), rand((2, 3), 310 + k)], about="no constants, no extended header", atol=0.0, rtol=0.0),
     "edge_outputs": simple(Outputs, lambda k: [rand((2, 3), 320 + k), ints((2,), 330 + k, 0, 9)],
@@ -263,6 +291,8 @@ MODELS = {
     "ops_cover": simple(Cover, lambda k: [rand((1, 3, 4, 4), 530 + k), rand((1, 3, 4, 4), 540 + k), ints((2, 3), 550 + k, -9, 9),
                                           ints((2, 3, 4), 560 + k, 0, 2).astype(bool)], xnnpack=True,
                         about="scalar forms, comparisons, logical ops, hardtanh, var, arange, as_strided, 4-way cat, elu, global mean", atol=1e-5),
+    "ops_layout": simple(channels_last, lambda k: [rand((1, 3, 8, 8), 600 + k)], xnnpack=True,
+                         about="channels-last activations: conv, depthwise, pools, as_strided, linear", atol=1e-5),
     "ops_distance": simple(Distance, lambda k: [rand((2, 4, 3), 570 + k), rand((2, 5, 3), 580 + k), rand((3, 2, 4, 3), 590 + k),
                                                ints((2, 4, 3), 595 + k, 0, 2).astype(bool)],
                            xnnpack=True, about="cdist (p 0, 1, 2, 3, inf; broadcast batch), pdist, masked_scatter", atol=1e-5),

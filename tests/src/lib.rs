@@ -25,15 +25,21 @@ pub fn setup() -> etch_cli::run::Setup {
         kernels: etch_codegen::KernelsDep::Path(kernels.display().to_string()),
         cache: root.join("target/etch-work"),
         std: true,
+        threads: 1,
     }
 }
 
 /// Verifies `dir/model.pte` (or another program file in `dir`) against
 /// `dir/cases`, printing the table, and fails the test on any mismatch.
 pub fn verify(dir: &std::path::Path, program: &str) {
+    verify_with(dir, program, &setup());
+}
+
+/// `verify` with another setup (another thread count, say).
+pub fn verify_with(dir: &std::path::Path, program: &str, setup: &etch_cli::run::Setup) {
     let model = dir.join(program);
     assert!(model.exists(), "{} is missing", model.display());
-    let report = etch_cli::run::verify::verify(&model, dir, None, None, &setup())
+    let report = etch_cli::run::verify::verify(&model, dir, None, None, setup)
         .unwrap_or_else(|e| panic!("{}: {e}", model.display()));
     report.print();
     assert!(report.passed(), "{} does not match ExecuTorch's outputs", model.display());

@@ -89,6 +89,26 @@ fn main() {
     );
 }
 
+/// An integer division or remainder by a zero from the data is an `Err`,
+/// as ExecuTorch fails the call; the same call without the zero works.
+#[test]
+fn integer_division_by_zero_is_an_error() {
+    let main = r#"
+fn main() {
+    let mut m = Box::new(model::Model::new());
+    let a = [7i64, -7, 3, 0, 9, 1, 2, 3, 4, 5];
+    let mut b = [2i64; 10];
+    let (m1, m2) = ([true; 10], [false; 5]);
+    println!("{}", m.forward(&a, &b, &m1, &m2).is_ok());
+    b[3] = 0;
+    println!("{}", m.forward(&a, &b, &m1, &m2).err().map(|e| e.to_string()).unwrap_or_default());
+}
+"#;
+    let out = run_with_model(&fixture("ops_bitwise"), main);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines, ["true", "trunc_divide: integer division by zero"], "{out}");
+}
+
 /// `x[i]` with `i` from the data: an index past the end (after negative ones
 /// wrap) is an `Err` naming `index`; -4 on a dim of 4 is row 0.
 #[test]

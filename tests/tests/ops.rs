@@ -28,6 +28,32 @@ fn xnnpack_conv1d() {
     verify(&fixture("ops_conv1d"), "model.xnnpack.pte");
 }
 
+/// Channels-last activations (dim order [0, 2, 3, 1]) through convolutions,
+/// pools, an `as_strided_copy` over that memory and a linear layer: etch holds
+/// them row-major.
+#[test]
+fn layout() {
+    verify(&fixture("ops_layout"), "model.pte");
+}
+
+/// The same through XNNPACK, whose delegate reads and writes that memory as NHWC.
+#[test]
+fn xnnpack_layout() {
+    verify(&fixture("ops_layout"), "model.xnnpack.pte");
+}
+
+/// `max.dim` with indices over H and W, portable and as XNNPACK's
+/// ArgMaxPooling2d (which ExecuTorch 1.5.1's partitioner is patched to emit).
+#[test]
+fn argmax_pool() {
+    verify(&fixture("xnn_argmax_pool"), "model.pte");
+}
+
+#[test]
+fn xnnpack_argmax_pool() {
+    verify(&fixture("xnn_argmax_pool"), "model.xnnpack.pte");
+}
+
 /// sum, prod, amax/amin, max/min (all and per dim, with indices), argmax/argmin,
 /// var/std, cumsum, mean and topk: over one, several, negative and all dims,
 /// with and without keepdim, on f32 and i64.

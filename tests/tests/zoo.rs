@@ -1,7 +1,7 @@
 //! The reference zoo named by `ETCH_ZOO` (CI: `../shared/models`). Unset, these
 //! tests do nothing; set, a missing model fails.
 
-use etch_tests::{verify, zoo};
+use etch_tests::{setup, verify, verify_with, zoo};
 
 fn zoo_model(name: &str) {
     if let Some(zoo) = zoo() {
@@ -50,6 +50,14 @@ fn zoo_mobilenet_v2() {
 #[test]
 fn zoo_mobilenet_v2_int8() {
     zoo_model("mobilenet_v2_int8");
+}
+
+/// Built with the `threads` feature and run on 2 threads: the split kernels too.
+#[test]
+fn zoo_mobilenet_v2_two_threads() {
+    if let Some(zoo) = zoo() {
+        verify_with(&zoo.join("mobilenet_v2"), "model.pte", &etch_cli::run::Setup { threads: 2, ..setup() });
+    }
 }
 
 #[test]
@@ -113,9 +121,9 @@ fn zoo_xnnpack_mobilenet_v2_int8() {
     verify(&dir, "model.xnnpack.pte");
     let bytes = std::fs::read(dir.join("model.xnnpack.pte")).unwrap();
     let g = etch_codegen::generate(&bytes, &etch_codegen::Config::new("int8")).unwrap();
-    for kernel in ["qconv::", "quantize"] {
+    for kernel in ["quant::conv::qconv2d", "quantize"] {
         assert!(g.model_rs.contains(kernel), "no `{kernel}` call in the generated int8 model");
     }
-    assert!(!g.model_rs.contains("conv::conv2d"), "an f32 convolution is left in the int8 model");
+    assert!(!g.model_rs.contains("conv::im2col::conv2d"), "an f32 convolution is left in the int8 model");
     assert!(g.summary.arena_bytes <= 1_600_000, "arena {} bytes", g.summary.arena_bytes);
 }

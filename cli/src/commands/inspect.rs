@@ -42,12 +42,21 @@ fn print(model: &Path, info: &Inspection) {
         }
         println!("  ops:");
         table(&m.ops);
+        if !m.nodes.is_empty() {
+            println!("  ATen nodes of the exported graph, with their source:");
+            let width = m.nodes.iter().map(|n| n.target.len()).max().unwrap_or(0);
+            for n in &m.nodes {
+                let at = n.at.as_deref().unwrap_or("(no stack trace)");
+                println!("    {:width$}  {at}{}", n.target, if n.supported { "" } else { "  UNSUPPORTED" });
+            }
+        }
         if !m.delegated.is_empty() {
             println!("  inside XNNPACK delegates:");
             table(&m.delegated);
         }
         if let Some(p) = planned {
             println!("  cost: {} parameters, {} multiply-adds per call, {} kernel calls", count(p.params), count(p.macs), p.kernel_calls);
+            int8(&p.int8);
         }
         println!(
             "  arena: ExecuTorch {}{}, etch {}",
@@ -78,6 +87,17 @@ fn print(model: &Path, info: &Inspection) {
     }
 }
 
+/// How many quantized ops run on int8 kernels, and which stay f32 and why.
+fn int8(r: &etch_codegen::Int8Report) {
+    if r.int8_ops == 0 && r.fallbacks.is_empty() {
+        return;
+    }
+    println!("  int8: {} ops on int8 kernels, {} quantized ops left in f32", r.int8_ops, r.fallbacks.len());
+    for f in &r.fallbacks {
+        println!("    {} (instruction {}): {}", f.op, f.instruction, f.reason);
+    }
+}
+
 fn table(ops: &BTreeMap<String, (usize, bool)>) {
     let width = ops.keys().map(String::len).max().unwrap_or(0);
     for (name, (n, ok)) in ops {
@@ -102,12 +122,17 @@ fn to_json(model: &Path, info: &Inspection) -> Value {
             "outputs": m.outputs,
             "ops": ops(&m.ops),
             "delegated_ops": ops(&m.delegated),
+            "nodes": m.nodes.iter().map(|n| json!({"target": n.target, "at": n.at, "supported": n.supported})).collect::<Vec<_>>(),
             "executorch_arena_bytes": m.executorch_arena,
             "executorch_arena_excludes_xnnpack": !m.delegated.is_empty(),
             "etch_arena_bytes": p.map(|p| p.arena_bytes),
             "params": p.map(|p| p.params),
             "macs": p.map(|p| p.macs),
             "kernel_calls": p.map(|p| p.kernel_calls),
+            "int8_ops": p.map(|p| p.int8.int8_ops),
+            "int8_fallbacks": p.map(|p| p.int8.fallbacks.iter()
+                .map(|f| json!({"op": f.op, "instruction": f.instruction, "reason": f.reason}))
+                .collect::<Vec<_>>()),
         })
     };
     let (summary, error) = match &info.etch {
@@ -118,7 +143,7 @@ fn to_json(model: &Path, info: &Inspection) -> Value {
         Some(Error::Unsupported(u)) => u
             .ops
             .iter()
-            .map(|o| json!({"name": o.name, "count": o.count, "method": o.method, "first_instruction": o.first_instruction}))
+            .map(|o| json!({"name": o.name, "count": o.count, "method": o.method, "first_instruction": o.first_instruction, "at": o.at}))
             .collect(),
         _ => Vec::new(),
     };

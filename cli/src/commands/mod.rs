@@ -90,6 +90,9 @@ enum Command {
         /// Relative tolerance (default: meta.json's `rtol`).
         #[arg(long)]
         rtol: Option<f64>,
+        /// Run with this many threads (the generated crate's `threads` feature).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+        threads: u16,
         #[command(flatten)]
         kernels: KernelsArgs,
     },
@@ -108,6 +111,10 @@ enum Command {
         /// Build the generated crate as a user's default build, without its `std` feature.
         #[arg(long)]
         no_std: bool,
+        /// Threads the large kernels split across: above 1, the generated crate is
+        /// built with its `threads` feature (needs std).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+        threads: u16,
         #[command(flatten)]
         kernels: KernelsArgs,
     },
@@ -143,8 +150,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             compile::run(&compile::Options { model, out, name, kernels, vendor, force })
         }
         Command::Inspect { model, json } => inspect::run(&model, json),
-        Command::Verify { model, dir, atol, rtol, kernels } => verify::run(&model, &dir, atol, rtol, &kernels),
-        Command::Bench { model, dir, iters, json, no_std, kernels } => bench::run(&model, &dir, iters, json, no_std, &kernels),
+        Command::Verify { model, dir, atol, rtol, threads, kernels } => verify::run(&model, &dir, atol, rtol, threads.into(), &kernels),
+        Command::Bench { model, dir, iters, json, no_std, threads, kernels } => bench::run(&model, &dir, iters, json, no_std, threads.into(), &kernels),
         Command::Cache { action: CacheAction::Info } => cache::info(),
         Command::Cache { action: CacheAction::Clean } => cache::clean(),
     }

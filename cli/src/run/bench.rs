@@ -36,6 +36,7 @@ pub fn bench(model: &Path, dir: &Path, iters: usize, setup: &Setup) -> Result<(S
         .arg(&run_dir)
         .arg(&case.method)
         .arg(iters.max(1).to_string())
+        .env("ETCH_THREADS", setup.threads.max(1).to_string())
         .output()?;
     if !out.status.success() {
         return Err(format!("the harness failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr)).into());

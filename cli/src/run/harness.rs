@@ -34,7 +34,11 @@ pub fn build(model: &Path, setup: &Setup, check: impl FnOnce(&Summary) -> Result
     // Keyed by the full path too: two files of one name must not share a work dir.
     let full = model.canonicalize().unwrap_or_else(|_| model.to_path_buf());
     let key = full.to_string_lossy().bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
-    let variant = if setup.std { "" } else { "-nostd" };
+    let variant = match (setup.std, setup.threads > 1) {
+        (_, true) => "-threads",
+        (true, false) => "",
+        (false, false) => "-nostd",
+    };
     let dir = setup.cache.join(format!("{name}-{stem}-{:08x}{variant}", key as u32));
     let crate_dir = dir.join("model");
     for (file, content) in generated.crate_files() {
@@ -43,7 +47,11 @@ pub fn build(model: &Path, setup: &Setup, check: impl FnOnce(&Summary) -> Result
     let krate = etch_codegen::ident::crate_name(&config.name);
     let package = etch_codegen::ident::crate_name(&format!("etch-harness-{}", dir.file_name().unwrap_or_default().to_string_lossy()));
     let harness_dir = dir.join("harness");
-    let features = if setup.std { "[\"std\"]" } else { "[]" };
+    let features = match (setup.std, setup.threads > 1) {
+        (_, true) => "[\"std\", \"threads\"]",
+        (true, false) => "[\"std\"]",
+        (false, false) => "[]",
+    };
     let cargo = format!(
         "[package]\nname = \"{package}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
          [dependencies]\nmodel = {{ package = \"{krate}\", path = \"../model\", features = {features} }}\n\n\

@@ -19,6 +19,8 @@ pub struct Setup {
     /// Build the generated crate with its `std` feature; off, as a user's
     /// default (no_std) build.
     pub std: bool,
+    /// Above 1: build with the `threads` feature and run with this many threads.
+    pub threads: usize,
 }
 
 impl Setup {
@@ -34,7 +36,7 @@ impl Setup {
         } else {
             crate::kernels::default_dep()
         };
-        Ok(Self { kernels, cache, std: true })
+        Ok(Self { kernels, cache, std: true, threads: 1 })
     }
 }
 

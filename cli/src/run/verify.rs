@@ -72,7 +72,7 @@ pub fn verify(model: &Path, dir: &Path, atol: Option<f64>, rtol: Option<f64>, se
     }
     let list_path = h.dir.join("cases.txt");
     std::fs::write(&list_path, list)?;
-    let status = Command::new(&h.binary).arg("verify").arg(&list_path).status()?;
+    let status = Command::new(&h.binary).arg("verify").arg(&list_path).env("ETCH_THREADS", setup.threads.max(1).to_string()).status()?;
     if !status.success() {
         return Err(format!("the harness failed ({status})").into());
     }

@@ -17,6 +17,11 @@ use crate::ir::Method;
 pub const COMMENT: &str = " @comment ";
 
 pub fn emit(method: &Method, layout: &Layout) -> TokenStream {
+    emit_with_doc(method, layout, signature_doc(method))
+}
+
+/// As `emit`, with the given doc lines.
+pub fn emit_with_doc(method: &Method, layout: &Layout, doc: Vec<String>) -> TokenStream {
     let name = crate::ident::method(&method.name);
     // An output that is (a view of) an input borrows from it: then the inputs
     // and `self` share one named lifetime, else elision ties outputs to `self`.
@@ -66,7 +71,6 @@ pub fn emit(method: &Method, layout: &Layout) -> TokenStream {
             }
         }
     });
-    let doc = signature_doc(method);
     quote! {
         #(#[doc = #doc])*
         pub fn #name #generics (&#life mut self, #(#params,)* #(#sizes),*) -> #ret_ty {
@@ -154,6 +158,11 @@ fn signature_doc(method: &Method) -> Vec<String> {
     if method.random() {
         doc.push(" - `seed`: where `rand`/`randn` start; the same seed gives the same values".into());
         doc.push("   (ExecuTorch seeds them from the system, so its values differ on every call)".into());
+    }
+    if method.nodes.iter().any(|n| method.checks_divisor(n)) {
+        doc.push(String::new());
+        doc.push(" An integer division or remainder by zero returns an [`::etch_kernels::Error`],".into());
+        doc.push(" as ExecuTorch fails the call; outputs are then unspecified.".into());
     }
     if method.nodes.iter().any(|n| method.checks_index(n)) {
         doc.push(String::new());

@@ -1,6 +1,8 @@
 //! IR → Rust source: `quote!` builds the tokens, prettyplease prints them once.
 
 mod dims;
+mod int8_entry;
+pub use int8_entry::int8_input;
 mod method;
 pub use method::COMMENT;
 mod operands;
@@ -90,7 +92,12 @@ pub fn emit(graph: &Graph, plans: &[Plan], weights_path: &WeightsPath, header: &
         .methods
         .iter()
         .zip(plans)
-        .map(|(m, p)| method::emit(m, &Layout { offsets: p.offsets.clone(), pools: pools.clone() }))
+        .map(|(m, p)| {
+            let layout = Layout { offsets: p.offsets.clone(), pools: pools.clone() };
+            let int8 = int8_entry::emit(m, &layout);
+            let f = method::emit(m, &layout);
+            quote!(#f #int8)
+        })
         .collect();
     let (meta_items, meta_methods): (Vec<_>, Vec<_>) = graph.metadata.iter().map(|m| (m.item(), m.method())).unzip();
     let total_arena: usize = pools.iter().map(|(d, n)| d.size() * n).sum();

@@ -151,7 +151,8 @@ impl<'a, 'p> Cx<'a, 'p> {
         }
     }
 
-    /// The IR type of a pte tensor, checked: known dtype, contiguous, sane sizes.
+    /// The IR type of a pte tensor, checked: known dtype, sane sizes. Values
+    /// are row-major in etch whatever their dim order (see `layout`).
     pub fn tensor_type(&self, index: usize) -> Result<TensorType> {
         let t = self.pte_tensor(index)?;
         tensor_type(t).map_err(|m| self.invalid(format!("value {index}: {m}")))
@@ -173,6 +174,7 @@ impl<'a, 'p> Cx<'a, 'p> {
             }
             match self.writers.get(&key) {
                 Some(&base) => {
+                    self.same_memory_layout(index, base)?;
                     if self.syms.is_dynamic(base) && self.ty(base).shape != ty.shape {
                         return Err(self.invalid(format!("value {index} reshapes a tensor of runtime size")));
                     }
@@ -198,6 +200,31 @@ impl<'a, 'p> Cx<'a, 'p> {
         Ok(self.add(index, ty, storage))
     }
 
+    /// The dim order of value `index` where its memory is not row-major.
+    pub fn layout_of(&self, index: usize) -> Option<Vec<usize>> {
+        self.pte_tensor(index).ok().and_then(layout)
+    }
+
+    /// A view shares its base's memory, which etch holds row-major: refused
+    /// where ExecuTorch would read that memory in another order.
+    pub fn same_memory_layout(&self, index: usize, base: ValueId) -> Result<()> {
+        let base_index = self.method.values[base].source;
+        let (a, b) = (self.layout_of(index), base_index.and_then(|i| self.layout_of(i)));
+        if (a.is_some() || b.is_some()) && (a != b || self.ty(base).shape != self.pte_shape(index)) {
+            return Err(self.invalid(format!(
+                "value {index} reads the memory of value {} in another dim order ({} against {})",
+                base_index.unwrap_or(usize::MAX),
+                order_name(a.as_deref(), self.pte_shape(index).len()),
+                order_name(b.as_deref(), self.ty(base).shape.len()),
+            )));
+        }
+        Ok(())
+    }
+
+    fn pte_shape(&self, index: usize) -> Vec<usize> {
+        self.pte_tensor(index).map(|t| t.sizes.iter().map(|&s| s.max(0) as usize).collect()).unwrap_or_default()
+    }
+
     /// Mutable state: initialised from the program's data where it has some.
     fn state(&mut self, index: usize, t: &pte::Tensor, ty: TensorType, key: (u32, u64, usize)) -> Result<ValueId> {
         let range = self
@@ -208,7 +235,11 @@ impl<'a, 'p> Cx<'a, 'p> {
         let init = match range {
             Some(range) => {
                 let bytes = self.shared.bytes.get(range).ok_or_else(|| self.invalid(format!("value {index}: initial state is out of the file")))?;
-                self.shared.constants.push(Constant { ty: ty.clone(), bytes: bytes.to_vec() });
+                let bytes = match layout(t) {
+                    None => bytes.to_vec(),
+                    Some(order) => to_row_major(bytes, ty.dtype.size(), &ty.shape, &order),
+                };
+                self.shared.constants.push(Constant { ty: ty.clone(), bytes });
                 Some(self.shared.constants.len() - 1)
             }
             None if t.extra.as_ref().is_some_and(|e| e.external) => {
@@ -374,8 +405,16 @@ impl<'a, 'p> Cx<'a, 'p> {
             .get(range)
             .ok_or_else(|| self.invalid(format!("value {index}: constant data is out of the file")))?;
         let c = self.shared.constants.len();
-        self.shared.constants.push(Constant { ty: ty.clone(), bytes: bytes.to_vec() });
-        self.shared.by_buffer.insert(t.data_buffer_idx, c);
+        match layout(t) {
+            None => {
+                self.shared.constants.push(Constant { ty: ty.clone(), bytes: bytes.to_vec() });
+                self.shared.by_buffer.insert(t.data_buffer_idx, c);
+            }
+            Some(order) => {
+                let bytes = to_row_major(bytes, ty.dtype.size(), &ty.shape, &order);
+                self.shared.constants.push(Constant { ty: ty.clone(), bytes });
+            }
+        }
         Ok(c)
     }
 
@@ -457,10 +496,6 @@ pub fn tensor_type(t: &pte::Tensor) -> Result<TensorType, String> {
             .ok_or_else(|| format!("sizes {:?} hold more than {MAX_ELEMENTS} elements", t.sizes))?;
         shape.push(s);
     }
-    let identity = t.dim_order.iter().enumerate().all(|(i, &d)| usize::from(d) == i);
-    if !identity {
-        return Err(format!("dim order {:?} is not supported yet (only contiguous tensors)", t.dim_order));
-    }
     if t.storage_offset != 0 {
         return Err(format!("storage offset {} is not supported", t.storage_offset));
     }
@@ -490,4 +525,54 @@ pub fn strides(shape: &[usize]) -> Vec<usize> {
         s[d] = s[d + 1] * shape[d + 1];
     }
     s
+}
+
+/// The dim order of a tensor whose memory is not row-major, e.g. `[0, 2, 3, 1]`
+/// for channels-last; `None` when it is (dims of size 1 may sit anywhere).
+/// etch keeps every value row-major: ExecuTorch's ops compute on logical
+/// indices, so only bytes read from the file and memory shared by views care.
+pub fn layout(t: &pte::Tensor) -> Option<Vec<usize>> {
+    let order: Vec<usize> = t.dim_order.iter().map(|&d| usize::from(d)).collect();
+    let size = |d: usize| t.sizes.get(d).copied().unwrap_or(1);
+    let mut moving = order.iter().copied().filter(|&d| size(d) != 1);
+    let mut last = None;
+    let row_major = moving.all(|d| {
+        let ok = last.is_none_or(|l| d > l);
+        last = Some(d);
+        ok
+    });
+    (!row_major).then_some(order)
+}
+
+/// Reorders `bytes`, laid out in `order` over `shape`, into row-major order.
+pub fn to_row_major(bytes: &[u8], elem: usize, shape: &[usize], order: &[usize]) -> Vec<u8> {
+    let phys: Vec<usize> = order.iter().map(|&d| shape[d]).collect();
+    let phys_strides = strides(&phys);
+    // The stride, in the file's layout, of each logical dim.
+    let mut stride = vec![0; shape.len()];
+    for (i, &d) in order.iter().enumerate() {
+        stride[d] = phys_strides[i];
+    }
+    crate::passes::fold::gather(bytes, elem, 0, &stride, shape)
+}
+
+/// `[0, 2, 3, 1]`, or `row-major` for `None`.
+pub fn order_name(order: Option<&[usize]>, rank: usize) -> String {
+    match order {
+        Some(o) => format!("dim order {o:?}"),
+        None => format!("row-major {:?}", (0..rank).collect::<Vec<_>>()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::to_row_major;
+
+    #[test]
+    fn nhwc_bytes_become_nchw() {
+        // [1, 2, 2, 2] in NHWC memory: element (c, h, w) = 100c + 10h + w.
+        let nhwc = [0u8, 100, 1, 101, 10, 110, 11, 111];
+        let nchw = to_row_major(&nhwc, 1, &[1, 2, 2, 2], &[0, 2, 3, 1]);
+        assert_eq!(nchw, [0, 1, 10, 11, 100, 101, 110, 111]);
+    }
 }

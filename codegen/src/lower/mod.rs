@@ -6,6 +6,7 @@
 mod cx;
 mod dynamic;
 mod ops;
+pub mod pt2;
 mod xnnpack;
 
 use std::collections::BTreeMap;
@@ -198,7 +199,7 @@ fn note(unsupported: &mut BTreeMap<String, UnsupportedOp>, name: String, method:
     unsupported
         .entry(name.clone())
         .and_modify(|o| o.count += 1)
-        .or_insert(UnsupportedOp { name, count: 1, method: method.to_string(), first_instruction: instruction });
+        .or_insert(UnsupportedOp { name, count: 1, method: method.to_string(), first_instruction: instruction, at: None });
 }
 
 fn method_error(plan: &pte::Plan, message: String) -> Error {

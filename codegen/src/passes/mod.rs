@@ -12,11 +12,14 @@ pub mod plan;
 use crate::ir::Graph;
 
 pub use plan::{plan, Plan};
+pub use quant::{Fallback, Int8Report};
 
 /// Runs every rewrite. The graph computes the same outputs afterwards.
-pub fn run(graph: &mut Graph) {
+/// Returns, per method, what the int8 rewrite made of it.
+pub fn run(graph: &mut Graph) -> Vec<Int8Report> {
+    let mut reports = Vec::new();
     for method in &mut graph.methods {
-        quant::run(method, &mut graph.constants);
+        reports.push(quant::run(method, &mut graph.constants));
         fold::run(method, &mut graph.constants);
         fuse::run(method, &mut graph.constants);
         chain::run(method, &graph.constants);
@@ -24,4 +27,5 @@ pub fn run(graph: &mut Graph) {
         dce::run(method);
         scratch::run(method);
     }
+    reports
 }

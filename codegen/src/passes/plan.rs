@@ -67,31 +67,86 @@ pub fn plan(method: &Method) -> Plan {
         let align = (ALIGN / dtype.size()).max(1);
         // Largest first; ties by first use and id keep the plan deterministic.
         items.sort_by(|a, b| b.len.cmp(&a.len).then(a.first.cmp(&b.first)).then(a.value.cmp(&b.value)));
-        let mut placed: Vec<(Interval, usize)> = Vec::new();
-        let mut top = 0;
-        for item in items {
-            let mut busy: Vec<(usize, usize)> = placed
-                .iter()
-                .filter(|(p, _)| p.first <= item.last && item.first <= p.last)
-                .map(|(p, off)| (*off, off + p.len))
-                .collect();
-            busy.sort_unstable();
-            let mut offset = 0;
-            for (start, stop) in busy {
-                if offset + item.len <= start {
-                    break;
-                }
-                offset = offset.max(round_up(stop, align));
+        // Other orders win only when strictly smaller.
+        let mut best = place(&items, align);
+        for order in [breadth_order(&items, end), outward_order(&items, end)] {
+            let other = place(&order, align);
+            if other.1 < best.1 {
+                best = other;
             }
-            top = top.max(round_up(offset + item.len, align));
-            plan.offsets.insert(item.value, offset);
-            placed.push((item, offset));
         }
+        let (offsets, top) = best;
+        plan.offsets.extend(offsets);
         if top > 0 {
             plan.pools.insert(dtype, top);
         }
     }
     plan
+}
+
+/// Places each interval in turn at the lowest aligned offset clear of every
+/// placed interval it overlaps in time: the offsets and the pool's size.
+fn place(items: &[Interval], align: usize) -> (Vec<(ValueId, usize)>, usize) {
+    let mut placed: Vec<(Interval, usize)> = Vec::new();
+    let mut top = 0;
+    for &item in items {
+        let mut busy: Vec<(usize, usize)> = placed
+            .iter()
+            .filter(|(p, _)| p.first <= item.last && item.first <= p.last)
+            .map(|(p, off)| (*off, off + p.len))
+            .collect();
+        busy.sort_unstable();
+        let mut offset = 0;
+        for (start, stop) in busy {
+            if offset + item.len <= start {
+                break;
+            }
+            offset = offset.max(round_up(stop, align));
+        }
+        top = top.max(round_up(offset + item.len, align));
+        placed.push((item, offset));
+    }
+    (placed.into_iter().map(|(i, o)| (i.value, o)).collect(), top)
+}
+
+/// Steps outward from the busiest one (t, t-1, t+1, t-2, ...), and at each
+/// the values live there, largest first: a chain of layers packs around its
+/// peak, each layer's values placed against those of its neighbours.
+fn outward_order(items: &[Interval], steps: usize) -> Vec<Interval> {
+    let live = |t: usize| -> usize { items.iter().filter(|i| i.first <= t && t <= i.last).map(|i| i.len).sum() };
+    let peak = (0..=steps).max_by(|&a, &b| live(a).cmp(&live(b)).then(b.cmp(&a))).unwrap_or(0);
+    let mut steps_out = vec![peak];
+    for d in 1..=steps {
+        steps_out.extend(peak.checked_sub(d));
+        steps_out.extend(Some(peak + d).filter(|&t| t <= steps));
+    }
+    by_steps(items, steps_out)
+}
+
+/// The values live at each step in turn, largest first, each once.
+fn by_steps(items: &[Interval], steps: Vec<usize>) -> Vec<Interval> {
+    let mut taken = vec![false; items.len()];
+    let mut order = Vec::with_capacity(items.len());
+    for t in steps {
+        for (k, i) in items.iter().enumerate() {
+            if !taken[k] && i.first <= t && t <= i.last {
+                taken[k] = true;
+                order.push(*i);
+            }
+        }
+    }
+    order
+}
+
+/// TFLM's "greedy by breadth" order: the steps with the most live bytes
+/// first, and at each the values live there, largest first. The busiest step
+/// is packed tight before anything can fragment it. `items` is sorted by size.
+fn breadth_order(items: &[Interval], steps: usize) -> Vec<Interval> {
+    let mut breadth: Vec<(usize, usize)> = (0..=steps)
+        .map(|t| (items.iter().filter(|i| i.first <= t && t <= i.last).map(|i| i.len).sum(), t))
+        .collect();
+    breadth.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    by_steps(items, breadth.into_iter().map(|(_, t)| t).collect())
 }
 
 fn round_up(n: usize, align: usize) -> usize {
@@ -129,6 +184,31 @@ mod tests {
         assert_ne!(a, b);
         assert_ne!(b, c);
         assert_eq!(a, c);
+    }
+
+    /// A chain of layers whose largest value comes last: placing by size leaves
+    /// a gap (64,512 elements); packing outward from the peak reaches the floor,
+    /// the two values of the busiest layer (18,432 + 36,864).
+    #[test]
+    fn a_chain_packs_to_its_busiest_layer() {
+        let sizes = [27_648, 18_432, 18_432, 36_864];
+        let mut values = vec![value(1, Storage::Input(0))];
+        values.extend(sizes.iter().map(|&n| value(n, Storage::Arena)));
+        let method = Method {
+            name: "forward".into(),
+            values,
+            inputs: vec![0],
+            outputs: vec![4],
+            nodes: (0..4).map(|k| node(vec![k], vec![k + 1])).collect(),
+            executorch_arena: None,
+            dynamic: Default::default(),
+        };
+        let p = plan(&method);
+        assert_eq!(p.pools[&DType::F32], 18_432 + 36_864);
+        for k in 1..4 {
+            let (a, b) = ((p.offsets[&k], p.offsets[&k] + sizes[k - 1]), (p.offsets[&(k + 1)], p.offsets[&(k + 1)] + sizes[k]));
+            assert!(a.1 <= b.0 || b.1 <= a.0, "{k}: {a:?} {b:?}");
+        }
     }
 
     #[test]

@@ -10,23 +10,94 @@
 
 use std::collections::BTreeSet;
 
-use crate::ir::{BinaryFn, Constant, Conv2d, DType, Method, Node, Op, QOp, QOut, Storage, TensorType, UnaryFn, Value, ValueId};
+use crate::ir::{BinaryFn, Constant, Conv2d, DType, Method, Node, Op, Pool2d, QOp, QOut, Storage, TensorType, UnaryFn, Value, ValueId};
 use crate::passes::fold::decode;
 
-pub fn run(method: &mut Method, constants: &mut Vec<Constant>) {
+pub fn run(method: &mut Method, constants: &mut Vec<Constant>) -> Int8Report {
     identities(method);
     let mut removed = BTreeSet::new();
+    let mut fallbacks = Vec::new();
     for n in 0..method.nodes.len() {
         let Op::Quantize { scale, zero_point, min, max } = method.nodes[n].op else { continue };
-        let Some((p, m)) = matches(method, constants, n) else { continue };
-        let (op, inputs) = build(method, constants, m, QOut { scale, zero_point, min, max });
-        let (outputs, instruction) = (method.nodes[n].outputs.clone(), method.nodes[p].instruction);
-        method.nodes[p] = Node { op: Op::Int8(op), inputs, outputs, instruction };
+        let (p, clamp, m, movers) = match matches(method, constants, n) {
+            Ok(found) => found,
+            Err(Some((p, reason))) => {
+                let node = &method.nodes[p];
+                fallbacks.push((method.nodes[n].outputs[0], Fallback { op: node.op.name(), instruction: node.instruction, reason }));
+                continue;
+            }
+            Err(None) => continue,
+        };
+        let m = match m {
+            Found::Kernel(m) => m,
+            Found::Move(x) => {
+                let y = method.nodes[n].outputs[0];
+                (method.nodes[p].inputs, method.nodes[p].outputs) = (vec![x.value], vec![y]);
+                removed.insert(n);
+                continue;
+            }
+        };
+        let mut out = QOut { scale, zero_point, min, max };
+        if let Some((c, lo, hi)) = clamp {
+            // quantize is monotone, so it commutes with max/min: the clamp narrows the int8 range.
+            let q = |v: f64| quantize_one(v as f32, 1.0f32 / scale as f32, zero_point, min, max);
+            out.min = out.min.max(lo.map_or(i64::MIN, q));
+            out.max = out.max.min(hi.map_or(i64::MAX, q));
+            removed.insert(c);
+        }
+        let (op, inputs) = build(method, constants, m, out);
+        let (mut y, instruction) = (method.nodes[n].outputs[0], method.nodes[p].instruction);
+        let f = method.nodes[p].outputs[0];
+        if !movers.is_empty() {
+            // The op and the moves after it carry int8; the quantized value
+            // is (a view of) what the last move writes.
+            for &mv in &movers {
+                method.values[method.nodes[mv].inputs[0]].ty.dtype = DType::I8;
+                let o = method.nodes[mv].outputs[0];
+                method.values[o].ty.dtype = DType::I8;
+            }
+            let q = method.nodes[n].inputs[0];
+            method.values[q].ty.dtype = DType::I8;
+            method.values[y].storage = Storage::View { base: q, offset: 0 };
+            y = f;
+        } else if method.values[y].ty.shape != method.values[f].ty.shape {
+            // A reshape sat between the op and its quantize: the op writes its
+            // own shape, and the quantized value becomes a view of that.
+            let ty = TensorType { dtype: DType::I8, shape: method.values[f].ty.shape.clone() };
+            method.values.push(Value { ty, storage: Storage::Arena, source: None });
+            let y0 = method.values.len() - 1;
+            method.values[y].storage = Storage::View { base: y0, offset: 0 };
+            y = y0;
+        }
+        method.nodes[p] = Node { op: Op::Int8(op), inputs, outputs: vec![y], instruction };
         removed.insert(n);
     }
     sweep(method, &removed);
     fuse_clamps(method);
     super::dce::run(method);
+    // A clamp between two int8 ops was folded by `fuse_clamps`: its quantize is gone.
+    let quantized = |y: ValueId| method.nodes.iter().any(|n| matches!(n.op, Op::Quantize { .. }) && n.outputs == [y]);
+    let fallbacks = fallbacks.into_iter().filter(|(y, _)| quantized(*y)).map(|(_, f)| f).collect();
+    let int8_ops = method.nodes.iter().filter(|n| matches!(n.op, Op::Int8(_))).count();
+    Int8Report { int8_ops, fallbacks }
+}
+
+/// What the int8 rewrite made of one method, for `etch inspect`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Int8Report {
+    /// Ops that run on int8 kernels.
+    pub int8_ops: usize,
+    /// Ops between a dequantize and a quantize that stay on the exact f32 path.
+    pub fallbacks: Vec<Fallback>,
+}
+
+/// One op the int8 rewrite left in f32, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fallback {
+    pub op: &'static str,
+    /// Its instruction in the program (the first of a fused group).
+    pub instruction: usize,
+    pub reason: String,
 }
 
 /// An int8 value with its dequantization parameters.
@@ -48,54 +119,129 @@ enum Match {
     Linear { a: Q, w: Weights, bias: Option<ValueId> },
     Add { a: Q, b: Q },
     Mean { dims: Vec<usize>, x: Q },
+    AvgPool { pool: Pool2d, count_include_pad: bool, divisor: Option<i64>, x: Q },
 }
 
-/// When node `n` is the quantize that ends a supported chain: the f32 op's node, and what it reads.
-fn matches(method: &Method, constants: &[Constant], n: usize) -> Option<(usize, Match)> {
-    let (f, y) = (method.nodes[n].inputs[0], method.nodes[n].outputs[0]);
+/// What a chain becomes: an int8 kernel, or a copy (or strided gather)
+/// between two values of one quantization, which moves the int8 codes as they are.
+enum Found {
+    Kernel(Match),
+    Move(Q),
+}
+
+/// A clamp node to fold into the int8 op's range: its index, low and high bounds.
+type Clamp = Option<(usize, Option<f64>, Option<f64>)>;
+
+/// Why a chain is not rewritten: `None` when node `n` ends no chain at all
+/// (it quantizes an input), else the f32 op that stays and the reason.
+type Miss = Option<(usize, String)>;
+
+fn clamp_range(op: &Op) -> Option<(Option<f64>, Option<f64>)> {
+    match *op {
+        Op::Unary(UnaryFn::Relu) => Some((Some(0.0), None)),
+        Op::Clamp { min, max } => Some((min, max)),
+        _ => None,
+    }
+}
+
+/// When node `n` is the quantize that ends a supported chain
+/// `dequantize → op [→ relu | hardtanh | clamp] → quantize`: the op's node,
+/// the clamp to fold, and what the op reads.
+fn matches(method: &Method, constants: &[Constant], n: usize) -> Result<(usize, Clamp, Found, Vec<usize>), Miss> {
+    let (q, y) = (method.nodes[n].inputs[0], method.nodes[n].outputs[0]);
+    // The quantize may read a reshape (a view at offset 0) of the op's result.
+    let (mut f, offset) = method.root(q);
     if method.values[y].ty.dtype != DType::I8 || method.values[f].storage != Storage::Arena {
-        return None;
+        return Err(None);
     }
-    let p = producer(method, f)?;
+    let mut p = producer(method, f).ok_or(None)?;
+    let miss = |p: usize, why: &str| Some((p, why.to_string()));
+    let only_n = if q == f { sole_reader(method, f) == Some(n) } else { readers(method, f) == [n] };
+    if !only_n || method.nodes[p].outputs != [f] {
+        return Err(miss(p, "its f32 result is read by other ops too"));
+    }
+    if offset != 0 || method.values[q].ty.numel() != method.values[f].ty.numel() {
+        return Err(miss(p, "the quantize reads part of its result"));
+    }
+    // Copies and strided gathers between the op and its quantize can move the
+    // int8 codes instead: quantize is elementwise.
+    let mut movers = Vec::new();
+    while matches!(method.nodes[p].op, Op::Copy | Op::Gather { .. }) && dequantized(method, method.nodes[p].inputs[0]).is_none() {
+        let g = method.nodes[p].inputs[0];
+        let Some(p2) = producer(method, g) else { break };
+        let direct = method.values[g].storage == Storage::Arena && sole_reader(method, g) == Some(p) && method.nodes[p2].outputs == [g];
+        if !direct {
+            break;
+        }
+        movers.push(p);
+        (p, f) = (p2, g);
+    }
+    let mut clamp = None;
+    if let Some((lo, hi)) = clamp_range(&method.nodes[p].op) {
+        let g = method.nodes[p].inputs[0];
+        if let Some(q) = producer(method, g) {
+            let direct = method.values[g].storage == Storage::Arena && sole_reader(method, g) == Some(p) && method.nodes[q].outputs == [g];
+            if direct && dequantized(method, g).is_none() {
+                clamp = Some((p, lo, hi));
+                (p, f) = (q, g);
+            }
+        }
+    }
     let node = &method.nodes[p];
-    if sole_reader(method, f) != Some(n) || node.outputs != [f] {
-        return None;
-    }
+    let input = |v: ValueId| dequantized(method, v).ok_or_else(|| miss(p, "an input is not a dequantized int8 tensor"));
     let m = match &node.op {
         Op::Conv2d(c) if c.clamp.is_none() => {
             let bias = match node.inputs.get(2) {
-                Some(&b) => Some(f32_const(method, b)?),
+                Some(&b) => Some(f32_const(method, b).ok_or_else(|| miss(p, "its bias is not an f32 constant"))?),
                 None => None,
             };
-            Match::Conv { conv: c.clone(), x: dequantized(method, node.inputs[0])?, w: weights(method, constants, node.inputs[1])?, bias }
+            let w = weights(method, constants, node.inputs[1]).ok_or_else(|| miss(p, WEIGHTS))?;
+            Match::Conv { conv: c.clone(), x: input(node.inputs[0])?, w, bias }
         }
         Op::Addmm { beta, alpha } if *beta == 1.0 && *alpha == 1.0 => {
-            let [bias, a, bt] = node.inputs[..] else { return None };
+            let [bias, a, bt] = node.inputs[..] else { return Err(None) };
             let n_out = method.values[f].ty.shape[1];
             let bias_ok = method.values[bias].ty.shape.last() == Some(&n_out) && method.values[bias].ty.numel() == n_out;
-            let (a, w) = linear(method, constants, a, bt, n_out)?;
-            Match::Linear { a, w, bias: Some(f32_const(method, bias).filter(|_| bias_ok)?) }
+            let (a, w) = linear(method, constants, a, bt, n_out).map_err(|why| miss(p, why))?;
+            let bias = f32_const(method, bias).filter(|_| bias_ok).ok_or_else(|| miss(p, "its bias is not an f32 constant per output"))?;
+            Match::Linear { a, w, bias: Some(bias) }
         }
         Op::Mm => {
-            let [a, bt] = node.inputs[..] else { return None };
-            let (a, w) = linear(method, constants, a, bt, method.values[f].ty.shape[1])?;
+            let [a, bt] = node.inputs[..] else { return Err(None) };
+            let (a, w) = linear(method, constants, a, bt, method.values[f].ty.shape[1]).map_err(|why| miss(p, why))?;
             Match::Linear { a, w, bias: None }
         }
         Op::Binary { f: BinaryFn::Add, alpha } if *alpha == 1.0 => {
             let shape = &method.values[f].ty.shape;
-            let [a, b] = node.inputs[..] else { return None };
+            let [a, b] = node.inputs[..] else { return Err(None) };
             if method.values[a].ty.shape != *shape || method.values[b].ty.shape != *shape {
-                return None;
+                return Err(miss(p, "a broadcast add has no int8 kernel"));
             }
-            Match::Add { a: dequantized(method, a)?, b: dequantized(method, b)? }
+            Match::Add { a: input(a)?, b: input(b)? }
         }
         Op::Mean { dims } if !dims.is_empty() && dims.windows(2).all(|w| w[1] == w[0] + 1) => {
-            Match::Mean { dims: dims.clone(), x: dequantized(method, node.inputs[0])? }
+            Match::Mean { dims: dims.clone(), x: input(node.inputs[0])? }
         }
-        _ => return None,
+        Op::AvgPool2d { pool, count_include_pad, divisor } if method.values[node.inputs[0]].ty.shape.len() == 4 => {
+            Match::AvgPool { pool: pool.clone(), count_include_pad: *count_include_pad, divisor: *divisor, x: input(node.inputs[0])? }
+        }
+        Op::Copy | Op::Gather { .. } if method.values[node.inputs[0]].ty.numel() == method.values[f].ty.numel() => {
+            let x = input(node.inputs[0])?;
+            let Op::Quantize { scale, zero_point, min, max } = method.nodes[n].op else { return Err(None) };
+            if clamp.is_some() || q != f || (x.scale, x.zero_point, min, max) != (scale, zero_point, -128, 127) {
+                return Err(miss(p, "it moves data between two different quantizations"));
+            }
+            if !movers.is_empty() {
+                return Err(miss(p, "it moves data between two different quantizations"));
+            }
+            return Ok((p, None, Found::Move(x), movers));
+        }
+        op => return Err(miss(p, &format!("no int8 kernel for `{}` in this form", op.name()))),
     };
-    Some((p, m))
+    Ok((p, clamp, Found::Kernel(m), movers))
 }
+
+const WEIGHTS: &str = "its weights are not int8 constants per output channel with zero point 0";
 
 fn build(method: &mut Method, constants: &mut Vec<Constant>, m: Match, out: QOut) -> (QOp, Vec<ValueId>) {
     match m {
@@ -111,6 +257,9 @@ fn build(method: &mut Method, constants: &mut Vec<Constant>, m: Match, out: QOut
         }
         Match::Add { a, b } => (QOp::Add { a: (a.scale, a.zero_point), b: (b.scale, b.zero_point), out }, vec![a.value, b.value]),
         Match::Mean { dims, x } => (QOp::Mean { dims, x: (x.scale, x.zero_point), out }, vec![x.value]),
+        Match::AvgPool { pool, count_include_pad, divisor, x } => {
+            (QOp::AvgPool2d { pool, count_include_pad, divisor, x: (x.scale, x.zero_point), out }, vec![x.value])
+        }
     }
 }
 
@@ -183,20 +332,30 @@ fn dequantized(method: &Method, v: ValueId) -> Option<Q> {
 
 /// `a @ bt` where `bt` is the transpose of int8 weights `[n, k]` (a linear
 /// layer's permute_copy): the dequantized `a` and the weights.
-fn linear(method: &Method, constants: &[Constant], a: ValueId, bt: ValueId, n: usize) -> Option<(Q, Weights)> {
-    let g = producer(method, bt)?;
-    let Op::Gather { offset: 0, strides } = &method.nodes[g].op else { return None };
+fn linear(method: &Method, constants: &[Constant], a: ValueId, bt: ValueId, n: usize) -> Result<(Q, Weights), &'static str> {
+    const NOT_T: &str = "its weights are not the transpose of an int8 `[n, k]` constant";
+    let g = producer(method, bt).ok_or(NOT_T)?;
+    let Op::Gather { offset: 0, strides } = &method.nodes[g].op else { return Err(NOT_T) };
     let w = method.nodes[g].inputs[0];
-    let k = method.values[w].ty.shape.get(1).copied()?;
+    let k = method.values[w].ty.shape.get(1).copied().ok_or(NOT_T)?;
     if strides[..] != [1, k] || method.values[w].ty.shape != [n, k] {
-        return None;
+        return Err(NOT_T);
     }
-    Some((dequantized(method, a)?, weights(method, constants, w)?))
+    let a = dequantized(method, a).ok_or("an input is not a dequantized int8 tensor")?;
+    Ok((a, weights(method, constants, w).ok_or(WEIGHTS)?))
 }
 
-/// Int8 weights dequantized per output channel (axis 0) with zero points 0.
+/// Int8 weights dequantized per output channel (axis 0), or per tensor, with zero points 0.
 fn weights(method: &Method, constants: &[Constant], v: ValueId) -> Option<Weights> {
     let node = &method.nodes[producer(method, v)?];
+    // Per-tensor weights (PT2E's `is_per_channel=False`): one scale for every channel.
+    if let Op::Dequantize { scale, zero_point: 0 } = node.op {
+        let q = node.inputs[0];
+        let channels = method.values[q].ty.shape.first().copied()?;
+        let is_const = matches!(method.values[method.root(q).0].storage, Storage::Const(_)) && method.root(q).1 == 0;
+        let ok = is_const && node.outputs == [v] && method.values[q].ty.dtype == DType::I8;
+        return ok.then(|| Weights { value: q, scales: vec![scale as f32; channels] });
+    }
     if node.op != (Op::DequantizePerChannel { axis: 0 }) || node.outputs != [v] {
         return None;
     }
@@ -251,6 +410,12 @@ fn sole_reader(method: &Method, v: ValueId) -> Option<usize> {
     let (j, node) = readers.next()?;
     let direct = node.inputs.iter().filter(|&&i| method.root(i).0 == v).all(|&i| i == v);
     (readers.next().is_none() && direct).then_some(j)
+}
+
+/// Every node that reads `v`, directly or through a view.
+fn readers(method: &Method, v: ValueId) -> Vec<usize> {
+    let reads = |n: &Node| n.inputs.iter().any(|&i| method.root(i).0 == v);
+    method.nodes.iter().enumerate().filter(|(_, n)| reads(n)).map(|(j, _)| j).collect()
 }
 
 fn is_output(method: &Method, v: ValueId) -> bool {
@@ -379,5 +544,76 @@ mod tests {
         let bias = method.nodes[0].inputs[3];
         let Storage::Const(c) = method.values[bias].storage else { panic!() };
         assert_eq!(constants[c].bytes, vec![0; 8]);
+    }
+
+    /// PT2E's `dequantize → conv → relu → quantize` (no quantize between conv
+    /// and relu): one int8 conv, the relu as its range.
+    #[test]
+    fn relu_before_the_quantize_folds_into_the_range() {
+        let (mut method, mut constants) = program(0);
+        // conv(8) → relu → 11 → quantize → 12, dropping the first quantize/dequantize pair.
+        method.nodes.drain(4..7);
+        method.nodes.insert(4, node(Op::Unary(UnaryFn::Relu), vec![8], vec![11]));
+        run(&mut method, &mut constants);
+        let ops: Vec<&str> = method.nodes.iter().map(|n| n.op.name()).collect();
+        assert_eq!(ops, ["quantize", "int8_conv2d", "dequantize"]);
+        let Op::Int8(QOp::Conv2d { out, .. }) = &method.nodes[1].op else { panic!() };
+        // relu at scale 0.05, zero point -4: [-4, 127]
+        assert_eq!((out.min, out.max), (-4, 127));
+        assert_eq!(method.nodes[1].outputs, [12]);
+    }
+
+    /// An op with no int8 kernel stays f32, and the report says which and why.
+    #[test]
+    fn a_fallback_is_reported_with_its_reason() {
+        let (mut method, mut constants) = program(0);
+        method.nodes[3].op = Op::Unary(UnaryFn::Tanh);
+        method.nodes[3].inputs.truncate(1);
+        let report = run(&mut method, &mut constants);
+        assert_eq!(report.int8_ops, 0);
+        // The tanh, and the hardtanh after it, whose input no int8 op writes.
+        assert_eq!(report.fallbacks.len(), 2, "{report:?}");
+        assert_eq!((report.fallbacks[0].op, report.fallbacks[1].op), ("tanh", "clamp"));
+        assert!(report.fallbacks[0].reason.contains("no int8 kernel"), "{}", report.fallbacks[0].reason);
+    }
+
+    /// `dequantize → avg_pool2d → view → quantize`: an int8 pool writing its
+    /// own shape, the quantized value a view of it.
+    #[test]
+    fn a_pool_read_through_a_reshape_becomes_int8() {
+        let values = vec![
+            value(DType::I8, &[1, 2, 2, 2], Storage::Input(0)), // 0
+            value(DType::F32, &[1, 2, 2, 2], Storage::Arena),   // 1 dequantized
+            value(DType::F32, &[1, 2, 1, 1], Storage::Arena),   // 2 pooled
+            value(DType::F32, &[1, 2], Storage::View { base: 2, offset: 0 }),
+            value(DType::I8, &[1, 2], Storage::Arena),          // 4 output
+        ];
+        let pool = Pool2d { kernel: [2, 2], stride: [2, 2], padding: [0, 0], dilation: [1, 1] };
+        let nodes = vec![
+            node(Op::Dequantize { scale: 0.1, zero_point: 3 }, vec![0], vec![1]),
+            node(Op::AvgPool2d { pool, count_include_pad: true, divisor: None }, vec![1], vec![2]),
+            node(Op::Quantize { scale: 0.2, zero_point: 0, min: -128, max: 127 }, vec![3], vec![4]),
+        ];
+        let mut method = Method { name: "forward".into(), values, inputs: vec![0], outputs: vec![4], nodes, executorch_arena: None, dynamic: Default::default() };
+        let report = run(&mut method, &mut Vec::new());
+        assert_eq!(report.int8_ops, 1);
+        assert_eq!(method.nodes.len(), 1);
+        assert_eq!(method.nodes[0].op.name(), "int8_avg_pool2d");
+        let y0 = method.nodes[0].outputs[0];
+        assert_eq!(method.values[y0].ty, TensorType { dtype: DType::I8, shape: vec![1, 2, 1, 1] });
+        assert_eq!(method.values[4].storage, Storage::View { base: y0, offset: 0 });
+    }
+
+    /// Weights quantized per tensor (`is_per_channel=False`) get one scale per channel.
+    #[test]
+    fn per_tensor_weights_become_int8() {
+        let (mut method, mut constants) = program(0);
+        method.nodes[2] = node(Op::Dequantize { scale: 0.5, zero_point: 0 }, vec![3], vec![6]);
+        run(&mut method, &mut constants);
+        let conv = &method.nodes[1];
+        assert_eq!(conv.op.name(), "int8_conv2d");
+        let Storage::Const(c) = method.values[conv.inputs[2]].storage else { panic!() };
+        let scales: Vec<f32> = constants[c].bytes.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect();
+        assert_eq!(scales, [(0.1f64 as f32 as f64 * 0.5) as f32; 2]);
     }
 }

@@ -8,7 +8,8 @@ use core::ptr::{addr_of_mut, read_volatile, write_volatile};
 
 use cortex_m_semihosting::{debug, hprintln};
 
-/// One call: the raw little-endian f32 input and ExecuTorch's output.
+/// One call: the input (raw little-endian f32, or int8 codes for a model fed
+/// through its int8 entry point) and ExecuTorch's output.
 pub struct Case {
     pub input: &'static [u8],
     pub expected: &'static [u8],
@@ -20,6 +21,59 @@ pub struct Cases {
     pub atol: f32,
     pub rtol: f32,
     pub cases: &'static [Case],
+}
+
+/// A compiled model as the harness drives it.
+pub trait Infer {
+    /// Puts a case's input where the model reads it; false if its length is wrong.
+    fn load(&mut self, input: &[u8]) -> bool;
+    /// One inference on the loaded input.
+    fn infer(&mut self) -> &[f32];
+}
+
+/// An f32 model: the caller's input lives in a static buffer, as an app's would.
+pub struct F32<M: 'static, const I: usize, const O: usize> {
+    pub model: &'static mut M,
+    pub input: &'static mut [f32; I],
+    pub forward: for<'a, 'b> fn(&'a mut M, &'b [f32; I]) -> &'a [f32; O],
+}
+
+impl<M, const I: usize, const O: usize> Infer for F32<M, I, O> {
+    fn load(&mut self, input: &[u8]) -> bool {
+        if input.len() != 4 * I {
+            return false;
+        }
+        for (v, b) in self.input.iter_mut().zip(input.chunks_exact(4)) {
+            *v = le(b);
+        }
+        true
+    }
+    fn infer(&mut self) -> &[f32] {
+        (self.forward)(self.model, self.input)
+    }
+}
+
+/// An int8 model fed through its int8 entry point: the input is written
+/// straight into the model's arena, and no f32 input exists anywhere.
+pub struct Int8<M: 'static, const I: usize, const O: usize> {
+    pub model: &'static mut M,
+    pub input: fn(&mut M) -> &mut [i8; I],
+    pub forward: fn(&mut M) -> &[f32; O],
+}
+
+impl<M, const I: usize, const O: usize> Infer for Int8<M, I, O> {
+    fn load(&mut self, input: &[u8]) -> bool {
+        if input.len() != I {
+            return false;
+        }
+        for (q, &b) in (self.input)(self.model).iter_mut().zip(input) {
+            *q = b as i8;
+        }
+        true
+    }
+    fn infer(&mut self) -> &[f32] {
+        (self.forward)(self.model)
+    }
 }
 
 /// The instruction-count plugin counts what runs between these two markers.
@@ -37,29 +91,20 @@ pub extern "C" fn bench_end() {
 
 /// Runs every case in order on one model, then exits qemu: success only if
 /// every output element is within `atol + rtol * |expected|`.
-pub fn run<const I: usize, const O: usize>(
-    cases: &Cases,
-    arena_bytes: usize,
-    weight_bytes: usize,
-    mut forward: impl FnMut(&[f32; I]) -> [f32; O],
-) -> ! {
+pub fn run(cases: &Cases, arena_bytes: usize, weight_bytes: usize, model: &mut dyn Infer) -> ! {
     paint_stack();
     let mut failed = 0;
+    let mut data = 0;
     for (k, case) in cases.cases.iter().enumerate() {
-        let Some(input) = floats::<I>(case.input) else {
-            hprintln!(
-                "{} case {}: the input has {} bytes, the model takes {}",
-                cases.name,
-                k,
-                case.input.len(),
-                4 * I
-            );
+        data += case.input.len() + case.expected.len();
+        if !model.load(case.input) {
+            hprintln!("{} case {}: the input has {} bytes, not what the model takes", cases.name, k, case.input.len());
             exit(false);
-        };
+        }
         bench_start();
-        let got = forward(core::hint::black_box(&input));
+        let got = model.infer();
         bench_end();
-        match check(&got, case.expected, cases.atol, cases.rtol) {
+        match check(core::hint::black_box(got), case.expected, cases.atol, cases.rtol) {
             Ok(()) => hprintln!("{} case {}: ok", cases.name, k),
             Err(i) => {
                 failed += 1;
@@ -68,7 +113,7 @@ pub fn run<const I: usize, const O: usize>(
                     cases.name,
                     k,
                     i,
-                    bits(&got, i),
+                    bits(got, i),
                     bits_le(case.expected, i)
                 );
             }
@@ -77,26 +122,25 @@ pub fn run<const I: usize, const O: usize>(
     let stack = stack_used();
     // run.sh reads this line.
     hprintln!(
-        "{}: {}/{} cases pass; weights {} B, arena {} B, stack high-water {} B",
+        "{}: {}/{} cases pass; weights {} B, arena {} B, stack high-water {} B, test data {} B",
         cases.name,
         cases.cases.len() - failed,
         cases.cases.len(),
         weight_bytes,
         arena_bytes,
-        stack
+        stack,
+        data
     );
     exit(failed == 0)
 }
 
 /// The index of the first element out of tolerance (or a length mismatch).
-fn check<const O: usize>(
-    got: &[f32; O],
-    expected: &[u8],
-    atol: f32,
-    rtol: f32,
-) -> Result<(), usize> {
-    let expected = floats::<O>(expected).ok_or(0usize)?;
-    for (i, (&g, &e)) in got.iter().zip(&expected).enumerate() {
+fn check(got: &[f32], expected: &[u8], atol: f32, rtol: f32) -> Result<(), usize> {
+    if expected.len() != 4 * got.len() {
+        return Err(0);
+    }
+    for (i, (&g, e)) in got.iter().zip(expected.chunks_exact(4)).enumerate() {
+        let e = le(e);
         let same = g == e || (g.is_nan() && e.is_nan());
         // NaN errors fail: the comparison is false.
         if !same && !((g - e).abs() <= atol + rtol * e.abs()) {
@@ -106,15 +150,9 @@ fn check<const O: usize>(
     Ok(())
 }
 
-fn floats<const N: usize>(bytes: &[u8]) -> Option<[f32; N]> {
-    if bytes.len() != 4 * N {
-        return None;
-    }
-    let mut out = [0f32; N];
-    for (v, b) in out.iter_mut().zip(bytes.chunks_exact(4)) {
-        *v = f32::from_le_bytes(b.try_into().ok()?);
-    }
-    Some(out)
+/// Four little-endian bytes as an f32 (`chunks_exact(4)` always gives four).
+fn le(b: &[u8]) -> f32 {
+    b.try_into().map_or(f32::NAN, f32::from_le_bytes)
 }
 
 fn bits(xs: &[f32], i: usize) -> u32 {

@@ -14,7 +14,7 @@ pub const MAX_CIN: usize = 4;
 /// Widest output row (the row buffers live on the stack).
 pub const MAX_OW: usize = 256;
 /// Floats per phase row: one more than an output row, rounded up, plus a block of slack.
-const ROW: usize = MAX_OW + 24;
+pub(super) const ROW: usize = MAX_OW + 24;
 
 /// True when `p` is a convolution this kernel covers (codegen applies the same test).
 pub const fn supports(p: &Conv2d) -> bool {
@@ -40,6 +40,40 @@ pub const fn supports(p: &Conv2d) -> bool {
 /// `out = clamp(conv(x, w) + bias)`; does nothing when `supports(p)` is false or a
 /// slice is shorter than the shapes promise. The epilogue's residual is not used.
 pub fn conv3x3s2(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
+    #[cfg(feature = "threads")]
+    if split_channels(x, w, out, p, e) {
+        return;
+    }
+    conv3x3s2_one(x, w, out, p, e);
+}
+
+/// With feature `threads` and more than one thread: ranges of output channels
+/// of one image as parts of one `threads::run`; false, with nothing done, otherwise.
+#[cfg(feature = "threads")]
+fn split_channels(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<'_>) -> bool {
+    let t = crate::threads::get();
+    let (cin, cout, plane) = (p.in_channels, p.out_channels, p.out_h * p.out_w);
+    let fits = out.len() >= cout * plane && w.len() >= cout * cin * 9;
+    if t < 2 || p.batch != 1 || cout < 2 || cout * plane * cin * 9 < 1 << 19 || !fits || !supports(p) {
+        return false;
+    }
+    // Whole blocks of 6 channels where each part still gets several.
+    let (parts, per) = crate::threads::split(cout, t, if cout >= 12 * t { 6 } else { 2 });
+    let dst = crate::threads::Shared(out.as_mut_ptr());
+    crate::threads::run(parts, &|i| {
+        let (c0, c1) = (i * per, ((i + 1) * per).min(cout));
+        // SAFETY: `fits` checked that `out` holds cout planes; part i writes only
+        // planes c0..c1, which no other part touches, while `run` waits.
+        let o = unsafe { core::slice::from_raw_parts_mut(dst.get().add(c0 * plane), (c1 - c0) * plane) };
+        let q = Conv2d { out_channels: c1 - c0, ..*p };
+        let part = Epilogue { bias: e.bias.map(|v| v.get(c0..).unwrap_or(&[])), ..e };
+        conv3x3s2_one(x, w.get(c0 * cin * 9..).unwrap_or(&[]), o, &q, part);
+    });
+    true
+}
+
+/// `conv3x3s2` on the calling thread.
+fn conv3x3s2_one(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
     let (cin, cout, ih, iw, oh, ow) = (p.in_channels, p.out_channels, p.in_h, p.in_w, p.out_h, p.out_w);
     if !supports(p) || x.len() < p.batch * cin * ih * iw || w.len() < cout * cin * 9 || out.len() < p.batch * cout * oh * ow {
         return;
@@ -63,6 +97,12 @@ pub fn conv3x3s2(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<
                 // SAFETY: the CPU has AVX2 and FMA; `supports` and the length checks
                 // above give the bounds `avx2::row` asks for.
                 unsafe { avx2::row(&rows, w, ob, cin, cout, oh, ow, oy, &e) };
+                continue;
+            }
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            if crate::cpu::simd128() {
+                // SAFETY: `supports` and the length checks above give the bounds `stem_row` asks for.
+                unsafe { super::simd128::stem_row(&rows, w, ob, cin, cout, oh, ow, oy, &e) };
                 continue;
             }
             portable_row(&rows, w, ob, cin, cout, oh, ow, oy, &e);
@@ -96,7 +136,7 @@ fn split(src: &[f32], phases: &mut [[f32; ROW]; 2], ow: usize) {
 
 /// Where tap kx of output column 0 reads: (phase, offset).
 #[inline(always)]
-const fn tap(kx: usize) -> (usize, usize) {
+pub(super) const fn tap(kx: usize) -> (usize, usize) {
     match kx {
         0 => (0, 0),
         1 => (1, 0),

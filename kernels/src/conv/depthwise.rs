@@ -44,6 +44,46 @@ pub fn depthwise5x5(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilog
 }
 
 fn run<const K: usize>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
+    #[cfg(feature = "threads")]
+    if split_channels::<K>(x, w, out, p, e) {
+        return;
+    }
+    run_one::<K>(x, w, out, p, e);
+}
+
+/// Convolutions at least this large (multiply-adds) are split across threads.
+#[cfg(feature = "threads")]
+const SPLIT_MIN: usize = 1 << 17;
+
+/// With feature `threads` and more than one thread: ranges of channels of one
+/// image as parts of one `threads::run`; false, with nothing done, otherwise.
+#[cfg(feature = "threads")]
+fn split_channels<const K: usize>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<'_>) -> bool {
+    let t = crate::threads::get();
+    let (c, plane_in, plane_out) = (p.in_channels, p.in_h * p.in_w, p.out_h * p.out_w);
+    let work = c.saturating_mul(plane_out).saturating_mul(K * K);
+    let fits = x.len() >= c * plane_in && out.len() >= c * plane_out && w.len() >= c * K * K;
+    if t < 2 || p.batch != 1 || c < 2 || work < SPLIT_MIN || !fits || !supports(p) {
+        return false;
+    }
+    // Parts cost nothing extra here: 4 per thread.
+    let (parts, per) = crate::threads::split(c, 4 * t, 1);
+    let dst = crate::threads::Shared(out.as_mut_ptr());
+    crate::threads::run(parts, &|i| {
+        let (c0, c1) = (i * per, ((i + 1) * per).min(c));
+        // SAFETY: `fits` checked that `out` holds c planes; part i writes only
+        // planes c0..c1, which no other part touches, while `run` waits.
+        let o = unsafe { core::slice::from_raw_parts_mut(dst.get().add(c0 * plane_out), (c1 - c0) * plane_out) };
+        let q = Conv2d { in_channels: c1 - c0, out_channels: c1 - c0, groups: c1 - c0, ..*p };
+        let part = Epilogue { bias: e.bias.map(|v| v.get(c0..).unwrap_or(&[])), ..e };
+        let (xs, ws) = (x.get(c0 * plane_in..).unwrap_or(&[]), w.get(c0 * K * K..).unwrap_or(&[]));
+        run_one::<K>(xs, ws, o, &q, part);
+    });
+    true
+}
+
+/// `run` on the calling thread.
+fn run_one<const K: usize>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
     // Stride as a const parameter: the block loops specialise for 1 and 2,
     // each in a function of its own.
     #[cfg(target_arch = "x86_64")]
@@ -244,6 +284,12 @@ fn block<const K: usize, const FAST: bool>(buf: &[f32; BAND], j: usize, offs: &[
         // SAFETY: FAST is only set under `run_avx2`, whose caller detected AVX2 and
         // FMA; `plane` checked that every window read stays inside `buf`.
         unsafe { avx2::block::<K>(buf, j, offs, taps, bias, clamp, o) };
+        return;
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if crate::cpu::simd128() {
+        // SAFETY: `plane` checked that every window read stays inside `buf`.
+        unsafe { super::simd128::depthwise_block::<K>(buf, j, offs, taps, bias, clamp, o) };
         return;
     }
     let mut acc = [bias; LANES];

@@ -161,6 +161,10 @@ fn gather(r: &mut [f32], x: &[f32], p: &Conv2d, oy: usize, ky: usize, kx: usize,
     let start = iy * p.in_w + lo * sw + offset - p.pad_w;
     let src = x.get(start..).unwrap_or(&[]);
     let dst = &mut r[lo..hi];
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if crate::cpu::simd128() && super::simd128::gather(dst, src, sw) {
+        return;
+    }
     match (sw, dst.split_last_mut()) {
         // Stride 2 as pairs, which vectorises; the last value may have no partner.
         (2, Some((last, body))) => {

@@ -2,6 +2,17 @@
 
 use core::iter;
 
+use crate::Error;
+
+/// Refuses a zero among integer divisors, as ExecuTorch fails `floor_divide`,
+/// `remainder` and rounded `div` on integers.
+pub fn check_divisor<T: Copy + PartialEq + Default>(op: &'static str, divisor: &[T]) -> Result<(), Error> {
+    match divisor.contains(&T::default()) {
+        true => Err(Error::DivisionByZero { op }),
+        false => Ok(()),
+    }
+}
+
 /// `out[i] = f(a[i], b[i])` over the common length.
 #[inline]
 pub fn zip<A: Copy, B: Copy, O>(a: &[A], b: &[B], out: &mut [O], f: impl Fn(A, B) -> O) {

@@ -53,12 +53,62 @@ impl Epilogue<'_> {
 
 /// `out[m, n] = epilogue(a[m, k] @ b[k, n])`, all row-major.
 pub fn gemm(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, epilogue: Epilogue<'_>) {
+    #[cfg(feature = "threads")]
+    if split_rows(out, a, b, m, k, n, epilogue) {
+        return;
+    }
+    gemm_one(out, a, b, m, k, n, epilogue);
+}
+
+/// Products at least this large (multiply-adds) are split across threads.
+#[cfg(feature = "threads")]
+const SPLIT_MIN: usize = 1 << 19;
+
+/// With feature `threads` and more than one thread: bands of rows of `out`
+/// (and `a`, the bias and the residual) as parts of one `threads::run`; false,
+/// with nothing done, for a product too small to split.
+#[cfg(feature = "threads")]
+fn split_rows(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, e: Epilogue<'_>) -> bool {
+    let t = crate::threads::get();
+    let fits = out.len() >= m * n && a.len() >= m * k && b.len() >= k * n && e.residual.is_none_or(|r| r.len() >= m * n);
+    if t < 2 || m < 2 || m.saturating_mul(k).saturating_mul(n) < SPLIT_MIN || !fits {
+        return false;
+    }
+    // Whole 6-row tiles where each part still gets several; 4 parts per thread
+    // where each still has 12 rows or more (every part packs its own copy of `b`).
+    let parts = if m >= 48 * t { 4 * t } else { t };
+    let (parts, per) = crate::threads::split(m, parts, if m >= 12 * t { 6 } else { 2 });
+    let dst = crate::threads::Shared(out.as_mut_ptr());
+    crate::threads::run(parts, &|i| {
+        let (r0, r1) = (i * per, ((i + 1) * per).min(m));
+        // SAFETY: `fits` checked that `out` holds m * n floats; part i writes only
+        // rows r0..r1 of it, which no other part touches, while `run` waits.
+        let o = unsafe { core::slice::from_raw_parts_mut(dst.get().add(r0 * n), (r1 - r0) * n) };
+        let part = Epilogue {
+            bias: e.bias.map(|v| v.get(r0..).unwrap_or(&[])),
+            clamp: e.clamp,
+            residual: e.residual.map(|v| v.get(r0 * n..).unwrap_or(&[])),
+        };
+        gemm_one(o, a.get(r0 * k..).unwrap_or(&[]), b, r1 - r0, k, n, part);
+    });
+    true
+}
+
+/// `gemm` on the calling thread.
+fn gemm_one(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, epilogue: Epilogue<'_>) {
     let fits = out.len() >= m * n && a.len() >= m * k && b.len() >= k * n && epilogue.residual.is_none_or(|r| r.len() >= m * n);
     #[cfg(target_arch = "x86_64")]
     if fits && k > 0 && crate::cpu::avx2_fma() {
         // SAFETY: the CPU has AVX2 and FMA (`cpu::avx2_fma`), and `fits` checked
         // that every slice (the residual too) holds the elements the kernel indexes.
         unsafe { avx2::gemm(out, a, b, m, k, n, epilogue) };
+        return;
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if fits && k > 0 && crate::cpu::simd128() {
+        // SAFETY: `fits` checked that every slice (the residual too) holds the
+        // elements the kernel indexes.
+        unsafe { super::gemm_wasm::gemm(out, a, b, m, k, n, epilogue) };
         return;
     }
     if fits {

@@ -1,5 +1,7 @@
 //! Matrix products: the blocked GEMM behind convolutions, and `mm`/`bmm`/`addmm`.
 
-pub mod gemm;
 pub mod attention;
+pub mod gemm;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub(crate) mod gemm_wasm;
 pub mod linear;

@@ -109,6 +109,22 @@ pub fn max_pool2d(x: &[f32], out: &mut [f32], mut indices: Option<&mut [i64]>, p
     }
 }
 
+/// XNNPACK's argmax pooling: `max_pool2d`'s maxima, with each one's index
+/// inside its window (`ky * kernel_w + kx`) instead of in the input plane.
+pub fn argmax_pool2d(x: &[f32], out: &mut [f32], indices: &mut [i64], p: &Pool2d) {
+    max_pool2d(x, out, Some(&mut *indices), p);
+    let (out_plane, in_w) = (p.out_h * p.out_w, p.in_w.max(1) as i64);
+    if out_plane == 0 {
+        return;
+    }
+    for (k, i) in indices.iter_mut().enumerate() {
+        let (oy, ox) = (((k % out_plane) / p.out_w) as i64, (k % p.out_w) as i64);
+        let ky = *i / in_w + p.pad_h as i64 - oy * p.stride_h as i64;
+        let kx = *i % in_w + p.pad_w as i64 - ox * p.stride_w as i64;
+        *i = ky * p.kernel_w as i64 + kx;
+    }
+}
+
 /// Average pooling (`divisor_override` unset). `dilation` is ignored since the
 /// ATen op has none.
 pub fn avg_pool2d(x: &[f32], out: &mut [f32], p: &Pool2d, count_include_pad: bool) {
@@ -123,6 +139,21 @@ pub fn avg_pool2d_with_divisor(
     p: &Pool2d,
     count_include_pad: bool,
     divisor_override: Option<i64>,
+) {
+    avg_pool2d_map(x, out, p, count_include_pad, divisor_override, |v| v, |v| v);
+}
+
+/// Average pooling over any element type: each element is read as `load(x)`,
+/// the window summed and divided in f32 as above, and written as `store(mean)`
+/// (the int8 pool dequantizes and quantizes there).
+pub fn avg_pool2d_map<T: Copy, U>(
+    x: &[T],
+    out: &mut [U],
+    p: &Pool2d,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+    load: impl Fn(T) -> f32,
+    store: impl Fn(f32) -> U,
 ) {
     let in_plane = p.in_h * p.in_w;
     let out_plane = p.out_h * p.out_w;
@@ -155,15 +186,16 @@ pub fn avg_pool2d_with_divisor(
                     let Some(&v) = x_plane.get(iy * p.in_w + ix) else {
                         continue;
                     };
+                    let v = load(v);
                     sum = Some(sum.map_or(v, |s| v + s));
                 }
             }
             let sum = sum.unwrap_or(0.0);
-            *o = match divisor_override {
+            *o = store(match divisor_override {
                 Some(d) => sum / d as f32,
                 None if count_include_pad => sum / ((h1 - h0) * (w1 - w0)) as f32,
                 None => sum / (ch * cw) as f32,
-            };
+            });
         }
     }
 }

@@ -46,6 +46,7 @@ const MAGIC: f32 = 12_582_912.0;
 /// One value: the product is rounded to f32 before `rint` (ties to even), as in ExecuTorch.
 /// NaN goes to `min`, where x86's out-of-range conversion sends it.
 #[inline(always)]
+#[allow(clippy::manual_clamp)]
 pub fn quantize_one(v: f32, inv_scale: f32, zero_point: i32, min: i32, max: i32) -> i32 {
     let t = v * inv_scale;
     // The same result as `rintf`, without a call on the common path.
@@ -58,7 +59,8 @@ pub fn quantize_one(v: f32, inv_scale: f32, zero_point: i32, min: i32, max: i32)
     if r.is_nan() {
         return min;
     }
-    (r as i32).clamp(min, max)
+    // Not `clamp`, which asserts `min <= max`: no panic path (lowering checks the bounds).
+    (r as i32).max(min).min(max)
 }
 
 /// Dequantization parameters of an int8 input.
@@ -89,12 +91,13 @@ impl Out {
     /// Branch-free, so rows vectorize: equal to `quantize_one` for zero points
     /// within ±2^21 (int8 ones are). NaN lands on `min`, as there.
     #[inline(always)]
+    #[allow(clippy::manual_clamp)]
     pub fn quantize(self, v: f32) -> i8 {
         // Not `clamp`: `max` sends NaN to the low bound, `clamp` would keep it.
-        #[allow(clippy::manual_clamp)]
         let t = (v * self.inv_scale).max(-4_194_304.0).min(4_194_304.0);
         let r = ((t + MAGIC) - MAGIC) + self.zero_point as f32;
-        (r as i32).clamp(self.min, self.max) as i8
+        // Not `clamp`, which asserts `min <= max`: no panic path.
+        (r as i32).max(self.min).min(self.max) as i8
     }
 
     /// `out[i] = quantize(acc[i] * scale + bias)`: one channel's row of sums.

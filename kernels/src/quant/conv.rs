@@ -19,7 +19,7 @@ pub struct Requant<'a> {
 
 impl Requant<'_> {
     #[inline(always)]
-    fn row(&self, c: usize, acc: &[i32], out: &mut [i8]) {
+    pub(crate) fn row(&self, c: usize, acc: &[i32], out: &mut [i8]) {
         let (s, b) = (
             self.scale.get(c).copied().unwrap_or(0.0),
             self.bias.get(c).copied().unwrap_or(0.0),
@@ -33,6 +33,48 @@ const ROW: usize = 128;
 
 /// NCHW int8 convolution, weight `[out_c, in_c / groups, kh, kw]`.
 pub fn qconv2d(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: Requant<'_>) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if crate::cpu::simd128() && pointwise_fits(x, w, out, p) {
+        let (hw, cin, cout) = (p.in_h * p.in_w, p.in_channels, p.out_channels);
+        for n in 0..p.batch {
+            // SAFETY: `pointwise_fits` checked the slice lengths for every image
+            // and that `cin` fits the stack buffers.
+            unsafe {
+                crate::quant::pointwise_wasm::pointwise(
+                    x.get_unchecked(n * cin * hw..),
+                    x_zp,
+                    w,
+                    out.get_unchecked_mut(n * cout * hw..),
+                    cin,
+                    cout,
+                    hw,
+                    &rq,
+                )
+            };
+        }
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if crate::cpu::avx512_vnni() && crate::quant::gemm_vnni::supports(p.in_channels) && pointwise_fits(x, w, out, p) {
+        let (hw, cin, cout) = (p.in_h * p.in_w, p.in_channels, p.out_channels);
+        for n in 0..p.batch {
+            // SAFETY: AVX-512 VNNI is present, `supports` and `pointwise_fits`
+            // checked the channel count and the slice lengths for every image.
+            unsafe {
+                crate::quant::gemm_vnni::pointwise(
+                    x.get_unchecked(n * cin * hw..),
+                    x_zp,
+                    w,
+                    out.get_unchecked_mut(n * cout * hw..),
+                    cin,
+                    cout,
+                    hw,
+                    &rq,
+                )
+            };
+        }
+        return;
+    }
     #[cfg(target_arch = "x86_64")]
     if crate::quant::affine_avx2::has_avx2() && pointwise_fits(x, w, out, p) {
         let (hw, cin, cout) = (p.in_h * p.in_w, p.in_channels, p.out_channels);
@@ -100,7 +142,7 @@ fn qconv2d_body(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: R
 
 /// A 1×1, stride 1, unpadded, one-group convolution whose slices hold every
 /// element the shapes promise, with few enough input channels for `qgemm`.
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
 #[inline]
 fn pointwise_fits(x: &[i8], w: &[i8], out: &[i8], p: &Conv2d) -> bool {
     let one = p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1;
@@ -114,7 +156,7 @@ fn pointwise_fits(x: &[i8], w: &[i8], out: &[i8], p: &Conv2d) -> bool {
 }
 
 /// The slices hold every element the shapes promise.
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
 #[inline]
 fn holds(x: &[i8], w: &[i8], out: &[i8], p: &Conv2d) -> bool {
     let icg = p.in_channels / p.groups.max(1);
@@ -229,7 +271,7 @@ fn direct(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: &Requan
     let padded = p.in_w + 2 * p.pad_w;
     // Elements per phase: column `c` of the padded row sits at `(c % sw) * per + c / sw`.
     let per = padded.div_ceil(sw);
-    if per * sw > PADDED || p.out_w > ROW {
+    if per == 0 || per * sw > PADDED || p.out_w > ROW {
         return direct_wide(x, x_zp, w, out, p, rq);
     }
     let zp = x_zp as i16;
@@ -345,7 +387,8 @@ fn direct_wide(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: &R
                                 }
                                 let start = lo * sw + off - p.pad_w;
                                 let cols = xrow.get(start..).unwrap_or(&[]).iter().step_by(sw);
-                                for (a, &v) in acc[lo - ox0..hi - ox0].iter_mut().zip(cols) {
+                                let span = acc.get_mut(lo - ox0..hi - ox0).unwrap_or(&mut []);
+                                for (a, &v) in span.iter_mut().zip(cols) {
                                     *a += i32::from(wv * (i16::from(v) - zp));
                                 }
                             }
@@ -355,7 +398,7 @@ fn direct_wide(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: &R
                     let Some(o) = out.get_mut(at..at + len) else {
                         continue;
                     };
-                    rq.row(co, &acc[..len], o);
+                    rq.row(co, acc.get(..len).unwrap_or(&[]), o);
                 }
             }
         }

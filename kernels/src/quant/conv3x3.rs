@@ -59,6 +59,11 @@ pub(crate) mod avx2 {
     /// `batch*cin*ih*iw`, `cout*(cin/groups)*9` and `batch*cout*oh*ow` elements.
     #[target_feature(enable = "avx2")]
     pub unsafe fn conv3x3(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: &Requant<'_>) {
+        if crate::quant::depthwise::supports(p) && crate::cpu::avx512_vnni() {
+            // SAFETY: the CPU has AVX-512 VNNI; as below otherwise.
+            unsafe { crate::quant::depthwise_vnni::depthwise(x, x_zp, w, out, p, rq) };
+            return;
+        }
         if crate::quant::depthwise::supports(p) {
             // SAFETY: as this function's contract, and the plane fits the depthwise kernel's buffers.
             unsafe { crate::quant::depthwise::avx2::depthwise(x, x_zp, w, out, p, rq) };
@@ -214,7 +219,7 @@ mod tests {
 
     #[test]
     fn simd_3x3_gives_the_portable_bits() {
-        if !crate::quant::affine_avx2::has_avx2() {
+        if !crate::quant::simd() {
             std::eprintln!("note: no AVX2 on this CPU, this SIMD test was not run");
             return;
         }
@@ -236,10 +241,22 @@ mod tests {
             conv(1, 3, 5, 1, 5, 9, 1),
             conv(1, 4, 6, 2, 6, 10, 2),
             conv(2, 8, 8, 2, 5, 5, 1),
+            // mobilenet_v2's depthwise planes, and widths around the 32-output step.
+            conv(1, 3, 3, 3, 112, 112, 2),
+            conv(1, 3, 3, 3, 56, 56, 1),
+            conv(1, 4, 4, 4, 28, 28, 2),
+            conv(1, 4, 4, 4, 7, 7, 1),
+            conv(1, 2, 2, 2, 5, 31, 1),
+            conv(1, 2, 2, 2, 5, 33, 2),
+            conv(1, 2, 2, 2, 3, 65, 2),
             // Depthwise planes too big for `qdepthwise`'s buffers.
             conv(1, 2, 2, 2, 70, 250, 1),
             conv(1, 2, 2, 2, 150, 220, 2),
         ];
+        #[cfg(target_arch = "x86_64")]
+        if !crate::cpu::avx512_vnni() {
+            std::eprintln!("note: no AVX-512 VNNI on this CPU, the VNNI depthwise path was not run");
+        }
         for (i, p) in shapes.iter().enumerate() {
             assert!(supports(p), "{p:?}");
             let icg = p.in_channels / p.groups;
@@ -249,12 +266,16 @@ mod tests {
             let bias: Vec<f32> = (0..p.out_channels).map(|c| 0.05 * c as f32 - 0.2).collect();
             let out = Out { inv_scale: 1.0 / 0.04f32, zero_point: i as i32 * 5 - 30, min: -128 + i as i32, max: 127 - 2 * i as i32 };
             let rq = Requant { scale: &scale, bias: &bias, out };
-            let x_zp = i as i32 * 11 - 60;
+            // Within int8, where `x - x_zp` fits the portable kernel's i16 products.
+            let x_zp = (i as i32 * 11) % 187 - 60;
             let n = p.batch * p.out_channels * p.out_h * p.out_w;
             let (mut got, mut want) = (std::vec![0i8; n], std::vec![0i8; n]);
-            qconv2d(&x, x_zp, &w, &mut got, p, rq);
             qconv2d_portable(&x, x_zp, &w, &mut want, p, rq);
-            assert_eq!(got, want, "{p:?}");
+            qconv2d(&x, x_zp, &w, &mut got, p, rq);
+            assert_eq!(got, want, "as dispatched: {p:?}");
+            got.fill(0);
+            crate::cpu::no_avx512(|| qconv2d(&x, x_zp, &w, &mut got, p, rq));
+            assert_eq!(got, want, "AVX2: {p:?}");
             assert!(n < 8 || want.iter().any(|&v| v != want[0]), "a constant output tests nothing: {p:?}");
         }
         assert!(!crate::quant::depthwise::supports(&shapes[shapes.len() - 1]));

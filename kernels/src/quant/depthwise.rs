@@ -16,12 +16,12 @@
 use crate::conv::im2col::Conv2d;
 
 /// i16 elements of the padded plane copy (and bytes of the output copy): 32 KiB on the stack.
-const PLANE: usize = 16 * 1024;
+pub(crate) const PLANE: usize = 16 * 1024;
 /// Reads run this far past the last output (a vector, its third tap, a second vector).
 const SLACK: usize = 64;
 
 /// Padded row width in elements, and the output copy's row width.
-const fn widths(p: &Conv2d) -> (usize, usize) {
+pub(crate) const fn widths(p: &Conv2d) -> (usize, usize) {
     if p.stride_w == 1 {
         (p.in_w + 2, p.in_w + 2)
     } else {

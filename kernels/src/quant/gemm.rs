@@ -275,7 +275,7 @@ mod tests {
 
     #[test]
     fn simd_pointwise_gives_the_portable_bits() {
-        if !crate::quant::affine_avx2::has_avx2() {
+        if !crate::quant::simd() {
             std::eprintln!("note: no AVX2 on this CPU, this SIMD test was not run");
             return;
         }
@@ -291,7 +291,18 @@ mod tests {
             pointwise(1, 160, 17, 7, 7),
             pointwise(1, 2, 6, 1, 16),
             pointwise(1, 320, 10, 2, 2),
+            // Whole groups of 4 channels (the VNNI kernel), panel tails of 48 columns.
+            pointwise(1, 32, 16, 7, 7),
+            pointwise(1, 96, 24, 14, 14),
+            pointwise(2, 64, 9, 10, 10),
+            pointwise(1, 1024, 8, 3, 3),
+            pointwise(1, 1028, 8, 1, 3),
+            pointwise(1, 4, 13, 1, 97),
         ];
+        #[cfg(target_arch = "x86_64")]
+        if !crate::cpu::avx512_vnni() {
+            std::eprintln!("note: no AVX-512 VNNI on this CPU, the VNNI path was not run");
+        }
         for (i, p) in shapes.iter().enumerate() {
             let hw = p.in_h * p.in_w;
             let x: Vec<i8> = (0..p.batch * p.in_channels * hw)
@@ -318,9 +329,12 @@ mod tests {
             let x_zp = i as i32 * 13 - 50;
             let n = p.batch * p.out_channels * hw;
             let (mut got, mut want) = (std::vec![0i8; n], std::vec![0i8; n]);
-            qconv2d(&x, x_zp, &w, &mut got, p, rq);
             qconv2d_portable(&x, x_zp, &w, &mut want, p, rq);
-            assert_eq!(got, want, "{p:?}");
+            qconv2d(&x, x_zp, &w, &mut got, p, rq);
+            assert_eq!(got, want, "as dispatched: {p:?}");
+            got.fill(0);
+            crate::cpu::no_avx512(|| qconv2d(&x, x_zp, &w, &mut got, p, rq));
+            assert_eq!(got, want, "AVX2: {p:?}");
             assert!(
                 n < 8 || want.iter().any(|&v| v != want[0]),
                 "a constant output tests nothing: {p:?}"

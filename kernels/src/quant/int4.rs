@@ -73,7 +73,7 @@ pub fn linear_q4(x: &[f32], w: &[u8], scales: &[f32], wsum: &[i32], bias: Option
         let mut o = 0;
         #[cfg(target_arch = "x86_64")]
         if simd {
-            let rows = avx2::Rows { k, group, zp, vnni: crate::cpu::avx512vnni() };
+            let rows = avx2::Rows { k, group, zp, vnni: crate::cpu::avx512_vnni() };
             while o + 8 <= n {
                 // SAFETY: AVX2 was detected; rows o..o + 8 lie in `w`, `scales` and `wsum`, and `xq`
                 // holds k codes (checked above); `sums` has the first MAX_GROUPS groups' sums.
@@ -267,7 +267,7 @@ mod tests {
             crate::cpu::portable(|| linear_q4(&x, &w, &scales, &wsum, Some(&bias), &mut portable, &mut xq, s));
             assert_eq!(out, portable, "{s:?}");
             #[cfg(target_arch = "x86_64")]
-            if n >= 8 && crate::cpu::avx512vnni() {
+            if n >= 8 && crate::cpu::avx512_vnni() {
                 // The AVX2 sums and the VNNI ones, on the same quantized row.
                 super::quantize_row(&x[..k], &mut xq);
                 let sums = [0i32; MAX_GROUPS];

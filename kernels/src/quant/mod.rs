@@ -5,7 +5,26 @@ pub mod affine_avx2;
 pub mod conv;
 pub mod conv3x3;
 pub mod depthwise;
+#[cfg(target_arch = "x86_64")]
+mod depthwise_vnni;
 pub mod dynamic;
 pub mod embedding;
-pub mod int4;
 pub mod gemm;
+#[cfg(target_arch = "x86_64")]
+pub mod gemm_vnni;
+pub mod int4;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod pointwise_wasm;
+pub mod pool;
+
+/// True when the int8 kernels take a SIMD path here (AVX2, or wasm simd128):
+/// the tests that compare it with the portable one run only then.
+#[cfg(test)]
+pub(crate) fn simd() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return affine_avx2::has_avx2();
+    #[cfg(target_arch = "wasm32")]
+    return crate::cpu::simd128();
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "wasm32")))]
+    false
+}

@@ -14,7 +14,14 @@ pub fn emit(m: &Method, node: &Node, f: BinaryFn, alpha: f64, r: &[TokenStream],
     let (a, b) = (convert(quote!(a), da, c), convert(quote!(b), db, c));
     let body = convert(expr(f, alpha, &a, &b, c), c, dout);
     let (ta, tb) = (format_ident!("{}", da.rust()), format_ident!("{}", db.rust()));
-    call(m, node, quote!(|a: #ta, b: #tb| #body), r, w)
+    let check = if m.checks_divisor(node) {
+        let (op, divisor) = (node.op.name(), &r[1]);
+        quote!(::etch_kernels::elementwise::binary::check_divisor(#op, #divisor)?;)
+    } else {
+        quote!()
+    };
+    let call = call(m, node, quote!(|a: #ta, b: #tb| #body), r, w);
+    quote!(#check #call)
 }
 
 /// `a op alpha*b` on two expressions of dtype `c`, as Rust.
@@ -63,7 +70,8 @@ fn float_expr(f: BinaryFn, a: &TokenStream, b: &TokenStream) -> TokenStream {
     }
 }
 
-/// Integer forms. A zero divisor gives 0 where ExecuTorch fails the call.
+/// Integer forms. A zero divisor from data fails the call first (`check_divisor`);
+/// one from the weights gives 0, where ExecuTorch fails every call.
 fn int_expr(f: BinaryFn, a: &TokenStream, b: &TokenStream, c: DType) -> TokenStream {
     let t = format_ident!("{}", c.rust());
     match f {

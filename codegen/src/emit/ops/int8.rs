@@ -35,6 +35,15 @@ pub fn emit(m: &Method, node: &Node, op: &QOp, r: &[TokenStream], w: &[TokenStre
             let (xs, qx, qo) = (&r[0], affine(*x), quant(out));
             quote!(::etch_kernels::quant::affine::mean_axis(#xs, #o, #qx, #outer, #reduce, #inner, #qo);)
         }
+        QOp::AvgPool2d { pool, count_include_pad, divisor, x, out } => {
+            let params = super::max_pool::params(pool, &shape(node.inputs[0]), &shape(node.outputs[0]));
+            let divisor = match divisor {
+                Some(d) => quote!(Some(#d)),
+                None => quote!(None),
+            };
+            let (xs, qx, qo) = (&r[0], affine(*x), quant(out));
+            quote!(::etch_kernels::quant::pool::avg_pool2d(#xs, #o, &#params, #count_include_pad, #divisor, #qx, #qo);)
+        }
     }
 }
 

@@ -14,6 +14,12 @@ pub fn emit(p: &Pool2d, x: &[usize], out: &[usize], r: &[TokenStream], w: &[Toke
     quote!(::etch_kernels::pool::window::max_pool2d(#xs, #o, #indices, &#params);)
 }
 
+pub fn argmax(p: &Pool2d, x: &[usize], out: &[usize], r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let params = params(p, x, out);
+    let (xs, o, i) = (&r[0], &w[0], &w[1]);
+    quote!(::etch_kernels::pool::window::argmax_pool2d(#xs, #o, #i, &#params);)
+}
+
 /// The kernels' `Pool2d` for an NCHW input `x` pooled to `out`.
 pub fn params(p: &Pool2d, x: &[usize], out: &[usize]) -> TokenStream {
     let v = [

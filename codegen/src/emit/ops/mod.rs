@@ -68,6 +68,7 @@ pub fn emit(m: &Method, node: &Node, o: &Operands) -> TokenStream {
             conv_transpose::emit(c, &shape(node.inputs[0]), [ws[2], ws[3]], &out_shape, r, w)
         }
         Op::MaxPool2d(p) => max_pool::emit(p, &shape(node.inputs[0]), &out_shape, r, w),
+        Op::ArgMaxPool2d(p) => max_pool::argmax(p, &shape(node.inputs[0]), &out_shape, r, w),
         Op::AvgPool2d { pool, count_include_pad, divisor } => avg_pool::emit(pool, *count_include_pad, *divisor, &shape(node.inputs[0]), &out_shape, r, w),
         Op::ResizeBilinear { align_corners, ratio } => resize::bilinear(*align_corners, *ratio, &shape(node.inputs[0]), &out_shape, r, w),
         Op::ResizeBilinearAa { scale } => resize::bilinear_aa(*scale, &shape(node.inputs[0]), &out_shape, r, w),

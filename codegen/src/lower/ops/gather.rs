@@ -188,6 +188,15 @@ pub fn as_strided(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let size: Vec<usize> = size.iter().map(|&v| usize::try_from(v).unwrap_or(usize::MAX)).collect();
     let stride: Vec<usize> = stride.iter().map(|&v| usize::try_from(v).unwrap_or(usize::MAX)).collect();
     let offset = if offset >= 0.0 && offset.fract() == 0.0 { offset as usize } else { usize::MAX };
+    if let Some(order) = cx.layout_of(cx.arg(args, 4)?) {
+        return Err(cx.invalid(format!("an output in dim order {order:?} is not supported")));
+    }
+    // Strides count in ExecuTorch's memory, which etch holds row-major.
+    let (offset, stride) = match cx.layout_of(cx.arg(args, 0)?) {
+        Some(order) => row_major_window(&cx.ty(x).shape, &order, &size, &stride, offset)
+            .ok_or_else(|| cx.invalid(format!("a strided window over dim order {order:?} that is not one in row-major order")))?,
+        None => (offset, stride),
+    };
     let last = size.iter().zip(&stride).try_fold(offset, |acc, (&n, &s)| acc.checked_add(n.saturating_sub(1).checked_mul(s)?));
     let fits = size.len() == stride.len() && size.iter().all(|&n| n > 0) && last.is_some_and(|l| l < cx.ty(x).numel());
     if !fits && size.iter().all(|&n| n > 0) || cx.ty(out).shape != size || cx.ty(out).dtype != cx.ty(x).dtype {
@@ -230,4 +239,67 @@ fn same(cx: &Cx<'_, '_>, x: usize, out: usize) -> Result<()> {
         return Err(cx.invalid("the output must keep the input's shape and dtype"));
     }
     Ok(())
+}
+
+/// The `(offset, strides)` in row-major memory of a window given in the
+/// memory of dim order `order`, where one exists: each step of the window
+/// must move by a constant amount in both layouts.
+fn row_major_window(shape: &[usize], order: &[usize], size: &[usize], stride: &[usize], offset: usize) -> Option<(usize, Vec<usize>)> {
+    let phys: Vec<usize> = order.iter().map(|&d| shape[d]).collect();
+    let phys_strides = strides(&phys);
+    let logical = strides(shape);
+    let numel: usize = shape.iter().product();
+    // Where a position in ExecuTorch's memory lives in etch's.
+    let to_row_major = |mut at: usize| -> Option<usize> {
+        if at >= numel {
+            return None;
+        }
+        let mut out = 0;
+        for (i, &d) in order.iter().enumerate() {
+            out += at / phys_strides[i] * logical[d];
+            at %= phys_strides[i];
+        }
+        Some(out)
+    };
+    let base = to_row_major(offset)?;
+    let mut steps = Vec::with_capacity(size.len());
+    for (&n, &s) in size.iter().zip(stride) {
+        steps.push(if n > 1 { to_row_major(offset.checked_add(s)?)?.checked_sub(base)? } else { 0 });
+    }
+    // Checked at every position; windows are small (they stand in for views).
+    let count: usize = size.iter().product();
+    if count > 1 << 20 {
+        return None;
+    }
+    let mut index = vec![0; size.len()];
+    for _ in 0..count {
+        let at = index.iter().zip(stride).try_fold(offset, |a: usize, (i, s): (&usize, &usize)| a.checked_add(i.checked_mul(*s)?))?;
+        let want = base + index.iter().zip(&steps).map(|(i, s)| i * s).sum::<usize>();
+        if to_row_major(at)? != want {
+            return None;
+        }
+        for d in (0..size.len()).rev() {
+            index[d] += 1;
+            if index[d] < size[d] {
+                break;
+            }
+            index[d] = 0;
+        }
+    }
+    Some((base, steps))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::row_major_window;
+
+    #[test]
+    fn channels_last_window_is_a_row_major_one() {
+        // [1, 6, 1, 1] read from an NHWC [1, 6, 2, 2] (strides 24, 1, 12, 6): channel c
+        // of pixel (0, 0) sits at c in NHWC memory and at 4c in row-major memory.
+        let got = row_major_window(&[1, 6, 2, 2], &[0, 2, 3, 1], &[1, 6, 1, 1], &[24, 1, 12, 6], 0);
+        assert_eq!(got, Some((0, vec![0, 4, 0, 0])));
+        // Two channels at once are one step in NHWC memory but not in row-major memory.
+        assert_eq!(row_major_window(&[1, 6, 2, 2], &[0, 2, 3, 1], &[12], &[1], 0), None);
+    }
 }

@@ -13,6 +13,8 @@ pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     if cx.ty(x).numel() != cx.ty(out).numel() || cx.ty(x).dtype != cx.ty(out).dtype {
         return Err(cx.invalid("a reshape must keep dtype and element count"));
     }
+    // ExecuTorch copies the bytes: a new shape over another layout moves elements.
+    cx.same_memory_layout(cx.arg(args, out_arg)?, x)?;
     cx.push(Op::Copy, vec![x], vec![out]);
     Ok(())
 }

@@ -132,7 +132,9 @@ fn parts(cx: &mut Cx<'_, '_>, x: ValueId, dim: usize, outs: &[usize], size: usiz
 
 /// squeeze_copy.dim_out: `[x, dim, out]`.
 pub fn squeeze_dim(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
-    same(cx, cx.arg(args, 0)?, cx.arg(args, 2)?, Op::Copy)
+    same(cx, cx.arg(args, 0)?, cx.arg(args, 2)?, Op::Copy)?;
+    let x = cx.input(cx.arg(args, 0)?)?;
+    cx.same_memory_layout(cx.arg(args, 2)?, x)
 }
 
 /// detach_copy, lift_fresh_copy: `[x, out]`.

@@ -55,7 +55,9 @@ pub fn lower(cx: &mut Cx<'_, '_>, graph: &Graph, args: &[usize]) -> Result<()> {
     x.cx.op_name = "xnnpack outputs".into();
     for v in graph.values.iter().filter(|v| v.is_output) {
         let t = x.get(v.id)?;
-        let src = x.ensure(&t, &layout::identity(v.dims.len()))?;
+        // A channels-last tensor's XNNPACK dims are its memory's: etch's row-major value permuted.
+        let order = x.cx.layout_of(x.arg(v)?).filter(|o| o.len() == v.dims.len());
+        let src = x.ensure(&t, &order.unwrap_or_else(|| layout::identity(v.dims.len())))?;
         let out = x.cx.output(x.arg(v)?)?;
         if x.cx.ty(out).numel() != x.cx.ty(src).numel() || x.cx.ty(out).dtype != x.cx.ty(src).dtype {
             return Err(x.cx.invalid(format!("output value {} does not match the program's tensor {:?}", v.id, x.cx.ty(out))));
@@ -82,6 +84,7 @@ impl X<'_, '_, '_, '_> {
             Kind::Binary { f, a, b } => elementwise::binary(self, node, *f, *a, *b),
             Kind::Unary { f, x } => elementwise::unary(self, node, *f, *x),
             Kind::Pool { pool, x } => shape::pool(self, node, pool, *x),
+            Kind::ArgMaxPool { pool, x, index } => shape::argmax_pool(self, node, pool, *x, *index),
             Kind::Transpose { perm, x } => shape::transpose(self, node, perm, *x),
             Kind::Reshape { x } => shape::reshape(self, node, *x),
             Kind::Concat { axis, inputs } => shape::concat(self, node, *axis, inputs),
@@ -117,10 +120,16 @@ impl X<'_, '_, '_, '_> {
             let c = self.constant(&v, &layout::identity(v.dims.len()))?;
             self.cx.temp(ty, Storage::Const(c))
         } else if v.is_input {
-            let input = self.cx.input(self.arg(&v)?)?;
+            let arg = self.arg(&v)?;
+            let input = self.cx.input(arg)?;
             let it = self.cx.ty(input).clone();
             if it.numel() != ty.numel() || it.dtype != ty.dtype {
                 return Err(self.cx.invalid(format!("input value {id} {:?} does not match the program's tensor {it:?}", v.dims)));
+            }
+            if let Some(order) = self.cx.layout_of(arg).filter(|o| o.iter().map(|&d| it.shape[d]).eq(v.dims.iter().copied())) {
+                let t = Tracked { id: input, perm: order };
+                self.values.insert(id, t.clone());
+                return Ok(t);
             }
             if it.shape == ty.shape {
                 input

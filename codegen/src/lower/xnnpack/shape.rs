@@ -1,10 +1,10 @@
 //! Nodes that move elements: transpose, reshape, concatenate, pad, slice,
 //! pooling and resizing.
 
-use super::layout::{identity, is_permutation, then, NHWC};
+use super::layout::{identity, is_permutation, then, Tracked, NHWC};
 use super::X;
 use crate::error::Result;
-use crate::ir::{Op, Pool2d};
+use crate::ir::{DType, Op, Pool2d, Storage, TensorType};
 use crate::lower::ops::conv::out_size;
 use crate::pte::xnnpack::{Node, Pool};
 
@@ -57,6 +57,39 @@ pub fn concat(x: &mut X<'_, '_, '_, '_>, node: &Node, axis: usize, inputs: &[u32
 const KEEP_DIMS: u32 = 0x40;
 
 pub fn pool(x: &mut X<'_, '_, '_, '_>, node: &Node, pool: &Pool, input: u32) -> Result<()> {
+    let p = window(x, node, pool, input)?;
+    let a = x.input_as(input, &NHWC)?;
+    let r = x.result(node, &NHWC)?;
+    let op = if pool.max {
+        Op::MaxPool2d(p)
+    } else if p.dilation == [1, 1] {
+        // XNNPACK averages over the in-bounds part of each window.
+        Op::AvgPool2d { pool: p, count_include_pad: false, divisor: None }
+    } else {
+        return Err(x.cx.invalid("average pooling with dilation is not supported"));
+    };
+    x.cx.push(op, vec![a], vec![r]);
+    x.finish(node, r, NHWC.to_vec())
+}
+
+/// Max pooling with each maximum's index inside its window, as i64: ExecuTorch
+/// widens XNNPACK's u32 indices into the program's int64 tensor.
+pub fn argmax_pool(x: &mut X<'_, '_, '_, '_>, node: &Node, pool: &Pool, input: u32, index: u32) -> Result<()> {
+    let p = window(x, node, pool, input)?;
+    if x.value(index)?.dims != x.value(node.output)?.dims {
+        return Err(x.cx.invalid(format!("index value {index} and value {} differ in dims", node.output)));
+    }
+    let a = x.input_as(input, &NHWC)?;
+    let r = x.result(node, &NHWC)?;
+    let shape = x.cx.ty(r).shape.clone();
+    let i = x.cx.temp(TensorType { dtype: DType::I64, shape }, Storage::Arena);
+    x.cx.push(Op::ArgMaxPool2d(p), vec![a], vec![r, i]);
+    x.values.insert(index, Tracked { id: i, perm: NHWC.to_vec() });
+    x.finish(node, r, NHWC.to_vec())
+}
+
+/// A pooling node's window, checked against its input and output dims.
+fn window(x: &mut X<'_, '_, '_, '_>, node: &Node, pool: &Pool, input: u32) -> Result<Pool2d> {
     let [top, right, bottom, left] = pool.padding;
     if top != bottom || left != right || node.flags & !KEEP_DIMS != 0 {
         return Err(x.cx.invalid(format!("padding {:?} is not symmetric, or flags {:#x} are set", pool.padding, node.flags)));
@@ -72,19 +105,7 @@ pub fn pool(x: &mut X<'_, '_, '_, '_>, node: &Node, pool: &Pool, input: u32) -> 
     if !ok {
         return Err(x.cx.invalid(format!("pooling {dims:?} to {out:?} does not fit its window")));
     }
-    let a = x.input_as(input, &NHWC)?;
-    let r = x.result(node, &NHWC)?;
-    let p = Pool2d { kernel: pool.kernel, stride: pool.stride, padding: [top, left], dilation: pool.dilation };
-    let op = if pool.max {
-        Op::MaxPool2d(p)
-    } else if p.dilation == [1, 1] {
-        // XNNPACK averages over the in-bounds part of each window.
-        Op::AvgPool2d { pool: p, count_include_pad: false, divisor: None }
-    } else {
-        return Err(x.cx.invalid("average pooling with dilation is not supported"));
-    };
-    x.cx.push(op, vec![a], vec![r]);
-    x.finish(node, r, NHWC.to_vec())
+    Ok(Pool2d { kernel: pool.kernel, stride: pool.stride, padding: [top, left], dilation: pool.dilation })
 }
 
 /// Constant padding, in whatever layout the input is held.

@@ -147,6 +147,8 @@ pub enum Kind {
     ResizeBilinear { x: u32 },
     Elu { alpha: f32, x: u32 },
     /// A node type etch has no lowering for.
+    /// Max pooling that also writes, to value `index`, where in its window each maximum was.
+    ArgMaxPool { pool: Pool, x: u32, index: u32 },
     Unsupported,
 }
 

@@ -71,6 +71,7 @@ fn node_ids(node: &Node) -> Vec<u32> {
         Kind::Binary { a, b, .. } => vec![*a, *b],
         Kind::Conv { x, w, bias, .. } | Kind::FullyConnected { x, w, bias } => [Some(*x), Some(*w), *bias].into_iter().flatten().collect(),
         Kind::Concat { inputs, .. } => inputs.clone(),
+        Kind::ArgMaxPool { x, index, .. } => vec![*x, *index],
         Kind::Unsupported => return vec![],
     };
     ids.push(node.output);
@@ -211,7 +212,7 @@ fn read_value(constants: &Constants<'_, '_>, v: fb::Value<'_>) -> Result<Value, 
 }
 
 /// The node types `read_node` leaves `Kind::Unsupported` (its last arm).
-const UNREAD_NODES: [fb::NodeUnion; 2] = [fb::NodeUnion::ArgMaxPooling2d, fb::NodeUnion::ScaledDotProductAttention];
+const UNREAD_NODES: [fb::NodeUnion; 1] = [fb::NodeUnion::ScaledDotProductAttention];
 
 /// Every node type of XNNPACK's schema, and whether etch reads and lowers it.
 pub fn node_types() -> Vec<(&'static str, bool)> {
@@ -300,6 +301,20 @@ fn read_node(n: fb::Node<'_>) -> Result<Node, String> {
                 dilation: [u(p.dilation_height()).max(1), u(p.dilation_width()).max(1)],
             };
             (Kind::Pool { pool, x: p.input_id() }, p.output_id(), p.flags())
+        }
+        U::ArgMaxPooling2d => {
+            let p = n.node_as_arg_max_pooling_2d().ok_or_else(missing)?;
+            let u = |x: u32| x as usize;
+            let kernel = [u(p.pooling_height()), u(p.pooling_width())];
+            let pool = Pool {
+                max: true,
+                padding: [u(p.padding_top()), u(p.padding_right()), u(p.padding_bottom()), u(p.padding_left())],
+                kernel,
+                // XNNPACK's argmax pooling steps by its window.
+                stride: kernel,
+                dilation: [1, 1],
+            };
+            (Kind::ArgMaxPool { pool, x: p.input_id(), index: p.output_index_id() }, p.output_value_id(), p.flags())
         }
         U::FullyConnected => {
             let p = n.node_as_fully_connected().ok_or_else(missing)?;

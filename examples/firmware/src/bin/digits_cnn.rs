@@ -2,17 +2,15 @@
 #![no_std]
 #![no_main]
 
-use firmware as _;
-
 etch_kernels::include_model!(mod model = "../../tests/fixtures/digits_cnn/model.pte");
 
 static CASES: firmware::Cases = include!(concat!(env!("OUT_DIR"), "/digits_cnn_cases.rs"));
 
 #[cortex_m_rt::entry]
 fn main() -> ! {
-    // cortex-m-rt turns this into a `&'static mut`: the arena lives in .bss.
+    // cortex-m-rt turns these into `&'static mut`s: they live in .bss.
     static mut MODEL: model::Model = model::Model::new();
-    firmware::run(&CASES, model::ARENA_BYTES, model::WEIGHT_BYTES, |x| {
-        *MODEL.forward(x)
-    })
+    static mut INPUT: [f32; 64] = [0.0; 64];
+    let mut m = firmware::F32 { model: MODEL, input: INPUT, forward: model::Model::forward };
+    firmware::run(&CASES, model::ARENA_BYTES, model::WEIGHT_BYTES, &mut m)
 }

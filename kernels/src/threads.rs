@@ -1,0 +1,340 @@
+//! Feature `threads`: the large kernels (1×1 convolutions and other matrix
+//! products, depthwise convolutions) split their work across a pool of threads
+//! built once and kept for the life of the process. Without the feature, or
+//! with one thread (the default), every kernel runs on the caller's thread.
+//!
+//! The caller chooses the count with [`set`]; until then it is `ETCH_THREADS`
+//! from the environment, else 1. Workers spin briefly after each job, then
+//! sleep until the next one, so the gaps between kernels cost no wake-up.
+//! Kernels hand out more parts than threads where that costs nothing, so a
+//! thread that the OS has descheduled leaves its share to the others.
+//! A call that finds the pool busy (another thread's model) runs alone.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, OnceLock};
+
+/// 0 until [`set`] or the first query reads `ETCH_THREADS`.
+static COUNT: AtomicUsize = AtomicUsize::new(0);
+
+/// Most threads the pool takes (workers plus the caller).
+pub const MAX: usize = 64;
+
+/// Splits every large kernel after this call into `n` parts (1 to [`MAX`]),
+/// run by the calling thread and `n - 1` pool threads, started on first use.
+pub fn set(n: usize) {
+    COUNT.store(n.clamp(1, MAX), Ordering::Relaxed);
+}
+
+/// The current count: what [`set`] chose, else `ETCH_THREADS`, else 1.
+pub fn get() -> usize {
+    match COUNT.load(Ordering::Relaxed) {
+        0 => {
+            let n = std::env::var("ETCH_THREADS").ok().and_then(|v| v.trim().parse::<usize>().ok()).unwrap_or(1);
+            let n = n.clamp(1, MAX);
+            COUNT.store(n, Ordering::Relaxed);
+            n
+        }
+        n => n,
+    }
+}
+
+/// Jobs handed to the pool, so tests know a kernel was split.
+#[cfg(test)]
+static SPLIT_JOBS: AtomicUsize = AtomicUsize::new(0);
+
+/// A job's function with its borrow erased; only called while `run` waits.
+#[derive(Clone, Copy)]
+struct Task(*const (dyn Fn(usize) + Sync + 'static));
+
+// SAFETY: the pointee is `Sync`, and `run` keeps it alive while any thread may call it.
+unsafe impl Send for Task {}
+
+struct State {
+    gen: u64,
+    task: Option<Task>,
+    parts: usize,
+    /// Worker threads started so far.
+    workers: usize,
+}
+
+struct Pool {
+    state: Mutex<State>,
+    wake: Condvar,
+    /// The current job's generation, for workers spinning between jobs.
+    gen: AtomicU64,
+    /// The next part to claim: generation in the high 32 bits, part in the low 32.
+    next: AtomicU64,
+    /// Parts not finished yet.
+    left: AtomicUsize,
+    /// Held by the one caller whose job the pool runs.
+    caller: Mutex<()>,
+}
+
+fn pool() -> &'static Pool {
+    static POOL: OnceLock<Pool> = OnceLock::new();
+    POOL.get_or_init(|| Pool {
+        state: Mutex::new(State { gen: 0, task: None, parts: 0, workers: 0 }),
+        wake: Condvar::new(),
+        gen: AtomicU64::new(0),
+        next: AtomicU64::new(0),
+        left: AtomicUsize::new(0),
+        caller: Mutex::new(()),
+    })
+}
+
+impl Pool {
+    /// Claims a part of job `gen` (of `parts`), or None when that job has none left.
+    fn claim(&self, gen: u64, parts: usize) -> Option<usize> {
+        let mut v = self.next.load(Ordering::Acquire);
+        loop {
+            let i = (v & 0xffff_ffff) as usize;
+            if v >> 32 != gen & 0xffff_ffff || i >= parts {
+                return None;
+            }
+            match self.next.compare_exchange_weak(v, v + 1, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => return Some(i),
+                Err(now) => v = now,
+            }
+        }
+    }
+
+    /// Runs the claimed parts of job `gen`.
+    fn work(&self, gen: u64, task: Task, parts: usize) {
+        while let Some(i) = self.claim(gen, parts) {
+            // SAFETY: a part of job `gen` was claimed, so `run` for that job has not
+            // returned (it waits for `left` to reach 0, which this part holds up).
+            unsafe { (*task.0)(i) };
+            self.left.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+
+    fn worker(&'static self) {
+        let mut seen = 0u64;
+        loop {
+            // Spin a little for the next job (tens of microseconds: the gap between
+            // two kernels), then sleep until it comes.
+            let mut spins = 0u32;
+            while self.gen.load(Ordering::Acquire) == seen && spins < 1 << 11 {
+                core::hint::spin_loop();
+                spins += 1;
+            }
+            let (gen, task, parts) = {
+                let mut s = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                while s.gen == seen {
+                    s = self.wake.wait(s).unwrap_or_else(std::sync::PoisonError::into_inner);
+                }
+                (s.gen, s.task, s.parts)
+            };
+            seen = gen;
+            if let Some(task) = task {
+                self.work(gen, task, parts);
+            }
+        }
+    }
+}
+
+/// Runs `f(0)`, …, `f(parts - 1)` on the calling thread and the pool's threads
+/// (at most `get()` at a time) and returns when all are done. With one thread,
+/// one part, or the pool busy with another caller's job, they run here in order.
+pub fn run(parts: usize, f: &(dyn Fn(usize) + Sync)) {
+    let threads = get();
+    let p = pool();
+    let guard = if threads > 1 && parts > 1 { p.caller.try_lock().ok() } else { None };
+    let Some(_guard) = guard else {
+        (0..parts).for_each(f);
+        return;
+    };
+    // Tests force paths per thread (`cpu::portable`): the workers take the caller's.
+    #[cfg(test)]
+    let cap = crate::cpu::cap();
+    #[cfg(test)]
+    let capped = move |i: usize| crate::cpu::with_cap(cap, || f(i));
+    #[cfg(test)]
+    let f: &(dyn Fn(usize) + Sync) = &capped;
+    // SAFETY: only the lifetime is erased; the pointer is used by `work` for
+    // claimed parts of this job, and this function does not return before every
+    // part is finished, after which no part of this job can be claimed.
+    let task = Task(unsafe { core::mem::transmute::<*const (dyn Fn(usize) + Sync + '_), *const (dyn Fn(usize) + Sync + 'static)>(f) });
+    let gen = {
+        let mut s = p.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        while s.workers + 1 < threads {
+            s.workers += 1;
+            let spawned = std::thread::Builder::new().name(std::format!("etch-{}", s.workers)).spawn(|| pool().worker());
+            if spawned.is_err() {
+                s.workers -= 1;
+                break;
+            }
+        }
+        s.gen += 1;
+        s.task = Some(task);
+        s.parts = parts;
+        p.left.store(parts, Ordering::Release);
+        p.next.store((s.gen & 0xffff_ffff) << 32, Ordering::Release);
+        p.gen.store(s.gen, Ordering::Release);
+        s.gen
+    };
+    p.wake.notify_all();
+    #[cfg(test)]
+    SPLIT_JOBS.fetch_add(1, Ordering::Relaxed);
+    p.work(gen, task, parts);
+    let mut spins = 0u32;
+    while p.left.load(Ordering::Acquire) != 0 {
+        if spins < 1 << 12 {
+            core::hint::spin_loop();
+            spins += 1;
+        } else {
+            std::thread::yield_now();
+        }
+    }
+    p.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner).task = None;
+}
+
+/// How `0..n` splits into at most `parts` ranges of whole multiples of `unit`
+/// (the last takes what is left): `(count, per)`, range i being
+/// `i * per..min((i + 1) * per, n)`.
+pub(crate) fn split(n: usize, parts: usize, unit: usize) -> (usize, usize) {
+    let unit = unit.max(1);
+    let units = n.div_ceil(unit);
+    let per = units.div_ceil(parts.clamp(1, units.max(1))).max(1) * unit;
+    (n.div_ceil(per), per)
+}
+
+/// A pointer that may cross threads: each part writes only its own range of it.
+#[derive(Clone, Copy)]
+pub(crate) struct Shared<T>(pub *mut T);
+
+impl<T> Shared<T> {
+    /// The pointer (a method, so closures capture the wrapper, not its field).
+    pub(crate) fn get(self) -> *mut T {
+        self.0
+    }
+}
+
+// SAFETY: used only to hand disjoint ranges of one buffer to the parts of a `run`.
+unsafe impl<T> Send for Shared<T> {}
+// SAFETY: as above.
+unsafe impl<T> Sync for Shared<T> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::vec;
+    use std::vec::Vec;
+
+    use crate::conv::depthwise::{depthwise3x3, depthwise5x5};
+    use crate::conv::im2col::Conv2d;
+    use crate::matmul::gemm::{gemm, Epilogue};
+    use crate::testutil::{each_path, Lcg};
+
+    /// The tests here change the global count: one at a time.
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+    /// `f()` with `n` threads, and whether it split any job.
+    fn with<R>(n: usize, f: impl FnOnce() -> R) -> (R, bool) {
+        set(n);
+        let before = SPLIT_JOBS.load(Ordering::Relaxed);
+        let r = f();
+        let split = SPLIT_JOBS.load(Ordering::Relaxed) != before;
+        set(1);
+        (r, split)
+    }
+
+    #[test]
+    fn every_part_runs_once_on_several_threads() {
+        let _one = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for parts in [1usize, 2, 3, 7, 40] {
+            let hits: Vec<AtomicUsize> = (0..parts).map(|_| AtomicUsize::new(0)).collect();
+            let ((), split) = with(3, || {
+                run(parts, &|i| {
+                    hits[i].fetch_add(1, Ordering::Relaxed);
+                })
+            });
+            assert!(hits.iter().all(|h| h.load(Ordering::Relaxed) == 1), "{parts} parts");
+            assert_eq!(split, parts > 1, "{parts} parts");
+        }
+    }
+
+    #[test]
+    fn split_kernels_give_the_one_thread_bits() {
+        let _one = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut rng = Lcg(11);
+        for &(m, k, n) in &[(16, 96, 400), (37, 64, 300), (13, 200, 210), (200, 48, 60)] {
+            let (mut a, mut b, mut bias, mut res) = (vec![0.0; m * k], vec![0.0; k * n], vec![0.0; m], vec![0.0; m * n]);
+            [&mut a, &mut b, &mut bias, &mut res].into_iter().for_each(|v| rng.fill(v));
+            let e = Epilogue { bias: Some(&bias), clamp: Some((-1.0, 1.5)), residual: Some(&res) };
+            each_path(|path| {
+                let product = || {
+                    let mut out = vec![f32::NAN; m * n];
+                    gemm(&mut out, &a, &b, m, k, n, e);
+                    out
+                };
+                let (want, _) = with(1, product);
+                for t in [2, 3] {
+                    let (got, split) = with(t, product);
+                    assert!(split, "{path} {m}x{k}x{n} was not split");
+                    assert!(got.iter().zip(&want).all(|(g, w)| g.to_bits() == w.to_bits()), "{path} {m}x{k}x{n}, {t} threads");
+                }
+            });
+        }
+        for &(c, h, w, s, kk) in &[(32, 24, 24, 1, 3), (20, 64, 64, 2, 3), (9, 40, 40, 1, 5), (5, 80, 60, 2, 5)] {
+            let (oh, ow) = ((h - 1) / s + 1, (w - 1) / s + 1);
+            let p = Conv2d {
+                batch: 1, in_channels: c, in_h: h, in_w: w, out_channels: c, kernel_h: kk, kernel_w: kk, stride_h: s, stride_w: s,
+                pad_h: kk / 2, pad_w: kk / 2, dilation_h: 1, dilation_w: 1, groups: c, out_h: oh, out_w: ow,
+            };
+            let (mut x, mut wt, mut bias) = (vec![0.0; c * h * w], vec![0.0; c * kk * kk], vec![0.0; c]);
+            [&mut x, &mut wt, &mut bias].into_iter().for_each(|v| rng.fill(v));
+            let e = Epilogue { bias: Some(&bias), clamp: Some((-0.5, 0.5)), residual: None };
+            each_path(|path| {
+                let conv = || {
+                    let mut out = vec![f32::NAN; c * oh * ow];
+                    if kk == 3 { depthwise3x3(&x, &wt, &mut out, &p, e) } else { depthwise5x5(&x, &wt, &mut out, &p, e) }
+                    out
+                };
+                let (want, _) = with(1, conv);
+                assert!(want.iter().all(|v| !v.is_nan()));
+                let (got, split) = with(2, conv);
+                assert!(split, "{path} depthwise {c}x{h}x{w} was not split");
+                assert!(got.iter().zip(&want).all(|(g, w)| g.to_bits() == w.to_bits()), "{path} depthwise {c}x{h}x{w}/{s} {kk}x{kk}");
+            });
+        }
+    }
+
+    #[test]
+    fn split_stem_gives_the_one_thread_bits() {
+        let _one = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut rng = Lcg(13);
+        for &(cin, cout, h, w) in &[(3, 32, 64, 64), (3, 16, 96, 70), (2, 13, 130, 90)] {
+            let (oh, ow) = ((h - 1) / 2 + 1, (w - 1) / 2 + 1);
+            let p = Conv2d {
+                batch: 1, in_channels: cin, in_h: h, in_w: w, out_channels: cout, kernel_h: 3, kernel_w: 3, stride_h: 2, stride_w: 2,
+                pad_h: 1, pad_w: 1, dilation_h: 1, dilation_w: 1, groups: 1, out_h: oh, out_w: ow,
+            };
+            let (mut x, mut wt, mut bias) = (vec![0.0; cin * h * w], vec![0.0; cout * cin * 9], vec![0.0; cout]);
+            [&mut x, &mut wt, &mut bias].into_iter().for_each(|v| rng.fill(v));
+            let e = Epilogue { bias: Some(&bias), clamp: Some((0.0, 6.0)), residual: None };
+            each_path(|path| {
+                let conv = || {
+                    let mut out = vec![f32::NAN; cout * oh * ow];
+                    crate::conv::conv3x3s2::conv3x3s2(&x, &wt, &mut out, &p, e);
+                    out
+                };
+                let (want, _) = with(1, conv);
+                assert!(want.iter().all(|v| !v.is_nan()));
+                let (got, split) = with(2, conv);
+                assert!(split, "{path} stem {cin}->{cout} was not split");
+                assert!(got.iter().zip(&want).all(|(g, w)| g.to_bits() == w.to_bits()), "{path} stem {cin}->{cout} {h}x{w}");
+            });
+        }
+    }
+
+    #[test]
+    fn splits_cover_in_whole_units() {
+        assert_eq!(split(16, 2, 2), (2, 8));
+        assert_eq!(split(7, 2, 2), (2, 4));
+        assert_eq!(split(3, 4, 1), (3, 1));
+        assert_eq!(split(0, 2, 1), (0, 1));
+        assert_eq!(split(5, 1, 8), (1, 8));
+    }
+}
