@@ -82,6 +82,7 @@ def executorch_version():
 def cases(pte, out_dir, vocab, flags, about):
     from executorch.runtime import Runtime
     import executorch.extension.llm.custom_ops.custom_ops  # noqa: F401  (registers llama::*)
+    import executorch.kernels.quantized  # noqa: F401  (embedding_4bit, embedding_byte)
 
     program = Runtime.get().load_program(open(pte, "rb").read())
     method = program.load_method("forward")

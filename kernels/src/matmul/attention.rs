@@ -50,14 +50,39 @@ pub fn update_cache<T: Copy>(value: &[T], pos: &[i64], cache: &mut [T], batch: u
 /// applied to `v`, for keys `j < pos + seq` (with `causal`, `j <= pos + i`).
 /// Scores are scaled, then the max subtracted, exponentiated and summed in
 /// key order, and the weighted values divided by the sum, as ExecuTorch's
-/// flash attention does within one block of keys. `scratch` holds `max` floats.
+/// flash attention does within one block of keys (its dot products go through
+/// a GEMM, so their order differs from both). `scratch` holds `max` floats.
 pub fn sdpa(q: &[f32], k: &[f32], v: &[f32], pos: &[i64], out: &mut [f32], scratch: &mut [f32], s: Sdpa) -> Result<(), Error> {
     let start = position("custom_sdpa", pos, s.seq, s.max)?;
+    attend(q, k, v, out, scratch, s, start);
+    Ok(())
+}
+
+avx2_clone! {
+    fn attend(q: &[f32], k: &[f32], v: &[f32], out: &mut [f32], scratch: &mut [f32], s: Sdpa, start: usize) => attend_body
+}
+
+/// `Σ a·b` in eight running lanes, then the lanes and the tail in order.
+#[inline(always)]
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        for i in 0..8 {
+            lanes[i] += x[i] * y[i];
+        }
+    }
+    let tail = a.len() / 8 * 8;
+    let rest: f32 = a[tail..].iter().zip(b.get(tail..).unwrap_or(&[])).fold(0.0, |acc, (x, y)| acc + x * y);
+    lanes.iter().fold(0.0, |acc, &l| acc + l) + rest
+}
+
+#[inline(always)]
+fn attend_body(q: &[f32], k: &[f32], v: &[f32], out: &mut [f32], scratch: &mut [f32], s: Sdpa, start: usize) {
     let kv = start + s.seq;
     let group = (s.heads / s.kv_heads.max(1)).max(1);
     let (d, krow) = (s.dim, s.kv_heads * s.dim);
     if d == 0 || scratch.len() < kv {
-        return Ok(());
+        return;
     }
     for b in 0..s.batch {
         for i in 0..s.seq {
@@ -69,9 +94,7 @@ pub fn sdpa(q: &[f32], k: &[f32], v: &[f32], pos: &[i64], out: &mut [f32], scrat
                 let mut best = f32::NEG_INFINITY;
                 for (j, sc) in scratch[..keys].iter_mut().enumerate() {
                     let ko = base + j * krow;
-                    let kr = k.get(ko..ko + d).unwrap_or(&[]);
-                    let dot: f32 = qv.iter().zip(kr).fold(0.0, |acc, (a, b)| acc + a * b);
-                    *sc = dot * s.scale;
+                    *sc = dot(qv, k.get(ko..ko + d).unwrap_or(&[])) * s.scale;
                     best = best.max(*sc);
                 }
                 let mut sum = 0.0f32;
@@ -92,7 +115,6 @@ pub fn sdpa(q: &[f32], k: &[f32], v: &[f32], pos: &[i64], out: &mut [f32], scrat
             }
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]

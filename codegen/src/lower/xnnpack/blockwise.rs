@@ -33,8 +33,15 @@ pub fn fully_connected(x: &mut X<'_, '_, '_, '_>, node: &Node, input: u32, w: u3
     let groups = k / group;
     let a = x.reshape(raw, vec![m, k]);
     let wc = constant(x, DType::U8, vec![n, row], packed);
-    let sc = constant(x, DType::F32, vec![n, groups], scales.iter().flat_map(|s| s.to_le_bytes()).collect());
-    let ws = constant(x, DType::I32, vec![n, groups], wsum.iter().flat_map(|s| s.to_le_bytes()).collect());
+    // Scales and code sums in blocks of 8 rows, by group, by row (the tail
+    // block padded): a block's load as one vector (`etch_kernels::quant::int4::at`).
+    let blocks = n.div_ceil(8);
+    let blocked = |v: &dyn Fn(usize) -> [u8; 4]| {
+        let at = |b: usize, g: usize, r: usize| (b * 8 + r < n).then(|| v((b * 8 + r) * groups + g)).unwrap_or([0; 4]);
+        (0..blocks).flat_map(|b| (0..groups).flat_map(move |g| (0..8).flat_map(move |r| at(b, g, r)))).collect::<Vec<u8>>()
+    };
+    let sc = constant(x, DType::F32, vec![blocks, groups, 8], blocked(&|i| scales[i].to_le_bytes()));
+    let ws = constant(x, DType::I32, vec![blocks, groups, 8], blocked(&|i| wsum[i].to_le_bytes()));
     let mut inputs = vec![a, wc, sc, ws];
     if let Some(b) = bias {
         inputs.push(x.bias(b, n)?);
