@@ -295,7 +295,7 @@ fn mutate_json(rng: &mut Rng, text: &str) -> (String, String) {
             }
             7 | 8 => {
                 let at = rng.below(t.len());
-                if t.is_char_boundary(at) && t.is_char_boundary(at + 1) && at + 1 <= t.len() {
+                if t.is_char_boundary(at) && t.is_char_boundary(at + 1) && at < t.len() {
                     let c = [b'x', b'"', b'{', b']', b'0', b'_'][rng.below(6)] as char;
                     t.replace_range(at..at + 1, &c.to_string());
                     what.push(format!("char@{at}->{c}"));

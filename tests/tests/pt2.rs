@@ -96,6 +96,8 @@ fn f32s(path: &std::path::Path) -> Vec<f32> {
 #[test]
 fn pt2_through_include_model_and_the_builder() {
     let dir = fixture("pt2/mlp");
+    let sizes = (macro_mlp_pt2::ARENA_BYTES, macro_mlp_pt2::WEIGHT_BYTES);
+    assert_eq!(sizes, (build_rs_mlp_pt2::ARENA_BYTES, build_rs_mlp_pt2::WEIGHT_BYTES));
     let mut by_macro = macro_mlp_pt2::Model::new();
     let mut by_build_rs = build_rs_mlp_pt2::Model::new();
     for k in 0..2 {

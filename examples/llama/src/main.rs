@@ -24,6 +24,8 @@ fn main() {
     }
 }
 
+// Boxed by the caller: the models are too big for the stack.
+#[allow(clippy::boxed_local)]
 fn run<D: Decoder>(mut model: Box<D>, prompt: &[i64], n: usize, vocab: usize) {
     let tokens = match generate(&mut *model, prompt, n) {
         Ok(tokens) => tokens,

@@ -30,8 +30,8 @@ pub fn supports(p: &Conv2d) -> bool {
         && p.dilation_w == 1
         && (s == 1 || s == 2)
         && p.stride_w == s
-        && p.in_channels % groups == 0
-        && p.out_channels % groups == 0
+        && p.in_channels.is_multiple_of(groups)
+        && p.out_channels.is_multiple_of(groups)
         && p.in_channels / groups <= MAX_ICG
         && p.in_h > 0
         && p.in_w > 0

@@ -20,7 +20,7 @@ pub struct Table {
 #[inline(always)]
 fn nibble(row: &[u8], j: usize) -> f32 {
     let b = row.get(j / 2).copied().unwrap_or(8 << 4 | 8);
-    let code = if j % 2 == 0 { b >> 4 } else { b & 0xf };
+    let code = if j.is_multiple_of(2) { b >> 4 } else { b & 0xf };
     f32::from(code) - 8.0
 }
 

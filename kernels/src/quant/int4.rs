@@ -110,7 +110,7 @@ fn group_dot(q: &[i8], w: &[u8]) -> i32 {
 pub fn repack(src: &[u8], n: usize, k: usize, group: usize, out: &mut [u8], wsum: &mut [i32]) {
     let code = |o: usize, i: usize| {
         let b = src.get(o * (k / 2) + i / 2).copied().unwrap_or(0x88);
-        if i % 2 == 0 { b & 0xf } else { b >> 4 }
+        if i.is_multiple_of(2) { b & 0xf } else { b >> 4 }
     };
     for o in 0..n {
         for blk in 0..k / 32 {

@@ -37,7 +37,7 @@ pub fn fully_connected(x: &mut X<'_, '_, '_, '_>, node: &Node, input: u32, w: u3
     // block padded): a block's load as one vector (`etch_kernels::quant::int4::at`).
     let blocks = n.div_ceil(8);
     let blocked = |v: &dyn Fn(usize) -> [u8; 4]| {
-        let at = |b: usize, g: usize, r: usize| (b * 8 + r < n).then(|| v((b * 8 + r) * groups + g)).unwrap_or([0; 4]);
+        let at = |b: usize, g: usize, r: usize| if b * 8 + r < n { v((b * 8 + r) * groups + g) } else { [0; 4] };
         (0..blocks).flat_map(|b| (0..groups).flat_map(move |g| (0..8).flat_map(move |r| at(b, g, r)))).collect::<Vec<u8>>()
     };
     let sc = constant(x, DType::F32, vec![blocks, groups, 8], blocked(&|i| scales[i].to_le_bytes()));
@@ -72,7 +72,7 @@ fn unquantized(m: &Method, mut v: ValueId, k: usize) -> Option<ValueId> {
 fn repack(src: &[u8], n: usize, k: usize, group: usize) -> (Vec<u8>, Vec<i32>) {
     let code = |o: usize, i: usize| {
         let b = src[o * (k / 2) + i / 2];
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             b & 0xf
         } else {
             b >> 4

@@ -91,7 +91,7 @@ fn ungroup(x: &mut X<'_, '_, '_, '_>, filter: ValueId, groups: usize) -> Result<
         return Ok(filter);
     }
     let fs = x.cx.ty(filter).shape.clone();
-    if fs.len() != 4 || fs[1] % groups != 0 {
+    if fs.len() != 4 || !fs[1].is_multiple_of(groups) {
         return Err(x.cx.invalid(format!("filter {fs:?} does not split into {groups} groups")));
     }
     let (cin_g, cout_g) = (fs[0], fs[1] / groups);

@@ -117,7 +117,7 @@ impl Constants<'_, '_> {
 
 /// ExecuTorch's runtime's f32 to bf16: scaled so truncation rounds, then the high half.
 fn f32_to_bf16(x: f32) -> u16 {
-    ((x * 1.003_891_05_f32).to_bits() >> 16) as u16
+    ((x * 1.003_891_f32).to_bits() >> 16) as u16
 }
 
 fn bf16(b: u16) -> f32 {
