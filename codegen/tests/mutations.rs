@@ -3,103 +3,15 @@
 //! aborts it; a hang never finishes it. `ETCH_SWEEP_VERBOSE=1` names each
 //! mutant before it runs, to find one that aborts or hangs.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod sweep;
 
-use etch_codegen::{generate, Config};
-
-/// No mutant of a file under 0.5 MB may allocate more than this at once.
-const CAP: usize = 1 << 30;
-
-struct Capped;
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call is forwarded unchanged to `System`; the counters only observe.
-unsafe impl GlobalAlloc for Capped {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-        if live > CAP {
-            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-            return std::ptr::null_mut();
-        }
-        PEAK.fetch_max(live, Ordering::Relaxed);
-        // SAFETY: the caller upholds `alloc`'s contract, which we pass on.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: `ptr` came from `alloc` above with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static ALLOC: Capped = Capped;
+use sweep::{Counts, Rng};
 
 const FIXTURES: [&str; 11] = ["digits_cnn", "mlp", "elementwise", "codec", "dynamic_mlp", "lstm", "tiny_encoder", "tiny_llama", "vision_ops", "math_ops", "decoder"];
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = format!("{}/../tests/fixtures/{name}/model.pte", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-/// splitmix64: a fixed seed gives the same mutants on every machine.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
-#[derive(Default, Debug)]
-struct Counts {
-    compiled: usize,
-    errors: usize,
-    panics: Vec<String>,
-}
-
-impl Counts {
-    fn run(&mut self, what: String, bytes: &[u8]) {
-        if std::env::var_os("ETCH_SWEEP_VERBOSE").is_some() {
-            eprintln!("{what}");
-        }
-        let mut config = Config::new("mutant");
-        config.max_arena_bytes = 64 << 20;
-        match catch_unwind(AssertUnwindSafe(|| generate(bytes, &config))) {
-            Ok(Ok(_)) => self.compiled += 1,
-            // Every message must say something, whatever the variant.
-            Ok(Err(e)) => {
-                assert!(!e.to_string().is_empty(), "{what}: empty error {e:?}");
-                self.errors += 1;
-            }
-            Err(p) => {
-                let msg = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()));
-                self.panics.push(format!("{what}: {}", msg.unwrap_or_default()));
-            }
-        }
-    }
-
-    fn check(&self, name: &str) {
-        let total = self.compiled + self.errors + self.panics.len();
-        println!(
-            "{name}: {total} mutants, {} compiled, {} typed errors, {} panics, peak {} MB allocated",
-            self.compiled,
-            self.errors,
-            self.panics.len(),
-            PEAK.load(Ordering::Relaxed) >> 20
-        );
-        assert!(self.panics.is_empty(), "{} mutants panicked:\n{}", self.panics.len(), self.panics.join("\n"));
-    }
 }
 
 #[test]

@@ -4,41 +4,12 @@
 //! or an unbounded allocation; then a seeded mutation sweep over the archives'
 //! JSON and bytes.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+mod sweep;
+
 use std::io::{Read, Write};
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use etch_codegen::{generate, pt2, Config, Error};
-
-/// No mutant may allocate more than this at once (the archives are under 1 MB).
-const CAP: usize = 1 << 30;
-
-struct Capped;
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call is forwarded unchanged to `System`; the counters only observe.
-unsafe impl GlobalAlloc for Capped {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-        if live > CAP {
-            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-            return std::ptr::null_mut();
-        }
-        PEAK.fetch_max(live, Ordering::Relaxed);
-        // SAFETY: the caller upholds `alloc`'s contract, which we pass on.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: `ptr` came from `alloc` above with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static ALLOC: Capped = Capped;
+use sweep::{Counts, Rng};
 
 const SMALL: [&str; 6] = ["mlp", "digits_cnn", "dynamic_mlp", "lstm", "tiny_encoder", "tiny_llama"];
 
@@ -166,11 +137,10 @@ fn a_zip_bomb_is_refused_within_its_budget() {
     }
     let bytes = out.finish().unwrap().into_inner();
     assert!(bytes.len() < 1 << 20, "the bomb is {} bytes", bytes.len());
-    PEAK.store(0, Ordering::Relaxed);
-    let base = LIVE.load(Ordering::Relaxed);
+    let base = { sweep::reset_peak(); sweep::peak() };
     let err = compile(&bytes).unwrap_err();
     assert!(matches!(err, Error::Pt2(pt2::Error::TooLarge { .. })), "{err}");
-    let peak = PEAK.load(Ordering::Relaxed).saturating_sub(base);
+    let peak = sweep::peak() - base;
     assert!(peak < 40 << 20, "reading the bomb allocated {peak} bytes");
 }
 
@@ -245,22 +215,6 @@ fn dynamic_dims_take_their_bound_from_range_constraints() {
     assert!(err.to_string().contains("no upper bound"), "{err}");
 }
 
-/// splitmix64: a fixed seed gives the same mutants on every machine.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 const EDGES: [&str; 12] = ["0", "-1", "1", "7", "12", "99", "255", "2147483648", "4294967296", "9223372036854775807", "-9223372036854775808", "1e308"];
 
 /// One to three edits of a JSON text: a number set to an edge value, a
@@ -312,44 +266,6 @@ fn mutate_json(rng: &mut Rng, text: &str) -> (String, String) {
         }
     }
     (t, what.join(" "))
-}
-
-#[derive(Default, Debug)]
-struct Counts {
-    compiled: usize,
-    errors: usize,
-    panics: Vec<String>,
-}
-
-impl Counts {
-    fn run(&mut self, what: String, bytes: &[u8]) {
-        if std::env::var_os("ETCH_SWEEP_VERBOSE").is_some() {
-            eprintln!("{what}");
-        }
-        match catch_unwind(AssertUnwindSafe(|| compile(bytes))) {
-            Ok(Ok(_)) => self.compiled += 1,
-            Ok(Err(e)) => {
-                assert!(!e.to_string().is_empty(), "{what}: empty error {e:?}");
-                self.errors += 1;
-            }
-            Err(p) => {
-                let msg = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()));
-                self.panics.push(format!("{what}: {}", msg.unwrap_or_default()));
-            }
-        }
-    }
-
-    fn check(&self, name: &str) {
-        let total = self.compiled + self.errors + self.panics.len();
-        println!(
-            "{name}: {total} mutants, {} compiled, {} typed errors, {} panics, peak {} MB allocated",
-            self.compiled,
-            self.errors,
-            self.panics.len(),
-            PEAK.load(Ordering::Relaxed) >> 20
-        );
-        assert!(self.panics.is_empty(), "{} mutants panicked:\n{}", self.panics.len(), self.panics.join("\n"));
-    }
 }
 
 /// Mutants of `model.json` and the weights config, re-zipped so the zip's
