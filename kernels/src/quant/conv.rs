@@ -35,66 +35,24 @@ const ROW: usize = 128;
 pub fn qconv2d(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: Requant<'_>) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     if crate::cpu::simd128() && pointwise_fits(x, w, out, p) {
-        let (hw, cin, cout) = (p.in_h * p.in_w, p.in_channels, p.out_channels);
-        for n in 0..p.batch {
-            // SAFETY: `pointwise_fits` checked the slice lengths for every image
-            // and that `cin` fits the stack buffers.
-            unsafe {
-                crate::quant::pointwise_wasm::pointwise(
-                    x.get_unchecked(n * cin * hw..),
-                    x_zp,
-                    w,
-                    out.get_unchecked_mut(n * cout * hw..),
-                    cin,
-                    cout,
-                    hw,
-                    &rq,
-                )
-            };
-        }
-        return;
+        return each_image(x, out, p, |x, out, cin, cout, hw| {
+            // SAFETY: `pointwise_fits` checked that `cin` fits the stack buffers.
+            unsafe { crate::quant::pointwise_wasm::pointwise(x, x_zp, w, out, cin, cout, hw, &rq) }
+        });
     }
     #[cfg(target_arch = "x86_64")]
     if crate::cpu::avx512_vnni() && crate::quant::gemm_vnni::supports(p.in_channels) && pointwise_fits(x, w, out, p) {
-        let (hw, cin, cout) = (p.in_h * p.in_w, p.in_channels, p.out_channels);
-        for n in 0..p.batch {
-            // SAFETY: AVX-512 VNNI is present, `supports` and `pointwise_fits`
-            // checked the channel count and the slice lengths for every image.
-            unsafe {
-                crate::quant::gemm_vnni::pointwise(
-                    x.get_unchecked(n * cin * hw..),
-                    x_zp,
-                    w,
-                    out.get_unchecked_mut(n * cout * hw..),
-                    cin,
-                    cout,
-                    hw,
-                    &rq,
-                )
-            };
-        }
-        return;
+        return each_image(x, out, p, |x, out, cin, cout, hw| {
+            // SAFETY: AVX-512 VNNI is present and `supports` checked the channel count.
+            unsafe { crate::quant::gemm_vnni::pointwise(x, x_zp, w, out, cin, cout, hw, &rq) }
+        });
     }
     #[cfg(target_arch = "x86_64")]
     if crate::quant::affine_avx2::has_avx2() && pointwise_fits(x, w, out, p) {
-        let (hw, cin, cout) = (p.in_h * p.in_w, p.in_channels, p.out_channels);
-        for n in 0..p.batch {
-            // SAFETY: AVX2 is present, and `pointwise_fits` checked the slice
-            // lengths for every image and that `cin` fits the stack buffers.
-            unsafe {
-                crate::quant::gemm::avx2::pointwise(
-                    x.get_unchecked(n * cin * hw..),
-                    x_zp,
-                    w,
-                    out.get_unchecked_mut(n * cout * hw..),
-                    cin,
-                    cout,
-                    hw,
-                    &rq,
-                )
-            };
-        }
-        return;
+        return each_image(x, out, p, |x, out, cin, cout, hw| {
+            // SAFETY: AVX2 is present and `pointwise_fits` checked that `cin` fits the stack buffers.
+            unsafe { crate::quant::gemm::avx2::pointwise(x, x_zp, w, out, cin, cout, hw, &rq) }
+        });
     }
     #[cfg(target_arch = "x86_64")]
     if crate::quant::affine_avx2::has_avx2() && crate::quant::conv3x3::supports(p) && holds(x, w, out, p) {
@@ -157,14 +115,18 @@ fn qconv2d_body(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: R
 #[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
 #[inline]
 fn pointwise_fits(x: &[i8], w: &[i8], out: &[i8], p: &Conv2d) -> bool {
-    let one = p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1;
-    let hw = p.in_h * p.in_w;
-    one && p.pad_h == 0
-        && p.pad_w == 0
-        && p.groups == 1
-        && p.out_h * p.out_w == hw
-        && p.in_channels <= crate::quant::gemm::MAX_CIN
-        && holds(x, w, out, p)
+    is_pointwise(p) && p.out_h * p.out_w == p.in_h * p.in_w && p.in_channels <= crate::quant::gemm::MAX_CIN && holds(x, w, out, p)
+}
+
+/// Runs a 1×1 kernel `k(x, out, cin, cout, hw)` on each image, once
+/// `pointwise_fits` has checked that every image's slices are there.
+#[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
+#[inline(always)]
+fn each_image(x: &[i8], out: &mut [i8], p: &Conv2d, k: impl Fn(&[i8], &mut [i8], usize, usize, usize)) {
+    let (hw, cin, cout) = (p.in_h * p.in_w, p.in_channels, p.out_channels);
+    for n in 0..p.batch {
+        k(&x[n * cin * hw..], &mut out[n * cout * hw..], cin, cout, hw);
+    }
 }
 
 /// The slices hold every element the shapes promise.

@@ -106,8 +106,11 @@ fn group_dot(q: &[i8], w: &[u8]) -> i32 {
 }
 
 /// Repacks XNNPACK's `qbint4` rows (`[n, k / 2]`, byte `i` = code `2i` low,
-/// `2i + 1` high) into the layout above, with each group's code sum (at [`at`]).
-pub fn repack(src: &[u8], n: usize, k: usize, group: usize, out: &mut [u8], wsum: &mut [i32]) {
+/// `2i + 1` high) into the layout above, with each group's code sum (at [`at`]),
+/// for the tests: etch-codegen repacks the weights at build time
+/// (`lower/xnnpack/blockwise.rs`), and the llama fixtures check the two agree.
+#[cfg(test)]
+fn repack(src: &[u8], n: usize, k: usize, group: usize, out: &mut [u8], wsum: &mut [i32]) {
     let code = |o: usize, i: usize| {
         let b = src.get(o * (k / 2) + i / 2).copied().unwrap_or(0x88);
         if i.is_multiple_of(2) { b & 0xf } else { b >> 4 }
