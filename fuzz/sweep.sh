@@ -17,11 +17,11 @@ trap 'rm -rf "$work"' EXIT
 
 # Mutants: a quarter truncations, the rest 1-4 spots of 1-4 bytes each,
 # XORed or set to edge values, mostly in the headers and flatbuffer tables.
-# The zoo's .pt2 archives (pt2/<name>/model*.pt2) get the same, plus mutants of
+# The repo's .pt2 fixtures (tests/fixtures/pt2/<name>/model*.pt2) get the same, plus mutants of
 # their model.json re-zipped (so the zip's checksums hold and the JSON is read).
-python3 - "$zoo" "$work" "$per_file" "$seed" <<'PY'
+python3 - "$zoo" "$work" "$per_file" "$seed" "$here/../tests/fixtures/pt2" <<'PY'
 import glob, os, random, struct, sys
-zoo, work, per_file, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+zoo, work, per_file, seed, pt2 = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 rng = random.Random(seed)
 edges = [0, 1, 0x7f, 0x80, 0xff, 0x7fffffff, 0x80000000, 0xffffffff]
 for path in sorted(glob.glob(f"{zoo}/*/model*.pte")):
@@ -47,7 +47,7 @@ for path in sorted(glob.glob(f"{zoo}/*/model*.pte")):
 
 import io, re, zipfile
 edges = ["0", "-1", "1", "7", "12", "99", "2147483648", "9223372036854775807", "-9223372036854775808"]
-for path in sorted(glob.glob(f"{zoo}/pt2/*/model*.pt2")):
+for path in sorted(glob.glob(f"{pt2}/*/model*.pt2")):
     data = open(path, "rb").read()
     tag = "pt2." + os.path.basename(os.path.dirname(path)) + "." + os.path.basename(path)[:-4]
     z = zipfile.ZipFile(io.BytesIO(data))

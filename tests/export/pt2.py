@@ -8,10 +8,15 @@ For every model, OUT/<name>/ gets
 - model.core.pt2: the same program after `ep.run_decompositions()` (core ATen);
 - cases/<k>/in<i>.npy, out<j>.npy (from the default form) and meta.json, as in the zoo.
 The zoo's definitions are imported from $ZOO_DIR (default ../shared/models).
+
+torch writes every entry stored (uncompressed). A model whose spec says `deflate`
+is re-zipped with deflate, entry for entry, so its archives stay committed
+fixtures (< 1 MB): a slim mobilenet's graph alone is 0.8 MB of JSON.
 """
 import json
 import os
 import sys
+import zipfile
 
 import numpy as np
 import torch
@@ -40,6 +45,16 @@ def run(ep, cases):
     return outs
 
 
+def deflate(path):
+    """Rewrites the zip at `path` with every entry deflated, names and order kept."""
+    with zipfile.ZipFile(path) as z:
+        entries = [(i, z.read(i.filename)) for i in z.infolist()]
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        for info, data in entries:
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, data)
+
+
 def save(name, out):
     spec = MODELS[name]
     ep = spec["programs"]()["forward"]
@@ -48,6 +63,9 @@ def save(name, out):
     torch.export.save(ep, os.path.join(d, "model.pt2"))
     core = ep.run_decompositions()
     torch.export.save(core, os.path.join(d, "model.core.pt2"))
+    if spec.get("deflate"):
+        deflate(os.path.join(d, "model.pt2"))
+        deflate(os.path.join(d, "model.core.pt2"))
     cases = spec["cases"]()
     outs = run(ep, cases)
     # The decomposed form must agree with the default one before either is an oracle.

@@ -1,6 +1,10 @@
 """Models from outside the zoo for tests/export/pt2.py, built from code with seeded weights.
 
-- resnet18: torchvision's, seeded, batch norms calibrated on seeded batches;
+- resnet18: torchvision's, seeded, batch norms calibrated on seeded batches
+  (45 MB: made on demand for `ETCH_PT2_ZOO`, never committed);
+- resnet18_slim, mobilenet_v2_slim, mobilenet_v3_small_slim: the same torchvision
+  classes at a fraction of their widths, so each archive is a committed fixture
+  (< 1 MB) with the graph of the full model;
 - hf_block: a Hugging Face-style (BERT) encoder layer, written from code, no download;
 - unsupported: ops etch does not translate (unfold, twice; cummax), for the
   golden test of errors that name the op and the Python line;
@@ -49,6 +53,54 @@ def resnet18():
     return m
 
 
+def calibrated(m, shape, seed):
+    """Running statistics from a few seeded batches, so batch norms are not the identity."""
+    m.train()
+    with torch.no_grad():
+        for k in range(3):
+            m(torch.as_tensor(rand(shape, seed + k)))
+    return m.eval()
+
+
+def resnet18_slim():
+    """torchvision's ResNet with resnet18's blocks ([2, 2, 2, 2] BasicBlocks) at
+    widths 4-8-16-32 instead of 64-128-256-512: its own `_make_layer` and forward."""
+    import torchvision
+    from torchvision.models.resnet import BasicBlock
+    seeded(15)
+    m = torchvision.models.resnet.ResNet(BasicBlock, [2, 2, 2, 2], num_classes=10)
+    m.inplanes = 4
+    m.conv1 = nn.Conv2d(3, 4, kernel_size=7, stride=2, padding=3, bias=False)
+    m.bn1 = nn.BatchNorm2d(4)
+    m.layer1 = m._make_layer(BasicBlock, 4, 2)
+    m.layer2 = m._make_layer(BasicBlock, 8, 2, stride=2)
+    m.layer3 = m._make_layer(BasicBlock, 16, 2, stride=2)
+    m.layer4 = m._make_layer(BasicBlock, 32, 2, stride=2)
+    m.fc = nn.Linear(32, 10)
+    return calibrated(m, (4, 3, 64, 64), 210)
+
+
+def mobilenet_v2_slim():
+    """torchvision's mobilenet_v2 at width 0.1, its last 1x1 convolution (1280
+    channels at any width below 1) cut to 128, and 10 classes."""
+    import torchvision
+    from torchvision.ops.misc import Conv2dNormActivation
+    seeded(16)
+    m = torchvision.models.mobilenet_v2(weights=None, width_mult=0.1, num_classes=10)
+    last = m.features[-1][0].in_channels
+    m.features[-1] = Conv2dNormActivation(last, 128, kernel_size=1, activation_layer=nn.ReLU6)
+    m.classifier[-1] = nn.Linear(128, 10)
+    return calibrated(m, (4, 3, 64, 64), 220)
+
+
+def mobilenet_v3_small_slim():
+    """torchvision's mobilenet_v3_small at width 0.25 with its reduced tail, and 10 classes."""
+    import torchvision
+    seeded(17)
+    m = torchvision.models.mobilenet_v3_small(weights=None, width_mult=0.25, reduced_tail=True, num_classes=10)
+    return calibrated(m, (4, 3, 64, 64), 230)
+
+
 class HFSelfAttentionBlock(nn.Module):
     """A BERT-style encoder layer, written the way Hugging Face's modeling code does:
     per-head views and permutes, scores divided by sqrt(head size), an additive
@@ -86,9 +138,19 @@ def hf_inputs(k):
     return [rand((2, 16, 64), 150 + k), mask]
 
 
+def slim(spec):
+    return dict(spec, deflate=True)
+
+
 MODELS = {
     "resnet18": simple(resnet18, lambda k: [rand((1, 3, 112, 112), 160 + k)], n_cases=2, atol=3e-5,
-                       about="torchvision resnet18, seeded weights, calibrated batch norms, 112x112 (zoo only: 45 MB)"),
+                       about="torchvision resnet18, seeded weights, calibrated batch norms, 112x112 (ETCH_PT2_ZOO only: 45 MB)"),
+    "resnet18_slim": slim(simple(resnet18_slim, lambda k: [rand((1, 3, 64, 64), 170 + k)], n_cases=2, atol=3e-5,
+                            about="torchvision's ResNet with resnet18's blocks at 1/16 of its widths, seeded, calibrated, 64x64")),
+    "mobilenet_v2_slim": slim(simple(mobilenet_v2_slim, lambda k: [rand((1, 3, 64, 64), 180 + k)], n_cases=2, atol=3e-5,
+                                about="torchvision mobilenet_v2 at width 0.1 (last conv 128), seeded, calibrated, 64x64")),
+    "mobilenet_v3_small_slim": slim(simple(mobilenet_v3_small_slim, lambda k: [rand((1, 3, 64, 64), 190 + k)], n_cases=2,
+                                      atol=3e-5, about="torchvision mobilenet_v3_small at width 0.25, reduced tail, seeded, calibrated, 64x64")),
     "hf_block": simple(HFSelfAttentionBlock, hf_inputs, n_cases=2, atol=1e-5,
                        about="a BERT-style encoder layer as Hugging Face writes it: views, permutes, additive mask, softmax, GELU, post-LN"),
     "refused": simple(Refused, lambda k: [rand((1, 3, 8), 130 + k)], n_cases=1, atol=1e-5,

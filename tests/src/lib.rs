@@ -17,6 +17,15 @@ pub fn zoo() -> Option<PathBuf> {
     std::env::var_os("ETCH_ZOO").map(|z| root.join(z))
 }
 
+/// Full-size `.pt2` archives named by `ETCH_PT2_ZOO`, if set: what
+/// `tests/export/pt2.py DIR resnet18 mobilenet_v2 mobilenet_v3_small` writes
+/// (141 MB, so never committed and not in the shared zoo). As with `ETCH_ZOO`,
+/// a set variable promises the files: a missing one fails.
+pub fn pt2_zoo() -> Option<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    std::env::var_os("ETCH_PT2_ZOO").map(|z| root.join(z))
+}
+
 /// Harness builds go to `target/etch-work` of this checkout, with its own kernels.
 pub fn setup() -> etch_cli::run::Setup {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");

@@ -2,9 +2,10 @@
 //! default export (high-level ATen) and the core ATen one after
 //! `run_decompositions()`. Each is compiled into a crate, built and run, and
 //! held to the outputs of the exported program itself (`ep.module()`).
-//! The large ones live in the zoo (`$ETCH_ZOO/pt2/<name>`): a missing one fails.
+//! The full-size torchvision ones (141 MB) are read from `$ETCH_PT2_ZOO/<name>`
+//! when it is set; their slim twins, the same classes at smaller widths, are fixtures.
 
-use etch_tests::{fixture, verify, zoo};
+use etch_tests::{fixture, pt2_zoo, verify};
 
 fn both(name: &str) {
     let dir = fixture(&format!("pt2/{name}"));
@@ -13,10 +14,13 @@ fn both(name: &str) {
 }
 
 fn zoo_both(name: &str) {
-    if let Some(zoo) = zoo() {
-        let dir = zoo.join("pt2").join(name);
-        verify(&dir, "model.pt2");
-        verify(&dir, "model.core.pt2");
+    match pt2_zoo() {
+        Some(zoo) => {
+            let dir = zoo.join(name);
+            verify(&dir, "model.pt2");
+            verify(&dir, "model.core.pt2");
+        }
+        None => println!("ETCH_PT2_ZOO is not set: the full-size {name} was not run (its slim twin was)"),
     }
 }
 
@@ -59,6 +63,22 @@ fn pt2_tiny_llama() {
 #[test]
 fn pt2_hf_block() {
     both("hf_block");
+}
+
+/// torchvision's ResNet with resnet18's blocks at 1/16 of its widths.
+#[test]
+fn pt2_resnet18_slim() {
+    both("resnet18_slim");
+}
+
+#[test]
+fn pt2_mobilenet_v2_slim() {
+    both("mobilenet_v2_slim");
+}
+
+#[test]
+fn pt2_mobilenet_v3_small_slim() {
+    both("mobilenet_v3_small_slim");
 }
 
 /// torchvision's resnet18 at 112x112, seeded, batch norms calibrated.
