@@ -13,8 +13,10 @@ export decomposes the attention into mul, bmm, add and softmax), as for every
 fixture, and `model.xnnpack.pte` is written by 1.5.1's own XNNPACK serializer
 through a config and a visitor added here, shaped like the ones removed: the
 attention stays whole, the node reads query, key, value and the 2-d additive mask,
-and its scale is a `[C]` constant filled with the scale. `extra` records that the
-runtime refuses that twin, and how far the oracle is from a float64 numpy reference.
+and its scale is a `[C]` constant filled with the scale. `extra` records what the
+unpatched partitioner makes of the same module (three delegates around the pieces
+of the decomposed attention), that the runtime refuses the twin, and how far the
+oracle is from a float64 numpy reference.
 """
 # export.py puts its own folder, where zoo.py lives, on the import path.
 import numpy as np
@@ -116,11 +118,16 @@ def twin(spec, inputs, mask, scale):
         from executorch.exir import to_edge_transform_and_lower, EdgeCompileConfig
         from executorch.runtime import Runtime
         import os
-        edge = to_edge_transform_and_lower(spec["programs"](), partitioner=[XnnpackPartitioner(configs=ALL_PARTITIONER_CONFIGS + [SdpaConfig])],
-                                           compile_config=EdgeCompileConfig(_check_ir_validity=False))
-        et = edge.to_executorch()
-        plan = et.executorch_program.execution_plan[0]
-        ops = sorted({o.name for o in plan.operators})
+        def lower(configs):
+            edge = to_edge_transform_and_lower(spec["programs"](), partitioner=[XnnpackPartitioner(configs=configs)],
+                                               compile_config=EdgeCompileConfig(_check_ir_validity=False))
+            et = edge.to_executorch()
+            plan = et.executorch_program.execution_plan[0]
+            return et, plan, sorted({o.name for o in plan.operators})
+        # What 1.5.1 does unpatched: the decomposed attention in pieces, not the node.
+        _, plain, plain_ops = lower(ALL_PARTITIONER_CONFIGS)
+        default = {"delegates": len(plain.delegates), "ops": plain_ops}
+        et, plan, ops = lower(ALL_PARTITIONER_CONFIGS + [SdpaConfig])
         assert [dl.id for dl in plan.delegates] == ["XnnpackBackend"] and not ops, f"not one whole delegate: {ops}"
         path = os.path.join(d, "model.xnnpack.pte")
         with open(path, "wb") as f:
@@ -138,7 +145,7 @@ def twin(spec, inputs, mask, scale):
             m = ins[3] if mask is None else mask
             worst = max(worst, float(np.abs(reference(*ins[:3], m, scale or ins[0].shape[-1] ** -0.5) - out).max()))
         return {"xnnpack": {"plans": {"forward": {"ops": ops, "delegates": ["XnnpackBackend"]}}, "pte_bytes": os.path.getsize(path),
-                            "runtime_refuses": refused},
+                            "runtime_refuses": refused, "default_partitioner": default},
                 "max_abs_diff_oracle_vs_float64": worst}
     spec["extra"] = extra
     return spec
