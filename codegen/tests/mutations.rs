@@ -84,7 +84,7 @@ fn byte_flips_biased_to_the_header_and_tables() {
     assert_eq!(counts.compiled + counts.errors, MUTANTS);
 }
 
-const TWINS: [&str; 12] = ["digits_cnn", "mlp", "tiny_encoder", "tiny_llama", "vision_ops", "math_ops", "dynamic_mlp", "elementwise", "lstm", "codec", "decoder", "dq_mlp"];
+const TWINS: [&str; 13] = ["digits_cnn", "mlp", "tiny_encoder", "tiny_llama", "vision_ops", "math_ops", "dynamic_mlp", "elementwise", "lstm", "codec", "decoder", "dq_mlp", "xnn_sdpa_mqa"];
 
 /// A twin's name, bytes and delegate payload ranges.
 type Twin = (&'static str, Vec<u8>, Vec<std::ops::Range<usize>>);

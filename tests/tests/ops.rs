@@ -54,6 +54,26 @@ fn xnnpack_argmax_pool() {
     verify(&fixture("xnn_argmax_pool"), "model.xnnpack.pte");
 }
 
+/// `scaled_dot_product_attention` (`tests/export/xnnpack_sdpa.py`), portable and
+/// as XNNPACK's ScaledDotProductAttention: a mask input and scale 0.3, a
+/// constant -inf causal mask and the default scale, and the multi-query form
+/// (key and value without a head dim). ExecuTorch 1.5.1 writes that node only
+/// with the config and visitor the script adds and cannot run it, so both
+/// programs are checked against its runtime's outputs on the portable one.
+#[test]
+fn sdpa() {
+    verify(&fixture("xnn_sdpa"), "model.pte");
+    verify(&fixture("xnn_sdpa_causal"), "model.pte");
+    verify(&fixture("xnn_sdpa_mqa"), "model.pte");
+}
+
+#[test]
+fn xnnpack_sdpa() {
+    verify(&fixture("xnn_sdpa"), "model.xnnpack.pte");
+    verify(&fixture("xnn_sdpa_causal"), "model.xnnpack.pte");
+    verify(&fixture("xnn_sdpa_mqa"), "model.xnnpack.pte");
+}
+
 /// sum, prod, amax/amin, max/min (all and per dim, with indices), argmax/argmin,
 /// var/std, cumsum, mean and topk: over one, several, negative and all dims,
 /// with and without keepdim, on f32 and i64.

@@ -26,5 +26,5 @@ fn ops_md_links_fixtures() {
     assert!(row("sum.IntList_out").contains("| yes |") && row("sum.IntList_out").contains("ops_reduce"), "{}", row("sum.IntList_out"));
     assert!(row("convolution.out").contains("ops_conv1d (xnnpack)") || row("convolution.out").contains("ops_conv1d"), "{}", row("convolution.out"));
     assert!(row("nonzero.out").contains("| no |"), "{}", row("nonzero.out"));
-    assert!(row("Conv2d").contains("| yes |") && row("ScaledDotProductAttention").contains("| no |"));
+    assert!(row("Conv2d").contains("| yes |") && row("ScaledDotProductAttention").contains("xnn_sdpa (xnnpack)"), "{}", row("ScaledDotProductAttention"));
 }

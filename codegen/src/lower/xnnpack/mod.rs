@@ -9,6 +9,7 @@
 //! Int8 nodes become `dequantize → f32 op → quantize` chains, the shape of
 //! PT2E programs, which `passes/quant.rs` turns into int8 kernels.
 
+mod attention;
 mod blockwise;
 mod conv;
 mod elementwise;
@@ -93,6 +94,7 @@ impl X<'_, '_, '_, '_> {
             Kind::ResizeBilinear { x } => shape::resize(self, node, *x),
             Kind::LeakyRelu { slope, x } => elementwise::map(self, node, Op::LeakyRelu { slope: f64::from(*slope) }, *x),
             Kind::Elu { alpha, x } => elementwise::map(self, node, Op::Elu { alpha: f64::from(*alpha), scale: 1.0, input_scale: 1.0 }, *x),
+            Kind::Attention { q, k, v, scale, mask } => attention::lower(self, node, [*q, *k, *v, *scale, *mask]),
             Kind::Unsupported => Err(self.cx.invalid("node type is not supported")),
         }
     }

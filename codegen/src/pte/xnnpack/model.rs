@@ -146,9 +146,12 @@ pub enum Kind {
     /// Bilinear resizing of NHWC planes; the output dims give the size.
     ResizeBilinear { x: u32 },
     Elu { alpha: f32, x: u32 },
-    /// A node type etch has no lowering for.
     /// Max pooling that also writes, to value `index`, where in its window each maximum was.
     ArgMaxPool { pool: Pool, x: u32, index: u32 },
+    /// `softmax((q * scale) · kᵀ + mask) · v` over each batch and head; key and
+    /// value may omit the head dim (one head for all).
+    Attention { q: u32, k: u32, v: u32, scale: u32, mask: u32 },
+    /// A node type etch has no lowering for.
     Unsupported,
 }
 

@@ -72,6 +72,7 @@ fn node_ids(node: &Node) -> Vec<u32> {
         Kind::Conv { x, w, bias, .. } | Kind::FullyConnected { x, w, bias } => [Some(*x), Some(*w), *bias].into_iter().flatten().collect(),
         Kind::Concat { inputs, .. } => inputs.clone(),
         Kind::ArgMaxPool { x, index, .. } => vec![*x, *index],
+        Kind::Attention { q, k, v, scale, mask } => vec![*q, *k, *v, *scale, *mask],
         Kind::Unsupported => return vec![],
     };
     ids.push(node.output);
@@ -212,7 +213,7 @@ fn read_value(constants: &Constants<'_, '_>, v: fb::Value<'_>) -> Result<Value, 
 }
 
 /// The node types `read_node` leaves `Kind::Unsupported` (its last arm).
-const UNREAD_NODES: [fb::NodeUnion; 1] = [fb::NodeUnion::ScaledDotProductAttention];
+const UNREAD_NODES: [fb::NodeUnion; 0] = [];
 
 /// Every node type of XNNPACK's schema, and whether etch reads and lowers it.
 pub fn node_types() -> Vec<(&'static str, bool)> {
@@ -364,6 +365,11 @@ fn read_node(n: fb::Node<'_>) -> Result<Node, String> {
         U::ELU => {
             let p = n.node_as_elu().ok_or_else(missing)?;
             (Kind::Elu { alpha: p.alpha(), x: p.input_id() }, p.output_id(), p.flags())
+        }
+        U::ScaledDotProductAttention => {
+            let p = n.node_as_scaled_dot_product_attention().ok_or_else(missing)?;
+            let kind = Kind::Attention { q: p.query_id(), k: p.key_id(), v: p.value_id(), scale: p.scale_id(), mask: p.mask_id() };
+            (kind, p.output_id(), p.flags())
         }
         _ => (Kind::Unsupported, NO_VALUE, 0),
     };
