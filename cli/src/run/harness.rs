@@ -9,7 +9,6 @@ use etch_codegen::ir::TensorType;
 use etch_codegen::{generate, Config, MethodSummary, Summary};
 use quote::{format_ident, quote};
 
-
 use super::{model_name, read, Result, Setup};
 
 pub struct Harness {
@@ -20,32 +19,52 @@ pub struct Harness {
 
 /// Generates `model`'s crate, lets `check` look at its summary (the cases'
 /// shapes, before anything is built), then builds it with the harness.
-pub fn build(model: &Path, setup: &Setup, check: impl FnOnce(&Summary) -> Result<()>) -> Result<Harness> {
+pub fn build(
+    model: &Path,
+    setup: &Setup,
+    check: impl FnOnce(&Summary) -> Result<()>,
+) -> Result<Harness> {
     let bytes = read(model)?;
     let name = model_name(model);
     let mut config = Config::new(format!("etch-model-{name}"));
-    config.source = model.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    config.source = model
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
     config.kernels = setup.kernels.clone();
     let generated = generate(&bytes, &config).map_err(|e| format!("`{}`: {e}", model.display()))?;
     check(&generated.summary)?;
 
-    let stem = model.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = model
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let stem = stem.replace('.', "-");
     // Keyed by the full path too: two files of one name must not share a work dir.
     let full = model.canonicalize().unwrap_or_else(|_| model.to_path_buf());
-    let key = full.to_string_lossy().bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let key = full
+        .to_string_lossy()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        });
     let variant = match (setup.std, setup.threads > 1) {
         (_, true) => "-threads",
         (true, false) => "",
         (false, false) => "-nostd",
     };
-    let dir = setup.cache.join(format!("{name}-{stem}-{:08x}{variant}", key as u32));
+    let dir = setup
+        .cache
+        .join(format!("{name}-{stem}-{:08x}{variant}", key as u32));
     let crate_dir = dir.join("model");
     for (file, content) in generated.crate_files() {
         write_if_changed(&crate_dir.join(file), content)?;
     }
     let krate = etch_codegen::ident::crate_name(&config.name);
-    let package = etch_codegen::ident::crate_name(&format!("etch-harness-{}", dir.file_name().unwrap_or_default().to_string_lossy()));
+    let package = etch_codegen::ident::crate_name(&format!(
+        "etch-harness-{}",
+        dir.file_name().unwrap_or_default().to_string_lossy()
+    ));
     let harness_dir = dir.join("harness");
     let features = match (setup.std, setup.threads > 1) {
         (_, true) => "[\"std\", \"threads\"]",
@@ -58,10 +77,16 @@ pub fn build(model: &Path, setup: &Setup, check: impl FnOnce(&Summary) -> Result
          [profile.release]\ncodegen-units = 1\n\n[workspace]\n"
     );
     write_if_changed(&harness_dir.join("Cargo.toml"), cargo.as_bytes())?;
-    write_if_changed(&harness_dir.join("src/main.rs"), main_rs(&generated.summary).as_bytes())?;
+    write_if_changed(
+        &harness_dir.join("src/main.rs"),
+        main_rs(&generated.summary).as_bytes(),
+    )?;
 
     let target = setup.cache.join("target");
-    eprintln!("building {} (release; the first build also compiles etch-kernels)", harness_dir.display());
+    eprintln!(
+        "building {} (release; the first build also compiles etch-kernels)",
+        harness_dir.display()
+    );
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args(["build", "--release", "--manifest-path"])
         .arg(harness_dir.join("Cargo.toml"))
@@ -69,10 +94,20 @@ pub fn build(model: &Path, setup: &Setup, check: impl FnOnce(&Summary) -> Result
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !status.success() {
-        return Err(format!("building the generated crate failed ({status}); its source is in {}", crate_dir.display()).into());
+        return Err(format!(
+            "building the generated crate failed ({status}); its source is in {}",
+            crate_dir.display()
+        )
+        .into());
     }
-    let binary = target.join("release").join(format!("{package}{}", std::env::consts::EXE_SUFFIX));
-    Ok(Harness { binary, summary: generated.summary, dir })
+    let binary = target
+        .join("release")
+        .join(format!("{package}{}", std::env::consts::EXE_SUFFIX));
+    Ok(Harness {
+        binary,
+        summary: generated.summary,
+        dir,
+    })
 }
 
 /// The harness: `verify <list>` runs listed cases in order on one instance;
@@ -194,7 +229,10 @@ fn main_rs(summary: &Summary) -> String {
             worker.expect("cannot spawn").join().expect("harness failed");
         }
     };
-    format!("// @generated by etch — do not edit\n{}", prettyplease::unparse(&syn::parse2(file).expect("harness tokens")))
+    format!(
+        "// @generated by etch — do not edit\n{}",
+        prettyplease::unparse(&syn::parse2(file).expect("harness tokens"))
+    )
 }
 
 fn arm(m: &MethodSummary) -> proc_macro2::TokenStream {
@@ -217,15 +255,30 @@ fn arm(m: &MethodSummary) -> proc_macro2::TokenStream {
         }
     });
     let seed = m.random.then(|| quote!(0u64));
-    let args = args.chain(m.sizes.iter().map(|s| {
-        let (i, d) = (s.input, s.dim);
-        quote!(size(dir, #i, #d))
-    })).chain(seed);
+    let args = args
+        .chain(m.sizes.iter().map(|s| {
+            let (i, d) = (s.input, s.dim);
+            quote!(size(dir, #i, #d))
+        }))
+        .chain(seed);
     // A fallible method returns a Result; the harness reports its error.
-    let unwrap = if !m.fallible { quote!() } else { quote!(.unwrap_or_else(|e| panic!("{}: {e}", dir.display()))) };
-    let outs: Vec<_> = (0..m.outputs.len()).map(|j| format_ident!("o{j}")).collect();
-    let pattern = if outs.len() == 1 { quote!(#(#outs)*) } else { quote!((#(#outs),*)) };
-    let saves = outs.iter().enumerate().map(|(j, o)| quote!(output(dir, #j, &#o[..]);));
+    let unwrap = if !m.fallible {
+        quote!()
+    } else {
+        quote!(.unwrap_or_else(|e| panic!("{}: {e}", dir.display())))
+    };
+    let outs: Vec<_> = (0..m.outputs.len())
+        .map(|j| format_ident!("o{j}"))
+        .collect();
+    let pattern = if outs.len() == 1 {
+        quote!(#(#outs)*)
+    } else {
+        quote!((#(#outs),*))
+    };
+    let saves = outs
+        .iter()
+        .enumerate()
+        .map(|(j, o)| quote!(output(dir, #j, &#o[..]);));
     quote! {
         #name => {
             #(#loads)*
