@@ -473,6 +473,10 @@ impl Syms {
     /// Every runtime-sized operand of `node` is rows of one runtime size,
     /// so the node can run row by row.
     fn rows_of_one_size(&self, method: &Method, node: &Node) -> bool {
+        // A runtime-sized input with a static output reads across the rows.
+        if node.outputs.iter().any(|&o| !self.is_dynamic(o)) {
+            return false;
+        }
         let mut sym = None;
         node.inputs
             .iter()
@@ -604,5 +608,36 @@ mod tests {
             g.model_rs.contains("x0_dim0: usize")
                 && g.model_rs.contains("Result<&[f32], ::etch_kernels::Error>")
         );
+    }
+    #[test]
+    fn the_dynamic_llama_takes_its_prompt_length() {
+        for form in ["llama_et_dyn_xnnpack", "llama_et_dyn_portable"] {
+            let path = format!(
+                "{}/../tests/fixtures/{form}/model.pte",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let g =
+                crate::generate(&std::fs::read(path).unwrap(), &crate::Config::new("m")).unwrap();
+            let forward = g
+                .summary
+                .methods
+                .iter()
+                .find(|m| m.name == "forward")
+                .unwrap();
+            // The batch (bound 1) stays static: only the sequence is a runtime size.
+            assert_eq!(
+                forward.sizes,
+                [Sym {
+                    input: 0,
+                    dim: 1,
+                    bound: 31
+                }],
+                "{form}"
+            );
+            assert!(
+                g.model_rs.contains("x0_dim1: usize") && g.model_rs.contains("slice_rows"),
+                "{form}"
+            );
+        }
     }
 }
