@@ -14,18 +14,9 @@ fn main() {
     }
     let mut out = String::from("/// `etch-kernels`' sources, relative to its root (empty outside the etch checkout).\npub const FILES: &[(&str, &[u8])] = &[\n");
     for f in &files {
-        let rel = f
-            .strip_prefix(&kernels)
-            .unwrap()
-            .to_string_lossy()
-            .replace('\\', "/");
+        let rel = f.strip_prefix(&kernels).unwrap().to_string_lossy().replace('\\', "/");
         let abs = f.canonicalize().unwrap();
-        writeln!(
-            out,
-            "    ({rel:?}, include_bytes!({:?})),",
-            abs.display().to_string()
-        )
-        .unwrap();
+        writeln!(out, "    ({rel:?}, include_bytes!({:?})),", abs.display().to_string()).unwrap();
     }
     out.push_str("];\n");
     let dest = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("kernels_src.rs");
@@ -33,9 +24,7 @@ fn main() {
 }
 
 fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {

@@ -5,11 +5,7 @@ use std::path::{Path, PathBuf};
 
 /// `$ETCH_CACHE`, else `$XDG_CACHE_HOME/etch`, else `~/.cache/etch`.
 pub fn dir() -> PathBuf {
-    let var = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
+    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
     if let Some(d) = var("ETCH_CACHE") {
         return d;
     }
@@ -24,13 +20,9 @@ pub fn dir() -> PathBuf {
 
 /// Bytes under `path` (0 when it does not exist).
 pub fn size(path: &Path) -> u64 {
-    let Ok(meta) = std::fs::symlink_metadata(path) else {
-        return 0;
-    };
+    let Ok(meta) = std::fs::symlink_metadata(path) else { return 0 };
     if !meta.is_dir() {
         return meta.len();
     }
-    std::fs::read_dir(path).map_or(0, |entries| {
-        entries.flatten().map(|e| size(&e.path())).sum()
-    })
+    std::fs::read_dir(path).map_or(0, |entries| entries.flatten().map(|e| size(&e.path())).sum())
 }

@@ -19,8 +19,7 @@ pub fn built_from() -> Option<PathBuf> {
 }
 
 fn is_kernels(dir: &Path) -> bool {
-    std::fs::read_to_string(dir.join("Cargo.toml"))
-        .is_ok_and(|t| t.contains("name = \"etch-kernels\""))
+    std::fs::read_to_string(dir.join("Cargo.toml")).is_ok_and(|t| t.contains("name = \"etch-kernels\""))
 }
 
 /// The dependency the command line asks for, if any. A relative
@@ -30,16 +29,10 @@ pub fn given(args: &KernelsArgs, crate_dir: Option<&Path>) -> Result<Option<Kern
     if let Some(url) = &args.kernels_git {
         return Ok(Some(KernelsDep::Git(url.clone())));
     }
-    let Some(given) = &args.kernels_path else {
-        return Ok(None);
-    };
+    let Some(given) = &args.kernels_path else { return Ok(None) };
     let dir = std::env::current_dir()?.join(given);
     if !is_kernels(&dir) {
-        return Err(format!(
-            "--kernels-path `{}`: no etch-kernels crate there (no Cargo.toml naming etch-kernels)",
-            dir.display()
-        )
-        .into());
+        return Err(format!("--kernels-path `{}`: no etch-kernels crate there (no Cargo.toml naming etch-kernels)", dir.display()).into());
     }
     let dir = dir.canonicalize()?;
     let path = match crate_dir {
@@ -114,8 +107,7 @@ fn resolved(p: &Path) -> Result<PathBuf> {
 
 /// `to` as a path relative to `from` (both absolute and canonical).
 fn relative(from: &Path, to: &Path) -> PathBuf {
-    let (a, b): (Vec<Component>, Vec<Component>) =
-        (from.components().collect(), to.components().collect());
+    let (a, b): (Vec<Component>, Vec<Component>) = (from.components().collect(), to.components().collect());
     let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
     let mut out = PathBuf::new();
     for _ in common..a.len() {
@@ -133,30 +125,17 @@ mod tests {
 
     #[test]
     fn relative_paths() {
-        assert_eq!(
-            relative(Path::new("/a/b/c"), Path::new("/a/k")),
-            Path::new("../../k")
-        );
-        assert_eq!(
-            relative(Path::new("/a"), Path::new("/a/k/l")),
-            Path::new("k/l")
-        );
+        assert_eq!(relative(Path::new("/a/b/c"), Path::new("/a/k")), Path::new("../../k"));
+        assert_eq!(relative(Path::new("/a"), Path::new("/a/k/l")), Path::new("k/l"));
     }
 
     /// The vendored manifest keeps kernels/Cargo.toml's dependencies and features.
     #[test]
     fn vendored_manifest_matches_the_kernels_manifest() {
-        let real = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../kernels/Cargo.toml"
-        ))
-        .unwrap();
+        let real = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../kernels/Cargo.toml")).unwrap();
         let vendored = manifest();
         let section = |text: &str, name: &str| -> Vec<String> {
-            let start = text
-                .find(&format!("[{name}]"))
-                .map(|i| i + name.len() + 2)
-                .unwrap_or(text.len());
+            let start = text.find(&format!("[{name}]")).map(|i| i + name.len() + 2).unwrap_or(text.len());
             let body = &text[start..];
             let end = body.find("\n[").unwrap_or(body.len());
             body[..end]
@@ -165,13 +144,8 @@ mod tests {
                 .filter(|k| !k.starts_with('#') && k != "etch-macros" && k != "macros")
                 .collect()
         };
-        assert_eq!(
-            section(&real, "dependencies"),
-            section(&vendored, "dependencies")
-        );
+        assert_eq!(section(&real, "dependencies"), section(&vendored, "dependencies"));
         assert_eq!(section(&real, "features"), section(&vendored, "features"));
-        assert!(
-            !embedded::FILES.is_empty() && embedded::FILES.iter().any(|(f, _)| *f == "src/lib.rs")
-        );
+        assert!(!embedded::FILES.is_empty() && embedded::FILES.iter().any(|(f, _)| *f == "src/lib.rs"));
     }
 }

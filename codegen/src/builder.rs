@@ -21,15 +21,9 @@ pub struct Builder {
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     #[error("cannot read `{path}`: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("cannot write `{path}`: {source}")]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Write { path: PathBuf, source: std::io::Error },
     #[error("OUT_DIR is not set: call the Builder from a build script, or set `out_dir`")]
     NoOutDir,
     #[error("`{path}`: {source}")]
@@ -38,11 +32,7 @@ pub enum BuildError {
 
 impl Builder {
     pub fn new(pte: impl AsRef<Path>) -> Self {
-        Self {
-            pte: pte.as_ref().to_path_buf(),
-            name: None,
-            out_dir: None,
-        }
+        Self { pte: pte.as_ref().to_path_buf(), name: None, out_dir: None }
     }
 
     /// The model's name: the generated file is `<name>.rs`. Defaults to the file stem.
@@ -60,17 +50,10 @@ impl Builder {
     /// Generates `<name>.rs` and `<name>.weights.bin`; returns the `.rs` path.
     pub fn generate(self) -> Result<PathBuf, BuildError> {
         println!("cargo:rerun-if-changed={}", self.pte.display());
-        let bytes = std::fs::read(&self.pte).map_err(|source| BuildError::Read {
-            path: self.pte.clone(),
-            source,
-        })?;
+        let bytes = std::fs::read(&self.pte).map_err(|source| BuildError::Read { path: self.pte.clone(), source })?;
         let name = self.name.clone().unwrap_or_else(|| stem(&self.pte));
         let name = crate::ident::crate_name(&name).replace('-', "_");
-        let out_dir = match self
-            .out_dir
-            .clone()
-            .or_else(|| std::env::var_os("OUT_DIR").map(PathBuf::from))
-        {
+        let out_dir = match self.out_dir.clone().or_else(|| std::env::var_os("OUT_DIR").map(PathBuf::from)) {
             Some(d) => d,
             None => return Err(BuildError::NoOutDir),
         };
@@ -82,10 +65,8 @@ impl Builder {
         } else {
             WeightsPath::OutDir(weights.clone())
         };
-        let generated = generate(&bytes, &config).map_err(|source| BuildError::Generate {
-            path: self.pte.clone(),
-            source,
-        })?;
+        let generated =
+            generate(&bytes, &config).map_err(|source| BuildError::Generate { path: self.pte.clone(), source })?;
         let rs = out_dir.join(format!("{name}.rs"));
         write_if_changed(&rs, generated.model_rs.as_bytes())?;
         write_if_changed(&out_dir.join(weights), &generated.weights)?;
@@ -111,38 +92,24 @@ pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
         return Ok(());
     }
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|source| BuildError::Write {
-            path: parent.to_path_buf(),
-            source,
-        })?;
+        std::fs::create_dir_all(parent).map_err(|source| BuildError::Write { path: parent.to_path_buf(), source })?;
     }
     // Through a fresh file and a rename: a build that reads `path` at the same
     // time (two crates expanding one model) never sees it half-written.
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let tmp = path.with_file_name(format!(
-        ".{}.{}-{n}.tmp",
-        file_name(path),
-        std::process::id()
-    ));
+    let tmp = path.with_file_name(format!(".{}.{}-{n}.tmp", file_name(path), std::process::id()));
     let write = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
     write.map_err(|source| {
         std::fs::remove_file(&tmp).ok();
-        BuildError::Write {
-            path: path.to_path_buf(),
-            source,
-        }
+        BuildError::Write { path: path.to_path_buf(), source }
     })
 }
 
 fn stem(path: &Path) -> String {
-    path.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "model".into())
+    path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into())
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "model.pte".into())
+    path.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "model.pte".into())
 }

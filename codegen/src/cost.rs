@@ -15,20 +15,13 @@ pub fn macs(m: &Method) -> u64 {
     m.nodes
         .iter()
         .map(|n| {
-            let (input, output) = (
-                |i: usize| n.inputs.get(i).copied(),
-                n.outputs.first().copied(),
-            );
-            let (Some(out), Some(a), Some(b)) = (output, input(0), input(1)) else {
-                return 0;
-            };
+            let (input, output) = (|i: usize| n.inputs.get(i).copied(), n.outputs.first().copied());
+            let (Some(out), Some(a), Some(b)) = (output, input(0), input(1)) else { return 0 };
             match &n.op {
                 Op::Conv2d(_) | Op::Int8(QOp::Conv2d { .. }) => numel(out) * per_output(b),
                 // Weights `[cin, cout / groups, k…]`: each input element scatters into cout / groups × k… outputs.
                 Op::ConvTranspose2d(_) => numel(a) * per_output(b),
-                Op::Mm | Op::Bmm | Op::Int8(QOp::Linear { .. }) | Op::LinearQ4 { .. } => {
-                    numel(out) * last(a)
-                }
+                Op::Mm | Op::Bmm | Op::Int8(QOp::Linear { .. }) | Op::LinearQ4 { .. } => numel(out) * last(a),
                 // Inputs `[bias, a, b]`.
                 Op::Addmm { .. } => numel(out) * last(b),
                 _ => 0,
@@ -48,8 +41,5 @@ pub fn params(m: &Method, consts: &[crate::ir::Constant]) -> u64 {
             _ => None,
         })
         .collect();
-    used.iter()
-        .filter_map(|&c| consts.get(c))
-        .map(|c| c.ty.numel() as u64)
-        .sum()
+    used.iter().filter_map(|&c| consts.get(c)).map(|c| c.ty.numel() as u64).sum()
 }

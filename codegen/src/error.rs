@@ -14,20 +14,11 @@ pub enum Error {
 
     /// An op was recognised but its arguments are not valid or not handled.
     #[error("method `{method}`, instruction {instruction} (`{op}`): {message}")]
-    Invalid {
-        method: String,
-        instruction: usize,
-        op: String,
-        message: String,
-    },
+    Invalid { method: String, instruction: usize, op: String, message: String },
 
     /// A `.pt2` node that etch cannot compile as it stands, at the user's Python line.
     #[error("{op} at {at}: {message}")]
-    Source {
-        op: String,
-        at: String,
-        message: String,
-    },
+    Source { op: String, at: String, message: String },
 
     #[error(transparent)]
     Pt2(#[from] crate::pt2::Error),
@@ -67,20 +58,12 @@ pub struct UnsupportedOp {
 impl fmt::Display for Unsupported {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.ops.len();
-        writeln!(
-            f,
-            "{n} unsupported op{} in this program",
-            if n == 1 { "" } else { "s" }
-        )?;
+        writeln!(f, "{n} unsupported op{} in this program", if n == 1 { "" } else { "s" })?;
         let width = self.ops.iter().map(|o| o.name.len()).max().unwrap_or(0);
         for op in &self.ops {
             let times = if op.count == 1 { "" } else { "s" };
             match &op.at {
-                Some(at) => writeln!(
-                    f,
-                    "  {:width$}  at {at}, used {} time{times}",
-                    op.name, op.count
-                )?,
+                Some(at) => writeln!(f, "  {:width$}  at {at}, used {} time{times}", op.name, op.count)?,
                 None => writeln!(
                     f,
                     "  {:width$}  used {} time{times}, first in method `{}` at instruction {}",

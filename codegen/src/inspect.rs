@@ -37,25 +37,11 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspection, crate::Error> {
         return inspect_pt2(bytes);
     }
     let program = pte::parse(bytes)?;
-    let methods = program
-        .plans
-        .iter()
-        .map(|p| method(&program, bytes, p))
-        .collect();
-    let named: usize = program
-        .named_data
-        .iter()
-        .filter_map(|d| program.segments.get(d.segment))
-        .map(|r| r.len())
-        .sum();
+    let methods = program.plans.iter().map(|p| method(&program, bytes, p)).collect();
+    let named: usize = program.named_data.iter().filter_map(|d| program.segments.get(d.segment)).map(|r| r.len()).sum();
     let constant_bytes = program.constants.iter().map(|r| r.len()).sum::<usize>() + named;
     let etch = generate(bytes, &Config::new("model")).map(|g| g.summary);
-    Ok(Inspection {
-        file_bytes: bytes.len(),
-        constant_bytes,
-        methods,
-        etch,
-    })
+    Ok(Inspection { file_bytes: bytes.len(), constant_bytes, methods, etch })
 }
 
 fn method(program: &pte::Program, bytes: &[u8], plan: &pte::Plan) -> MethodInfo {
@@ -65,22 +51,15 @@ fn method(program: &pte::Program, bytes: &[u8], plan: &pte::Plan) -> MethodInfo 
         for i in &chain.instructions {
             let (name, supported) = match i {
                 Instruction::Kernel { op, .. } => {
-                    let name = plan
-                        .operators
-                        .get(*op)
-                        .map(|o| o.qualified())
-                        .unwrap_or_default();
+                    let name = plan.operators.get(*op).map(|o| o.qualified()).unwrap_or_default();
                     let ok = crate::lower::is_supported(&name);
                     (name, ok)
                 }
                 Instruction::Delegate { delegate, .. } => match plan.delegates.get(*delegate) {
                     Some(d) if d.id == pte::xnnpack::BACKEND_ID => {
-                        let census = pte::xnnpack::read(program, bytes, d)
-                            .map(|g| crate::lower::xnnpack_census(&g));
+                        let census = pte::xnnpack::read(program, bytes, d).map(|g| crate::lower::xnnpack_census(&g));
                         let ok = census.as_ref().is_ok_and(|c| c.iter().all(|(_, ok)| *ok));
-                        for (name, ok) in census
-                            .unwrap_or_else(|e| vec![(format!("unreadable payload: {e}"), false)])
-                        {
+                        for (name, ok) in census.unwrap_or_else(|e| vec![(format!("unreadable payload: {e}"), false)]) {
                             delegated.entry(name).or_insert((0, ok)).0 += 1;
                         }
                         (format!("delegate {}", d.id), ok)
@@ -96,11 +75,7 @@ fn method(program: &pte::Program, bytes: &[u8], plan: &pte::Plan) -> MethodInfo 
     }
     let describe = |&v: &usize| match plan.values.get(v) {
         Some(EValue::Tensor(t)) => {
-            let dynamic = if t.dynamism == pte::Dynamism::Static {
-                ""
-            } else {
-                " (dynamic, bound)"
-            };
+            let dynamic = if t.dynamism == pte::Dynamism::Static { "" } else { " (dynamic, bound)" };
             format!("{:?} {:?}{dynamic}", t.scalar_type, t.sizes)
         }
         Some(other) => format!("{other:?}"),
@@ -123,11 +98,7 @@ fn inspect_pt2(bytes: &[u8]) -> Result<Inspection, crate::Error> {
     let nodes: Vec<NodeInfo> = ep
         .nodes
         .iter()
-        .map(|n| NodeInfo {
-            target: n.target.clone(),
-            at: n.source_line(),
-            supported: crate::lower::pt2::is_supported(&n.target),
-        })
+        .map(|n| NodeInfo { target: n.target.clone(), at: n.source_line(), supported: crate::lower::pt2::is_supported(&n.target) })
         .collect();
     let constant_bytes = ep.data.values().map(|d| d.bytes.len()).sum();
     let mut info = match crate::lower::pt2::translate(&ep) {
@@ -137,23 +108,10 @@ fn inspect_pt2(bytes: &[u8]) -> Result<Inspection, crate::Error> {
             for n in &nodes {
                 ops.entry(n.target.clone()).or_insert((0, n.supported)).0 += 1;
             }
-            MethodInfo {
-                name: "forward".into(),
-                inputs: Vec::new(),
-                outputs: Vec::new(),
-                ops,
-                delegated: BTreeMap::new(),
-                executorch_arena: None,
-                nodes: Vec::new(),
-            }
+            MethodInfo { name: "forward".into(), inputs: Vec::new(), outputs: Vec::new(), ops, delegated: BTreeMap::new(), executorch_arena: None, nodes: Vec::new() }
         }
     };
     info.nodes = nodes;
     let etch = generate(bytes, &Config::new("model")).map(|g| g.summary);
-    Ok(Inspection {
-        file_bytes: bytes.len(),
-        constant_bytes,
-        methods: vec![info],
-        etch,
-    })
+    Ok(Inspection { file_bytes: bytes.len(), constant_bytes, methods: vec![info], etch })
 }

@@ -17,14 +17,7 @@ pub enum DType {
 }
 
 impl DType {
-    pub const ALL: [DType; 6] = [
-        DType::F32,
-        DType::I64,
-        DType::I32,
-        DType::I8,
-        DType::U8,
-        DType::Bool,
-    ];
+    pub const ALL: [DType; 6] = [DType::F32, DType::I64, DType::I32, DType::I8, DType::U8, DType::Bool];
 
     pub fn size(self) -> usize {
         match self {
@@ -147,17 +140,7 @@ pub enum UnaryFn {
 impl UnaryFn {
     /// Ops that keep an integer input's dtype (the others compute in f32).
     pub fn keeps_ints(self) -> bool {
-        matches!(
-            self,
-            UnaryFn::Abs
-                | UnaryFn::Neg
-                | UnaryFn::Floor
-                | UnaryFn::Ceil
-                | UnaryFn::Trunc
-                | UnaryFn::Round
-                | UnaryFn::Sign
-                | UnaryFn::Relu
-        )
+        matches!(self, UnaryFn::Abs | UnaryFn::Neg | UnaryFn::Floor | UnaryFn::Ceil | UnaryFn::Trunc | UnaryFn::Round | UnaryFn::Sign | UnaryFn::Relu)
     }
 }
 
@@ -364,17 +347,10 @@ pub enum Op {
     ArgMaxPool2d(Pool2d),
     /// inputs `[x]`: the window mean, dividing by `divisor` when set, else by
     /// the window's size (with `count_include_pad`) or its in-bounds part.
-    AvgPool2d {
-        pool: Pool2d,
-        count_include_pad: bool,
-        divisor: Option<i64>,
-    },
+    AvgPool2d { pool: Pool2d, count_include_pad: bool, divisor: Option<i64> },
     /// inputs `[x]`, NCHW: bilinear resizing of every plane to the output's
     /// size. `ratio` is the source step per output step along H and W (an f32).
-    ResizeBilinear {
-        align_corners: bool,
-        ratio: [f64; 2],
-    },
+    ResizeBilinear { align_corners: bool, ratio: [f64; 2] },
     /// inputs `[x]`, NCHW: antialiased bilinear resizing (`_upsample_bilinear2d_aa`);
     /// `scale` is the source step per output step along H and W (an f32).
     ResizeBilinearAa { scale: [f64; 2] },
@@ -383,12 +359,7 @@ pub enum Op {
     ResizeNearest { ratio: [f64; 2] },
     /// inputs `[x]` plus weight and bias when present, outputs `[out, mean, rstd]`:
     /// `x` as `[n, c, hw]` normalised per image and group of channels.
-    GroupNorm {
-        groups: usize,
-        eps: f64,
-        has_weight: bool,
-        has_bias: bool,
-    },
+    GroupNorm { groups: usize, eps: f64, has_weight: bool, has_bias: bool },
     /// inputs `[x]`, `[.., h, w]` to the output's last two dims: the mean of each
     /// adaptive window (rows `floor(o * h / oh)..ceil((o + 1) * h / oh)`).
     AdaptiveAvgPool2d,
@@ -397,11 +368,7 @@ pub enum Op {
     Scatter { dim: usize, add: bool },
     /// inputs `[x]` plus weight and bias when present, outputs `[out, mean, invstd]`:
     /// batch norm by each channel's own statistics over `[n, c, inner]` (instance norm).
-    BatchStatNorm {
-        eps: f64,
-        has_weight: bool,
-        has_bias: bool,
-    },
+    BatchStatNorm { eps: f64, has_weight: bool, has_bias: bool },
     /// inputs `[x, mask, src]`, all but `src` of the output's shape: where the
     /// mask holds, the next element of `src`.
     MaskedScatter,
@@ -411,11 +378,7 @@ pub enum Op {
     Pdist { p: f64 },
     /// inputs `[x, grid]`, NCHW and `[n, oh, ow, 2]`: bilinear (or nearest) samples;
     /// `padding` 0 zeros, 1 border, 2 reflection.
-    GridSample {
-        nearest: bool,
-        padding: u8,
-        align_corners: bool,
-    },
+    GridSample { nearest: bool, padding: u8, align_corners: bool },
     /// no inputs, an f32 output: uniform on `[0, 1)` (or, with `normal`, standard
     /// normal) values from the method's `seed` argument and the op's own `stream`.
     Random { normal: bool, stream: u64 },
@@ -431,19 +394,11 @@ pub enum Op {
     /// inputs `[x]`: `x >= 0 ? x : x * slope`.
     LeakyRelu { slope: f64 },
     /// inputs `[x]`: `x <= 0 ? expm1(x * input_scale) * alpha * scale : x * scale`.
-    Elu {
-        alpha: f64,
-        scale: f64,
-        input_scale: f64,
-    },
+    Elu { alpha: f64, scale: f64, input_scale: f64 },
     /// inputs `[x]`: `before[d]` elements of `value` ahead of each dim `d`, the rest after.
     Pad { before: Vec<usize>, value: f64 },
     /// inputs `[x, mean, var]` plus weight and bias when present.
-    BatchNorm {
-        eps: f64,
-        has_weight: bool,
-        has_bias: bool,
-    },
+    BatchNorm { eps: f64, has_weight: bool, has_bias: bool },
     /// inputs `[x]`: out[i] = x[offset + Σ i_d * strides_d] (permute, slice, select, expand, split).
     Gather { offset: usize, strides: Vec<usize> },
     /// inputs: the parts, concatenated along `dim`.
@@ -480,22 +435,12 @@ pub enum Op {
     IndexPut { dim: usize, accumulate: bool },
     /// inputs `[x]` plus weight and bias when present: normalised over rows
     /// of the trailing `inner` elements.
-    LayerNorm {
-        eps: f64,
-        inner: usize,
-        has_weight: bool,
-        has_bias: bool,
-    },
+    LayerNorm { eps: f64, inner: usize, has_weight: bool, has_bias: bool },
     /// inputs `[x]`: the per-row mean (or `rstd`) that `native_layer_norm` also returns.
     LayerNormStat { eps: f64, inner: usize, rstd: bool },
     /// inputs `[x]` (f32), an int8/uint8 output:
     /// `clamp(rint(x * (1/scale)) + zero_point, min, max)` in f32.
-    Quantize {
-        scale: f64,
-        zero_point: i64,
-        min: i64,
-        max: i64,
-    },
+    Quantize { scale: f64, zero_point: i64, min: i64, max: i64 },
     /// inputs `[x]`, f32 to f32: each run of `row` elements quantized to int8
     /// with its own range and dequantized again (dynamically quantized activations).
     DynamicQuant { row: usize },
@@ -518,11 +463,7 @@ pub enum Op {
     /// inputs `[weight, scales, index]` plus zero points when present: rows of a
     /// quantized table (`bits` 4: two codes a byte; 8: int8 or uint8), `groups`
     /// scales per row, dequantized to f32 (`embedding_4bit`, `embedding_byte`).
-    EmbeddingQ {
-        bits: u8,
-        groups: usize,
-        has_zp: bool,
-    },
+    EmbeddingQ { bits: u8, groups: usize, has_zp: bool },
     /// inputs `[x, w, scales, wsum]` (the last two in blocks of 8 rows) plus a bias when `has_bias`, outputs `[out, xq]`:
     /// `x [m, k]` quantized to int8 per row at run time (into the scratch `xq`)
     /// times blockwise 4-bit weights `[n, k]` (`etch_kernels::quant::int4`).
@@ -531,32 +472,15 @@ pub enum Op {
     /// along `dim` (every dim before it of size 1), `len` the output's size there,
     /// `start = offset + pos + (size of x along dim, with from_end)`, checked at
     /// run time: a slice or select whose bounds are runtime scalars.
-    SliceRows {
-        dim: usize,
-        offset: i64,
-        pos: bool,
-        from_end: bool,
-    },
+    SliceRows { dim: usize, offset: i64, pos: bool, from_end: bool },
 }
 
 /// One op of an `Op::Map` chain, computed exactly as the op it replaced.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MapStep {
-    Unary {
-        f: UnaryFn,
-        x: MapArg,
-    },
-    Binary {
-        f: BinaryFn,
-        alpha: f64,
-        a: MapArg,
-        b: MapArg,
-    },
-    Clamp {
-        min: Option<f64>,
-        max: Option<f64>,
-        x: MapArg,
-    },
+    Unary { f: UnaryFn, x: MapArg },
+    Binary { f: BinaryFn, alpha: f64, a: MapArg, b: MapArg },
+    Clamp { min: Option<f64>, max: Option<f64>, x: MapArg },
 }
 
 /// An operand of a `MapStep`.
@@ -589,25 +513,11 @@ pub enum QOp {
     /// inputs `[a, w, scale, bias]`, `a` as `[m, k]` and `w` as `[n, k]`.
     Linear { a_zp: i64, out: QOut },
     /// inputs `[a, b]` of one shape, with their `(scale, zero_point)`: added in f32.
-    Add {
-        a: (f64, i64),
-        b: (f64, i64),
-        out: QOut,
-    },
+    Add { a: (f64, i64), b: (f64, i64), out: QOut },
     /// inputs `[x]`: the mean over `dims`, a contiguous run, in f32.
-    Mean {
-        dims: Vec<usize>,
-        x: (f64, i64),
-        out: QOut,
-    },
+    Mean { dims: Vec<usize>, x: (f64, i64), out: QOut },
     /// inputs `[x]`: average pooling in f32, as `Op::AvgPool2d`.
-    AvgPool2d {
-        pool: Pool2d,
-        count_include_pad: bool,
-        divisor: Option<i64>,
-        x: (f64, i64),
-        out: QOut,
-    },
+    AvgPool2d { pool: Pool2d, count_include_pad: bool, divisor: Option<i64>, x: (f64, i64), out: QOut },
 }
 
 impl Op {
@@ -737,9 +647,7 @@ impl Op {
             Op::Any { .. } => "any",
             Op::Arange { .. } => "arange",
             Op::Pow { .. } => "pow",
-            Op::IndexSelect {
-                embedding: true, ..
-            } => "embedding",
+            Op::IndexSelect { embedding: true, .. } => "embedding",
             Op::IndexSelect { .. } => "index_select",
             Op::IndexPut { .. } => "index_put",
             Op::GatherIndex { .. } => "gather",
@@ -837,9 +745,7 @@ impl Node {
 impl Method {
     /// Whether an output is (a view of) an input, so it borrows from the caller.
     pub fn passes_input(&self) -> bool {
-        self.outputs
-            .iter()
-            .any(|&v| matches!(self.values[self.root(v).0].storage, Storage::Input(_)))
+        self.outputs.iter().any(|&v| matches!(self.values[self.root(v).0].storage, Storage::Input(_)))
     }
 
     /// Whether `node` indexes with values only known at run time (not weights):
@@ -847,22 +753,15 @@ impl Method {
     pub fn checks_index(&self, node: &Node) -> bool {
         if node.op == Op::MaskedScatter {
             // It fails when the mask selects more elements than `src` has.
-            return self.values[node.inputs[2]].ty.numel()
-                < self.values[node.outputs[0]].ty.numel();
+            return self.values[node.inputs[2]].ty.numel() < self.values[node.outputs[0]].ty.numel();
         }
-        node.index_inputs()
-            .iter()
-            .any(|&i| !matches!(self.values[self.root(i).0].storage, Storage::Const(_)))
+        node.index_inputs().iter().any(|&i| !matches!(self.values[self.root(i).0].storage, Storage::Const(_)))
     }
 
     /// Values whose leading dim is a count found at run time (`nonzero`,
     /// boolean-mask indexing): planned at their bound, returned cut to the count.
     pub fn counted(&self) -> Vec<ValueId> {
-        self.nodes
-            .iter()
-            .filter(|n| matches!(n.op, Op::MaskedSelect))
-            .map(|n| n.outputs[0])
-            .collect()
+        self.nodes.iter().filter(|n| matches!(n.op, Op::MaskedSelect)).map(|n| n.outputs[0]).collect()
     }
 
     /// Whether the method draws random numbers, and so takes a `seed`.
@@ -873,30 +772,17 @@ impl Method {
     /// Whether `node` divides integers by values only known at run time:
     /// ExecuTorch fails the call on a zero divisor, and so does the method.
     pub fn checks_divisor(&self, node: &Node) -> bool {
-        let Op::Binary {
-            f: BinaryFn::FloorDiv | BinaryFn::TruncDiv | BinaryFn::Remainder,
-            ..
-        } = node.op
-        else {
-            return false;
-        };
+        let Op::Binary { f: BinaryFn::FloorDiv | BinaryFn::TruncDiv | BinaryFn::Remainder, .. } = node.op else { return false };
         let dtype = |v: ValueId| self.values[v].ty.dtype;
         let integer = |v: ValueId| !dtype(v).is_float();
         integer(node.inputs[0])
             && integer(node.inputs[1])
-            && !matches!(
-                self.values[self.root(node.inputs[1]).0].storage,
-                Storage::Const(_)
-            )
+            && !matches!(self.values[self.root(node.inputs[1]).0].storage, Storage::Const(_))
     }
 
     /// Whether the method returns a `Result`: runtime sizes, runtime indices or integer divisors.
     pub fn fallible(&self) -> bool {
-        !self.dynamic.syms.is_empty()
-            || self
-                .nodes
-                .iter()
-                .any(|n| self.checks_index(n) || self.checks_divisor(n))
+        !self.dynamic.syms.is_empty() || self.nodes.iter().any(|n| self.checks_index(n) || self.checks_divisor(n))
     }
 
     /// Follows views down to the value that owns the elements, with the element offset.
@@ -931,51 +817,21 @@ mod tests {
     use super::*;
 
     fn conv(stride: usize, padding: usize) -> Conv2d {
-        Conv2d {
-            stride: [stride; 2],
-            padding: [padding; 2],
-            dilation: [1, 1],
-            groups: 1,
-            has_bias: true,
-            clamp: None,
-            residual: false,
-        }
+        Conv2d { stride: [stride; 2], padding: [padding; 2], dilation: [1, 1], groups: 1, has_bias: true, clamp: None, residual: false }
     }
 
     #[test]
     fn rgb_stems_get_the_direct_stride_2_kernel() {
         // mobilenet's stem: 3 channels at 224 × 224, 32 filters of 3 × 3, stride 2.
-        assert_eq!(
-            conv(2, 1).kernel(&[1, 3, 224, 224], &[32, 3, 3, 3]),
-            ConvKernel::Conv3x3s2
-        );
-        assert_eq!(
-            conv(2, 1).scratch(&[1, 3, 224, 224], &[32, 3, 3, 3], &[1, 32, 112, 112]),
-            0
-        );
+        assert_eq!(conv(2, 1).kernel(&[1, 3, 224, 224], &[32, 3, 3, 3]), ConvKernel::Conv3x3s2);
+        assert_eq!(conv(2, 1).scratch(&[1, 3, 224, 224], &[32, 3, 3, 3], &[1, 32, 112, 112]), 0);
         // Rows of 16 to 256 outputs (inputs 31 to 512 wide), at most 4 input channels.
-        assert_eq!(
-            conv(2, 1).kernel(&[1, 4, 9, 31], &[8, 4, 3, 3]),
-            ConvKernel::Conv3x3s2
-        );
-        assert_eq!(
-            conv(2, 1).kernel(&[1, 1, 9, 512], &[8, 1, 3, 3]),
-            ConvKernel::Conv3x3s2
-        );
-        for (x, w) in [
-            ([1, 3, 9, 29], [8, 3, 3, 3]),
-            ([1, 3, 9, 513], [8, 3, 3, 3]),
-            ([1, 5, 9, 64], [8, 5, 3, 3]),
-        ] {
+        assert_eq!(conv(2, 1).kernel(&[1, 4, 9, 31], &[8, 4, 3, 3]), ConvKernel::Conv3x3s2);
+        assert_eq!(conv(2, 1).kernel(&[1, 1, 9, 512], &[8, 1, 3, 3]), ConvKernel::Conv3x3s2);
+        for (x, w) in [([1, 3, 9, 29], [8, 3, 3, 3]), ([1, 3, 9, 513], [8, 3, 3, 3]), ([1, 5, 9, 64], [8, 5, 3, 3])] {
             assert_eq!(conv(2, 1).kernel(&x, &w), ConvKernel::Im2col, "{x:?} {w:?}");
         }
-        assert_eq!(
-            conv(1, 1).kernel(&[1, 3, 64, 64], &[8, 3, 3, 3]),
-            ConvKernel::Im2col
-        );
-        assert_eq!(
-            conv(2, 0).kernel(&[1, 3, 64, 64], &[8, 3, 3, 3]),
-            ConvKernel::Im2col
-        );
+        assert_eq!(conv(1, 1).kernel(&[1, 3, 64, 64], &[8, 3, 3, 3]), ConvKernel::Im2col);
+        assert_eq!(conv(2, 0).kernel(&[1, 3, 64, 64], &[8, 3, 3, 3]), ConvKernel::Im2col);
     }
 }

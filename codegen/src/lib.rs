@@ -158,11 +158,7 @@ fn distinct_fn_names(program: &pte::Program) -> Result<()> {
 
 pub fn generate(bytes: &[u8], config: &Config) -> Result<Generated> {
     if bytes.len() as u64 > config.max_file_bytes {
-        return Err(Error::TooLarge {
-            what: "the program file".into(),
-            size: bytes.len() as u64,
-            limit: config.max_file_bytes,
-        });
+        return Err(Error::TooLarge { what: "the program file".into(), size: bytes.len() as u64, limit: config.max_file_bytes });
     }
     let mut graph = if pt2::is_archive(bytes) {
         let t = lower::pt2::read(bytes)?;
@@ -217,12 +213,7 @@ pub fn generate(bytes: &[u8], config: &Config) -> Result<Generated> {
         weight_bytes: emitted.weights.len(),
     };
     let crate_name = ident::crate_name(&config.name);
-    let lib_rs = scaffold::lib_rs(
-        &stamp,
-        &emitted.source[stamp.len()..],
-        &crate_name,
-        &summary,
-    )?;
+    let lib_rs = scaffold::lib_rs(&stamp, &emitted.source[stamp.len()..], &crate_name, &summary)?;
     Ok(Generated {
         model_rs: emitted.source,
         weights: emitted.weights,

@@ -14,9 +14,7 @@ pub fn check(graph: &Graph, config: &Config) -> Result<()> {
             .values
             .iter()
             .filter(|v| matches!(v.storage, Storage::Arena | Storage::State { .. }))
-            .try_fold(0u64, |sum, v| {
-                sum.checked_add(tensor_bytes(&v.ty.shape, v.ty.dtype.size())?)
-            });
+            .try_fold(0u64, |sum, v| sum.checked_add(tensor_bytes(&v.ty.shape, v.ty.dtype.size())?));
         match total {
             Some(size) if size <= config.max_arena_bytes => {}
             size => {
@@ -32,7 +30,5 @@ pub fn check(graph: &Graph, config: &Config) -> Result<()> {
 }
 
 fn tensor_bytes(shape: &[usize], size: usize) -> Option<u64> {
-    shape
-        .iter()
-        .try_fold(size as u64, |n, &d| n.checked_mul(d as u64))
+    shape.iter().try_fold(size as u64, |n, &d| n.checked_mul(d as u64))
 }

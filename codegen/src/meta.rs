@@ -36,20 +36,15 @@ pub fn from_plan(plan: &Plan) -> Option<Meta> {
         EValue::IntList(items) => MetaValue::Ints(
             items
                 .iter()
-                .map(
-                    |&i| match usize::try_from(i).ok().and_then(|i| plan.values.get(i)) {
-                        Some(EValue::Int(v)) => Some(*v),
-                        _ => None,
-                    },
-                )
+                .map(|&i| match usize::try_from(i).ok().and_then(|i| plan.values.get(i)) {
+                    Some(EValue::Int(v)) => Some(*v),
+                    _ => None,
+                })
                 .collect::<Option<_>>()?,
         ),
         _ => return None,
     };
-    Some(Meta {
-        name: plan.name.clone(),
-        value,
-    })
+    Some(Meta { name: plan.name.clone(), value })
 }
 
 impl Meta {
@@ -84,11 +79,7 @@ impl Meta {
 
     /// `pub fn name(&self) -> T`, inside `impl Model`.
     pub fn method(&self) -> TokenStream {
-        let (c, f, (ty, _)) = (
-            self.const_ident(),
-            crate::ident::method(&self.name),
-            self.ty_and_value(),
-        );
+        let (c, f, (ty, _)) = (self.const_ident(), crate::ident::method(&self.name), self.ty_and_value());
         let doc = format!(" Runs the `{}` method of the program: [`{c}`].", self.name);
         quote!(#[doc = #doc] pub fn #f(&self) -> #ty { #c })
     }

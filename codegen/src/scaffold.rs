@@ -32,11 +32,7 @@ pub fn lib_rs(stamp: &str, items: &str, crate_name: &str, summary: &Summary) -> 
 fn extras(summary: &Summary) -> TokenStream {
     let zeroed = quote!(unsafe { etch_kernels::boxed::zeroed::<Self>() });
     // Views copy non-contiguous inputs into locals, so an output may not borrow an input.
-    let views = summary
-        .methods
-        .iter()
-        .filter(|m| m.sizes.is_empty() && !m.passes_input)
-        .map(view);
+    let views = summary.methods.iter().filter(|m| m.sizes.is_empty() && !m.passes_input).map(view);
     let safety = format!(
         "{COMMENT}SAFETY: every field of `Model` is an array of floats, integers or bools, for which \
          all-zero bytes are valid values (`new()` is all zeros too)."
@@ -96,9 +92,7 @@ fn view(m: &MethodSummary) -> TokenStream {
         quote!(etch_kernels::nd::array(&#x, #k)?)
     });
     let args = args.chain(m.random.then(|| quote!(seed)));
-    let outs: Vec<_> = (0..m.outputs.len())
-        .map(|j| format_ident!("o{j}"))
-        .collect();
+    let outs: Vec<_> = (0..m.outputs.len()).map(|j| format_ident!("o{j}")).collect();
     let ret_types = m.outputs.iter().map(|t| {
         let e = elem(t);
         quote!(ndarray::ArrayViewD<'_, #e>)
@@ -114,17 +108,9 @@ fn view(m: &MethodSummary) -> TokenStream {
         })
         .collect();
     let (pattern, ret_ty, ret) = if outs.len() == 1 {
-        (
-            quote!(#(#outs)*),
-            quote!(#(#ret_types)*),
-            quote!(#(#views)*),
-        )
+        (quote!(#(#outs)*), quote!(#(#ret_types)*), quote!(#(#views)*))
     } else {
-        (
-            quote!((#(#outs),*)),
-            quote!((#(#ret_types),*)),
-            quote!(Ok((#(#views?),*))),
-        )
+        (quote!((#(#outs),*)), quote!((#(#ret_types),*)), quote!(Ok((#(#views?),*))))
     };
     let fallible = m.fallible.then(|| quote!(?));
     quote! {
@@ -165,40 +151,20 @@ mod files {
                 let args = m
                     .inputs
                     .iter()
-                    .map(|t| {
-                        format!(
-                            "&[0{}; {}]",
-                            if t.dtype.is_float() { ".0" } else { "" },
-                            t.numel()
-                        )
-                    })
+                    .map(|t| format!("&[0{}; {}]", if t.dtype.is_float() { ".0" } else { "" }, t.numel()))
                     .chain(m.sizes.iter().map(|s| s.bound.to_string()))
                     .chain(m.random.then(|| "0".to_string()))
                     .collect::<Vec<_>>()
                     .join(", ");
-                let sizes: Vec<String> = m
-                    .sizes
-                    .iter()
-                    .map(|s| {
-                        format!(
-                            "`x{}_dim{}`: dim {} of input {}, at most {}",
-                            s.input, s.dim, s.dim, s.input, s.bound
-                        )
-                    })
-                    .collect();
+                let sizes: Vec<String> =
+                    m.sizes.iter().map(|s| format!("`x{}_dim{}`: dim {} of input {}, at most {}", s.input, s.dim, s.dim, s.input, s.bound)).collect();
                 let mut map = tera::Map::new();
                 map.insert("fn_name".into(), m.fn_name.clone().into());
                 map.insert("args".into(), args.into());
                 map.insert("sizes".into(), sizes.into());
                 map.insert("indexes".into(), (m.fallible && m.sizes.is_empty()).into());
-                map.insert(
-                    "inputs".into(),
-                    m.inputs.iter().map(ty).collect::<Vec<_>>().into(),
-                );
-                map.insert(
-                    "outputs".into(),
-                    m.outputs.iter().map(ty).collect::<Vec<_>>().into(),
-                );
+                map.insert("inputs".into(), m.inputs.iter().map(ty).collect::<Vec<_>>().into());
+                map.insert("outputs".into(), m.outputs.iter().map(ty).collect::<Vec<_>>().into());
                 tera::Value::Object(map)
             })
             .collect();
@@ -229,9 +195,7 @@ mod files {
     fn kernels_from(dep: &KernelsDep) -> String {
         match dep {
             KernelsDep::Version(v) => format!("version {v} from crates.io"),
-            KernelsDep::Path(p) if !p.starts_with('/') => {
-                format!("the copy in `{p}`, relative to this crate")
-            }
+            KernelsDep::Path(p) if !p.starts_with('/') => format!("the copy in `{p}`, relative to this crate"),
             KernelsDep::Path(p) => format!("the checkout at `{p}`"),
             KernelsDep::Git(url) => format!("the git repository {url}"),
         }
@@ -247,9 +211,6 @@ mod files {
     }
 
     fn render(name: &'static str, template: &str, cx: &Context) -> Result<String> {
-        Tera::one_off(template, cx, false).map_err(|e| Error::Template {
-            name,
-            message: format!("{e:?}"),
-        })
+        Tera::one_off(template, cx, false).map_err(|e| Error::Template { name, message: format!("{e:?}") })
     }
 }

@@ -6,24 +6,18 @@ mod common;
 use common::rename;
 
 fn digits() -> Vec<u8> {
-    std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/fixtures/digits_cnn/model.pte"
-    ))
-    .unwrap()
+    std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/digits_cnn/model.pte")).unwrap()
 }
 
 fn compile(bytes: &[u8]) -> Result<etch_codegen::Generated, Error> {
     generate(bytes, &Config::new("digits"))
 }
 
+
 #[test]
 fn the_fixture_compiles() {
     let g = compile(&digits()).expect("digits_cnn compiles");
-    assert!(
-        g.summary.arena_bytes <= 24_576,
-        "etch's arena must not exceed ExecuTorch's"
-    );
+    assert!(g.summary.arena_bytes <= 24_576, "etch's arena must not exceed ExecuTorch's");
 }
 
 #[test]
@@ -44,10 +38,7 @@ fn wrong_identifier_is_named() {
     let mut bytes = digits();
     bytes[4..8].copy_from_slice(b"XX12");
     let err = compile(&bytes).unwrap_err();
-    assert!(
-        matches!(err, Error::Pte(pte::Error::BadIdentifier { .. })),
-        "{err}"
-    );
+    assert!(matches!(err, Error::Pte(pte::Error::BadIdentifier { .. })), "{err}");
     assert!(err.to_string().contains("ET12"), "{err}");
 }
 
@@ -67,21 +58,12 @@ fn every_unsupported_op_is_listed_at_once() {
     rename(&mut bytes, "aten::relu", "aten::relx");
     rename(&mut bytes, "aten::addmm", "aten::addmx");
     let err = compile(&bytes).unwrap_err();
-    let Error::Unsupported(u) = &err else {
-        panic!("expected unsupported ops, got {err}")
-    };
-    let names: Vec<_> = u
-        .ops
-        .iter()
-        .map(|o| (o.name.as_str(), o.count, o.first_instruction))
-        .collect();
+    let Error::Unsupported(u) = &err else { panic!("expected unsupported ops, got {err}") };
+    let names: Vec<_> = u.ops.iter().map(|o| (o.name.as_str(), o.count, o.first_instruction)).collect();
     assert_eq!(names, [("aten::relx.out", 2, 2), ("aten::addmx.out", 1, 7)]);
     let text = err.to_string();
     assert!(text.contains("2 unsupported ops"), "{text}");
-    assert!(
-        text.contains("aten::relx.out") && text.contains("aten::addmx.out"),
-        "{text}"
-    );
+    assert!(text.contains("aten::relx.out") && text.contains("aten::addmx.out"), "{text}");
 }
 
 #[test]
@@ -102,10 +84,7 @@ fn an_arena_over_the_limit_is_refused_before_planning() {
     let err = generate(&digits(), &config).unwrap_err();
     assert!(matches!(err, Error::TooLarge { limit: 4096, .. }), "{err}");
     let text = err.to_string();
-    assert!(
-        text.contains("method `forward`") && text.contains("max_arena_bytes"),
-        "{text}"
-    );
+    assert!(text.contains("method `forward`") && text.contains("max_arena_bytes"), "{text}");
     // The default leaves room for the zoo.
     assert!(compile(&digits()).is_ok());
 }
@@ -123,8 +102,5 @@ fn an_element_count_past_the_limit_is_named() {
         extra: None,
     };
     let msg = etch_codegen::lower::tensor_type(&t).unwrap_err();
-    assert_eq!(
-        msg,
-        "sizes [65536, 65536] hold more than 2147483648 elements"
-    );
+    assert_eq!(msg, "sizes [65536, 65536] hold more than 2147483648 elements");
 }

@@ -7,25 +7,10 @@ mod sweep;
 
 use sweep::{Counts, Rng};
 
-const FIXTURES: [&str; 11] = [
-    "digits_cnn",
-    "mlp",
-    "elementwise",
-    "codec",
-    "dynamic_mlp",
-    "lstm",
-    "tiny_encoder",
-    "tiny_llama",
-    "vision_ops",
-    "math_ops",
-    "decoder",
-];
+const FIXTURES: [&str; 11] = ["digits_cnn", "mlp", "elementwise", "codec", "dynamic_mlp", "lstm", "tiny_encoder", "tiny_llama", "vision_ops", "math_ops", "decoder"];
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/../tests/fixtures/{name}/model.pte",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/../tests/fixtures/{name}/model.pte", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
@@ -48,25 +33,14 @@ fn truncation_at_32_points() {
 /// Where the flatbuffer ends and segment data begins (the extended header says).
 fn program_end(bytes: &[u8]) -> usize {
     match bytes.get(16..24) {
-        Some(b) if bytes.get(8..12) == Some(b"eh00") => {
-            u64::from_le_bytes(b.try_into().unwrap()) as usize
-        }
+        Some(b) if bytes.get(8..12) == Some(b"eh00") => u64::from_le_bytes(b.try_into().unwrap()) as usize,
         _ => bytes.len(),
     }
     .min(bytes.len())
 }
 
 /// Values that hit the edges of offsets, lengths and indices.
-const EDGES: [u32; 8] = [
-    0,
-    1,
-    0x7f,
-    0x80,
-    0xff,
-    0x7fff_ffff,
-    0x8000_0000,
-    0xffff_ffff,
-];
+const EDGES: [u32; 8] = [0, 1, 0x7f, 0x80, 0xff, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff];
 
 /// One to four spots of one to four bytes, each XORed or set to an edge
 /// value; a quarter in the headers (first 40 bytes), most in the tables.
@@ -110,20 +84,7 @@ fn byte_flips_biased_to_the_header_and_tables() {
     assert_eq!(counts.compiled + counts.errors, MUTANTS);
 }
 
-const TWINS: [&str; 12] = [
-    "digits_cnn",
-    "mlp",
-    "tiny_encoder",
-    "tiny_llama",
-    "vision_ops",
-    "math_ops",
-    "dynamic_mlp",
-    "elementwise",
-    "lstm",
-    "codec",
-    "decoder",
-    "dq_mlp",
-];
+const TWINS: [&str; 12] = ["digits_cnn", "mlp", "tiny_encoder", "tiny_llama", "vision_ops", "math_ops", "dynamic_mlp", "elementwise", "lstm", "codec", "decoder", "dq_mlp"];
 
 /// A twin's name, bytes and delegate payload ranges.
 type Twin = (&'static str, Vec<u8>, Vec<std::ops::Range<usize>>);
@@ -151,10 +112,7 @@ fn byte_flips_inside_xnnpack_payloads() {
     let files: Vec<Twin> = TWINS
         .iter()
         .map(|&n| {
-            let path = format!(
-                "{}/../tests/fixtures/{n}/model.xnnpack.pte",
-                env!("CARGO_MANIFEST_DIR")
-            );
+            let path = format!("{}/../tests/fixtures/{n}/model.xnnpack.pte", env!("CARGO_MANIFEST_DIR"));
             let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
             let ranges = payloads(&bytes);
             assert!(!ranges.is_empty(), "{path} has no delegate");
@@ -166,10 +124,7 @@ fn byte_flips_inside_xnnpack_payloads() {
         let range = ranges[rng.below(ranges.len())].clone();
         let mut bytes = original.clone();
         let what = mutate(&mut rng, &mut bytes[range.clone()]);
-        counts.run(
-            format!("mutant {i} of {name}'s payload at {}: {what}", range.start),
-            &bytes,
-        );
+        counts.run(format!("mutant {i} of {name}'s payload at {}: {what}", range.start), &bytes);
     }
     counts.check("payload flips");
     assert_eq!(counts.compiled + counts.errors, MUTANTS);

@@ -11,20 +11,10 @@ use std::io::{Read, Write};
 use etch_codegen::{generate, pt2, Config, Error};
 use sweep::{Counts, Rng};
 
-const SMALL: [&str; 6] = [
-    "mlp",
-    "digits_cnn",
-    "dynamic_mlp",
-    "lstm",
-    "tiny_encoder",
-    "tiny_llama",
-];
+const SMALL: [&str; 6] = ["mlp", "digits_cnn", "dynamic_mlp", "lstm", "tiny_encoder", "tiny_llama"];
 
 fn dir(name: &str) -> String {
-    format!(
-        "{}/../tests/fixtures/pt2/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    )
+    format!("{}/../tests/fixtures/pt2/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
 fn read(name: &str, file: &str) -> Vec<u8> {
@@ -53,8 +43,7 @@ fn entries(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
 
 fn archive(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
     let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let stored =
-        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     for (name, data) in entries {
         out.start_file(name.as_str(), stored).unwrap();
         out.write_all(data).unwrap();
@@ -69,30 +58,19 @@ fn edited(suffix: &str, edit: impl Fn(&str) -> String) -> Vec<u8> {
 
 fn edited_in(name: &str, suffix: &str, edit: impl Fn(&str) -> String) -> Vec<u8> {
     let mut es = entries(&read(name, "model.pt2"));
-    let e = es
-        .iter_mut()
-        .find(|(n, _)| n.ends_with(suffix))
-        .unwrap_or_else(|| panic!("no entry {suffix}"));
+    let e = es.iter_mut().find(|(n, _)| n.ends_with(suffix)).unwrap_or_else(|| panic!("no entry {suffix}"));
     e.1 = edit(std::str::from_utf8(&e.1).unwrap()).into_bytes();
     archive(&es)
 }
 
 fn golden(name: &str, file: &str, golden: &str) {
-    let err = compile(&read(name, file))
-        .err()
-        .unwrap_or_else(|| panic!("{name}/{file} compiled"))
-        .to_string();
+    let err = compile(&read(name, file)).err().unwrap_or_else(|| panic!("{name}/{file} compiled")).to_string();
     let path = format!("{}/{golden}", dir(name));
     if std::env::var_os("ETCH_BLESS").is_some() {
         std::fs::write(&path, format!("{err}\n")).unwrap();
     }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{path}: {e} (ETCH_BLESS=1 writes it)"));
-    assert_eq!(
-        err.trim_end(),
-        want.trim_end(),
-        "{name}/{file}: the error changed (ETCH_BLESS=1 rewrites {path})"
-    );
+    let want = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e} (ETCH_BLESS=1 writes it)"));
+    assert_eq!(err.trim_end(), want.trim_end(), "{name}/{file}: the error changed (ETCH_BLESS=1 rewrites {path})");
 }
 
 /// Every unsupported op at once, each with its Python file and line.
@@ -101,20 +79,10 @@ fn unsupported_ops_name_the_python_line() {
     golden("unsupported", "model.pt2", "error.txt");
     golden("unsupported", "model.core.pt2", "error.core.txt");
     let err = compile(&read("unsupported", "model.pt2")).unwrap_err();
-    let Error::Unsupported(u) = err else {
-        panic!("{err}")
-    };
-    let at: Vec<_> = u
-        .ops
-        .iter()
-        .map(|o| (o.name.as_str(), o.count, o.at.as_deref()))
-        .collect();
+    let Error::Unsupported(u) = err else { panic!("{err}") };
+    let at: Vec<_> = u.ops.iter().map(|o| (o.name.as_str(), o.count, o.at.as_deref())).collect();
     assert_eq!((at[0].0, at[0].1), ("aten::unfold.default", 2));
-    assert!(
-        at.iter().all(|(_, _, a)| a
-            .is_some_and(|a| a.starts_with("pt2_extra.py:") && a.ends_with(" in forward"))),
-        "{at:?}"
-    );
+    assert!(at.iter().all(|(_, _, a)| a.is_some_and(|a| a.starts_with("pt2_extra.py:") && a.ends_with(" in forward"))), "{at:?}");
 }
 
 /// An argument etch refuses names the op and the line too.
@@ -122,20 +90,13 @@ fn unsupported_ops_name_the_python_line() {
 fn a_refused_argument_names_the_python_line() {
     golden("refused", "model.pt2", "error.txt");
     let err = compile(&read("refused", "model.pt2")).unwrap_err();
-    assert!(
-        matches!(&err, Error::Source { op, at, .. } if op == "aten::lstm.input" && at.starts_with("pt2_extra.py:")),
-        "{err}"
-    );
+    assert!(matches!(&err, Error::Source { op, at, .. } if op == "aten::lstm.input" && at.starts_with("pt2_extra.py:")), "{err}");
 }
 
 #[test]
 fn the_kind_is_told_from_the_bytes() {
     assert!(pt2::is_archive(&read("mlp", "model.pt2")));
-    let pte = std::fs::read(format!(
-        "{}/../tests/fixtures/mlp/model.pte",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
+    let pte = std::fs::read(format!("{}/../tests/fixtures/mlp/model.pte", env!("CARGO_MANIFEST_DIR"))).unwrap();
     assert!(!pt2::is_archive(&pte));
 }
 
@@ -159,11 +120,8 @@ fn truncated_archives_are_typed_errors() {
 fn a_zip_bomb_is_refused_within_its_budget() {
     let mut es = entries(&read("mlp", "model.pt2"));
     let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let deflated = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .large_file(true);
-    let stored =
-        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let deflated = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated).large_file(true);
+    let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     let zeros = vec![b' '; 1 << 20];
     for (name, data) in es.drain(..) {
         if name.ends_with("models/model.json") {
@@ -179,15 +137,9 @@ fn a_zip_bomb_is_refused_within_its_budget() {
     }
     let bytes = out.finish().unwrap().into_inner();
     assert!(bytes.len() < 1 << 20, "the bomb is {} bytes", bytes.len());
-    let base = {
-        sweep::reset_peak();
-        sweep::peak()
-    };
+    let base = { sweep::reset_peak(); sweep::peak() };
     let err = compile(&bytes).unwrap_err();
-    assert!(
-        matches!(err, Error::Pt2(pt2::Error::TooLarge { .. })),
-        "{err}"
-    );
+    assert!(matches!(err, Error::Pt2(pt2::Error::TooLarge { .. })), "{err}");
     let peak = sweep::peak() - base;
     assert!(peak < 40 << 20, "reading the bomb allocated {peak} bytes");
 }
@@ -202,51 +154,28 @@ fn malformed_json_is_named() {
 
 #[test]
 fn an_unknown_schema_version_is_refused_with_the_known_ones() {
-    let bytes = edited("models/model.json", |t| {
-        t.replace(
-            "\"schema_version\": {\"major\": 8",
-            "\"schema_version\": {\"major\": 99",
-        )
-    });
+    let bytes = edited("models/model.json", |t| t.replace("\"schema_version\": {\"major\": 8", "\"schema_version\": {\"major\": 99"));
     let err = compile(&bytes).unwrap_err();
-    assert!(
-        matches!(err, Error::Pt2(pt2::Error::SchemaVersion { major: 99, .. })),
-        "{err}"
-    );
+    assert!(matches!(err, Error::Pt2(pt2::Error::SchemaVersion { major: 99, .. })), "{err}");
     assert!(err.to_string().contains("major version 8"), "{err}");
 }
 
 #[test]
 fn pickled_weights_are_refused() {
-    let bytes = edited("model_weights_config.json", |t| {
-        t.replacen("\"use_pickle\": false", "\"use_pickle\": true", 1)
-    });
+    let bytes = edited("model_weights_config.json", |t| t.replacen("\"use_pickle\": false", "\"use_pickle\": true", 1));
     let err = compile(&bytes).unwrap_err();
-    assert!(
-        matches!(err, Error::Pt2(pt2::Error::Pickled { .. })),
-        "{err}"
-    );
+    assert!(matches!(err, Error::Pt2(pt2::Error::Pickled { .. })), "{err}");
 }
 
 #[test]
 fn wrong_dtype_codes_are_named() {
-    let bytes = edited("model_weights_config.json", |t| {
-        t.replacen("\"dtype\": 7", "\"dtype\": 99", 1)
-    });
+    let bytes = edited("model_weights_config.json", |t| t.replacen("\"dtype\": 7", "\"dtype\": 99", 1));
     let err = compile(&bytes).unwrap_err();
-    assert!(
-        matches!(err, Error::Pt2(pt2::Error::BadTensor { .. })),
-        "{err}"
-    );
+    assert!(matches!(err, Error::Pt2(pt2::Error::BadTensor { .. })), "{err}");
     // In the graph: the user input's dtype.
-    let bytes = edited("models/model.json", |t| {
-        t.replace("\"dtype\": 7", "\"dtype\": 42")
-    });
+    let bytes = edited("models/model.json", |t| t.replace("\"dtype\": 7", "\"dtype\": 42"));
     let err = compile(&bytes).unwrap_err();
-    assert!(
-        err.to_string().contains("42") || err.to_string().contains("dtype"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("42") || err.to_string().contains("dtype"), "{err}");
 }
 
 #[test]
@@ -264,24 +193,12 @@ fn out_of_range_sizes_strides_and_offsets_are_named() {
     for (field, to) in cases {
         let bytes = edited("model_weights_config.json", |t| {
             let mut v: Value = serde_json::from_str(t).unwrap();
-            let weight = v["config"]
-                .as_object_mut()
-                .unwrap()
-                .values_mut()
-                .find(|w| {
-                    w["tensor_meta"]["sizes"]
-                        .as_array()
-                        .is_some_and(|s| s.len() == 2)
-                })
-                .unwrap();
+            let weight = v["config"].as_object_mut().unwrap().values_mut().find(|w| w["tensor_meta"]["sizes"].as_array().is_some_and(|s| s.len() == 2)).unwrap();
             weight["tensor_meta"][field] = to.clone();
             v.to_string()
         });
         let err = compile(&bytes).unwrap_err();
-        assert!(
-            matches!(err, Error::Pt2(pt2::Error::BadTensor { .. })),
-            "{field} = {to}: {err}"
-        );
+        assert!(matches!(err, Error::Pt2(pt2::Error::BadTensor { .. })), "{field} = {to}: {err}");
     }
 }
 
@@ -289,40 +206,16 @@ fn out_of_range_sizes_strides_and_offsets_are_named() {
 #[test]
 fn dynamic_dims_take_their_bound_from_range_constraints() {
     let g = compile(&read("dynamic_mlp", "model.pt2")).unwrap();
-    let sizes: Vec<_> = g.summary.methods[0]
-        .sizes
-        .iter()
-        .map(|s| (s.input, s.dim, s.bound))
-        .collect();
+    let sizes: Vec<_> = g.summary.methods[0].sizes.iter().map(|s| (s.input, s.dim, s.bound)).collect();
     assert_eq!(sizes, [(0, 0, 8)]);
-    let bytes = edited_in("dynamic_mlp", "models/model.json", |t| {
-        t.replace("\"max_val\": 8", "\"max_val\": 3")
-    });
-    assert_eq!(
-        compile(&bytes).unwrap().summary.methods[0].sizes[0].bound,
-        3
-    );
-    let bytes = edited_in("dynamic_mlp", "models/model.json", |t| {
-        t.replace("\"max_val\": 8", "\"max_val\": null")
-    });
+    let bytes = edited_in("dynamic_mlp", "models/model.json", |t| t.replace("\"max_val\": 8", "\"max_val\": 3"));
+    assert_eq!(compile(&bytes).unwrap().summary.methods[0].sizes[0].bound, 3);
+    let bytes = edited_in("dynamic_mlp", "models/model.json", |t| t.replace("\"max_val\": 8", "\"max_val\": null"));
     let err = compile(&bytes).unwrap_err();
     assert!(err.to_string().contains("no upper bound"), "{err}");
 }
 
-const EDGES: [&str; 12] = [
-    "0",
-    "-1",
-    "1",
-    "7",
-    "12",
-    "99",
-    "255",
-    "2147483648",
-    "4294967296",
-    "9223372036854775807",
-    "-9223372036854775808",
-    "1e308",
-];
+const EDGES: [&str; 12] = ["0", "-1", "1", "7", "12", "99", "255", "2147483648", "4294967296", "9223372036854775807", "-9223372036854775808", "1e308"];
 
 /// One to three edits of a JSON text: a number set to an edge value, a
 /// string's character changed, or a span deleted.
@@ -335,13 +228,9 @@ fn mutate_json(rng: &mut Rng, text: &str) -> (String, String) {
             let mut v = Vec::new();
             let mut i = 0;
             while i < b.len() {
-                if b[i].is_ascii_digit()
-                    && (i == 0 || !b[i - 1].is_ascii_alphanumeric() && b[i - 1] != b'_')
-                {
+                if b[i].is_ascii_digit() && (i == 0 || !b[i - 1].is_ascii_alphanumeric() && b[i - 1] != b'_') {
                     let s = i;
-                    while i < b.len()
-                        && (b[i].is_ascii_digit() || b[i] == b'.' || b[i] == b'e' || b[i] == b'-')
-                    {
+                    while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.' || b[i] == b'e' || b[i] == b'-') {
                         i += 1;
                     }
                     v.push((s, i));
@@ -386,36 +275,19 @@ fn json_mutation_sweep() {
     const MUTANTS: usize = 600;
     let files: Vec<(String, Vec<(String, Vec<u8>)>)> = SMALL
         .iter()
-        .flat_map(|n| {
-            ["model.pt2", "model.core.pt2"].map(|f| (format!("{n}/{f}"), entries(&read(n, f))))
-        })
+        .flat_map(|n| ["model.pt2", "model.core.pt2"].map(|f| (format!("{n}/{f}"), entries(&read(n, f)))))
         .collect();
     let mut rng = Rng(0x0070_7432_2026);
     let mut counts = Counts::default();
     for i in 0..MUTANTS {
         let (name, original) = &files[i % files.len()];
         let mut es = original.clone();
-        let targets: Vec<usize> = es
-            .iter()
-            .enumerate()
-            .filter(|(_, (n, _))| n.ends_with(".json"))
-            .map(|(k, _)| k)
-            .collect();
-        let k = targets[if rng.below(4) == 0 {
-            rng.below(targets.len())
-        } else {
-            targets
-                .iter()
-                .position(|&k| es[k].0.ends_with("models/model.json"))
-                .unwrap_or(0)
-        }];
+        let targets: Vec<usize> = es.iter().enumerate().filter(|(_, (n, _))| n.ends_with(".json")).map(|(k, _)| k).collect();
+        let k = targets[if rng.below(4) == 0 { rng.below(targets.len()) } else { targets.iter().position(|&k| es[k].0.ends_with("models/model.json")).unwrap_or(0) }];
         let text = String::from_utf8_lossy(&es[k].1).into_owned();
         let (mutant, what) = mutate_json(&mut rng, &text);
         es[k].1 = mutant.into_bytes();
-        counts.run(
-            format!("mutant {i} of {name} ({}): {what}", es[k].0),
-            &archive(&es),
-        );
+        counts.run(format!("mutant {i} of {name} ({}): {what}", es[k].0), &archive(&es));
     }
     counts.check("pt2 json mutations");
     assert_eq!(counts.compiled + counts.errors, MUTANTS);
@@ -435,11 +307,7 @@ fn byte_flip_sweep() {
         let mut what = Vec::new();
         for _ in 0..1 + rng.below(4) {
             // Half at the end: the central directory and the end record.
-            let at = if rng.below(2) == 0 {
-                len - 1 - rng.below(2048.min(len))
-            } else {
-                rng.below(len)
-            };
+            let at = if rng.below(2) == 0 { len - 1 - rng.below(2048.min(len)) } else { rng.below(len) };
             bytes[at] ^= 1 + rng.below(255) as u8;
             what.push(format!("xor@{at}"));
         }

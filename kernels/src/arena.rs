@@ -39,9 +39,7 @@ pub fn window<T, const L: usize, const O: usize, const N: usize>(data: &[T; L]) 
 
 /// The window `[O, O + N)` of `data` as a mutable array reference.
 #[inline(always)]
-pub fn window_mut<T, const L: usize, const O: usize, const N: usize>(
-    data: &mut [T; L],
-) -> &mut [T; N] {
+pub fn window_mut<T, const L: usize, const O: usize, const N: usize>(data: &mut [T; L]) -> &mut [T; N] {
     const { assert!(O + N <= L, "window exceeds the array") };
     match data[O..].first_chunk_mut::<N>() {
         Some(w) => w,

@@ -52,11 +52,7 @@ mod x86 {
         // SAFETY: as above; leaves 1 and 7 exist, as leaf 0 reported.
         #[allow(unused_unsafe)]
         let (l1, l7) = unsafe { (__cpuid(1), __cpuid_count(7, 0)) };
-        let (osxsave, avx, fma) = (
-            l1.ecx & 1 << 27 != 0,
-            l1.ecx & 1 << 28 != 0,
-            l1.ecx & 1 << 12 != 0,
-        );
+        let (osxsave, avx, fma) = (l1.ecx & 1 << 27 != 0, l1.ecx & 1 << 28 != 0, l1.ecx & 1 << 12 != 0);
         let avx2 = l7.ebx & 1 << 5 != 0;
         if !(osxsave && avx) {
             return 0;
@@ -230,20 +226,14 @@ mod tests {
     #[test]
     fn agrees_with_std_detection() {
         assert_eq!(avx2(), std::is_x86_feature_detected!("avx2"));
-        assert_eq!(
-            avx2_fma(),
-            std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
-        );
+        assert_eq!(avx2_fma(), std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma"));
         let wide = std::is_x86_feature_detected!("avx512f")
             && std::is_x86_feature_detected!("avx512bw")
             && std::is_x86_feature_detected!("avx512dq")
             && std::is_x86_feature_detected!("avx512vl")
             && avx2_fma();
         assert_eq!(avx512(), wide);
-        assert_eq!(
-            avx512_vnni(),
-            wide && std::is_x86_feature_detected!("avx512vnni")
-        );
+        assert_eq!(avx512_vnni(), wide && std::is_x86_feature_detected!("avx512vnni"));
     }
 
     #[test]

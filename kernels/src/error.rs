@@ -53,14 +53,8 @@ impl fmt::Display for Error {
                 f,
                 "input {input}: {len} elements given, its shape needs {expected}"
             ),
-            Error::InputShape { input } => write!(
-                f,
-                "input {input}: the view's shape differs from the method's"
-            ),
-            Error::OutputShape { output } => write!(
-                f,
-                "output {output}: its elements do not fill its shape (a bug in etch)"
-            ),
+            Error::InputShape { input } => write!(f, "input {input}: the view's shape differs from the method's"),
+            Error::OutputShape { output } => write!(f, "output {output}: its elements do not fill its shape (a bug in etch)"),
             Error::IndexOutOfRange { op, index, size } => {
                 write!(f, "{op}: index {index} is out of range for size {size}")
             }

@@ -110,11 +110,7 @@ pub(crate) mod testutil {
             std::eprintln!("note: no AVX-512 on this CPU, the AVX-512 paths were not run");
         }
         if simd {
-            let name = if cfg!(target_arch = "wasm32") {
-                "simd128"
-            } else {
-                "avx2"
-            };
+            let name = if cfg!(target_arch = "wasm32") { "simd128" } else { "avx2" };
             crate::cpu::no_avx512(|| f(name));
         } else {
             std::eprintln!("note: no SIMD on this CPU or build (AVX2 + FMA, or wasm simd128), the SIMD paths were not run");

@@ -9,11 +9,7 @@ use crate::Error;
 
 /// Input `input`'s elements in row-major order, checked against `shape`;
 /// borrowed when the view is already contiguous, else copied.
-pub fn input<'a, T: Copy>(
-    x: &'a ArrayViewD<'_, T>,
-    input: usize,
-    shape: &[usize],
-) -> Result<Cow<'a, [T]>, Error> {
+pub fn input<'a, T: Copy>(x: &'a ArrayViewD<'_, T>, input: usize, shape: &[usize]) -> Result<Cow<'a, [T]>, Error> {
     if x.shape() != shape {
         return Err(Error::InputShape { input });
     }
@@ -25,18 +21,10 @@ pub fn input<'a, T: Copy>(
 
 /// The elements as the fixed-size array a method takes.
 pub fn array<T, const N: usize>(x: &[T], input: usize) -> Result<&[T; N], Error> {
-    x.try_into().map_err(|_| Error::InputLength {
-        input,
-        len: x.len(),
-        expected: N,
-    })
+    x.try_into().map_err(|_| Error::InputLength { input, len: x.len(), expected: N })
 }
 
 /// A method's output as a view of `shape`, borrowing the model's arena.
-pub fn output<'a, T>(
-    data: &'a [T],
-    output: usize,
-    shape: &[usize],
-) -> Result<ArrayViewD<'a, T>, Error> {
+pub fn output<'a, T>(data: &'a [T], output: usize, shape: &[usize]) -> Result<ArrayViewD<'a, T>, Error> {
     ArrayViewD::from_shape(IxDyn(shape), data).map_err(|_| Error::OutputShape { output })
 }

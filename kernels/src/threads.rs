@@ -29,10 +29,7 @@ pub fn set(n: usize) {
 pub fn get() -> usize {
     match COUNT.load(Ordering::Relaxed) {
         0 => {
-            let n = std::env::var("ETCH_THREADS")
-                .ok()
-                .and_then(|v| v.trim().parse::<usize>().ok())
-                .unwrap_or(1);
+            let n = std::env::var("ETCH_THREADS").ok().and_then(|v| v.trim().parse::<usize>().ok()).unwrap_or(1);
             let n = n.clamp(1, MAX);
             COUNT.store(n, Ordering::Relaxed);
             n
@@ -76,12 +73,7 @@ struct Pool {
 fn pool() -> &'static Pool {
     static POOL: OnceLock<Pool> = OnceLock::new();
     POOL.get_or_init(|| Pool {
-        state: Mutex::new(State {
-            gen: 0,
-            task: None,
-            parts: 0,
-            workers: 0,
-        }),
+        state: Mutex::new(State { gen: 0, task: None, parts: 0, workers: 0 }),
         wake: Condvar::new(),
         gen: AtomicU64::new(0),
         next: AtomicU64::new(0),
@@ -99,10 +91,7 @@ impl Pool {
             if v >> 32 != gen & 0xffff_ffff || i >= parts {
                 return None;
             }
-            match self
-                .next
-                .compare_exchange_weak(v, v + 1, Ordering::AcqRel, Ordering::Acquire)
-            {
+            match self.next.compare_exchange_weak(v, v + 1, Ordering::AcqRel, Ordering::Acquire) {
                 Ok(_) => return Some(i),
                 Err(now) => v = now,
             }
@@ -130,15 +119,9 @@ impl Pool {
                 spins += 1;
             }
             let (gen, task, parts) = {
-                let mut s = self
-                    .state
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut s = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                 while s.gen == seen {
-                    s = self
-                        .wake
-                        .wait(s)
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    s = self.wake.wait(s).unwrap_or_else(std::sync::PoisonError::into_inner);
                 }
                 (s.gen, s.task, s.parts)
             };
@@ -156,11 +139,7 @@ impl Pool {
 pub fn run(parts: usize, f: &(dyn Fn(usize) + Sync)) {
     let threads = get();
     let p = pool();
-    let guard = if threads > 1 && parts > 1 {
-        p.caller.try_lock().ok()
-    } else {
-        None
-    };
+    let guard = if threads > 1 && parts > 1 { p.caller.try_lock().ok() } else { None };
     let Some(_guard) = guard else {
         (0..parts).for_each(f);
         return;
@@ -175,22 +154,12 @@ pub fn run(parts: usize, f: &(dyn Fn(usize) + Sync)) {
     // SAFETY: only the lifetime is erased; the pointer is used by `work` for
     // claimed parts of this job, and this function does not return before every
     // part is finished, after which no part of this job can be claimed.
-    let task = Task(unsafe {
-        core::mem::transmute::<
-            *const (dyn Fn(usize) + Sync + '_),
-            *const (dyn Fn(usize) + Sync + 'static),
-        >(f)
-    });
+    let task = Task(unsafe { core::mem::transmute::<*const (dyn Fn(usize) + Sync + '_), *const (dyn Fn(usize) + Sync + 'static)>(f) });
     let gen = {
-        let mut s = p
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut s = p.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         while s.workers + 1 < threads {
             s.workers += 1;
-            let spawned = std::thread::Builder::new()
-                .name(std::format!("etch-{}", s.workers))
-                .spawn(|| pool().worker());
+            let spawned = std::thread::Builder::new().name(std::format!("etch-{}", s.workers)).spawn(|| pool().worker());
             if spawned.is_err() {
                 s.workers -= 1;
                 break;
@@ -217,10 +186,7 @@ pub fn run(parts: usize, f: &(dyn Fn(usize) + Sync)) {
             std::thread::yield_now();
         }
     }
-    p.state
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .task = None;
+    p.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner).task = None;
 }
 
 /// How `0..n` splits into at most `parts` ranges of whole multiples of `unit`
@@ -276,9 +242,7 @@ mod tests {
 
     #[test]
     fn every_part_runs_once_on_several_threads() {
-        let _one = ONE_AT_A_TIME
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _one = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         for parts in [1usize, 2, 3, 7, 40] {
             let hits: Vec<AtomicUsize> = (0..parts).map(|_| AtomicUsize::new(0)).collect();
             let ((), split) = with(3, || {
@@ -286,35 +250,19 @@ mod tests {
                     hits[i].fetch_add(1, Ordering::Relaxed);
                 })
             });
-            assert!(
-                hits.iter().all(|h| h.load(Ordering::Relaxed) == 1),
-                "{parts} parts"
-            );
+            assert!(hits.iter().all(|h| h.load(Ordering::Relaxed) == 1), "{parts} parts");
             assert_eq!(split, parts > 1, "{parts} parts");
         }
     }
 
     #[test]
     fn split_kernels_give_the_one_thread_bits() {
-        let _one = ONE_AT_A_TIME
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _one = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut rng = Lcg(11);
         for &(m, k, n) in &[(16, 96, 400), (37, 64, 300), (13, 200, 210), (200, 48, 60)] {
-            let (mut a, mut b, mut bias, mut res) = (
-                vec![0.0; m * k],
-                vec![0.0; k * n],
-                vec![0.0; m],
-                vec![0.0; m * n],
-            );
-            [&mut a, &mut b, &mut bias, &mut res]
-                .into_iter()
-                .for_each(|v| rng.fill(v));
-            let e = Epilogue {
-                bias: Some(&bias),
-                clamp: Some((-1.0, 1.5)),
-                residual: Some(&res),
-            };
+            let (mut a, mut b, mut bias, mut res) = (vec![0.0; m * k], vec![0.0; k * n], vec![0.0; m], vec![0.0; m * n]);
+            [&mut a, &mut b, &mut bias, &mut res].into_iter().for_each(|v| rng.fill(v));
+            let e = Epilogue { bias: Some(&bias), clamp: Some((-1.0, 1.5)), residual: Some(&res) };
             each_path(|path| {
                 let product = || {
                     let mut out = vec![f32::NAN; m * n];
@@ -325,113 +273,47 @@ mod tests {
                 for t in [2, 3] {
                     let (got, split) = with(t, product);
                     assert!(split, "{path} {m}x{k}x{n} was not split");
-                    assert!(
-                        got.iter()
-                            .zip(&want)
-                            .all(|(g, w)| g.to_bits() == w.to_bits()),
-                        "{path} {m}x{k}x{n}, {t} threads"
-                    );
+                    assert!(got.iter().zip(&want).all(|(g, w)| g.to_bits() == w.to_bits()), "{path} {m}x{k}x{n}, {t} threads");
                 }
             });
         }
-        for &(c, h, w, s, kk) in &[
-            (32, 24, 24, 1, 3),
-            (20, 64, 64, 2, 3),
-            (9, 40, 40, 1, 5),
-            (5, 80, 60, 2, 5),
-        ] {
+        for &(c, h, w, s, kk) in &[(32, 24, 24, 1, 3), (20, 64, 64, 2, 3), (9, 40, 40, 1, 5), (5, 80, 60, 2, 5)] {
             let (oh, ow) = ((h - 1) / s + 1, (w - 1) / s + 1);
             let p = Conv2d {
-                batch: 1,
-                in_channels: c,
-                in_h: h,
-                in_w: w,
-                out_channels: c,
-                kernel_h: kk,
-                kernel_w: kk,
-                stride_h: s,
-                stride_w: s,
-                pad_h: kk / 2,
-                pad_w: kk / 2,
-                dilation_h: 1,
-                dilation_w: 1,
-                groups: c,
-                out_h: oh,
-                out_w: ow,
+                batch: 1, in_channels: c, in_h: h, in_w: w, out_channels: c, kernel_h: kk, kernel_w: kk, stride_h: s, stride_w: s,
+                pad_h: kk / 2, pad_w: kk / 2, dilation_h: 1, dilation_w: 1, groups: c, out_h: oh, out_w: ow,
             };
-            let (mut x, mut wt, mut bias) =
-                (vec![0.0; c * h * w], vec![0.0; c * kk * kk], vec![0.0; c]);
-            [&mut x, &mut wt, &mut bias]
-                .into_iter()
-                .for_each(|v| rng.fill(v));
-            let e = Epilogue {
-                bias: Some(&bias),
-                clamp: Some((-0.5, 0.5)),
-                residual: None,
-            };
+            let (mut x, mut wt, mut bias) = (vec![0.0; c * h * w], vec![0.0; c * kk * kk], vec![0.0; c]);
+            [&mut x, &mut wt, &mut bias].into_iter().for_each(|v| rng.fill(v));
+            let e = Epilogue { bias: Some(&bias), clamp: Some((-0.5, 0.5)), residual: None };
             each_path(|path| {
                 let conv = || {
                     let mut out = vec![f32::NAN; c * oh * ow];
-                    if kk == 3 {
-                        depthwise3x3(&x, &wt, &mut out, &p, e)
-                    } else {
-                        depthwise5x5(&x, &wt, &mut out, &p, e)
-                    }
+                    if kk == 3 { depthwise3x3(&x, &wt, &mut out, &p, e) } else { depthwise5x5(&x, &wt, &mut out, &p, e) }
                     out
                 };
                 let (want, _) = with(1, conv);
                 assert!(want.iter().all(|v| !v.is_nan()));
                 let (got, split) = with(2, conv);
                 assert!(split, "{path} depthwise {c}x{h}x{w} was not split");
-                assert!(
-                    got.iter()
-                        .zip(&want)
-                        .all(|(g, w)| g.to_bits() == w.to_bits()),
-                    "{path} depthwise {c}x{h}x{w}/{s} {kk}x{kk}"
-                );
+                assert!(got.iter().zip(&want).all(|(g, w)| g.to_bits() == w.to_bits()), "{path} depthwise {c}x{h}x{w}/{s} {kk}x{kk}");
             });
         }
     }
 
     #[test]
     fn split_stem_gives_the_one_thread_bits() {
-        let _one = ONE_AT_A_TIME
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _one = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut rng = Lcg(13);
         for &(cin, cout, h, w) in &[(3, 32, 64, 64), (3, 16, 96, 70), (2, 13, 130, 90)] {
             let (oh, ow) = ((h - 1) / 2 + 1, (w - 1) / 2 + 1);
             let p = Conv2d {
-                batch: 1,
-                in_channels: cin,
-                in_h: h,
-                in_w: w,
-                out_channels: cout,
-                kernel_h: 3,
-                kernel_w: 3,
-                stride_h: 2,
-                stride_w: 2,
-                pad_h: 1,
-                pad_w: 1,
-                dilation_h: 1,
-                dilation_w: 1,
-                groups: 1,
-                out_h: oh,
-                out_w: ow,
+                batch: 1, in_channels: cin, in_h: h, in_w: w, out_channels: cout, kernel_h: 3, kernel_w: 3, stride_h: 2, stride_w: 2,
+                pad_h: 1, pad_w: 1, dilation_h: 1, dilation_w: 1, groups: 1, out_h: oh, out_w: ow,
             };
-            let (mut x, mut wt, mut bias) = (
-                vec![0.0; cin * h * w],
-                vec![0.0; cout * cin * 9],
-                vec![0.0; cout],
-            );
-            [&mut x, &mut wt, &mut bias]
-                .into_iter()
-                .for_each(|v| rng.fill(v));
-            let e = Epilogue {
-                bias: Some(&bias),
-                clamp: Some((0.0, 6.0)),
-                residual: None,
-            };
+            let (mut x, mut wt, mut bias) = (vec![0.0; cin * h * w], vec![0.0; cout * cin * 9], vec![0.0; cout]);
+            [&mut x, &mut wt, &mut bias].into_iter().for_each(|v| rng.fill(v));
+            let e = Epilogue { bias: Some(&bias), clamp: Some((0.0, 6.0)), residual: None };
             each_path(|path| {
                 let conv = || {
                     let mut out = vec![f32::NAN; cout * oh * ow];
@@ -442,12 +324,7 @@ mod tests {
                 assert!(want.iter().all(|v| !v.is_nan()));
                 let (got, split) = with(2, conv);
                 assert!(split, "{path} stem {cin}->{cout} was not split");
-                assert!(
-                    got.iter()
-                        .zip(&want)
-                        .all(|(g, w)| g.to_bits() == w.to_bits()),
-                    "{path} stem {cin}->{cout} {h}x{w}"
-                );
+                assert!(got.iter().zip(&want).all(|(g, w)| g.to_bits() == w.to_bits()), "{path} stem {cin}->{cout} {h}x{w}");
             });
         }
     }

@@ -23,14 +23,8 @@ impl<const B: usize> Blob<B> {
     /// `N` elements of `T` starting at byte `O`.
     pub const fn view<T: Pod, const O: usize, const N: usize>(&'static self) -> &'static [T; N] {
         const {
-            assert!(
-                O.is_multiple_of(core::mem::align_of::<T>()),
-                "misaligned weight"
-            );
-            assert!(
-                O + N * core::mem::size_of::<T>() <= B,
-                "weight exceeds the blob"
-            );
+            assert!(O.is_multiple_of(core::mem::align_of::<T>()), "misaligned weight");
+            assert!(O + N * core::mem::size_of::<T>() <= B, "weight exceeds the blob");
         };
         // SAFETY: the blob is 16-byte aligned and `O` is a multiple of T's
         // alignment (checked above, and T's alignment divides 16), the window

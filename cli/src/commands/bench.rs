@@ -5,23 +5,11 @@ use crate::run::bench::bench;
 
 use super::{setup, KernelsArgs, Result};
 
-pub fn run(
-    model: &Path,
-    dir: &Path,
-    iters: usize,
-    json: bool,
-    no_std: bool,
-    threads: usize,
-    kernels: &KernelsArgs,
-) -> Result<ExitCode> {
+pub fn run(model: &Path, dir: &Path, iters: usize, json: bool, no_std: bool, threads: usize, kernels: &KernelsArgs) -> Result<ExitCode> {
     if no_std && threads > 1 {
         return Err("--threads needs std: it cannot go with --no-std".into());
     }
-    let setup = crate::run::Setup {
-        std: !no_std,
-        threads,
-        ..setup(kernels)?
-    };
+    let setup = crate::run::Setup { std: !no_std, threads, ..setup(kernels)? };
     let (method, t) = bench(model, dir, iters, &setup)?;
     if json {
         println!("{}", t.json());

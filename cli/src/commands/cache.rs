@@ -14,8 +14,7 @@ pub fn clean() -> Result<ExitCode> {
     let dir = cache::dir();
     let bytes = cache::size(&dir);
     if dir.exists() {
-        std::fs::remove_dir_all(&dir)
-            .map_err(|e| format!("cannot remove `{}`: {e}", dir.display()))?;
+        std::fs::remove_dir_all(&dir).map_err(|e| format!("cannot remove `{}`: {e}", dir.display()))?;
     }
     println!("removed {} ({} freed)", dir.display(), size(bytes));
     Ok(ExitCode::SUCCESS)

@@ -8,12 +8,10 @@ use serde_json::{json, Value};
 
 use super::{read, Result, UNSUPPORTED};
 
-const CONSTANTS_VS_WEIGHTS: &str =
-    "constants are the bytes the .pte stores; weights are what the generated crate \
+const CONSTANTS_VS_WEIGHTS: &str = "constants are the bytes the .pte stores; weights are what the generated crate \
      embeds after etch folds batch norms, constants and dead values";
 
-const XNNPACK_ARENA: &str =
-    "ExecuTorch's plan leaves out the XNNPACK delegate's own workspace, which it allocates at \
+const XNNPACK_ARENA: &str = "ExecuTorch's plan leaves out the XNNPACK delegate's own workspace, which it allocates at \
      load time; etch's plan covers the whole method";
 
 pub fn run(model: &Path, json: bool) -> Result<ExitCode> {
@@ -32,12 +30,7 @@ pub fn run(model: &Path, json: bool) -> Result<ExitCode> {
 }
 
 fn print(model: &Path, info: &Inspection) {
-    println!(
-        "{}: {}, {} of constants",
-        model.display(),
-        size(info.file_bytes as u64),
-        size(info.constant_bytes as u64)
-    );
+    println!("{}: {}, {} of constants", model.display(), size(info.file_bytes as u64), size(info.constant_bytes as u64));
     for m in &info.methods {
         let planned = etch_method(info, &m.name);
         println!("\nmethod `{}`", m.name);
@@ -54,11 +47,7 @@ fn print(model: &Path, info: &Inspection) {
             let width = m.nodes.iter().map(|n| n.target.len()).max().unwrap_or(0);
             for n in &m.nodes {
                 let at = n.at.as_deref().unwrap_or("(no stack trace)");
-                println!(
-                    "    {:width$}  {at}{}",
-                    n.target,
-                    if n.supported { "" } else { "  UNSUPPORTED" }
-                );
+                println!("    {:width$}  {at}{}", n.target, if n.supported { "" } else { "  UNSUPPORTED" });
             }
         }
         if !m.delegated.is_empty() {
@@ -66,29 +55,13 @@ fn print(model: &Path, info: &Inspection) {
             table(&m.delegated);
         }
         if let Some(p) = planned {
-            println!(
-                "  cost: {} parameters, {} multiply-adds per call, {} kernel calls",
-                count(p.params),
-                count(p.macs),
-                p.kernel_calls
-            );
+            println!("  cost: {} parameters, {} multiply-adds per call, {} kernel calls", count(p.params), count(p.macs), p.kernel_calls);
             int8(&p.int8);
         }
         println!(
             "  arena: ExecuTorch {}{}, etch {}",
-            m.executorch_arena.map_or(
-                if m.nodes.is_empty() {
-                    "?".into()
-                } else {
-                    "none (a .pt2 has no ExecuTorch plan)".to_string()
-                },
-                |b| size(b as u64)
-            ),
-            if m.delegated.is_empty() {
-                ""
-            } else {
-                " (without XNNPACK's workspace)"
-            },
+            m.executorch_arena.map_or(if m.nodes.is_empty() { "?".into() } else { "none (a .pt2 has no ExecuTorch plan)".to_string() }, |b| size(b as u64)),
+            if m.delegated.is_empty() { "" } else { " (without XNNPACK's workspace)" },
             planned.map_or("n/a".into(), |p| size(p.arena_bytes as u64)),
         );
     }
@@ -97,23 +70,12 @@ fn print(model: &Path, info: &Inspection) {
     }
     match &info.etch {
         Ok(s) => {
-            println!(
-                "\netch: compiles; Model holds {} of arena, weights {}",
-                size(s.arena_bytes as u64),
-                size(s.weight_bytes as u64)
-            );
+            println!("\netch: compiles; Model holds {} of arena, weights {}", size(s.arena_bytes as u64), size(s.weight_bytes as u64));
             if s.state_bytes > 0 {
-                println!(
-                    "  state: {} that persist across calls (reset() restores them)",
-                    size(s.state_bytes as u64)
-                );
+                println!("  state: {} that persist across calls (reset() restores them)", size(s.state_bytes as u64));
             }
             for m in s.methods.iter().filter(|m| !m.sizes.is_empty()) {
-                let sizes: Vec<String> = m
-                    .sizes
-                    .iter()
-                    .map(|z| format!("dim {} of input {} (at most {})", z.dim, z.input, z.bound))
-                    .collect();
+                let sizes: Vec<String> = m.sizes.iter().map(|z| format!("dim {} of input {} (at most {})", z.dim, z.input, z.bound)).collect();
                 println!("  `{}` takes runtime sizes: {}", m.name, sizes.join(", "));
             }
             println!("  note: {CONSTANTS_VS_WEIGHTS}");
@@ -130,11 +92,7 @@ fn int8(r: &etch_codegen::Int8Report) {
     if r.int8_ops == 0 && r.fallbacks.is_empty() {
         return;
     }
-    println!(
-        "  int8: {} ops on int8 kernels, {} quantized ops left in f32",
-        r.int8_ops,
-        r.fallbacks.len()
-    );
+    println!("  int8: {} ops on int8 kernels, {} quantized ops left in f32", r.int8_ops, r.fallbacks.len());
     for f in &r.fallbacks {
         println!("    {} (instruction {}): {}", f.op, f.instruction, f.reason);
     }
@@ -143,28 +101,18 @@ fn int8(r: &etch_codegen::Int8Report) {
 fn table(ops: &BTreeMap<String, (usize, bool)>) {
     let width = ops.keys().map(String::len).max().unwrap_or(0);
     for (name, (n, ok)) in ops {
-        println!(
-            "    {name:width$}  x{n:<4} {}",
-            if *ok { "supported" } else { "UNSUPPORTED" }
-        );
+        println!("    {name:width$}  x{n:<4} {}", if *ok { "supported" } else { "UNSUPPORTED" });
     }
 }
 
 fn etch_method<'a>(info: &'a Inspection, name: &str) -> Option<&'a MethodSummary> {
-    info.etch
-        .as_ref()
-        .ok()?
-        .methods
-        .iter()
-        .find(|e| e.name == name)
+    info.etch.as_ref().ok()?.methods.iter().find(|e| e.name == name)
 }
 
 /// The `--json` report; its fields are listed in the README.
 fn to_json(model: &Path, info: &Inspection) -> Value {
     let ops = |t: &BTreeMap<String, (usize, bool)>| -> Vec<Value> {
-        t.iter()
-            .map(|(name, (n, ok))| json!({"name": name, "count": n, "supported": ok}))
-            .collect()
+        t.iter().map(|(name, (n, ok))| json!({"name": name, "count": n, "supported": ok})).collect()
     };
     let method = |m: &MethodInfo| {
         let p = etch_method(info, &m.name);
@@ -225,13 +173,7 @@ pub fn size(bytes: u64) -> String {
         v /= 1024.0;
         unit += 1;
     }
-    let digits = if v < 10.0 {
-        2
-    } else if v < 100.0 {
-        1
-    } else {
-        0
-    };
+    let digits = if v < 10.0 { 2 } else if v < 100.0 { 1 } else { 0 };
     format!("{v:.digits$} {} ({} bytes)", UNITS[unit], count(bytes))
 }
 

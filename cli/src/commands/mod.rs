@@ -146,44 +146,13 @@ fn setup(args: &KernelsArgs) -> Result<crate::run::Setup> {
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Compile {
-            model,
-            out,
-            name,
-            kernels,
-            vendor,
-            force,
-        } => compile::run(&compile::Options {
-            model,
-            out,
-            name,
-            kernels,
-            vendor,
-            force,
-        }),
+        Command::Compile { model, out, name, kernels, vendor, force } => {
+            compile::run(&compile::Options { model, out, name, kernels, vendor, force })
+        }
         Command::Inspect { model, json } => inspect::run(&model, json),
-        Command::Verify {
-            model,
-            dir,
-            atol,
-            rtol,
-            threads,
-            kernels,
-        } => verify::run(&model, &dir, atol, rtol, threads.into(), &kernels),
-        Command::Bench {
-            model,
-            dir,
-            iters,
-            json,
-            no_std,
-            threads,
-            kernels,
-        } => bench::run(&model, &dir, iters, json, no_std, threads.into(), &kernels),
-        Command::Cache {
-            action: CacheAction::Info,
-        } => cache::info(),
-        Command::Cache {
-            action: CacheAction::Clean,
-        } => cache::clean(),
+        Command::Verify { model, dir, atol, rtol, threads, kernels } => verify::run(&model, &dir, atol, rtol, threads.into(), &kernels),
+        Command::Bench { model, dir, iters, json, no_std, threads, kernels } => bench::run(&model, &dir, iters, json, no_std, threads.into(), &kernels),
+        Command::Cache { action: CacheAction::Info } => cache::info(),
+        Command::Cache { action: CacheAction::Clean } => cache::clean(),
     }
 }

@@ -39,25 +39,11 @@ pub fn bench(model: &Path, dir: &Path, iters: usize, setup: &Setup) -> Result<(S
         .env("ETCH_THREADS", setup.threads.max(1).to_string())
         .output()?;
     if !out.status.success() {
-        return Err(format!(
-            "the harness failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        )
-        .into());
+        return Err(format!("the harness failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr)).into());
     }
     let line = String::from_utf8(out.stdout)?;
     let v: serde_json::Value = serde_json::from_str(line.trim())?;
-    let ms = |k: &str| {
-        v.get(k)
-            .and_then(serde_json::Value::as_f64)
-            .unwrap_or(f64::NAN)
-    };
-    let timing = Timing {
-        median_ms: ms("median_ms"),
-        min_ms: ms("min_ms"),
-        p90_ms: ms("p90_ms"),
-        iters: ms("iters") as usize,
-    };
+    let ms = |k: &str| v.get(k).and_then(serde_json::Value::as_f64).unwrap_or(f64::NAN);
+    let timing = Timing { median_ms: ms("median_ms"), min_ms: ms("min_ms"), p90_ms: ms("p90_ms"), iters: ms("iters") as usize };
     Ok((case.method.clone(), timing))
 }

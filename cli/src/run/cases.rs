@@ -22,47 +22,29 @@ pub enum Data {
 impl Array {
     pub fn read(path: &Path) -> Result<Array> {
         let bytes = super::read(path)?;
-        let npy =
-            npyz::NpyFile::new(&bytes[..]).map_err(|e| format!("`{}`: {e}", path.display()))?;
+        let npy = npyz::NpyFile::new(&bytes[..]).map_err(|e| format!("`{}`: {e}", path.display()))?;
         let shape = npy.shape().to_vec();
         let bad = |e: std::io::Error| format!("`{}`: {e}", path.display());
         let data = match npy.dtype() {
-            npyz::DType::Plain(t)
-                if t.type_char() == npyz::TypeChar::Float && t.size_field() == 4 =>
-            {
+            npyz::DType::Plain(t) if t.type_char() == npyz::TypeChar::Float && t.size_field() == 4 => {
                 Data::F32(npy.into_vec::<f32>().map_err(bad)?)
             }
-            npyz::DType::Plain(t)
-                if t.type_char() == npyz::TypeChar::Int && t.size_field() == 8 =>
-            {
+            npyz::DType::Plain(t) if t.type_char() == npyz::TypeChar::Int && t.size_field() == 8 => {
                 Data::I64(npy.into_vec::<i64>().map_err(bad)?)
             }
-            npyz::DType::Plain(t)
-                if t.type_char() == npyz::TypeChar::Int && t.size_field() == 4 =>
-            {
+            npyz::DType::Plain(t) if t.type_char() == npyz::TypeChar::Int && t.size_field() == 4 => {
                 Data::I32(npy.into_vec::<i32>().map_err(bad)?)
             }
-            npyz::DType::Plain(t)
-                if t.type_char() == npyz::TypeChar::Int && t.size_field() == 1 =>
-            {
+            npyz::DType::Plain(t) if t.type_char() == npyz::TypeChar::Int && t.size_field() == 1 => {
                 Data::I8(npy.into_vec::<i8>().map_err(bad)?)
             }
-            npyz::DType::Plain(t)
-                if t.type_char() == npyz::TypeChar::Uint && t.size_field() == 1 =>
-            {
+            npyz::DType::Plain(t) if t.type_char() == npyz::TypeChar::Uint && t.size_field() == 1 => {
                 Data::U8(npy.into_vec::<u8>().map_err(bad)?)
             }
             npyz::DType::Plain(t) if t.type_char() == npyz::TypeChar::Bool => {
                 Data::Bool(npy.into_vec::<bool>().map_err(bad)?)
             }
-            other => {
-                return Err(format!(
-                    "`{}`: dtype {} is not supported",
-                    path.display(),
-                    other.descr()
-                )
-                .into())
-            }
+            other => return Err(format!("`{}`: dtype {} is not supported", path.display(), other.descr()).into()),
         };
         Ok(Array { shape, data })
     }
@@ -116,18 +98,12 @@ impl Array {
 /// Decodes a harness output file of the given dtype into f64s.
 pub fn decode(bytes: &[u8], dtype: &str) -> Vec<f64> {
     match dtype {
-        "f32" => bytes
-            .chunks_exact(4)
-            .map(|b| f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]])))
-            .collect(),
+        "f32" => bytes.chunks_exact(4).map(|b| f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))).collect(),
         "i64" => bytes
             .chunks_exact(8)
             .map(|b| i64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f64)
             .collect(),
-        "i32" => bytes
-            .chunks_exact(4)
-            .map(|b| f64::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]])))
-            .collect(),
+        "i32" => bytes.chunks_exact(4).map(|b| f64::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))).collect(),
         "i8" => bytes.iter().map(|&b| f64::from(b as i8)).collect(),
         _ => bytes.iter().map(|&b| f64::from(b)).collect(),
     }
@@ -166,15 +142,10 @@ pub fn load(dir: &Path, tolerances: Option<(f64, f64)>) -> Result<Cases> {
     let meta: serde_json::Value = if tolerances.is_some() && !meta_path.exists() {
         serde_json::Value::Null
     } else {
-        serde_json::from_slice(&super::read(&meta_path)?)
-            .map_err(|e| format!("`{}`: {e}", meta_path.display()))?
+        serde_json::from_slice(&super::read(&meta_path)?).map_err(|e| format!("`{}`: {e}", meta_path.display()))?
     };
     let number = |k: &str| meta.get(k).and_then(serde_json::Value::as_f64);
-    let listed = meta
-        .get("cases")
-        .and_then(serde_json::Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let listed = meta.get("cases").and_then(serde_json::Value::as_array).cloned().unwrap_or_default();
     let mut cases = Vec::new();
     for k in 0.. {
         let case_dir = dir.join("cases").join(k.to_string());
@@ -189,24 +160,12 @@ pub fn load(dir: &Path, tolerances: Option<(f64, f64)>) -> Result<Cases> {
             .to_string();
         let inputs = numbered(&case_dir, "in")?;
         let expected = numbered(&case_dir, "out")?;
-        cases.push(Case {
-            method,
-            inputs,
-            expected,
-        });
+        cases.push(Case { method, inputs, expected });
     }
     if cases.is_empty() {
-        return Err(format!(
-            "`{}` has no cases (expected cases/0/in0.npy, ...)",
-            dir.display()
-        )
-        .into());
+        return Err(format!("`{}` has no cases (expected cases/0/in0.npy, ...)", dir.display()).into());
     }
-    Ok(Cases {
-        atol: number("atol").unwrap_or(1e-5),
-        rtol: number("rtol").unwrap_or(1e-4),
-        cases,
-    })
+    Ok(Cases { atol: number("atol").unwrap_or(1e-5), rtol: number("rtol").unwrap_or(1e-4), cases })
 }
 
 /// `prefix0.npy`, `prefix1.npy`, … until one is missing.

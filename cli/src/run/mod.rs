@@ -36,12 +36,7 @@ impl Setup {
         } else {
             crate::kernels::default_dep()
         };
-        Ok(Self {
-            kernels,
-            cache,
-            std: true,
-            threads: 1,
-        })
+        Ok(Self { kernels, cache, std: true, threads: 1 })
     }
 }
 
@@ -54,16 +49,10 @@ pub fn read(path: &std::path::Path) -> Result<Vec<u8>> {
 
 /// A model's default name: its directory for `dir/model.pte`, else its stem.
 pub fn model_name(path: &std::path::Path) -> String {
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let stem = stem.split('.').next().unwrap_or_default().to_string();
     if stem == "model" {
-        let dir = path
-            .canonicalize()
-            .ok()
-            .and_then(|p| Some(p.parent()?.file_name()?.to_string_lossy().into_owned()));
+        let dir = path.canonicalize().ok().and_then(|p| Some(p.parent()?.file_name()?.to_string_lossy().into_owned()));
         if let Some(dir) = dir {
             return dir;
         }

@@ -40,20 +40,11 @@ impl Report {
         for r in &self.rows {
             println!(
                 "{:>4}  {:<10} {:>6}  {:>12.3e}  {:>12.3e}  {:>12.3}  {:>10}  {}",
-                r.case,
-                r.method,
-                r.output,
-                r.max_abs_err,
-                r.mean_abs_err,
-                r.worst_ratio,
-                r.elements,
+                r.case, r.method, r.output, r.max_abs_err, r.mean_abs_err, r.worst_ratio, r.elements,
                 if r.pass { "ok" } else { "FAIL" }
             );
         }
-        println!(
-            "tolerance: |got - expected| <= {:e} + {:e} * |expected| (worst ratio <= 1 passes)",
-            self.atol, self.rtol
-        );
+        println!("tolerance: |got - expected| <= {:e} + {:e} * |expected| (worst ratio <= 1 passes)", self.atol, self.rtol);
         let failures = self.rows.iter().filter(|r| !r.pass).count();
         if failures == 0 {
             println!("verify: all {} outputs pass", self.rows.len());
@@ -63,13 +54,7 @@ impl Report {
     }
 }
 
-pub fn verify(
-    model: &Path,
-    dir: &Path,
-    atol: Option<f64>,
-    rtol: Option<f64>,
-    setup: &Setup,
-) -> Result<Report> {
+pub fn verify(model: &Path, dir: &Path, atol: Option<f64>, rtol: Option<f64>, setup: &Setup) -> Result<Report> {
     let cases = cases::load(dir, atol.zip(rtol))?;
     let (atol, rtol) = (atol.unwrap_or(cases.atol), rtol.unwrap_or(cases.rtol));
     let h = harness::build(model, setup, |s| check(s, &cases))?;
@@ -87,42 +72,19 @@ pub fn verify(
     }
     let list_path = h.dir.join("cases.txt");
     std::fs::write(&list_path, list)?;
-    let status = Command::new(&h.binary)
-        .arg("verify")
-        .arg(&list_path)
-        .env("ETCH_THREADS", setup.threads.max(1).to_string())
-        .status()?;
+    let status = Command::new(&h.binary).arg("verify").arg(&list_path).env("ETCH_THREADS", setup.threads.max(1).to_string()).status()?;
     if !status.success() {
         return Err(format!("the harness failed ({status})").into());
     }
 
     let mut rows = Vec::new();
     for (k, case) in cases.cases.iter().enumerate() {
-        let m = h
-            .summary
-            .methods
-            .iter()
-            .find(|m| m.name == case.method)
-            .ok_or("method vanished")?;
+        let m = h.summary.methods.iter().find(|m| m.name == case.method).ok_or("method vanished")?;
         if case.expected.len() != m.outputs.len() {
-            return Err(format!(
-                "case {k}: {} expected outputs, `{}` returns {}",
-                case.expected.len(),
-                m.name,
-                m.outputs.len()
-            )
-            .into());
+            return Err(format!("case {k}: {} expected outputs, `{}` returns {}", case.expected.len(), m.name, m.outputs.len()).into());
         }
         for (j, (exp, t)) in case.expected.iter().zip(&m.outputs).enumerate() {
-            let got = decode(
-                &std::fs::read(
-                    h.dir
-                        .join("cases")
-                        .join(k.to_string())
-                        .join(format!("out{j}.bin")),
-                )?,
-                t.dtype.rust(),
-            );
+            let got = decode(&std::fs::read(h.dir.join("cases").join(k.to_string()).join(format!("out{j}.bin")))?, t.dtype.rust());
             let exp = exp.to_f64();
             let (max_err, ratio) = compare(&got, &exp, atol, rtol);
             let pass = got.len() == exp.len() && ratio <= 1.0;
@@ -151,13 +113,7 @@ pub fn check(summary: &Summary, cases: &Cases) -> Result<()> {
             .find(|m| m.name == case.method)
             .ok_or_else(|| format!("case {k}: the program has no method `{}`", case.method))?;
         if case.inputs.len() != m.inputs.len() {
-            return Err(format!(
-                "case {k}: {} inputs given, `{}` takes {}",
-                case.inputs.len(),
-                m.name,
-                m.inputs.len()
-            )
-            .into());
+            return Err(format!("case {k}: {} inputs given, `{}` takes {}", case.inputs.len(), m.name, m.inputs.len()).into());
         }
         for (i, (a, t)) in case.inputs.iter().zip(&m.inputs).enumerate() {
             // A runtime-sized input is checked by the generated method itself.
@@ -165,23 +121,13 @@ pub fn check(summary: &Summary, cases: &Cases) -> Result<()> {
             if (a.numel() != t.numel() && !dynamic) || a.dtype() != t.dtype.rust() {
                 return Err(format!(
                     "case {k} input {i}: {} {:?} given, `{}` takes {} {:?}",
-                    a.dtype(),
-                    a.shape,
-                    m.name,
-                    t.dtype,
-                    t.shape
+                    a.dtype(), a.shape, m.name, t.dtype, t.shape
                 )
                 .into());
             }
         }
         if !case.expected.is_empty() && case.expected.len() != m.outputs.len() {
-            return Err(format!(
-                "case {k}: {} expected outputs, `{}` returns {}",
-                case.expected.len(),
-                m.name,
-                m.outputs.len()
-            )
-            .into());
+            return Err(format!("case {k}: {} expected outputs, `{}` returns {}", case.expected.len(), m.name, m.outputs.len()).into());
         }
     }
     Ok(())
@@ -192,12 +138,7 @@ fn mean_abs(got: &[f64], exp: &[f64]) -> f64 {
     if got.len() != exp.len() {
         return f64::INFINITY;
     }
-    let errs: Vec<f64> = got
-        .iter()
-        .zip(exp)
-        .filter(|(g, e)| !(g.is_nan() && e.is_nan()))
-        .map(|(g, e)| (g - e).abs())
-        .collect();
+    let errs: Vec<f64> = got.iter().zip(exp).filter(|(g, e)| !(g.is_nan() && e.is_nan())).map(|(g, e)| (g - e).abs()).collect();
     errs.iter().sum::<f64>() / errs.len().max(1) as f64
 }
 
@@ -235,10 +176,7 @@ mod tests {
 
     #[test]
     fn mean_abs_skips_shared_nans() {
-        assert_eq!(
-            super::mean_abs(&[1.0, 2.0, f64::NAN], &[1.5, 1.0, f64::NAN]),
-            0.75
-        );
+        assert_eq!(super::mean_abs(&[1.0, 2.0, f64::NAN], &[1.5, 1.0, f64::NAN]), 0.75);
         assert!(super::mean_abs(&[1.0], &[]).is_infinite());
     }
 }

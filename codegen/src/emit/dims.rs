@@ -40,28 +40,17 @@ pub fn dims(m: &Method, v: ValueId) -> Vec<Dim> {
     let shape = &m.values[v].ty.shape;
     let syms = m.dynamic.dims.get(&v);
     (0..shape.len())
-        .map(|d| {
-            match syms
-                .and_then(|s| s.get(d).copied().flatten())
-                .and_then(|k| m.dynamic.syms.get(k))
-            {
-                Some(sym) => Dim::Sym(sym_ident(sym)),
-                None => Dim::Static(shape[d]),
-            }
+        .map(|d| match syms.and_then(|s| s.get(d).copied().flatten()).and_then(|k| m.dynamic.syms.get(k)) {
+            Some(sym) => Dim::Sym(sym_ident(sym)),
+            None => Dim::Static(shape[d]),
         })
         .collect()
 }
 
 /// The product of `dims`, with the static factors multiplied out.
 pub fn product(dims: &[Dim]) -> TokenStream {
-    let fixed: usize = dims
-        .iter()
-        .map(|d| if let Dim::Static(n) = d { *n } else { 1 })
-        .product();
-    let syms: Vec<&Ident> = dims
-        .iter()
-        .filter_map(|d| if let Dim::Sym(s) = d { Some(s) } else { None })
-        .collect();
+    let fixed: usize = dims.iter().map(|d| if let Dim::Static(n) = d { *n } else { 1 }).product();
+    let syms: Vec<&Ident> = dims.iter().filter_map(|d| if let Dim::Sym(s) = d { Some(s) } else { None }).collect();
     let mut factors: Vec<TokenStream> = syms.iter().map(|s| quote!(#s)).collect();
     if fixed != 1 || factors.is_empty() {
         let n = lit(fixed);

@@ -15,24 +15,12 @@ use crate::ir::{DType, Method, Op, Storage};
 /// reader and writes an int8 arena value over the whole int8 range.
 fn entry(method: &Method) -> Option<usize> {
     let [x] = method.inputs[..] else { return None };
-    if method.dynamic.is_dynamic(x) || method.fallible() || method.random() || method.passes_input()
-    {
+    if method.dynamic.is_dynamic(x) || method.fallible() || method.random() || method.passes_input() {
         return None;
     }
-    let mut readers = method
-        .nodes
-        .iter()
-        .enumerate()
-        .filter(|(_, n)| n.inputs.iter().any(|&i| method.root(i).0 == x));
+    let mut readers = method.nodes.iter().enumerate().filter(|(_, n)| n.inputs.iter().any(|&i| method.root(i).0 == x));
     let (q, node) = readers.next()?;
-    let Op::Quantize {
-        min: -128,
-        max: 127,
-        ..
-    } = node.op
-    else {
-        return None;
-    };
+    let Op::Quantize { min: -128, max: 127, .. } = node.op else { return None };
     let y = node.outputs[0];
     let ok = readers.next().is_none()
         && node.inputs == [x]
@@ -45,40 +33,20 @@ fn entry(method: &Method) -> Option<usize> {
 
 /// The scale and zero point of the int8 input, when the method has an int8 entry point.
 pub fn int8_input(m: &Method) -> Option<(f32, i32)> {
-    let Op::Quantize {
-        scale, zero_point, ..
-    } = m.nodes[entry(m)?].op
-    else {
-        return None;
-    };
+    let Op::Quantize { scale, zero_point, .. } = m.nodes[entry(m)?].op else { return None };
     Some((scale as f32, zero_point as i32))
 }
 
 pub fn emit(m: &Method, layout: &Layout) -> Option<TokenStream> {
     let q = entry(m)?;
-    let Op::Quantize {
-        scale, zero_point, ..
-    } = m.nodes[q].op
-    else {
-        return None;
-    };
+    let Op::Quantize { scale, zero_point, .. } = m.nodes[q].op else { return None };
     let y = m.nodes[q].outputs[0];
-    let Place::Arena(DType::I8, offset) = place(m, layout, y) else {
-        return None;
-    };
+    let Place::Arena(DType::I8, offset) = place(m, layout, y) else { return None };
     let name = crate::ident::method(&m.name);
     let input = format_ident!("{name}_i8_input");
     let upper = name.to_string().to_uppercase();
-    let (scale_c, zp_c) = (
-        format_ident!("{upper}_I8_SCALE"),
-        format_ident!("{upper}_I8_ZERO_POINT"),
-    );
-    let (f, total, n, offset) = (
-        field(DType::I8),
-        lit(layout.pools.get(&DType::I8).copied().unwrap_or(0)),
-        lit(m.values[y].ty.numel()),
-        lit(offset),
-    );
+    let (scale_c, zp_c) = (format_ident!("{upper}_I8_SCALE"), format_ident!("{upper}_I8_ZERO_POINT"));
+    let (f, total, n, offset) = (field(DType::I8), lit(layout.pools.get(&DType::I8).copied().unwrap_or(0)), lit(m.values[y].ty.numel()), lit(offset));
     let s = f32_lit(f64::from(scale as f32));
     let zp = proc_macro2::Literal::i32_unsuffixed(zero_point as i32);
 

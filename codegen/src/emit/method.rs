@@ -26,18 +26,10 @@ pub fn emit_with_doc(method: &Method, layout: &Layout, doc: Vec<String>) -> Toke
     // An output that is (a view of) an input borrows from it: then the inputs
     // and `self` share one named lifetime, else elision ties outputs to `self`.
     let passes_input = method.passes_input();
-    let (generics, life) = if passes_input {
-        (quote!(<'a>), quote!('a))
-    } else {
-        (quote!(), quote!())
-    };
+    let (generics, life) = if passes_input { (quote!(<'a>), quote!('a)) } else { (quote!(), quote!()) };
     let params = method.inputs.iter().enumerate().map(|(k, &v)| {
         let ty = &method.values[v].ty;
-        let (x, elem, n) = (
-            format_ident!("x{k}"),
-            format_ident!("{}", ty.dtype.rust()),
-            lit(ty.numel()),
-        );
+        let (x, elem, n) = (format_ident!("x{k}"), format_ident!("{}", ty.dtype.rust()), lit(ty.numel()));
         if method.dynamic.is_dynamic(v) {
             quote!(#x: &#life [#elem])
         } else {
@@ -45,20 +37,11 @@ pub fn emit_with_doc(method: &Method, layout: &Layout, doc: Vec<String>) -> Toke
         }
     });
     let seed = method.random().then(|| quote!(seed: u64));
-    let sizes = method
-        .dynamic
-        .syms
-        .iter()
-        .map(|s| {
-            let s = sym_ident(s);
-            quote!(#s: usize)
-        })
-        .chain(seed);
-    let (ret_types, rets): (Vec<_>, Vec<_>) = method
-        .outputs
-        .iter()
-        .map(|&v| output(method, layout, v, &life))
-        .unzip();
+    let sizes = method.dynamic.syms.iter().map(|s| {
+        let s = sym_ident(s);
+        quote!(#s: usize)
+    }).chain(seed);
+    let (ret_types, rets): (Vec<_>, Vec<_>) = method.outputs.iter().map(|&v| output(method, layout, v, &life)).unzip();
     let (mut ret_ty, mut ret) = if rets.len() == 1 {
         (ret_types[0].clone(), rets[0].clone())
     } else {
@@ -79,11 +62,7 @@ pub fn emit_with_doc(method: &Method, layout: &Layout, doc: Vec<String>) -> Toke
         let o = operands(method, layout, node);
         let call = ops::emit(method, node, &o);
         let prelude = o.prelude;
-        let comment = format!(
-            "{COMMENT}instruction {}: {}",
-            node.instruction,
-            node.op.name()
-        );
+        let comment = format!("{COMMENT}instruction {}: {}", node.instruction, node.op.name());
         quote! {
             #[doc = #comment]
             {
@@ -108,26 +87,16 @@ fn checks(method: &Method) -> TokenStream {
         let (id, input, dim, bound) = (sym_ident(s), lit(s.input), lit(s.dim), lit(s.bound));
         quote!(::etch_kernels::dynamic::check_dim(#input, #dim, #id, #bound)?;)
     });
-    let lens = method
-        .inputs
-        .iter()
-        .enumerate()
-        .filter(|(_, &v)| method.dynamic.is_dynamic(v))
-        .map(|(k, &v)| {
-            let (x, n, k) = (format_ident!("x{k}"), dims::numel(method, v), lit(k));
-            quote!(::etch_kernels::dynamic::check_len(#k, #x.len(), #n)?;)
-        });
+    let lens = method.inputs.iter().enumerate().filter(|(_, &v)| method.dynamic.is_dynamic(v)).map(|(k, &v)| {
+        let (x, n, k) = (format_ident!("x{k}"), dims::numel(method, v), lit(k));
+        quote!(::etch_kernels::dynamic::check_len(#k, #x.len(), #n)?;)
+    });
     quote!(#(#dims)* #(#lens)*)
 }
 
 /// The return type and expression of one output: a window of its storage,
 /// cut to the runtime length when it has one.
-fn output(
-    method: &Method,
-    layout: &Layout,
-    v: usize,
-    life: &TokenStream,
-) -> (TokenStream, TokenStream) {
+fn output(method: &Method, layout: &Layout, v: usize, life: &TokenStream) -> (TokenStream, TokenStream) {
     let ty = &method.values[v].ty;
     let (elem, n) = (format_ident!("{}", ty.dtype.rust()), lit(ty.numel()));
     let root_len = method.values[method.root(v).0].ty.numel();
@@ -142,11 +111,7 @@ fn output(
         }
         Place::Arena(d, off) => {
             let f = field(d);
-            (
-                quote!(&self.#f),
-                layout.pools.get(&d).copied().unwrap_or(0),
-                off,
-            )
+            (quote!(&self.#f), layout.pools.get(&d).copied().unwrap_or(0), off)
         }
         Place::State(f, off) => (quote!(&self.#f), root_len, off),
     };
@@ -154,96 +119,54 @@ fn output(
     let window = quote!(::etch_kernels::arena::window::<#elem, #total, #offset, #n>(#base));
     if method.counted().contains(&v) {
         let (rows, per) = (dims::rows_ident(v), lit(ty.shape[1..].iter().product()));
-        return (
-            quote!(&#life [#elem]),
-            quote!(::etch_kernels::dynamic::head(#window, #rows * #per)),
-        );
+        return (quote!(&#life [#elem]), quote!(::etch_kernels::dynamic::head(#window, #rows * #per)));
     }
     if method.dynamic.is_dynamic(v) {
         let len = dims::numel(method, v);
-        return (
-            quote!(&#life [#elem]),
-            quote!(::etch_kernels::dynamic::head(#window, #len)),
-        );
+        return (quote!(&#life [#elem]), quote!(::etch_kernels::dynamic::head(#window, #len)));
     }
     (quote!(&#life [#elem; #n]), window)
 }
 
 fn signature_doc(method: &Method) -> Vec<String> {
-    let mut doc = vec![
-        format!(" Runs the `{}` method of the program.", method.name),
-        String::new(),
-    ];
+    let mut doc = vec![format!(" Runs the `{}` method of the program.", method.name), String::new()];
     let shape = |v: usize| {
-        let d: Vec<String> = dims::dims(method, v)
-            .iter()
-            .map(|d| d.tokens().to_string())
-            .collect();
+        let d: Vec<String> = dims::dims(method, v).iter().map(|d| d.tokens().to_string()).collect();
         format!("[{}]", d.join(", "))
     };
     for (k, &v) in method.inputs.iter().enumerate() {
         let ty = &method.values[v].ty;
-        doc.push(format!(
-            " - `x{k}`: input {k}, {} of shape {}, row-major",
-            ty.dtype,
-            shape(v)
-        ));
+        doc.push(format!(" - `x{k}`: input {k}, {} of shape {}, row-major", ty.dtype, shape(v)));
     }
     for s in &method.dynamic.syms {
-        doc.push(format!(
-            " - `{}`: the runtime size of dim {} of input {}, at most {}",
-            sym_ident(s),
-            s.dim,
-            s.input,
-            s.bound
-        ));
+        doc.push(format!(" - `{}`: the runtime size of dim {} of input {}, at most {}", sym_ident(s), s.dim, s.input, s.bound));
     }
     for (k, &v) in method.outputs.iter().enumerate() {
         let ty = &method.values[v].ty;
         if method.counted().contains(&v) {
             let rest: Vec<String> = ty.shape[1..].iter().map(usize::to_string).collect();
-            doc.push(format!(
-                " - returns output {k}: {} rows of [{}], as many as the data gives (at most {})",
-                ty.dtype,
-                rest.join(", "),
-                ty.shape[0]
-            ));
+            doc.push(format!(" - returns output {k}: {} rows of [{}], as many as the data gives (at most {})", ty.dtype, rest.join(", "), ty.shape[0]));
             continue;
         }
-        doc.push(format!(
-            " - returns output {k}: {} of shape {}",
-            ty.dtype,
-            shape(v)
-        ));
+        doc.push(format!(" - returns output {k}: {} of shape {}", ty.dtype, shape(v)));
     }
     if !method.dynamic.syms.is_empty() {
         doc.push(String::new());
-        doc.push(
-            " Buffers are planned at the bounds; a larger size or a slice of the wrong".into(),
-        );
+        doc.push(" Buffers are planned at the bounds; a larger size or a slice of the wrong".into());
         doc.push(" length returns an [`::etch_kernels::Error`] before anything runs.".into());
     }
     if method.random() {
-        doc.push(
-            " - `seed`: where `rand`/`randn` start; the same seed gives the same values".into(),
-        );
-        doc.push(
-            "   (ExecuTorch seeds them from the system, so its values differ on every call)".into(),
-        );
+        doc.push(" - `seed`: where `rand`/`randn` start; the same seed gives the same values".into());
+        doc.push("   (ExecuTorch seeds them from the system, so its values differ on every call)".into());
     }
     if method.nodes.iter().any(|n| method.checks_divisor(n)) {
         doc.push(String::new());
-        doc.push(
-            " An integer division or remainder by zero returns an [`::etch_kernels::Error`],"
-                .into(),
-        );
+        doc.push(" An integer division or remainder by zero returns an [`::etch_kernels::Error`],".into());
         doc.push(" as ExecuTorch fails the call; outputs are then unspecified.".into());
     }
     if method.nodes.iter().any(|n| method.checks_index(n)) {
         doc.push(String::new());
-        doc.push(
-            " An index read from the data out of range returns an [`::etch_kernels::Error`]".into(),
-        );
+        doc.push(" An index read from the data out of range returns an [`::etch_kernels::Error`]".into());
         doc.push(" naming the op and the index, as ExecuTorch fails the call; outputs are then unspecified.".into());
     }
     doc

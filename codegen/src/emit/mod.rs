@@ -45,12 +45,7 @@ pub struct Emitted {
 }
 
 /// Prints the whole model module. `header` goes first, verbatim (the stamp).
-pub fn emit(
-    graph: &Graph,
-    plans: &[Plan],
-    weights_path: &WeightsPath,
-    header: &str,
-) -> Result<Emitted> {
+pub fn emit(graph: &Graph, plans: &[Plan], weights_path: &WeightsPath, header: &str) -> Result<Emitted> {
     let mut pools: BTreeMap<DType, usize> = BTreeMap::new();
     for p in plans {
         for (&d, &n) in &p.pools {
@@ -77,10 +72,7 @@ pub fn emit(
         .collect();
     let (state_fields, state_inits, state_resets) = states(graph);
     let (model_doc, new_doc) = if state_fields.is_empty() {
-        (
-            " The compiled program: scratch memory for every method.",
-            " A model with zeroed scratch memory.",
-        )
+        (" The compiled program: scratch memory for every method.", " A model with zeroed scratch memory.")
     } else {
         (
             " The compiled program: scratch memory for every method, and the program's mutable state (a KV cache), which persists across calls.",
@@ -101,20 +93,13 @@ pub fn emit(
         .iter()
         .zip(plans)
         .map(|(m, p)| {
-            let layout = Layout {
-                offsets: p.offsets.clone(),
-                pools: pools.clone(),
-            };
+            let layout = Layout { offsets: p.offsets.clone(), pools: pools.clone() };
             let int8 = int8_entry::emit(m, &layout);
             let f = method::emit(m, &layout);
             quote!(#f #int8)
         })
         .collect();
-    let (meta_items, meta_methods): (Vec<_>, Vec<_>) = graph
-        .metadata
-        .iter()
-        .map(|m| (m.item(), m.method()))
-        .unzip();
+    let (meta_items, meta_methods): (Vec<_>, Vec<_>) = graph.metadata.iter().map(|m| (m.item(), m.method())).unzip();
     let total_arena: usize = pools.iter().map(|(d, n)| d.size() * n).sum();
     let arena_bytes = lit(total_arena);
     let weight_bytes = lit(blob.bytes.len());
@@ -157,27 +142,19 @@ pub fn emit(
         }
     };
     let source = unparse(tokens)?;
-    Ok(Emitted {
-        source: format!("{header}{source}"),
-        weights: blob.bytes,
-        arena_bytes: total_arena,
-    })
+    Ok(Emitted { source: format!("{header}{source}"), weights: blob.bytes, arena_bytes: total_arena })
 }
 
 /// Formats items with prettyplease; `#[doc = "{COMMENT}text"]` attributes
 /// (how `quote!` carries a comment) become `// text` lines.
 pub fn unparse(tokens: TokenStream) -> Result<String> {
     // Tokens come from quote! over validated IR: a failure here is an etch bug.
-    let file: syn::File =
-        syn::parse2(tokens).map_err(|e| Error::Internal(format!("emitted invalid Rust: {e}")))?;
+    let file: syn::File = syn::parse2(tokens).map_err(|e| Error::Internal(format!("emitted invalid Rust: {e}")))?;
     let marker = format!("///{}", method::COMMENT);
     Ok(prettyplease::unparse(&file)
         .lines()
         .map(|line| match line.trim_start().strip_prefix(&marker) {
-            Some(text) => format!(
-                "{}// {text}\n",
-                &line[..line.len() - line.trim_start().len()]
-            ),
+            Some(text) => format!("{}// {text}\n", &line[..line.len() - line.trim_start().len()]),
             None => format!("{line}\n"),
         })
         .collect())
@@ -188,17 +165,10 @@ fn states(graph: &Graph) -> (Vec<TokenStream>, Vec<TokenStream>, Vec<TokenStream
     let (mut fields, mut inits, mut resets) = (Vec::new(), Vec::new(), Vec::new());
     for m in &graph.methods {
         for (id, v) in m.values.iter().enumerate() {
-            let Storage::State { init } = v.storage else {
-                continue;
-            };
+            let Storage::State { init } = v.storage else { continue };
             let f = operands::state_field(m, id);
             let (ty, n) = (format_ident!("{}", v.ty.dtype.rust()), lit(v.ty.numel()));
-            let doc = format!(
-                " State {:?} of `{}` (value {} of the program).",
-                v.ty.shape,
-                m.name,
-                v.source.unwrap_or(id)
-            );
+            let doc = format!(" State {:?} of `{}` (value {} of the program).", v.ty.shape, m.name, v.source.unwrap_or(id));
             fields.push(quote!(#[doc = #doc] #f: [#ty; #n]));
             match init {
                 Some(c) => {

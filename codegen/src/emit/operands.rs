@@ -37,10 +37,7 @@ pub fn place(method: &Method, layout: &Layout, v: ValueId) -> Place {
         Storage::Const(c) => Place::Const(c, offset),
         Storage::State { .. } => Place::State(state_field(method, root), offset),
         // The planner placed every arena root that is still used.
-        _ => Place::Arena(
-            method.values[root].ty.dtype,
-            layout.offsets.get(&root).copied().unwrap_or(0) + offset,
-        ),
+        _ => Place::Arena(method.values[root].ty.dtype, layout.offsets.get(&root).copied().unwrap_or(0) + offset),
     }
 }
 
@@ -49,15 +46,10 @@ pub fn operands(method: &Method, layout: &Layout, node: &Node) -> Operands {
     let mut windows: BTreeMap<DType, Vec<(usize, usize, usize)>> = BTreeMap::new();
     for (j, &o) in node.outputs.iter().enumerate() {
         if let Place::Arena(dtype, start) = place(method, layout, o) {
-            windows
-                .entry(dtype)
-                .or_default()
-                .push((j, start, start + method.values[o].ty.numel()));
+            windows.entry(dtype).or_default().push((j, start, start + method.values[o].ty.numel()));
         }
     }
-    windows
-        .values_mut()
-        .for_each(|w| w.sort_by_key(|&(_, start, _)| start));
+    windows.values_mut().for_each(|w| w.sort_by_key(|&(_, start, _)| start));
     // pool → gaps (ident, start, end) between the windows
     let gaps: BTreeMap<DType, Vec<(Ident, usize, usize)>> = windows
         .iter()
@@ -66,11 +58,7 @@ pub fn operands(method: &Method, layout: &Layout, node: &Node) -> Operands {
             let mut edges = vec![0];
             w.iter().for_each(|&(_, s, e)| edges.extend([s, e]));
             edges.push(total);
-            let gaps = edges
-                .chunks_exact(2)
-                .enumerate()
-                .map(|(g, p)| (format_ident!("{}_{g}", d.rust()), p[0], p[1]))
-                .collect();
+            let gaps = edges.chunks_exact(2).enumerate().map(|(g, p)| (format_ident!("{}_{g}", d.rust()), p[0], p[1])).collect();
             (d, gaps)
         })
         .collect();
@@ -85,11 +73,7 @@ pub fn operands(method: &Method, layout: &Layout, node: &Node) -> Operands {
                 // A runtime-sized input is a slice of that size: no static window.
                 Place::Input(k, off) if method.dynamic.is_dynamic(v) => {
                     let (x, n) = (format_ident!("x{k}"), dims::numel(method, v));
-                    let x = if off == 0 {
-                        quote!(#x)
-                    } else {
-                        quote!(#x.get(#off..).unwrap_or(&[]))
-                    };
+                    let x = if off == 0 { quote!(#x) } else { quote!(#x.get(#off..).unwrap_or(&[])) };
                     return quote!(::etch_kernels::dynamic::head(#x, #n));
                 }
                 Place::Input(k, off) => slice(&format_ident!("x{k}"), off, len),
@@ -99,9 +83,7 @@ pub fn operands(method: &Method, layout: &Layout, node: &Node) -> Operands {
                 }
                 Place::Const(c, off) => slice(&weight(c), off, len),
                 Place::Arena(dtype, off) => {
-                    let gap = gaps
-                        .get(&dtype)
-                        .and_then(|g| g.iter().find(|(_, s, e)| *s <= off && off + len <= *e));
+                    let gap = gaps.get(&dtype).and_then(|g| g.iter().find(|(_, s, e)| *s <= off && off + len <= *e));
                     match gap {
                         Some((name, start, _)) => {
                             used.push(name.clone());
@@ -123,11 +105,7 @@ pub fn operands(method: &Method, layout: &Layout, node: &Node) -> Operands {
     let mut writes = Vec::new();
     for (j, &o) in node.outputs.iter().enumerate() {
         if let Place::State(f, off) = place(method, layout, o) {
-            let (out, a, b) = (
-                format_ident!("out{j}"),
-                lit(off),
-                lit(off + method.values[o].ty.numel()),
-            );
+            let (out, a, b) = (format_ident!("out{j}"), lit(off), lit(off + method.values[o].ty.numel()));
             prelude.extend(quote!(let #out = &mut self.#f[#a..#b];));
             writes.push((j, quote!(#out)));
         }
@@ -136,11 +114,7 @@ pub fn operands(method: &Method, layout: &Layout, node: &Node) -> Operands {
         // Unread gaps are bound to `_` to keep the generated code warning-free.
         let name = |g: usize| {
             let id = format_ident!("{}_{g}", dtype.rust());
-            if used.contains(&id) {
-                quote!(#id)
-            } else {
-                quote!(_)
-            }
+            if used.contains(&id) { quote!(#id) } else { quote!(_) }
         };
         let (f, ty) = (field(*dtype), format_ident!("{}", dtype.rust()));
         let total = lit(layout.pools.get(dtype).copied().unwrap_or(0));
@@ -164,15 +138,8 @@ pub fn operands(method: &Method, layout: &Layout, node: &Node) -> Operands {
         }
     }
     writes.sort_by_key(|(j, _)| *j);
-    let writes = writes
-        .into_iter()
-        .map(|(j, w)| runtime_len(method, node.outputs[j], w, true))
-        .collect();
-    Operands {
-        prelude,
-        reads,
-        writes,
-    }
+    let writes = writes.into_iter().map(|(j, w)| runtime_len(method, node.outputs[j], w, true)).collect();
+    Operands { prelude, reads, writes }
 }
 
 /// A value of runtime size: the part of its bound-sized window it fills.
@@ -190,16 +157,8 @@ fn runtime_len(method: &Method, v: ValueId, window: TokenStream, write: bool) ->
 
 /// The `Model` field of a state value: `{method}_state{k}`, numbered in value order.
 pub fn state_field(method: &Method, root: ValueId) -> Ident {
-    let k = method.values[..root]
-        .iter()
-        .filter(|v| matches!(v.storage, Storage::State { .. }))
-        .count();
-    format_ident!(
-        "{}_state{k}",
-        crate::ident::method(&method.name)
-            .to_string()
-            .trim_end_matches('_')
-    )
+    let k = method.values[..root].iter().filter(|v| matches!(v.storage, Storage::State { .. })).count();
+    format_ident!("{}_state{k}", crate::ident::method(&method.name).to_string().trim_end_matches('_'))
 }
 
 fn slice(base: &Ident, off: usize, len: usize) -> TokenStream {

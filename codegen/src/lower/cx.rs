@@ -57,11 +57,7 @@ impl<'a, 'p> Cx<'a, 'p> {
     /// The argument list entry `i`, as a value index.
     pub fn arg(&self, args: &[usize], i: usize) -> Result<usize> {
         args.get(i).copied().ok_or_else(|| {
-            self.invalid(format!(
-                "expected at least {} arguments, found {}",
-                i + 1,
-                args.len()
-            ))
+            self.invalid(format!("expected at least {} arguments, found {}", i + 1, args.len()))
         })
     }
 
@@ -72,20 +68,14 @@ impl<'a, 'p> Cx<'a, 'p> {
         self.not_runtime(index)?;
         match self.evalue(index)? {
             EValue::Int(v) => Ok(*v),
-            other => Err(self.invalid(format!(
-                "value {index}: expected an int, found {}",
-                kind(other)
-            ))),
+            other => Err(self.invalid(format!("value {index}: expected an int, found {}", kind(other)))),
         }
     }
 
     pub fn bool(&self, index: usize) -> Result<bool> {
         match self.evalue(index)? {
             EValue::Bool(v) => Ok(*v),
-            other => Err(self.invalid(format!(
-                "value {index}: expected a bool, found {}",
-                kind(other)
-            ))),
+            other => Err(self.invalid(format!("value {index}: expected a bool, found {}", kind(other)))),
         }
     }
 
@@ -97,9 +87,7 @@ impl<'a, 'p> Cx<'a, 'p> {
     /// known only at run time: only the ops that take it as a tensor read it.
     fn not_runtime(&self, index: usize) -> Result<()> {
         if self.map.contains_key(&index) && !matches!(self.evalue(index)?, EValue::Tensor(_)) {
-            return Err(self.invalid(format!(
-                "value {index} is a scalar computed at run time; etch takes only a constant here"
-            )));
+            return Err(self.invalid(format!("value {index} is a scalar computed at run time; etch takes only a constant here")));
         }
         Ok(())
     }
@@ -114,10 +102,7 @@ impl<'a, 'p> Cx<'a, 'p> {
             EValue::Int(v) => Ok(*v as f64),
             EValue::Double(v) => Ok(*v),
             EValue::Bool(v) => Ok(f64::from(u8::from(*v))),
-            other => Err(self.invalid(format!(
-                "value {index}: expected a scalar, found {}",
-                kind(other)
-            ))),
+            other => Err(self.invalid(format!("value {index}: expected a scalar, found {}", kind(other)))),
         }
     }
 
@@ -135,16 +120,12 @@ impl<'a, 'p> Cx<'a, 'p> {
             EValue::IntList(items) => items
                 .iter()
                 .map(|&item| {
-                    let i = usize::try_from(item).map_err(|_| {
-                        self.invalid(format!("value {index}: bad list item {item}"))
-                    })?;
+                    let i = usize::try_from(item)
+                        .map_err(|_| self.invalid(format!("value {index}: bad list item {item}")))?;
                     self.int(i)
                 })
                 .collect(),
-            other => Err(self.invalid(format!(
-                "value {index}: expected an int list, found {}",
-                kind(other)
-            ))),
+            other => Err(self.invalid(format!("value {index}: expected an int list, found {}", kind(other)))),
         }
     }
 
@@ -153,15 +134,9 @@ impl<'a, 'p> Cx<'a, 'p> {
         match self.evalue(index)? {
             EValue::IntList(items) => items
                 .iter()
-                .map(|&item| {
-                    usize::try_from(item)
-                        .map_err(|_| self.invalid(format!("value {index}: bad list item {item}")))
-                })
+                .map(|&item| usize::try_from(item).map_err(|_| self.invalid(format!("value {index}: bad list item {item}"))))
                 .collect(),
-            other => Err(self.invalid(format!(
-                "value {index}: expected an int list, found {}",
-                kind(other)
-            ))),
+            other => Err(self.invalid(format!("value {index}: expected an int list, found {}", kind(other)))),
         }
     }
 
@@ -169,10 +144,7 @@ impl<'a, 'p> Cx<'a, 'p> {
         match self.evalue(index)? {
             EValue::Null => Ok(None),
             EValue::DoubleList(items) => Ok(Some(items.clone())),
-            other => Err(self.invalid(format!(
-                "value {index}: expected a double list, found {}",
-                kind(other)
-            ))),
+            other => Err(self.invalid(format!("value {index}: expected a double list, found {}", kind(other)))),
         }
     }
 
@@ -187,20 +159,14 @@ impl<'a, 'p> Cx<'a, 'p> {
     pub fn tensor_list(&self, index: usize) -> Result<Vec<usize>> {
         match self.evalue(index)? {
             EValue::TensorList(items) => Ok(items.clone()),
-            other => Err(self.invalid(format!(
-                "value {index}: expected a tensor list, found {}",
-                kind(other)
-            ))),
+            other => Err(self.invalid(format!("value {index}: expected a tensor list, found {}", kind(other)))),
         }
     }
 
     fn pte_tensor(&self, index: usize) -> Result<&'p pte::Tensor> {
         match self.evalue(index)? {
             EValue::Tensor(t) => Ok(t),
-            other => Err(self.invalid(format!(
-                "value {index}: expected a tensor, found {}",
-                kind(other)
-            ))),
+            other => Err(self.invalid(format!("value {index}: expected a tensor, found {}", kind(other)))),
         }
     }
 
@@ -262,12 +228,8 @@ impl<'a, 'p> Cx<'a, 'p> {
     /// where ExecuTorch would read that memory in another order.
     pub fn same_memory_layout(&self, index: usize, base: ValueId) -> Result<()> {
         let base_index = self.method.values[base].source;
-        let (a, b) = (
-            self.layout_of(index),
-            base_index.and_then(|i| self.layout_of(i)),
-        );
-        if (a.is_some() || b.is_some()) && (a != b || self.ty(base).shape != self.pte_shape(index))
-        {
+        let (a, b) = (self.layout_of(index), base_index.and_then(|i| self.layout_of(i)));
+        if (a.is_some() || b.is_some()) && (a != b || self.ty(base).shape != self.pte_shape(index)) {
             return Err(self.invalid(format!(
                 "value {index} reads the memory of value {} in another dim order ({} against {})",
                 base_index.unwrap_or(usize::MAX),
@@ -279,19 +241,11 @@ impl<'a, 'p> Cx<'a, 'p> {
     }
 
     fn pte_shape(&self, index: usize) -> Vec<usize> {
-        self.pte_tensor(index)
-            .map(|t| t.sizes.iter().map(|&s| s.max(0) as usize).collect())
-            .unwrap_or_default()
+        self.pte_tensor(index).map(|t| t.sizes.iter().map(|&s| s.max(0) as usize).collect()).unwrap_or_default()
     }
 
     /// Mutable state: initialised from the program's data where it has some.
-    fn state(
-        &mut self,
-        index: usize,
-        t: &pte::Tensor,
-        ty: TensorType,
-        key: (u32, u64, usize),
-    ) -> Result<ValueId> {
+    fn state(&mut self, index: usize, t: &pte::Tensor, ty: TensorType, key: (u32, u64, usize)) -> Result<ValueId> {
         let range = self
             .shared
             .program
@@ -299,23 +253,16 @@ impl<'a, 'p> Cx<'a, 'p> {
             .map_err(|e| self.invalid(format!("value {index}: {e}")))?;
         let init = match range {
             Some(range) => {
-                let bytes = self.shared.bytes.get(range).ok_or_else(|| {
-                    self.invalid(format!("value {index}: initial state is out of the file"))
-                })?;
+                let bytes = self.shared.bytes.get(range).ok_or_else(|| self.invalid(format!("value {index}: initial state is out of the file")))?;
                 let bytes = match layout(t) {
                     None => bytes.to_vec(),
                     Some(order) => to_row_major(bytes, ty.dtype.size(), &ty.shape, &order),
                 };
-                self.shared.constants.push(Constant {
-                    ty: ty.clone(),
-                    bytes,
-                });
+                self.shared.constants.push(Constant { ty: ty.clone(), bytes });
                 Some(self.shared.constants.len() - 1)
             }
             None if t.extra.as_ref().is_some_and(|e| e.external) => {
-                return Err(self.invalid(format!(
-                    "value {index}: state data in an external file is not supported"
-                )))
+                return Err(self.invalid(format!("value {index}: state data in an external file is not supported")))
             }
             None => None,
         };
@@ -326,14 +273,8 @@ impl<'a, 'p> Cx<'a, 'p> {
 
     /// A weight holding one scalar, for the `.Scalar` forms of elementwise ops.
     pub fn scalar_const(&mut self, value: f64, dtype: DType) -> ValueId {
-        let ty = TensorType {
-            dtype,
-            shape: vec![],
-        };
-        self.shared.constants.push(Constant {
-            ty: ty.clone(),
-            bytes: crate::passes::fold::encode(value, dtype),
-        });
+        let ty = TensorType { dtype, shape: vec![] };
+        self.shared.constants.push(Constant { ty: ty.clone(), bytes: crate::passes::fold::encode(value, dtype) });
         let storage = Storage::Const(self.shared.constants.len() - 1);
         self.temp(ty, storage)
     }
@@ -351,10 +292,7 @@ impl<'a, 'p> Cx<'a, 'p> {
         let mut ty = self.ty(out).clone();
         ty.shape.insert(dim, 1);
         let wide = self.temp(ty, Storage::Arena);
-        self.method.values[out].storage = Storage::View {
-            base: wide,
-            offset: 0,
-        };
+        self.method.values[out].storage = Storage::View { base: wide, offset: 0 };
         wide
     }
 
@@ -373,33 +311,17 @@ impl<'a, 'p> Cx<'a, 'p> {
                 _ => 0,
             })
             .collect();
-        let ty = TensorType {
-            dtype: self.ty(v).dtype,
-            shape: shape.to_vec(),
-        };
+        let ty = TensorType { dtype: self.ty(v).dtype, shape: shape.to_vec() };
         let out = self.temp(ty, Storage::Arena);
-        self.push(
-            Op::Gather {
-                offset: 0,
-                strides: s,
-            },
-            vec![v],
-            vec![out],
-        );
+        self.push(Op::Gather { offset: 0, strides: s }, vec![v], vec![out]);
         out
     }
 
     /// A 1-D i64 weight holding `values`: indices etch derives from arguments.
     pub fn index_const(&mut self, values: &[i64]) -> ValueId {
-        let ty = TensorType {
-            dtype: DType::I64,
-            shape: vec![values.len()],
-        };
+        let ty = TensorType { dtype: DType::I64, shape: vec![values.len()] };
         let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-        self.shared.constants.push(Constant {
-            ty: ty.clone(),
-            bytes,
-        });
+        self.shared.constants.push(Constant { ty: ty.clone(), bytes });
         let storage = Storage::Const(self.shared.constants.len() - 1);
         self.temp(ty, storage)
     }
@@ -407,25 +329,15 @@ impl<'a, 'p> Cx<'a, 'p> {
     /// For an output `out`: a new arena value of the same elements under
     /// `shape`, which the op writes; `out` becomes a view of it.
     pub fn reshape_output(&mut self, out: ValueId, shape: Vec<usize>) -> ValueId {
-        let ty = TensorType {
-            dtype: self.ty(out).dtype,
-            shape,
-        };
+        let ty = TensorType { dtype: self.ty(out).dtype, shape };
         let wide = self.temp(ty, Storage::Arena);
-        self.method.values[out].storage = Storage::View {
-            base: wide,
-            offset: 0,
-        };
+        self.method.values[out].storage = Storage::View { base: wide, offset: 0 };
         wide
     }
 
     /// A value the program does not name: a scratch tensor or a weight etch adds.
     pub fn temp(&mut self, ty: TensorType, storage: Storage) -> ValueId {
-        self.method.values.push(Value {
-            ty,
-            storage,
-            source: None,
-        });
+        self.method.values.push(Value { ty, storage, source: None });
         self.method.values.len() - 1
     }
 
@@ -439,30 +351,21 @@ impl<'a, 'p> Cx<'a, 'p> {
             EValue::Int(v) => Ok((*v as f64, ScalarKind::Int)),
             EValue::Double(v) => Ok((*v, ScalarKind::Float)),
             EValue::Bool(v) => Ok((f64::from(u8::from(*v)), ScalarKind::Bool)),
-            other => Err(self.invalid(format!(
-                "value {index}: expected a scalar, found {}",
-                kind(other)
-            ))),
+            other => Err(self.invalid(format!("value {index}: expected a scalar, found {}", kind(other)))),
         }
     }
 
     pub fn string(&self, index: usize) -> Result<&'p str> {
         match self.evalue(index)? {
             EValue::String(v) => Ok(v),
-            other => Err(self.invalid(format!(
-                "value {index}: expected a string, found {}",
-                kind(other)
-            ))),
+            other => Err(self.invalid(format!("value {index}: expected a string, found {}", kind(other)))),
         }
     }
 
     pub fn opt_tensor_list(&self, index: usize) -> Result<Vec<Option<usize>>> {
         match self.evalue(index)? {
             EValue::OptionalTensorList(items) => Ok(items.clone()),
-            other => Err(self.invalid(format!(
-                "value {index}: expected an optional tensor list, found {}",
-                kind(other)
-            ))),
+            other => Err(self.invalid(format!("value {index}: expected an optional tensor list, found {}", kind(other)))),
         }
     }
 
@@ -477,17 +380,13 @@ impl<'a, 'p> Cx<'a, 'p> {
     /// A tensor argument that is written.
     pub fn output(&mut self, index: usize) -> Result<ValueId> {
         if self.map.contains_key(&index) {
-            return Err(self.invalid(format!(
-                "value {index} is written twice (in-place ops are not supported yet)"
-            )));
+            return Err(self.invalid(format!("value {index} is written twice (in-place ops are not supported yet)")));
         }
         let t = self.pte_tensor(index)?;
         let ty = self.tensor_type(index)?;
         let key = t.allocation.map(|a| (a.memory_id, a.offset, ty.bytes()));
         if key.is_some_and(|k| self.state_targets.contains_key(&k)) {
-            return Err(self.invalid(format!(
-                "value {index} writes mutable state in place; only a trailing copy_ is supported"
-            )));
+            return Err(self.invalid(format!("value {index} writes mutable state in place; only a trailing copy_ is supported")));
         }
         let id = self.add(index, ty, Storage::Arena);
         if let Some(key) = key {
@@ -498,11 +397,7 @@ impl<'a, 'p> Cx<'a, 'p> {
 
     pub fn add(&mut self, index: usize, ty: TensorType, storage: Storage) -> ValueId {
         let id = self.method.values.len();
-        self.method.values.push(Value {
-            ty,
-            storage,
-            source: Some(index),
-        });
+        self.method.values.push(Value { ty, storage, source: Some(index) });
         self.map.insert(index, id);
         id
     }
@@ -512,12 +407,7 @@ impl<'a, 'p> Cx<'a, 'p> {
     }
 
     pub fn push(&mut self, op: Op, inputs: Vec<ValueId>, outputs: Vec<ValueId>) {
-        self.method.nodes.push(Node {
-            op,
-            inputs,
-            outputs,
-            instruction: self.instruction,
-        });
+        self.method.nodes.push(Node { op, inputs, outputs, instruction: self.instruction });
     }
 
     fn constant(&mut self, index: usize, t: &pte::Tensor, ty: &TensorType) -> Result<usize> {
@@ -531,24 +421,20 @@ impl<'a, 'p> Cx<'a, 'p> {
             .program
             .constant_bytes(t.data_buffer_idx, ty.bytes())
             .map_err(|e| self.invalid(format!("value {index}: {e}")))?;
-        let bytes = self.shared.bytes.get(range).ok_or_else(|| {
-            self.invalid(format!("value {index}: constant data is out of the file"))
-        })?;
+        let bytes = self
+            .shared
+            .bytes
+            .get(range)
+            .ok_or_else(|| self.invalid(format!("value {index}: constant data is out of the file")))?;
         let c = self.shared.constants.len();
         match layout(t) {
             None => {
-                self.shared.constants.push(Constant {
-                    ty: ty.clone(),
-                    bytes: bytes.to_vec(),
-                });
+                self.shared.constants.push(Constant { ty: ty.clone(), bytes: bytes.to_vec() });
                 self.shared.by_buffer.insert(t.data_buffer_idx, c);
             }
             Some(order) => {
                 let bytes = to_row_major(bytes, ty.dtype.size(), &ty.shape, &order);
-                self.shared.constants.push(Constant {
-                    ty: ty.clone(),
-                    bytes,
-                });
+                self.shared.constants.push(Constant { ty: ty.clone(), bytes });
             }
         }
         Ok(c)
@@ -568,9 +454,7 @@ impl<'a, 'p> Cx<'a, 'p> {
     /// An index that is a weight is checked now, as ExecuTorch would at run
     /// time; other indices are checked by the generated code.
     pub fn check_const_index(&self, index: ValueId, size: usize, wrap: bool) -> Result<()> {
-        let Storage::Const(c) = self.method.values[index].storage else {
-            return Ok(());
-        };
+        let Storage::Const(c) = self.method.values[index].storage else { return Ok(()) };
         let c = &self.shared.constants[c];
         let width = c.ty.dtype.size();
         for chunk in c.bytes.chunks_exact(width) {
@@ -592,9 +476,7 @@ impl<'a, 'p> Cx<'a, 'p> {
         for &id in ids {
             let d = self.ty(id).dtype;
             if d != dtype {
-                return Err(self.invalid(format!(
-                    "dtype {d} is not supported here (expected {dtype})"
-                )));
+                return Err(self.invalid(format!("dtype {d} is not supported here (expected {dtype})")));
             }
         }
         Ok(())
@@ -625,8 +507,7 @@ pub fn dtype(s: ScalarType) -> Option<DType> {
 }
 
 pub fn tensor_type(t: &pte::Tensor) -> Result<TensorType, String> {
-    let dtype = dtype(t.scalar_type)
-        .ok_or_else(|| format!("dtype {:?} is not supported", t.scalar_type))?;
+    let dtype = dtype(t.scalar_type).ok_or_else(|| format!("dtype {:?} is not supported", t.scalar_type))?;
     let mut shape = Vec::with_capacity(t.sizes.len().min(16));
     let mut numel: usize = 1;
     for &s in &t.sizes {
@@ -638,10 +519,7 @@ pub fn tensor_type(t: &pte::Tensor) -> Result<TensorType, String> {
         shape.push(s);
     }
     if t.storage_offset != 0 {
-        return Err(format!(
-            "storage offset {} is not supported",
-            t.storage_offset
-        ));
+        return Err(format!("storage offset {} is not supported", t.storage_offset));
     }
     Ok(TensorType { dtype, shape })
 }

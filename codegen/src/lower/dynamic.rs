@@ -33,11 +33,7 @@ impl Syms {
                 self.parent.push(self.parent.len());
                 // A dim of bound 1 (a batch of one) stays static.
                 self.pinned.push(bound <= 1);
-                self.origin.push(Sym {
-                    input: k,
-                    dim,
-                    bound,
-                });
+                self.origin.push(Sym { input: k, dim, bound });
                 Some(self.parent.len() - 1)
             })
             .collect();
@@ -52,11 +48,7 @@ impl Syms {
     }
 
     fn dim(&self, method: &Method, v: ValueId, d: usize) -> Dim {
-        match self
-            .dims
-            .get(&v)
-            .and_then(|ds| ds.get(d).copied().flatten())
-        {
+        match self.dims.get(&v).and_then(|ds| ds.get(d).copied().flatten()) {
             Some(s) if !self.pinned[self.find(s)] => Dim::Sym(self.find(s)),
             _ => Dim::Static(method.values[v].ty.shape.get(d).copied().unwrap_or(1)),
         }
@@ -64,9 +56,7 @@ impl Syms {
 
     /// Whether `v` has a dim that is still a free symbol.
     pub fn is_dynamic(&self, v: ValueId) -> bool {
-        self.dims
-            .get(&v)
-            .is_some_and(|ds| ds.iter().flatten().any(|&s| !self.pinned[self.find(s)]))
+        self.dims.get(&v).is_some_and(|ds| ds.iter().flatten().any(|&s| !self.pinned[self.find(s)]))
     }
 
     /// The free symbol of dim `d` of `v`, if it has one.
@@ -87,9 +77,7 @@ impl Syms {
     /// contiguous rows of static size, `(dim, sym)`.
     pub fn row(&self, method: &Method, v: ValueId) -> Option<(usize, usize)> {
         let shape = &method.values[v].ty.shape;
-        let free: Vec<(usize, usize)> = (0..shape.len())
-            .filter_map(|d| Some((d, self.sym(v, d)?)))
-            .collect();
+        let free: Vec<(usize, usize)> = (0..shape.len()).filter_map(|d| Some((d, self.sym(v, d)?))).collect();
         match free[..] {
             [(d, s)] if shape[..d].iter().all(|&n| n == 1) => Some((d, s)),
             _ => None,
@@ -105,11 +93,7 @@ impl Syms {
         }
         let (d, s) = self.row(method, from)?;
         let inner: usize = a[d + 1..].iter().product();
-        let at = (0..b.len()).find(|&e| {
-            b[..e].iter().all(|&n| n == 1)
-                && b[e] == a[d]
-                && b[e + 1..].iter().product::<usize>() == inner
-        })?;
+        let at = (0..b.len()).find(|&e| b[..e].iter().all(|&n| n == 1) && b[e] == a[d] && b[e + 1..].iter().product::<usize>() == inner)?;
         Some((0..b.len()).map(|e| (e == at).then_some(s)).collect())
     }
 
@@ -129,26 +113,14 @@ impl Syms {
 
     /// A gather (slice, select, squeeze, permute) that keeps `x`'s rows: the
     /// output dim stepping one input row, every other index inside one row.
-    fn gather_rows(
-        &self,
-        method: &Method,
-        x: ValueId,
-        out: ValueId,
-        offset: usize,
-        strides: &[usize],
-    ) -> Option<usize> {
-        let (d, s) = self.row(method, x)?;
+    fn gather_rows(&self, method: &Method, x: ValueId, out: ValueId, offset: usize, strides: &[usize]) -> Option<usize> {
+        let (d, _) = self.row(method, x)?;
         let xs = &method.values[x].ty.shape;
         let os = &method.values[out].ty.shape;
         let inner: usize = xs[d + 1..].iter().product();
-        let at = (0..os.len()).find(|&e| {
-            os[..e].iter().all(|&n| n == 1) && os[e] == xs[d] && strides.get(e) == Some(&inner)
-        })?;
-        let reach: usize = (0..os.len())
-            .filter(|&e| e != at)
-            .map(|e| (os[e].saturating_sub(1)) * strides.get(e).copied().unwrap_or(0))
-            .sum();
-        (offset + reach < inner).then_some(s).map(|_| at)
+        let at = (0..os.len()).find(|&e| os[..e].iter().all(|&n| n == 1) && os[e] == xs[d] && strides.get(e) == Some(&inner))?;
+        let reach: usize = (0..os.len()).filter(|&e| e != at).map(|e| os[e].saturating_sub(1) * strides.get(e).copied().unwrap_or(0)).sum();
+        (offset + reach < inner).then_some(at)
     }
 
     /// Gives `to` the dims of `from` (an implicit view of the same shape).
@@ -190,31 +162,15 @@ impl Syms {
         let out = node.outputs[0];
         let rank = shape(out).len();
         let dims: Vec<Dim> = match &node.op {
-            Op::Unary(_)
-            | Op::Clamp { .. }
-            | Op::Cast
-            | Op::Copy
-            | Op::Not { .. }
-            | Op::Pow { .. }
-            | Op::Softmax { .. }
+            Op::Unary(_) | Op::Clamp { .. } | Op::Cast | Op::Copy | Op::Not { .. } | Op::Pow { .. } | Op::Softmax { .. }
                 if shape(node.inputs[0]) == shape(out) =>
             {
-                (0..rank)
-                    .map(|d| self.dim(method, node.inputs[0], d))
-                    .collect()
+                (0..rank).map(|d| self.dim(method, node.inputs[0], d)).collect()
             }
-            Op::LayerNorm { .. } => (0..rank)
-                .map(|d| self.dim(method, node.inputs[0], d))
-                .collect(),
-            Op::Binary { .. } | Op::Compare(_) | Op::Logical(_) | Op::Where => {
-                self.broadcast(method, &node.inputs, rank)
-            }
+            Op::LayerNorm { .. } => (0..rank).map(|d| self.dim(method, node.inputs[0], d)).collect(),
+            Op::Binary { .. } | Op::Compare(_) | Op::Logical(_) | Op::Where => self.broadcast(method, &node.inputs, rank),
             Op::Mm | Op::Addmm { .. } => {
-                let (a, b) = if matches!(node.op, Op::Mm) {
-                    (node.inputs[0], node.inputs[1])
-                } else {
-                    (node.inputs[1], node.inputs[2])
-                };
+                let (a, b) = if matches!(node.op, Op::Mm) { (node.inputs[0], node.inputs[1]) } else { (node.inputs[1], node.inputs[2]) };
                 let (ak, bk) = (self.dim(method, a, 1), self.dim(method, b, 0));
                 self.unify(ak, bk);
                 let dims = vec![self.dim(method, a, 0), self.dim(method, b, 1)];
@@ -223,92 +179,47 @@ impl Syms {
                 }
                 dims
             }
-            Op::Copy => match self.reshaped(method, node.inputs[0], out) {
-                Some(d) => {
+            Op::Copy => {
+                if let Some(d) = self.reshaped(method, node.inputs[0], out) {
                     self.dims.insert(out, d);
-                    return;
                 }
-                None => return,
-            },
+                return;
+            }
             Op::Gather { offset, strides } => {
-                match self.gather_rows(method, node.inputs[0], out, *offset, strides) {
-                    Some(at) => {
-                        let s = self.row(method, node.inputs[0]).map(|(_, s)| s);
-                        self.dims.insert(
-                            out,
-                            (0..rank).map(|e| if e == at { s } else { None }).collect(),
-                        );
-                        return;
-                    }
-                    None => return,
+                if let (Some(at), Some((_, s))) = (self.gather_rows(method, node.inputs[0], out, *offset, strides), self.row(method, node.inputs[0])) {
+                    self.dims.insert(out, (0..rank).map(|e| (e == at).then_some(s)).collect());
                 }
+                return;
             }
             Op::Concat { dim } => {
-                let rows: Vec<Option<(usize, usize)>> =
-                    node.inputs.iter().map(|&v| self.row(method, v)).collect();
-                let Some(Some((d, s))) = rows.first().copied() else {
-                    return;
-                };
+                let rows: Vec<Option<(usize, usize)>> = node.inputs.iter().map(|&v| self.row(method, v)).collect();
+                let Some(Some((d, s))) = rows.first().copied() else { return };
                 if d >= *dim || rows.iter().any(|r| r.is_none_or(|(e, _)| e != d)) {
                     return;
                 }
                 for r in rows.iter().flatten() {
                     self.unify(Dim::Sym(s), Dim::Sym(r.1));
                 }
-                (0..rank)
-                    .map(|e| {
-                        if e == d {
-                            Dim::Sym(self.find(s))
-                        } else {
-                            Dim::Static(shape(out)[e])
-                        }
-                    })
-                    .collect()
+                (0..rank).map(|e| if e == d { Dim::Sym(self.find(s)) } else { Dim::Static(shape(out)[e]) }).collect()
             }
             Op::Mean { dims: rd } | Op::Reduce { dims: rd, .. } | Op::Any { dims: rd } => {
-                let Some((d, s)) = self.row(method, node.inputs[0]) else {
-                    return;
-                };
+                let Some((d, s)) = self.row(method, node.inputs[0]) else { return };
                 // Reduced dims after the rows, kept or dropped, leave the rows in place.
                 if rd.iter().any(|&r| r <= d) {
                     return;
                 }
-                (0..rank)
-                    .map(|e| {
-                        if e == d {
-                            Dim::Sym(s)
-                        } else {
-                            Dim::Static(shape(out)[e])
-                        }
-                    })
-                    .collect()
+                (0..rank).map(|e| if e == d { Dim::Sym(s) } else { Dim::Static(shape(out)[e]) }).collect()
             }
-            Op::IndexSelect {
-                dim: 0,
-                embedding: true,
-            } => {
+            Op::IndexSelect { dim: 0, embedding: true } => {
                 let index = node.inputs[1];
                 let r = shape(index).len();
-                (0..rank)
-                    .map(|e| {
-                        if e < r {
-                            self.dim(method, index, e)
-                        } else {
-                            Dim::Static(shape(out)[e])
-                        }
-                    })
-                    .collect()
+                (0..rank).map(|e| if e < r { self.dim(method, index, e) } else { Dim::Static(shape(out)[e]) }).collect()
             }
-            Op::Sdpa { .. } => (0..rank)
-                .map(|d| self.dim(method, node.inputs[0], d))
-                .collect(),
+            Op::Sdpa { .. } => (0..rank).map(|d| self.dim(method, node.inputs[0], d)).collect(),
             _ => return,
         };
         if dims.iter().any(|d| matches!(d, Dim::Sym(_))) {
-            let ds = dims
-                .iter()
-                .map(|d| if let Dim::Sym(s) = d { Some(*s) } else { None })
-                .collect();
+            let ds = dims.iter().map(|d| if let Dim::Sym(s) = d { Some(*s) } else { None }).collect();
             self.dims.insert(out, ds);
         }
     }
@@ -320,9 +231,7 @@ impl Syms {
                 let mut acc = Dim::Static(1);
                 for &v in inputs {
                     let r = method.values[v].ty.shape.len();
-                    let Some(vd) = (d + r).checked_sub(rank) else {
-                        continue;
-                    };
+                    let Some(vd) = (d + r).checked_sub(rank) else { continue };
                     acc = self.merge(acc, self.dim(method, v, vd));
                 }
                 acc
@@ -368,27 +277,15 @@ impl Syms {
         }
         let mut dims = BTreeMap::new();
         for (&v, ds) in &self.dims {
-            let resolved: Vec<Option<usize>> = ds
-                .iter()
-                .map(|s| s.and_then(|s| free.get(&self.find(s)).copied()))
-                .collect();
+            let resolved: Vec<Option<usize>> = ds.iter().map(|s| s.and_then(|s| free.get(&self.find(s)).copied())).collect();
             if resolved.iter().any(Option::is_some) {
                 dims.insert(v, resolved);
             }
         }
         for node in &method.nodes {
-            let dynamic = node
-                .inputs
-                .iter()
-                .chain(&node.outputs)
-                .any(|v| dims.contains_key(v));
+            let dynamic = node.inputs.iter().chain(&node.outputs).any(|v| dims.contains_key(v));
             let capable = match &node.op {
-                Op::Unary(_)
-                | Op::Clamp { .. }
-                | Op::Cast
-                | Op::Not { .. }
-                | Op::Pow { .. }
-                | Op::Softmax { .. } => true,
+                Op::Unary(_) | Op::Clamp { .. } | Op::Cast | Op::Not { .. } | Op::Pow { .. } | Op::Softmax { .. } => true,
                 Op::Copy => node.outputs.iter().all(|o| dims.contains_key(o)),
                 Op::LayerNorm { inner, .. } => {
                     // The normalised dims must stay static.
@@ -399,71 +296,31 @@ impl Syms {
                         keep -= 1;
                         n *= x[keep];
                     }
-                    dims.get(&node.inputs[0])
-                        .is_none_or(|ds| ds[keep..].iter().all(Option::is_none))
+                    dims.get(&node.inputs[0]).is_none_or(|ds| ds[keep..].iter().all(Option::is_none))
                 }
-                Op::Binary { .. }
-                | Op::Compare(_)
-                | Op::Logical(_)
-                | Op::Where
-                | Op::Mm
-                | Op::Addmm { .. } => true,
+                Op::Binary { .. } | Op::Compare(_) | Op::Logical(_) | Op::Where | Op::Mm | Op::Addmm { .. } => true,
                 // Row by row: every runtime-sized operand is rows of one size.
-                Op::Gather { .. }
-                | Op::Concat { .. }
-                | Op::Mean { .. }
-                | Op::Reduce { .. }
-                | Op::Any { .. }
-                | Op::IndexSelect {
-                    embedding: true, ..
-                } => self.rows_of_one_size(method, node),
+                Op::Gather { .. } | Op::Concat { .. } | Op::Mean { .. } | Op::Reduce { .. } | Op::Any { .. } | Op::IndexSelect { embedding: true, .. } => {
+                    self.rows_of_one_size(method, node)
+                }
                 // The rows of the value (query) are the runtime size; the caches are static.
-                Op::UpdateCache => {
-                    self.row(method, node.inputs[0]).is_some() && !self.is_dynamic(node.outputs[0])
-                }
+                Op::UpdateCache => self.row(method, node.inputs[0]).is_some() && !self.is_dynamic(node.outputs[0]),
                 Op::Sdpa { .. } => {
-                    self.row(method, node.inputs[0]).is_some()
-                        && node.inputs[1..]
-                            .iter()
-                            .chain(&node.outputs[1..])
-                            .all(|&v| !self.is_dynamic(v))
+                    self.row(method, node.inputs[0]).is_some() && node.inputs[1..].iter().chain(&node.outputs[1..]).all(|&v| !self.is_dynamic(v))
                 }
-                Op::SliceRows { .. } => node
-                    .inputs
-                    .iter()
-                    .chain(&node.outputs)
-                    .all(|&v| !self.is_dynamic(v) || self.row(method, v).is_some()),
+                Op::SliceRows { .. } => node.inputs.iter().chain(&node.outputs).all(|&v| !self.is_dynamic(v) || self.row(method, v).is_some()),
                 Op::Fill { .. } => true,
                 _ => false,
             };
             if dynamic && !capable {
-                return Err((
-                    node.instruction,
-                    format!(
-                        "`{}` cannot run on a tensor of runtime size yet",
-                        node.op.name()
-                    ),
-                ));
+                return Err((node.instruction, format!("`{}` cannot run on a tensor of runtime size yet", node.op.name())));
             }
         }
         for (v, value) in method.values.iter().enumerate() {
             if let crate::ir::Storage::View { base, .. } = value.storage {
-                if dims.contains_key(&base)
-                    && !dims.contains_key(&v)
-                    && method
-                        .nodes
-                        .iter()
-                        .any(|n| n.inputs.contains(&v) || n.outputs.contains(&v))
-                {
-                    let at = method
-                        .nodes
-                        .iter()
-                        .find(|n| n.inputs.contains(&v) || n.outputs.contains(&v))
-                        .map_or(0, |n| n.instruction);
-                    return Err((
-                        at,
-                        "a view reshapes a tensor of runtime size across its runtime dim".into(),
-                    ));
+                let user = method.nodes.iter().find(|n| n.inputs.contains(&v) || n.outputs.contains(&v));
+                if let (true, false, Some(n)) = (dims.contains_key(&base), dims.contains_key(&v), user) {
+                    return Err((n.instruction, "a view reshapes a tensor of runtime size across its runtime dim".into()));
                 }
             }
         }
@@ -478,14 +335,10 @@ impl Syms {
             return false;
         }
         let mut sym = None;
-        node.inputs
-            .iter()
-            .chain(&node.outputs)
-            .filter(|&&v| self.is_dynamic(v))
-            .all(|&v| match self.row(method, v) {
-                Some((_, s)) => *sym.get_or_insert(s) == s,
-                None => false,
-            })
+        node.inputs.iter().chain(&node.outputs).filter(|&&v| self.is_dynamic(v)).all(|&v| match self.row(method, v) {
+            Some((_, s)) => *sym.get_or_insert(s) == s,
+            None => false,
+        })
     }
 }
 
@@ -495,14 +348,7 @@ mod tests {
     use crate::ir::{DType, Node, Storage, TensorType, Value};
 
     fn value(shape: &[usize], storage: Storage) -> Value {
-        Value {
-            ty: TensorType {
-                dtype: DType::F32,
-                shape: shape.to_vec(),
-            },
-            storage,
-            source: None,
-        }
+        Value { ty: TensorType { dtype: DType::F32, shape: shape.to_vec() }, storage, source: None }
     }
 
     /// input [8, 16] (dynamic) @ weight [16, 4] -> [8, 4], then `op` on it.
@@ -514,28 +360,10 @@ mod tests {
             value(&[8, 4], Storage::Arena),
         ];
         let nodes = vec![
-            Node {
-                op: Op::Mm,
-                inputs: vec![0, 1],
-                outputs: vec![2],
-                instruction: 0,
-            },
-            Node {
-                op,
-                inputs: vec![2],
-                outputs: vec![3],
-                instruction: 1,
-            },
+            Node { op: Op::Mm, inputs: vec![0, 1], outputs: vec![2], instruction: 0 },
+            Node { op, inputs: vec![2], outputs: vec![3], instruction: 1 },
         ];
-        Method {
-            name: "forward".into(),
-            values,
-            inputs: vec![0],
-            outputs: vec![3],
-            nodes,
-            executorch_arena: None,
-            dynamic: Dynamic::default(),
-        }
+        Method { name: "forward".into(), values, inputs: vec![0], outputs: vec![3], nodes, executorch_arena: None, dynamic: Dynamic::default() }
     }
 
     fn run(m: &Method) -> Result<Dynamic, (usize, String)> {
@@ -550,38 +378,22 @@ mod tests {
     #[test]
     fn matmul_pins_the_inner_dim_and_keeps_the_batch() {
         let d = run(&method(Op::Unary(crate::ir::UnaryFn::Relu))).unwrap();
-        assert_eq!(
-            d.syms,
-            [Sym {
-                input: 0,
-                dim: 0,
-                bound: 8
-            }]
-        );
+        assert_eq!(d.syms, [Sym { input: 0, dim: 0, bound: 8 }]);
         assert_eq!(d.dims[&0], [Some(0), None]);
         assert_eq!(d.dims[&3], [Some(0), None]);
     }
 
     #[test]
     fn an_op_without_runtime_sizes_is_refused() {
-        let gather = Op::Gather {
-            offset: 0,
-            strides: vec![1, 4],
-        };
+        let gather = Op::Gather { offset: 0, strides: vec![1, 4] };
         let (instruction, message) = run(&method(gather)).unwrap_err();
         assert_eq!(instruction, 1);
-        assert!(
-            message.contains("`gather` cannot run on a tensor of runtime size"),
-            "{message}"
-        );
+        assert!(message.contains("`gather` cannot run on a tensor of runtime size"), "{message}");
     }
 
     #[test]
     fn broadcasting_against_a_full_static_shape_pins_every_dim() {
-        let mut m = method(Op::Binary {
-            f: crate::ir::BinaryFn::Add,
-            alpha: 1.0,
-        });
+        let mut m = method(Op::Binary { f: crate::ir::BinaryFn::Add, alpha: 1.0 });
         m.values.push(value(&[8, 4], Storage::Const(1)));
         m.nodes[1].inputs.push(4);
         let d = run(&m).unwrap();
@@ -590,54 +402,22 @@ mod tests {
 
     #[test]
     fn the_dynamic_mlp_fixture_takes_its_batch() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../tests/fixtures/dynamic_mlp/model.pte"
-        );
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/dynamic_mlp/model.pte");
         let g = crate::generate(&std::fs::read(path).unwrap(), &crate::Config::new("m")).unwrap();
-        assert_eq!(
-            g.summary.methods[0].sizes,
-            [Sym {
-                input: 0,
-                dim: 0,
-                bound: 8
-            }]
-        );
+        assert_eq!(g.summary.methods[0].sizes, [Sym { input: 0, dim: 0, bound: 8 }]);
         assert_eq!(g.summary.methods[0].dynamic_inputs, [true]);
-        assert!(
-            g.model_rs.contains("x0_dim0: usize")
-                && g.model_rs.contains("Result<&[f32], ::etch_kernels::Error>")
-        );
+        assert!(g.model_rs.contains("x0_dim0: usize") && g.model_rs.contains("Result<&[f32], ::etch_kernels::Error>"));
     }
+
     #[test]
     fn the_dynamic_llama_takes_its_prompt_length() {
         for form in ["llama_et_dyn_xnnpack", "llama_et_dyn_portable"] {
-            let path = format!(
-                "{}/../tests/fixtures/{form}/model.pte",
-                env!("CARGO_MANIFEST_DIR")
-            );
-            let g =
-                crate::generate(&std::fs::read(path).unwrap(), &crate::Config::new("m")).unwrap();
-            let forward = g
-                .summary
-                .methods
-                .iter()
-                .find(|m| m.name == "forward")
-                .unwrap();
+            let path = format!("{}/../tests/fixtures/{form}/model.pte", env!("CARGO_MANIFEST_DIR"));
+            let g = crate::generate(&std::fs::read(path).unwrap(), &crate::Config::new("m")).unwrap();
+            let forward = g.summary.methods.iter().find(|m| m.name == "forward").unwrap();
             // The batch (bound 1) stays static: only the sequence is a runtime size.
-            assert_eq!(
-                forward.sizes,
-                [Sym {
-                    input: 0,
-                    dim: 1,
-                    bound: 31
-                }],
-                "{form}"
-            );
-            assert!(
-                g.model_rs.contains("x0_dim1: usize") && g.model_rs.contains("slice_rows"),
-                "{form}"
-            );
+            assert_eq!(forward.sizes, [Sym { input: 0, dim: 1, bound: 31 }], "{form}");
+            assert!(g.model_rs.contains("x0_dim1: usize") && g.model_rs.contains("slice_rows"), "{form}");
         }
     }
 }

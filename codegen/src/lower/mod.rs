@@ -17,9 +17,7 @@ pub use xnnpack::census as xnnpack_census;
 
 /// The ops of ExecuTorch 1.5.1's portable kernel library (`functions.yaml`), as `name.overload`.
 pub fn portable_ops() -> impl Iterator<Item = &'static str> {
-    include_str!("portable_ops.txt")
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    include_str!("portable_ops.txt").lines().filter(|l| !l.starts_with('#') && !l.is_empty())
 }
 
 use crate::error::{Error, Result, Unsupported, UnsupportedOp};
@@ -28,12 +26,7 @@ use crate::pte::{self, Instruction};
 use cx::{Cx, Shared};
 
 pub fn lower(program: &pte::Program, bytes: &[u8]) -> Result<Graph> {
-    let mut shared = Shared {
-        program,
-        bytes,
-        constants: Vec::new(),
-        by_buffer: BTreeMap::new(),
-    };
+    let mut shared = Shared { program, bytes, constants: Vec::new(), by_buffer: BTreeMap::new() };
     let mut unsupported: BTreeMap<String, UnsupportedOp> = BTreeMap::new();
     let (mut methods, mut metadata) = (Vec::new(), Vec::new());
     for plan in &program.plans {
@@ -47,11 +40,7 @@ pub fn lower(program: &pte::Program, bytes: &[u8]) -> Result<Graph> {
         ops.sort_by(|a, b| (&a.method, a.first_instruction).cmp(&(&b.method, b.first_instruction)));
         return Err(Error::Unsupported(Unsupported { ops }));
     }
-    Ok(Graph {
-        methods,
-        constants: shared.constants,
-        metadata,
-    })
+    Ok(Graph { methods, constants: shared.constants, metadata })
 }
 
 fn lower_plan<'p>(
@@ -65,10 +54,7 @@ fn lower_plan<'p>(
         inputs: Vec::new(),
         outputs: Vec::new(),
         nodes: Vec::new(),
-        executorch_arena: plan
-            .non_const_buffer_sizes
-            .get(1)
-            .and_then(|&s| u64::try_from(s).ok()),
+        executorch_arena: plan.non_const_buffer_sizes.get(1).and_then(|&s| u64::try_from(s).ok()),
         dynamic: Default::default(),
     };
     let mut cx = Cx {
@@ -85,20 +71,11 @@ fn lower_plan<'p>(
     };
     for (k, &index) in plan.inputs.iter().enumerate() {
         let pte::EValue::Tensor(t) = &plan.values[index] else {
-            return Err(method_error(
-                plan,
-                format!("input {k} (value {index}) is not a tensor"),
-            ));
+            return Err(method_error(plan, format!("input {k} (value {index}) is not a tensor")));
         };
-        let ty = cx::tensor_type(t)
-            .map_err(|m| method_error(plan, format!("input {k} (value {index}): {m}")))?;
+        let ty = cx::tensor_type(t).map_err(|m| method_error(plan, format!("input {k} (value {index}): {m}")))?;
         if t.dynamism == pte::Dynamism::Unbound {
-            return Err(method_error(
-                plan,
-                format!(
-                    "input {k} has an unbounded dynamic shape; only bounded ones are supported"
-                ),
-            ));
+            return Err(method_error(plan, format!("input {k} has an unbounded dynamic shape; only bounded ones are supported")));
         }
         let key = t.allocation.map(|a| (a.memory_id, a.offset, ty.bytes()));
         let shape = ty.shape.clone();
@@ -118,11 +95,7 @@ fn lower_plan<'p>(
             cx.instruction = i;
             match instruction {
                 Instruction::Kernel { op, args } => {
-                    let name = plan
-                        .operators
-                        .get(*op)
-                        .map(|o| o.qualified())
-                        .unwrap_or_default();
+                    let name = plan.operators.get(*op).map(|o| o.qualified()).unwrap_or_default();
                     cx.op_name = name.clone();
                     let before = cx.method.nodes.len();
                     match ops::lower(&name, &mut cx, args) {
@@ -140,26 +113,14 @@ fn lower_plan<'p>(
                     }
                 }
                 Instruction::Delegate { delegate, args } => {
-                    let d = plan.delegates.get(*delegate).ok_or_else(|| {
-                        method_error(plan, format!("instruction {i}: no delegate {delegate}"))
-                    })?;
+                    let d = plan.delegates.get(*delegate).ok_or_else(|| method_error(plan, format!("instruction {i}: no delegate {delegate}")))?;
                     if d.id != pte::xnnpack::BACKEND_ID {
                         failed = true;
-                        note(
-                            unsupported,
-                            format!("delegate {} (etch compiles XnnpackBackend only)", d.id),
-                            &plan.name,
-                            i,
-                        );
+                        note(unsupported, format!("delegate {} (etch compiles XnnpackBackend only)", d.id), &plan.name, i);
                         continue;
                     }
-                    let graph =
-                        pte::xnnpack::read(cx.shared.program, cx.shared.bytes, d).map_err(|m| {
-                            method_error(
-                                plan,
-                                format!("instruction {i}: delegate {delegate} ({}): {m}", d.id),
-                            )
-                        })?;
+                    let graph = pte::xnnpack::read(cx.shared.program, cx.shared.bytes, d)
+                        .map_err(|m| method_error(plan, format!("instruction {i}: delegate {delegate} ({}): {m}", d.id)))?;
                     let missing = xnnpack::unsupported(&graph);
                     for name in &missing {
                         note(unsupported, name.clone(), &plan.name, i);
@@ -175,12 +136,7 @@ fn lower_plan<'p>(
                 }
                 Instruction::JumpFalse { .. } => {
                     failed = true;
-                    note(
-                        unsupported,
-                        "JumpFalseCall (control flow, not supported yet)".into(),
-                        &plan.name,
-                        i,
-                    );
+                    note(unsupported, "JumpFalseCall (control flow, not supported yet)".into(), &plan.name, i);
                 }
                 // Moves and frees carry no computation once memory is planned statically.
                 Instruction::Move { from, to } if !failed => {
@@ -198,39 +154,24 @@ fn lower_plan<'p>(
         // An output no instruction wrote is an input or a constant (`cx.input` resolves both).
         let id = match cx.map.get(&index) {
             Some(&id) => id,
-            None => cx.input(index).map_err(|e| {
-                method_error(
-                    plan,
-                    format!("output {k} (value {index}) is never computed: {e}"),
-                )
-            })?,
+            None => cx
+                .input(index)
+                .map_err(|e| method_error(plan, format!("output {k} (value {index}) is never computed: {e}")))?,
         };
         cx.method.outputs.push(id);
     }
     // A count found at run time reaches only the caller: no op reads it.
     for v in cx.method.counted() {
-        let read = cx.method.nodes.iter().any(|n| n.inputs.contains(&v))
-            || cx
-                .method
-                .values
-                .iter()
-                .any(|x| x.storage == Storage::View { base: v, offset: 0 });
+        let read = cx.method.nodes.iter().any(|n| n.inputs.contains(&v)) || cx.method.values.iter().any(|x| x.storage == Storage::View { base: v, offset: 0 });
         if read || !cx.method.outputs.contains(&v) || cx.syms.is_dynamic(v) {
-            let what = cx.method.values[v]
-                .source
-                .map_or(String::new(), |s| format!(" (value {s})"));
-            return Err(method_error(
-                plan,
-                format!(
-                    "a data-dependent size{what} feeds other ops; etch supports returning it only"
-                ),
-            ));
+            let what = cx.method.values[v].source.map_or(String::new(), |s| format!(" (value {s})"));
+            return Err(method_error(plan, format!("a data-dependent size{what} feeds other ops; etch supports returning it only")));
         }
     }
     let syms = std::mem::take(&mut cx.syms);
-    cx.method.dynamic = syms.finish(&cx.method).map_err(|(instruction, message)| {
-        method_error(plan, format!("instruction {instruction}: {message}"))
-    })?;
+    cx.method.dynamic = syms
+        .finish(&cx.method)
+        .map_err(|(instruction, message)| method_error(plan, format!("instruction {instruction}: {message}")))?;
     Ok(cx.method)
 }
 
@@ -240,50 +181,28 @@ fn state_targets(plan: &pte::Plan) -> BTreeMap<(u32, u64, usize), usize> {
     let mut targets = BTreeMap::new();
     for chain in &plan.chains {
         for instruction in &chain.instructions {
-            let Instruction::Kernel { op, args } = instruction else {
-                continue;
-            };
+            let Instruction::Kernel { op, args } = instruction else { continue };
             let arg = match plan.operators.get(*op).map(|o| o.qualified()).as_deref() {
                 Some("aten::copy_") => 0,
                 Some("llama::update_cache.out") => 1,
                 _ => continue,
             };
-            let Some(&target) = args.get(arg) else {
-                continue;
-            };
-            let Some(pte::EValue::Tensor(t)) = plan.values.get(target) else {
-                continue;
-            };
-            let (Some(a), Ok(ty)) = (t.allocation, cx::tensor_type(t)) else {
-                continue;
-            };
+            let Some(&target) = args.get(arg) else { continue };
+            let Some(pte::EValue::Tensor(t)) = plan.values.get(target) else { continue };
+            let (Some(a), Ok(ty)) = (t.allocation, cx::tensor_type(t)) else { continue };
             targets.insert((a.memory_id, a.offset, ty.bytes()), target);
         }
     }
     targets
 }
 
-fn note(
-    unsupported: &mut BTreeMap<String, UnsupportedOp>,
-    name: String,
-    method: &str,
-    instruction: usize,
-) {
+fn note(unsupported: &mut BTreeMap<String, UnsupportedOp>, name: String, method: &str, instruction: usize) {
     unsupported
         .entry(name.clone())
         .and_modify(|o| o.count += 1)
-        .or_insert(UnsupportedOp {
-            name,
-            count: 1,
-            method: method.to_string(),
-            first_instruction: instruction,
-            at: None,
-        });
+        .or_insert(UnsupportedOp { name, count: 1, method: method.to_string(), first_instruction: instruction, at: None });
 }
 
 fn method_error(plan: &pte::Plan, message: String) -> Error {
-    Error::Method {
-        method: plan.name.clone(),
-        message,
-    }
+    Error::Method { method: plan.name.clone(), message }
 }

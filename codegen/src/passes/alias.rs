@@ -11,10 +11,7 @@ pub fn run(method: &mut Method) {
     for node in std::mem::take(&mut method.nodes) {
         match view_offset(method, &node.op, &node.outputs) {
             Some(offset) if can_alias(method, node.inputs[0], node.outputs[0]) => {
-                method.values[node.outputs[0]].storage = Storage::View {
-                    base: node.inputs[0],
-                    offset,
-                };
+                method.values[node.outputs[0]].storage = Storage::View { base: node.inputs[0], offset };
             }
             _ => kept.push(node),
         }
@@ -29,11 +26,7 @@ fn view_offset(method: &Method, op: &Op, outputs: &[usize]) -> Option<usize> {
         Op::Copy => Some(0),
         Op::Gather { offset, strides: s } => {
             let contiguous = strides(&out.shape);
-            let ok = out
-                .shape
-                .iter()
-                .zip(s.iter().zip(&contiguous))
-                .all(|(&n, (a, b))| n <= 1 || a == b);
+            let ok = out.shape.iter().zip(s.iter().zip(&contiguous)).all(|(&n, (a, b))| n <= 1 || a == b);
             ok.then_some(*offset)
         }
         _ => None,
@@ -47,6 +40,5 @@ fn can_alias(method: &Method, input: usize, output: usize) -> bool {
     method.values[output].storage == Storage::Arena
         && !matches!(method.values[root].storage, Storage::State { .. })
         && method.values[input].ty.dtype == method.values[output].ty.dtype
-        && (matches!(method.values[root].storage, Storage::Arena)
-            || !method.outputs.contains(&output))
+        && (matches!(method.values[root].storage, Storage::Arena) || !method.outputs.contains(&output))
 }

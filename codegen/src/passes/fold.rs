@@ -23,52 +23,28 @@ pub fn run(method: &mut Method, constants: &mut Vec<Constant>) {
             })
             .collect();
         let folded = match (&node.op, inputs.as_deref()) {
-            (Op::Gather { offset, strides }, Some([(c, base, _)])) => Some(gather(
-                &c.bytes,
-                ty.dtype.size(),
-                base + offset,
-                strides,
-                &ty.shape,
-            )),
+            (Op::Gather { offset, strides }, Some([(c, base, _)])) => {
+                Some(gather(&c.bytes, ty.dtype.size(), base + offset, strides, &ty.shape))
+            }
             (Op::Copy, Some([(c, base, _)])) => {
                 let size = ty.dtype.size();
-                c.bytes
-                    .get(base * size..(base + ty.numel()) * size)
-                    .map(<[u8]>::to_vec)
+                c.bytes.get(base * size..(base + ty.numel()) * size).map(<[u8]>::to_vec)
             }
-            (Op::Cast, Some([(c, base, from)])) => {
-                cast(&c.bytes, *base, *from, ty.dtype, ty.numel())
-            }
+            (Op::Cast, Some([(c, base, from)])) => cast(&c.bytes, *base, *from, ty.dtype, ty.numel()),
             (Op::Dequantize { scale, zero_point }, Some([(c, base, from)])) => {
                 let q = decode_all(&c.bytes, *base, *from, ty.numel());
-                q.map(|q| {
-                    q.iter()
-                        .flat_map(|&v| dequantize(v, *scale as f32, *zero_point).to_le_bytes())
-                        .collect()
-                })
+                q.map(|q| q.iter().flat_map(|&v| dequantize(v, *scale as f32, *zero_point).to_le_bytes()).collect())
             }
-            (Op::DequantizePerChannel { axis }, Some(ins)) => {
-                per_channel(&method.values[node.inputs[0]].ty.shape, *axis, ins)
+            (Op::DequantizePerChannel { axis }, Some(ins)) => per_channel(&method.values[node.inputs[0]].ty.shape, *axis, ins),
+            (Op::Fill { value }, Some([])) if ty.numel() <= MAX_FOLDED_FILL => {
+                Some((0..ty.numel()).flat_map(|_| encode(*value, ty.dtype)).collect())
             }
-            (Op::Fill { value }, Some([])) if ty.numel() <= MAX_FOLDED_FILL => Some(
-                (0..ty.numel())
-                    .flat_map(|_| encode(*value, ty.dtype))
-                    .collect(),
-            ),
             _ => None,
         };
         match folded {
-            Some(bytes)
-                if node.outputs.len() == 1 && method.values[out].storage == Storage::Arena =>
-            {
+            Some(bytes) if node.outputs.len() == 1 && method.values[out].storage == Storage::Arena => {
                 method.values[out].storage = Storage::Const(constants.len());
-                constants.push(Constant {
-                    ty: TensorType {
-                        dtype: ty.dtype,
-                        shape: ty.shape,
-                    },
-                    bytes,
-                });
+                constants.push(Constant { ty: TensorType { dtype: ty.dtype, shape: ty.shape }, bytes });
             }
             _ => kept.push(node),
         }
@@ -76,13 +52,7 @@ pub fn run(method: &mut Method, constants: &mut Vec<Constant>) {
     method.nodes = kept;
 }
 
-pub(crate) fn gather(
-    bytes: &[u8],
-    size: usize,
-    offset: usize,
-    strides: &[usize],
-    shape: &[usize],
-) -> Vec<u8> {
+pub(crate) fn gather(bytes: &[u8], size: usize, offset: usize, strides: &[usize], shape: &[usize]) -> Vec<u8> {
     let numel: usize = shape.iter().product();
     let mut out = Vec::with_capacity(numel * size);
     let mut index = vec![0usize; shape.len()];
@@ -105,25 +75,11 @@ fn per_channel(shape: &[usize], axis: usize, ins: &[(&Constant, usize, DType)]) 
     let channels = shape[axis];
     let inner: usize = shape[axis + 1..].iter().product();
     let numel = shape.iter().product();
-    let get = |k: usize, n: usize| {
-        ins.get(k)
-            .and_then(|(c, base, d)| decode_all(&c.bytes, *base, *d, n))
-    };
+    let get = |k: usize, n: usize| ins.get(k).and_then(|(c, base, d)| decode_all(&c.bytes, *base, *d, n));
     let (q, scales) = (get(0, numel)?, get(1, channels)?);
-    let zps = if ins.len() == 3 {
-        get(2, channels)?
-    } else {
-        vec![0.0; channels]
-    };
+    let zps = if ins.len() == 3 { get(2, channels)? } else { vec![0.0; channels] };
     let channel = |i: usize| (i / inner.max(1)) % channels.max(1);
-    Some(
-        q.iter()
-            .enumerate()
-            .flat_map(|(i, &v)| {
-                dequantize(v, scales[channel(i)] as f32, zps[channel(i)] as i64).to_le_bytes()
-            })
-            .collect(),
-    )
+    Some(q.iter().enumerate().flat_map(|(i, &v)| dequantize(v, scales[channel(i)] as f32, zps[channel(i)] as i64).to_le_bytes()).collect())
 }
 
 /// As the kernel: the zero point narrowed to i32, then one f32 multiply.
@@ -140,11 +96,7 @@ fn decode_all(bytes: &[u8], base: usize, dtype: DType, numel: usize) -> Option<V
 fn cast(bytes: &[u8], base: usize, from: DType, to: DType, numel: usize) -> Option<Vec<u8>> {
     let size = from.size();
     let src = bytes.get(base * size..(base + numel) * size)?;
-    Some(
-        src.chunks_exact(size)
-            .flat_map(|b| encode(decode(b, from), to))
-            .collect(),
-    )
+    Some(src.chunks_exact(size).flat_map(|b| encode(decode(b, from), to)).collect())
 }
 
 pub fn decode(b: &[u8], dtype: DType) -> f64 {
@@ -178,43 +130,15 @@ mod tests {
 
     #[test]
     fn folds_dequantize_per_channel_like_the_kernel() {
-        let c = |dtype, shape: Vec<usize>, bytes: Vec<u8>| Constant {
-            ty: TensorType { dtype, shape },
-            bytes,
-        };
-        let q = c(
-            DType::I8,
-            vec![2, 3],
-            [-128i8, 0, 127, 1, 2, 3].iter().map(|&v| v as u8).collect(),
-        );
-        let s = c(
-            DType::F32,
-            vec![2],
-            [0.5f32, 0.25]
-                .iter()
-                .flat_map(|v| v.to_le_bytes())
-                .collect(),
-        );
-        let z = c(
-            DType::I64,
-            vec![2],
-            [0i64, -2].iter().flat_map(|v| v.to_le_bytes()).collect(),
-        );
-        let floats = |b: Vec<u8>| {
-            b.chunks_exact(4)
-                .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
-                .collect::<Vec<_>>()
-        };
+        let c = |dtype, shape: Vec<usize>, bytes: Vec<u8>| Constant { ty: TensorType { dtype, shape }, bytes };
+        let q = c(DType::I8, vec![2, 3], [-128i8, 0, 127, 1, 2, 3].iter().map(|&v| v as u8).collect());
+        let s = c(DType::F32, vec![2], [0.5f32, 0.25].iter().flat_map(|v| v.to_le_bytes()).collect());
+        let z = c(DType::I64, vec![2], [0i64, -2].iter().flat_map(|v| v.to_le_bytes()).collect());
+        let floats = |b: Vec<u8>| b.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect::<Vec<_>>();
         let ins = [(&q, 0, DType::I8), (&s, 0, DType::F32), (&z, 0, DType::I64)];
-        assert_eq!(
-            floats(per_channel(&[2, 3], 0, &ins).unwrap()),
-            [-64.0, 0.0, 63.5, 0.75, 1.0, 1.25]
-        );
+        assert_eq!(floats(per_channel(&[2, 3], 0, &ins).unwrap()), [-64.0, 0.0, 63.5, 0.75, 1.0, 1.25]);
         // Axis 1 with three channels needs three scales: too few is no fold, not a panic.
         assert!(per_channel(&[2, 3], 1, &ins).is_none());
-        assert_eq!(
-            floats(per_channel(&[2, 3], 0, &ins[..2]).unwrap()),
-            [-64.0, 0.0, 63.5, 0.25, 0.5, 0.75]
-        );
+        assert_eq!(floats(per_channel(&[2, 3], 0, &ins[..2]).unwrap()), [-64.0, 0.0, 63.5, 0.25, 0.5, 0.75]);
     }
 }

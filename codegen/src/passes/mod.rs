@@ -5,9 +5,9 @@ mod chain;
 mod dce;
 pub(crate) mod fold;
 mod fuse;
-pub mod plan;
 mod quant;
 mod scratch;
+pub mod plan;
 
 use crate::ir::Graph;
 

@@ -59,24 +59,14 @@ pub fn plan(method: &Method) -> Plan {
             continue;
         }
         let ty = &method.values[value].ty;
-        by_dtype.entry(ty.dtype).or_default().push(Interval {
-            value,
-            first,
-            last,
-            len: ty.numel(),
-        });
+        by_dtype.entry(ty.dtype).or_default().push(Interval { value, first, last, len: ty.numel() });
     }
 
     let mut plan = Plan::default();
     for (dtype, mut items) in by_dtype {
         let align = (ALIGN / dtype.size()).max(1);
         // Largest first; ties by first use and id keep the plan deterministic.
-        items.sort_by(|a, b| {
-            b.len
-                .cmp(&a.len)
-                .then(a.first.cmp(&b.first))
-                .then(a.value.cmp(&b.value))
-        });
+        items.sort_by(|a, b| b.len.cmp(&a.len).then(a.first.cmp(&b.first)).then(a.value.cmp(&b.value)));
         // Other orders win only when strictly smaller.
         let mut best = place(&items, align);
         for order in [breadth_order(&items, end), outward_order(&items, end)] {
@@ -123,16 +113,8 @@ fn place(items: &[Interval], align: usize) -> (Vec<(ValueId, usize)>, usize) {
 /// the values live there, largest first: a chain of layers packs around its
 /// peak, each layer's values placed against those of its neighbours.
 fn outward_order(items: &[Interval], steps: usize) -> Vec<Interval> {
-    let live = |t: usize| -> usize {
-        items
-            .iter()
-            .filter(|i| i.first <= t && t <= i.last)
-            .map(|i| i.len)
-            .sum()
-    };
-    let peak = (0..=steps)
-        .max_by(|&a, &b| live(a).cmp(&live(b)).then(b.cmp(&a)))
-        .unwrap_or(0);
+    let live = |t: usize| -> usize { items.iter().filter(|i| i.first <= t && t <= i.last).map(|i| i.len).sum() };
+    let peak = (0..=steps).max_by(|&a, &b| live(a).cmp(&live(b)).then(b.cmp(&a))).unwrap_or(0);
     let mut steps_out = vec![peak];
     for d in 1..=steps {
         steps_out.extend(peak.checked_sub(d));
@@ -161,16 +143,7 @@ fn by_steps(items: &[Interval], steps: Vec<usize>) -> Vec<Interval> {
 /// is packed tight before anything can fragment it. `items` is sorted by size.
 fn breadth_order(items: &[Interval], steps: usize) -> Vec<Interval> {
     let mut breadth: Vec<(usize, usize)> = (0..=steps)
-        .map(|t| {
-            (
-                items
-                    .iter()
-                    .filter(|i| i.first <= t && t <= i.last)
-                    .map(|i| i.len)
-                    .sum(),
-                t,
-            )
-        })
+        .map(|t| (items.iter().filter(|i| i.first <= t && t <= i.last).map(|i| i.len).sum(), t))
         .collect();
     breadth.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     by_steps(items, breadth.into_iter().map(|(_, t)| t).collect())
@@ -186,23 +159,11 @@ mod tests {
     use crate::ir::{Node, Op, TensorType, Value};
 
     fn value(len: usize, storage: Storage) -> Value {
-        Value {
-            ty: TensorType {
-                dtype: DType::F32,
-                shape: vec![len],
-            },
-            storage,
-            source: None,
-        }
+        Value { ty: TensorType { dtype: DType::F32, shape: vec![len] }, storage, source: None }
     }
 
     fn node(inputs: Vec<usize>, outputs: Vec<usize>) -> Node {
-        Node {
-            op: Op::Copy,
-            inputs,
-            outputs,
-            instruction: 0,
-        }
+        Node { op: Op::Copy, inputs, outputs, instruction: 0 }
     }
 
     /// x → a → b → c: a and c may share, b may not overlap either neighbour.
@@ -210,19 +171,10 @@ mod tests {
     fn chain_reuses_memory_without_overlap() {
         let method = Method {
             name: "forward".into(),
-            values: vec![
-                value(8, Storage::Input(0)),
-                value(8, Storage::Arena),
-                value(8, Storage::Arena),
-                value(8, Storage::Arena),
-            ],
+            values: vec![value(8, Storage::Input(0)), value(8, Storage::Arena), value(8, Storage::Arena), value(8, Storage::Arena)],
             inputs: vec![0],
             outputs: vec![3],
-            nodes: vec![
-                node(vec![0], vec![1]),
-                node(vec![1], vec![2]),
-                node(vec![2], vec![3]),
-            ],
+            nodes: vec![node(vec![0], vec![1]), node(vec![1], vec![2]), node(vec![2], vec![3])],
             executorch_arena: None,
             dynamic: Default::default(),
         };
@@ -254,10 +206,7 @@ mod tests {
         let p = plan(&method);
         assert_eq!(p.pools[&DType::F32], 18_432 + 36_864);
         for k in 1..4 {
-            let (a, b) = (
-                (p.offsets[&k], p.offsets[&k] + sizes[k - 1]),
-                (p.offsets[&(k + 1)], p.offsets[&(k + 1)] + sizes[k]),
-            );
+            let (a, b) = ((p.offsets[&k], p.offsets[&k] + sizes[k - 1]), (p.offsets[&(k + 1)], p.offsets[&(k + 1)] + sizes[k]));
             assert!(a.1 <= b.0 || b.1 <= a.0, "{k}: {a:?} {b:?}");
         }
     }
@@ -274,11 +223,7 @@ mod tests {
             inputs: vec![0],
             outputs: vec![4],
             // 1 is read through its view 2 by the last node, so 3 may not take its place.
-            nodes: vec![
-                node(vec![0], vec![1]),
-                node(vec![0], vec![3]),
-                node(vec![2, 3], vec![4]),
-            ],
+            nodes: vec![node(vec![0], vec![1]), node(vec![0], vec![3]), node(vec![2, 3], vec![4])],
             executorch_arena: None,
             dynamic: Default::default(),
         };
@@ -286,16 +231,10 @@ mod tests {
         for off in p.offsets.values() {
             assert_eq!(off % 4, 0);
         }
-        let spans: Vec<(usize, usize)> = [1, 3, 4]
-            .iter()
-            .map(|v| (p.offsets[v], p.offsets[v] + method.values[*v].ty.numel()))
-            .collect();
+        let spans: Vec<(usize, usize)> = [1, 3, 4].iter().map(|v| (p.offsets[v], p.offsets[v] + method.values[*v].ty.numel())).collect();
         for i in 0..3 {
             for j in i + 1..3 {
-                assert!(
-                    spans[i].1 <= spans[j].0 || spans[j].1 <= spans[i].0,
-                    "{spans:?}"
-                );
+                assert!(spans[i].1 <= spans[j].0 || spans[j].1 <= spans[i].0, "{spans:?}");
             }
         }
     }

@@ -9,22 +9,11 @@ pub fn run(method: &mut Method) {
         let node = &method.nodes[n];
         let Op::Conv2d(conv) = &node.op else { continue };
         let shape = |v: usize| method.values[v].ty.shape.clone();
-        let len = conv.scratch(
-            &shape(node.inputs[0]),
-            &shape(node.inputs[1]),
-            &shape(node.outputs[0]),
-        );
+        let len = conv.scratch(&shape(node.inputs[0]), &shape(node.inputs[1]), &shape(node.outputs[0]));
         if len == 0 || node.outputs.len() != 1 {
             continue;
         }
-        method.values.push(Value {
-            ty: TensorType {
-                dtype: DType::F32,
-                shape: vec![len],
-            },
-            storage: Storage::Arena,
-            source: None,
-        });
+        method.values.push(Value { ty: TensorType { dtype: DType::F32, shape: vec![len] }, storage: Storage::Arena, source: None });
         let id = method.values.len() - 1;
         method.nodes[n].outputs.push(id);
     }

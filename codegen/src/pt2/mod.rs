@@ -33,9 +33,7 @@ pub fn parse(bytes: &[u8]) -> Result<ExportedProgram, Error> {
     let text = zip.read(&format!("{root}/models/model.json"))?;
     let mut program = json::program(&text)?;
     let weights = zip.read_optional(&format!("{root}/data/weights/model_weights_config.json"))?;
-    let constants = zip.read_optional(&format!(
-        "{root}/data/constants/model_constants_config.json"
-    ))?;
+    let constants = zip.read_optional(&format!("{root}/data/constants/model_constants_config.json"))?;
     for (dir, config) in [("weights", weights), ("constants", constants)] {
         let Some(config) = config else { continue };
         for entry in json::payload_config(&config, dir)? {
@@ -43,20 +41,11 @@ pub fn parse(bytes: &[u8]) -> Result<ExportedProgram, Error> {
                 continue;
             }
             if entry.use_pickle {
-                return Err(Error::Pickled {
-                    name: entry.name,
-                    file: entry.file,
-                });
+                return Err(Error::Pickled { name: entry.name, file: entry.file });
             }
             let raw = zip.read(&format!("{root}/data/{dir}/{}", entry.file))?;
             let data = tensor::contiguous(&entry.name, &entry.meta, &raw)?;
-            program.data.insert(
-                entry.name,
-                Data {
-                    meta: entry.meta,
-                    bytes: data,
-                },
-            );
+            program.data.insert(entry.name, Data { meta: entry.meta, bytes: data });
         }
     }
     program.check_data()?;

@@ -35,10 +35,7 @@ pub enum Input {
 impl Input {
     pub fn arg(&self) -> &str {
         match self {
-            Self::User(a)
-            | Self::Parameter { arg: a, .. }
-            | Self::Buffer { arg: a, .. }
-            | Self::Constant { arg: a, .. } => a,
+            Self::User(a) | Self::Parameter { arg: a, .. } | Self::Buffer { arg: a, .. } | Self::Constant { arg: a, .. } => a,
         }
     }
 }
@@ -75,9 +72,7 @@ impl Node {
         let user = frames
             .iter()
             .rev()
-            .find(|(file, _, _)| {
-                !file.contains("/site-packages/torch/") && !file.contains("/torch/nn/")
-            })
+            .find(|(file, _, _)| !file.contains("/site-packages/torch/") && !file.contains("/torch/nn/"))
             .or_else(|| frames.last())?;
         let file = user.0.rsplit('/').next().unwrap_or(user.0);
         Some(format!("{file}:{} in {}", user.1, user.2))
@@ -187,9 +182,7 @@ impl ExportedProgram {
     /// Whether the signature names `fqn` as a parameter, buffer or constant.
     pub fn wants(&self, fqn: &str) -> bool {
         self.inputs.iter().any(|i| match i {
-            Input::Parameter { target, .. }
-            | Input::Buffer { target, .. }
-            | Input::Constant { target, .. } => target == fqn,
+            Input::Parameter { target, .. } | Input::Buffer { target, .. } | Input::Constant { target, .. } => target == fqn,
             Input::User(_) => false,
         })
     }
@@ -197,29 +190,19 @@ impl ExportedProgram {
     /// Every parameter, buffer and constant has data of its placeholder's type.
     pub(crate) fn check_data(&self) -> Result<(), super::Error> {
         for input in &self.inputs {
-            let (Input::Parameter { arg, target }
-            | Input::Buffer { arg, target }
-            | Input::Constant { arg, target }) = input
-            else {
+            let (Input::Parameter { arg, target } | Input::Buffer { arg, target } | Input::Constant { arg, target }) = input else {
                 continue;
             };
             let Some(data) = self.data.get(target) else {
-                return Err(super::Error::Missing(format!(
-                    "data of `{target}` (placeholder `{arg}`)"
-                )));
+                return Err(super::Error::Missing(format!("data of `{target}` (placeholder `{arg}`)")));
             };
             let Some(meta) = self.tensors.get(arg) else {
-                return Err(super::Error::Graph(format!(
-                    "placeholder `{arg}` has no tensor_values entry"
-                )));
+                return Err(super::Error::Graph(format!("placeholder `{arg}` has no tensor_values entry")));
             };
             if meta.dtype != data.meta.dtype || meta.sizes != data.meta.sizes {
                 return Err(super::Error::BadTensor {
                     name: target.clone(),
-                    message: format!(
-                        "stored as {:?} {:?}, but the graph reads it as {:?} {:?}",
-                        data.meta.dtype, data.meta.sizes, meta.dtype, meta.sizes
-                    ),
+                    message: format!("stored as {:?} {:?}, but the graph reads it as {:?} {:?}", data.meta.dtype, data.meta.sizes, meta.dtype, meta.sizes),
                 });
             }
         }

@@ -1,13 +1,7 @@
 use super::model::Node;
 
 fn node(trace: &str) -> Node {
-    Node {
-        target: "aten::relu.default".into(),
-        name: "relu".into(),
-        inputs: Vec::new(),
-        outputs: Vec::new(),
-        stack_trace: Some(trace.into()),
-    }
+    Node { target: "aten::relu.default".into(), name: "relu".into(), inputs: Vec::new(), outputs: Vec::new(), stack_trace: Some(trace.into()) }
 }
 
 #[test]
@@ -19,18 +13,12 @@ fn the_user_line_is_the_innermost_frame_outside_torch() {
 #[test]
 fn torch_only_traces_name_torch_s_line() {
     let n = node("File \"/x/site-packages/torch/nn/modules/activation.py\", line 143, in forward\n    return F.relu(input)");
-    assert_eq!(
-        n.source_line().as_deref(),
-        Some("activation.py:143 in forward")
-    );
+    assert_eq!(n.source_line().as_deref(), Some("activation.py:143 in forward"));
     assert_eq!(node("garbage").source_line(), None);
 }
 
 #[test]
 fn garbage_is_not_an_archive() {
-    assert!(matches!(
-        super::parse(b"PK\x03\x04garbage"),
-        Err(super::Error::Zip(_))
-    ));
+    assert!(matches!(super::parse(b"PK\x03\x04garbage"), Err(super::Error::Zip(_))));
     assert!(!super::is_archive(b"\0\0\0\0ET12"));
 }

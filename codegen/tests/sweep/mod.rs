@@ -93,12 +93,8 @@ impl Counts {
                 self.errors += 1;
             }
             Err(p) => {
-                let msg = p
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()));
-                self.panics
-                    .push(format!("{what}: {}", msg.unwrap_or_default()));
+                let msg = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()));
+                self.panics.push(format!("{what}: {}", msg.unwrap_or_default()));
             }
         }
     }
@@ -112,11 +108,6 @@ impl Counts {
             self.panics.len(),
             peak() >> 20
         );
-        assert!(
-            self.panics.is_empty(),
-            "{} mutants panicked:\n{}",
-            self.panics.len(),
-            self.panics.join("\n")
-        );
+        assert!(self.panics.is_empty(), "{} mutants panicked:\n{}", self.panics.len(), self.panics.join("\n"));
     }
 }

@@ -54,13 +54,7 @@ fn split_channels(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue
     let t = crate::threads::get();
     let (cin, cout, plane) = (p.in_channels, p.out_channels, p.out_h * p.out_w);
     let fits = out.len() >= cout * plane && w.len() >= cout * cin * 9;
-    if t < 2
-        || p.batch != 1
-        || cout < 2
-        || cout * plane * cin * 9 < 1 << 19
-        || !fits
-        || !supports(p)
-    {
+    if t < 2 || p.batch != 1 || cout < 2 || cout * plane * cin * 9 < 1 << 19 || !fits || !supports(p) {
         return false;
     }
     // Whole blocks of 6 channels where each part still gets several.
@@ -70,17 +64,9 @@ fn split_channels(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue
         let (c0, c1) = (i * per, ((i + 1) * per).min(cout));
         // SAFETY: `fits` checked that `out` holds cout planes; part i writes only
         // planes c0..c1, which no other part touches, while `run` waits.
-        let o = unsafe {
-            core::slice::from_raw_parts_mut(dst.get().add(c0 * plane), (c1 - c0) * plane)
-        };
-        let q = Conv2d {
-            out_channels: c1 - c0,
-            ..*p
-        };
-        let part = Epilogue {
-            bias: e.bias.map(|v| v.get(c0..).unwrap_or(&[])),
-            ..e
-        };
+        let o = unsafe { core::slice::from_raw_parts_mut(dst.get().add(c0 * plane), (c1 - c0) * plane) };
+        let q = Conv2d { out_channels: c1 - c0, ..*p };
+        let part = Epilogue { bias: e.bias.map(|v| v.get(c0..).unwrap_or(&[])), ..e };
         conv3x3s2_one(x, w.get(c0 * cin * 9..).unwrap_or(&[]), o, &q, part);
     });
     true
@@ -88,19 +74,8 @@ fn split_channels(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue
 
 /// `conv3x3s2` on the calling thread.
 fn conv3x3s2_one(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
-    let (cin, cout, ih, iw, oh, ow) = (
-        p.in_channels,
-        p.out_channels,
-        p.in_h,
-        p.in_w,
-        p.out_h,
-        p.out_w,
-    );
-    if !supports(p)
-        || x.len() < p.batch * cin * ih * iw
-        || w.len() < cout * cin * 9
-        || out.len() < p.batch * cout * oh * ow
-    {
+    let (cin, cout, ih, iw, oh, ow) = (p.in_channels, p.out_channels, p.in_h, p.in_w, p.out_h, p.out_w);
+    if !supports(p) || x.len() < p.batch * cin * ih * iw || w.len() < cout * cin * 9 || out.len() < p.batch * cout * oh * ow {
         return;
     }
     // rows[ci][ky][phase]: input row 2 * oy + ky - 1 of channel ci, padded by one zero on
@@ -113,9 +88,7 @@ fn conv3x3s2_one(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<
             for (ci, chan) in rows.iter_mut().enumerate().take(cin) {
                 for (ky, phases) in chan.iter_mut().enumerate() {
                     let iy = (2 * oy + ky).checked_sub(1).filter(|&iy| iy < ih);
-                    let src = iy.map_or(&[][..], |iy| {
-                        &xb[(ci * ih + iy) * iw..(ci * ih + iy + 1) * iw]
-                    });
+                    let src = iy.map_or(&[][..], |iy| &xb[(ci * ih + iy) * iw..(ci * ih + iy + 1) * iw]);
                     split(src, phases, ow);
                 }
             }
@@ -146,11 +119,7 @@ fn split(src: &[f32], phases: &mut [[f32; ROW]; 2], ow: usize) {
     let n = ow + 1;
     even[0] = 0.0;
     let mut j = 0;
-    for ((o, e), pair) in odd[..n]
-        .iter_mut()
-        .zip(even[1..=n].iter_mut())
-        .zip(src.chunks_exact(2))
-    {
+    for ((o, e), pair) in odd[..n].iter_mut().zip(even[1..=n].iter_mut()).zip(src.chunks_exact(2)) {
         (*o, *e) = (pair[0], pair[1]);
         j += 1;
     }
@@ -177,21 +146,8 @@ pub(super) const fn tap(kx: usize) -> (usize, usize) {
 
 /// One output row, every channel, in plain Rust.
 #[allow(clippy::too_many_arguments)]
-fn portable_row(
-    rows: &[[[[f32; ROW]; 2]; 3]; MAX_CIN],
-    w: &[f32],
-    out: &mut [f32],
-    cin: usize,
-    cout: usize,
-    oh: usize,
-    ow: usize,
-    oy: usize,
-    e: &Epilogue<'_>,
-) {
-    let e = Epilogue {
-        residual: None,
-        ..*e
-    };
+fn portable_row(rows: &[[[[f32; ROW]; 2]; 3]; MAX_CIN], w: &[f32], out: &mut [f32], cin: usize, cout: usize, oh: usize, ow: usize, oy: usize, e: &Epilogue<'_>) {
+    let e = Epilogue { residual: None, ..*e };
     for co in 0..cout {
         let wc = &w[co * cin * 9..(co + 1) * cin * 9];
         let o_row = &mut out[(co * oh + oy) * ow..(co * oh + oy + 1) * ow];
@@ -227,17 +183,7 @@ mod avx2 {
     /// floats and `out` cout * oh * ow; oy < oh; cin <= MAX_CIN.
     #[target_feature(enable = "avx2,fma")]
     #[allow(clippy::too_many_arguments)]
-    pub unsafe fn row(
-        rows: &[[[[f32; ROW]; 2]; 3]; MAX_CIN],
-        w: &[f32],
-        out: &mut [f32],
-        cin: usize,
-        cout: usize,
-        oh: usize,
-        ow: usize,
-        oy: usize,
-        e: &Epilogue<'_>,
-    ) {
+    pub unsafe fn row(rows: &[[[[f32; ROW]; 2]; 3]; MAX_CIN], w: &[f32], out: &mut [f32], cin: usize, cout: usize, oh: usize, ow: usize, oy: usize, e: &Epilogue<'_>) {
         let mut ox = 0;
         while ox < ow {
             // The last block overlaps the one before instead of a masked tail.
@@ -268,18 +214,7 @@ mod avx2 {
     /// As `row`, with co0 + R <= cout and at + 16 <= ow.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    unsafe fn tile<const R: usize>(
-        rows: &[[[[f32; ROW]; 2]; 3]; MAX_CIN],
-        w: &[f32],
-        out: &mut [f32],
-        cin: usize,
-        oh: usize,
-        ow: usize,
-        oy: usize,
-        co0: usize,
-        at: usize,
-        e: &Epilogue<'_>,
-    ) {
+    unsafe fn tile<const R: usize>(rows: &[[[[f32; ROW]; 2]; 3]; MAX_CIN], w: &[f32], out: &mut [f32], cin: usize, oh: usize, ow: usize, oy: usize, co0: usize, at: usize, e: &Epilogue<'_>) {
         // SAFETY: windows start at `at + off <= ow - 15` and read 16 floats, inside a
         // phase row of ROW > MAX_OW + 16; weights (co0 + r) * cin * 9 + t < cout * cin * 9;
         // stores are columns at..at+16 of rows (co0 + r, oy), inside `out`.
@@ -311,8 +246,7 @@ mod avx2 {
                 if let Some((lo, hi)) = e.clamp {
                     let (lo, hi) = (_mm256_set1_ps(lo), _mm256_set1_ps(hi));
                     // max/min return their second operand for NaN: put v second to keep NaNs.
-                    acc.iter_mut()
-                        .for_each(|v| *v = _mm256_min_ps(hi, _mm256_max_ps(lo, *v)));
+                    acc.iter_mut().for_each(|v| *v = _mm256_min_ps(hi, _mm256_max_ps(lo, *v)));
                 }
                 let o = out.as_mut_ptr().add((co * oh + oy) * ow + at);
                 _mm256_storeu_ps(o, acc[0]);
@@ -333,39 +267,14 @@ mod tests {
     #[test]
     fn matches_the_general_convolution() {
         let mut rng = Lcg(21);
-        for &(batch, cin, cout, h, w) in &[
-            (1, 3, 32, 224, 224),
-            (1, 3, 16, 33, 31),
-            (2, 1, 7, 32, 40),
-            (1, 4, 13, 35, 64),
-            (1, 2, 5, 31, 511),
-            (1, 3, 6, 2, 32),
-        ] {
+        for &(batch, cin, cout, h, w) in &[(1, 3, 32, 224, 224), (1, 3, 16, 33, 31), (2, 1, 7, 32, 40), (1, 4, 13, 35, 64), (1, 2, 5, 31, 511), (1, 3, 6, 2, 32)] {
             let (oh, ow) = ((h - 1) / 2 + 1, (w - 1) / 2 + 1);
             let p = Conv2d {
-                batch,
-                in_channels: cin,
-                in_h: h,
-                in_w: w,
-                out_channels: cout,
-                kernel_h: 3,
-                kernel_w: 3,
-                stride_h: 2,
-                stride_w: 2,
-                pad_h: 1,
-                pad_w: 1,
-                dilation_h: 1,
-                dilation_w: 1,
-                groups: 1,
-                out_h: oh,
-                out_w: ow,
+                batch, in_channels: cin, in_h: h, in_w: w, out_channels: cout, kernel_h: 3, kernel_w: 3,
+                stride_h: 2, stride_w: 2, pad_h: 1, pad_w: 1, dilation_h: 1, dilation_w: 1, groups: 1, out_h: oh, out_w: ow,
             };
             assert!(supports(&p), "{p:?}");
-            let (mut x, mut k, mut bias) = (
-                vec![0.0; batch * cin * h * w],
-                vec![0.0; cout * cin * 9],
-                vec![0.0; cout],
-            );
+            let (mut x, mut k, mut bias) = (vec![0.0; batch * cin * h * w], vec![0.0; cout * cin * 9], vec![0.0; cout]);
             rng.fill(&mut x);
             rng.fill(&mut k);
             rng.fill(&mut bias);
@@ -374,23 +283,10 @@ mod tests {
             for clamp in [None, Some((-0.5f32, 0.5f32))] {
                 each_path(|path| {
                     let mut got = vec![f32::NAN; want.len()];
-                    conv3x3s2(
-                        &x,
-                        &k,
-                        &mut got,
-                        &p,
-                        Epilogue {
-                            bias: Some(&bias),
-                            clamp,
-                            residual: None,
-                        },
-                    );
+                    conv3x3s2(&x, &k, &mut got, &p, Epilogue { bias: Some(&bias), clamp, residual: None });
                     for (i, (g, w)) in got.iter().zip(&want).enumerate() {
                         let w = clamp.map_or(*w, |(lo, hi)| w.clamp(lo, hi));
-                        assert!(
-                            (g - w).abs() <= 1e-5 * (1.0 + w.abs()),
-                            "{path} {p:?} at {i}: {g} vs {w}"
-                        );
+                        assert!((g - w).abs() <= 1e-5 * (1.0 + w.abs()), "{path} {p:?} at {i}: {g} vs {w}");
                     }
                 });
             }
@@ -400,22 +296,8 @@ mod tests {
     #[test]
     fn narrow_or_wide_rows_are_left_to_other_kernels() {
         let p = |w: usize| Conv2d {
-            batch: 1,
-            in_channels: 3,
-            in_h: 9,
-            in_w: w,
-            out_channels: 4,
-            kernel_h: 3,
-            kernel_w: 3,
-            stride_h: 2,
-            stride_w: 2,
-            pad_h: 1,
-            pad_w: 1,
-            dilation_h: 1,
-            dilation_w: 1,
-            groups: 1,
-            out_h: 5,
-            out_w: (w - 1) / 2 + 1,
+            batch: 1, in_channels: 3, in_h: 9, in_w: w, out_channels: 4, kernel_h: 3, kernel_w: 3,
+            stride_h: 2, stride_w: 2, pad_h: 1, pad_w: 1, dilation_h: 1, dilation_w: 1, groups: 1, out_h: 5, out_w: (w - 1) / 2 + 1,
         };
         assert!(!supports(&p(29)) && supports(&p(31)) && supports(&p(512)) && !supports(&p(513)));
     }

@@ -58,13 +58,7 @@ const SPLIT_MIN: usize = 1 << 17;
 /// With feature `threads` and more than one thread: ranges of channels of one
 /// image as parts of one `threads::run`; false, with nothing done, otherwise.
 #[cfg(feature = "threads")]
-fn split_channels<const K: usize>(
-    x: &[f32],
-    w: &[f32],
-    out: &mut [f32],
-    p: &Conv2d,
-    e: Epilogue<'_>,
-) -> bool {
+fn split_channels<const K: usize>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<'_>) -> bool {
     let t = crate::threads::get();
     let (c, plane_in, plane_out) = (p.in_channels, p.in_h * p.in_w, p.out_h * p.out_w);
     let work = c.saturating_mul(plane_out).saturating_mul(K * K);
@@ -79,23 +73,10 @@ fn split_channels<const K: usize>(
         let (c0, c1) = (i * per, ((i + 1) * per).min(c));
         // SAFETY: `fits` checked that `out` holds c planes; part i writes only
         // planes c0..c1, which no other part touches, while `run` waits.
-        let o = unsafe {
-            core::slice::from_raw_parts_mut(dst.get().add(c0 * plane_out), (c1 - c0) * plane_out)
-        };
-        let q = Conv2d {
-            in_channels: c1 - c0,
-            out_channels: c1 - c0,
-            groups: c1 - c0,
-            ..*p
-        };
-        let part = Epilogue {
-            bias: e.bias.map(|v| v.get(c0..).unwrap_or(&[])),
-            ..e
-        };
-        let (xs, ws) = (
-            x.get(c0 * plane_in..).unwrap_or(&[]),
-            w.get(c0 * K * K..).unwrap_or(&[]),
-        );
+        let o = unsafe { core::slice::from_raw_parts_mut(dst.get().add(c0 * plane_out), (c1 - c0) * plane_out) };
+        let q = Conv2d { in_channels: c1 - c0, out_channels: c1 - c0, groups: c1 - c0, ..*p };
+        let part = Epilogue { bias: e.bias.map(|v| v.get(c0..).unwrap_or(&[])), ..e };
+        let (xs, ws) = (x.get(c0 * plane_in..).unwrap_or(&[]), w.get(c0 * K * K..).unwrap_or(&[]));
         run_one::<K>(xs, ws, o, &q, part);
     });
     true
@@ -125,13 +106,7 @@ fn run_one<const K: usize>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e:
 /// The same code with its blocks in AVX2 + FMA intrinsics.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn run_avx2<const S: usize, const K: usize>(
-    x: &[f32],
-    w: &[f32],
-    out: &mut [f32],
-    p: &Conv2d,
-    e: Epilogue<'_>,
-) {
+unsafe fn run_avx2<const S: usize, const K: usize>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
     depthwise::<S, K, true>(x, w, out, p, e);
 }
 
@@ -152,28 +127,17 @@ const fn band_rows(k: usize, s: usize, iw: usize, oh: usize) -> usize {
 
 /// `FAST` is true only inside `run_avx2`, where AVX2 and FMA are enabled.
 #[inline(always)]
-fn depthwise<const S: usize, const K: usize, const FAST: bool>(
-    x: &[f32],
-    w: &[f32],
-    out: &mut [f32],
-    p: &Conv2d,
-    e: Epilogue<'_>,
-) {
+fn depthwise<const S: usize, const K: usize, const FAST: bool>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
     let (ih, iw, oh, ow) = (p.in_h, p.in_w, p.out_h, p.out_w);
     if !supports(p) || p.kernel_h != K || p.stride_h != S || iw == 0 || ow == 0 {
         return;
     }
     // Zeroed once: every band overwrites what it reads.
     let mut buf = [0.0f32; BAND];
-    let planes = out
-        .chunks_exact_mut(oh * ow)
-        .zip(x.chunks_exact(ih * iw))
-        .take(p.batch * p.in_channels);
+    let planes = out.chunks_exact_mut(oh * ow).zip(x.chunks_exact(ih * iw)).take(p.batch * p.in_channels);
     for (plane_ix, (o_plane, x_plane)) in planes.enumerate() {
         let c = plane_ix % p.in_channels;
-        let Some(k) = w.get(c * K * K..(c + 1) * K * K) else {
-            return;
-        };
+        let Some(k) = w.get(c * K * K..(c + 1) * K * K) else { return };
         let mut taps = [[0.0f32; K]; K];
         taps.iter_mut().flatten().zip(k).for_each(|(t, &v)| *t = v);
         let bias = e.bias.and_then(|b| b.get(c)).copied().unwrap_or(0.0);
@@ -183,15 +147,7 @@ fn depthwise<const S: usize, const K: usize, const FAST: bool>(
 
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn plane<const S: usize, const K: usize, const FAST: bool>(
-    buf: &mut [f32; BAND],
-    o_plane: &mut [f32],
-    x_plane: &[f32],
-    taps: &[[f32; K]; K],
-    bias: f32,
-    clamp: Option<(f32, f32)>,
-    p: &Conv2d,
-) {
+fn plane<const S: usize, const K: usize, const FAST: bool>(buf: &mut [f32; BAND], o_plane: &mut [f32], x_plane: &[f32], taps: &[[f32; K]; K], bias: f32, clamp: Option<(f32, f32)>, p: &Conv2d) {
     let (ih, iw, oh, ow) = (p.in_h, p.in_w, p.out_h, p.out_w);
     let n = band_rows(K, S, iw, oh);
     if n == 0 {
@@ -206,9 +162,8 @@ fn plane<const S: usize, const K: usize, const FAST: bool>(
     // caller and never written, stay zero.
     let (w2, r2) = ((iw + K - 1).div_ceil(S), n + (K - 1) / S);
     // Where tap (ky, kx) of the output at flat position 0 reads.
-    let offs: [[usize; K]; K] = core::array::from_fn(|ky| {
-        core::array::from_fn(|kx| ((ky % S) * S + kx % S) * r2 * w2 + ky / S * w2 + kx / S)
-    });
+    let offs: [[usize; K]; K] =
+        core::array::from_fn(|ky| core::array::from_fn(|kx| ((ky % S) * S + kx % S) * r2 * w2 + ky / S * w2 + kx / S));
     let max_off = offs.iter().flatten().fold(0, |m, &o| m.max(o));
     // Reads are at `j + off + ..LANES` with j + LANES <= (n - 1) * w2 + max(ow, LANES):
     // keep them inside `buf`.
@@ -225,28 +180,18 @@ fn plane<const S: usize, const K: usize, const FAST: bool>(
             // computed afterwards. Masked stores are slow on some cores.
             for oy in 0..rows {
                 let at = (oy0 + oy) * ow;
-                let stop = if at + LANES <= o_plane.len() {
-                    at + LANES
-                } else {
-                    at + ow
-                };
-                let Some(o) = o_plane.get_mut(at..stop) else {
-                    return;
-                };
+                let stop = if at + LANES <= o_plane.len() { at + LANES } else { at + ow };
+                let Some(o) = o_plane.get_mut(at..stop) else { return };
                 block::<K, FAST>(buf, oy * w2, &offs, taps, bias, clamp, o);
             }
         } else {
-            let Some(o_band) = o_plane.get_mut(oy0 * ow..(oy0 + rows) * ow) else {
-                return;
-            };
+            let Some(o_band) = o_plane.get_mut(oy0 * ow..(oy0 + rows) * ow) else { return };
             for (oy, o_row) in o_band.chunks_exact_mut(ow).enumerate() {
                 // The last block overlaps the one before instead of a scalar tail.
                 let mut ox = 0;
                 while ox < ow {
                     let at = ox.min(ow - LANES);
-                    let Some(o) = o_row.get_mut(at..at + LANES) else {
-                        break;
-                    };
+                    let Some(o) = o_row.get_mut(at..at + LANES) else { break };
                     block::<K, FAST>(buf, oy * w2 + at, &offs, taps, bias, clamp, o);
                     ox = at + LANES;
                 }
@@ -261,16 +206,7 @@ fn plane<const S: usize, const K: usize, const FAST: bool>(
 /// image are zeroed; padding columns are left as they are (zero).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn fill<const S: usize, const K: usize>(
-    buf: &mut [f32; BAND],
-    x: &[f32],
-    ih: usize,
-    iw: usize,
-    w2: usize,
-    r2: usize,
-    rows_in: usize,
-    oy0: usize,
-) {
+fn fill<const S: usize, const K: usize>(buf: &mut [f32; BAND], x: &[f32], ih: usize, iw: usize, w2: usize, r2: usize, rows_in: usize, oy0: usize) {
     let pad = K / 2;
     for a in 0..S {
         for r in 0..rows_in {
@@ -296,24 +232,13 @@ fn fill<const S: usize, const K: usize>(
                 let (be, bo) = (pad % 2, (pad + 1) % 2);
                 let (ce, co) = (at(be) + pad / 2, at(bo) + pad.div_ceil(2));
                 let (lo, hi) = if ce < co { (ce, co) } else { (co, ce) };
-                let Some((first, second)) = buf.split_at_mut_checked(hi) else {
-                    return;
-                };
-                let Some(first) = first.get_mut(lo..) else {
-                    return;
-                };
-                let (even, odd) = if ce < co {
-                    (first, second)
-                } else {
-                    (second, first)
-                };
+                let Some((first, second)) = buf.split_at_mut_checked(hi) else { return };
+                let Some(first) = first.get_mut(lo..) else { return };
+                let (even, odd) = if ce < co { (first, second) } else { (second, first) };
                 for ((e, o), pair) in even.iter_mut().zip(odd.iter_mut()).zip(src.chunks_exact(2)) {
                     (*e, *o) = (pair[0], pair[1]);
                 }
-                if let (Some(&last), Some(e)) = (
-                    src.get(iw - 1).filter(|_| iw % 2 == 1),
-                    even.get_mut(iw / 2),
-                ) {
+                if let (Some(&last), Some(e)) = (src.get(iw - 1).filter(|_| iw % 2 == 1), even.get_mut(iw / 2)) {
                     *e = last;
                 }
             }
@@ -334,20 +259,14 @@ fn copy(dst: &mut [f32], src: &[f32]) {
         let mut i = 0;
         while i < n {
             let at = i.min(n - LANES);
-            if let (Some(d), Some(s)) = (
-                dst[at..].first_chunk_mut::<LANES>(),
-                src[at..].first_chunk::<LANES>(),
-            ) {
+            if let (Some(d), Some(s)) = (dst[at..].first_chunk_mut::<LANES>(), src[at..].first_chunk::<LANES>()) {
                 *d = *s;
             }
             i = at + LANES;
         }
     } else if n >= 4 {
         for at in [0, n - 4] {
-            if let (Some(d), Some(s)) = (
-                dst[at..].first_chunk_mut::<4>(),
-                src[at..].first_chunk::<4>(),
-            ) {
+            if let (Some(d), Some(s)) = (dst[at..].first_chunk_mut::<4>(), src[at..].first_chunk::<4>()) {
                 *d = *s;
             }
         }
@@ -359,15 +278,7 @@ fn copy(dst: &mut [f32], src: &[f32]) {
 /// `o` = clamp(bias + the K×K taps of the `LANES` outputs from flat position `j`).
 /// The caller keeps every `j + off + LANES` within `buf`.
 #[inline(always)]
-fn block<const K: usize, const FAST: bool>(
-    buf: &[f32; BAND],
-    j: usize,
-    offs: &[[usize; K]; K],
-    taps: &[[f32; K]; K],
-    bias: f32,
-    clamp: Option<(f32, f32)>,
-    o: &mut [f32],
-) {
+fn block<const K: usize, const FAST: bool>(buf: &[f32; BAND], j: usize, offs: &[[usize; K]; K], taps: &[[f32; K]; K], bias: f32, clamp: Option<(f32, f32)>, o: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     if FAST {
         // SAFETY: FAST is only set under `run_avx2`, whose caller detected AVX2 and
@@ -384,19 +295,13 @@ fn block<const K: usize, const FAST: bool>(
     let mut acc = [bias; LANES];
     for (offs, taps) in offs.iter().zip(taps) {
         for (&off, &wv) in offs.iter().zip(taps) {
-            let Some(win) = buf.get(off + j..).and_then(|s| s.first_chunk::<LANES>()) else {
-                continue;
-            };
+            let Some(win) = buf.get(off + j..).and_then(|s| s.first_chunk::<LANES>()) else { continue };
             for (acc, &v) in acc.iter_mut().zip(win) {
                 *acc += wv * v;
             }
         }
     }
-    let e = Epilogue {
-        bias: None,
-        clamp,
-        residual: None,
-    };
+    let e = Epilogue { bias: None, clamp, residual: None };
     o.iter_mut().zip(acc).for_each(|(o, v)| *o = e.apply(0, v));
 }
 
@@ -409,15 +314,7 @@ mod avx2 {
     /// # Safety
     /// The CPU supports AVX2 and FMA, and `j + off + LANES <= BAND` for every `off` in `offs`.
     #[inline(always)]
-    pub unsafe fn block<const K: usize>(
-        buf: &[f32; BAND],
-        j: usize,
-        offs: &[[usize; K]; K],
-        taps: &[[f32; K]; K],
-        bias: f32,
-        clamp: Option<(f32, f32)>,
-        o: &mut [f32],
-    ) {
+    pub unsafe fn block<const K: usize>(buf: &[f32; BAND], j: usize, offs: &[[usize; K]; K], taps: &[[f32; K]; K], bias: f32, clamp: Option<(f32, f32)>, o: &mut [f32]) {
         // SAFETY: the caller guarantees the features and that each 8-float window is in `buf`;
         // the store writes min(o.len(), 8) floats of `o`.
         unsafe {
@@ -438,10 +335,7 @@ mod avx2 {
             if o.len() >= LANES {
                 _mm256_storeu_ps(o.as_mut_ptr(), v);
             } else {
-                let on = _mm256_cmpgt_epi32(
-                    _mm256_set1_epi32(o.len() as i32),
-                    _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
-                );
+                let on = _mm256_cmpgt_epi32(_mm256_set1_epi32(o.len() as i32), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
                 _mm256_maskstore_ps(o.as_mut_ptr(), on, v);
             }
         }
@@ -451,30 +345,14 @@ mod avx2 {
 /// 3×3 rows too wide for a band, straight from the input with edge checks.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn wide_rows<const S: usize>(
-    o_plane: &mut [f32],
-    x_plane: &[f32],
-    ih: usize,
-    iw: usize,
-    ow: usize,
-    k: &[f32; 9],
-    bias: f32,
-    clamp: Option<(f32, f32)>,
-) {
+fn wide_rows<const S: usize>(o_plane: &mut [f32], x_plane: &[f32], ih: usize, iw: usize, ow: usize, k: &[f32; 9], bias: f32, clamp: Option<(f32, f32)>) {
     for (oy, o_row) in o_plane.chunks_exact_mut(ow).enumerate() {
         let rows: [Option<&[f32]>; 3] = core::array::from_fn(|ky| {
-            (oy * S + ky)
-                .checked_sub(1)
-                .filter(|&iy| iy < ih)
-                .and_then(|iy| x_plane.get(iy * iw..(iy + 1) * iw))
+            (oy * S + ky).checked_sub(1).filter(|&iy| iy < ih).and_then(|iy| x_plane.get(iy * iw..(iy + 1) * iw))
         });
         row::<S>(o_row, rows, iw, k, bias);
         if clamp.is_some() {
-            let e = Epilogue {
-                bias: None,
-                clamp,
-                residual: None,
-            };
+            let e = Epilogue { bias: None, clamp, residual: None };
             o_row.iter_mut().for_each(|v| *v = e.apply(0, *v));
         }
     }
@@ -482,13 +360,7 @@ fn wide_rows<const S: usize>(
 
 /// One output row: `o[ox] = bias + Σ_ky Σ_kx k[ky][kx] * r_ky[S*ox + kx - 1]`, zero outside the rows.
 #[inline(always)]
-fn row<const S: usize>(
-    o: &mut [f32],
-    rows: [Option<&[f32]>; 3],
-    iw: usize,
-    k: &[f32; 9],
-    bias: f32,
-) {
+fn row<const S: usize>(o: &mut [f32], rows: [Option<&[f32]>; 3], iw: usize, k: &[f32; 9], bias: f32) {
     let ow = o.len();
     let point = |ox: usize| -> f32 {
         let mut acc = bias;
@@ -503,11 +375,7 @@ fn row<const S: usize>(
         acc
     };
     // Interior columns 1..=last have all three taps inside the row.
-    let last = if iw >= 2 {
-        ((iw - 2) / S).min(ow.saturating_sub(1))
-    } else {
-        0
-    };
+    let last = if iw >= 2 { ((iw - 2) / S).min(ow.saturating_sub(1)) } else { 0 };
     if last >= LANES {
         // Blocks over 1..=last; the final block overlaps the one before instead of a scalar tail.
         let mut ox = 1;
@@ -517,9 +385,7 @@ fn row<const S: usize>(
             for (ky, r) in rows.iter().enumerate() {
                 // The taps of LANES outputs: a window whose length LLVM sees as a constant.
                 let need = (LANES - 1) * S + 3;
-                let Some(win) = r.and_then(|r| r.get(at * S - 1..at * S - 1 + need)) else {
-                    continue;
-                };
+                let Some(win) = r.and_then(|r| r.get(at * S - 1..at * S - 1 + need)) else { continue };
                 let (w0, w1, w2) = (k[ky * 3], k[ky * 3 + 1], k[ky * 3 + 2]);
                 for t in 0..LANES {
                     acc[t] += w0 * win[t * S] + w1 * win[t * S + 1] + w2 * win[t * S + 2];
@@ -532,17 +398,10 @@ fn row<const S: usize>(
             ox += LANES;
         }
     } else {
-        o.iter_mut()
-            .enumerate()
-            .take(last + 1)
-            .skip(1)
-            .for_each(|(ox, v)| *v = point(ox));
+        o.iter_mut().enumerate().take(last + 1).skip(1).for_each(|(ox, v)| *v = point(ox));
     }
     o[0] = point(0);
-    o.iter_mut()
-        .enumerate()
-        .skip((last + 1).max(1))
-        .for_each(|(ox, v)| *v = point(ox));
+    o.iter_mut().enumerate().skip((last + 1).max(1)).for_each(|(ox, v)| *v = point(ox));
 }
 
 #[cfg(test)]
@@ -557,43 +416,12 @@ mod tests {
     #[test]
     fn matches_the_general_convolution() {
         let mut rng = Lcg(3);
-        for &(c, h, w, s) in &[
-            (1, 1, 1, 1),
-            (2, 5, 7, 1),
-            (3, 8, 8, 2),
-            (2, 7, 9, 2),
-            (4, 3, 2, 1),
-            (1, 2, 2, 2),
-            (2, 112, 112, 2),
-            (2, 14, 14, 1),
-            (1, 3, 130, 1),
-            (1, 4, 131, 2),
-            (2, 7, 7, 1),
-            (2, 14, 14, 2),
-            (1, 9, 700, 1),
-            (1, 9, 601, 2),
-            (3, 61, 35, 1),
-            (2, 6, 1, 2),
-        ] {
+        for &(c, h, w, s) in &[(1, 1, 1, 1), (2, 5, 7, 1), (3, 8, 8, 2), (2, 7, 9, 2), (4, 3, 2, 1), (1, 2, 2, 2), (2, 112, 112, 2), (2, 14, 14, 1), (1, 3, 130, 1), (1, 4, 131, 2), (2, 7, 7, 1), (2, 14, 14, 2), (1, 9, 700, 1), (1, 9, 601, 2), (3, 61, 35, 1), (2, 6, 1, 2)] {
             let oh = (h + 2 - 3) / s + 1;
             let ow = (w + 2 - 3) / s + 1;
             let p = Conv2d {
-                batch: 1,
-                in_channels: c,
-                in_h: h,
-                in_w: w,
-                out_channels: c,
-                kernel_h: 3,
-                kernel_w: 3,
-                stride_h: s,
-                stride_w: s,
-                pad_h: 1,
-                pad_w: 1,
-                dilation_h: 1,
-                dilation_w: 1,
-                groups: c,
-                out_h: oh,
-                out_w: ow,
+                batch: 1, in_channels: c, in_h: h, in_w: w, out_channels: c, kernel_h: 3, kernel_w: 3,
+                stride_h: s, stride_w: s, pad_h: 1, pad_w: 1, dilation_h: 1, dilation_w: 1, groups: c, out_h: oh, out_w: ow,
             };
             let mut x = vec![0.0; c * h * w];
             let mut k = vec![0.0; c * 9];
@@ -605,17 +433,7 @@ mod tests {
             crate::conv::im2col::conv2d(&x, &k, Some(&bias), &mut want, &p);
             each_path(|path| {
                 let mut got: Vec<f32> = vec![f32::NAN; c * oh * ow];
-                depthwise3x3(
-                    &x,
-                    &k,
-                    &mut got,
-                    &p,
-                    Epilogue {
-                        bias: Some(&bias),
-                        clamp: None,
-                        residual: None,
-                    },
-                );
+                depthwise3x3(&x, &k, &mut got, &p, Epilogue { bias: Some(&bias), clamp: None, residual: None });
                 for (g, w) in got.iter().zip(&want) {
                     assert!((g - w).abs() <= 1e-5, "{path} {c}x{h}x{w}/{s}: {g} vs {w}");
                 }
@@ -626,37 +444,11 @@ mod tests {
     #[test]
     fn five_by_five_matches_the_general_convolution() {
         let mut rng = Lcg(5);
-        for &(c, h, w, s) in &[
-            (1, 1, 1, 1),
-            (2, 5, 7, 1),
-            (3, 8, 8, 2),
-            (2, 7, 9, 2),
-            (2, 28, 28, 2),
-            (2, 14, 14, 1),
-            (1, 3, 2, 1),
-            (2, 7, 7, 1),
-            (2, 14, 14, 2),
-            (1, 40, 124, 1),
-            (1, 33, 123, 2),
-        ] {
+        for &(c, h, w, s) in &[(1, 1, 1, 1), (2, 5, 7, 1), (3, 8, 8, 2), (2, 7, 9, 2), (2, 28, 28, 2), (2, 14, 14, 1), (1, 3, 2, 1), (2, 7, 7, 1), (2, 14, 14, 2), (1, 40, 124, 1), (1, 33, 123, 2)] {
             let (oh, ow) = ((h + 4 - 5) / s + 1, (w + 4 - 5) / s + 1);
             let p = Conv2d {
-                batch: 1,
-                in_channels: c,
-                in_h: h,
-                in_w: w,
-                out_channels: c,
-                kernel_h: 5,
-                kernel_w: 5,
-                stride_h: s,
-                stride_w: s,
-                pad_h: 2,
-                pad_w: 2,
-                dilation_h: 1,
-                dilation_w: 1,
-                groups: c,
-                out_h: oh,
-                out_w: ow,
+                batch: 1, in_channels: c, in_h: h, in_w: w, out_channels: c, kernel_h: 5, kernel_w: 5,
+                stride_h: s, stride_w: s, pad_h: 2, pad_w: 2, dilation_h: 1, dilation_w: 1, groups: c, out_h: oh, out_w: ow,
             };
             let (mut x, mut k, mut bias) = (vec![0.0; c * h * w], vec![0.0; c * 25], vec![0.0; c]);
             rng.fill(&mut x);
@@ -666,22 +458,9 @@ mod tests {
             crate::conv::im2col::conv2d(&x, &k, Some(&bias), &mut want, &p);
             each_path(|path| {
                 let mut got = vec![f32::NAN; c * oh * ow];
-                depthwise5x5(
-                    &x,
-                    &k,
-                    &mut got,
-                    &p,
-                    Epilogue {
-                        bias: Some(&bias),
-                        clamp: Some((-0.5, 0.5)),
-                        residual: None,
-                    },
-                );
+                depthwise5x5(&x, &k, &mut got, &p, Epilogue { bias: Some(&bias), clamp: Some((-0.5, 0.5)), residual: None });
                 for (g, w) in got.iter().zip(&want) {
-                    assert!(
-                        (g - w.clamp(-0.5, 0.5)).abs() <= 1e-5,
-                        "{path} {c}x{h}x{w}/{s}: {g} vs {w}"
-                    );
+                    assert!((g - w.clamp(-0.5, 0.5)).abs() <= 1e-5, "{path} {c}x{h}x{w}/{s}: {g} vs {w}");
                 }
             });
         }

@@ -77,20 +77,9 @@ pub fn conv2d(x: &[f32], w: &[f32], bias: Option<&[f32]>, out: &mut [f32], p: &C
 }
 
 /// `conv2d` followed by the fused epilogue's clamp (its bias is `bias` here).
-pub fn conv2d_act(
-    x: &[f32],
-    w: &[f32],
-    bias: Option<&[f32]>,
-    out: &mut [f32],
-    p: &Conv2d,
-    clamp: Option<(f32, f32)>,
-) {
+pub fn conv2d_act(x: &[f32], w: &[f32], bias: Option<&[f32]>, out: &mut [f32], p: &Conv2d, clamp: Option<(f32, f32)>) {
     conv2d(x, w, bias, out, p);
-    let e = Epilogue {
-        bias: None,
-        clamp,
-        residual: None,
-    };
+    let e = Epilogue { bias: None, clamp, residual: None };
     if clamp.is_some() {
         out.iter_mut().for_each(|v| *v = e.apply(0, *v));
     }
@@ -99,26 +88,12 @@ pub fn conv2d_act(
 /// A 1×1 convolution, stride 1, no padding, one group: per image, the matrix
 /// product `w[cout, cin] @ x[cin, h*w]`.
 #[allow(clippy::too_many_arguments)]
-pub fn pointwise(
-    x: &[f32],
-    w: &[f32],
-    out: &mut [f32],
-    batch: usize,
-    cin: usize,
-    cout: usize,
-    hw: usize,
-    e: Epilogue<'_>,
-) {
+pub fn pointwise(x: &[f32], w: &[f32], out: &mut [f32], batch: usize, cin: usize, cout: usize, hw: usize, e: Epilogue<'_>) {
     let (xs, os) = (cin * hw, cout * hw);
     if xs == 0 || os == 0 {
         return;
     }
-    for (i, (o, xb)) in out
-        .chunks_exact_mut(os)
-        .zip(x.chunks_exact(xs))
-        .take(batch)
-        .enumerate()
-    {
+    for (i, (o, xb)) in out.chunks_exact_mut(os).zip(x.chunks_exact(xs)).take(batch).enumerate() {
         // Each image adds its own part of the residual.
         let residual = e.residual.map(|r| r.get(i * os..).unwrap_or(&[]));
         gemm(o, w, xb, cout, cin, hw, Epilogue { residual, ..e });
@@ -142,12 +117,8 @@ fn im2col(x: &[f32], w: &[f32], out: &mut [f32], scratch: &mut [f32], p: &Conv2d
     if plane == 0 || out_plane == 0 || scratch.len() < im2col_scratch(p) {
         return;
     }
-    let Some((cols, tmp)) = scratch.split_at_mut_checked(k * ow) else {
-        return;
-    };
-    let images = out
-        .chunks_exact_mut(p.out_channels * out_plane)
-        .zip(x.chunks_exact(p.in_channels * plane));
+    let Some((cols, tmp)) = scratch.split_at_mut_checked(k * ow) else { return };
+    let images = out.chunks_exact_mut(p.out_channels * out_plane).zip(x.chunks_exact(p.in_channels * plane));
     for (o, xb) in images.take(p.batch) {
         for oy in 0..p.out_h {
             let mut rows = cols.chunks_exact_mut(ow);
@@ -177,21 +148,10 @@ pub const fn im2col_scratch(p: &Conv2d) -> usize {
 /// Patches of output row `oy` for tap (ky, kx): one value per output column, 0 in the padding.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn gather(
-    r: &mut [f32],
-    x: &[f32],
-    p: &Conv2d,
-    oy: usize,
-    ky: usize,
-    kx: usize,
-    sh: usize,
-    sw: usize,
-) {
+fn gather(r: &mut [f32], x: &[f32], p: &Conv2d, oy: usize, ky: usize, kx: usize, sh: usize, sw: usize) {
     let offset = kx * p.dilation_w;
     let (lo, hi) = valid_range(offset, p.pad_w, sw, p.in_w, p.out_w);
-    let iy = (oy * sh + ky * p.dilation_h)
-        .checked_sub(p.pad_h)
-        .filter(|&iy| iy < p.in_h);
+    let iy = (oy * sh + ky * p.dilation_h).checked_sub(p.pad_h).filter(|&iy| iy < p.in_h);
     let Some(iy) = iy else {
         r.fill(0.0);
         return;
@@ -208,17 +168,12 @@ fn gather(
     match (sw, dst.split_last_mut()) {
         // Stride 2 as pairs, which vectorises; the last value may have no partner.
         (2, Some((last, body))) => {
-            body.iter_mut()
-                .zip(src.chunks_exact(2))
-                .for_each(|(d, c)| *d = c[0]);
+            body.iter_mut().zip(src.chunks_exact(2)).for_each(|(d, c)| *d = c[0]);
             if let Some(&v) = src.get(2 * body.len()) {
                 *last = v;
             }
         }
-        _ => dst
-            .iter_mut()
-            .zip(src.iter().step_by(sw))
-            .for_each(|(d, &v)| *d = v),
+        _ => dst.iter_mut().zip(src.iter().step_by(sw)).for_each(|(d, &v)| *d = v),
     }
 }
 
@@ -418,11 +373,7 @@ mod tests {
             rng.fill(&mut w);
             rng.fill(&mut b);
             let want = naive(&x, &w, Some(&b), p);
-            let e = Epilogue {
-                bias: Some(&b),
-                clamp: None,
-                residual: None,
-            };
+            let e = Epilogue { bias: Some(&b), clamp: None, residual: None };
             each_path(|path| {
                 let mut out = vec![f32::NAN; want.len()];
                 let mut cols = vec![f32::NAN; im2col_scratch(p)];
@@ -432,16 +383,7 @@ mod tests {
                 }
                 if p.kernel_h == 1 && p.kernel_w == 1 {
                     let hw = p.in_h * p.in_w;
-                    pointwise(
-                        &x,
-                        &w,
-                        &mut out,
-                        p.batch,
-                        p.in_channels,
-                        p.out_channels,
-                        hw,
-                        e,
-                    );
+                    pointwise(&x, &w, &mut out, p.batch, p.in_channels, p.out_channels, hw, e);
                     for (g, w) in out.iter().zip(&want) {
                         assert!((g - w).abs() <= 1e-5, "{path} pointwise {p:?}: {g} vs {w}");
                     }

@@ -15,15 +15,7 @@ use crate::matmul::gemm_wasm::clamp;
 /// # Safety
 /// `j + off + 8 <= buf.len()` for every `off` in `offs`.
 #[inline(always)]
-pub unsafe fn depthwise_block<const K: usize>(
-    buf: &[f32],
-    j: usize,
-    offs: &[[usize; K]; K],
-    taps: &[[f32; K]; K],
-    bias: f32,
-    clamp_to: Option<(f32, f32)>,
-    o: &mut [f32],
-) {
+pub unsafe fn depthwise_block<const K: usize>(buf: &[f32], j: usize, offs: &[[usize; K]; K], taps: &[[f32; K]; K], bias: f32, clamp_to: Option<(f32, f32)>, o: &mut [f32]) {
     // SAFETY: the caller guarantees each 8-float window is in `buf`; the stores
     // write min(o.len(), 8) floats of `o`.
     unsafe {
@@ -62,11 +54,7 @@ pub fn gather(dst: &mut [f32], src: &[f32], stride: usize) -> bool {
         _ => return false,
     };
     // Vectors while a whole one (4 outputs, 4 · stride inputs) is in bounds.
-    let body = if src.len() >= 4 * stride {
-        (n.min((src.len() - 4 * stride) / stride + 1)) / 4 * 4
-    } else {
-        0
-    };
+    let body = if src.len() >= 4 * stride { (n.min((src.len() - 4 * stride) / stride + 1)) / 4 * 4 } else { 0 };
     let (s, d) = (src.as_ptr(), dst.as_mut_ptr());
     let mut i = 0;
     while i < body {
@@ -76,10 +64,7 @@ pub fn gather(dst: &mut [f32], src: &[f32], stride: usize) -> bool {
             let v = if stride == 1 {
                 v128_load(s.add(i).cast())
             } else {
-                let (a, b) = (
-                    v128_load(s.add(2 * i).cast()),
-                    v128_load(s.add(2 * i + 4).cast()),
-                );
+                let (a, b) = (v128_load(s.add(2 * i).cast()), v128_load(s.add(2 * i + 4).cast()));
                 // Lanes 0 and 2 of each: the even floats.
                 i32x4_shuffle::<0, 2, 4, 6>(a, b)
             };
@@ -103,17 +88,7 @@ pub fn gather(dst: &mut [f32], src: &[f32], stride: usize) -> bool {
 /// 16 <= ow <= MAX_OW; `w` holds cout * cin * 9 floats and `out` cout * oh * ow;
 /// oy < oh; cin <= MAX_CIN.
 #[allow(clippy::too_many_arguments)]
-pub unsafe fn stem_row(
-    rows: &[[[[f32; ROW]; 2]; 3]; MAX_CIN],
-    w: &[f32],
-    out: &mut [f32],
-    cin: usize,
-    cout: usize,
-    oh: usize,
-    ow: usize,
-    oy: usize,
-    e: &Epilogue<'_>,
-) {
+pub unsafe fn stem_row(rows: &[[[[f32; ROW]; 2]; 3]; MAX_CIN], w: &[f32], out: &mut [f32], cin: usize, cout: usize, oh: usize, ow: usize, oy: usize, e: &Epilogue<'_>) {
     let mut ox = 0;
     while ox < ow {
         // The last block overlaps the one before instead of a partial tail.
@@ -142,18 +117,7 @@ pub unsafe fn stem_row(
 /// As `stem_row`, with co0 + R <= cout and at + 8 <= ow.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn stem_tile<const R: usize>(
-    rows: &[[[[f32; ROW]; 2]; 3]; MAX_CIN],
-    w: &[f32],
-    out: &mut [f32],
-    cin: usize,
-    oh: usize,
-    ow: usize,
-    oy: usize,
-    co0: usize,
-    at: usize,
-    e: &Epilogue<'_>,
-) {
+unsafe fn stem_tile<const R: usize>(rows: &[[[[f32; ROW]; 2]; 3]; MAX_CIN], w: &[f32], out: &mut [f32], cin: usize, oh: usize, ow: usize, oy: usize, co0: usize, at: usize, e: &Epilogue<'_>) {
     // SAFETY: windows start at `at + off <= ow - 7` and read 8 floats, inside a
     // phase row of ROW > MAX_OW + 1; weights (co0 + r) * cin * 9 + t < cout * cin * 9;
     // stores are columns at..at+8 of rows (co0 + r, oy), inside `out`.

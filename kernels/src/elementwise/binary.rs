@@ -6,10 +6,7 @@ use crate::Error;
 
 /// Refuses a zero among integer divisors, as ExecuTorch fails `floor_divide`,
 /// `remainder` and rounded `div` on integers.
-pub fn check_divisor<T: Copy + PartialEq + Default>(
-    op: &'static str,
-    divisor: &[T],
-) -> Result<(), Error> {
+pub fn check_divisor<T: Copy + PartialEq + Default>(op: &'static str, divisor: &[T]) -> Result<(), Error> {
     match divisor.contains(&T::default()) {
         true => Err(Error::DivisionByZero { op }),
         false => Ok(()),
@@ -44,14 +41,8 @@ pub fn broadcast<A: Copy, B: Copy, O>(
         let (mut shape, mut sa, mut sb) = ([0; MAX_DIMS], [0; MAX_DIMS], [0; MAX_DIMS]);
         let mut len = 0;
         for (d, &n) in out_shape.iter().enumerate() {
-            let (x, y) = (
-                a_strides.get(d).copied().unwrap_or(0),
-                b_strides.get(d).copied().unwrap_or(0),
-            );
-            if len > 0
-                && Some(sa[len - 1]) == x.checked_mul(n)
-                && Some(sb[len - 1]) == y.checked_mul(n)
-            {
+            let (x, y) = (a_strides.get(d).copied().unwrap_or(0), b_strides.get(d).copied().unwrap_or(0));
+            if len > 0 && Some(sa[len - 1]) == x.checked_mul(n) && Some(sb[len - 1]) == y.checked_mul(n) {
                 shape[len - 1] *= n;
                 (sa[len - 1], sb[len - 1]) = (x, y);
             } else {
@@ -59,12 +50,7 @@ pub fn broadcast<A: Copy, B: Copy, O>(
                 len += 1;
             }
         }
-        let sides = Sides {
-            a,
-            a_strides: &sa[..len],
-            b,
-            b_strides: &sb[..len],
-        };
+        let sides = Sides { a, a_strides: &sa[..len], b, b_strides: &sb[..len] };
         sides.walk(0, 0, 0, out, &shape[..len], &f);
         return;
     }
@@ -245,27 +231,11 @@ mod tests {
         let a: [f32; 30] = core::array::from_fn(|i| i as f32);
         let b = [1.0f32, 10.0, 100.0];
         let mut out = [0.0f32; 30];
-        broadcast(
-            &a,
-            &[30, 10, 5, 1],
-            &b,
-            &[0, 1, 0, 0],
-            &mut out,
-            &[1, 3, 2, 5],
-            |x, y| x * y,
-        );
+        broadcast(&a, &[30, 10, 5, 1], &b, &[0, 1, 0, 0], &mut out, &[1, 3, 2, 5], |x, y| x * y);
         for (i, o) in out.iter().enumerate() {
             assert_eq!(*o, a[i] * b[i / 10]);
         }
-        broadcast(
-            &b,
-            &[0, 1, 0, 0],
-            &a,
-            &[30, 10, 5, 1],
-            &mut out,
-            &[1, 3, 2, 5],
-            |x, y| x - y,
-        );
+        broadcast(&b, &[0, 1, 0, 0], &a, &[30, 10, 5, 1], &mut out, &[1, 3, 2, 5], |x, y| x - y);
         for (i, o) in out.iter().enumerate() {
             assert_eq!(*o, b[i / 10] - a[i]);
         }

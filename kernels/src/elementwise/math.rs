@@ -256,11 +256,7 @@ pub fn remainder(a: f32, b: f32) -> f32 {
 #[inline]
 pub fn floor_divide(a: f32, b: f32) -> f32 {
     if b == 0.0 {
-        return if a.is_sign_negative() {
-            f32::NEG_INFINITY
-        } else {
-            f32::INFINITY
-        };
+        return if a.is_sign_negative() { f32::NEG_INFINITY } else { f32::INFINITY };
     }
     let m = libm::fmodf(a, b);
     let div = (a - m) / b;

@@ -70,9 +70,6 @@ mod tests {
         normal(&mut a, 3, 0);
         let mean = a.iter().sum::<f32>() / 4096.0;
         let var = a.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / 4096.0;
-        assert!(
-            mean.abs() < 0.05 && (var - 1.0).abs() < 0.08,
-            "{mean} {var}"
-        );
+        assert!(mean.abs() < 0.05 && (var - 1.0).abs() < 0.08, "{mean} {var}");
     }
 }

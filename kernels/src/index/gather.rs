@@ -35,12 +35,7 @@ pub fn gather<T: Copy + Default, I: Index>(
             }
         }
         let i = usize::try_from(i.to_i64()).ok().filter(|&i| i < size);
-        *o = i
-            .and_then(|i| {
-                x.get(off + i * stride.get(dim).copied().unwrap_or(1))
-                    .copied()
-            })
-            .unwrap_or_default();
+        *o = i.and_then(|i| x.get(off + i * stride.get(dim).copied().unwrap_or(1)).copied()).unwrap_or_default();
         // Next position, row-major over the index's shape.
         for d in (0..rank).rev() {
             p[d] += 1;
@@ -140,12 +135,7 @@ pub fn scatter<T: Copy, I: Index>(
 /// `masked_scatter` on inputs broadcast to the output: where `mask` holds,
 /// the next element of `src` in row-major order, else `x`. Running out of
 /// `src` is an error, as in ExecuTorch (the rest keeps `x`).
-pub fn masked_scatter<T: Copy>(
-    x: &[T],
-    mask: &[bool],
-    src: &[T],
-    out: &mut [T],
-) -> Result<(), crate::Error> {
+pub fn masked_scatter<T: Copy>(x: &[T], mask: &[bool], src: &[T], out: &mut [T]) -> Result<(), crate::Error> {
     let mut next = 0;
     let mut short = None;
     for ((o, &v), &m) in out.iter_mut().zip(x).zip(mask) {
@@ -159,11 +149,7 @@ pub fn masked_scatter<T: Copy>(
         }
     }
     match short {
-        Some(i) => Err(crate::Error::IndexOutOfRange {
-            op: "masked_scatter",
-            index: i as i64,
-            size: src.len(),
-        }),
+        Some(i) => Err(crate::Error::IndexOutOfRange { op: "masked_scatter", index: i as i64, size: src.len() }),
         None => Ok(()),
     }
 }
@@ -173,12 +159,7 @@ pub fn masked_scatter<T: Copy>(
 pub fn masked_rows<T: Copy>(x: &[T], mask: &[bool], out: &mut [T], trail: usize) -> usize {
     let mut rows = 0;
     for (i, _) in mask.iter().enumerate().filter(|(_, &m)| m) {
-        let (Some(src), Some(dst)) = (
-            x.get(i * trail..(i + 1) * trail),
-            out.get_mut(rows * trail..(rows + 1) * trail),
-        ) else {
-            break;
-        };
+        let (Some(src), Some(dst)) = (x.get(i * trail..(i + 1) * trail), out.get_mut(rows * trail..(rows + 1) * trail)) else { break };
         dst.copy_from_slice(src);
         rows += 1;
     }
@@ -203,14 +184,7 @@ mod tests {
         // x [1, 2, 3, 2]: pick (row, col) pairs (1, -1) and (0, 1) per lead.
         let x: [i32; 12] = core::array::from_fn(|i| i as i32);
         let mut out = [0; 4];
-        index_tensor(
-            &x,
-            &[&[1i64, 0][..], &[-1i64, 1][..]],
-            &[2, 3],
-            &mut out,
-            1,
-            2,
-        );
+        index_tensor(&x, &[&[1i64, 0][..], &[-1i64, 1][..]], &[2, 3], &mut out, 1, 2);
         assert_eq!(out, [10, 11, 2, 3]);
     }
 
@@ -219,61 +193,27 @@ mod tests {
         // out [2, 3] of zeros; index [[2, 0], [1, 1]] along dim 1.
         let mut out = [0; 6];
         let src = [1, 2, 3, 4, 5, 6]; // [2, 3]
-        scatter(
-            &mut out,
-            &[2, 3],
-            &[2i64, 0, 1, 1],
-            &[2, 2],
-            1,
-            &[2, 3],
-            |k| src[k],
-            |_, v| v,
-        );
+        scatter(&mut out, &[2, 3], &[2i64, 0, 1, 1], &[2, 2], 1, &[2, 3], |k| src[k], |_, v| v);
         assert_eq!(out, [2, 0, 1, 0, 5, 0]);
         let mut acc = [0; 6];
-        scatter(
-            &mut acc,
-            &[2, 3],
-            &[2i64, 0, 1, 1],
-            &[2, 2],
-            1,
-            &[2, 3],
-            |k| src[k],
-            |a, v| a + v,
-        );
+        scatter(&mut acc, &[2, 3], &[2i64, 0, 1, 1], &[2, 2], 1, &[2, 3], |k| src[k], |a, v| a + v);
         assert_eq!(acc, [2, 0, 1, 0, 9, 0]);
     }
 
     #[test]
     fn masked_scatter_takes_src_in_order() {
         let mut out = [0; 4];
-        assert!(masked_scatter(
-            &[1, 2, 3, 4],
-            &[true, false, true, false],
-            &[9, 8],
-            &mut out
-        )
-        .is_ok());
+        assert!(masked_scatter(&[1, 2, 3, 4], &[true, false, true, false], &[9, 8], &mut out).is_ok());
         assert_eq!(out, [9, 2, 8, 4]);
         let e = masked_scatter(&[1, 2, 3, 4], &[true; 4], &[9, 8], &mut out);
-        assert_eq!(
-            e,
-            Err(crate::Error::IndexOutOfRange {
-                op: "masked_scatter",
-                index: 2,
-                size: 2
-            })
-        );
+        assert_eq!(e, Err(crate::Error::IndexOutOfRange { op: "masked_scatter", index: 2, size: 2 }));
         assert_eq!(out, [9, 8, 3, 4]);
     }
 
     #[test]
     fn masked_rows_in_order() {
         let mut rows = [0; 6];
-        assert_eq!(
-            masked_rows(&[1, 2, 3, 4, 5, 6], &[true, false, true], &mut rows, 2),
-            2
-        );
+        assert_eq!(masked_rows(&[1, 2, 3, 4, 5, 6], &[true, false, true], &mut rows, 2), 2);
         assert_eq!(rows[..4], [1, 2, 5, 6]);
     }
 }

@@ -29,19 +29,10 @@ impl Index for i32 {
 
 /// The first index outside `[0, size)` as an error naming `op`. With `wrap`,
 /// negative indices count from the end first (`index.Tensor`, `index_put`).
-pub fn check<I: Index>(
-    op: &'static str,
-    index: &[I],
-    size: usize,
-    wrap: bool,
-) -> Result<(), Error> {
+pub fn check<I: Index>(op: &'static str, index: &[I], size: usize, wrap: bool) -> Result<(), Error> {
     for &i in index {
         let i = i.to_i64();
-        let j = if wrap && i < 0 {
-            i.wrapping_add(size as i64)
-        } else {
-            i
-        };
+        let j = if wrap && i < 0 { i.wrapping_add(size as i64) } else { i };
         if usize::try_from(j).map_or(true, |j| j >= size) {
             return Err(Error::IndexOutOfRange { op, index: i, size });
         }
@@ -140,15 +131,11 @@ pub fn index_put_nd<T: Copy, I: Index>(
         for (index, &size) in indices.iter().zip(sizes) {
             let i = index.get(j).map_or(-1, |i| i.to_i64());
             let i = if i < 0 { i + size as i64 } else { i };
-            at = at
-                .zip(usize::try_from(i).ok().filter(|&i| i < size))
-                .map(|(a, i)| a * size + i);
+            at = at.zip(usize::try_from(i).ok().filter(|&i| i < size)).map(|(a, i)| a * size + i);
         }
         let dst = at.and_then(|a| out.get_mut(l * block + a * trail..)?.get_mut(..trail));
         if let Some(dst) = dst {
-            dst.iter_mut()
-                .zip(row)
-                .for_each(|(o, &v)| *o = combine(*o, v));
+            dst.iter_mut().zip(row).for_each(|(o, &v)| *o = combine(*o, v));
         }
     }
 }
@@ -198,24 +185,12 @@ mod tests {
     #[test]
     fn check_names_the_first_bad_index() {
         assert_eq!(check("embedding", &[0i64, 3], 4, false), Ok(()));
-        let e = Error::IndexOutOfRange {
-            op: "embedding",
-            index: 4,
-            size: 4,
-        };
+        let e = Error::IndexOutOfRange { op: "embedding", index: 4, size: 4 };
         assert_eq!(check("embedding", &[0i64, 4, 9], 4, false), Err(e));
-        let e = Error::IndexOutOfRange {
-            op: "gather",
-            index: -1,
-            size: 4,
-        };
+        let e = Error::IndexOutOfRange { op: "gather", index: -1, size: 4 };
         assert_eq!(check("gather", &[-1i32], 4, false), Err(e));
         assert_eq!(check("index", &[-4i64], 4, true), Ok(()));
-        let e = Error::IndexOutOfRange {
-            op: "index",
-            index: -5,
-            size: 4,
-        };
+        let e = Error::IndexOutOfRange { op: "index", index: -5, size: 4 };
         assert_eq!(check("index", &[-5i64], 4, true), Err(e));
     }
 
@@ -223,15 +198,7 @@ mod tests {
     fn put_at_pairs_of_indices() {
         // out [1, 2, 3, 1]; positions (1, -1) and (0, 0), then (1, 2) again.
         let mut out = [0i32; 6];
-        index_put_nd(
-            &mut out,
-            &[&[1i64, 0, 1][..], &[-1i64, 0, 2][..]],
-            &[2, 3],
-            &[5, 6, 7],
-            1,
-            1,
-            |_, v| v,
-        );
+        index_put_nd(&mut out, &[&[1i64, 0, 1][..], &[-1i64, 0, 2][..]], &[2, 3], &[5, 6, 7], 1, 1, |_, v| v);
         assert_eq!(out, [6, 0, 0, 0, 0, 7]);
     }
 

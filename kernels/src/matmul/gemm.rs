@@ -18,11 +18,7 @@ pub struct Epilogue<'a> {
 }
 
 impl Epilogue<'_> {
-    pub const NONE: Epilogue<'static> = Epilogue {
-        bias: None,
-        clamp: None,
-        residual: None,
-    };
+    pub const NONE: Epilogue<'static> = Epilogue { bias: None, clamp: None, residual: None };
 
     #[inline(always)]
     pub fn apply(&self, row: usize, v: f32) -> f32 {
@@ -56,15 +52,7 @@ impl Epilogue<'_> {
 }
 
 /// `out[m, n] = epilogue(a[m, k] @ b[k, n])`, all row-major.
-pub fn gemm(
-    out: &mut [f32],
-    a: &[f32],
-    b: &[f32],
-    m: usize,
-    k: usize,
-    n: usize,
-    epilogue: Epilogue<'_>,
-) {
+pub fn gemm(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, epilogue: Epilogue<'_>) {
     #[cfg(feature = "threads")]
     if split_rows(out, a, b, m, k, n, epilogue) {
         return;
@@ -80,20 +68,9 @@ const SPLIT_MIN: usize = 1 << 19;
 /// (and `a`, the bias and the residual) as parts of one `threads::run`; false,
 /// with nothing done, for a product too small to split.
 #[cfg(feature = "threads")]
-fn split_rows(
-    out: &mut [f32],
-    a: &[f32],
-    b: &[f32],
-    m: usize,
-    k: usize,
-    n: usize,
-    e: Epilogue<'_>,
-) -> bool {
+fn split_rows(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, e: Epilogue<'_>) -> bool {
     let t = crate::threads::get();
-    let fits = out.len() >= m * n
-        && a.len() >= m * k
-        && b.len() >= k * n
-        && e.residual.is_none_or(|r| r.len() >= m * n);
+    let fits = out.len() >= m * n && a.len() >= m * k && b.len() >= k * n && e.residual.is_none_or(|r| r.len() >= m * n);
     if t < 2 || m < 2 || m.saturating_mul(k).saturating_mul(n) < SPLIT_MIN || !fits {
         return false;
     }
@@ -118,19 +95,8 @@ fn split_rows(
 }
 
 /// `gemm` on the calling thread.
-fn gemm_one(
-    out: &mut [f32],
-    a: &[f32],
-    b: &[f32],
-    m: usize,
-    k: usize,
-    n: usize,
-    epilogue: Epilogue<'_>,
-) {
-    let fits = out.len() >= m * n
-        && a.len() >= m * k
-        && b.len() >= k * n
-        && epilogue.residual.is_none_or(|r| r.len() >= m * n);
+fn gemm_one(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, epilogue: Epilogue<'_>) {
+    let fits = out.len() >= m * n && a.len() >= m * k && b.len() >= k * n && epilogue.residual.is_none_or(|r| r.len() >= m * n);
     #[cfg(target_arch = "x86_64")]
     if fits && k > 0 && crate::cpu::avx2_fma() {
         // SAFETY: the CPU has AVX2 and FMA (`cpu::avx2_fma`), and `fits` checked
@@ -156,38 +122,24 @@ const TILE: usize = 4;
 
 /// Plain Rust for any target: full 4 × 4 tiles sum in registers, the edges one
 /// output at a time. No indexing can fail: every row is sliced once, checked.
-fn portable(
-    out: &mut [f32],
-    a: &[f32],
-    b: &[f32],
-    m: usize,
-    k: usize,
-    n: usize,
-    epilogue: Epilogue<'_>,
-) {
+fn portable(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, epilogue: Epilogue<'_>) {
     if n == 0 || out.len() < m * n || a.len() < m * k || b.len() < k * n {
         return;
     }
     if k == 0 {
         // Empty sums: only the epilogue remains.
         for (i, o_row) in out.chunks_exact_mut(n).take(m).enumerate() {
-            o_row
-                .iter_mut()
-                .enumerate()
-                .for_each(|(j, o)| *o = epilogue.apply_at(i, i * n + j, 0.0));
+            o_row.iter_mut().enumerate().for_each(|(j, o)| *o = epilogue.apply_at(i, i * n + j, 0.0));
         }
         return;
     }
     let (full_m, full_n) = (m / TILE * TILE, n / TILE * TILE);
     for i0 in (0..full_m).step_by(TILE) {
-        let rows: [&[f32]; TILE] =
-            core::array::from_fn(|r| a.get((i0 + r) * k..(i0 + r + 1) * k).unwrap_or(&[]));
+        let rows: [&[f32]; TILE] = core::array::from_fn(|r| a.get((i0 + r) * k..(i0 + r + 1) * k).unwrap_or(&[]));
         for j0 in (0..full_n).step_by(TILE) {
             let mut acc = [[0.0f32; TILE]; TILE];
             for (kk, b_row) in b.chunks_exact(n).take(k).enumerate() {
-                let Some(bv) = b_row.get(j0..j0 + TILE) else {
-                    return;
-                };
+                let Some(bv) = b_row.get(j0..j0 + TILE) else { return };
                 for (acc, row) in acc.iter_mut().zip(&rows) {
                     let av = row.get(kk).copied().unwrap_or(0.0);
                     acc.iter_mut().zip(bv).for_each(|(s, &x)| *s += av * x);
@@ -196,29 +148,17 @@ fn portable(
             for (r, acc) in acc.iter().enumerate() {
                 let at = (i0 + r) * n + j0;
                 if let Some(o) = out.get_mut(at..at + TILE) {
-                    o.iter_mut()
-                        .zip(acc)
-                        .enumerate()
-                        .for_each(|(c, (o, &v))| *o = epilogue.apply_at(i0 + r, at + c, v));
+                    o.iter_mut().zip(acc).enumerate().for_each(|(c, (o, &v))| *o = epilogue.apply_at(i0 + r, at + c, v));
                 }
             }
         }
     }
     // Edges: the last m % 4 rows and the last n % 4 columns.
-    for (i, (a_row, o_row)) in a
-        .chunks_exact(k)
-        .zip(out.chunks_exact_mut(n))
-        .take(m)
-        .enumerate()
-    {
+    for (i, (a_row, o_row)) in a.chunks_exact(k).zip(out.chunks_exact_mut(n)).take(m).enumerate() {
         let start = if i < full_m { full_n } else { 0 };
         for (j, o) in o_row.iter_mut().enumerate().skip(start) {
             let column = b.iter().skip(j).step_by(n);
-            let s = a_row
-                .iter()
-                .take(k)
-                .zip(column)
-                .fold(0.0f32, |s, (&x, &y)| s + x * y);
+            let s = a_row.iter().take(k).zip(column).fold(0.0f32, |s, (&x, &y)| s + x * y);
             *o = epilogue.apply_at(i, i * n + j, s);
         }
     }
@@ -244,15 +184,7 @@ mod avx2 {
     /// The CPU supports AVX2 and FMA; `out`, `a`, `b` (and the residual, if
     /// any) hold at least `m*n`, `m*k`, `k*n` (`m*n`) elements.
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn gemm(
-        out: &mut [f32],
-        a: &[f32],
-        b: &[f32],
-        m: usize,
-        k: usize,
-        n: usize,
-        e: Epilogue<'_>,
-    ) {
+    pub unsafe fn gemm(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, e: Epilogue<'_>) {
         if n == 1 {
             // SAFETY: as the caller guarantees, with n = 1.
             unsafe { gemv(out, a, b, m, k, &e) };
@@ -273,14 +205,7 @@ mod avx2 {
                     // panel p of kc <= KC rows of 16 ends inside the KC × NC floats of `pack`.
                     unsafe { pack_panel(pack.add(p * KC * NR), b, n, k0, kc, j0, n - j0) };
                 }
-                let blk = Block {
-                    k0,
-                    kc,
-                    jc,
-                    nc,
-                    first: k0 == 0,
-                    last: k0 + kc == k,
-                };
+                let blk = Block { k0, kc, jc, nc, first: k0 == 0, last: k0 + kc == k };
                 // A last panel of at most 8 columns has one register per tile row:
                 // it goes in tiles of 12 rows afterwards, so 12 sums are in flight.
                 let last = (nc - 1) / NR;
@@ -315,9 +240,7 @@ mod avx2 {
                         while i0 < m {
                             let r = if m - i0 >= 12 { 12 } else { (m - i0).min(MR) };
                             match r {
-                                12 => {
-                                    tile::<12, 1, true>(out, a, panel, k, n, i0, j0, blk, &e, msk)
-                                }
+                                12 => tile::<12, 1, true>(out, a, panel, k, n, i0, j0, blk, &e, msk),
                                 6 => tile::<6, 1, true>(out, a, panel, k, n, i0, j0, blk, &e, msk),
                                 5 => tile::<5, 1, true>(out, a, panel, k, n, i0, j0, blk, &e, msk),
                                 4 => tile::<4, 1, true>(out, a, panel, k, n, i0, j0, blk, &e, msk),
@@ -348,17 +271,7 @@ mod avx2 {
     /// j0 < n <= j0 + DOT_MAX.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    unsafe fn dot_tail(
-        out: &mut [f32],
-        a: &[f32],
-        panel: *const f32,
-        k: usize,
-        n: usize,
-        m: usize,
-        j0: usize,
-        blk: Block,
-        e: &Epilogue<'_>,
-    ) {
+    unsafe fn dot_tail(out: &mut [f32], a: &[f32], panel: *const f32, k: usize, n: usize, m: usize, j0: usize, blk: Block, e: &Epilogue<'_>) {
         let kc = blk.kc.min(KC);
         let full = kc / 16 * 16;
         let mut col = [0.0f32; KC];
@@ -374,16 +287,8 @@ mod avx2 {
                     let row = a.as_ptr().add(i * k + blk.k0);
                     let (mut s0, mut s1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
                     for kk in (0..full).step_by(16) {
-                        s0 = _mm256_fmadd_ps(
-                            _mm256_loadu_ps(row.add(kk)),
-                            _mm256_loadu_ps(col.as_ptr().add(kk)),
-                            s0,
-                        );
-                        s1 = _mm256_fmadd_ps(
-                            _mm256_loadu_ps(row.add(kk + 8)),
-                            _mm256_loadu_ps(col.as_ptr().add(kk + 8)),
-                            s1,
-                        );
+                        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(row.add(kk)), _mm256_loadu_ps(col.as_ptr().add(kk)), s0);
+                        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(row.add(kk + 8)), _mm256_loadu_ps(col.as_ptr().add(kk + 8)), s1);
                     }
                     let mut lanes = [0.0f32; 8];
                     _mm256_storeu_ps(lanes.as_mut_ptr(), _mm256_add_ps(s0, s1));
@@ -422,15 +327,10 @@ mod avx2 {
                 for kk in (0..full).step_by(32) {
                     for (v, acc) in acc.iter_mut().enumerate() {
                         let at = kk + 8 * v;
-                        *acc = _mm256_fmadd_ps(
-                            _mm256_loadu_ps(row.add(at)),
-                            _mm256_loadu_ps(b.as_ptr().add(at)),
-                            *acc,
-                        );
+                        *acc = _mm256_fmadd_ps(_mm256_loadu_ps(row.add(at)), _mm256_loadu_ps(b.as_ptr().add(at)), *acc);
                     }
                 }
-                let sum =
-                    _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
+                let sum = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
                 let mut lanes = [0.0f32; 8];
                 _mm256_storeu_ps(lanes.as_mut_ptr(), sum);
                 let mut s = lanes.iter().sum::<f32>();
@@ -466,24 +366,13 @@ mod avx2 {
         unsafe {
             let c = cols.min(NR) as i32;
             let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-            [
-                _mm256_cmpgt_epi32(_mm256_set1_epi32(c), lanes),
-                _mm256_cmpgt_epi32(_mm256_set1_epi32(c - 8), lanes),
-            ]
+            [_mm256_cmpgt_epi32(_mm256_set1_epi32(c), lanes), _mm256_cmpgt_epi32(_mm256_set1_epi32(c - 8), lanes)]
         }
     }
 
     /// Copies `b[k0..k0+kc][j0..j0+16]` to `dst` as kc rows of 16, zeros past `cols`.
     #[inline(always)]
-    unsafe fn pack_panel(
-        dst: *mut f32,
-        b: &[f32],
-        n: usize,
-        k0: usize,
-        kc: usize,
-        j0: usize,
-        cols: usize,
-    ) {
+    unsafe fn pack_panel(dst: *mut f32, b: &[f32], n: usize, k0: usize, kc: usize, j0: usize, cols: usize) {
         // SAFETY: the caller guarantees the rows and the first min(cols, 16) columns
         // are in `b`, and room for kc × 16 floats at `dst`.
         unsafe {
@@ -493,10 +382,7 @@ mod avx2 {
                 let (v0, v1) = if cols >= NR {
                     (_mm256_loadu_ps(src), _mm256_loadu_ps(src.add(8)))
                 } else {
-                    (
-                        _mm256_maskload_ps(src, m[0]),
-                        _mm256_maskload_ps(src.add(8), m[1]),
-                    )
+                    (_mm256_maskload_ps(src, m[0]), _mm256_maskload_ps(src.add(8), m[1]))
                 };
                 _mm256_storeu_ps(dst.add(kk * NR), v0);
                 _mm256_storeu_ps(dst.add(kk * NR + 8), v1);
@@ -508,17 +394,7 @@ mod avx2 {
     /// One R-row slice of `a` over the block's panels before panel `end`.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    unsafe fn panels<const R: usize>(
-        out: &mut [f32],
-        a: &[f32],
-        pack: *const f32,
-        k: usize,
-        n: usize,
-        i0: usize,
-        blk: Block,
-        end: usize,
-        e: &Epilogue<'_>,
-    ) {
+    unsafe fn panels<const R: usize>(out: &mut [f32], a: &[f32], pack: *const f32, k: usize, n: usize, i0: usize, blk: Block, end: usize, e: &Epilogue<'_>) {
         for (p, j0) in (blk.jc..blk.jc + blk.nc).step_by(NR).enumerate().take(end) {
             let cols = (n - j0).min(NR);
             // SAFETY: as the caller guarantees; panel p was packed for this block.
@@ -562,11 +438,7 @@ mod avx2 {
             if !blk.first {
                 for (r, acc) in acc.iter_mut().enumerate() {
                     for (v, acc) in acc.iter_mut().enumerate() {
-                        *acc = if MASKED {
-                            _mm256_maskload_ps(o(r, v), mask[v])
-                        } else {
-                            _mm256_loadu_ps(o(r, v))
-                        };
+                        *acc = if MASKED { _mm256_maskload_ps(o(r, v), mask[v]) } else { _mm256_loadu_ps(o(r, v)) };
                     }
                 }
             }
@@ -589,11 +461,7 @@ mod avx2 {
                         // Same place in the residual as in `out`: in bounds as `out` is.
                         let p = res.as_ptr().add((i0 + r) * n + j0);
                         for (v, acc) in acc.iter_mut().enumerate() {
-                            let x = if MASKED {
-                                _mm256_maskload_ps(p.add(8 * v), mask[v])
-                            } else {
-                                _mm256_loadu_ps(p.add(8 * v))
-                            };
+                            let x = if MASKED { _mm256_maskload_ps(p.add(8 * v), mask[v]) } else { _mm256_loadu_ps(p.add(8 * v)) };
                             *acc = _mm256_add_ps(*acc, x);
                         }
                     }
@@ -621,8 +489,7 @@ mod avx2 {
             if let Some((lo, hi)) = e.clamp {
                 let (lo, hi) = (_mm256_set1_ps(lo), _mm256_set1_ps(hi));
                 // max/min return their second operand for NaN: put v second to keep NaNs.
-                v.iter_mut()
-                    .for_each(|x| *x = _mm256_min_ps(hi, _mm256_max_ps(lo, *x)));
+                v.iter_mut().for_each(|x| *x = _mm256_min_ps(hi, _mm256_max_ps(lo, *x)));
             }
         }
     }
@@ -641,9 +508,7 @@ mod tests {
         let mut out = vec![0.0; m * n];
         for i in 0..m {
             for j in 0..n {
-                let s: f64 = (0..k)
-                    .map(|kk| f64::from(a[i * k + kk]) * f64::from(b[kk * n + j]))
-                    .sum();
+                let s: f64 = (0..k).map(|kk| f64::from(a[i * k + kk]) * f64::from(b[kk * n + j])).sum();
                 out[i * n + j] = f64::from(e.apply_at(i, i * n + j, s as f32));
             }
         }
@@ -653,55 +518,19 @@ mod tests {
     #[test]
     fn matches_a_naive_product_on_many_shapes() {
         let mut rng = Lcg(7);
-        for &(m, k, n) in &[
-            (1, 1, 1),
-            (6, 3, 16),
-            (7, 5, 17),
-            (13, 33, 49),
-            (24, 144, 64),
-            (2, 0, 5),
-            (5, 9, 3),
-            (7, 1100, 21),
-            (13, 512, 33),
-            (6, 513, 8),
-            (9, 300, 200),
-            (5, 257, 71),
-            (3, 40, 49),
-            (31, 70, 49),
-            (25, 300, 67),
-            (14, 300, 34),
-            (19, 280, 35),
-            (9, 600, 196),
-            (13, 70, 1),
-            (7, 576, 1),
-            (3, 5, 1),
-        ] {
+        for &(m, k, n) in &[(1, 1, 1), (6, 3, 16), (7, 5, 17), (13, 33, 49), (24, 144, 64), (2, 0, 5), (5, 9, 3), (7, 1100, 21), (13, 512, 33), (6, 513, 8), (9, 300, 200), (5, 257, 71), (3, 40, 49), (31, 70, 49), (25, 300, 67), (14, 300, 34), (19, 280, 35), (9, 600, 196), (13, 70, 1), (7, 576, 1), (3, 5, 1)] {
             let a: Vec<f32> = (0..m * k).map(|_| rng.next_f32()).collect();
             let b: Vec<f32> = (0..k * n).map(|_| rng.next_f32()).collect();
             let bias: Vec<f32> = (0..m).map(|_| rng.next_f32()).collect();
             let res: Vec<f32> = (0..m * n).map(|_| rng.next_f32()).collect();
-            let full = Epilogue {
-                bias: Some(&bias),
-                clamp: Some((0.0, 0.5)),
-                residual: Some(&res),
-            };
-            for e in [
-                Epilogue::NONE,
-                Epilogue {
-                    residual: None,
-                    ..full
-                },
-                full,
-            ] {
+            let full = Epilogue { bias: Some(&bias), clamp: Some((0.0, 0.5)), residual: Some(&res) };
+            for e in [Epilogue::NONE, Epilogue { residual: None, ..full }, full] {
                 let want = naive(&a, &b, m, k, n, e);
                 each_path(|path| {
                     let mut out = vec![f32::NAN; m * n];
                     gemm(&mut out, &a, &b, m, k, n, e);
                     for (g, w) in out.iter().zip(&want) {
-                        assert!(
-                            (f64::from(*g) - w).abs() <= 1e-5 * (1.0 + w.abs()),
-                            "{path} {m}x{k}x{n}: {g} vs {w}"
-                        );
+                        assert!((f64::from(*g) - w).abs() <= 1e-5 * (1.0 + w.abs()), "{path} {m}x{k}x{n}: {g} vs {w}");
                     }
                 });
             }
@@ -711,19 +540,7 @@ mod tests {
     #[test]
     fn clamp_keeps_nan() {
         let mut out = [0.0f32; 1];
-        gemm(
-            &mut out,
-            &[f32::NAN],
-            &[1.0],
-            1,
-            1,
-            1,
-            Epilogue {
-                bias: None,
-                clamp: Some((0.0, 6.0)),
-                residual: None,
-            },
-        );
+        gemm(&mut out, &[f32::NAN], &[1.0], 1, 1, 1, Epilogue { bias: None, clamp: Some((0.0, 6.0)), residual: None });
         assert!(out[0].is_nan());
     }
 }

@@ -43,15 +43,7 @@ struct Pack([f32; KC * NC]);
 /// # Safety
 /// `out`, `a`, `b` (and the residual, if any) hold at least `m*n`, `m*k`,
 /// `k*n` (`m*n`) elements.
-pub unsafe fn gemm(
-    out: &mut [f32],
-    a: &[f32],
-    b: &[f32],
-    m: usize,
-    k: usize,
-    n: usize,
-    e: Epilogue<'_>,
-) {
+pub unsafe fn gemm(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, e: Epilogue<'_>) {
     if m < MR {
         // A few rows (a classifier's one): each row of `b` is read once either
         // way, so it is read where it lies instead of copied first.
@@ -70,14 +62,7 @@ pub unsafe fn gemm(
                 // panel p (< NC / NR) of kc <= KC rows of 8 ends inside `pack`.
                 unsafe { pack_panel(pack.add(p * KC * NR), b, n, k0, kc, j0, (n - j0).min(NR)) };
             }
-            let blk = Block {
-                k0,
-                kc,
-                jc,
-                nc,
-                first: k0 == 0,
-                last: k0 + kc == k,
-            };
+            let blk = Block { k0, kc, jc, nc, first: k0 == 0, last: k0 + kc == k };
             let mut i0 = 0;
             while i0 < m {
                 let r = (m - i0).min(MR);
@@ -102,15 +87,7 @@ pub unsafe fn gemm(
 /// # Safety
 /// The rows and columns are in `b`; `dst` has room for kc × 8 floats.
 #[inline(always)]
-unsafe fn pack_panel(
-    dst: *mut f32,
-    b: &[f32],
-    n: usize,
-    k0: usize,
-    kc: usize,
-    j0: usize,
-    cols: usize,
-) {
+unsafe fn pack_panel(dst: *mut f32, b: &[f32], n: usize, k0: usize, kc: usize, j0: usize, cols: usize) {
     // SAFETY: as the caller guarantees.
     unsafe {
         let mut src = b.as_ptr().add(k0 * n + j0);
@@ -135,33 +112,10 @@ unsafe fn pack_panel(
 /// As `gemm`'s, for rows i0..i0+R; the block's panels are packed at `pack`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn panels<const R: usize>(
-    out: &mut [f32],
-    a: &[f32],
-    pack: *const f32,
-    k: usize,
-    n: usize,
-    i0: usize,
-    blk: Block,
-    e: &Epilogue<'_>,
-) {
+unsafe fn panels<const R: usize>(out: &mut [f32], a: &[f32], pack: *const f32, k: usize, n: usize, i0: usize, blk: Block, e: &Epilogue<'_>) {
     for (p, j0) in (blk.jc..blk.jc + blk.nc).step_by(NR).enumerate() {
         // SAFETY: as the caller guarantees; panel p was packed for this block.
-        unsafe {
-            tile::<R>(
-                out,
-                a,
-                pack.add(p * KC * NR),
-                NR,
-                k,
-                n,
-                i0,
-                j0,
-                (n - j0).min(NR),
-                blk,
-                e,
-            )
-        };
+        unsafe { tile::<R>(out, a, pack.add(p * KC * NR), NR, k, n, i0, j0, (n - j0).min(NR), blk, e) };
     }
 }
 
@@ -171,23 +125,8 @@ unsafe fn panels<const R: usize>(
 /// # Safety
 /// As `gemm`'s.
 #[allow(clippy::too_many_arguments)]
-unsafe fn direct(
-    out: &mut [f32],
-    a: &[f32],
-    b: &[f32],
-    m: usize,
-    k: usize,
-    n: usize,
-    e: &Epilogue<'_>,
-) {
-    let blk = Block {
-        k0: 0,
-        kc: k,
-        jc: 0,
-        nc: n,
-        first: true,
-        last: true,
-    };
+unsafe fn direct(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, e: &Epilogue<'_>) {
+    let blk = Block { k0: 0, kc: k, jc: 0, nc: n, first: true, last: true };
     for j0 in (0..n).step_by(NR) {
         let cols = (n - j0).min(NR);
         // SAFETY: rows 0..m of `a` and `out` are in bounds; full tiles read
@@ -227,19 +166,7 @@ unsafe fn direct(
 /// `stride` apart from `panel`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn tile<const R: usize>(
-    out: &mut [f32],
-    a: &[f32],
-    panel: *const f32,
-    stride: usize,
-    k: usize,
-    n: usize,
-    i0: usize,
-    j0: usize,
-    cols: usize,
-    blk: Block,
-    e: &Epilogue<'_>,
-) {
+unsafe fn tile<const R: usize>(out: &mut [f32], a: &[f32], panel: *const f32, stride: usize, k: usize, n: usize, i0: usize, j0: usize, cols: usize, blk: Block, e: &Epilogue<'_>) {
     // SAFETY: every pointer below stays in the ranges the caller guarantees:
     // full-width loads and stores only when `cols` is 8, else lane by lane.
     unsafe {
@@ -312,10 +239,7 @@ unsafe fn load(p: *const f32, cols: usize) -> [v128; 2] {
         for (c, l) in lanes.iter_mut().enumerate().take(cols) {
             *l = *p.add(c);
         }
-        [
-            v128_load(lanes.as_ptr().cast()),
-            v128_load(lanes.as_ptr().add(4).cast()),
-        ]
+        [v128_load(lanes.as_ptr().cast()), v128_load(lanes.as_ptr().add(4).cast())]
     }
 }
 

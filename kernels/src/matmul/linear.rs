@@ -117,14 +117,7 @@ mod tests {
     #[test]
     fn mm_matches_naive_bitwise() {
         let mut rng = Lcg(11);
-        for &(m, k, n) in &[
-            (1, 1, 1),
-            (3, 7, 5),
-            (8, 16, 33),
-            (5, 0, 4),
-            (1, 70, 1000),
-            (2, 9, 61),
-        ] {
+        for &(m, k, n) in &[(1, 1, 1), (3, 7, 5), (8, 16, 33), (5, 0, 4), (1, 70, 1000), (2, 9, 61)] {
             let mut a = vec![0.0f32; m * k];
             let mut b = vec![0.0f32; k * n];
             rng.fill(&mut a);

@@ -129,14 +129,7 @@ pub fn layer_norm_stats(
 /// One statistic of [`layer_norm_stats`] per row of `inner` elements:
 /// the mean, or with `rstd` the reciprocal standard deviation. The same
 /// arithmetic, for programs that read the statistics.
-pub fn layer_norm_stat(
-    x: &[f32],
-    out: &mut [f32],
-    eps: f32,
-    outer: usize,
-    inner: usize,
-    rstd: bool,
-) {
+pub fn layer_norm_stat(x: &[f32], out: &mut [f32], eps: f32, outer: usize, inner: usize, rstd: bool) {
     if inner == 0 {
         let v = if rstd { f32::NAN } else { 0.0 };
         out.iter_mut().take(outer).for_each(|o| *o = v);

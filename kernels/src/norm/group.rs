@@ -24,16 +24,12 @@ pub fn group_norm(
     let d = c / groups;
     let inner = d * hw;
     for i in 0..n * groups {
-        let (Some(m), Some(r)) = (mean.get_mut(i), rstd.get_mut(i)) else {
-            return;
-        };
+        let (Some(m), Some(r)) = (mean.get_mut(i), rstd.get_mut(i)) else { return };
         if inner == 0 {
             (*m, *r) = (0.0, f32::NAN);
             continue;
         }
-        let Some(xs) = x.get(i * inner..(i + 1) * inner) else {
-            return;
-        };
+        let Some(xs) = x.get(i * inner..(i + 1) * inner) else { return };
         let sum = xs.iter().fold(0.0f32, |s, &v| s + v);
         let sq = xs.iter().fold(0.0f32, |s, &v| s + v * v);
         let mean_value = f64::from(sum) / inner as f64;
@@ -42,23 +38,14 @@ pub fn group_norm(
         let g = i % groups;
         for j in 0..d {
             let ch = g * d + j;
-            let (w, b) = (
-                weight.map(|w| w.get(ch).copied()),
-                bias.map(|b| b.get(ch).copied()),
-            );
+            let (w, b) = (weight.map(|w| w.get(ch).copied()), bias.map(|b| b.get(ch).copied()));
             let plain = weight.is_none() && bias.is_none();
             let scale = rstd_value * w.flatten().map_or(1.0, f64::from);
             let beta = -scale * mean_value + b.flatten().map_or(0.0, f64::from);
             let at = (i * d + j) * hw;
-            let (Some(xs), Some(ys)) = (x.get(at..at + hw), out.get_mut(at..at + hw)) else {
-                return;
-            };
+            let (Some(xs), Some(ys)) = (x.get(at..at + hw), out.get_mut(at..at + hw)) else { return };
             for (y, &v) in ys.iter_mut().zip(xs) {
-                *y = if plain {
-                    ((f64::from(v) - mean_value) * rstd_value) as f32
-                } else {
-                    (scale * f64::from(v) + beta) as f32
-                };
+                *y = if plain { ((f64::from(v) - mean_value) * rstd_value) as f32 } else { (scale * f64::from(v) + beta) as f32 };
             }
         }
         *m = mean_value as f32;
@@ -87,9 +74,7 @@ pub fn batch_stat_norm(
         let (mut sum, mut sq) = (0.0f32, 0.0f32);
         for b in 0..n {
             let at = (b * c + ch) * inner;
-            let Some(xs) = x.get(at..at + inner) else {
-                return;
-            };
+            let Some(xs) = x.get(at..at + inner) else { return };
             sum += xs.iter().fold(0.0f32, |s, &v| s + v);
             sq += xs.iter().fold(0.0f32, |s, &v| s + v * v);
         }
@@ -100,9 +85,7 @@ pub fn batch_stat_norm(
         let bv = bias.and_then(|b| b.get(ch).copied()).unwrap_or(0.0);
         for b in 0..n {
             let at = (b * c + ch) * inner;
-            let (Some(xs), Some(ys)) = (x.get(at..at + inner), out.get_mut(at..at + inner)) else {
-                return;
-            };
+            let (Some(xs), Some(ys)) = (x.get(at..at + inner), out.get_mut(at..at + inner)) else { return };
             for (y, &v) in ys.iter_mut().zip(xs) {
                 *y = (v - m) * inv * w + bv;
             }
@@ -122,24 +105,10 @@ mod tests {
         // n 1, c 2, hw 2: each channel its own group.
         let x = [1.0f32, 3.0, 10.0, 30.0];
         let (mut out, mut mean, mut rstd) = ([0.0f32; 4], [0.0f32; 2], [0.0f32; 2]);
-        group_norm(
-            &x, None, None, &mut out, &mut mean, &mut rstd, 1, 2, 2, 2, 0.0,
-        );
+        group_norm(&x, None, None, &mut out, &mut mean, &mut rstd, 1, 2, 2, 2, 0.0);
         assert_eq!(mean, [2.0, 20.0]);
         assert_eq!(out, [-1.0, 1.0, -1.0, 1.0]);
-        group_norm(
-            &x,
-            Some(&[2.0, 1.0]),
-            Some(&[0.5, 0.0]),
-            &mut out,
-            &mut mean,
-            &mut rstd,
-            1,
-            2,
-            2,
-            2,
-            0.0,
-        );
+        group_norm(&x, Some(&[2.0, 1.0]), Some(&[0.5, 0.0]), &mut out, &mut mean, &mut rstd, 1, 2, 2, 2, 0.0);
         assert_eq!(out, [-1.5, 2.5, -1.0, 1.0]);
     }
 }

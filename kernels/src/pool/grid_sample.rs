@@ -50,11 +50,7 @@ fn source(coord: f32, size: usize, padding: Padding, align_corners: bool) -> f32
         Padding::Border => clip(c, size),
         Padding::Reflection => {
             let n = size as i64;
-            let r = if align_corners {
-                reflect(c, 0, 2 * (n - 1))
-            } else {
-                reflect(c, -1, 2 * n - 1)
-            };
+            let r = if align_corners { reflect(c, 0, 2 * (n - 1)) } else { reflect(c, -1, 2 * n - 1) };
             clip(r, size)
         }
     }
@@ -84,32 +80,19 @@ pub fn grid_sample(
         if y < 0 || xx < 0 || y as usize >= ih || xx as usize >= iw {
             return 0.0;
         }
-        x.get(((b * c + ch) * ih + y as usize) * iw + xx as usize)
-            .copied()
-            .unwrap_or(0.0)
+        x.get(((b * c + ch) * ih + y as usize) * iw + xx as usize).copied().unwrap_or(0.0)
     };
-    let clipped = |b: usize, ch: usize, y: i64, xx: i64| {
-        at(b, ch, clip_index(y, ih) as i64, clip_index(xx, iw) as i64)
-    };
+    let clipped = |b: usize, ch: usize, y: i64, xx: i64| at(b, ch, clip_index(y, ih) as i64, clip_index(xx, iw) as i64);
     for b in 0..n {
         for ch in 0..c {
             for y in 0..oh {
                 for xo in 0..ow {
                     let g = ((b * oh + y) * ow + xo) * 2;
-                    let (Some(&gx), Some(&gy)) = (grid.get(g), grid.get(g + 1)) else {
-                        return;
-                    };
-                    let (sx, sy) = (
-                        source(gx, iw, padding, align_corners),
-                        source(gy, ih, padding, align_corners),
-                    );
+                    let (Some(&gx), Some(&gy)) = (grid.get(g), grid.get(g + 1)) else { return };
+                    let (sx, sy) = (source(gx, iw, padding, align_corners), source(gy, ih, padding, align_corners));
                     let v = if nearest {
                         let (nx, ny) = (libm::rintf(sx) as i64, libm::rintf(sy) as i64);
-                        if padding == Padding::Zeros {
-                            at(b, ch, ny, nx)
-                        } else {
-                            clipped(b, ch, ny, nx)
-                        }
+                        if padding == Padding::Zeros { at(b, ch, ny, nx) } else { clipped(b, ch, ny, nx) }
                     } else {
                         let (x0, y0) = (libm::floorf(sx) as i64, libm::floorf(sy) as i64);
                         let (x1, y1) = (x0 + 1, y0 + 1);
@@ -117,29 +100,18 @@ pub fn grid_sample(
                         let ne = (sx - x0 as f32) * (y1 as f32 - sy);
                         let sw = (x1 as f32 - sx) * (sy - y0 as f32);
                         let se = (sx - x0 as f32) * (sy - y0 as f32);
-                        let read = |yy, xx| {
-                            if padding == Padding::Zeros {
-                                at(b, ch, yy, xx)
-                            } else {
-                                clipped(b, ch, yy, xx)
-                            }
-                        };
+                        let read = |yy, xx| if padding == Padding::Zeros { at(b, ch, yy, xx) } else { clipped(b, ch, yy, xx) };
                         if padding == Padding::Zeros {
                             // Out-of-bounds corners are skipped, not added as zero products.
                             let mut acc = 0.0f32;
-                            for (yy, xx, wgt) in
-                                [(y0, x0, nw), (y0, x1, ne), (y1, x0, sw), (y1, x1, se)]
-                            {
+                            for (yy, xx, wgt) in [(y0, x0, nw), (y0, x1, ne), (y1, x0, sw), (y1, x1, se)] {
                                 if yy >= 0 && xx >= 0 && (yy as usize) < ih && (xx as usize) < iw {
                                     acc += read(yy, xx) * wgt;
                                 }
                             }
                             acc
                         } else {
-                            read(y0, x0) * nw
-                                + read(y0, x1) * ne
-                                + read(y1, x0) * sw
-                                + read(y1, x1) * se
+                            read(y0, x0) * nw + read(y0, x1) * ne + read(y1, x0) * sw + read(y1, x1) * se
                         }
                     };
                     if let Some(o) = out.get_mut(((b * c + ch) * oh + y) * ow + xo) {
@@ -161,38 +133,11 @@ mod tests {
         let x = [1.0f32, 2.0, 3.0, 4.0];
         let grid = [-1.0f32, -1.0, 0.0, 0.0, 1.0, 1.0];
         let mut out = [0.0f32; 3];
-        grid_sample(
-            &x,
-            &grid,
-            &mut out,
-            [1, 1, 2, 2],
-            [1, 3],
-            false,
-            Padding::Zeros,
-            true,
-        );
+        grid_sample(&x, &grid, &mut out, [1, 1, 2, 2], [1, 3], false, Padding::Zeros, true);
         assert_eq!(out, [1.0, 2.5, 4.0]);
-        grid_sample(
-            &x,
-            &[2.0, 2.0],
-            &mut out[..1],
-            [1, 1, 2, 2],
-            [1, 1],
-            true,
-            Padding::Border,
-            true,
-        );
+        grid_sample(&x, &[2.0, 2.0], &mut out[..1], [1, 1, 2, 2], [1, 1], true, Padding::Border, true);
         assert_eq!(out[0], 4.0);
-        grid_sample(
-            &x,
-            &[3.0, 3.0],
-            &mut out[..1],
-            [1, 1, 2, 2],
-            [1, 1],
-            false,
-            Padding::Zeros,
-            true,
-        );
+        grid_sample(&x, &[3.0, 3.0], &mut out[..1], [1, 1, 2, 2], [1, 1], false, Padding::Zeros, true);
         assert_eq!(out[0], 0.0);
     }
 }

@@ -216,9 +216,7 @@ pub fn adaptive_avg_pool2d<T: Copy>(
     store: impl Fn(f32) -> T,
 ) {
     let start = |o: usize, n: usize, i: usize| libm::floorf((o * i) as f32 / n as f32) as usize;
-    let end = |o: usize, n: usize, i: usize| {
-        (libm::ceilf(((o + 1) * i) as f32 / n as f32) as usize).min(i)
-    };
+    let end = |o: usize, n: usize, i: usize| (libm::ceilf(((o + 1) * i) as f32 / n as f32) as usize).min(i);
     for p in 0..planes {
         for y in 0..oh {
             let (y0, y1) = (start(y, oh, ih), end(y, oh, ih));

@@ -9,14 +9,7 @@ pub trait Quant: Copy {
     fn from_i32(v: i32) -> Self;
     /// `quantize` by a faster path with the same results, where the type has one: true if it wrote `out`.
     #[inline]
-    fn quantize_fast(
-        _x: &[f32],
-        _out: &mut [Self],
-        _inv_scale: f32,
-        _zero_point: i32,
-        _min: i32,
-        _max: i32,
-    ) -> bool {
+    fn quantize_fast(_x: &[f32], _out: &mut [Self], _inv_scale: f32, _zero_point: i32, _min: i32, _max: i32) -> bool {
         false
     }
 }
@@ -31,14 +24,7 @@ impl Quant for i8 {
         v as i8
     }
     #[inline]
-    fn quantize_fast(
-        x: &[f32],
-        out: &mut [Self],
-        inv_scale: f32,
-        zero_point: i32,
-        min: i32,
-        max: i32,
-    ) -> bool {
+    fn quantize_fast(x: &[f32], out: &mut [Self], inv_scale: f32, zero_point: i32, min: i32, max: i32) -> bool {
         crate::quant::affine_avx2::quantize_i8(x, out, inv_scale, zero_point, min, max)
     }
 }

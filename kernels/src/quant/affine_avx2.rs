@@ -30,20 +30,8 @@ fn exact(out: &Out) -> bool {
 
 /// `quant::quantize` into int8; false (and nothing written) when it has no vector path here.
 #[inline]
-pub fn quantize_i8(
-    x: &[f32],
-    out: &mut [i8],
-    inv_scale: f32,
-    zero_point: i32,
-    min: i32,
-    max: i32,
-) -> bool {
-    let o = Out {
-        inv_scale,
-        zero_point,
-        min,
-        max,
-    };
+pub fn quantize_i8(x: &[f32], out: &mut [i8], inv_scale: f32, zero_point: i32, min: i32, max: i32) -> bool {
+    let o = Out { inv_scale, zero_point, min, max };
     #[cfg(target_arch = "x86_64")]
     if has_avx2() && exact(&o) {
         // SAFETY: AVX2 is present.
@@ -85,10 +73,7 @@ mod avx2 {
         // SAFETY: register arithmetic only.
         unsafe {
             let t = _mm256_mul_ps(v, _mm256_set1_ps(out.inv_scale));
-            let (lo, hi) = (
-                (out.min - out.zero_point) as f32,
-                (out.max - out.zero_point) as f32,
-            );
+            let (lo, hi) = ((out.min - out.zero_point) as f32, (out.max - out.zero_point) as f32);
             // max returns its second operand for NaN: NaN goes to the low bound.
             let t = _mm256_min_ps(_mm256_max_ps(t, _mm256_set1_ps(lo)), _mm256_set1_ps(hi));
             _mm256_add_epi32(_mm256_cvtps_epi32(t), _mm256_set1_epi32(out.zero_point))
@@ -104,10 +89,7 @@ mod avx2 {
     pub unsafe fn quantize8(acc: __m256i, scale: f32, bias: f32, out: Out) -> __m256i {
         // SAFETY: register arithmetic only.
         unsafe {
-            let v = _mm256_add_ps(
-                _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_set1_ps(scale)),
-                _mm256_set1_ps(bias),
-            );
+            let v = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_set1_ps(scale)), _mm256_set1_ps(bias));
             quantize_ps(v, out)
         }
     }
@@ -131,15 +113,11 @@ mod avx2 {
             }
             // The last 0–7 bytes without a loop, which LLVM would turn into a call to memcpy.
             if i + 4 <= len {
-                dst.add(i)
-                    .cast::<u32>()
-                    .write_unaligned(src.add(i).cast::<u32>().read_unaligned());
+                dst.add(i).cast::<u32>().write_unaligned(src.add(i).cast::<u32>().read_unaligned());
                 i += 4;
             }
             if i + 2 <= len {
-                dst.add(i)
-                    .cast::<u16>()
-                    .write_unaligned(src.add(i).cast::<u16>().read_unaligned());
+                dst.add(i).cast::<u16>().write_unaligned(src.add(i).cast::<u16>().read_unaligned());
                 i += 2;
             }
             if i < len {
@@ -156,8 +134,7 @@ mod avx2 {
     unsafe fn store8(dst: *mut i8, q: __m256i) {
         // SAFETY: as the caller guarantees.
         unsafe {
-            let words =
-                _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256::<1>(q));
+            let words = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256::<1>(q));
             _mm_storel_epi64(dst.cast(), _mm_packs_epi16(words, words));
         }
     }
@@ -170,18 +147,10 @@ mod avx2 {
         let mut i = 0;
         while i + 8 <= n {
             // SAFETY: elements i..i+8 are inside both slices.
-            unsafe {
-                store8(
-                    out.as_mut_ptr().add(i),
-                    quantize_ps(_mm256_loadu_ps(x.as_ptr().add(i)), o),
-                )
-            };
+            unsafe { store8(out.as_mut_ptr().add(i), quantize_ps(_mm256_loadu_ps(x.as_ptr().add(i)), o)) };
             i += 8;
         }
-        let (x, out) = (
-            x.get(i..n).unwrap_or(&[]),
-            out.get_mut(i..n).unwrap_or(&mut []),
-        );
+        let (x, out) = (x.get(i..n).unwrap_or(&[]), out.get_mut(i..n).unwrap_or(&mut []));
         for (o_, &v) in out.iter_mut().zip(x) {
             *o_ = o.quantize(v);
         }
@@ -210,10 +179,7 @@ mod avx2 {
         while i + 8 <= n {
             // SAFETY: elements i..i+8 are inside all three slices.
             unsafe {
-                let v = _mm256_add_ps(
-                    dequantize8(a.as_ptr().add(i), qa),
-                    dequantize8(b.as_ptr().add(i), qb),
-                );
+                let v = _mm256_add_ps(dequantize8(a.as_ptr().add(i), qa), dequantize8(b.as_ptr().add(i), qb));
                 store8(out.as_mut_ptr().add(i), quantize_ps(v, o));
             }
             i += 8;
@@ -251,22 +217,10 @@ mod tests {
                 _ => [i32::MIN, i32::MAX, 255, -257][(i / 4) as usize % 4],
             })
             .collect();
-        let cases = [
-            (0.5f32, 0.0f32),
-            (0.013, -0.7),
-            (1.0e-4, 0.25),
-            (f32::INFINITY, 0.0),
-            (f32::NAN, 1.0),
-            (3.0, f32::NEG_INFINITY),
-        ];
+        let cases = [(0.5f32, 0.0f32), (0.013, -0.7), (1.0e-4, 0.25), (f32::INFINITY, 0.0), (f32::NAN, 1.0), (3.0, f32::NEG_INFINITY)];
         for zp in [-128, -5, 0, 17, 127] {
             for (min, max) in [(-128, 127), (-3, 127), (-128, 6), (0, 0)] {
-                let out = Out {
-                    inv_scale: 1.0,
-                    zero_point: zp,
-                    min,
-                    max,
-                };
+                let out = Out { inv_scale: 1.0, zero_point: zp, min, max };
                 for &(scale, bias) in &cases {
                     for chunk in accs.chunks_exact(8) {
                         let mut got = [0i32; 8];
@@ -298,10 +252,7 @@ mod tests {
             // SAFETY: AVX2 is present; both buffers hold 48 >= len bytes.
             unsafe { super::copy(src.as_ptr(), dst.as_mut_ptr(), len) };
             assert_eq!(&dst[..len], &src[..len], "len {len}");
-            assert!(
-                dst[len..].iter().all(|&v| v == 0),
-                "len {len} wrote past the end"
-            );
+            assert!(dst[len..].iter().all(|&v| v == 0), "len {len} wrote past the end");
         }
     }
 
@@ -315,16 +266,7 @@ mod tests {
         // Ties at scale 1, values past both clamps, NaN and infinities, and a tail of 5.
         let mut x: Vec<f32> = (0..85).map(|i| (i as f32 - 40.0) * 0.5).collect();
         x.extend((0..64).map(|_| rng.next_f32() * 300.0));
-        x.extend([
-            f32::NAN,
-            f32::INFINITY,
-            f32::NEG_INFINITY,
-            -0.0,
-            1e30,
-            -1e30,
-            2.5,
-            -2.5,
-        ]);
+        x.extend([f32::NAN, f32::INFINITY, f32::NEG_INFINITY, -0.0, 1e30, -1e30, 2.5, -2.5]);
         for zp in [-128, -7, 0, 3, 127] {
             for (min, max) in [(-128, 127), (-128, 5), (0, 127)] {
                 for inv in [1.0f32, 1.0 / 0.037, 7.5] {
@@ -341,22 +283,8 @@ mod tests {
         let a: Vec<i8> = (0..203).map(|i| (i * 37 % 256) as u8 as i8).collect();
         let b: Vec<i8> = (0..203).map(|i| (i * 101 % 256) as u8 as i8).collect();
         for (za, zb, zo) in [(0, 0, 0), (-128, 127, 3), (5, -9, -20)] {
-            let (qa, qb) = (
-                Affine {
-                    scale: 0.05,
-                    zero_point: za,
-                },
-                Affine {
-                    scale: 0.021,
-                    zero_point: zb,
-                },
-            );
-            let o = Out {
-                inv_scale: 1.0 / 0.06f32,
-                zero_point: zo,
-                min: -128,
-                max: 127,
-            };
+            let (qa, qb) = (Affine { scale: 0.05, zero_point: za }, Affine { scale: 0.021, zero_point: zb });
+            let o = Out { inv_scale: 1.0 / 0.06f32, zero_point: zo, min: -128, max: 127 };
             let mut got = std::vec![0i8; a.len()];
             let mut want = std::vec![0i8; a.len()];
             assert!(super::add(&a, &b, &mut got, qa, qb, o));

@@ -41,10 +41,7 @@ pub fn qconv2d(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: Re
         });
     }
     #[cfg(target_arch = "x86_64")]
-    if crate::cpu::avx512_vnni()
-        && crate::quant::gemm_vnni::supports(p.in_channels)
-        && pointwise_fits(x, w, out, p)
-    {
+    if crate::cpu::avx512_vnni() && crate::quant::gemm_vnni::supports(p.in_channels) && pointwise_fits(x, w, out, p) {
         return each_image(x, out, p, |x, out, cin, cout, hw| {
             // SAFETY: AVX-512 VNNI is present and `supports` checked the channel count.
             unsafe { crate::quant::gemm_vnni::pointwise(x, x_zp, w, out, cin, cout, hw, &rq) }
@@ -58,10 +55,7 @@ pub fn qconv2d(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: Re
         });
     }
     #[cfg(target_arch = "x86_64")]
-    if crate::quant::affine_avx2::has_avx2()
-        && crate::quant::conv3x3::supports(p)
-        && holds(x, w, out, p)
-    {
+    if crate::quant::affine_avx2::has_avx2() && crate::quant::conv3x3::supports(p) && holds(x, w, out, p) {
         // SAFETY: AVX2 is present, the kernel covers `p`, and `holds` checked the slice lengths.
         unsafe { crate::quant::conv3x3::avx2::conv3x3(x, x_zp, w, out, p, &rq) };
         return;
@@ -118,31 +112,17 @@ fn qconv2d_body(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: R
 
 /// A 1×1, stride 1, unpadded, one-group convolution whose slices hold every
 /// element the shapes promise, with few enough input channels for `qgemm`.
-#[cfg(any(
-    target_arch = "x86_64",
-    all(target_arch = "wasm32", target_feature = "simd128")
-))]
+#[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
 #[inline]
 fn pointwise_fits(x: &[i8], w: &[i8], out: &[i8], p: &Conv2d) -> bool {
-    is_pointwise(p)
-        && p.out_h * p.out_w == p.in_h * p.in_w
-        && p.in_channels <= crate::quant::gemm::MAX_CIN
-        && holds(x, w, out, p)
+    is_pointwise(p) && p.out_h * p.out_w == p.in_h * p.in_w && p.in_channels <= crate::quant::gemm::MAX_CIN && holds(x, w, out, p)
 }
 
 /// Runs a 1×1 kernel `k(x, out, cin, cout, hw)` on each image, once
 /// `pointwise_fits` has checked that every image's slices are there.
-#[cfg(any(
-    target_arch = "x86_64",
-    all(target_arch = "wasm32", target_feature = "simd128")
-))]
+#[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
 #[inline(always)]
-fn each_image(
-    x: &[i8],
-    out: &mut [i8],
-    p: &Conv2d,
-    k: impl Fn(&[i8], &mut [i8], usize, usize, usize),
-) {
+fn each_image(x: &[i8], out: &mut [i8], p: &Conv2d, k: impl Fn(&[i8], &mut [i8], usize, usize, usize)) {
     let (hw, cin, cout) = (p.in_h * p.in_w, p.in_channels, p.out_channels);
     for n in 0..p.batch {
         k(&x[n * cin * hw..], &mut out[n * cout * hw..], cin, cout, hw);
@@ -150,10 +130,7 @@ fn each_image(
 }
 
 /// The slices hold every element the shapes promise.
-#[cfg(any(
-    target_arch = "x86_64",
-    all(target_arch = "wasm32", target_feature = "simd128")
-))]
+#[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
 #[inline]
 fn holds(x: &[i8], w: &[i8], out: &[i8], p: &Conv2d) -> bool {
     let icg = p.in_channels / p.groups.max(1);

@@ -46,8 +46,8 @@ pub(crate) mod avx2 {
 
     use super::{MAX_ICG, MAX_W};
     use crate::conv::im2col::Conv2d;
-    use crate::quant::affine_avx2::quantize8;
     use crate::quant::conv::Requant;
+    use crate::quant::affine_avx2::quantize8;
 
     /// Outputs per vector.
     const LANES: usize = 8;
@@ -58,14 +58,7 @@ pub(crate) mod avx2 {
     /// The CPU supports AVX2; `supports(p)`; `x`, `w` and `out` hold at least
     /// `batch*cin*ih*iw`, `cout*(cin/groups)*9` and `batch*cout*oh*ow` elements.
     #[target_feature(enable = "avx2")]
-    pub unsafe fn conv3x3(
-        x: &[i8],
-        x_zp: i32,
-        w: &[i8],
-        out: &mut [i8],
-        p: &Conv2d,
-        rq: &Requant<'_>,
-    ) {
+    pub unsafe fn conv3x3(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: &Requant<'_>) {
         if crate::quant::depthwise::supports(p) && crate::cpu::avx512_vnni() {
             // SAFETY: the CPU has AVX-512 VNNI; as below otherwise.
             unsafe { crate::quant::depthwise_vnni::depthwise(x, x_zp, w, out, p, rq) };
@@ -135,9 +128,7 @@ pub(crate) mod avx2 {
     #[inline(always)]
     fn widen(xpad: &mut [i16], src: &[i8], zp: i16) {
         let dst = xpad.get_mut(1..).unwrap_or(&mut []);
-        dst.iter_mut()
-            .zip(src)
-            .for_each(|(d, &v)| *d = i16::from(v) - zp);
+        dst.iter_mut().zip(src).for_each(|(d, &v)| *d = i16::from(v) - zp);
     }
 
     /// The pairs a row of outputs reads: `(c, c+1)` for stride 1, `(2c, 2c+1)` for stride 2.
@@ -171,10 +162,7 @@ pub(crate) mod avx2 {
         let pair = |a: i8, b: i8| i32::from(a as i16 as u16) | (i32::from(b) << 16);
         let tap = |t: usize| w.get(co * 3 * T + t).copied().unwrap_or(0);
         let third = if s == 1 { 2 } else { 1 };
-        let (scale, bias) = (
-            rq.scale.get(co).copied().unwrap_or(0.0),
-            rq.bias.get(co).copied().unwrap_or(0.0),
-        );
+        let (scale, bias) = (rq.scale.get(co).copied().unwrap_or(0.0), rq.bias.get(co).copied().unwrap_or(0.0));
         let len = o.len();
         // SAFETY: AVX2; o0 + third + 8 <= ceil(len / 8) * 8 + 2, inside every row;
         // full vectors store inside `o`, the last one through `bytes`.
@@ -194,8 +182,7 @@ pub(crate) mod avx2 {
                     acc = _mm256_add_epi32(acc, _mm256_add_epi32(a, b));
                 }
                 let q = quantize8(acc, scale, bias, rq.out);
-                let words =
-                    _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256::<1>(q));
+                let words = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256::<1>(q));
                 let bytes = _mm_packs_epi16(words, words);
                 if o0 + LANES <= len {
                     _mm_storel_epi64(o.as_mut_ptr().add(o0).cast(), bytes);
@@ -217,8 +204,8 @@ mod tests {
 
     use super::supports;
     use crate::conv::im2col::Conv2d;
-    use crate::quant::affine::Out;
     use crate::quant::conv::{qconv2d, qconv2d_portable, Requant};
+    use crate::quant::affine::Out;
     use crate::testutil::Lcg;
 
     #[rustfmt::skip]
@@ -268,34 +255,17 @@ mod tests {
         ];
         #[cfg(target_arch = "x86_64")]
         if !crate::cpu::avx512_vnni() {
-            std::eprintln!(
-                "note: no AVX-512 VNNI on this CPU, the VNNI depthwise path was not run"
-            );
+            std::eprintln!("note: no AVX-512 VNNI on this CPU, the VNNI depthwise path was not run");
         }
         for (i, p) in shapes.iter().enumerate() {
             assert!(supports(p), "{p:?}");
             let icg = p.in_channels / p.groups;
-            let x: Vec<i8> = (0..p.batch * p.in_channels * p.in_h * p.in_w)
-                .map(|_| byte(-128.0))
-                .collect();
-            let w: Vec<i8> = (0..p.out_channels * icg * 9)
-                .map(|_| byte(-127.0))
-                .collect();
-            let scale: Vec<f32> = (0..p.out_channels)
-                .map(|c| 0.0003 + 0.0001 * c as f32)
-                .collect();
+            let x: Vec<i8> = (0..p.batch * p.in_channels * p.in_h * p.in_w).map(|_| byte(-128.0)).collect();
+            let w: Vec<i8> = (0..p.out_channels * icg * 9).map(|_| byte(-127.0)).collect();
+            let scale: Vec<f32> = (0..p.out_channels).map(|c| 0.0003 + 0.0001 * c as f32).collect();
             let bias: Vec<f32> = (0..p.out_channels).map(|c| 0.05 * c as f32 - 0.2).collect();
-            let out = Out {
-                inv_scale: 1.0 / 0.04f32,
-                zero_point: i as i32 * 5 - 30,
-                min: -128 + i as i32,
-                max: 127 - 2 * i as i32,
-            };
-            let rq = Requant {
-                scale: &scale,
-                bias: &bias,
-                out,
-            };
+            let out = Out { inv_scale: 1.0 / 0.04f32, zero_point: i as i32 * 5 - 30, min: -128 + i as i32, max: 127 - 2 * i as i32 };
+            let rq = Requant { scale: &scale, bias: &bias, out };
             // Within int8, where `x - x_zp` fits the portable kernel's i16 products.
             let x_zp = (i as i32 * 11) % 187 - 60;
             let n = p.batch * p.out_channels * p.out_h * p.out_w;
@@ -306,17 +276,10 @@ mod tests {
             got.fill(0);
             crate::cpu::no_avx512(|| qconv2d(&x, x_zp, &w, &mut got, p, rq));
             assert_eq!(got, want, "AVX2: {p:?}");
-            assert!(
-                n < 8 || want.iter().any(|&v| v != want[0]),
-                "a constant output tests nothing: {p:?}"
-            );
+            assert!(n < 8 || want.iter().any(|&v| v != want[0]), "a constant output tests nothing: {p:?}");
         }
-        assert!(!crate::quant::depthwise::supports(
-            &shapes[shapes.len() - 1]
-        ));
-        assert!(!crate::quant::depthwise::supports(
-            &shapes[shapes.len() - 2]
-        ));
+        assert!(!crate::quant::depthwise::supports(&shapes[shapes.len() - 1]));
+        assert!(!crate::quant::depthwise::supports(&shapes[shapes.len() - 2]));
         assert!(crate::quant::depthwise::supports(&shapes[0]));
         // What it leaves to the portable kernel.
         assert!(!supports(&conv(1, 1, 1, 1, 3, 258, 1)));

@@ -46,21 +46,14 @@ pub(crate) mod avx2 {
 
     use super::{widths, PLANE};
     use crate::conv::im2col::Conv2d;
-    use crate::quant::affine_avx2::{copy, quantize8};
     use crate::quant::conv::Requant;
+    use crate::quant::affine_avx2::{copy, quantize8};
 
     /// # Safety
     /// The CPU supports AVX2; `supports(p)` and `qconv3x3::supports(p)`; `x`, `w`
     /// and `out` hold at least `batch*c*ih*iw`, `c*9` and `batch*c*oh*ow` elements.
     #[target_feature(enable = "avx2")]
-    pub unsafe fn depthwise(
-        x: &[i8],
-        x_zp: i32,
-        w: &[i8],
-        out: &mut [i8],
-        p: &Conv2d,
-        rq: &Requant<'_>,
-    ) {
+    pub unsafe fn depthwise(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: &Requant<'_>) {
         let (ih, iw, oh, ow) = (p.in_h, p.in_w, p.out_h, p.out_w);
         let (pw, fw) = widths(p);
         // The border and everything past the plane stay zero; the interior is rewritten per channel.
@@ -73,14 +66,7 @@ pub(crate) mod avx2 {
                 for iy in 0..ih {
                     // SAFETY: the caller guarantees this channel's `ih` rows inside `x`;
                     // padded row `iy + 1` holds `pw = iw + 2` elements inside `plane`.
-                    unsafe {
-                        widen(
-                            x.as_ptr().add(plane_at + iy * iw),
-                            plane.as_mut_ptr().add((iy + 1) * pw + 1),
-                            iw,
-                            zp,
-                        )
-                    };
+                    unsafe { widen(x.as_ptr().add(plane_at + iy * iw), plane.as_mut_ptr().add((iy + 1) * pw + 1), iw, zp) };
                 }
                 let pair = |a: i8, b: i8| i32::from(a as i16 as u16) | (i32::from(b) << 16);
                 let tap = |t: usize| w.get(c * 9 + t).copied().unwrap_or(0);
@@ -112,13 +98,7 @@ pub(crate) mod avx2 {
                 for oy in 0..oh {
                     // SAFETY: the caller guarantees this channel's `oh` rows inside `out`;
                     // row `oy` of `flat` holds `fw >= ow` outputs.
-                    unsafe {
-                        copy(
-                            flat.as_ptr().add(oy * fw),
-                            out.as_mut_ptr().add(at + oy * ow),
-                            ow,
-                        )
-                    };
+                    unsafe { copy(flat.as_ptr().add(oy * fw), out.as_mut_ptr().add(at + oy * ow), ow) };
                 }
             }
         }
@@ -135,10 +115,7 @@ pub(crate) mod avx2 {
             let mut i = 0;
             while i + 16 <= len {
                 let v = _mm256_cvtepi8_epi16(_mm_loadu_si128(src.add(i).cast()));
-                _mm256_storeu_si256(
-                    dst.add(i).cast(),
-                    _mm256_sub_epi16(v, _mm256_set1_epi16(zp)),
-                );
+                _mm256_storeu_si256(dst.add(i).cast(), _mm256_sub_epi16(v, _mm256_set1_epi16(zp)));
                 i += 16;
             }
             if i + 8 <= len {
@@ -182,27 +159,21 @@ pub(crate) mod avx2 {
             let out = self.rq.out;
             // SAFETY: register arithmetic, and a 16-byte store the caller keeps in bounds.
             unsafe {
-                let (qa, qb) = (
-                    quantize8(a, self.scale, self.bias, out),
-                    quantize8(b, self.scale, self.bias, out),
-                );
+                let (qa, qb) = (quantize8(a, self.scale, self.bias, out), quantize8(b, self.scale, self.bias, out));
                 // Per 128-bit lane: a0–a3, b0–b3 | a4–a7, b4–b7.
                 let words = _mm256_packs_epi32(qa, qb);
                 let words = if interleaved {
                     // Outputs 0 2 4 6 1 3 5 7 in each lane: back to 0..8.
                     let order = _mm256_setr_epi8(
-                        0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15, 0, 1, 8, 9, 2, 3, 10,
-                        11, 4, 5, 12, 13, 6, 7, 14, 15,
+                        0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15, 0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7,
+                        14, 15,
                     );
                     _mm256_shuffle_epi8(words, order)
                 } else {
                     // Outputs 0–3 8–11 | 4–7 12–15: swap the middle quarters.
                     _mm256_permute4x64_epi64::<0b11_01_10_00>(words)
                 };
-                let bytes = _mm_packs_epi16(
-                    _mm256_castsi256_si128(words),
-                    _mm256_extracti128_si256::<1>(words),
-                );
+                let bytes = _mm_packs_epi16(_mm256_castsi256_si128(words), _mm256_extracti128_si256::<1>(words));
                 _mm_storeu_si128(flat.cast(), bytes);
             }
         }

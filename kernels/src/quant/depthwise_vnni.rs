@@ -17,14 +17,7 @@ use crate::quant::gemm_vnni::quantize16;
 /// `conv3x3::supports(p)`; `x`, `w` and `out` hold at least `batch*c*ih*iw`,
 /// `c*9` and `batch*c*oh*ow` elements.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2")]
-pub unsafe fn depthwise(
-    x: &[i8],
-    x_zp: i32,
-    w: &[i8],
-    out: &mut [i8],
-    p: &Conv2d,
-    rq: &Requant<'_>,
-) {
+pub unsafe fn depthwise(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: &Requant<'_>) {
     let (ih, iw, oh, ow) = (p.in_h, p.in_w, p.out_h, p.out_w);
     let (pw, fw) = widths(p);
     // The border and everything past the plane stay zero; the interior is rewritten per channel.
@@ -36,14 +29,7 @@ pub unsafe fn depthwise(
             for iy in 0..ih {
                 // SAFETY: the caller guarantees this channel's `ih` rows inside `x`;
                 // padded row `iy + 1` holds `pw = iw + 2` elements inside `plane`.
-                unsafe {
-                    widen(
-                        x.as_ptr().add(plane_at + iy * iw),
-                        plane.as_mut_ptr().add((iy + 1) * pw + 1),
-                        iw,
-                        x_zp as i16,
-                    )
-                };
+                unsafe { widen(x.as_ptr().add(plane_at + iy * iw), plane.as_mut_ptr().add((iy + 1) * pw + 1), iw, x_zp as i16) };
             }
             let pair = |a: i8, b: i8| i32::from(a as i16 as u16) | (i32::from(b) << 16);
             let tap = |t: usize| w.get(c * 9 + t).copied().unwrap_or(0);
@@ -52,14 +38,7 @@ pub unsafe fn depthwise(
                 w01[ky] = _mm512_set1_epi32(pair(tap(3 * ky), tap(3 * ky + 1)));
                 w2[ky] = _mm512_set1_epi32(pair(tap(3 * ky + 2), 0));
             }
-            let k = Channel {
-                w01,
-                w2,
-                pw,
-                scale: rq.scale.get(c).copied().unwrap_or(0.0),
-                bias: rq.bias.get(c).copied().unwrap_or(0.0),
-                rq,
-            };
+            let k = Channel { w01, w2, pw, scale: rq.scale.get(c).copied().unwrap_or(0.0), bias: rq.bias.get(c).copied().unwrap_or(0.0), rq };
             // SAFETY: `supports` keeps every read below `(ih + 3) * pw + SLACK`
             // and every write below `oh * fw + SLACK`, inside both buffers
             // (see `stride1` and `stride2` for how far each reads).
@@ -74,13 +53,7 @@ pub unsafe fn depthwise(
             for oy in 0..oh {
                 // SAFETY: the caller guarantees this channel's `oh` rows inside `out`;
                 // row `oy` of `flat` holds `fw >= ow` outputs.
-                unsafe {
-                    copy(
-                        flat.as_ptr().add(oy * fw),
-                        out.as_mut_ptr().add(at + oy * ow),
-                        ow,
-                    )
-                };
+                unsafe { copy(flat.as_ptr().add(oy * fw), out.as_mut_ptr().add(at + oy * ow), ow) };
             }
         }
     }

@@ -16,10 +16,7 @@ pub fn dot(a: &[i8], b: &[i8]) -> i32 {
 /// The reference: one multiply-add per element.
 #[inline(always)]
 pub fn portable(a: &[i8], b: &[i8]) -> i32 {
-    a.iter()
-        .zip(b)
-        .map(|(&x, &y)| i32::from(x) * i32::from(y))
-        .sum()
+    a.iter().zip(b).map(|(&x, &y)| i32::from(x) * i32::from(y)).sum()
 }
 
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
@@ -31,9 +28,7 @@ pub mod dsp {
     fn sxtb16(x: u32) -> u32 {
         let r;
         // SAFETY: a register-only DSP instruction, present on every core this is built for (`target_feature = "dsp"`).
-        unsafe {
-            asm!("sxtb16 {r}, {x}", r = lateout(reg) r, x = in(reg) x, options(pure, nomem, nostack, preserves_flags))
-        };
+        unsafe { asm!("sxtb16 {r}, {x}", r = lateout(reg) r, x = in(reg) x, options(pure, nomem, nostack, preserves_flags)) };
         r
     }
 
@@ -42,9 +37,7 @@ pub mod dsp {
     fn sxtb16_ror8(x: u32) -> u32 {
         let r;
         // SAFETY: as for `sxtb16`.
-        unsafe {
-            asm!("sxtb16 {r}, {x}, ror #8", r = lateout(reg) r, x = in(reg) x, options(pure, nomem, nostack, preserves_flags))
-        };
+        unsafe { asm!("sxtb16 {r}, {x}, ror #8", r = lateout(reg) r, x = in(reg) x, options(pure, nomem, nostack, preserves_flags)) };
         r
     }
 
@@ -54,9 +47,7 @@ pub mod dsp {
     fn smlad(a: u32, b: u32, acc: i32) -> i32 {
         let r;
         // SAFETY: as for `sxtb16`; SMLAD writes the Q flag, which nothing reads.
-        unsafe {
-            asm!("smlad {r}, {a}, {b}, {acc}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b, acc = in(reg) acc, options(pure, nomem, nostack))
-        };
+        unsafe { asm!("smlad {r}, {a}, {b}, {acc}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b, acc = in(reg) acc, options(pure, nomem, nostack)) };
         r
     }
 

@@ -9,9 +9,7 @@ pub fn fake_quant_rows(x: &[f32], out: &mut [f32], row: usize) {
         return;
     }
     for (src, dst) in x.chunks_exact(row).zip(out.chunks_exact_mut(row)) {
-        let (lo, hi) = src
-            .iter()
-            .fold((0.0f32, 0.0f32), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        let (lo, hi) = src.iter().fold((0.0f32, 0.0f32), |(lo, hi), &v| (lo.min(v), hi.max(v)));
         let scale = if hi > lo { (hi - lo) / 255.0 } else { 1.0 };
         let zero_point = zero_point(lo / scale, hi / scale);
         let inv = 1.0 / scale;
@@ -25,11 +23,7 @@ pub fn fake_quant_rows(x: &[f32], out: &mut [f32], row: usize) {
 /// The zero point that puts the smaller rounding error at the end of the
 /// range it favours, rounded and clamped to int8.
 pub(crate) fn zero_point(lo: f32, hi: f32) -> f32 {
-    let z = if -128.0 + lo + (127.0 + hi) > 0.0 {
-        -128.0 - lo
-    } else {
-        127.0 - hi
-    };
+    let z = if -128.0 + lo + (127.0 + hi) > 0.0 { -128.0 - lo } else { 127.0 - hi };
     libm::roundf(z).clamp(-128.0, 127.0)
 }
 
@@ -43,9 +37,7 @@ mod tests {
         let mut out = [0.0f32; 8];
         fake_quant_rows(&x, &mut out, 4);
         for (row, (a, b)) in x.chunks(4).zip(out.chunks(4)).enumerate() {
-            let step = (a.iter().fold(0.0f32, |m, &v| m.max(v))
-                - a.iter().fold(0.0f32, |m, &v| m.min(v)))
-                / 255.0;
+            let step = (a.iter().fold(0.0f32, |m, &v| m.max(v)) - a.iter().fold(0.0f32, |m, &v| m.min(v))) / 255.0;
             for (u, v) in a.iter().zip(b) {
                 assert!((u - v).abs() <= step * 0.5 + 1e-6, "row {row}: {u} -> {v}");
             }

@@ -52,32 +52,14 @@ fn gather<I: Index>(
 }
 
 /// `weight` is `[rows, dim / 2]` bytes, two codes each (`code - 8` in `[-8, 7]`).
-pub fn embedding_4bit<I: Index>(
-    weight: &[u8],
-    scales: &[f32],
-    zero_points: Option<&[f32]>,
-    index: &[I],
-    out: &mut [f32],
-    t: Table,
-) {
+pub fn embedding_4bit<I: Index>(weight: &[u8], scales: &[f32], zero_points: Option<&[f32]>, index: &[I], out: &mut [f32], t: Table) {
     let row = t.dim.div_ceil(2);
-    gather(scales, zero_points, index, out, t, |r, j| {
-        nibble(weight.get(r * row..).unwrap_or(&[]), j)
-    });
+    gather(scales, zero_points, index, out, t, |r, j| nibble(weight.get(r * row..).unwrap_or(&[]), j));
 }
 
 /// `weight` is `[rows, dim]` of int8 or uint8 codes.
-pub fn embedding_byte<T: Copy + Into<f32>, I: Index>(
-    weight: &[T],
-    scales: &[f32],
-    zero_points: Option<&[f32]>,
-    index: &[I],
-    out: &mut [f32],
-    t: Table,
-) {
-    gather(scales, zero_points, index, out, t, |r, j| {
-        weight.get(r * t.dim + j).map_or(0.0, |&c| c.into())
-    });
+pub fn embedding_byte<T: Copy + Into<f32>, I: Index>(weight: &[T], scales: &[f32], zero_points: Option<&[f32]>, index: &[I], out: &mut [f32], t: Table) {
+    gather(scales, zero_points, index, out, t, |r, j| weight.get(r * t.dim + j).map_or(0.0, |&c| c.into()));
 }
 
 #[cfg(test)]
@@ -90,11 +72,7 @@ mod tests {
         let weight = [0x00, 0x00, 0xf0, 0x89];
         let scales = [1.0, 1.0, 0.5, 2.0];
         let mut out = [9.0f32; 8];
-        let t = Table {
-            rows: 2,
-            dim: 4,
-            groups: 2,
-        };
+        let t = Table { rows: 2, dim: 4, groups: 2 };
         embedding_4bit(&weight, &scales, None, &[1i64, 5], &mut out, t);
         assert_eq!(out, [3.5, -4.0, 0.0, 2.0, 0.0, 0.0, 0.0, 0.0]);
     }
@@ -103,18 +81,7 @@ mod tests {
     fn byte_rows_subtract_their_zero_point() {
         let weight: [i8; 4] = [-2, 4, 10, 0];
         let mut out = [0.0f32; 2];
-        embedding_byte(
-            &weight,
-            &[0.5, 0.25],
-            Some(&[1.0, 2.0]),
-            &[1i32],
-            &mut out,
-            Table {
-                rows: 2,
-                dim: 2,
-                groups: 1,
-            },
-        );
+        embedding_byte(&weight, &[0.5, 0.25], Some(&[1.0, 2.0]), &[1i32], &mut out, Table { rows: 2, dim: 2, groups: 1 });
         assert_eq!(out, [2.0, -0.5]);
     }
 }

@@ -14,8 +14,8 @@ pub(crate) mod avx2 {
     use core::arch::x86_64::*;
 
     use super::MAX_CIN;
-    use crate::quant::affine_avx2::{copy, quantize8};
     use crate::quant::conv::Requant;
+    use crate::quant::affine_avx2::{copy, quantize8};
 
     /// Columns per tile: 16 bytes of an input row.
     const NR: usize = 16;
@@ -48,13 +48,7 @@ pub(crate) mod avx2 {
         if full < hw {
             for ci in 0..cin {
                 // SAFETY: row ci of `x` holds columns full..hw (the caller's sizes), row ci of `tail` 16 > hw - full.
-                unsafe {
-                    copy(
-                        x.as_ptr().add(ci * hw + full),
-                        tail.as_mut_ptr().add(ci * NR),
-                        hw - full,
-                    )
-                };
+                unsafe { copy(x.as_ptr().add(ci * hw + full), tail.as_mut_ptr().add(ci * NR), hw - full) };
             }
         }
         let mut packed = [0i32; MR * MAX_CIN.div_ceil(2)];
@@ -83,10 +77,7 @@ pub(crate) mod avx2 {
                     p += 8;
                 }
                 let rest = row.get(2 * p..).unwrap_or(&[]);
-                for (pair, slot) in rest
-                    .chunks(2)
-                    .zip(packed.iter_mut().skip(p * MR + i).step_by(MR))
-                {
+                for (pair, slot) in rest.chunks(2).zip(packed.iter_mut().skip(p * MR + i).step_by(MR)) {
                     let lo = pair.first().map_or(0, |&v| i32::from(v) & 0xffff);
                     let hi = pair.get(1).map_or(0, |&v| i32::from(v) << 16);
                     *slot = lo | hi;
@@ -161,13 +152,7 @@ pub(crate) mod avx2 {
                 }
                 for (r, q) in q.iter().enumerate() {
                     // SAFETY: row co0 + r of `out` holds columns full..hw; `q` holds 16 > hw - full.
-                    unsafe {
-                        copy(
-                            q.as_ptr(),
-                            out.as_mut_ptr().add((self.co0 + r) * hw + full),
-                            hw - full,
-                        )
-                    };
+                    unsafe { copy(q.as_ptr(), out.as_mut_ptr().add((self.co0 + r) * hw + full), hw - full) };
                 }
             }
         }
@@ -209,12 +194,7 @@ pub(crate) mod avx2 {
         /// # Safety
         /// AVX2; pair `p` is packed.
         #[inline(always)]
-        unsafe fn step<const R: usize, const H: usize>(
-            &self,
-            acc: &mut [[__m256i; H]; R],
-            v: &[__m256i; H],
-            p: usize,
-        ) {
+        unsafe fn step<const R: usize, const H: usize>(&self, acc: &mut [[__m256i; H]; R], v: &[__m256i; H], p: usize) {
             // SAFETY: AVX2; `packed` holds MR entries for each pair of `cin`.
             unsafe {
                 for (r, acc) in acc.iter_mut().enumerate() {
@@ -231,18 +211,13 @@ pub(crate) mod avx2 {
         /// # Safety
         /// AVX2; `x` points at 8·H readable bytes in each of `cin` rows `stride` apart.
         #[inline(always)]
-        unsafe fn tile<const R: usize, const H: usize>(
-            &self,
-            x: *const i8,
-            stride: usize,
-        ) -> [[__m256i; H]; R] {
+        unsafe fn tile<const R: usize, const H: usize>(&self, x: *const i8, stride: usize) -> [[__m256i; H]; R] {
             let pairs = self.cin / 2;
             // SAFETY: as the caller guarantees.
             unsafe {
                 let mut acc = [[_mm256_setzero_si256(); H]; R];
                 for p in 0..pairs {
-                    let v =
-                        Self::pairs::<H>(x.add(2 * p * stride), Some(x.add((2 * p + 1) * stride)));
+                    let v = Self::pairs::<H>(x.add(2 * p * stride), Some(x.add((2 * p + 1) * stride)));
                     self.step(&mut acc, &v, p);
                 }
                 if self.cin % 2 == 1 {
@@ -259,10 +234,7 @@ pub(crate) mod avx2 {
         unsafe fn requantize<const H: usize>(&self, r: usize, acc: &[__m256i; H]) -> __m128i {
             let co = self.co0 + r;
             let rq = self.rq;
-            let (s, b) = (
-                rq.scale.get(co).copied().unwrap_or(0.0),
-                rq.bias.get(co).copied().unwrap_or(0.0),
-            );
+            let (s, b) = (rq.scale.get(co).copied().unwrap_or(0.0), rq.bias.get(co).copied().unwrap_or(0.0));
             // SAFETY: register arithmetic only.
             unsafe {
                 let shift = _mm256_set1_epi32(self.x_zp.wrapping_mul(self.wsum[r]));
@@ -277,10 +249,7 @@ pub(crate) mod avx2 {
                     // Columns 0–7 in one register: both halves' words end up in the low lane.
                     _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_packs_epi32(q[0], q[0]))
                 };
-                _mm_packs_epi16(
-                    _mm256_castsi256_si128(words),
-                    _mm256_extracti128_si256::<1>(words),
-                )
+                _mm_packs_epi16(_mm256_castsi256_si128(words), _mm256_extracti128_si256::<1>(words))
             }
         }
     }
@@ -291,8 +260,8 @@ mod tests {
     use std::vec::Vec;
 
     use crate::conv::im2col::Conv2d;
-    use crate::quant::affine::Out;
     use crate::quant::conv::{qconv2d, qconv2d_portable, Requant};
+    use crate::quant::affine::Out;
     use crate::testutil::Lcg;
 
     #[rustfmt::skip]

@@ -44,16 +44,7 @@ struct Panel([u8; MAX_CIN / 4 * V * 64]);
 /// `supports(cin)`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2")]
 #[allow(clippy::too_many_arguments)]
-pub unsafe fn pointwise(
-    x: &[i8],
-    x_zp: i32,
-    w: &[i8],
-    out: &mut [i8],
-    cin: usize,
-    cout: usize,
-    hw: usize,
-    rq: &Requant<'_>,
-) {
+pub unsafe fn pointwise(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], cin: usize, cout: usize, hw: usize, rq: &Requant<'_>) {
     let mut panel = core::mem::MaybeUninit::<Panel>::uninit();
     let panel = panel.as_mut_ptr().cast::<u8>();
     let groups = cin / 4;
@@ -65,26 +56,10 @@ pub unsafe fn pointwise(
             for (v, &mk) in masks.iter().enumerate().take(regs) {
                 // SAFETY: rows 4g..4g+4 hold columns j0 + 16v + (lanes on in mk) (caller's
                 // sizes); group g's register v is inside the panel (g < MAX_CIN / 4).
-                unsafe {
-                    pack4(
-                        panel.add((g * V + v) * 64),
-                        x.as_ptr().add(4 * g * hw + j0 + L * v),
-                        hw,
-                        mk,
-                    )
-                };
+                unsafe { pack4(panel.add((g * V + v) * 64), x.as_ptr().add(4 * g * hw + j0 + L * v), hw, mk) };
             }
         }
-        let t = Tile {
-            x_zp,
-            w,
-            cin,
-            hw,
-            j0,
-            masks,
-            panel,
-            rq,
-        };
+        let t = Tile { x_zp, w, cin, hw, j0, masks, panel, rq };
         let mut co0 = 0;
         while co0 < cout {
             let r = match cout - co0 {
@@ -143,9 +118,7 @@ unsafe fn pack4(dst: *mut u8, src: *const i8, stride: usize, mk: __mmask16) {
         let words = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
         let z = _mm512_permutexvar_epi32(words, z);
         // Within a lane, byte 4i + c (row i, column c) goes to 4c + i.
-        let bytes = _mm512_broadcast_i32x4(_mm_setr_epi8(
-            0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15,
-        ));
+        let bytes = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
         let z = _mm512_shuffle_epi8(z, bytes);
         _mm512_storeu_si512(dst.cast(), _mm512_xor_si512(z, _mm512_set1_epi8(-128)));
     }
@@ -179,11 +152,9 @@ impl Tile<'_> {
             let mut acc = [[_mm512_setzero_si512(); VV]; R];
             let mut p = self.panel;
             for g in 0..cin / 4 {
-                let xv: [__m512i; VV] =
-                    core::array::from_fn(|v| _mm512_load_si512(p.add(v * 64).cast()));
+                let xv: [__m512i; VV] = core::array::from_fn(|v| _mm512_load_si512(p.add(v * 64).cast()));
                 for (r, acc) in acc.iter_mut().enumerate() {
-                    let wv =
-                        _mm512_set1_epi32(wp.add(r * cin + 4 * g).cast::<i32>().read_unaligned());
+                    let wv = _mm512_set1_epi32(wp.add(r * cin + 4 * g).cast::<i32>().read_unaligned());
                     for (a, &xv) in acc.iter_mut().zip(&xv) {
                         *a = _mm512_dpbusd_epi32(*a, xv, wv);
                     }
@@ -195,10 +166,7 @@ impl Tile<'_> {
                 let wsum = row_sum(wp.add(r * cin), cin);
                 // Σ w·(x + 128) - (128 + x_zp)·Σ w = Σ w·(x - x_zp).
                 let shift = _mm512_set1_epi32((128 + self.x_zp).wrapping_mul(wsum));
-                let (s, b) = (
-                    self.rq.scale.get(co).copied().unwrap_or(0.0),
-                    self.rq.bias.get(co).copied().unwrap_or(0.0),
-                );
+                let (s, b) = (self.rq.scale.get(co).copied().unwrap_or(0.0), self.rq.bias.get(co).copied().unwrap_or(0.0));
                 for (v, &a) in acc.iter().enumerate() {
                     let q = quantize16(_mm512_sub_epi32(a, shift), s, b, self.rq);
                     let dst = out.as_mut_ptr().add(co * self.hw + self.j0 + L * v);
@@ -236,15 +204,9 @@ pub(crate) unsafe fn quantize16(acc: __m512i, scale: f32, bias: f32, rq: &Requan
     let out = rq.out;
     // SAFETY: register arithmetic only.
     unsafe {
-        let v = _mm512_add_ps(
-            _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_set1_ps(scale)),
-            _mm512_set1_ps(bias),
-        );
+        let v = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_set1_ps(scale)), _mm512_set1_ps(bias));
         let t = _mm512_mul_ps(v, _mm512_set1_ps(out.inv_scale));
-        let (lo, hi) = (
-            (out.min - out.zero_point) as f32,
-            (out.max - out.zero_point) as f32,
-        );
+        let (lo, hi) = ((out.min - out.zero_point) as f32, (out.max - out.zero_point) as f32);
         // max returns its second operand for NaN: NaN goes to the low bound.
         let t = _mm512_min_ps(_mm512_max_ps(t, _mm512_set1_ps(lo)), _mm512_set1_ps(hi));
         _mm512_add_epi32(_mm512_cvtps_epi32(t), _mm512_set1_epi32(out.zero_point))

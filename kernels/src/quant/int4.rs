@@ -25,9 +25,7 @@ const MAX_GROUPS: usize = 512;
 
 /// One row's int8 codes and its zero point and scale, as `fake_quant_rows` rounds them.
 fn quantize_row(src: &[f32], q: &mut [i8]) -> (i32, f32) {
-    let (lo, hi) = src
-        .iter()
-        .fold((0.0f32, 0.0f32), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    let (lo, hi) = src.iter().fold((0.0f32, 0.0f32), |(lo, hi), &v| (lo.min(v), hi.max(v)));
     let scale = if hi > lo { (hi - lo) / 255.0 } else { 1.0 };
     let zp = super::dynamic::zero_point(lo / scale, hi / scale);
     let inv = 1.0 / scale;
@@ -51,16 +49,7 @@ fn block_dot(q: &[i8], w: &[u8]) -> i32 {
 /// `wsum` its sum of codes, both in blocks of 8 rows (`[n.div_ceil(8), k / group, 8]`,
 /// see [`at`]) so one block's are adjacent. `xq` holds `k` codes.
 #[allow(clippy::too_many_arguments)]
-pub fn linear_q4(
-    x: &[f32],
-    w: &[u8],
-    scales: &[f32],
-    wsum: &[i32],
-    bias: Option<&[f32]>,
-    out: &mut [f32],
-    xq: &mut [i8],
-    s: Q4,
-) {
+pub fn linear_q4(x: &[f32], w: &[u8], scales: &[f32], wsum: &[i32], bias: Option<&[f32]>, out: &mut [f32], xq: &mut [i8], s: Q4) {
     let Q4 { m, n, k, group } = s;
     let groups = k / group.max(1);
     let whole = k > 0 && group % 32 == 0 && k % group == 0 && xq.len() >= k;
@@ -75,40 +64,22 @@ pub fn linear_q4(
         // Each group's code sum, once per row (the first MAX_GROUPS groups).
         let mut sums = [0i32; MAX_GROUPS];
         for (g, s) in sums.iter_mut().enumerate().take(groups) {
-            *s = xq[g * group..(g + 1) * group]
-                .iter()
-                .map(|&v| i32::from(v))
-                .sum();
+            *s = xq[g * group..(g + 1) * group].iter().map(|&v| i32::from(v)).sum();
         }
-        let xsum = |g: usize| {
-            sums.get(g).copied().unwrap_or_else(|| {
-                xq[g * group..(g + 1) * group]
-                    .iter()
-                    .map(|&v| i32::from(v))
-                    .sum()
-            })
-        };
+        let xsum = |g: usize| sums.get(g).copied().unwrap_or_else(|| xq[g * group..(g + 1) * group].iter().map(|&v| i32::from(v)).sum());
         // Σ (q - zp)(c - 8) = Σ q·c - 8 Σ q - zp Σ c + 8 zp · group, exact in i32.
-        let exact = |g: usize, o: usize, dot: i32| {
-            dot - 8 * xsum(g) - zp * wsum[at(o, g, groups)] + 8 * zp * group as i32
-        };
+        let exact = |g: usize, o: usize, dot: i32| dot - 8 * xsum(g) - zp * wsum[at(o, g, groups)] + 8 * zp * group as i32;
         #[cfg_attr(not(target_arch = "x86_64"), allow(unused_mut))]
         let mut o = 0;
         #[cfg(target_arch = "x86_64")]
         if simd {
-            let rows = avx2::Rows {
-                k,
-                group,
-                zp,
-                vnni: crate::cpu::avx512_vnni(),
-            };
+            let rows = avx2::Rows { k, group, zp, vnni: crate::cpu::avx512_vnni() };
             while o + 8 <= n {
                 // SAFETY: AVX2 was detected; rows o..o + 8 lie in `w`, `scales` and `wsum`, and `xq`
                 // holds k codes (checked above); `sums` has the first MAX_GROUPS groups' sums.
                 let acc = unsafe { avx2::rows8(&xq[..k], w, scales, wsum, &sums, o, rows) };
                 for (r, a) in acc.iter().enumerate() {
-                    dst[o + r] =
-                        a * xscale + bias.and_then(|b| b.get(o + r)).copied().unwrap_or(0.0);
+                    dst[o + r] = a * xscale + bias.and_then(|b| b.get(o + r)).copied().unwrap_or(0.0);
                 }
                 o += 8;
             }
@@ -117,10 +88,7 @@ pub fn linear_q4(
             let wr = &w[o * k / 2..(o + 1) * k / 2];
             let mut acc = 0.0f32;
             for g in 0..groups {
-                let dot = group_dot(
-                    &xq[g * group..(g + 1) * group],
-                    &wr[g * group / 2..(g + 1) * group / 2],
-                );
+                let dot = group_dot(&xq[g * group..(g + 1) * group], &wr[g * group / 2..(g + 1) * group / 2]);
                 acc += exact(g, o, dot) as f32 * scales[at(o, g, groups)];
             }
             *y = acc * xscale + bias.and_then(|b| b.get(o)).copied().unwrap_or(0.0);
@@ -134,10 +102,7 @@ pub fn at(o: usize, g: usize, groups: usize) -> usize {
 }
 
 fn group_dot(q: &[i8], w: &[u8]) -> i32 {
-    q.chunks_exact(32)
-        .zip(w.chunks_exact(16))
-        .map(|(q, w)| block_dot(q, w))
-        .sum()
+    q.chunks_exact(32).zip(w.chunks_exact(16)).map(|(q, w)| block_dot(q, w)).sum()
 }
 
 /// Repacks XNNPACK's `qbint4` rows (`[n, k / 2]`, byte `i` = code `2i` low,
@@ -148,11 +113,7 @@ fn group_dot(q: &[i8], w: &[u8]) -> i32 {
 fn repack(src: &[u8], n: usize, k: usize, group: usize, out: &mut [u8], wsum: &mut [i32]) {
     let code = |o: usize, i: usize| {
         let b = src.get(o * (k / 2) + i / 2).copied().unwrap_or(0x88);
-        if i.is_multiple_of(2) {
-            b & 0xf
-        } else {
-            b >> 4
-        }
+        if i.is_multiple_of(2) { b & 0xf } else { b >> 4 }
     };
     for o in 0..n {
         for blk in 0..k / 32 {
@@ -165,9 +126,7 @@ fn repack(src: &[u8], n: usize, k: usize, group: usize, out: &mut [u8], wsum: &m
         }
         for g in 0..k / group.max(1) {
             if let Some(s) = wsum.get_mut(at(o, g, k / group)) {
-                *s = (g * group..(g + 1) * group)
-                    .map(|i| i32::from(code(o, i)))
-                    .sum();
+                *s = (g * group..(g + 1) * group).map(|i| i32::from(code(o, i))).sum();
             }
         }
     }
@@ -190,15 +149,7 @@ mod avx2 {
     /// the bias: the same integer sums and f32 operations, in the same order,
     /// as the portable loop (multiplies and adds kept apart, no FMA).
     #[target_feature(enable = "avx2")]
-    pub unsafe fn rows8(
-        q: &[i8],
-        w: &[u8],
-        scales: &[f32],
-        wsum: &[i32],
-        sums: &[i32],
-        o: usize,
-        r: Rows,
-    ) -> [f32; 8] {
+    pub unsafe fn rows8(q: &[i8], w: &[u8], scales: &[f32], wsum: &[i32], sums: &[i32], o: usize, r: Rows) -> [f32; 8] {
         let Rows { k, group, zp, vnni } = r;
         let groups = k / group;
         let mut acc = _mm256_setzero_ps();
@@ -207,28 +158,13 @@ mod avx2 {
         for g in 0..groups {
             let qg = &q[g * group..(g + 1) * group];
             // SAFETY: the caller's bounds, as above.
-            let dots = unsafe {
-                if vnni {
-                    vnni::dots8(qg, w, o, k, g * group)
-                } else {
-                    dots8(qg, w, o, k, g * group)
-                }
-            };
-            let xs = sums
-                .get(g)
-                .copied()
-                .unwrap_or_else(|| qg.iter().map(|&v| i32::from(v)).sum());
+            let dots = unsafe { if vnni { vnni::dots8(qg, w, o, k, g * group) } else { dots8(qg, w, o, k, g * group) } };
+            let xs = sums.get(g).copied().unwrap_or_else(|| qg.iter().map(|&v| i32::from(v)).sum());
             let p = super::at(o, g, groups);
             // SAFETY: rows o..o + 8 (o a multiple of 8) of group g lie in `wsum` and `scales` (checked by the caller).
-            let (ws, sc) = unsafe {
-                (
-                    _mm256_loadu_si256(wsum.as_ptr().add(p).cast()),
-                    _mm256_loadu_ps(scales.as_ptr().add(p)),
-                )
-            };
+            let (ws, sc) = unsafe { (_mm256_loadu_si256(wsum.as_ptr().add(p).cast()), _mm256_loadu_ps(scales.as_ptr().add(p))) };
             let exact = _mm256_sub_epi32(dots, _mm256_mullo_epi32(eight, _mm256_set1_epi32(xs)));
-            let exact =
-                _mm256_add_epi32(_mm256_sub_epi32(exact, _mm256_mullo_epi32(zpv, ws)), fixed);
+            let exact = _mm256_add_epi32(_mm256_sub_epi32(exact, _mm256_mullo_epi32(zpv, ws)), fixed);
             acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_cvtepi32_ps(exact), sc));
         }
         let mut out = [0.0f32; 8];
@@ -249,10 +185,7 @@ mod avx2 {
         let s45 = _mm256_hadd_epi32(acc[4], acc[5]);
         let s67 = _mm256_hadd_epi32(acc[6], acc[7]);
         let (lo, hi) = (_mm256_hadd_epi32(s01, s23), _mm256_hadd_epi32(s45, s67));
-        _mm256_add_epi32(
-            _mm256_permute2x128_si256(lo, hi, 0x20),
-            _mm256_permute2x128_si256(lo, hi, 0x31),
-        )
+        _mm256_add_epi32(_mm256_permute2x128_si256(lo, hi, 0x20), _mm256_permute2x128_si256(lo, hi, 0x31))
     }
 
     /// [`dots8`] with AVX-512 VNNI: `vpdpbusd` multiplies the u8 codes by the
@@ -270,15 +203,10 @@ mod avx2 {
                 let xv = unsafe { _mm256_loadu_si256(qb.as_ptr().cast()) };
                 for (r, a) in acc.iter_mut().enumerate() {
                     let at = (o + r) * (k / 2) + start / 2 + b * 16;
-                    _mm_prefetch::<_MM_HINT_T0>(
-                        w.as_ptr().wrapping_add(at + super::PREFETCH * 4 * k).cast(),
-                    );
+                    _mm_prefetch::<_MM_HINT_T0>(w.as_ptr().wrapping_add(at + super::PREFETCH * 4 * k).cast());
                     // SAFETY: the caller checked that rows o..o + 8 of k / 2 bytes lie in `w`.
                     let wv = unsafe { _mm_loadu_si128(w.as_ptr().add(at).cast()) };
-                    let codes = _mm256_set_m128i(
-                        _mm_and_si128(_mm_srli_epi16(wv, 4), mask),
-                        _mm_and_si128(wv, mask),
-                    );
+                    let codes = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(wv, 4), mask), _mm_and_si128(wv, mask));
                     *a = _mm256_dpbusd_epi32(*a, codes, xv);
                 }
             }
@@ -303,10 +231,7 @@ mod avx2 {
                 _mm_prefetch::<_MM_HINT_T0>(w.as_ptr().wrapping_add(at + PREFETCH * 4 * k).cast());
                 // SAFETY: the caller checked that rows o..o + 8 of k / 2 bytes lie in `w`.
                 let wv = unsafe { _mm_loadu_si128(w.as_ptr().add(at).cast()) };
-                let codes = _mm256_set_m128i(
-                    _mm_and_si128(_mm_srli_epi16(wv, 4), mask),
-                    _mm_and_si128(wv, mask),
-                );
+                let codes = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(wv, 4), mask), _mm_and_si128(wv, mask));
                 *a = _mm256_add_epi32(*a, _mm256_madd_epi16(_mm256_maddubs_epi16(codes, xv), ones));
             }
         }
@@ -330,21 +255,11 @@ mod tests {
     #[test]
     fn matches_the_dequantized_product_and_the_portable_path() {
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        for (m, n, k, group) in [
-            (1usize, 5usize, 64usize, 32usize),
-            (3, 7, 128, 64),
-            (2, 4, 96, 32),
-            (1, 19, 64, 32),
-            (2, 16, 128, 128),
-        ] {
-            let x: Vec<f32> = (0..m * k)
-                .map(|_| (rand(&mut seed) % 2001) as f32 / 500.0 - 2.0)
-                .collect();
+        for (m, n, k, group) in [(1usize, 5usize, 64usize, 32usize), (3, 7, 128, 64), (2, 4, 96, 32), (1, 19, 64, 32), (2, 16, 128, 128)] {
+            let x: Vec<f32> = (0..m * k).map(|_| (rand(&mut seed) % 2001) as f32 / 500.0 - 2.0).collect();
             let packed: Vec<u8> = (0..n * k / 2).map(|_| rand(&mut seed) as u8).collect();
             let params = n.div_ceil(8) * (k / group) * 8;
-            let scales: Vec<f32> = (0..params)
-                .map(|_| (1 + rand(&mut seed) % 100) as f32 / 1000.0)
-                .collect();
+            let scales: Vec<f32> = (0..params).map(|_| (1 + rand(&mut seed) % 100) as f32 / 1000.0).collect();
             let bias: Vec<f32> = (0..n).map(|i| i as f32 * 0.1).collect();
             let (mut w, mut wsum) = (std::vec![0u8; n * k / 2], std::vec![0i32; params]);
             repack(&packed, n, k, group, &mut w, &mut wsum);
@@ -352,37 +267,16 @@ mod tests {
             let (mut out, mut xq) = (std::vec![0.0f32; m * n], std::vec![0i8; k]);
             linear_q4(&x, &w, &scales, &wsum, Some(&bias), &mut out, &mut xq, s);
             let mut portable = std::vec![0.0f32; m * n];
-            crate::cpu::portable(|| {
-                linear_q4(
-                    &x,
-                    &w,
-                    &scales,
-                    &wsum,
-                    Some(&bias),
-                    &mut portable,
-                    &mut xq,
-                    s,
-                )
-            });
+            crate::cpu::portable(|| linear_q4(&x, &w, &scales, &wsum, Some(&bias), &mut portable, &mut xq, s));
             assert_eq!(out, portable, "{s:?}");
             #[cfg(target_arch = "x86_64")]
             if n >= 8 && crate::cpu::avx512_vnni() {
                 // The AVX2 sums and the VNNI ones, on the same quantized row.
                 super::quantize_row(&x[..k], &mut xq);
                 let sums = [0i32; MAX_GROUPS];
-                let rows = |vnni| avx2::Rows {
-                    k,
-                    group,
-                    zp: 3,
-                    vnni,
-                };
+                let rows = |vnni| avx2::Rows { k, group, zp: 3, vnni };
                 // SAFETY: the CPU has both paths; rows 0..8 lie in the buffers.
-                let (a, b) = unsafe {
-                    (
-                        avx2::rows8(&xq, &w, &scales, &wsum, &sums, 0, rows(false)),
-                        avx2::rows8(&xq, &w, &scales, &wsum, &sums, 0, rows(true)),
-                    )
-                };
+                let (a, b) = unsafe { (avx2::rows8(&xq, &w, &scales, &wsum, &sums, 0, rows(false)), avx2::rows8(&xq, &w, &scales, &wsum, &sums, 0, rows(true))) };
                 assert_eq!(a, b, "{s:?}");
             }
             let mut fq = std::vec![0.0f32; m * k];
@@ -393,15 +287,10 @@ mod tests {
                     for i in 0..k {
                         let b = packed[o * k / 2 + i / 2];
                         let c = if i % 2 == 0 { b & 0xf } else { b >> 4 };
-                        want += f64::from(fq[r * k + i])
-                            * (f64::from(c) - 8.0)
-                            * f64::from(scales[at(o, i / group, k / group)]);
+                        want += f64::from(fq[r * k + i]) * (f64::from(c) - 8.0) * f64::from(scales[at(o, i / group, k / group)]);
                     }
                     let got = f64::from(out[r * n + o]);
-                    assert!(
-                        (got - want).abs() <= 1e-4 * (1.0 + want.abs()),
-                        "{s:?} [{r}, {o}]: {got} vs {want}"
-                    );
+                    assert!((got - want).abs() <= 1e-4 * (1.0 + want.abs()), "{s:?} [{r}, {o}]: {got} vs {want}");
                 }
             }
         }

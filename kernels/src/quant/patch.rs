@@ -30,10 +30,7 @@ pub fn qconv2d_patch(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, 
     let patch = buf.get_mut(..len).unwrap_or(&mut []);
     // Output channels in blocks, so each block's weight sums are found once.
     for co0 in (0..p.out_channels).step_by(CO_BLOCK) {
-        let rows = w
-            .chunks_exact(len)
-            .skip(co0)
-            .take(CO_BLOCK.min(p.out_channels - co0));
+        let rows = w.chunks_exact(len).skip(co0).take(CO_BLOCK.min(p.out_channels - co0));
         let mut wsum = [0i32; CO_BLOCK];
         for (s, wr) in wsum.iter_mut().zip(rows.clone()) {
             *s = wr.iter().map(|&v| i32::from(v)).sum();
@@ -71,11 +68,7 @@ fn gather(x: &[i8], patch: &mut [i8], p: &Conv2d, n: usize, oy: usize, ox: usize
             let iy = (oy * p.stride_h + ky * p.dilation_h).wrapping_sub(p.pad_h);
             for kx in 0..p.kernel_w {
                 let ix = (ox * p.stride_w + kx * p.dilation_w).wrapping_sub(p.pad_w);
-                let v = if iy < p.in_h && ix < p.in_w {
-                    x.get(plane + iy * p.in_w + ix).copied()
-                } else {
-                    None
-                };
+                let v = if iy < p.in_h && ix < p.in_w { x.get(plane + iy * p.in_w + ix).copied() } else { None };
                 if let Some(slot) = patch.get_mut(k) {
                     *slot = v.unwrap_or(zp);
                 }
@@ -111,37 +104,14 @@ mod tests {
             let out_h = (h + 2 * pad - d * (k - 1) - 1) / s + 1;
             let out_w = (w_ + 2 * pad - d * (k - 1) - 1) / s + 1;
             let p = Conv2d {
-                batch: 2,
-                in_channels: cin,
-                in_h: h,
-                in_w: w_,
-                out_channels: cout,
-                kernel_h: k,
-                kernel_w: k,
-                stride_h: s,
-                stride_w: s,
-                pad_h: pad,
-                pad_w: pad,
-                dilation_h: d,
-                dilation_w: d,
-                groups: 1,
-                out_h,
-                out_w,
+                batch: 2, in_channels: cin, in_h: h, in_w: w_, out_channels: cout, kernel_h: k, kernel_w: k,
+                stride_h: s, stride_w: s, pad_h: pad, pad_w: pad, dilation_h: d, dilation_w: d, groups: 1, out_h, out_w,
             };
             let x: std::vec::Vec<i8> = (0..2 * cin * h * w_).map(|_| byte()).collect();
             let wt: std::vec::Vec<i8> = (0..cout * cin * k * k).map(|_| byte()).collect();
             let scale: std::vec::Vec<f32> = (0..cout).map(|c| 0.0004 + 0.0001 * c as f32).collect();
             let bias: std::vec::Vec<f32> = (0..cout).map(|c| 0.1 * c as f32 - 0.2).collect();
-            let rq = Requant {
-                scale: &scale,
-                bias: &bias,
-                out: Out {
-                    inv_scale: 1.0 / 0.05,
-                    zero_point: -3,
-                    min: -128,
-                    max: 127,
-                },
-            };
+            let rq = Requant { scale: &scale, bias: &bias, out: Out { inv_scale: 1.0 / 0.05, zero_point: -3, min: -128, max: 127 } };
             let n = 2 * cout * out_h * out_w;
             let (mut got, mut want) = (std::vec![0i8; n], std::vec![0i8; n]);
             qconv2d_patch(&x, 5, &wt, &mut got, &p, &rq);

@@ -22,16 +22,7 @@ const NR: usize = 8;
 /// `x`, `w` and `out` hold at least `cin*hw`, `cout*cin` and `cout*hw`
 /// elements, and `cin <= MAX_CIN`.
 #[allow(clippy::too_many_arguments)]
-pub unsafe fn pointwise(
-    x: &[i8],
-    x_zp: i32,
-    w: &[i8],
-    out: &mut [i8],
-    cin: usize,
-    cout: usize,
-    hw: usize,
-    rq: &Requant<'_>,
-) {
+pub unsafe fn pointwise(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], cin: usize, cout: usize, hw: usize, rq: &Requant<'_>) {
     if cin == 0 || hw == 0 || cin > MAX_CIN {
         return;
     }
@@ -99,14 +90,7 @@ pub unsafe fn pointwise(
 /// # Safety
 /// Columns j0..j0+8 of rows 0..cin of `x` (rows of `hw` bytes) are in bounds.
 #[inline(always)]
-unsafe fn tile(
-    x: &[i8],
-    packed: &[i32],
-    cin: usize,
-    pairs: usize,
-    hw: usize,
-    j0: usize,
-) -> [[i32; NR]; CO] {
+unsafe fn tile(x: &[i8], packed: &[i32], cin: usize, pairs: usize, hw: usize, j0: usize) -> [[i32; NR]; CO] {
     let mut acc = [[i32x4_splat(0); 2]; CO];
     let xp = x.as_ptr();
     for p in 0..pairs {
@@ -114,11 +98,7 @@ unsafe fn tile(
         // SAFETY: rows ci and ci + 1 (when it exists) hold columns j0..j0+8.
         let (r0, r1) = unsafe {
             let r0 = i16x8_extend_low_i8x16(v128_load64_zero(xp.add(ci * hw + j0).cast()));
-            let r1 = if ci + 1 < cin {
-                i16x8_extend_low_i8x16(v128_load64_zero(xp.add((ci + 1) * hw + j0).cast()))
-            } else {
-                i16x8_splat(0)
-            };
+            let r1 = if ci + 1 < cin { i16x8_extend_low_i8x16(v128_load64_zero(xp.add((ci + 1) * hw + j0).cast())) } else { i16x8_splat(0) };
             (r0, r1)
         };
         // Columns 0..4 and 4..8 as (row ci, row ci + 1) pairs.

@@ -21,12 +21,7 @@ impl Walk {
         if shape.len() > MAX_RANK {
             return None;
         }
-        let mut w = Walk {
-            kept: [(1, 0); MAX_RANK],
-            nk: 0,
-            red: [(1, 0); MAX_RANK],
-            nr: 0,
-        };
+        let mut w = Walk { kept: [(1, 0); MAX_RANK], nk: 0, red: [(1, 0); MAX_RANK], nr: 0 };
         let mut stride = 1;
         for (d, &size) in shape.iter().enumerate().rev() {
             if reduce.get(d).copied().unwrap_or(false) {
@@ -96,9 +91,7 @@ pub fn reduce<T: Copy, A: Copy, O>(
     step: impl Fn(A, T, usize) -> A,
     finish: impl Fn(A) -> O,
 ) {
-    let Some(walk) = Walk::new(shape, reduce) else {
-        return;
-    };
+    let Some(walk) = Walk::new(shape, reduce) else { return };
     walk.each(|o, offsets| {
         let mut acc = None;
         for (i, off) in offsets.enumerate() {
@@ -117,9 +110,7 @@ pub fn reduce<T: Copy, A: Copy, O>(
 /// ExecuTorch's `var`: the mean in f32, then the f32 sum of squared
 /// deviations divided (in f64) by `count - correction`; NaN when that is not positive.
 pub fn variance(x: &[f32], shape: &[usize], reduce: &[bool], out: &mut [f32], correction: f64) {
-    let Some(walk) = Walk::new(shape, reduce) else {
-        return;
-    };
+    let Some(walk) = Walk::new(shape, reduce) else { return };
     let count = walk.count();
     let denominator = count as f64 - correction;
     walk.each(|o, offsets| {
@@ -155,9 +146,7 @@ pub fn cumsum<T: Copy, O: Copy>(
             let mut acc = None;
             for j in 0..size {
                 let at = l * block + j * trail + t;
-                let (Some(&v), Some(slot)) = (x.get(at), out.get_mut(at)) else {
-                    return;
-                };
+                let (Some(&v), Some(slot)) = (x.get(at), out.get_mut(at)) else { return };
                 let v = cast(v);
                 let s = match acc {
                     None => v,
@@ -224,31 +213,10 @@ mod tests {
     #[test]
     fn sums_over_any_dims() {
         let mut out = [0.0f32; 3];
-        reduce(
-            &X,
-            &[2, 3, 2],
-            &[true, false, true],
-            &mut out,
-            0.0,
-            |v| 0.0 + v,
-            |a, v, _| a + v,
-            |a| a,
-        );
-        assert_eq!(
-            out,
-            [0. + 1. + 6. + 7., 2. + 3. + 8. + 9., 4. + 5. + 10. + 11.]
-        );
+        reduce(&X, &[2, 3, 2], &[true, false, true], &mut out, 0.0, |v| 0.0 + v, |a, v, _| a + v, |a| a);
+        assert_eq!(out, [0. + 1. + 6. + 7., 2. + 3. + 8. + 9., 4. + 5. + 10. + 11.]);
         let mut all = [0.0f32; 1];
-        reduce(
-            &X,
-            &[2, 3, 2],
-            &[true, true, true],
-            &mut all,
-            0.0,
-            |v| v,
-            |a, v, _| a + v,
-            |a| a,
-        );
+        reduce(&X, &[2, 3, 2], &[true, true, true], &mut all, 0.0, |v| v, |a, v, _| a + v, |a| a);
         assert_eq!(all, [66.0]);
     }
 
@@ -260,36 +228,15 @@ mod tests {
         let first = |v: f32| (v, 0i64);
         // The generated code's rule: `!(v <= a)` also takes a NaN `v`.
         #[allow(clippy::neg_cmp_op_on_partial_ord)]
-        let step = |a: (f32, i64), v: f32, i: usize| {
-            if !a.0.is_nan() && !(v <= a.0) {
-                (v, i as i64)
-            } else {
-                a
-            }
-        };
-        reduce(
-            &x,
-            &[2, 3],
-            &[false, true],
-            &mut out,
-            (0.0, 0),
-            first,
-            step,
-            |a| a.1,
-        );
+        let step = |a: (f32, i64), v: f32, i: usize| if !a.0.is_nan() && !(v <= a.0) { (v, i as i64) } else { a };
+        reduce(&x, &[2, 3], &[false, true], &mut out, (0.0, 0), first, step, |a| a.1);
         assert_eq!(out, [1, 0]);
     }
 
     #[test]
     fn variance_with_correction() {
         let mut out = [0.0f32; 2];
-        variance(
-            &[1.0, 2.0, 3.0, 4.0, 4.0, 4.0],
-            &[2, 3],
-            &[false, true],
-            &mut out,
-            1.0,
-        );
+        variance(&[1.0, 2.0, 3.0, 4.0, 4.0, 4.0], &[2, 3], &[false, true], &mut out, 1.0);
         assert_eq!(out, [1.0, 0.0]);
         variance(&[1.0, 2.0], &[2], &[true], &mut out[..1], 2.0);
         assert!(out[0].is_nan());

@@ -22,25 +22,12 @@ pub fn distance(a: &[f32], b: &[f32], p: f32) -> f32 {
 
 /// `x1` `[batch, rows1, m]` against `x2` `[batch, rows2, m]`: `out[b, i, j]`.
 #[allow(clippy::too_many_arguments)]
-pub fn cdist(
-    x1: &[f32],
-    x2: &[f32],
-    out: &mut [f32],
-    batch: usize,
-    rows1: usize,
-    rows2: usize,
-    m: usize,
-    p: f32,
-) {
+pub fn cdist(x1: &[f32], x2: &[f32], out: &mut [f32], batch: usize, rows1: usize, rows2: usize, m: usize, p: f32) {
     for b in 0..batch {
         for i in 0..rows1 {
-            let Some(a) = x1.get((b * rows1 + i) * m..(b * rows1 + i + 1) * m) else {
-                return;
-            };
+            let Some(a) = x1.get((b * rows1 + i) * m..(b * rows1 + i + 1) * m) else { return };
             for j in 0..rows2 {
-                let Some(c) = x2.get((b * rows2 + j) * m..(b * rows2 + j + 1) * m) else {
-                    return;
-                };
+                let Some(c) = x2.get((b * rows2 + j) * m..(b * rows2 + j + 1) * m) else { return };
                 if let Some(o) = out.get_mut((b * rows1 + i) * rows2 + j) {
                     *o = distance(a, c, p);
                 }
@@ -54,9 +41,7 @@ pub fn pdist(x: &[f32], out: &mut [f32], n: usize, m: usize, p: f32) {
     let mut k = 0;
     for i in 0..n {
         for j in i + 1..n {
-            let (Some(a), Some(b)) = (x.get(i * m..(i + 1) * m), x.get(j * m..(j + 1) * m)) else {
-                return;
-            };
+            let (Some(a), Some(b)) = (x.get(i * m..(i + 1) * m), x.get(j * m..(j + 1) * m)) else { return };
             if let Some(o) = out.get_mut(k) {
                 *o = distance(a, b, p);
             }

@@ -43,12 +43,7 @@ fn accumulate_axis(x: &[f32], out: &mut [f32], outer: usize, reduce: usize, inne
     if inner == 1 {
         first = rows_together(x, out, outer, reduce, init);
     }
-    for (o, out_row) in out
-        .chunks_exact_mut(inner)
-        .take(outer)
-        .enumerate()
-        .skip(first)
-    {
+    for (o, out_row) in out.chunks_exact_mut(inner).take(outer).enumerate().skip(first) {
         out_row.fill(init);
         if block == 0 {
             continue;
@@ -75,12 +70,8 @@ const ROWS: usize = 8;
 fn rows_together(x: &[f32], out: &mut [f32], outer: usize, reduce: usize, init: f32) -> usize {
     let mut done = 0;
     while done + ROWS <= outer {
-        let Some(xs) = x.get(done * reduce..(done + ROWS) * reduce) else {
-            break;
-        };
-        let Some(o) = out.get_mut(done..done + ROWS) else {
-            break;
-        };
+        let Some(xs) = x.get(done * reduce..(done + ROWS) * reduce) else { break };
+        let Some(o) = out.get_mut(done..done + ROWS) else { break };
         let rows: [&[f32]; ROWS] = core::array::from_fn(|r| &xs[r * reduce..(r + 1) * reduce]);
         let mut acc = [init; ROWS];
         for i in 0..reduce {

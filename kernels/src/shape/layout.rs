@@ -80,14 +80,7 @@ pub fn concat_part<T: Copy>(
 
 /// `out` is `x` (of `x_shape`) with `before[d]` elements of `value` ahead of
 /// it in every dim `d`, and as many after as `out_shape` leaves room for.
-pub fn pad<T: Copy>(
-    x: &[T],
-    x_shape: &[usize],
-    before: &[usize],
-    out: &mut [T],
-    out_shape: &[usize],
-    value: T,
-) {
+pub fn pad<T: Copy>(x: &[T], x_shape: &[usize], before: &[usize], out: &mut [T], out_shape: &[usize], value: T) {
     match (x_shape, before, out_shape) {
         ([], _, _) => {
             if let (Some(o), Some(&v)) = (out.first_mut(), x.first()) {
@@ -107,10 +100,7 @@ pub fn pad<T: Copy>(
                 return;
             }
             for (i, o) in out.chunks_exact_mut(out_inner).enumerate() {
-                let src = i
-                    .checked_sub(*b)
-                    .filter(|&j| j < *n)
-                    .and_then(|j| x.get(j * x_inner..(j + 1) * x_inner));
+                let src = i.checked_sub(*b).filter(|&j| j < *n).and_then(|j| x.get(j * x_inner..(j + 1) * x_inner));
                 match src {
                     Some(src) => pad(src, xs, bs, o, os, value),
                     None => o.fill(value),
@@ -146,11 +136,7 @@ mod tests {
         pad(&x, &[2, 3], &[1, 2], &mut out, &[4, 6], -1);
         for r in 0..4 {
             for c in 0..6 {
-                let want = if (1..3).contains(&r) && (2..5).contains(&c) {
-                    x[(r - 1) * 3 + c - 2]
-                } else {
-                    -1
-                };
+                let want = if (1..3).contains(&r) && (2..5).contains(&c) { x[(r - 1) * 3 + c - 2] } else { -1 };
                 assert_eq!(out[r * 6 + c], want, "({r}, {c})");
             }
         }

@@ -39,11 +39,7 @@ pub fn flip<T: Copy>(x: &[T], shape: &[usize], flipped: &[bool], out: &mut [T]) 
     for o in out.iter_mut().take(s) {
         let mut off = 0;
         for d in 0..rank {
-            let c = if flipped.get(d).copied().unwrap_or(false) {
-                shape[d] - 1 - p[d]
-            } else {
-                p[d]
-            };
+            let c = if flipped.get(d).copied().unwrap_or(false) { shape[d] - 1 - p[d] } else { p[d] };
             off += c * stride[d];
         }
         if let Some(&v) = x.get(off) {
@@ -62,14 +58,7 @@ pub fn flip<T: Copy>(x: &[T], shape: &[usize], flipped: &[bool], out: &mut [T]) 
 /// Reflection (`reflect`) or replication padding: `out` is `x` grown by
 /// `before[d]` in front of each dim, each outside position mirrored (without
 /// repeating the edge) or clamped onto `x`.
-pub fn pad_edges<T: Copy>(
-    x: &[T],
-    x_shape: &[usize],
-    before: &[usize],
-    out: &mut [T],
-    out_shape: &[usize],
-    reflect: bool,
-) {
+pub fn pad_edges<T: Copy>(x: &[T], x_shape: &[usize], before: &[usize], out: &mut [T], out_shape: &[usize], reflect: bool) {
     let rank = x_shape.len();
     if rank > MAX_RANK || out_shape.len() != rank || x_shape.contains(&0) {
         return;
@@ -117,11 +106,7 @@ pub fn roll<T: Copy>(x: &[T], shape: &[usize], shifts: &[usize], out: &mut [T]) 
 pub fn tril<T: Copy + Default>(x: &[T], out: &mut [T], rows: usize, cols: usize, diagonal: i64) {
     for (k, (o, &v)) in out.iter_mut().zip(x).enumerate() {
         let (r, c) = ((k / cols.max(1)) % rows.max(1), k % cols.max(1));
-        *o = if c as i64 - r as i64 <= diagonal {
-            v
-        } else {
-            T::default()
-        };
+        *o = if c as i64 - r as i64 <= diagonal { v } else { T::default() };
     }
 }
 

@@ -6,13 +6,7 @@ use crate::emit::lit;
 use crate::ir::DType;
 
 /// `dims` is one run of adjacent dims (checked by lowering), or empty.
-pub fn emit(
-    shape: &[usize],
-    dtype: DType,
-    dims: &[usize],
-    r: &[TokenStream],
-    w: &[TokenStream],
-) -> TokenStream {
+pub fn emit(shape: &[usize], dtype: DType, dims: &[usize], r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let (x, out, t) = (&r[0], &w[0], format_ident!("{}", dtype.rust()));
     let truthy = convert(quote!(v), dtype, DType::Bool);
     let (Some(&first), Some(&last)) = (dims.first(), dims.last()) else {

@@ -4,14 +4,7 @@ use quote::quote;
 use crate::emit::lit;
 
 /// Inputs are `[x, mean, var, weight?, bias?]`.
-pub fn emit(
-    x: &[usize],
-    eps: f64,
-    has_weight: bool,
-    has_bias: bool,
-    r: &[TokenStream],
-    w: &[TokenStream],
-) -> TokenStream {
+pub fn emit(x: &[usize], eps: f64, has_weight: bool, has_bias: bool, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let mut rest = r[3..].iter();
     let mut opt = |present: bool| match (present, rest.next()) {
         (true, Some(t)) => quote!(Some(#t)),

@@ -7,27 +7,13 @@ use crate::ir::{BinaryFn, DType, Method, Node};
 use crate::lower::promote::compute_dtype;
 
 /// `out = a op alpha*b`, computed in ExecuTorch's promoted dtype.
-pub fn emit(
-    m: &Method,
-    node: &Node,
-    f: BinaryFn,
-    alpha: f64,
-    r: &[TokenStream],
-    w: &[TokenStream],
-) -> TokenStream {
+pub fn emit(m: &Method, node: &Node, f: BinaryFn, alpha: f64, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let dtype = |v: usize| m.values[v].ty.dtype;
-    let (da, db, dout) = (
-        dtype(node.inputs[0]),
-        dtype(node.inputs[1]),
-        dtype(node.outputs[0]),
-    );
+    let (da, db, dout) = (dtype(node.inputs[0]), dtype(node.inputs[1]), dtype(node.outputs[0]));
     let c = compute_dtype(f, da, db).unwrap_or(dout);
     let (a, b) = (convert(quote!(a), da, c), convert(quote!(b), db, c));
     let body = convert(expr(f, alpha, &a, &b, c), c, dout);
-    let (ta, tb) = (
-        format_ident!("{}", da.rust()),
-        format_ident!("{}", db.rust()),
-    );
+    let (ta, tb) = (format_ident!("{}", da.rust()), format_ident!("{}", db.rust()));
     let check = if m.checks_divisor(node) {
         let (op, divisor) = (node.op.name(), &r[1]);
         quote!(::etch_kernels::elementwise::binary::check_divisor(#op, #divisor)?;)
@@ -51,22 +37,14 @@ pub fn expr(f: BinaryFn, alpha: f64, a: &TokenStream, b: &TokenStream, c: DType)
             quote!((#x).#method(#y))
         }
     };
-    let scaled = if alpha == 1.0 {
-        b.clone()
-    } else {
-        op("mul", &scalar_lit(alpha, c), b)
-    };
+    let scaled = if alpha == 1.0 { b.clone() } else { op("mul", &scalar_lit(alpha, c), b) };
     match f {
         BinaryFn::Add => op("add", a, &scaled),
         BinaryFn::Sub => op("sub", a, &scaled),
         BinaryFn::Mul => op("mul", a, b),
         BinaryFn::Div => op("div", a, b),
-        BinaryFn::Maximum if c.is_float() => {
-            quote!(::etch_kernels::elementwise::math::maximum(#a, #b))
-        }
-        BinaryFn::Minimum if c.is_float() => {
-            quote!(::etch_kernels::elementwise::math::minimum(#a, #b))
-        }
+        BinaryFn::Maximum if c.is_float() => quote!(::etch_kernels::elementwise::math::maximum(#a, #b)),
+        BinaryFn::Minimum if c.is_float() => quote!(::etch_kernels::elementwise::math::minimum(#a, #b)),
         BinaryFn::Maximum => quote!(::core::cmp::max(#a, #b)),
         BinaryFn::Minimum => quote!(::core::cmp::min(#a, #b)),
         BinaryFn::BitAnd => quote!(#a & #b),
@@ -97,41 +75,24 @@ fn float_expr(f: BinaryFn, a: &TokenStream, b: &TokenStream) -> TokenStream {
 fn int_expr(f: BinaryFn, a: &TokenStream, b: &TokenStream, c: DType) -> TokenStream {
     let t = format_ident!("{}", c.rust());
     match f {
-        BinaryFn::Pow => {
-            quote!(::etch_kernels::elementwise::math::pow_f64((#a) as f64, (#b) as f64) as #t)
-        }
-        BinaryFn::FloorDiv => {
-            quote!(::etch_kernels::elementwise::math::floor_divide_i64((#a) as i64, (#b) as i64) as #t)
-        }
-        BinaryFn::Fmod => {
-            quote!(::etch_kernels::elementwise::math::fmod_f64((#a) as f64, (#b) as f64) as #t)
-        }
-        BinaryFn::Remainder => {
-            quote!({ let (a, b) = (#a, #b); if b == 0 { 0 } else { a.wrapping_rem(b) } })
-        }
+        BinaryFn::Pow => quote!(::etch_kernels::elementwise::math::pow_f64((#a) as f64, (#b) as f64) as #t),
+        BinaryFn::FloorDiv => quote!(::etch_kernels::elementwise::math::floor_divide_i64((#a) as i64, (#b) as i64) as #t),
+        BinaryFn::Fmod => quote!(::etch_kernels::elementwise::math::fmod_f64((#a) as f64, (#b) as f64) as #t),
+        BinaryFn::Remainder => quote!({ let (a, b) = (#a, #b); if b == 0 { 0 } else { a.wrapping_rem(b) } }),
         _ => quote!({ let (a, b) = (#a, #b); if b == 0 { 0 } else { a.wrapping_div(b) } }),
     }
 }
 
 /// A two-input elementwise call: a plain zip when both inputs have the
 /// output's shape, else a broadcast with (possibly runtime) strides.
-pub fn call(
-    m: &Method,
-    node: &Node,
-    closure: TokenStream,
-    r: &[TokenStream],
-    w: &[TokenStream],
-) -> TokenStream {
+pub fn call(m: &Method, node: &Node, closure: TokenStream, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let shape = |v: usize| &m.values[v].ty.shape;
     let (a, b, out) = (&r[0], &r[1], &w[0]);
     let o = node.outputs[0];
     if shape(node.inputs[0]) == shape(o) && shape(node.inputs[1]) == shape(o) {
         return quote!(::etch_kernels::elementwise::binary::zip(#a, #b, #out, #closure););
     }
-    let (sa, sb) = (
-        dims::broadcast_strides(m, node.inputs[0], o),
-        dims::broadcast_strides(m, node.inputs[1], o),
-    );
+    let (sa, sb) = (dims::broadcast_strides(m, node.inputs[0], o), dims::broadcast_strides(m, node.inputs[1], o));
     let so = dims::shape(m, o);
     quote!(::etch_kernels::elementwise::binary::broadcast(#a, &#sa, #b, &#sb, #out, &#so, #closure);)
 }

@@ -7,14 +7,7 @@ use quote::quote;
 use crate::emit::{f32_lit, lit};
 use crate::ir::{Conv2d, ConvKernel};
 
-pub fn emit(
-    c: &Conv2d,
-    x: &[usize],
-    wt: &[usize],
-    out: &[usize],
-    r: &[TokenStream],
-    w: &[TokenStream],
-) -> TokenStream {
+pub fn emit(c: &Conv2d, x: &[usize], wt: &[usize], out: &[usize], r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let (xs, ws, o) = (&r[0], &r[1], &w[0]);
     let bias = match r.get(2) {
         Some(b) if c.has_bias => quote!(Some(#b)),
@@ -63,22 +56,8 @@ pub fn emit(
 /// `&etch_kernels::conv::im2col::Conv2d { .. }` for input `x`, weight `wt` and output `out` shapes.
 pub fn params(c: &Conv2d, x: &[usize], wt: &[usize], out: &[usize]) -> TokenStream {
     let p = [
-        x[0],
-        x[1],
-        x[2],
-        x[3],
-        wt[0],
-        wt[2],
-        wt[3],
-        c.stride[0],
-        c.stride[1],
-        c.padding[0],
-        c.padding[1],
-        c.dilation[0],
-        c.dilation[1],
-        c.groups,
-        out[2],
-        out[3],
+        x[0], x[1], x[2], x[3], wt[0], wt[2], wt[3], c.stride[0], c.stride[1], c.padding[0], c.padding[1],
+        c.dilation[0], c.dilation[1], c.groups, out[2], out[3],
     ];
     let [batch, cin, ih, iw, cout, kh, kw, sh, sw, ph, pw, dh, dw, g, oh, ow] = p.map(lit);
     quote! {

@@ -5,31 +5,10 @@ use crate::emit::lit;
 use crate::ir::ConvTranspose2d;
 
 /// `x` is `[n, cin, h, w]`, `out` is `[n, cout, oh, ow]`, the kernel `kh × kw`.
-pub fn emit(
-    c: &ConvTranspose2d,
-    x: &[usize],
-    kernel: [usize; 2],
-    out: &[usize],
-    r: &[TokenStream],
-    w: &[TokenStream],
-) -> TokenStream {
+pub fn emit(c: &ConvTranspose2d, x: &[usize], kernel: [usize; 2], out: &[usize], r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let v = [
-        x[0],
-        x[1],
-        x[2],
-        x[3],
-        out[1],
-        out[2],
-        out[3],
-        kernel[0],
-        kernel[1],
-        c.stride[0],
-        c.stride[1],
-        c.padding[0],
-        c.padding[1],
-        c.dilation[0],
-        c.dilation[1],
-        c.groups,
+        x[0], x[1], x[2], x[3], out[1], out[2], out[3], kernel[0], kernel[1], c.stride[0], c.stride[1], c.padding[0], c.padding[1],
+        c.dilation[0], c.dilation[1], c.groups,
     ]
     .map(lit);
     let [batch, cin, ih, iw, cout, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, groups] = v;

@@ -7,36 +7,18 @@ use super::quantize::i32_lit;
 use crate::emit::{f32_lit, lit};
 use crate::ir::{Method, Node, QOp, QOut};
 
-pub fn emit(
-    m: &Method,
-    node: &Node,
-    op: &QOp,
-    r: &[TokenStream],
-    w: &[TokenStream],
-) -> TokenStream {
+pub fn emit(m: &Method, node: &Node, op: &QOp, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let shape = |v: usize| m.values[v].ty.shape.clone();
     let o = &w[0];
     match op {
         QOp::Conv2d { conv, x_zp, out } => {
-            let p = super::conv::params(
-                conv,
-                &shape(node.inputs[0]),
-                &shape(node.inputs[1]),
-                &shape(node.outputs[0]),
-            );
+            let p = super::conv::params(conv, &shape(node.inputs[0]), &shape(node.inputs[1]), &shape(node.outputs[0]));
             let (x, wt, rq, zp) = (&r[0], &r[1], requant(r, out), i32_lit(*x_zp));
             quote!(::etch_kernels::quant::conv::qconv2d(#x, #zp, #wt, #o, #p, #rq);)
         }
         QOp::Linear { a_zp, out } => {
-            let (k, n) = (
-                m.values[node.inputs[1]].ty.shape[1],
-                m.values[node.inputs[1]].ty.shape[0],
-            );
-            let (mm, k, n) = (
-                lit(m.values[node.inputs[0]].ty.numel() / k.max(1)),
-                lit(k),
-                lit(n),
-            );
+            let (k, n) = (m.values[node.inputs[1]].ty.shape[1], m.values[node.inputs[1]].ty.shape[0]);
+            let (mm, k, n) = (lit(m.values[node.inputs[0]].ty.numel() / k.max(1)), lit(k), lit(n));
             let (a, wt, rq, zp) = (&r[0], &r[1], requant(r, out), i32_lit(*a_zp));
             quote!(::etch_kernels::quant::conv::qlinear(#a, #zp, #wt, #o, #mm, #k, #n, #rq);)
         }
@@ -46,25 +28,15 @@ pub fn emit(
         }
         QOp::Mean { dims, x, out } => {
             let s = shape(node.inputs[0]);
-            let (first, last) = (
-                dims.first().copied().unwrap_or(0),
-                dims.last().copied().unwrap_or(0),
-            );
+            let (first, last) = (dims.first().copied().unwrap_or(0), dims.last().copied().unwrap_or(0));
             let outer = lit(s[..first].iter().product());
             let reduce = lit(s[first..=last].iter().product());
             let inner = lit(s[last + 1..].iter().product());
             let (xs, qx, qo) = (&r[0], affine(*x), quant(out));
             quote!(::etch_kernels::quant::affine::mean_axis(#xs, #o, #qx, #outer, #reduce, #inner, #qo);)
         }
-        QOp::AvgPool2d {
-            pool,
-            count_include_pad,
-            divisor,
-            x,
-            out,
-        } => {
-            let params =
-                super::max_pool::params(pool, &shape(node.inputs[0]), &shape(node.outputs[0]));
+        QOp::AvgPool2d { pool, count_include_pad, divisor, x, out } => {
+            let params = super::max_pool::params(pool, &shape(node.inputs[0]), &shape(node.outputs[0]));
             let divisor = match divisor {
                 Some(d) => quote!(Some(#d)),
                 None => quote!(None),

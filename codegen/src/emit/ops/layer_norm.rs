@@ -19,15 +19,7 @@ fn rows(m: &Method, node: &Node, inner: usize) -> TokenStream {
 
 /// Inputs `[x, weight?, bias?]`; ExecuTorch passes `eps` on as an f32.
 pub fn emit(m: &Method, node: &Node, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
-    let Op::LayerNorm {
-        eps,
-        inner,
-        has_weight,
-        has_bias,
-    } = node.op
-    else {
-        return TokenStream::new();
-    };
+    let Op::LayerNorm { eps, inner, has_weight, has_bias } = node.op else { return TokenStream::new() };
     let mut rest = r[1..].iter();
     let mut opt = |present: bool| match (present, rest.next()) {
         (true, Some(t)) => quote!(Some(#t)),
@@ -38,30 +30,14 @@ pub fn emit(m: &Method, node: &Node, r: &[TokenStream], w: &[TokenStream]) -> To
     quote!(::etch_kernels::norm::batch_layer::layer_norm(#x, #out, #weight, #bias, #eps, #rows, #n);)
 }
 
-pub fn stat(
-    m: &Method,
-    node: &Node,
-    eps: f64,
-    inner: usize,
-    rstd: bool,
-    r: &[TokenStream],
-    w: &[TokenStream],
-) -> TokenStream {
+pub fn stat(m: &Method, node: &Node, eps: f64, inner: usize, rstd: bool, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let (x, out, eps, rows, n) = (&r[0], &w[0], f32_lit(eps), rows(m, node, inner), lit(inner));
     quote!(::etch_kernels::norm::batch_layer::layer_norm_stat(#x, #out, #eps, #rows, #n, #rstd);)
 }
 
 /// Inputs `[x, weight?, bias?]`, outputs `[out, mean, rstd]`.
 pub fn group(m: &Method, node: &Node, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
-    let Op::GroupNorm {
-        groups,
-        eps,
-        has_weight,
-        has_bias,
-    } = node.op
-    else {
-        return TokenStream::new();
-    };
+    let Op::GroupNorm { groups, eps, has_weight, has_bias } = node.op else { return TokenStream::new() };
     let mut rest = r[1..].iter();
     let mut opt = |present: bool| match (present, rest.next()) {
         (true, Some(t)) => quote!(Some(#t)),
@@ -78,14 +54,7 @@ pub fn group(m: &Method, node: &Node, r: &[TokenStream], w: &[TokenStream]) -> T
 
 /// Inputs `[x, weight?, bias?]`, outputs `[out, mean, invstd]`.
 pub fn batch_stats(m: &Method, node: &Node, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
-    let Op::BatchStatNorm {
-        eps,
-        has_weight,
-        has_bias,
-    } = node.op
-    else {
-        return TokenStream::new();
-    };
+    let Op::BatchStatNorm { eps, has_weight, has_bias } = node.op else { return TokenStream::new() };
     let mut rest = r[1..].iter();
     let mut opt = |present: bool| match (present, rest.next()) {
         (true, Some(t)) => quote!(Some(#t)),
@@ -93,11 +62,7 @@ pub fn batch_stats(m: &Method, node: &Node, r: &[TokenStream], w: &[TokenStream]
     };
     let (weight, bias) = (opt(has_weight), opt(has_bias));
     let shape = &m.values[node.inputs[0]].ty.shape;
-    let (n, c, inner) = (
-        lit(shape[0]),
-        lit(shape[1]),
-        lit(shape[2..].iter().product()),
-    );
+    let (n, c, inner) = (lit(shape[0]), lit(shape[1]), lit(shape[2..].iter().product()));
     let (x, out, mean, inv) = (&r[0], &w[0], &w[1], &w[2]);
     let eps = proc_macro2::Literal::f64_suffixed(eps);
     quote!(::etch_kernels::norm::group::batch_stat_norm(#x, #weight, #bias, #out, #mean, #inv, #n, #c, #inner, #eps);)

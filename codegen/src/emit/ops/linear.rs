@@ -4,26 +4,10 @@ use quote::quote;
 use crate::emit::{f32_lit, lit};
 
 /// `out[m, n] = beta * bias + alpha * a @ b`, the bias broadcast through strides.
-pub fn addmm(
-    bias: &[usize],
-    out: &[usize],
-    k: usize,
-    beta: f64,
-    alpha: f64,
-    r: &[TokenStream],
-    w: &[TokenStream],
-) -> TokenStream {
+pub fn addmm(bias: &[usize], out: &[usize], k: usize, beta: f64, alpha: f64, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let (m, n) = (out[0], out[1]);
-    let col = if bias.last().copied().unwrap_or(1) == n && n > 1 {
-        1
-    } else {
-        0
-    };
-    let row = if bias.len() == 2 && bias[0] == m && m > 1 {
-        bias[1]
-    } else {
-        0
-    };
+    let col = if bias.last().copied().unwrap_or(1) == n && n > 1 { 1 } else { 0 };
+    let row = if bias.len() == 2 && bias[0] == m && m > 1 { bias[1] } else { 0 };
     let (b, a, wt, o) = (&r[0], &r[1], &r[2], &w[0]);
     let (row, col, m, k, n) = (lit(row), lit(col), lit(m), lit(k), lit(n));
     let (beta, alpha) = (f32_lit(beta), f32_lit(alpha));

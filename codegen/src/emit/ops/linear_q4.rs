@@ -7,18 +7,8 @@ use crate::emit::lit;
 use crate::ir::{Method, Node};
 
 /// Inputs `[x, w, scales, wsum, bias?]`, outputs `[out, xq]`.
-pub fn emit(
-    m: &Method,
-    node: &Node,
-    group: usize,
-    has_bias: bool,
-    r: &[TokenStream],
-    w: &[TokenStream],
-) -> TokenStream {
-    let (xs, os) = (
-        &m.values[node.inputs[0]].ty.shape,
-        &m.values[node.outputs[0]].ty.shape,
-    );
+pub fn emit(m: &Method, node: &Node, group: usize, has_bias: bool, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let (xs, os) = (&m.values[node.inputs[0]].ty.shape, &m.values[node.outputs[0]].ty.shape);
     let (mm, n, k, group) = (lit(xs[0]), lit(os[1]), lit(xs[1]), lit(group));
     let (x, wt, scales, wsum, out, xq) = (&r[0], &r[1], &r[2], &r[3], &w[0], &w[1]);
     let bias = if has_bias {

@@ -29,9 +29,7 @@ pub fn emit(steps: &[MapStep], r: &[TokenStream], w: &[TokenStream]) -> TokenStr
                 let steps = super::clamp::steps(*min, *max, &u);
                 quote!({ let u = #x; #steps u })
             }
-            MapStep::Binary { f, alpha, a, b } => {
-                super::binary::expr(*f, *alpha, &arg(a), &arg(b), DType::F32)
-            }
+            MapStep::Binary { f, alpha, a, b } => super::binary::expr(*f, *alpha, &arg(a), &arg(b), DType::F32),
         };
         let ti = t(i);
         // The last step is the closure's value.

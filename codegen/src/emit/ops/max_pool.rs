@@ -4,13 +4,7 @@ use quote::quote;
 use crate::emit::lit;
 use crate::ir::Pool2d;
 
-pub fn emit(
-    p: &Pool2d,
-    x: &[usize],
-    out: &[usize],
-    r: &[TokenStream],
-    w: &[TokenStream],
-) -> TokenStream {
+pub fn emit(p: &Pool2d, x: &[usize], out: &[usize], r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let params = params(p, x, out);
     let indices = match w.get(1) {
         Some(i) => quote!(Some(#i)),
@@ -20,13 +14,7 @@ pub fn emit(
     quote!(::etch_kernels::pool::window::max_pool2d(#xs, #o, #indices, &#params);)
 }
 
-pub fn argmax(
-    p: &Pool2d,
-    x: &[usize],
-    out: &[usize],
-    r: &[TokenStream],
-    w: &[TokenStream],
-) -> TokenStream {
+pub fn argmax(p: &Pool2d, x: &[usize], out: &[usize], r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let params = params(p, x, out);
     let (xs, o, i) = (&r[0], &w[0], &w[1]);
     quote!(::etch_kernels::pool::window::argmax_pool2d(#xs, #o, #i, &#params);)
@@ -35,20 +23,8 @@ pub fn argmax(
 /// The kernels' `Pool2d` for an NCHW input `x` pooled to `out`.
 pub fn params(p: &Pool2d, x: &[usize], out: &[usize]) -> TokenStream {
     let v = [
-        x[0],
-        x[1],
-        x[2],
-        x[3],
-        p.kernel[0],
-        p.kernel[1],
-        p.stride[0],
-        p.stride[1],
-        p.padding[0],
-        p.padding[1],
-        p.dilation[0],
-        p.dilation[1],
-        out[2],
-        out[3],
+        x[0], x[1], x[2], x[3], p.kernel[0], p.kernel[1], p.stride[0], p.stride[1], p.padding[0], p.padding[1],
+        p.dilation[0], p.dilation[1], out[2], out[3],
     ]
     .map(lit);
     let [batch, ch, ih, iw, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow] = v;

@@ -1,7 +1,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::emit::{list, lit};
+use crate::emit::{lit, list};
 
 /// A single contiguous run of dims reduces as `[outer, reduce, inner]`.
 pub fn emit(shape: &[usize], dims: &[usize], r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
@@ -13,15 +13,7 @@ pub fn emit(shape: &[usize], dims: &[usize], r: &[TokenStream], w: &[TokenStream
         let inner = lit(shape[last + 1..].iter().product());
         return quote!(::etch_kernels::reduce::sum::mean_axis(#x, #out, #outer, #reduce, #inner););
     }
-    let mask: Vec<TokenStream> = (0..shape.len())
-        .map(|d| {
-            if dims.contains(&d) {
-                quote!(true)
-            } else {
-                quote!(false)
-            }
-        })
-        .collect();
+    let mask: Vec<TokenStream> = (0..shape.len()).map(|d| if dims.contains(&d) { quote!(true) } else { quote!(false) }).collect();
     let shape = list(shape);
     quote!(::etch_kernels::reduce::sum::mean_dims(#x, &#shape, &[#(#mask),*], #out);)
 }

@@ -106,16 +106,16 @@ pub fn emit(
 }
 
 /// Inputs `[x]` or `[x, pos]`: rows of `x` from a runtime start.
-pub fn slice_rows(
-    m: &Method,
-    node: &Node,
-    dim: usize,
-    offset: i64,
-    pos: bool,
-    from_end: bool,
-    r: &[TokenStream],
-    w: &[TokenStream],
-) -> TokenStream {
+pub fn slice_rows(m: &Method, node: &Node, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
+    let Op::SliceRows {
+        dim,
+        offset,
+        pos,
+        from_end,
+    } = node.op
+    else {
+        return TokenStream::new();
+    };
     let (x, out) = (node.inputs[0], node.outputs[0]);
     let xd = dims::dims(m, x);
     let size = xd[dim].tokens();

@@ -5,13 +5,7 @@ use super::cast::convert;
 use crate::emit::f32_lit;
 use crate::ir::{DType, UnaryFn};
 
-pub fn emit(
-    f: UnaryFn,
-    din: DType,
-    dout: DType,
-    r: &[TokenStream],
-    w: &[TokenStream],
-) -> TokenStream {
+pub fn emit(f: UnaryFn, din: DType, dout: DType, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let (x, out) = (&r[0], &w[0]);
     if din == DType::F32 && dout == DType::F32 {
         let func = func(f);
@@ -23,9 +17,7 @@ pub fn emit(
         UnaryFn::IsInf if din.is_float() => quote!(v.is_infinite()),
         UnaryFn::IsNan | UnaryFn::IsInf => quote!(false),
         // Integers stay integers, and a bool's sign is itself.
-        UnaryFn::Floor | UnaryFn::Ceil | UnaryFn::Trunc | UnaryFn::Round if din == dout => {
-            quote!(v)
-        }
+        UnaryFn::Floor | UnaryFn::Ceil | UnaryFn::Trunc | UnaryFn::Round if din == dout => quote!(v),
         UnaryFn::Sign if din == DType::Bool => quote!(v),
         UnaryFn::Sign if din == dout => quote!(((v > 0) as #t) - ((v < 0) as #t)),
         UnaryFn::Abs if din == dout => quote!(v.wrapping_abs()),
@@ -85,13 +77,7 @@ pub fn leaky_relu(slope: f64, r: &[TokenStream], w: &[TokenStream]) -> TokenStre
     quote!(::etch_kernels::elementwise::unary::map(#x, #out, |v| ::etch_kernels::elementwise::math::leaky_relu(v, #slope));)
 }
 
-pub fn elu(
-    alpha: f64,
-    scale: f64,
-    input_scale: f64,
-    r: &[TokenStream],
-    w: &[TokenStream],
-) -> TokenStream {
+pub fn elu(alpha: f64, scale: f64, input_scale: f64, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let (x, out) = (&r[0], &w[0]);
     let (a, s, i) = (f32_lit(alpha), f32_lit(scale), f32_lit(input_scale));
     quote!(::etch_kernels::elementwise::unary::map(#x, #out, |v| ::etch_kernels::elementwise::math::elu(v, #a, #s, #i));)

@@ -11,10 +11,7 @@ pub fn emit(m: &Method, node: &Node, r: &[TokenStream], w: &[TokenStream]) -> To
     let [c, a, b] = [0, 1, 2].map(|i| node.inputs[i]);
     let o = node.outputs[0];
     let test = convert(quote!(c), dtype(c), DType::Bool);
-    let (va, vb) = (
-        convert(quote!(a), dtype(a), dtype(o)),
-        convert(quote!(b), dtype(b), dtype(o)),
-    );
+    let (va, vb) = (convert(quote!(a), dtype(a), dtype(o)), convert(quote!(b), dtype(b), dtype(o)));
     let [tc, ta, tb] = [c, a, b].map(|v| format_ident!("{}", dtype(v).rust()));
     let [sc, sa, sb] = [c, a, b].map(|v| dims::broadcast_strides(m, v, o));
     let so = dims::shape(m, o);

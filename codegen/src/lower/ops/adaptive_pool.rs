@@ -14,19 +14,12 @@ pub fn avg(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let fits = (r == 3 || r == 4)
         && os.len() == r
         && xs[..r - 2] == os[..r - 2]
-        && size
-            .iter()
-            .map(|&s| usize::try_from(s).ok())
-            .collect::<Option<Vec<_>>>()
-            .as_deref()
-            == Some(&os[r - 2..])
+        && size.iter().map(|&s| usize::try_from(s).ok()).collect::<Option<Vec<_>>>().as_deref() == Some(&os[r - 2..])
         && os[r - 2..].iter().all(|&s| s > 0)
         && matches!(d, DType::F32 | DType::I64)
         && cx.ty(out).dtype == d;
     if !fits {
-        return Err(cx.invalid(format!(
-            "adaptive pooling of {xs:?} ({d}) to {size:?} is not supported"
-        )));
+        return Err(cx.invalid(format!("adaptive pooling of {xs:?} ({d}) to {size:?} is not supported")));
     }
     cx.push(Op::AdaptiveAvgPool2d, vec![x], vec![out]);
     Ok(())

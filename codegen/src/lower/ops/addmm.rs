@@ -15,9 +15,7 @@ pub fn addmm(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let (m, n) = check_mm(cx, a, b, out, 2)?;
     let bias_shape = &cx.ty(bias).shape;
     if !crate::lower::ops::binary::broadcasts_to(bias_shape, &[m, n]) {
-        return Err(cx.invalid(format!(
-            "bias of shape {bias_shape:?} does not broadcast to [{m}, {n}]"
-        )));
+        return Err(cx.invalid(format!("bias of shape {bias_shape:?} does not broadcast to [{m}, {n}]")));
     }
     cx.push(Op::Addmm { beta, alpha }, vec![bias, a, b], vec![out]);
     Ok(())
@@ -42,13 +40,7 @@ fn lower(cx: &mut Cx<'_, '_>, args: &[usize], op: Op, rank: usize) -> Result<()>
 }
 
 /// Checks `[.., m, k] @ [.., k, n] = [.., m, n]`; returns `(m, n)`.
-fn check_mm(
-    cx: &Cx<'_, '_>,
-    a: usize,
-    b: usize,
-    out: usize,
-    rank: usize,
-) -> Result<(usize, usize)> {
+fn check_mm(cx: &Cx<'_, '_>, a: usize, b: usize, out: usize, rank: usize) -> Result<(usize, usize)> {
     let (sa, sb, so) = (&cx.ty(a).shape, &cx.ty(b).shape, &cx.ty(out).shape);
     let ok = sa.len() == rank
         && sb.len() == rank

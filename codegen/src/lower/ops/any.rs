@@ -30,25 +30,15 @@ fn lower(cx: &mut Cx<'_, '_>, x: usize, dims: Option<Vec<i64>>, out: usize) -> R
         return Ok(());
     }
     let mut dims = match dims {
-        Some(d) => d
-            .iter()
-            .map(|&d| cx.dim(d, shape.len()))
-            .collect::<Result<Vec<_>>>()?,
+        Some(d) => d.iter().map(|&d| cx.dim(d, shape.len())).collect::<Result<Vec<_>>>()?,
         None => (0..shape.len()).collect(),
     };
     dims.sort_unstable();
     dims.dedup();
     if dims.windows(2).any(|w| w[1] != w[0] + 1) {
-        return Err(cx.invalid(format!(
-            "any over the non-adjacent dims {dims:?} is not supported yet"
-        )));
+        return Err(cx.invalid(format!("any over the non-adjacent dims {dims:?} is not supported yet")));
     }
-    let kept: usize = shape
-        .iter()
-        .enumerate()
-        .filter(|(d, _)| !dims.contains(d))
-        .map(|(_, &s)| s)
-        .product();
+    let kept: usize = shape.iter().enumerate().filter(|(d, _)| !dims.contains(d)).map(|(_, &s)| s).product();
     if kept != cx.ty(out).numel() {
         return Err(cx.invalid("output size does not match the reduced input"));
     }

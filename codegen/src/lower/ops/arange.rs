@@ -19,17 +19,8 @@ pub fn end(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
 fn lower(cx: &mut Cx<'_, '_>, start: f64, end: f64, step: f64, out: usize) -> Result<()> {
     let out = cx.output(out)?;
     let len = ((end - start) / step).ceil();
-    if step == 0.0
-        || len.is_nan()
-        || len < 0.0
-        || len as usize != cx.ty(out).numel()
-        || cx.ty(out).dtype == DType::Bool
-    {
-        return Err(cx.invalid(format!(
-            "arange({start}, {end}, {step}) does not fit a {} output of shape {:?}",
-            cx.ty(out).dtype,
-            cx.ty(out).shape
-        )));
+    if step == 0.0 || len.is_nan() || len < 0.0 || len as usize != cx.ty(out).numel() || cx.ty(out).dtype == DType::Bool {
+        return Err(cx.invalid(format!("arange({start}, {end}, {step}) does not fit a {} output of shape {:?}", cx.ty(out).dtype, cx.ty(out).shape)));
     }
     cx.push(Op::Arange { start, step }, vec![], vec![out]);
     Ok(())

@@ -16,9 +16,7 @@ pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
 
 pub fn legit(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     if cx.bool(cx.arg(args, 5)?)? {
-        return Err(cx.invalid(
-            "batch norm in training mode is not supported (ExecuTorch runs only training=False)",
-        ));
+        return Err(cx.invalid("batch norm in training mode is not supported (ExecuTorch runs only training=False)"));
     }
     push(cx, args, 7)
 }
@@ -41,23 +39,10 @@ pub fn no_stats(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     cx.expect_dtype(&ids, DType::F32)?;
     let xs = cx.ty(x).shape.clone();
     let c = xs.get(1).copied().unwrap_or(0);
-    if xs.len() < 2
-        || cx.ty(ids[0]).shape != xs
-        || cx.ty(ids[1]).numel() != c
-        || cx.ty(ids[2]).numel() != c
-        || inputs[1..].iter().any(|&v| cx.ty(v).numel() != c)
-    {
+    if xs.len() < 2 || cx.ty(ids[0]).shape != xs || cx.ty(ids[1]).numel() != c || cx.ty(ids[2]).numel() != c || inputs[1..].iter().any(|&v| cx.ty(v).numel() != c) {
         return Err(cx.invalid(format!("unexpected shapes around input {xs:?}")));
     }
-    cx.push(
-        Op::BatchStatNorm {
-            eps,
-            has_weight: weight.is_some(),
-            has_bias: bias.is_some(),
-        },
-        inputs,
-        ids,
-    );
+    cx.push(Op::BatchStatNorm { eps, has_weight: weight.is_some(), has_bias: bias.is_some() }, inputs, ids);
     Ok(())
 }
 
@@ -87,11 +72,7 @@ fn push(cx: &mut Cx<'_, '_>, args: &[usize], eps_arg: usize) -> Result<()> {
     if inputs[1..].iter().any(|&v| cx.ty(v).numel() != c) {
         return Err(cx.invalid("per-channel parameters differ from the channel count"));
     }
-    let op = Op::BatchNorm {
-        eps,
-        has_weight: weight.is_some(),
-        has_bias: bias.is_some(),
-    };
+    let op = Op::BatchNorm { eps, has_weight: weight.is_some(), has_bias: bias.is_some() };
     cx.push(op, inputs, vec![out]);
     Ok(())
 }

@@ -102,13 +102,7 @@ pub fn rsub_scalar(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     push(cx, BinaryFn::Sub, alpha, s, a, out)
 }
 
-fn lower(
-    cx: &mut Cx<'_, '_>,
-    args: &[usize],
-    f: BinaryFn,
-    alpha: f64,
-    out_arg: usize,
-) -> Result<()> {
+fn lower(cx: &mut Cx<'_, '_>, args: &[usize], f: BinaryFn, alpha: f64, out_arg: usize) -> Result<()> {
     let a = cx.input(cx.arg(args, 0)?)?;
     let b = cx.input(cx.arg(args, 1)?)?;
     let out = cx.output(cx.arg(args, out_arg)?)?;
@@ -116,13 +110,7 @@ fn lower(
 }
 
 /// The scalar becomes a one-element weight of the promoted dtype.
-fn scalar(
-    cx: &mut Cx<'_, '_>,
-    args: &[usize],
-    f: BinaryFn,
-    alpha: f64,
-    out_arg: usize,
-) -> Result<()> {
+fn scalar(cx: &mut Cx<'_, '_>, args: &[usize], f: BinaryFn, alpha: f64, out_arg: usize) -> Result<()> {
     let a = cx.input(cx.arg(args, 0)?)?;
     let (value, kind) = cx.typed_scalar(cx.arg(args, 1)?)?;
     let out = cx.output(cx.arg(args, out_arg)?)?;
@@ -130,25 +118,11 @@ fn scalar(
     push(cx, f, alpha, a, b, out)
 }
 
-fn push(
-    cx: &mut Cx<'_, '_>,
-    f: BinaryFn,
-    alpha: f64,
-    a: usize,
-    b: usize,
-    out: usize,
-) -> Result<()> {
-    let compute = compute_dtype(f, cx.ty(a).dtype, cx.ty(b).dtype).ok_or_else(|| {
-        cx.invalid(format!(
-            "no arithmetic on {} and {}",
-            cx.ty(a).dtype,
-            cx.ty(b).dtype
-        ))
-    })?;
+fn push(cx: &mut Cx<'_, '_>, f: BinaryFn, alpha: f64, a: usize, b: usize, out: usize) -> Result<()> {
+    let compute = compute_dtype(f, cx.ty(a).dtype, cx.ty(b).dtype)
+        .ok_or_else(|| cx.invalid(format!("no arithmetic on {} and {}", cx.ty(a).dtype, cx.ty(b).dtype)))?;
     let bitwise = matches!(f, BinaryFn::BitAnd | BinaryFn::BitOr | BinaryFn::BitXor);
-    if (compute == DType::Bool && !bitwise)
-        || (alpha != 1.0 && !compute.is_float() && alpha.fract() != 0.0)
-    {
+    if (compute == DType::Bool && !bitwise) || (alpha != 1.0 && !compute.is_float() && alpha.fract() != 0.0) {
         return Err(cx.invalid(format!("alpha {alpha} does not apply to {compute}")));
     }
     check_broadcast(cx, &[a, b], out)?;
@@ -161,11 +135,7 @@ pub fn check_broadcast(cx: &Cx<'_, '_>, inputs: &[usize], out: usize) -> Result<
     let shape = &cx.ty(out).shape;
     for &x in inputs {
         if !broadcasts_to(&cx.ty(x).shape, shape) {
-            return Err(cx.invalid(format!(
-                "shape {:?} does not broadcast to {:?}",
-                cx.ty(x).shape,
-                shape
-            )));
+            return Err(cx.invalid(format!("shape {:?} does not broadcast to {:?}", cx.ty(x).shape, shape)));
         }
     }
     Ok(())
@@ -173,10 +143,5 @@ pub fn check_broadcast(cx: &Cx<'_, '_>, inputs: &[usize], out: usize) -> Result<
 
 /// Numpy-style: align right, each dim equal or 1.
 pub fn broadcasts_to(from: &[usize], to: &[usize]) -> bool {
-    from.len() <= to.len()
-        && from
-            .iter()
-            .rev()
-            .zip(to.iter().rev())
-            .all(|(&f, &t)| f == t || f == 1)
+    from.len() <= to.len() && from.iter().rev().zip(to.iter().rev()).all(|(&f, &t)| f == t || f == 1)
 }

@@ -9,10 +9,7 @@ pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let parts = cx.tensor_list(cx.arg(args, 0)?)?;
     let dim = cx.int(cx.arg(args, 1)?)?;
     let out = cx.output(cx.arg(args, 2)?)?;
-    let mut inputs = parts
-        .iter()
-        .map(|&p| cx.input(p))
-        .collect::<Result<Vec<_>>>()?;
+    let mut inputs = parts.iter().map(|&p| cx.input(p)).collect::<Result<Vec<_>>>()?;
     let shape = cx.ty(out).shape.clone();
     let dim = cx.dim(dim, shape.len())?;
     let mut total = 0;
@@ -22,11 +19,7 @@ pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
         if s == &[0] {
             continue;
         }
-        let same = s.len() == shape.len()
-            && s.iter()
-                .zip(&shape)
-                .enumerate()
-                .all(|(d, (a, b))| d == dim || a == b);
+        let same = s.len() == shape.len() && s.iter().zip(&shape).enumerate().all(|(d, (a, b))| d == dim || a == b);
         if !same {
             return Err(cx.invalid(format!("part of shape {s:?} does not fit output {shape:?}")));
         }
@@ -35,10 +28,7 @@ pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let dtype = cx.ty(out).dtype;
     for i in inputs.iter_mut() {
         if cx.ty(*i).dtype != dtype && cx.ty(*i).shape != [0] {
-            let ty = TensorType {
-                dtype,
-                shape: cx.ty(*i).shape.clone(),
-            };
+            let ty = TensorType { dtype, shape: cx.ty(*i).shape.clone() };
             let cast = cx.temp(ty, Storage::Arena);
             cx.push(Op::Cast, vec![*i], vec![cast]);
             *i = cast;

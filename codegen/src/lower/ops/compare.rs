@@ -24,11 +24,7 @@ pub fn scalar(cx: &mut Cx<'_, '_>, args: &[usize], f: CmpFn) -> Result<()> {
 
 fn push(cx: &mut Cx<'_, '_>, f: CmpFn, a: usize, b: usize, out: usize) -> Result<()> {
     if promote(cx.ty(a).dtype, cx.ty(b).dtype).is_none() {
-        return Err(cx.invalid(format!(
-            "cannot compare {} with {}",
-            cx.ty(a).dtype,
-            cx.ty(b).dtype
-        )));
+        return Err(cx.invalid(format!("cannot compare {} with {}", cx.ty(a).dtype, cx.ty(b).dtype)));
     }
     check_broadcast(cx, &[a, b], out)?;
     cx.push(Op::Compare(f), vec![a, b], vec![out]);

@@ -10,13 +10,7 @@ pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let bias = cx.opt_input(cx.arg(args, 2)?)?;
     // A 1-D convolution runs as a 2-D one over rows of height 1.
     let one_d = cx.ty(x).shape.len() == 3;
-    let pair = |cx: &Cx<'_, '_>, i: usize, what: &str, unit: usize| {
-        if one_d {
-            single(cx, i, what, unit)
-        } else {
-            pair(cx, i, what)
-        }
-    };
+    let pair = |cx: &Cx<'_, '_>, i: usize, what: &str, unit: usize| if one_d { single(cx, i, what, unit) } else { pair(cx, i, what) };
     let stride = pair(cx, cx.arg(args, 3)?, "stride", 1)?;
     let padding = pair(cx, cx.arg(args, 4)?, "padding", 0)?;
     let dilation = pair(cx, cx.arg(args, 5)?, "dilation", 1)?;
@@ -37,13 +31,7 @@ pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     inputs.extend(bias);
     if cx.bool(cx.arg(args, 6)?)? {
         let output_padding = pair(cx, cx.arg(args, 7)?, "output_padding", 0)?;
-        let c = ConvTranspose2d {
-            stride,
-            padding,
-            dilation,
-            groups,
-            has_bias: bias.is_some(),
-        };
+        let c = ConvTranspose2d { stride, padding, dilation, groups, has_bias: bias.is_some() };
         return super::conv_transpose::push(cx, inputs, out, c, output_padding);
     }
     cx.expect_dtype(&inputs, DType::F32)?;
@@ -51,26 +39,14 @@ pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
 
     let (xs, ws, os) = (&cx.ty(x).shape, &cx.ty(w).shape, &cx.ty(out).shape);
     if xs.len() != 4 || ws.len() != 4 || os.len() != 4 {
-        return Err(cx.invalid(format!(
-            "only 2-D convolution is supported (input rank {})",
-            xs.len()
-        )));
+        return Err(cx.invalid(format!("only 2-D convolution is supported (input rank {})", xs.len())));
     }
-    if groups == 0
-        || xs[1] % groups != 0
-        || ws[0] % groups != 0
-        || ws[1] * groups != xs[1]
-        || os[1] != ws[0]
-    {
-        return Err(cx.invalid(format!(
-            "channels do not match: input {xs:?}, weight {ws:?}, groups {groups}"
-        )));
+    if groups == 0 || xs[1] % groups != 0 || ws[0] % groups != 0 || ws[1] * groups != xs[1] || os[1] != ws[0] {
+        return Err(cx.invalid(format!("channels do not match: input {xs:?}, weight {ws:?}, groups {groups}")));
     }
     for d in 0..2 {
         if out_size(xs[2 + d], ws[2 + d], padding[d], stride[d], dilation[d]) != Some(os[2 + d]) {
-            return Err(cx.invalid(format!(
-                "output shape {os:?} does not follow from input {xs:?}"
-            )));
+            return Err(cx.invalid(format!("output shape {os:?} does not follow from input {xs:?}")));
         }
     }
     if let Some(b) = bias {
@@ -78,36 +54,19 @@ pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
             return Err(cx.invalid("bias length differs from output channels"));
         }
     }
-    let conv = Conv2d {
-        stride,
-        padding,
-        dilation,
-        groups,
-        has_bias: bias.is_some(),
-        clamp: None,
-        residual: false,
-    };
+    let conv = Conv2d { stride, padding, dilation, groups, has_bias: bias.is_some(), clamp: None, residual: false };
     cx.push(Op::Conv2d(conv), inputs, vec![out]);
     Ok(())
 }
 
 /// The output length of a window `kernel` long sliding over `input` padded
 /// by `pad` on both sides; `None` when the window does not fit once.
-pub fn out_size(
-    input: usize,
-    kernel: usize,
-    pad: usize,
-    stride: usize,
-    dilation: usize,
-) -> Option<usize> {
+pub fn out_size(input: usize, kernel: usize, pad: usize, stride: usize, dilation: usize) -> Option<usize> {
     if stride == 0 || dilation == 0 || kernel == 0 {
         return None;
     }
     let span = dilation.checked_mul(kernel - 1)?.checked_add(1)?;
-    input
-        .checked_add(pad.checked_mul(2)?)?
-        .checked_sub(span)
-        .map(|v| v / stride + 1)
+    input.checked_add(pad.checked_mul(2)?)?.checked_sub(span).map(|v| v / stride + 1)
 }
 
 /// A 1-element int list as `[unit, v]`: the second of two dims, the first of size 1.
@@ -117,20 +76,14 @@ pub fn single(cx: &Cx<'_, '_>, index: usize, what: &str, unit: usize) -> Result<
             Ok(v) if v <= 1 << 16 => Ok([unit, v]),
             _ => Err(cx.invalid(format!("{what} {v} is out of range"))),
         },
-        other => Err(cx.invalid(format!(
-            "{what} of a 1-D window must have 1 entry, not {}",
-            other.len()
-        ))),
+        other => Err(cx.invalid(format!("{what} of a 1-D window must have 1 entry, not {}", other.len()))),
     }
 }
 
 /// A 2-element int list of positive values (a 1-element list repeats).
 pub fn pair(cx: &Cx<'_, '_>, index: usize, what: &str) -> Result<[usize; 2]> {
     let v = cx.int_list(index)?;
-    let v: Vec<usize> = v
-        .iter()
-        .map(|&x| usize::try_from(x).unwrap_or(usize::MAX))
-        .collect();
+    let v: Vec<usize> = v.iter().map(|&x| usize::try_from(x).unwrap_or(usize::MAX)).collect();
     let p = match v.as_slice() {
         [a] => [*a, *a],
         [a, b] => [*a, *b],

@@ -21,11 +21,7 @@ fn lower(cx: &mut Cx<'_, '_>, x: usize, out: usize) -> Result<()> {
     if cx.ty(x).numel() != cx.ty(out).numel() {
         return Err(cx.invalid("input and output sizes differ"));
     }
-    let op = if cx.ty(x).dtype == cx.ty(out).dtype {
-        Op::Copy
-    } else {
-        Op::Cast
-    };
+    let op = if cx.ty(x).dtype == cx.ty(out).dtype { Op::Copy } else { Op::Cast };
     cx.push(op, vec![x], vec![out]);
     Ok(())
 }

@@ -12,22 +12,11 @@ pub fn cdist(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let p = cx.scalar(cx.arg(args, 2)?)?;
     let out = cx.output(cx.arg(args, 4)?)?;
     cx.expect_dtype(&[x1, x2, out], DType::F32)?;
-    let (a, b, o) = (
-        cx.ty(x1).shape.clone(),
-        cx.ty(x2).shape.clone(),
-        cx.ty(out).shape.clone(),
-    );
+    let (a, b, o) = (cx.ty(x1).shape.clone(), cx.ty(x2).shape.clone(), cx.ty(out).shape.clone());
     let r = o.len();
-    let fits = r >= 2
-        && a.len() >= 2
-        && b.len() >= 2
-        && a[a.len() - 1] == b[b.len() - 1]
-        && o[r - 2] == a[a.len() - 2]
-        && o[r - 1] == b[b.len() - 2];
+    let fits = r >= 2 && a.len() >= 2 && b.len() >= 2 && a[a.len() - 1] == b[b.len() - 1] && o[r - 2] == a[a.len() - 2] && o[r - 1] == b[b.len() - 2];
     if !fits || p < 0.0 {
-        return Err(cx.invalid(format!(
-            "cdist of {a:?} and {b:?} into {o:?} (p {p}) is not supported"
-        )));
+        return Err(cx.invalid(format!("cdist of {a:?} and {b:?} into {o:?} (p {p}) is not supported")));
     }
     // Batch dims broadcast: both sides are widened to the output's batch.
     let batch = &o[..r - 2];

@@ -28,36 +28,23 @@ fn lower(cx: &mut Cx<'_, '_>, args: &[usize], dtype_out: bool, bits: u8) -> Resu
         _ => wd == DType::U8 || wd == DType::I8,
     };
     if !ok_weight || ws.len() != 2 {
-        return Err(cx.invalid(format!(
-            "a {bits}-bit table of {wd} {ws:?} is not supported"
-        )));
+        return Err(cx.invalid(format!("a {bits}-bit table of {wd} {ws:?} is not supported")));
     }
     cx.expect_dtype(&[scales, out], DType::F32)?;
     if !matches!(cx.ty(index).dtype, DType::I64 | DType::I32) {
-        return Err(cx.invalid(format!(
-            "indices of {} are not supported",
-            cx.ty(index).dtype
-        )));
+        return Err(cx.invalid(format!("indices of {} are not supported", cx.ty(index).dtype)));
     }
     let dim = if bits == 4 { ws[1] * 2 } else { ws[1] };
     let groups = match ss[..] {
         [r] if r == ws[0] => 1,
         [r, g] if r == ws[0] && g > 0 && dim % g == 0 => g,
-        _ => {
-            return Err(cx.invalid(format!(
-                "scales {ss:?} do not fit a table of {} rows of {dim}",
-                ws[0]
-            )))
-        }
+        _ => return Err(cx.invalid(format!("scales {ss:?} do not fit a table of {} rows of {dim}", ws[0]))),
     };
     let mut inputs = vec![weight, scales, index];
     if let Some(z) = zp {
         cx.expect_dtype(&[z], DType::F32)?;
         if cx.ty(z).shape != ss {
-            return Err(cx.invalid(format!(
-                "zero points {:?} are not shaped like the scales {ss:?}",
-                cx.ty(z).shape
-            )));
+            return Err(cx.invalid(format!("zero points {:?} are not shaped like the scales {ss:?}", cx.ty(z).shape)));
         }
         inputs.push(z);
     }
@@ -67,14 +54,6 @@ fn lower(cx: &mut Cx<'_, '_>, args: &[usize], dtype_out: bool, bits: u8) -> Resu
         return Err(cx.invalid(format!("output {:?} is not {expect:?}", cx.ty(out).shape)));
     }
     cx.check_const_index(index, ws[0], false)?;
-    cx.push(
-        Op::EmbeddingQ {
-            bits,
-            groups,
-            has_zp: zp.is_some(),
-        },
-        inputs,
-        vec![out],
-    );
+    cx.push(Op::EmbeddingQ { bits, groups, has_zp: zp.is_some() }, inputs, vec![out]);
     Ok(())
 }

@@ -10,10 +10,7 @@ pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let sizes = cx.int_list(cx.arg(args, 1)?)?;
     let out = cx.output(cx.arg(args, 3)?)?;
     let (xs, os) = (cx.ty(x).shape.clone(), cx.ty(out).shape.clone());
-    let lead = os
-        .len()
-        .checked_sub(xs.len())
-        .filter(|_| sizes.len() == os.len());
+    let lead = os.len().checked_sub(xs.len()).filter(|_| sizes.len() == os.len());
     let Some(lead) = lead else {
         return Err(cx.invalid(format!("cannot expand {xs:?} to {sizes:?}")));
     };
@@ -27,22 +24,13 @@ pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
             Some(_) => return Err(cx.invalid(format!("cannot expand {xs:?} to {os:?}"))),
         };
         if want != -1 && want != n as i64 {
-            return Err(cx.invalid(format!(
-                "sizes {sizes:?} differ from the output shape {os:?}"
-            )));
+            return Err(cx.invalid(format!("sizes {sizes:?} differ from the output shape {os:?}")));
         }
         s.push(stride);
     }
     if cx.ty(x).dtype != cx.ty(out).dtype {
         return Err(cx.invalid("expand must keep the dtype"));
     }
-    cx.push(
-        Op::Gather {
-            offset: 0,
-            strides: s,
-        },
-        vec![x],
-        vec![out],
-    );
+    cx.push(Op::Gather { offset: 0, strides: s }, vec![x], vec![out]);
     Ok(())
 }

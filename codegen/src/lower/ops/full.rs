@@ -36,12 +36,7 @@ pub fn random(cx: &mut Cx<'_, '_>, args: &[usize], normal: bool) -> Result<()> {
     let out = cx.output(cx.arg(args, 1)?)?;
     cx.expect_dtype(&[out], DType::F32)?;
     // Streams are numbered in program order, so they stay put when a method's other ops change.
-    let stream = cx
-        .method
-        .nodes
-        .iter()
-        .filter(|n| matches!(n.op, Op::Random { .. }))
-        .count() as u64;
+    let stream = cx.method.nodes.iter().filter(|n| matches!(n.op, Op::Random { .. })).count() as u64;
     cx.push(Op::Random { normal, stream }, vec![], vec![out]);
     Ok(())
 }
@@ -79,23 +74,10 @@ pub fn fill_tensor(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     if cx.ty(value).numel() != 1 {
         return Err(cx.invalid("the fill value must hold one element"));
     }
-    let one = cx.temp(
-        TensorType {
-            dtype: cx.ty(value).dtype,
-            shape: vec![],
-        },
-        Storage::View {
-            base: value,
-            offset: 0,
-        },
-    );
+    let one = cx.temp(TensorType { dtype: cx.ty(value).dtype, shape: vec![] }, Storage::View { base: value, offset: 0 });
     let shape = cx.ty(out).shape.clone();
     let wide = cx.broadcast_to(one, &shape);
-    let op = if cx.ty(wide).dtype == cx.ty(out).dtype {
-        Op::Copy
-    } else {
-        Op::Cast
-    };
+    let op = if cx.ty(wide).dtype == cx.ty(out).dtype { Op::Copy } else { Op::Cast };
     cx.push(op, vec![wide], vec![out]);
     Ok(())
 }

@@ -11,9 +11,7 @@ pub fn embedding(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let out = cx.output(cx.arg(args, 5)?)?;
     let ws = cx.ty(weight).shape.clone();
     if ws.len() != 2 {
-        return Err(cx.invalid(format!(
-            "the embedding table has shape {ws:?}, not [rows, dim]"
-        )));
+        return Err(cx.invalid(format!("the embedding table has shape {ws:?}, not [rows, dim]")));
     }
     let mut expect = cx.ty(index).shape.clone();
     expect.push(ws[1]);
@@ -27,9 +25,7 @@ pub fn index_select(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let out = cx.output(cx.arg(args, 3)?)?;
     let shape = cx.ty(x).shape.clone();
     if shape.is_empty() || cx.ty(index).shape.len() > 1 {
-        return Err(
-            cx.invalid("index_select needs a tensor of rank 1 or more and an index of rank 0 or 1")
-        );
+        return Err(cx.invalid("index_select needs a tensor of rank 1 or more and an index of rank 0 or 1"));
     }
     let dim = cx.dim(dim, shape.len())?;
     let mut expect = shape;
@@ -37,33 +33,15 @@ pub fn index_select(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     push(cx, x, index, out, dim, expect, false)
 }
 
-fn push(
-    cx: &mut Cx<'_, '_>,
-    x: usize,
-    index: usize,
-    out: usize,
-    dim: usize,
-    expect: Vec<usize>,
-    embedding: bool,
-) -> Result<()> {
+fn push(cx: &mut Cx<'_, '_>, x: usize, index: usize, out: usize, dim: usize, expect: Vec<usize>, embedding: bool) -> Result<()> {
     if !matches!(cx.ty(index).dtype, DType::I64 | DType::I32) {
-        return Err(cx.invalid(format!(
-            "indices are {}, not i64 or i32",
-            cx.ty(index).dtype
-        )));
+        return Err(cx.invalid(format!("indices are {}, not i64 or i32", cx.ty(index).dtype)));
     }
     if cx.ty(out).shape != expect || cx.ty(out).dtype != cx.ty(x).dtype {
-        return Err(cx.invalid(format!(
-            "output shape {:?} is not {expect:?}",
-            cx.ty(out).shape
-        )));
+        return Err(cx.invalid(format!("output shape {:?} is not {expect:?}", cx.ty(out).shape)));
     }
     let size = cx.ty(x).shape[dim];
     cx.check_const_index(index, size, false)?;
-    cx.push(
-        Op::IndexSelect { dim, embedding },
-        vec![x, index],
-        vec![out],
-    );
+    cx.push(Op::IndexSelect { dim, embedding }, vec![x, index], vec![out]);
     Ok(())
 }

@@ -16,17 +16,10 @@ pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let mean = cx.output(cx.arg(args, 6)?)?;
     let rstd = cx.output(cx.arg(args, 7)?)?;
     let shape = cx.ty(x).shape.clone();
-    let tail = shape
-        .len()
-        .checked_sub(normalized.len())
-        .filter(|_| !normalized.is_empty());
-    let trailing: Vec<i64> = tail
-        .map(|t| shape[t..].iter().map(|&n| n as i64).collect())
-        .unwrap_or_default();
+    let tail = shape.len().checked_sub(normalized.len()).filter(|_| !normalized.is_empty());
+    let trailing: Vec<i64> = tail.map(|t| shape[t..].iter().map(|&n| n as i64).collect()).unwrap_or_default();
     if tail.is_none() || trailing != normalized {
-        return Err(cx.invalid(format!(
-            "normalized shape {normalized:?} is not the end of {shape:?}"
-        )));
+        return Err(cx.invalid(format!("normalized shape {normalized:?} is not the end of {shape:?}")));
     }
     let inner: usize = normalized.iter().map(|&n| n as usize).product();
     let rows = cx.ty(x).numel().checked_div(inner).unwrap_or(0);
@@ -41,30 +34,9 @@ pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     if cx.ty(mean).numel() != rows || cx.ty(rstd).numel() != rows {
         return Err(cx.invalid("mean and rstd need one element per normalised row"));
     }
-    let op = Op::LayerNorm {
-        eps,
-        inner,
-        has_weight: weight.is_some(),
-        has_bias: bias.is_some(),
-    };
+    let op = Op::LayerNorm { eps, inner, has_weight: weight.is_some(), has_bias: bias.is_some() };
     cx.push(op, inputs, vec![out]);
-    cx.push(
-        Op::LayerNormStat {
-            eps,
-            inner,
-            rstd: false,
-        },
-        vec![x],
-        vec![mean],
-    );
-    cx.push(
-        Op::LayerNormStat {
-            eps,
-            inner,
-            rstd: true,
-        },
-        vec![x],
-        vec![rstd],
-    );
+    cx.push(Op::LayerNormStat { eps, inner, rstd: false }, vec![x], vec![mean]);
+    cx.push(Op::LayerNormStat { eps, inner, rstd: true }, vec![x], vec![rstd]);
     Ok(())
 }

@@ -30,11 +30,7 @@ fn not(cx: &mut Cx<'_, '_>, args: &[usize], bitwise: bool) -> Result<()> {
         return Err(cx.invalid("input and output shapes differ"));
     }
     if bitwise && (cx.ty(x).dtype == DType::F32 || cx.ty(x).dtype != cx.ty(out).dtype) {
-        return Err(cx.invalid(format!(
-            "bitwise_not needs one integer or bool dtype, found {} -> {}",
-            cx.ty(x).dtype,
-            cx.ty(out).dtype
-        )));
+        return Err(cx.invalid(format!("bitwise_not needs one integer or bool dtype, found {} -> {}", cx.ty(x).dtype, cx.ty(out).dtype)));
     }
     cx.push(Op::Not { bitwise }, vec![x], vec![out]);
     Ok(())

@@ -9,11 +9,7 @@ use crate::lower::cx::Cx;
 pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let x = cx.input(cx.arg(args, 0)?)?;
     let kernel = pair(cx, cx.arg(args, 1)?, "kernel_size")?;
-    let stride = if cx.int_list(cx.arg(args, 2)?)?.is_empty() {
-        kernel
-    } else {
-        pair(cx, cx.arg(args, 2)?, "stride")?
-    };
+    let stride = if cx.int_list(cx.arg(args, 2)?)?.is_empty() { kernel } else { pair(cx, cx.arg(args, 2)?, "stride")? };
     let padding = pair(cx, cx.arg(args, 3)?, "padding")?;
     let dilation = pair(cx, cx.arg(args, 4)?, "dilation")?;
     if kernel.contains(&0) || stride.contains(&0) || dilation.contains(&0) {
@@ -27,15 +23,6 @@ pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     if xs.len() != 4 || os.len() != 4 || xs[..2] != os[..2] || cx.ty(indices).shape != *os {
         return Err(cx.invalid(format!("unexpected shapes: input {xs:?}, output {os:?}")));
     }
-    cx.push(
-        Op::MaxPool2d(Pool2d {
-            kernel,
-            stride,
-            padding,
-            dilation,
-        }),
-        vec![x],
-        vec![out, indices],
-    );
+    cx.push(Op::MaxPool2d(Pool2d { kernel, stride, padding, dilation }), vec![x], vec![out, indices]);
     Ok(())
 }

@@ -18,21 +18,13 @@ fn push(cx: &mut Cx<'_, '_>, args: &[usize], dims: Vec<i64>, out_arg: usize) -> 
     let out = cx.output(cx.arg(args, out_arg)?)?;
     cx.expect_dtype(&[x, out], DType::F32)?;
     let shape = cx.ty(x).shape.clone();
-    let mut dims = dims
-        .iter()
-        .map(|&d| cx.dim(d, shape.len()))
-        .collect::<Result<Vec<_>>>()?;
+    let mut dims = dims.iter().map(|&d| cx.dim(d, shape.len())).collect::<Result<Vec<_>>>()?;
     if dims.is_empty() {
         dims = (0..shape.len()).collect();
     }
     dims.sort_unstable();
     dims.dedup();
-    let kept: usize = shape
-        .iter()
-        .enumerate()
-        .filter(|(d, _)| !dims.contains(d))
-        .map(|(_, &s)| s)
-        .product();
+    let kept: usize = shape.iter().enumerate().filter(|(d, _)| !dims.contains(d)).map(|(_, &s)| s).product();
     if kept != cx.ty(out).numel() {
         return Err(cx.invalid("output size does not match the reduced input"));
     }

@@ -8,13 +8,13 @@ mod avg_pool;
 mod batch_norm;
 mod binary;
 mod cat;
+mod distance;
+mod embedding_q;
 mod clamp;
 mod compare;
 pub mod conv;
 pub mod conv_transpose;
 mod copy;
-mod distance;
-mod embedding_q;
 mod expand;
 mod full;
 mod gather;
@@ -60,24 +60,16 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::_cdist_forward.out", distance::cdist),
     ("aten::_local_scalar_dense", llama::local_scalar_dense),
     ("aten::_log_softmax.out", softmax::log_softmax),
-    (
-        "aten::_native_batch_norm_legit.no_stats_out",
-        batch_norm::no_stats,
-    ),
+    ("aten::_native_batch_norm_legit.no_stats_out", batch_norm::no_stats),
     ("aten::_native_batch_norm_legit.out", batch_norm::legit),
-    (
-        "aten::_native_batch_norm_legit_no_training.out",
-        batch_norm::lower,
-    ),
+    ("aten::_native_batch_norm_legit_no_training.out", batch_norm::lower),
     ("aten::_pdist_forward.out", distance::pdist),
     ("aten::_softmax.out", softmax::softmax),
     ("aten::_to_copy.out", shape::to_copy),
     ("aten::_upsample_bilinear2d_aa.out", resize::bilinear_aa),
     ("aten::abs.out", |cx, a| unary::lower(cx, a, UnaryFn::Abs)),
     ("aten::acos.out", |cx, a| unary::lower(cx, a, UnaryFn::Acos)),
-    ("aten::acosh.out", |cx, a| {
-        unary::lower(cx, a, UnaryFn::Acosh)
-    }),
+    ("aten::acosh.out", |cx, a| unary::lower(cx, a, UnaryFn::Acosh)),
     ("aten::add.Scalar_out", binary::add_scalar),
     ("aten::add.out", binary::add),
     ("aten::addmm.out", addmm::addmm),
@@ -93,36 +85,18 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::argmin.out", reduce::argmin),
     ("aten::as_strided_copy.out", gather::as_strided),
     ("aten::asin.out", |cx, a| unary::lower(cx, a, UnaryFn::Asin)),
-    ("aten::asinh.out", |cx, a| {
-        unary::lower(cx, a, UnaryFn::Asinh)
-    }),
+    ("aten::asinh.out", |cx, a| unary::lower(cx, a, UnaryFn::Asinh)),
     ("aten::atan.out", |cx, a| unary::lower(cx, a, UnaryFn::Atan)),
-    ("aten::atan2.out", |cx, a| {
-        binary::tensor(cx, a, BinaryFn::Atan2)
-    }),
-    ("aten::atanh.out", |cx, a| {
-        unary::lower(cx, a, UnaryFn::Atanh)
-    }),
+    ("aten::atan2.out", |cx, a| binary::tensor(cx, a, BinaryFn::Atan2)),
+    ("aten::atanh.out", |cx, a| unary::lower(cx, a, UnaryFn::Atanh)),
     ("aten::avg_pool2d.out", avg_pool::lower),
-    ("aten::bitwise_and.Scalar_out", |cx, a| {
-        binary::with_scalar_b(cx, a, BinaryFn::BitAnd)
-    }),
-    ("aten::bitwise_and.Tensor_out", |cx, a| {
-        binary::tensor(cx, a, BinaryFn::BitAnd)
-    }),
+    ("aten::bitwise_and.Scalar_out", |cx, a| binary::with_scalar_b(cx, a, BinaryFn::BitAnd)),
+    ("aten::bitwise_and.Tensor_out", |cx, a| binary::tensor(cx, a, BinaryFn::BitAnd)),
     ("aten::bitwise_not.out", logical::bitwise_not),
-    ("aten::bitwise_or.Scalar_out", |cx, a| {
-        binary::with_scalar_b(cx, a, BinaryFn::BitOr)
-    }),
-    ("aten::bitwise_or.Tensor_out", |cx, a| {
-        binary::tensor(cx, a, BinaryFn::BitOr)
-    }),
-    ("aten::bitwise_xor.Scalar_out", |cx, a| {
-        binary::with_scalar_b(cx, a, BinaryFn::BitXor)
-    }),
-    ("aten::bitwise_xor.Tensor_out", |cx, a| {
-        binary::tensor(cx, a, BinaryFn::BitXor)
-    }),
+    ("aten::bitwise_or.Scalar_out", |cx, a| binary::with_scalar_b(cx, a, BinaryFn::BitOr)),
+    ("aten::bitwise_or.Tensor_out", |cx, a| binary::tensor(cx, a, BinaryFn::BitOr)),
+    ("aten::bitwise_xor.Scalar_out", |cx, a| binary::with_scalar_b(cx, a, BinaryFn::BitXor)),
+    ("aten::bitwise_xor.Tensor_out", |cx, a| binary::tensor(cx, a, BinaryFn::BitXor)),
     ("aten::bmm.out", addmm::bmm),
     ("aten::cat.out", cat::lower),
     ("aten::ceil.out", |cx, a| unary::lower(cx, a, UnaryFn::Ceil)),
@@ -145,95 +119,51 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::elu.out", unary::elu),
     ("aten::embedding.out", index_select::embedding),
     ("aten::empty.out", full::empty),
-    ("aten::eq.Scalar_out", |cx, a| {
-        compare::scalar(cx, a, CmpFn::Eq)
-    }),
-    ("aten::eq.Tensor_out", |cx, a| {
-        compare::tensor(cx, a, CmpFn::Eq)
-    }),
+    ("aten::eq.Scalar_out", |cx, a| compare::scalar(cx, a, CmpFn::Eq)),
+    ("aten::eq.Tensor_out", |cx, a| compare::tensor(cx, a, CmpFn::Eq)),
     ("aten::erf.out", |cx, a| unary::lower(cx, a, UnaryFn::Erf)),
     ("aten::exp.out", |cx, a| unary::lower(cx, a, UnaryFn::Exp)),
     ("aten::expand_copy.out", expand::lower),
-    ("aten::expm1.out", |cx, a| {
-        unary::lower(cx, a, UnaryFn::Expm1)
-    }),
+    ("aten::expm1.out", |cx, a| unary::lower(cx, a, UnaryFn::Expm1)),
     ("aten::fill.Scalar_out", full::fill_scalar),
     ("aten::fill.Tensor_out", full::fill_tensor),
     ("aten::flip.out", gather::flip),
-    ("aten::floor.out", |cx, a| {
-        unary::lower(cx, a, UnaryFn::Floor)
-    }),
-    ("aten::floor_divide.out", |cx, a| {
-        binary::tensor(cx, a, BinaryFn::FloorDiv)
-    }),
-    ("aten::fmod.Scalar_out", |cx, a| {
-        binary::with_scalar_b(cx, a, BinaryFn::Fmod)
-    }),
-    ("aten::fmod.Tensor_out", |cx, a| {
-        binary::tensor(cx, a, BinaryFn::Fmod)
-    }),
+    ("aten::floor.out", |cx, a| unary::lower(cx, a, UnaryFn::Floor)),
+    ("aten::floor_divide.out", |cx, a| binary::tensor(cx, a, BinaryFn::FloorDiv)),
+    ("aten::fmod.Scalar_out", |cx, a| binary::with_scalar_b(cx, a, BinaryFn::Fmod)),
+    ("aten::fmod.Tensor_out", |cx, a| binary::tensor(cx, a, BinaryFn::Fmod)),
     ("aten::full.out", full::full),
     ("aten::full_like.out", full::full_like),
     ("aten::gather.out", gather::gather),
-    ("aten::ge.Scalar_out", |cx, a| {
-        compare::scalar(cx, a, CmpFn::Ge)
-    }),
-    ("aten::ge.Tensor_out", |cx, a| {
-        compare::tensor(cx, a, CmpFn::Ge)
-    }),
+    ("aten::ge.Scalar_out", |cx, a| compare::scalar(cx, a, CmpFn::Ge)),
+    ("aten::ge.Tensor_out", |cx, a| compare::tensor(cx, a, CmpFn::Ge)),
     ("aten::gelu.out", unary::gelu),
     ("aten::glu.out", shape::glu),
     ("aten::grid_sampler_2d.out", resize::grid_sampler),
-    ("aten::gt.Scalar_out", |cx, a| {
-        compare::scalar(cx, a, CmpFn::Gt)
-    }),
-    ("aten::gt.Tensor_out", |cx, a| {
-        compare::tensor(cx, a, CmpFn::Gt)
-    }),
+    ("aten::gt.Scalar_out", |cx, a| compare::scalar(cx, a, CmpFn::Gt)),
+    ("aten::gt.Tensor_out", |cx, a| compare::tensor(cx, a, CmpFn::Gt)),
     ("aten::hardtanh.out", clamp::hardtanh),
     ("aten::index.Tensor_out", gather::index),
     ("aten::index_put.out", index_put::lower),
     ("aten::index_select.out", index_select::index_select),
-    ("aten::isinf.out", |cx, a| {
-        unary::lower(cx, a, UnaryFn::IsInf)
-    }),
-    ("aten::isnan.out", |cx, a| {
-        unary::lower(cx, a, UnaryFn::IsNan)
-    }),
-    ("aten::le.Scalar_out", |cx, a| {
-        compare::scalar(cx, a, CmpFn::Le)
-    }),
-    ("aten::le.Tensor_out", |cx, a| {
-        compare::tensor(cx, a, CmpFn::Le)
-    }),
+    ("aten::isinf.out", |cx, a| unary::lower(cx, a, UnaryFn::IsInf)),
+    ("aten::isnan.out", |cx, a| unary::lower(cx, a, UnaryFn::IsNan)),
+    ("aten::le.Scalar_out", |cx, a| compare::scalar(cx, a, CmpFn::Le)),
+    ("aten::le.Tensor_out", |cx, a| compare::tensor(cx, a, CmpFn::Le)),
     ("aten::leaky_relu.out", unary::leaky_relu),
     ("aten::lift_fresh_copy.out", shape::identity),
     ("aten::linear.out", linear::linear),
     ("aten::log.out", |cx, a| unary::lower(cx, a, UnaryFn::Log)),
-    ("aten::log10.out", |cx, a| {
-        unary::lower(cx, a, UnaryFn::Log10)
-    }),
-    ("aten::log1p.out", |cx, a| {
-        unary::lower(cx, a, UnaryFn::Log1p)
-    }),
+    ("aten::log10.out", |cx, a| unary::lower(cx, a, UnaryFn::Log10)),
+    ("aten::log1p.out", |cx, a| unary::lower(cx, a, UnaryFn::Log1p)),
     ("aten::log2.out", |cx, a| unary::lower(cx, a, UnaryFn::Log2)),
-    ("aten::logical_and.out", |cx, a| {
-        logical::binary(cx, a, LogicFn::And)
-    }),
+    ("aten::logical_and.out", |cx, a| logical::binary(cx, a, LogicFn::And)),
     ("aten::logical_not.out", logical::logical_not),
-    ("aten::logical_or.out", |cx, a| {
-        logical::binary(cx, a, LogicFn::Or)
-    }),
-    ("aten::logical_xor.out", |cx, a| {
-        logical::binary(cx, a, LogicFn::Xor)
-    }),
+    ("aten::logical_or.out", |cx, a| logical::binary(cx, a, LogicFn::Or)),
+    ("aten::logical_xor.out", |cx, a| logical::binary(cx, a, LogicFn::Xor)),
     ("aten::logit.out", shape::logit),
-    ("aten::lt.Scalar_out", |cx, a| {
-        compare::scalar(cx, a, CmpFn::Lt)
-    }),
-    ("aten::lt.Tensor_out", |cx, a| {
-        compare::tensor(cx, a, CmpFn::Lt)
-    }),
+    ("aten::lt.Scalar_out", |cx, a| compare::scalar(cx, a, CmpFn::Lt)),
+    ("aten::lt.Tensor_out", |cx, a| compare::tensor(cx, a, CmpFn::Lt)),
     ("aten::masked_fill.Scalar_out", full::masked_fill),
     ("aten::masked_scatter.out", distance::masked_scatter),
     ("aten::masked_select.out", gather::masked_select_out),
@@ -252,12 +182,8 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::narrow_copy.out", shape::narrow),
     ("aten::native_group_norm.out", group_norm::lower),
     ("aten::native_layer_norm.out", layer_norm::lower),
-    ("aten::ne.Scalar_out", |cx, a| {
-        compare::scalar(cx, a, CmpFn::Ne)
-    }),
-    ("aten::ne.Tensor_out", |cx, a| {
-        compare::tensor(cx, a, CmpFn::Ne)
-    }),
+    ("aten::ne.Scalar_out", |cx, a| compare::scalar(cx, a, CmpFn::Ne)),
+    ("aten::ne.Tensor_out", |cx, a| compare::tensor(cx, a, CmpFn::Ne)),
     ("aten::neg.out", |cx, a| unary::lower(cx, a, UnaryFn::Neg)),
     ("aten::ones.out", full::ones),
     ("aten::permute_copy.out", permute::lower),
@@ -265,37 +191,25 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::pixel_unshuffle.out", shape::pixel_unshuffle),
     ("aten::pow.Scalar_out", binary::pow_scalar_base),
     ("aten::pow.Tensor_Scalar_out", pow::lower),
-    ("aten::pow.Tensor_Tensor_out", |cx, a| {
-        binary::tensor(cx, a, BinaryFn::Pow)
-    }),
+    ("aten::pow.Tensor_Tensor_out", |cx, a| binary::tensor(cx, a, BinaryFn::Pow)),
     ("aten::prod.int_out", reduce::prod_dim),
     ("aten::prod.out", reduce::prod_all),
     ("aten::rand.out", |cx, a| full::random(cx, a, false)),
     ("aten::randn.out", |cx, a| full::random(cx, a, true)),
-    ("aten::reciprocal.out", |cx, a| {
-        unary::lower(cx, a, UnaryFn::Reciprocal)
-    }),
+    ("aten::reciprocal.out", |cx, a| unary::lower(cx, a, UnaryFn::Reciprocal)),
     ("aten::reflection_pad1d.out", shape::reflection),
     ("aten::reflection_pad2d.out", shape::reflection),
     ("aten::reflection_pad3d.out", shape::reflection),
     ("aten::relu.out", |cx, a| unary::lower(cx, a, UnaryFn::Relu)),
-    ("aten::remainder.Scalar_out", |cx, a| {
-        binary::with_scalar_b(cx, a, BinaryFn::Remainder)
-    }),
-    ("aten::remainder.Tensor_out", |cx, a| {
-        binary::tensor(cx, a, BinaryFn::Remainder)
-    }),
+    ("aten::remainder.Scalar_out", |cx, a| binary::with_scalar_b(cx, a, BinaryFn::Remainder)),
+    ("aten::remainder.Tensor_out", |cx, a| binary::tensor(cx, a, BinaryFn::Remainder)),
     ("aten::repeat.out", gather::repeat),
     ("aten::replication_pad1d.out", shape::replication),
     ("aten::replication_pad2d.out", shape::replication),
     ("aten::replication_pad3d.out", shape::replication),
     ("aten::roll.out", shape::roll),
-    ("aten::round.out", |cx, a| {
-        unary::lower(cx, a, UnaryFn::Round)
-    }),
-    ("aten::rsqrt.out", |cx, a| {
-        unary::lower(cx, a, UnaryFn::Rsqrt)
-    }),
+    ("aten::round.out", |cx, a| unary::lower(cx, a, UnaryFn::Round)),
+    ("aten::rsqrt.out", |cx, a| unary::lower(cx, a, UnaryFn::Rsqrt)),
     ("aten::rsub.Scalar_out", binary::rsub_scalar),
     ("aten::scalar_tensor.out", full::scalar_tensor),
     ("aten::scatter.src_out", scatter::scatter_src),
@@ -303,9 +217,7 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::scatter_add.out", scatter::scatter_add),
     ("aten::select_copy.int_out", select::lower),
     ("aten::select_scatter.out", shape::select_scatter),
-    ("aten::sigmoid.out", |cx, a| {
-        unary::lower(cx, a, UnaryFn::Sigmoid)
-    }),
+    ("aten::sigmoid.out", |cx, a| unary::lower(cx, a, UnaryFn::Sigmoid)),
     ("aten::sign.out", |cx, a| unary::lower(cx, a, UnaryFn::Sign)),
     ("aten::sin.out", |cx, a| unary::lower(cx, a, UnaryFn::Sin)),
     ("aten::sinh.out", |cx, a| unary::lower(cx, a, UnaryFn::Sinh)),
@@ -327,9 +239,7 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::topk.values", reduce::topk),
     ("aten::transpose_copy.int_out", shape::transpose),
     ("aten::tril.out", shape::tril),
-    ("aten::trunc.out", |cx, a| {
-        unary::lower(cx, a, UnaryFn::Trunc)
-    }),
+    ("aten::trunc.out", |cx, a| unary::lower(cx, a, UnaryFn::Trunc)),
     ("aten::unbind_copy.int_out", shape::unbind),
     ("aten::unfold_copy.out", gather::unfold),
     ("aten::unsqueeze_copy.out", reshape::lower),
@@ -341,59 +251,26 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::view_copy.out", reshape::lower),
     ("aten::where.self_out", where_::lower),
     ("aten::zeros.out", full::zeros),
-    (
-        "dim_order_ops::_clone_dim_order.out",
-        copy::to_dim_order_copy,
-    ),
-    (
-        "dim_order_ops::_to_dim_order_copy.out",
-        copy::to_dim_order_copy,
-    ),
-    ("executorch_prim::add.Scalar", |cx, a| {
-        prim::scalar_op(cx, a, "add")
-    }),
+    ("dim_order_ops::_clone_dim_order.out", copy::to_dim_order_copy),
+    ("dim_order_ops::_to_dim_order_copy.out", copy::to_dim_order_copy),
+    ("executorch_prim::add.Scalar", |cx, a| prim::scalar_op(cx, a, "add")),
     ("executorch_prim::et_view.default", prim::et_view),
-    ("executorch_prim::floordiv.Scalar", |cx, a| {
-        prim::scalar_op(cx, a, "floordiv")
-    }),
-    ("executorch_prim::mul.Scalar", |cx, a| {
-        prim::scalar_op(cx, a, "mul")
-    }),
-    ("executorch_prim::sub.Scalar", |cx, a| {
-        prim::scalar_op(cx, a, "sub")
-    }),
+    ("executorch_prim::floordiv.Scalar", |cx, a| prim::scalar_op(cx, a, "floordiv")),
+    ("executorch_prim::mul.Scalar", |cx, a| prim::scalar_op(cx, a, "mul")),
+    ("executorch_prim::sub.Scalar", |cx, a| prim::scalar_op(cx, a, "sub")),
     ("llama::custom_sdpa.out", llama::custom_sdpa),
     ("llama::update_cache.out", llama::update_cache),
-    (
-        "quantized_decomposed::dequantize_per_channel.out",
-        quantize::dequantize_per_channel,
-    ),
-    (
-        "quantized_decomposed::dequantize_per_tensor.out",
-        quantize::dequantize_per_tensor,
-    ),
-    ("quantized_decomposed::embedding_4bit.dtype_out", |cx, a| {
-        embedding_q::four_bit(cx, a, true)
-    }),
-    ("quantized_decomposed::embedding_4bit.out", |cx, a| {
-        embedding_q::four_bit(cx, a, false)
-    }),
-    ("quantized_decomposed::embedding_byte.dtype_out", |cx, a| {
-        embedding_q::byte(cx, a, true)
-    }),
-    ("quantized_decomposed::embedding_byte.out", |cx, a| {
-        embedding_q::byte(cx, a, false)
-    }),
-    (
-        "quantized_decomposed::quantize_per_tensor.out",
-        quantize::quantize_per_tensor,
-    ),
+    ("quantized_decomposed::dequantize_per_channel.out", quantize::dequantize_per_channel),
+    ("quantized_decomposed::dequantize_per_tensor.out", quantize::dequantize_per_tensor),
+    ("quantized_decomposed::embedding_4bit.dtype_out", |cx, a| embedding_q::four_bit(cx, a, true)),
+    ("quantized_decomposed::embedding_4bit.out", |cx, a| embedding_q::four_bit(cx, a, false)),
+    ("quantized_decomposed::embedding_byte.dtype_out", |cx, a| embedding_q::byte(cx, a, true)),
+    ("quantized_decomposed::embedding_byte.out", |cx, a| embedding_q::byte(cx, a, false)),
+    ("quantized_decomposed::quantize_per_tensor.out", quantize::quantize_per_tensor),
 ];
 
 fn find(name: &str) -> Option<Lower> {
-    OPS.binary_search_by(|(n, _)| (*n).cmp(name))
-        .ok()
-        .map(|i| OPS[i].1)
+    OPS.binary_search_by(|(n, _)| (*n).cmp(name)).ok().map(|i| OPS[i].1)
 }
 
 pub fn is_supported(name: &str) -> bool {

@@ -11,14 +11,8 @@ pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let value = cx.scalar(cx.arg(args, 2)?)?;
     let out = cx.output(cx.arg(args, 3)?)?;
     let (xs, os) = (cx.ty(x).shape.clone(), cx.ty(out).shape.clone());
-    if pad.len() % 2 != 0
-        || pad.len() / 2 > xs.len()
-        || pad.iter().any(|&p| !(0..1 << 20).contains(&p))
-    {
-        return Err(cx.invalid(format!(
-            "pad {pad:?} is not a list of non-negative (before, after) pairs for rank {}",
-            xs.len()
-        )));
+    if pad.len() % 2 != 0 || pad.len() / 2 > xs.len() || pad.iter().any(|&p| !(0..1 << 20).contains(&p)) {
+        return Err(cx.invalid(format!("pad {pad:?} is not a list of non-negative (before, after) pairs for rank {}", xs.len())));
     }
     let mut before = vec![0; xs.len()];
     let mut expect = xs.clone();

@@ -9,10 +9,7 @@ pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let dims = cx.int_list(cx.arg(args, 1)?)?;
     let out = cx.output(cx.arg(args, 2)?)?;
     let shape = cx.ty(x).shape.clone();
-    let perm = dims
-        .iter()
-        .map(|&d| cx.dim(d, shape.len()))
-        .collect::<Result<Vec<_>>>()?;
+    let perm = dims.iter().map(|&d| cx.dim(d, shape.len())).collect::<Result<Vec<_>>>()?;
     let mut seen = vec![false; shape.len()];
     for &p in &perm {
         if std::mem::replace(&mut seen[p], true) {
@@ -20,21 +17,10 @@ pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
         }
     }
     let expect: Vec<usize> = perm.iter().map(|&p| shape[p]).collect();
-    if perm.len() != shape.len() || expect != cx.ty(out).shape || cx.ty(x).dtype != cx.ty(out).dtype
-    {
-        return Err(cx.invalid(format!(
-            "output shape {:?} is not {expect:?}",
-            cx.ty(out).shape
-        )));
+    if perm.len() != shape.len() || expect != cx.ty(out).shape || cx.ty(x).dtype != cx.ty(out).dtype {
+        return Err(cx.invalid(format!("output shape {:?} is not {expect:?}", cx.ty(out).shape)));
     }
     let s = strides(&shape);
-    cx.push(
-        Op::Gather {
-            offset: 0,
-            strides: perm.iter().map(|&p| s[p]).collect(),
-        },
-        vec![x],
-        vec![out],
-    );
+    cx.push(Op::Gather { offset: 0, strides: perm.iter().map(|&p| s[p]).collect() }, vec![x], vec![out]);
     Ok(())
 }

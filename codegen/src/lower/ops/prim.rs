@@ -173,10 +173,20 @@ pub fn et_view(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     if dims.iter().any(Option::is_some) && !runtime {
         // The size was lost at an op that does not carry runtime sizes yet: name it.
         let lost = cx.method.nodes.iter().find(|n| {
-            !matches!(n.op, Op::UpdateCache | Op::SliceRows { .. }) && n.inputs.iter().any(|&v| cx.syms.is_dynamic(v)) && n.outputs.iter().all(|&o| !cx.syms.is_dynamic(o))
+            !matches!(n.op, Op::UpdateCache | Op::SliceRows { .. })
+                && n.inputs.iter().any(|&v| cx.syms.is_dynamic(v))
+                && n.outputs.iter().all(|&o| !cx.syms.is_dynamic(o))
         });
-        let at = lost.map_or(String::new(), |n| format!(": `{}` (instruction {}) cannot run on a tensor of runtime size yet", n.op.name(), n.instruction));
-        return Err(cx.invalid(format!("a view takes a runtime size its input does not have{at}")));
+        let at = lost.map_or(String::new(), |n| {
+            format!(
+                ": `{}` (instruction {}) cannot run on a tensor of runtime size yet",
+                n.op.name(),
+                n.instruction
+            )
+        });
+        return Err(cx.invalid(format!(
+            "a view takes a runtime size its input does not have{at}"
+        )));
     }
     if dims.iter().all(Option::is_none) && runtime {
         return Err(cx.invalid("a view must keep the runtime size of its input"));

@@ -38,15 +38,7 @@ pub fn compute_dtype(f: BinaryFn, a: DType, b: DType) -> Option<DType> {
     match f {
         BinaryFn::Div | BinaryFn::Atan2 if !common.is_float() => Some(DType::F32),
         BinaryFn::BitAnd | BinaryFn::BitOr | BinaryFn::BitXor if common.is_float() => None,
-        BinaryFn::FloorDiv
-        | BinaryFn::TruncDiv
-        | BinaryFn::Remainder
-        | BinaryFn::Fmod
-        | BinaryFn::Pow
-            if common == DType::Bool =>
-        {
-            None
-        }
+        BinaryFn::FloorDiv | BinaryFn::TruncDiv | BinaryFn::Remainder | BinaryFn::Fmod | BinaryFn::Pow if common == DType::Bool => None,
         _ => Some(common),
     }
 }

@@ -18,22 +18,11 @@ pub fn quantize_per_tensor(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     cx.expect_dtype(&[out], q)?;
     let (lo, hi) = range(q);
     if min < lo || max > hi || min > max {
-        return Err(cx.invalid(format!(
-            "quant range [{min}, {max}] is outside {q}'s [{lo}, {hi}]"
-        )));
+        return Err(cx.invalid(format!("quant range [{min}, {max}] is outside {q}'s [{lo}, {hi}]")));
     }
     same_shape(cx, x, out)?;
     check_zero_point(cx, zero_point)?;
-    cx.push(
-        Op::Quantize {
-            scale,
-            zero_point,
-            min,
-            max,
-        },
-        vec![x],
-        vec![out],
-    );
+    cx.push(Op::Quantize { scale, zero_point, min, max }, vec![x], vec![out]);
     Ok(())
 }
 
@@ -70,10 +59,7 @@ pub fn dequantize_per_channel(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()>
     }
     for &v in &inputs[1..] {
         if cx.ty(v).numel() != channels {
-            return Err(cx.invalid(format!(
-                "{} scales or zero points for {channels} channels",
-                cx.ty(v).numel()
-            )));
+            return Err(cx.invalid(format!("{} scales or zero points for {channels} channels", cx.ty(v).numel())));
         }
     }
     cx.push(Op::DequantizePerChannel { axis }, inputs, vec![out]);
@@ -89,9 +75,7 @@ fn check_dequantize(cx: &Cx<'_, '_>, q: usize, rest: &[usize]) -> Result<()> {
         return Err(cx.invalid(format!("quant_min {min} is above quant_max {max}")));
     }
     let out_dtype = cx.arg(rest, 3)?;
-    if !cx.is_null(out_dtype)?
-        && dtype(ScalarType::from_code(code(cx, out_dtype)?)) != Some(DType::F32)
-    {
+    if !cx.is_null(out_dtype)? && dtype(ScalarType::from_code(code(cx, out_dtype)?)) != Some(DType::F32) {
         return Err(cx.invalid("only an f32 out_dtype is supported"));
     }
     Ok(())
@@ -100,10 +84,7 @@ fn check_dequantize(cx: &Cx<'_, '_>, q: usize, rest: &[usize]) -> Result<()> {
 fn quant_dtype(cx: &Cx<'_, '_>, index: usize) -> Result<DType> {
     match dtype(ScalarType::from_code(code(cx, index)?)) {
         Some(d @ (DType::I8 | DType::U8)) => Ok(d),
-        _ => Err(cx.invalid(format!(
-            "quantized dtype code {} is not supported (int8 and uint8 are)",
-            cx.int(index)?
-        ))),
+        _ => Err(cx.invalid(format!("quantized dtype code {} is not supported (int8 and uint8 are)", cx.int(index)?))),
     }
 }
 
@@ -122,9 +103,7 @@ fn range(d: DType) -> (i64, i64) {
 
 /// ExecuTorch narrows zero points to i32.
 fn check_zero_point(cx: &Cx<'_, '_>, zp: i64) -> Result<()> {
-    i32::try_from(zp)
-        .map(|_| ())
-        .map_err(|_| cx.invalid(format!("zero point {zp} does not fit in i32")))
+    i32::try_from(zp).map(|_| ()).map_err(|_| cx.invalid(format!("zero point {zp} does not fit in i32")))
 }
 
 fn same_shape(cx: &Cx<'_, '_>, a: usize, b: usize) -> Result<()> {

@@ -92,23 +92,13 @@ fn var(cx: &mut Cx<'_, '_>, args: &[usize], correction: f64) -> Result<()> {
     Ok(())
 }
 
-fn list(
-    cx: &mut Cx<'_, '_>,
-    args: &[usize],
-    f: ReduceFn,
-    dims: Option<Vec<i64>>,
-    out_arg: usize,
-) -> Result<()> {
+fn list(cx: &mut Cx<'_, '_>, args: &[usize], f: ReduceFn, dims: Option<Vec<i64>>, out_arg: usize) -> Result<()> {
     let x = cx.input(cx.arg(args, 0)?)?;
     let out = cx.output(cx.arg(args, out_arg)?)?;
     let (din, dout) = (cx.ty(x).dtype, cx.ty(out).dtype);
     match f {
-        ReduceFn::Sum | ReduceFn::Prod if dout == DType::Bool => {
-            return Err(cx.invalid("a sum or product into bool is not supported"))
-        }
-        ReduceFn::Max | ReduceFn::Min if din != dout => {
-            return Err(cx.invalid(format!("input {din} and output {dout} differ")))
-        }
+        ReduceFn::Sum | ReduceFn::Prod if dout == DType::Bool => return Err(cx.invalid("a sum or product into bool is not supported")),
+        ReduceFn::Max | ReduceFn::Min if din != dout => return Err(cx.invalid(format!("input {din} and output {dout} differ"))),
         _ => {}
     }
     let dims = reduced(cx, x, dims, out)?;
@@ -118,11 +108,7 @@ fn list(
 
 fn arg(cx: &mut Cx<'_, '_>, args: &[usize], f: ReduceFn) -> Result<()> {
     let x = cx.input(cx.arg(args, 0)?)?;
-    let dim = if cx.is_null(cx.arg(args, 1)?)? {
-        None
-    } else {
-        Some(cx.int(cx.arg(args, 1)?)?)
-    };
+    let dim = if cx.is_null(cx.arg(args, 1)?)? { None } else { Some(cx.int(cx.arg(args, 1)?)?) };
     let out = cx.output(cx.arg(args, 3)?)?;
     cx.expect_dtype(&[out], DType::I64)?;
     if cx.ty(x).dtype == DType::Bool {
@@ -168,22 +154,15 @@ pub fn topk(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let indices = cx.output(cx.arg(args, 6)?)?;
     let shape = cx.ty(x).shape.clone();
     let dim = cx.dim(dim, shape.len())?;
-    let k = usize::try_from(k)
-        .ok()
-        .filter(|&k| k <= shape.get(dim).copied().unwrap_or(1));
+    let k = usize::try_from(k).ok().filter(|&k| k <= shape.get(dim).copied().unwrap_or(1));
     let k = k.ok_or_else(|| cx.invalid("k is out of range for the dim"))?;
     let mut expect = shape;
     if let Some(s) = expect.get_mut(dim) {
         *s = k;
     }
     cx.expect_dtype(&[indices], DType::I64)?;
-    if cx.ty(values).shape != expect
-        || cx.ty(indices).shape != expect
-        || cx.ty(values).dtype != cx.ty(x).dtype
-    {
-        return Err(cx.invalid(format!(
-            "values and indices must be {expect:?} of the input's dtype"
-        )));
+    if cx.ty(values).shape != expect || cx.ty(indices).shape != expect || cx.ty(values).dtype != cx.ty(x).dtype {
+        return Err(cx.invalid(format!("values and indices must be {expect:?} of the input's dtype")));
     }
     cx.push(Op::Topk { k, dim, largest }, vec![x], vec![values, indices]);
     Ok(())
@@ -191,28 +170,15 @@ pub fn topk(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
 
 /// The normalised, sorted dims (all of them for none or an empty list),
 /// checked against the output's size.
-fn reduced(
-    cx: &Cx<'_, '_>,
-    x: ValueId,
-    dims: Option<Vec<i64>>,
-    out: ValueId,
-) -> Result<Vec<usize>> {
+fn reduced(cx: &Cx<'_, '_>, x: ValueId, dims: Option<Vec<i64>>, out: ValueId) -> Result<Vec<usize>> {
     let shape = &cx.ty(x).shape;
     let mut dims = match dims.filter(|d| !d.is_empty()) {
-        Some(d) => d
-            .iter()
-            .map(|&d| cx.dim(d, shape.len()))
-            .collect::<Result<Vec<_>>>()?,
+        Some(d) => d.iter().map(|&d| cx.dim(d, shape.len())).collect::<Result<Vec<_>>>()?,
         None => (0..shape.len()).collect(),
     };
     dims.sort_unstable();
     dims.dedup();
-    let kept: usize = shape
-        .iter()
-        .enumerate()
-        .filter(|(d, _)| !dims.contains(d))
-        .map(|(_, &s)| s)
-        .product();
+    let kept: usize = shape.iter().enumerate().filter(|(d, _)| !dims.contains(d)).map(|(_, &s)| s).product();
     if kept != cx.ty(out).numel() {
         return Err(cx.invalid("output size does not match the reduced input"));
     }

@@ -7,10 +7,7 @@ use crate::lower::cx::Cx;
 
 pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     // ExecuTorch appends the returned tensor after `out`, so `out` is second to last.
-    let out_arg = args
-        .len()
-        .checked_sub(2)
-        .ok_or_else(|| cx.invalid("too few arguments"))?;
+    let out_arg = args.len().checked_sub(2).ok_or_else(|| cx.invalid("too few arguments"))?;
     let x = cx.input(cx.arg(args, 0)?)?;
     let out = cx.output(cx.arg(args, out_arg)?)?;
     if cx.ty(x).numel() != cx.ty(out).numel() || cx.ty(x).dtype != cx.ty(out).dtype {

@@ -17,22 +17,13 @@ pub fn stack(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     for p in parts {
         inputs.push(cx.input(p)?);
     }
-    let first = *inputs
-        .first()
-        .ok_or_else(|| cx.invalid("stack of no tensors"))?;
+    let first = *inputs.first().ok_or_else(|| cx.invalid("stack of no tensors"))?;
     let shape = cx.ty(first).shape.clone();
     let dim = cx.dim(dim, shape.len() + 1)?;
     let mut expect = shape.clone();
     expect.insert(dim, inputs.len());
-    if inputs
-        .iter()
-        .any(|&i| cx.ty(i).shape != shape || cx.ty(i).dtype != cx.ty(out).dtype)
-        || cx.ty(out).shape != expect
-    {
-        return Err(cx.invalid(format!(
-            "parts of shape {shape:?} do not stack into {:?}",
-            cx.ty(out).shape
-        )));
+    if inputs.iter().any(|&i| cx.ty(i).shape != shape || cx.ty(i).dtype != cx.ty(out).dtype) || cx.ty(out).shape != expect {
+        return Err(cx.invalid(format!("parts of shape {shape:?} do not stack into {:?}", cx.ty(out).shape)));
     }
     let views: Vec<ValueId> = inputs.iter().map(|&i| cx.unsqueeze(i, dim)).collect();
     cx.push(Op::Concat { dim }, views, vec![out]);
@@ -66,20 +57,10 @@ fn swap(cx: &mut Cx<'_, '_>, x: usize, a: i64, b: i64, out: usize) -> Result<()>
     perm.swap(a, b);
     let expect: Vec<usize> = perm.iter().map(|&p| shape[p]).collect();
     if cx.ty(out).shape != expect || cx.ty(out).dtype != cx.ty(x).dtype {
-        return Err(cx.invalid(format!(
-            "output shape {:?} is not {expect:?}",
-            cx.ty(out).shape
-        )));
+        return Err(cx.invalid(format!("output shape {:?} is not {expect:?}", cx.ty(out).shape)));
     }
     let s = strides(&shape);
-    cx.push(
-        Op::Gather {
-            offset: 0,
-            strides: perm.iter().map(|&p| s[p]).collect(),
-        },
-        vec![x],
-        vec![out],
-    );
+    cx.push(Op::Gather { offset: 0, strides: perm.iter().map(|&p| s[p]).collect() }, vec![x], vec![out]);
     Ok(())
 }
 
@@ -94,27 +75,15 @@ pub fn narrow(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let length = cx.int(cx.arg(args, 3)?)?;
     let out = cx.output(cx.arg(args, 4)?)?;
     if start < 0 || length < 0 || start.checked_add(length).is_none_or(|end| end > size) {
-        return Err(cx.invalid(format!(
-            "narrow {start}..+{length} is outside a dim of {size}"
-        )));
+        return Err(cx.invalid(format!("narrow {start}..+{length} is outside a dim of {size}")));
     }
     let mut expect = shape.clone();
     expect[dim] = length as usize;
     if cx.ty(out).shape != expect || cx.ty(out).dtype != cx.ty(x).dtype {
-        return Err(cx.invalid(format!(
-            "output shape {:?} is not {expect:?}",
-            cx.ty(out).shape
-        )));
+        return Err(cx.invalid(format!("output shape {:?} is not {expect:?}", cx.ty(out).shape)));
     }
     let s = strides(&shape);
-    cx.push(
-        Op::Gather {
-            offset: start as usize * s[dim],
-            strides: s,
-        },
-        vec![x],
-        vec![out],
-    );
+    cx.push(Op::Gather { offset: start as usize * s[dim], strides: s }, vec![x], vec![out]);
     Ok(())
 }
 
@@ -137,21 +106,11 @@ pub fn unbind(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     parts(cx, x, dim, &outs, 1, true)
 }
 
-fn parts(
-    cx: &mut Cx<'_, '_>,
-    x: ValueId,
-    dim: usize,
-    outs: &[usize],
-    size: usize,
-    drop: bool,
-) -> Result<()> {
+fn parts(cx: &mut Cx<'_, '_>, x: ValueId, dim: usize, outs: &[usize], size: usize, drop: bool) -> Result<()> {
     let shape = cx.ty(x).shape.clone();
     let n = shape.get(dim).copied().unwrap_or(1);
     if size == 0 || outs.len() != n.div_ceil(size).max(usize::from(n == 0)) {
-        return Err(cx.invalid(format!(
-            "{} parts do not split a dim of {n} by {size}",
-            outs.len()
-        )));
+        return Err(cx.invalid(format!("{} parts do not split a dim of {n} by {size}", outs.len())));
     }
     let s = strides(&shape);
     for (k, &o) in outs.iter().enumerate() {
@@ -164,19 +123,9 @@ fn parts(
             st.remove(dim);
         }
         if cx.ty(out).shape != expect || cx.ty(out).dtype != cx.ty(x).dtype {
-            return Err(cx.invalid(format!(
-                "part shape {:?} is not {expect:?}",
-                cx.ty(out).shape
-            )));
+            return Err(cx.invalid(format!("part shape {:?} is not {expect:?}", cx.ty(out).shape)));
         }
-        cx.push(
-            Op::Gather {
-                offset: k * size * s[dim],
-                strides: st,
-            },
-            vec![x],
-            vec![out],
-        );
+        cx.push(Op::Gather { offset: k * size * s[dim], strides: st }, vec![x], vec![out]);
     }
     Ok(())
 }
@@ -202,16 +151,10 @@ pub fn to_copy(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
 fn same(cx: &mut Cx<'_, '_>, x: usize, out: usize, op: Op) -> Result<()> {
     let x = cx.input(x)?;
     let out = cx.output(out)?;
-    if cx.ty(x).numel() != cx.ty(out).numel()
-        || (op == Op::Copy && cx.ty(x).dtype != cx.ty(out).dtype)
-    {
+    if cx.ty(x).numel() != cx.ty(out).numel() || (op == Op::Copy && cx.ty(x).dtype != cx.ty(out).dtype) {
         return Err(cx.invalid("input and output sizes or dtypes differ"));
     }
-    let op = if cx.ty(x).dtype == cx.ty(out).dtype {
-        Op::Copy
-    } else {
-        op
-    };
+    let op = if cx.ty(x).dtype == cx.ty(out).dtype { Op::Copy } else { op };
     cx.push(op, vec![x], vec![out]);
     Ok(())
 }
@@ -230,40 +173,12 @@ pub fn glu(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
         return Err(cx.invalid(format!("glu halves a dim of even size; found {n}")));
     }
     let s = strides(&shape);
-    let ty = TensorType {
-        dtype: DType::F32,
-        shape: half,
-    };
-    let (a, b, g) = (
-        cx.temp(ty.clone(), Storage::Arena),
-        cx.temp(ty.clone(), Storage::Arena),
-        cx.temp(ty, Storage::Arena),
-    );
-    cx.push(
-        Op::Gather {
-            offset: 0,
-            strides: s.clone(),
-        },
-        vec![x],
-        vec![a],
-    );
-    cx.push(
-        Op::Gather {
-            offset: n / 2 * s[dim],
-            strides: s,
-        },
-        vec![x],
-        vec![b],
-    );
+    let ty = TensorType { dtype: DType::F32, shape: half };
+    let (a, b, g) = (cx.temp(ty.clone(), Storage::Arena), cx.temp(ty.clone(), Storage::Arena), cx.temp(ty, Storage::Arena));
+    cx.push(Op::Gather { offset: 0, strides: s.clone() }, vec![x], vec![a]);
+    cx.push(Op::Gather { offset: n / 2 * s[dim], strides: s }, vec![x], vec![b]);
     cx.push(Op::Unary(UnaryFn::Sigmoid), vec![b], vec![g]);
-    cx.push(
-        Op::Binary {
-            f: BinaryFn::Mul,
-            alpha: 1.0,
-        },
-        vec![a, g],
-        vec![out],
-    );
+    cx.push(Op::Binary { f: BinaryFn::Mul, alpha: 1.0 }, vec![a, g], vec![out]);
     Ok(())
 }
 
@@ -276,37 +191,13 @@ pub fn logit(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let ty = cx.ty(x).clone();
     if let Some(e) = eps {
         let c = cx.temp(ty.clone(), Storage::Arena);
-        cx.push(
-            Op::Clamp {
-                min: Some(e),
-                max: Some(1.0 - e),
-            },
-            vec![x],
-            vec![c],
-        );
+        cx.push(Op::Clamp { min: Some(e), max: Some(1.0 - e) }, vec![x], vec![c]);
         x = c;
     }
     let one = cx.scalar_const(1.0, DType::F32);
-    let (rest, ratio) = (
-        cx.temp(ty.clone(), Storage::Arena),
-        cx.temp(ty, Storage::Arena),
-    );
-    cx.push(
-        Op::Binary {
-            f: BinaryFn::Sub,
-            alpha: 1.0,
-        },
-        vec![one, x],
-        vec![rest],
-    );
-    cx.push(
-        Op::Binary {
-            f: BinaryFn::Div,
-            alpha: 1.0,
-        },
-        vec![x, rest],
-        vec![ratio],
-    );
+    let (rest, ratio) = (cx.temp(ty.clone(), Storage::Arena), cx.temp(ty, Storage::Arena));
+    cx.push(Op::Binary { f: BinaryFn::Sub, alpha: 1.0 }, vec![one, x], vec![rest]);
+    cx.push(Op::Binary { f: BinaryFn::Div, alpha: 1.0 }, vec![x, rest], vec![ratio]);
     cx.push(Op::Unary(UnaryFn::Log), vec![ratio], vec![out]);
     Ok(())
 }
@@ -319,11 +210,7 @@ pub fn roll(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let dims = cx.int_list(cx.arg(args, 2)?)?;
     let out = cx.output(cx.arg(args, 3)?)?;
     let shape = cx.ty(x).shape.clone();
-    if dims.is_empty()
-        || shifts.len() != dims.len()
-        || cx.ty(out).shape != shape
-        || cx.ty(out).dtype != cx.ty(x).dtype
-    {
+    if dims.is_empty() || shifts.len() != dims.len() || cx.ty(out).shape != shape || cx.ty(out).dtype != cx.ty(x).dtype {
         return Err(cx.invalid("roll needs one shift per dim and keeps the input's shape"));
     }
     let mut per = vec![0usize; shape.len()];
@@ -341,10 +228,7 @@ pub fn tril(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let x = cx.input(cx.arg(args, 0)?)?;
     let diagonal = cx.int(cx.arg(args, 1)?)?;
     let out = cx.output(cx.arg(args, 2)?)?;
-    if cx.ty(x).shape.len() < 2
-        || cx.ty(out).shape != cx.ty(x).shape
-        || cx.ty(out).dtype != cx.ty(x).dtype
-    {
+    if cx.ty(x).shape.len() < 2 || cx.ty(out).shape != cx.ty(x).shape || cx.ty(out).dtype != cx.ty(x).dtype {
         return Err(cx.invalid("tril needs a matrix (or a batch of them) and keeps its shape"));
     }
     cx.push(Op::Tril { diagonal }, vec![x], vec![out]);
@@ -367,61 +251,27 @@ fn shuffle(cx: &mut Cx<'_, '_>, args: &[usize], up: bool) -> Result<()> {
     let r = usize::try_from(cx.int(cx.arg(args, 1)?)?).unwrap_or(0);
     let out = cx.output(cx.arg(args, 2)?)?;
     let (xs, os) = (cx.ty(x).shape.clone(), cx.ty(out).shape.clone());
-    if xs.len() < 3
-        || os.len() != xs.len()
-        || r == 0
-        || r > 1 << 12
-        || cx.ty(out).dtype != cx.ty(x).dtype
-    {
+    if xs.len() < 3 || os.len() != xs.len() || r == 0 || r > 1 << 12 || cx.ty(out).dtype != cx.ty(x).dtype {
         return Err(cx.invalid(format!("pixel shuffle of {xs:?} by {r} is not supported")));
     }
     let k = xs.len() - 3;
     let lead: usize = xs[..k].iter().product();
-    let (c, h, w) = if up {
-        (xs[k] / (r * r), xs[k + 1], xs[k + 2])
-    } else {
-        (xs[k], xs[k + 1] / r, xs[k + 2] / r)
-    };
-    let expect_out = if up {
-        [c, h * r, w * r]
-    } else {
-        [c * r * r, h, w]
-    };
-    let fits = os[..k] == xs[..k]
-        && os[k..] == expect_out
-        && (if up {
-            xs[k] == c * r * r
-        } else {
-            xs[k + 1] == h * r && xs[k + 2] == w * r
-        });
+    let (c, h, w) = if up { (xs[k] / (r * r), xs[k + 1], xs[k + 2]) } else { (xs[k], xs[k + 1] / r, xs[k + 2] / r) };
+    let expect_out = if up { [c, h * r, w * r] } else { [c * r * r, h, w] };
+    let fits = os[..k] == xs[..k] && os[k..] == expect_out && (if up { xs[k] == c * r * r } else { xs[k + 1] == h * r && xs[k + 2] == w * r });
     if !fits {
-        return Err(cx.invalid(format!(
-            "pixel shuffle of {xs:?} by {r} does not give {os:?}"
-        )));
+        return Err(cx.invalid(format!("pixel shuffle of {xs:?} by {r} does not give {os:?}")));
     }
     let st = strides(&[lead, xs[k], xs[k + 1], xs[k + 2]]);
     let (shape, s) = if up {
         // out[l, c, y, i, x, j] = x[l, c*r*r + i*r + j, y, x]
-        (
-            vec![lead, c, h, r, w, r],
-            vec![st[0], r * r * st[1], st[2], r * st[1], st[3], st[1]],
-        )
+        (vec![lead, c, h, r, w, r], vec![st[0], r * r * st[1], st[2], r * st[1], st[3], st[1]])
     } else {
         // out[l, c, i, j, y, x] = x[l, c, y*r + i, x*r + j]
-        (
-            vec![lead, c, r, r, h, w],
-            vec![st[0], st[1], st[2], st[3], r * st[2], r * st[3]],
-        )
+        (vec![lead, c, r, r, h, w], vec![st[0], st[1], st[2], st[3], r * st[2], r * st[3]])
     };
     let wide = cx.reshape_output(out, shape);
-    cx.push(
-        Op::Gather {
-            offset: 0,
-            strides: s,
-        },
-        vec![x],
-        vec![wide],
-    );
+    cx.push(Op::Gather { offset: 0, strides: s }, vec![x], vec![wide]);
     Ok(())
 }
 
@@ -437,26 +287,12 @@ pub fn select_scatter(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let out = cx.output(cx.arg(args, 4)?)?;
     let mut slice = shape.clone();
     slice.remove(dim);
-    if !(0..n).contains(&index)
-        || cx.ty(src).shape != slice
-        || cx.ty(out).shape != shape
-        || cx.ty(src).dtype != cx.ty(x).dtype
-    {
-        return Err(cx.invalid(format!(
-            "src {:?} at index {index} does not fit {shape:?}",
-            cx.ty(src).shape
-        )));
+    if !(0..n).contains(&index) || cx.ty(src).shape != slice || cx.ty(out).shape != shape || cx.ty(src).dtype != cx.ty(x).dtype {
+        return Err(cx.invalid(format!("src {:?} at index {index} does not fit {shape:?}", cx.ty(src).shape)));
     }
     let values = cx.unsqueeze(src, dim);
     let at = cx.index_const(&[index]);
-    cx.push(
-        Op::IndexPut {
-            dim,
-            accumulate: false,
-        },
-        vec![x, values, at],
-        vec![out],
-    );
+    cx.push(Op::IndexPut { dim, accumulate: false }, vec![x, values, at], vec![out]);
     Ok(())
 }
 
@@ -476,14 +312,8 @@ fn pad(cx: &mut Cx<'_, '_>, args: &[usize], reflect: bool) -> Result<()> {
     let out = cx.output(cx.arg(args, 2)?)?;
     let xs = cx.ty(x).shape.clone();
     let k = padding.len() / 2;
-    if padding.len() % 2 != 0
-        || k > xs.len()
-        || padding.iter().any(|&p| !(0..=1 << 20).contains(&p))
-    {
-        return Err(cx.invalid(format!(
-            "padding {padding:?} does not fit rank {}",
-            xs.len()
-        )));
+    if padding.len() % 2 != 0 || k > xs.len() || padding.iter().any(|&p| !(0..=1 << 20).contains(&p)) {
+        return Err(cx.invalid(format!("padding {padding:?} does not fit rank {}", xs.len())));
     }
     let mut before = vec![0; xs.len()];
     let mut expect = xs.clone();
@@ -491,18 +321,13 @@ fn pad(cx: &mut Cx<'_, '_>, args: &[usize], reflect: bool) -> Result<()> {
         let d = xs.len() - 1 - j;
         let (lo, hi) = (padding[2 * j] as usize, padding[2 * j + 1] as usize);
         if reflect && (lo >= xs[d] || hi >= xs[d]) {
-            return Err(cx.invalid(format!(
-                "reflection padding {padding:?} must be smaller than the dims {xs:?}"
-            )));
+            return Err(cx.invalid(format!("reflection padding {padding:?} must be smaller than the dims {xs:?}")));
         }
         before[d] = lo;
         expect[d] += lo + hi;
     }
     if cx.ty(out).shape != expect || cx.ty(out).dtype != cx.ty(x).dtype || xs.contains(&0) {
-        return Err(cx.invalid(format!(
-            "output shape {:?} is not {expect:?}",
-            cx.ty(out).shape
-        )));
+        return Err(cx.invalid(format!("output shape {:?} is not {expect:?}", cx.ty(out).shape)));
     }
     cx.push(Op::PadEdges { before, reflect }, vec![x], vec![out]);
     Ok(())

@@ -11,14 +11,8 @@ pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let outs = cx.tensor_list(cx.arg(args, 3)?)?;
     let shape = cx.ty(x).shape.clone();
     let dim = cx.dim(dim, shape.len())?;
-    if sizes.len() != outs.len()
-        || sizes.iter().any(|&s| s < 0)
-        || sizes.iter().sum::<i64>() != shape[dim] as i64
-    {
-        return Err(cx.invalid(format!(
-            "split sizes {sizes:?} do not add up to {}",
-            shape[dim]
-        )));
+    if sizes.len() != outs.len() || sizes.iter().any(|&s| s < 0) || sizes.iter().sum::<i64>() != shape[dim] as i64 {
+        return Err(cx.invalid(format!("split sizes {sizes:?} do not add up to {}", shape[dim])));
     }
     let s = strides(&shape);
     let mut start = 0;
@@ -27,19 +21,9 @@ pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
         let mut expect = shape.clone();
         expect[dim] = size as usize;
         if expect != cx.ty(out).shape {
-            return Err(cx.invalid(format!(
-                "part shape {:?} is not {expect:?}",
-                cx.ty(out).shape
-            )));
+            return Err(cx.invalid(format!("part shape {:?} is not {expect:?}", cx.ty(out).shape)));
         }
-        cx.push(
-            Op::Gather {
-                offset: start * s[dim],
-                strides: s.clone(),
-            },
-            vec![x],
-            vec![out],
-        );
+        cx.push(Op::Gather { offset: start * s[dim], strides: s.clone() }, vec![x], vec![out]);
         start += size as usize;
     }
     Ok(())

@@ -10,13 +10,8 @@ pub fn copy_(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let target = cx.arg(args, 0)?;
     let state = cx.input(target)?;
     let (root, offset) = cx.method.root(state);
-    if !matches!(cx.method.values[root].storage, Storage::State { .. })
-        || offset != 0
-        || root != state
-    {
-        return Err(cx.invalid(format!(
-            "copy_ into value {target}, which is not mutable state, is not supported"
-        )));
+    if !matches!(cx.method.values[root].storage, Storage::State { .. }) || offset != 0 || root != state {
+        return Err(cx.invalid(format!("copy_ into value {target}, which is not mutable state, is not supported")));
     }
     let src = cx.input(cx.arg(args, 1)?)?;
     if cx.method.root(src).0 == root {
@@ -24,12 +19,7 @@ pub fn copy_(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     }
     let (ss, ts) = (cx.ty(src).shape.clone(), cx.ty(state).shape.clone());
     let same_type = cx.ty(src).dtype == cx.ty(state).dtype;
-    let op = if cx.ty(src).numel() == cx.ty(state).numel()
-        && ss
-            .iter()
-            .filter(|&&n| n != 1)
-            .eq(ts.iter().filter(|&&n| n != 1))
-    {
+    let op = if cx.ty(src).numel() == cx.ty(state).numel() && ss.iter().filter(|&&n| n != 1).eq(ts.iter().filter(|&&n| n != 1)) {
         if same_type {
             Op::Copy
         } else {
@@ -44,16 +34,9 @@ pub fn copy_(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
                 _ => 0,
             })
             .collect();
-        Op::Gather {
-            offset: 0,
-            strides: s,
-        }
+        Op::Gather { offset: 0, strides: s }
     } else {
-        return Err(cx.invalid(format!(
-            "cannot copy {} {ss:?} into {} {ts:?}",
-            cx.ty(src).dtype,
-            cx.ty(state).dtype
-        )));
+        return Err(cx.invalid(format!("cannot copy {} {ss:?} into {} {ts:?}", cx.ty(src).dtype, cx.ty(state).dtype)));
     };
     cx.push(op, vec![src], vec![state]);
     if let Some(&ret) = args.get(3) {

@@ -25,16 +25,7 @@ pub fn leaky_relu(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
 
 pub fn elu(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let [alpha, scale, input_scale] = [1, 2, 3].map(|i| cx.arg(args, i).and_then(|a| cx.scalar(a)));
-    push_op(
-        cx,
-        args,
-        Op::Elu {
-            alpha: alpha?,
-            scale: scale?,
-            input_scale: input_scale?,
-        },
-        4,
-    )
+    push_op(cx, args, Op::Elu { alpha: alpha?, scale: scale?, input_scale: input_scale? }, 4)
 }
 
 fn push(cx: &mut Cx<'_, '_>, args: &[usize], f: UnaryFn, out_arg: usize) -> Result<()> {

@@ -15,12 +15,7 @@ pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
         return Err(cx.invalid(format!("the condition is {}, not bool", cx.ty(cond).dtype)));
     }
     if promote(cx.ty(a).dtype, cx.ty(b).dtype) != Some(cx.ty(out).dtype) {
-        return Err(cx.invalid(format!(
-            "{} and {} do not promote to the output's {}",
-            cx.ty(a).dtype,
-            cx.ty(b).dtype,
-            cx.ty(out).dtype
-        )));
+        return Err(cx.invalid(format!("{} and {} do not promote to the output's {}", cx.ty(a).dtype, cx.ty(b).dtype, cx.ty(out).dtype)));
     }
     check_broadcast(cx, &[cond, a, b], out)?;
     cx.push(Op::Where, vec![cond, a, b], vec![out]);

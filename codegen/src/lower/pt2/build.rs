@@ -7,9 +7,7 @@ use super::shape::Bounds;
 use super::Translated;
 use crate::error::{Error, Result};
 use crate::pt2::{Arg, Dtype, ExportedProgram, Input, Output, SymInt};
-use crate::pte::{
-    self, Allocation, Chain, Dynamism, EValue, Instruction, Operator, Plan, ScalarType, Tensor,
-};
+use crate::pte::{self, Allocation, Chain, Dynamism, EValue, Instruction, Operator, Plan, ScalarType, Tensor};
 
 pub struct Builder<'e> {
     pub ep: &'e ExportedProgram,
@@ -122,9 +120,7 @@ impl<'e> Builder<'e> {
                     b.states.insert(arg.clone(), id);
                     id
                 }
-                Input::Parameter { target, .. }
-                | Input::Buffer { target, .. }
-                | Input::Constant { target, .. } => b.stored(&arg, target, false)?,
+                Input::Parameter { target, .. } | Input::Buffer { target, .. } | Input::Constant { target, .. } => b.stored(&arg, target, false)?,
             };
             b.names.insert(arg, id);
         }
@@ -132,15 +128,7 @@ impl<'e> Builder<'e> {
     }
 
     pub fn invalid(&self, message: impl Into<String>) -> Error {
-        Error::Source {
-            op: self.site.0.clone(),
-            at: self
-                .site
-                .1
-                .clone()
-                .unwrap_or_else(|| "an unknown line".into()),
-            message: message.into(),
-        }
+        Error::Source { op: self.site.0.clone(), at: self.site.1.clone().unwrap_or_else(|| "an unknown line".into()), message: message.into() }
     }
 
     fn push_value(&mut self, v: EValue) -> usize {
@@ -150,16 +138,8 @@ impl<'e> Builder<'e> {
 
     /// A tensor value with its own slot in the memory plan.
     fn planned(&mut self, st: ScalarType, sizes: &[usize], dynamic: bool) -> Result<usize> {
-        let sizes32 = sizes
-            .iter()
-            .map(|&s| {
-                i32::try_from(s).map_err(|_| self.invalid(format!("size {s} is out of range")))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let nbytes = sizes
-            .iter()
-            .try_fold(st.size().unwrap_or(1), |n, &s| n.checked_mul(s))
-            .ok_or_else(|| self.invalid(format!("sizes {sizes:?} overflow")))?;
+        let sizes32 = sizes.iter().map(|&s| i32::try_from(s).map_err(|_| self.invalid(format!("size {s} is out of range")))).collect::<Result<Vec<_>>>()?;
+        let nbytes = sizes.iter().try_fold(st.size().unwrap_or(1), |n, &s| n.checked_mul(s)).ok_or_else(|| self.invalid(format!("sizes {sizes:?} overflow")))?;
         let offset = self.next_offset;
         self.next_offset = offset.saturating_add((nbytes as u64).max(1).div_ceil(16) * 16);
         let t = Tensor {
@@ -168,15 +148,8 @@ impl<'e> Builder<'e> {
             sizes: sizes32,
             dim_order: (0..sizes.len() as u8).collect(),
             data_buffer_idx: 0,
-            allocation: Some(Allocation {
-                memory_id: 1,
-                offset,
-            }),
-            dynamism: if dynamic {
-                Dynamism::Bound
-            } else {
-                Dynamism::Static
-            },
+            allocation: Some(Allocation { memory_id: 1, offset }),
+            dynamism: if dynamic { Dynamism::Bound } else { Dynamism::Static },
             extra: None,
         };
         Ok(self.push_value(EValue::Tensor(t)))
@@ -184,41 +157,21 @@ impl<'e> Builder<'e> {
 
     /// The tensor `name` of the graph, at its bounds.
     fn graph_tensor(&mut self, name: &str) -> Result<usize> {
-        let meta =
-            self.ep.tensors.get(name).ok_or_else(|| {
-                self.invalid(format!("tensor `{name}` has no tensor_values entry"))
-            })?;
-        let st = scalar_type(meta.dtype).ok_or_else(|| {
-            self.invalid(format!(
-                "tensor `{name}`: dtype code {:?} is unknown",
-                meta.dtype
-            ))
-        })?;
-        let (sizes, dynamic) = self
-            .bounds
-            .sizes(&meta.sizes)
-            .map_err(|m| self.invalid(format!("tensor `{name}`: {m}")))?;
+        let meta = self.ep.tensors.get(name).ok_or_else(|| self.invalid(format!("tensor `{name}` has no tensor_values entry")))?;
+        let st = scalar_type(meta.dtype).ok_or_else(|| self.invalid(format!("tensor `{name}`: dtype code {:?} is unknown", meta.dtype)))?;
+        let (sizes, dynamic) = self.bounds.sizes(&meta.sizes).map_err(|m| self.invalid(format!("tensor `{name}`: {m}")))?;
         self.planned(st, &sizes, dynamic)
     }
 
     /// A parameter, buffer or constant: a constant buffer, or state with initial data.
     fn stored(&mut self, arg: &str, target: &str, state: bool) -> Result<usize> {
-        let data = self
-            .ep
-            .data
-            .get(target)
-            .ok_or_else(|| self.invalid(format!("no data for `{target}`")))?;
+        let data = self.ep.data.get(target).ok_or_else(|| self.invalid(format!("no data for `{target}`")))?;
         let id = if state {
             self.graph_tensor(arg)?
         } else {
             let meta = &data.meta;
-            let st = scalar_type(meta.dtype).ok_or_else(|| {
-                self.invalid(format!("`{target}`: dtype {:?} is unknown", meta.dtype))
-            })?;
-            let (sizes, _) = self
-                .bounds
-                .sizes(&meta.sizes)
-                .map_err(|m| self.invalid(format!("`{target}`: {m}")))?;
+            let st = scalar_type(meta.dtype).ok_or_else(|| self.invalid(format!("`{target}`: dtype {:?} is unknown", meta.dtype)))?;
+            let (sizes, _) = self.bounds.sizes(&meta.sizes).map_err(|m| self.invalid(format!("`{target}`: {m}")))?;
             let id = self.planned(st, &sizes, false)?;
             if let EValue::Tensor(t) = &mut self.values[id] {
                 t.allocation = None;
@@ -229,11 +182,7 @@ impl<'e> Builder<'e> {
         self.bytes.resize(start, 0);
         self.bytes.extend_from_slice(&data.bytes);
         let range = start..self.bytes.len();
-        let list = if state {
-            &mut self.mutable
-        } else {
-            &mut self.constants
-        };
+        let list = if state { &mut self.mutable } else { &mut self.constants };
         list.push(range);
         let idx = u32::try_from(list.len() - 1).map_err(|_| self.invalid("too many constants"))?;
         if let EValue::Tensor(t) = &mut self.values[id] {
@@ -244,9 +193,7 @@ impl<'e> Builder<'e> {
 
     /// The value a graph name holds now.
     pub fn tensor(&self, name: &str) -> Result<usize> {
-        self.names.get(name).copied().ok_or_else(|| {
-            self.invalid(format!("tensor `{name}` is read before any node writes it"))
-        })
+        self.names.get(name).copied().ok_or_else(|| self.invalid(format!("tensor `{name}` is read before any node writes it")))
     }
 
     /// The output `name` of the current node: a new planned tensor.
@@ -268,12 +215,7 @@ impl<'e> Builder<'e> {
     }
 
     /// A scratch tensor shaped like `like`'s value but with `sizes`, dynamic when `like` is.
-    pub fn temp_like(
-        &mut self,
-        like: usize,
-        st: Option<ScalarType>,
-        sizes: &[usize],
-    ) -> Result<usize> {
+    pub fn temp_like(&mut self, like: usize, st: Option<ScalarType>, sizes: &[usize]) -> Result<usize> {
         let (lst, dynamic) = match &self.values[like] {
             EValue::Tensor(t) => (t.scalar_type, t.dynamism != Dynamism::Static),
             _ => (ScalarType::Float, false),
@@ -288,8 +230,7 @@ impl<'e> Builder<'e> {
         self.bytes.resize(start, 0);
         self.bytes.extend_from_slice(bytes);
         self.constants.push(start..self.bytes.len());
-        let idx = u32::try_from(self.constants.len() - 1)
-            .map_err(|_| self.invalid("too many constants"))?;
+        let idx = u32::try_from(self.constants.len() - 1).map_err(|_| self.invalid("too many constants"))?;
         if let EValue::Tensor(t) = &mut self.values[id] {
             t.allocation = None;
             t.data_buffer_idx = idx;
@@ -348,11 +289,7 @@ impl<'e> Builder<'e> {
     pub fn sym(&self, s: &SymInt) -> Result<i64> {
         match s {
             SymInt::Int(v) => Ok(*v),
-            SymInt::Name(n) => self
-                .sym_values
-                .get(n)
-                .copied()
-                .ok_or_else(|| self.invalid(format!("symbolic int `{n}` is unknown"))),
+            SymInt::Name(n) => self.sym_values.get(n).copied().ok_or_else(|| self.invalid(format!("symbolic int `{n}` is unknown"))),
         }
     }
 
@@ -362,10 +299,7 @@ impl<'e> Builder<'e> {
             Some(&id) => id,
             None => {
                 let (name, overload) = op.split_once('.').unwrap_or((op, ""));
-                self.operators.push(Operator {
-                    name: name.to_string(),
-                    overload: overload.to_string(),
-                });
+                self.operators.push(Operator { name: name.to_string(), overload: overload.to_string() });
                 self.op_ids.insert(op.to_string(), self.operators.len() - 1);
                 self.operators.len() - 1
             }
@@ -393,19 +327,13 @@ impl<'e> Builder<'e> {
         for o in &self.ep.outputs {
             match o {
                 Output::User(Arg::Tensor(name)) => outputs.push(self.tensor(name)?),
-                Output::User(other) => {
-                    return Err(self.invalid(format!(
-                        "output {other:?} is not a tensor; etch returns tensors only"
-                    )))
-                }
+                Output::User(other) => return Err(self.invalid(format!("output {other:?} is not a tensor; etch returns tensors only"))),
                 Output::BufferMutation { arg, buffer } => {
                     let placeholder = self.ep.inputs.iter().find_map(|i| match i {
                         Input::Buffer { arg: a, target } if target == buffer => Some(a.clone()),
                         _ => None,
                     });
-                    let p = placeholder.ok_or_else(|| {
-                        self.invalid(format!("mutated buffer `{buffer}` is not an input"))
-                    })?;
+                    let p = placeholder.ok_or_else(|| self.invalid(format!("mutated buffer `{buffer}` is not an input")))?;
                     writes.push((p, self.tensor(arg)?));
                 }
             }
@@ -418,9 +346,7 @@ impl<'e> Builder<'e> {
             }
         }
         for (p, src) in writes {
-            let Some(&state) = self.states.get(&p) else {
-                continue;
-            };
+            let Some(&state) = self.states.get(&p) else { continue };
             if src == state {
                 continue;
             }
@@ -436,11 +362,7 @@ impl<'e> Builder<'e> {
             values: self.values,
             inputs: self.inputs,
             outputs,
-            chains: vec![Chain {
-                inputs: Vec::new(),
-                outputs: Vec::new(),
-                instructions: self.instructions,
-            }],
+            chains: vec![Chain { inputs: Vec::new(), outputs: Vec::new(), instructions: self.instructions }],
             operators: self.operators,
             delegates: Vec::new(),
             non_const_buffer_sizes: Vec::new(),
@@ -454,10 +376,6 @@ impl<'e> Builder<'e> {
             segments: Vec::new(),
             inline_delegate_data: Vec::new(),
         };
-        Ok(Translated {
-            program,
-            bytes: self.bytes,
-            sites: self.sites,
-        })
+        Ok(Translated { program, bytes: self.bytes, sites: self.sites })
     }
 }

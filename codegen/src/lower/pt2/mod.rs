@@ -35,19 +35,9 @@ impl Translated {
     /// Points a lowering error at the node it came from.
     pub fn locate(&self, e: Error) -> Error {
         match e {
-            Error::Invalid {
-                instruction,
-                message,
-                ..
-            } => match self.sites.get(instruction) {
-                Some((op, at)) => Error::Source {
-                    op: op.clone(),
-                    at: at.clone().unwrap_or_else(|| "an unknown line".into()),
-                    message,
-                },
-                None => {
-                    Error::Internal(format!("no node for instruction {instruction}: {message}"))
-                }
+            Error::Invalid { instruction, message, .. } => match self.sites.get(instruction) {
+                Some((op, at)) => Error::Source { op: op.clone(), at: at.clone().unwrap_or_else(|| "an unknown line".into()), message },
+                None => Error::Internal(format!("no node for instruction {instruction}: {message}")),
             },
             other => other,
         }
@@ -66,13 +56,7 @@ pub fn translate(ep: &ExportedProgram) -> Result<Translated> {
                 unsupported
                     .entry(node.target.clone())
                     .and_modify(|o| o.count += 1)
-                    .or_insert(UnsupportedOp {
-                        name: node.target.clone(),
-                        count: 1,
-                        method: "forward".into(),
-                        first_instruction: i,
-                        at,
-                    });
+                    .or_insert(UnsupportedOp { name: node.target.clone(), count: 1, method: "forward".into(), first_instruction: i, at });
             }
             Some(Err(e)) if unsupported.is_empty() => return Err(e),
             Some(_) => {}

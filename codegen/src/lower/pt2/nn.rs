@@ -12,9 +12,7 @@ use crate::pte::ScalarType;
 fn input(b: &Builder<'_>, n: &Node, name: &str) -> Result<usize> {
     match n.arg(name) {
         Some(Arg::Tensor(t)) => b.tensor(t),
-        other => Err(b.invalid(format!(
-            "argument `{name}`: expected a tensor, found {other:?}"
-        ))),
+        other => Err(b.invalid(format!("argument `{name}`: expected a tensor, found {other:?}"))),
     }
 }
 
@@ -22,9 +20,7 @@ fn opt_input(b: &Builder<'_>, n: &Node, name: &str) -> Result<Option<usize>> {
     match n.arg(name) {
         None | Some(Arg::None) => Ok(None),
         Some(Arg::Tensor(t)) => b.tensor(t).map(Some),
-        other => Err(b.invalid(format!(
-            "argument `{name}`: expected a tensor, found {other:?}"
-        ))),
+        other => Err(b.invalid(format!("argument `{name}`: expected a tensor, found {other:?}"))),
     }
 }
 
@@ -33,9 +29,7 @@ fn int(b: &Builder<'_>, n: &Node, name: &str, default: i64) -> Result<i64> {
         None => Ok(default),
         Some(Arg::Int(v)) => Ok(*v),
         Some(Arg::SymInt(s)) => b.sym(s),
-        other => Err(b.invalid(format!(
-            "argument `{name}`: expected an int, found {other:?}"
-        ))),
+        other => Err(b.invalid(format!("argument `{name}`: expected an int, found {other:?}"))),
     }
 }
 
@@ -43,9 +37,7 @@ fn flag(b: &Builder<'_>, n: &Node, name: &str, default: bool) -> Result<bool> {
     match n.arg(name) {
         None => Ok(default),
         Some(Arg::Bool(v)) => Ok(*v),
-        other => Err(b.invalid(format!(
-            "argument `{name}`: expected a bool, found {other:?}"
-        ))),
+        other => Err(b.invalid(format!("argument `{name}`: expected a bool, found {other:?}"))),
     }
 }
 
@@ -54,9 +46,7 @@ fn float(b: &Builder<'_>, n: &Node, name: &str, default: f64) -> Result<f64> {
         None | Some(Arg::None) => Ok(default),
         Some(Arg::Float(v)) => Ok(*v),
         Some(Arg::Int(v)) => Ok(*v as f64),
-        other => Err(b.invalid(format!(
-            "argument `{name}`: expected a float, found {other:?}"
-        ))),
+        other => Err(b.invalid(format!("argument `{name}`: expected a float, found {other:?}"))),
     }
 }
 
@@ -106,9 +96,7 @@ fn unary_temp(b: &mut Builder<'_>, op: &str, args: Vec<usize>, like: usize) -> R
 
 pub fn alias(b: &mut Builder<'_>, n: &Node) -> Result<()> {
     let x = input(b, n, "self")?;
-    let Some(Some(out)) = n.outputs.first() else {
-        return Err(b.invalid("no output"));
-    };
+    let Some(Some(out)) = n.outputs.first() else { return Err(b.invalid("no output")) };
     b.alias(out, x);
     Ok(())
 }
@@ -117,14 +105,8 @@ pub fn dropout(b: &mut Builder<'_>, n: &Node) -> Result<()> {
     if flag(b, n, "train", false)? {
         return Err(b.invalid("dropout in training mode; export the model after `.eval()`"));
     }
-    let x = if n.arg("input").is_some() {
-        input(b, n, "input")?
-    } else {
-        input(b, n, "self")?
-    };
-    let Some(Some(out)) = n.outputs.first() else {
-        return Err(b.invalid("no output"));
-    };
+    let x = if n.arg("input").is_some() { input(b, n, "input")? } else { input(b, n, "self")? };
+    let Some(Some(out)) = n.outputs.first() else { return Err(b.invalid("no output")) };
     b.alias(out, x);
     Ok(())
 }
@@ -149,9 +131,7 @@ pub fn sym_size(b: &mut Builder<'_>, n: &Node) -> Result<()> {
     let x = input(b, n, "self")?;
     let shape = b.shape(x);
     let d = dim(b, int(b, n, "dim", 0)?, shape.len())?;
-    let Some(Some(out)) = n.outputs.first() else {
-        return Err(b.invalid("no output"));
-    };
+    let Some(Some(out)) = n.outputs.first() else { return Err(b.invalid("no output")) };
     b.sym_values.insert(out.clone(), shape[d] as i64);
     Ok(())
 }
@@ -159,32 +139,17 @@ pub fn sym_size(b: &mut Builder<'_>, n: &Node) -> Result<()> {
 /// add/sub (with alpha), mul, div: the `.Scalar_out` form when `other` is a number.
 pub fn binary(b: &mut Builder<'_>, n: &Node, name: &str, alpha: bool) -> Result<()> {
     // Core ATen may put a number in `self`: `1.0 - t` is `rsub(t, 1.0)`, `2 * t` is `t * 2`.
-    if let (Some(s @ (Arg::Int(_) | Arg::Float(_))), Some(Arg::Tensor(t))) =
-        (n.arg("self"), n.arg("other"))
-    {
+    if let (Some(s @ (Arg::Int(_) | Arg::Float(_))), Some(Arg::Tensor(t))) = (n.arg("self"), n.arg("other")) {
         let t = b.tensor(t)?;
         let s = value(b, s, "S").map_err(|m| b.invalid(format!("argument `self`: {m}")))?;
         let (op, mut args) = match name {
             "sub" => ("aten::rsub.Scalar_out", vec![t, s]),
-            "add" | "mul" => (
-                if name == "add" {
-                    "aten::add.Scalar_out"
-                } else {
-                    "aten::mul.Scalar_out"
-                },
-                vec![t, s],
-            ),
-            _ => {
-                return Err(b.invalid(format!(
-                    "{name} of a number by a tensor is not supported yet"
-                )))
-            }
+            "add" | "mul" => (if name == "add" { "aten::add.Scalar_out" } else { "aten::mul.Scalar_out" }, vec![t, s]),
+            _ => return Err(b.invalid(format!("{name} of a number by a tensor is not supported yet"))),
         };
         if alpha {
             let a = match n.arg("alpha") {
-                Some(a) => {
-                    value(b, a, "S").map_err(|m| b.invalid(format!("argument `alpha`: {m}")))?
-                }
+                Some(a) => value(b, a, "S").map_err(|m| b.invalid(format!("argument `alpha`: {m}")))?,
                 None => b.int(1),
             };
             args.push(a);
@@ -194,19 +159,12 @@ pub fn binary(b: &mut Builder<'_>, n: &Node, name: &str, alpha: bool) -> Result<
         return Ok(());
     }
     let x = input(b, n, "self")?;
-    let other = n
-        .arg("other")
-        .ok_or_else(|| b.invalid("argument `other` is missing"))?;
+    let other = n.arg("other").ok_or_else(|| b.invalid("argument `other` is missing"))?;
     let (op, o) = match other {
         Arg::Tensor(t) => (format!("aten::{name}.out"), b.tensor(t)?),
-        a => (
-            format!("aten::{name}.Scalar_out"),
-            value(b, a, "S").map_err(|m| b.invalid(format!("argument `other`: {m}")))?,
-        ),
+        a => (format!("aten::{name}.Scalar_out"), value(b, a, "S").map_err(|m| b.invalid(format!("argument `other`: {m}")))?),
     };
-    if n.arg("rounding_mode")
-        .is_some_and(|m| !matches!(m, Arg::None))
-    {
+    if n.arg("rounding_mode").is_some_and(|m| !matches!(m, Arg::None)) {
         return Err(b.invalid("div with a rounding mode is not supported from .pt2 yet"));
     }
     let mut args = vec![x, o];
@@ -273,11 +231,7 @@ pub fn conv_transpose2d(b: &mut Builder<'_>, n: &Node) -> Result<()> {
 }
 
 pub fn max_pool2d(b: &mut Builder<'_>, n: &Node) -> Result<()> {
-    let args = spec_args(
-        b,
-        n,
-        "self:T kernel_size:L stride:L= padding:L=0 dilation:L=1 ceil_mode:B=false",
-    )?;
+    let args = spec_args(b, n, "self:T kernel_size:L stride:L= padding:L=0 dilation:L=1 ceil_mode:B=false")?;
     let out = one_output(b, n)?;
     let indices = b.temp_like(out, Some(ScalarType::Long), &b.shape(out))?;
     b.call("aten::max_pool2d_with_indices.out", args, &[out, indices]);
@@ -285,11 +239,7 @@ pub fn max_pool2d(b: &mut Builder<'_>, n: &Node) -> Result<()> {
 }
 
 /// Outputs of a node, or scratch of the given shapes where it leaves them unnamed or untyped.
-fn outputs_or(
-    b: &mut Builder<'_>,
-    n: &Node,
-    fallback: &[(ScalarType, Vec<usize>)],
-) -> Result<Vec<usize>> {
+fn outputs_or(b: &mut Builder<'_>, n: &Node, fallback: &[(ScalarType, Vec<usize>)]) -> Result<Vec<usize>> {
     let mut outs = Vec::new();
     for (k, (st, shape)) in fallback.iter().enumerate() {
         match n.outputs.get(k) {
@@ -307,46 +257,19 @@ pub fn batch_norm(b: &mut Builder<'_>, n: &Node) -> Result<()> {
     if opt_input(b, n, "running_mean")?.is_none() || opt_input(b, n, "running_var")?.is_none() {
         return Err(b.invalid("batch_norm without running statistics is not supported"));
     }
-    let args = spec_args(
-        b,
-        n,
-        "input:T weight:T? bias:T? running_mean:T running_var:T momentum:F=0.1 eps:F=1e-5",
-    )?;
+    let args = spec_args(b, n, "input:T weight:T? bias:T? running_mean:T running_var:T momentum:F=0.1 eps:F=1e-5")?;
     let out = one_output(b, n)?;
-    let (m, v) = (
-        b.temp(ScalarType::Float, &[0])?,
-        b.temp(ScalarType::Float, &[0])?,
-    );
-    b.call(
-        "aten::_native_batch_norm_legit_no_training.out",
-        args,
-        &[out, m, v],
-    );
+    let (m, v) = (b.temp(ScalarType::Float, &[0])?, b.temp(ScalarType::Float, &[0])?);
+    b.call("aten::_native_batch_norm_legit_no_training.out", args, &[out, m, v]);
     Ok(())
 }
 
 pub fn batch_norm_core(b: &mut Builder<'_>, n: &Node) -> Result<()> {
-    let args = spec_args(
-        b,
-        n,
-        "input:T weight:T? bias:T? running_mean:T running_var:T momentum:F eps:F",
-    )?;
+    let args = spec_args(b, n, "input:T weight:T? bias:T? running_mean:T running_var:T momentum:F eps:F")?;
     let x = *args.first().ok_or_else(|| b.invalid("no input"))?;
     let shape = b.shape(x);
-    let outs = outputs_or(
-        b,
-        n,
-        &[
-            (ScalarType::Float, shape),
-            (ScalarType::Float, vec![0]),
-            (ScalarType::Float, vec![0]),
-        ],
-    )?;
-    b.call(
-        "aten::_native_batch_norm_legit_no_training.out",
-        args,
-        &outs,
-    );
+    let outs = outputs_or(b, n, &[(ScalarType::Float, shape), (ScalarType::Float, vec![0]), (ScalarType::Float, vec![0])])?;
+    b.call("aten::_native_batch_norm_legit_no_training.out", args, &outs);
     Ok(())
 }
 
@@ -360,11 +283,7 @@ fn stats_shape(b: &Builder<'_>, x: usize, inner: usize) -> Vec<usize> {
 }
 
 pub fn layer_norm(b: &mut Builder<'_>, n: &Node) -> Result<()> {
-    let args = spec_args(
-        b,
-        n,
-        "input:T normalized_shape:L weight:T? bias:T? eps:F=1e-5",
-    )?;
+    let args = spec_args(b, n, "input:T normalized_shape:L weight:T? bias:T? eps:F=1e-5")?;
     let x = args[0];
     let inner = match n.arg("normalized_shape") {
         Some(Arg::Ints(v)) => v.len(),
@@ -373,10 +292,7 @@ pub fn layer_norm(b: &mut Builder<'_>, n: &Node) -> Result<()> {
     };
     let out = one_output(b, n)?;
     let s = stats_shape(b, x, inner);
-    let (m, r) = (
-        b.temp(ScalarType::Float, &s)?,
-        b.temp(ScalarType::Float, &s)?,
-    );
+    let (m, r) = (b.temp(ScalarType::Float, &s)?, b.temp(ScalarType::Float, &s)?);
     b.call("aten::native_layer_norm.out", args, &[out, m, r]);
     Ok(())
 }
@@ -389,32 +305,16 @@ pub fn layer_norm_core(b: &mut Builder<'_>, n: &Node) -> Result<()> {
         _ => 1,
     };
     let (shape, s) = (b.shape(x), stats_shape(b, x, inner));
-    let outs = outputs_or(
-        b,
-        n,
-        &[
-            (ScalarType::Float, shape),
-            (ScalarType::Float, s.clone()),
-            (ScalarType::Float, s),
-        ],
-    )?;
+    let outs = outputs_or(b, n, &[(ScalarType::Float, shape), (ScalarType::Float, s.clone()), (ScalarType::Float, s)])?;
     b.call("aten::native_layer_norm.out", args, &outs);
     Ok(())
 }
 
 /// `x @ w.T + bias` as ExecuTorch writes it: a permuted weight and `addmm`
 /// (or `mm`), through a 2-D view when `x` has more dims.
-fn linear_into(
-    b: &mut Builder<'_>,
-    x: usize,
-    w: usize,
-    bias: Option<usize>,
-    out: Option<usize>,
-) -> Result<usize> {
+fn linear_into(b: &mut Builder<'_>, x: usize, w: usize, bias: Option<usize>, out: Option<usize>) -> Result<usize> {
     let (xs, ws) = (b.shape(x), b.shape(w));
-    let [_, k] = ws[..] else {
-        return Err(b.invalid(format!("linear weight of shape {ws:?} is not 2-D")));
-    };
+    let [_, k] = ws[..] else { return Err(b.invalid(format!("linear weight of shape {ws:?} is not 2-D"))) };
     if xs.last() != Some(&k) {
         return Err(b.invalid(format!("linear input {xs:?} does not end in {k}")));
     }
@@ -425,9 +325,7 @@ fn linear_into(
 /// `w` as `[k, n]`: the permuted weight `addmm` takes.
 fn transposed(b: &mut Builder<'_>, w: usize) -> Result<usize> {
     let ws = b.shape(w);
-    let [nout, k] = ws[..] else {
-        return Err(b.invalid(format!("linear weight of shape {ws:?} is not 2-D")));
-    };
+    let [nout, k] = ws[..] else { return Err(b.invalid(format!("linear weight of shape {ws:?} is not 2-D"))) };
     let wt = b.temp(b.dtype(w), &[k, nout])?;
     let perm = b.ints(&[1, 0]);
     b.call("aten::permute_copy.out", vec![w, perm], &[wt]);
@@ -435,17 +333,9 @@ fn transposed(b: &mut Builder<'_>, w: usize) -> Result<usize> {
 }
 
 /// `x @ wt + bias` with `wt` already `[k, n]`.
-fn linear_t(
-    b: &mut Builder<'_>,
-    x: usize,
-    wt: usize,
-    bias: Option<usize>,
-    out: Option<usize>,
-) -> Result<usize> {
+fn linear_t(b: &mut Builder<'_>, x: usize, wt: usize, bias: Option<usize>, out: Option<usize>) -> Result<usize> {
     let xs = b.shape(x);
-    let [k, nout] = b.shape(wt)[..] else {
-        return Err(b.invalid("a transposed weight that is not 2-D"));
-    };
+    let [k, nout] = b.shape(wt)[..] else { return Err(b.invalid("a transposed weight that is not 2-D")) };
     let m: usize = xs[..xs.len() - 1].iter().product();
     let x2 = view_to(b, x, &[m, k])?;
     let mut ys = xs.clone();
@@ -495,16 +385,12 @@ fn expand_to(b: &mut Builder<'_>, x: usize, shape: &[usize]) -> Result<usize> {
 fn matmul_into(b: &mut Builder<'_>, x: usize, y: usize, out: Option<usize>) -> Result<usize> {
     let (xs, ys) = (b.shape(x), b.shape(y));
     if xs.len() < 2 || ys.len() < 2 {
-        return Err(b.invalid(format!(
-            "matmul of shapes {xs:?} and {ys:?}: 1-D operands are not supported yet"
-        )));
+        return Err(b.invalid(format!("matmul of shapes {xs:?} and {ys:?}: 1-D operands are not supported yet")));
     }
     let (m, k) = (xs[xs.len() - 2], xs[xs.len() - 1]);
     let (k2, nn) = (ys[ys.len() - 2], ys[ys.len() - 1]);
     if k != k2 {
-        return Err(b.invalid(format!(
-            "matmul of shapes {xs:?} and {ys:?}: inner sizes differ"
-        )));
+        return Err(b.invalid(format!("matmul of shapes {xs:?} and {ys:?}: inner sizes differ")));
     }
     let done = |b: &mut Builder<'_>, r: usize, shape: Vec<usize>| -> Result<usize> {
         match out {
@@ -537,11 +423,7 @@ fn matmul_into(b: &mut Builder<'_>, x: usize, y: usize, out: Option<usize>) -> R
         *slot = match (a, c) {
             (a, c) if a == c || c == 1 => a,
             (1, c) => c,
-            _ => {
-                return Err(b.invalid(format!(
-                    "matmul of shapes {xs:?} and {ys:?}: batch sizes do not broadcast"
-                )))
-            }
+            _ => return Err(b.invalid(format!("matmul of shapes {xs:?} and {ys:?}: batch sizes do not broadcast"))),
         };
     }
     let nb: usize = batch.iter().product();
@@ -594,20 +476,9 @@ pub fn sdpa(b: &mut Builder<'_>, n: &Node) -> Result<()> {
     let mut x = scalar_op(b, "aten::mul.Scalar_out", scores, scale, false)?;
     if causal {
         if l.checked_mul(s).is_none_or(|n| n > MAX_MASK) {
-            return Err(b.invalid(format!(
-                "a causal mask of {l} x {s} is over etch's limit of {MAX_MASK} elements"
-            )));
+            return Err(b.invalid(format!("a causal mask of {l} x {s} is over etch's limit of {MAX_MASK} elements")));
         }
-        let bytes: Vec<u8> = (0..l * s)
-            .flat_map(|i| {
-                if i % s > i / s {
-                    f32::NEG_INFINITY
-                } else {
-                    0.0f32
-                }
-                .to_le_bytes()
-            })
-            .collect();
+        let bytes: Vec<u8> = (0..l * s).flat_map(|i| if i % s > i / s { f32::NEG_INFINITY } else { 0.0f32 }.to_le_bytes()).collect();
         let c = b.constant(ScalarType::Float, &[l, s], &bytes)?;
         let one = b.int(1);
         x = unary_temp(b, "aten::add.out", vec![x, c, one], x)?;
@@ -648,17 +519,10 @@ pub fn index_copy(b: &mut Builder<'_>, n: &Node) -> Result<()> {
 fn split_parts(b: &mut Builder<'_>, n: &Node, x: usize, d: usize, sizes: &[usize]) -> Result<()> {
     let shape = b.shape(x);
     if sizes.len() != n.outputs.len() {
-        return Err(b.invalid(format!(
-            "{} parts but {} outputs",
-            sizes.len(),
-            n.outputs.len()
-        )));
+        return Err(b.invalid(format!("{} parts but {} outputs", sizes.len(), n.outputs.len())));
     }
     if sizes.iter().sum::<usize>() != shape[d] {
-        return Err(b.invalid(format!(
-            "parts {sizes:?} do not add up to {} along dim {d}",
-            shape[d]
-        )));
+        return Err(b.invalid(format!("parts {sizes:?} do not add up to {} along dim {d}", shape[d])));
     }
     let mut outs = Vec::new();
     for (i, &size) in sizes.iter().enumerate() {
@@ -696,13 +560,8 @@ pub fn split(b: &mut Builder<'_>, n: &Node) -> Result<()> {
     let shape = b.shape(x);
     let d = dim(b, int(b, n, "dim", 0)?, shape.len())?;
     let sizes: Vec<usize> = match (n.arg("split_sizes"), n.arg("split_size")) {
-        (Some(Arg::Ints(v)), _) => v
-            .iter()
-            .map(|&s| usize::try_from(s).unwrap_or(usize::MAX))
-            .collect(),
-        (_, Some(Arg::Int(s))) if *s > 0 && shape[d].div_ceil(*s as usize) <= MAX_PARTS => {
-            even_parts(shape[d], *s as usize)
-        }
+        (Some(Arg::Ints(v)), _) => v.iter().map(|&s| usize::try_from(s).unwrap_or(usize::MAX)).collect(),
+        (_, Some(Arg::Int(s))) if *s > 0 && shape[d].div_ceil(*s as usize) <= MAX_PARTS => even_parts(shape[d], *s as usize),
         _ => return Err(b.invalid("split without readable sizes")),
     };
     split_parts(b, n, x, d, &sizes)
@@ -726,44 +585,24 @@ pub fn lstm(b: &mut Builder<'_>, n: &Node) -> Result<()> {
     let tensors = |b: &Builder<'_>, name: &str| -> Result<Vec<usize>> {
         match n.arg(name) {
             Some(Arg::Tensors(ts)) => ts.iter().map(|t| b.tensor(t)).collect(),
-            other => Err(b.invalid(format!(
-                "argument `{name}`: expected tensors, found {other:?}"
-            ))),
+            other => Err(b.invalid(format!("argument `{name}`: expected tensors, found {other:?}"))),
         }
     };
     let hx = tensors(b, "hx")?;
     let params = tensors(b, "params")?;
     let layers = int(b, n, "num_layers", 1)?;
-    if layers != 1
-        || flag(b, n, "bidirectional", false)?
-        || !flag(b, n, "has_biases", true)?
-        || flag(b, n, "train", false)?
-    {
-        return Err(b.invalid(
-            "etch unrolls single-layer, one-directional LSTMs with biases in eval mode only",
-        ));
+    if layers != 1 || flag(b, n, "bidirectional", false)? || !flag(b, n, "has_biases", true)? || flag(b, n, "train", false)? {
+        return Err(b.invalid("etch unrolls single-layer, one-directional LSTMs with biases in eval mode only"));
     }
     let ([h0, c0], [w_ih, w_hh, b_ih, b_hh]) = (&hx[..], &params[..]) else {
-        return Err(b.invalid(format!(
-            "{} states and {} parameters; expected 2 and 4",
-            hx.len(),
-            params.len()
-        )));
+        return Err(b.invalid(format!("{} states and {} parameters; expected 2 and 4", hx.len(), params.len())));
     };
     let batch_first = flag(b, n, "batch_first", false)?;
     let xs = b.shape(x);
-    let [d0, d1, _] = xs[..] else {
-        return Err(b.invalid(format!("LSTM input {xs:?} is not 3-D")));
-    };
-    let (steps, batch, time_dim) = if batch_first {
-        (d1, d0, 1)
-    } else {
-        (d0, d1, 0)
-    };
+    let [d0, d1, _] = xs[..] else { return Err(b.invalid(format!("LSTM input {xs:?} is not 3-D"))) };
+    let (steps, batch, time_dim) = if batch_first { (d1, d0, 1) } else { (d0, d1, 0) };
     if steps > MAX_PARTS {
-        return Err(b.invalid(format!(
-            "an LSTM over {steps} steps; etch unrolls at most {MAX_PARTS}"
-        )));
+        return Err(b.invalid(format!("an LSTM over {steps} steps; etch unrolls at most {MAX_PARTS}")));
     }
     let hidden = b.shape(*w_hh).get(1).copied().unwrap_or(0);
     let one = b.int(1);
@@ -780,15 +619,9 @@ pub fn lstm(b: &mut Builder<'_>, n: &Node) -> Result<()> {
         let g2 = linear_t(b, h, whh_t, None, None)?;
         let one = b.int(1);
         let g = unary_temp(b, "aten::add.out", vec![g1, g2, one], g1)?;
-        let parts: Vec<usize> = (0..4)
-            .map(|_| b.temp(ScalarType::Float, &[batch, hidden]))
-            .collect::<Result<_>>()?;
+        let parts: Vec<usize> = (0..4).map(|_| b.temp(ScalarType::Float, &[batch, hidden])).collect::<Result<_>>()?;
         let (sizes, dim1) = (b.ints(&[hidden as i64; 4]), b.int(1));
-        b.call_list(
-            "aten::split_with_sizes_copy.out",
-            vec![g, sizes, dim1],
-            parts.clone(),
-        );
+        b.call_list("aten::split_with_sizes_copy.out", vec![g, sizes, dim1], parts.clone());
         let i = unary_temp(b, "aten::sigmoid.out", vec![parts[0]], parts[0])?;
         let f = unary_temp(b, "aten::sigmoid.out", vec![parts[1]], parts[1])?;
         let gg = unary_temp(b, "aten::tanh.out", vec![parts[2]], parts[2])?;
@@ -802,9 +635,7 @@ pub fn lstm(b: &mut Builder<'_>, n: &Node) -> Result<()> {
         hs.push(h);
     }
     let outs = outputs(b, n)?;
-    let [out, hy, cy] = outs[..] else {
-        return Err(b.invalid("an LSTM has three outputs"));
-    };
+    let [out, hy, cy] = outs[..] else { return Err(b.invalid("an LSTM has three outputs")) };
     let (list, dv) = (b.tensor_list(hs), b.int(time_dim));
     b.call("aten::stack.out", vec![list, dv], &[out]);
     view_into(b, h, hy);

@@ -137,9 +137,7 @@ const OPS: &[(&str, Rule)] = &[
 ];
 
 fn find(target: &str) -> Option<&'static Rule> {
-    OPS.binary_search_by(|(n, _)| (*n).cmp(target))
-        .ok()
-        .map(|i| &OPS[i].1)
+    OPS.binary_search_by(|(n, _)| (*n).cmp(target)).ok().map(|i| &OPS[i].1)
 }
 
 /// `aten::add_.Tensor` → `aten::add.Tensor`: the functional form of an in-place op.
@@ -159,24 +157,7 @@ pub fn is_supported(target: &str) -> bool {
 
 /// Ops whose result shares its input's memory in PyTorch: an in-place op on
 /// such a result would write through to the base, which etch does not follow.
-const VIEWS: &[&str] = &[
-    "view",
-    "reshape",
-    "_unsafe_view",
-    "flatten",
-    "alias",
-    "transpose",
-    "permute",
-    "slice",
-    "select",
-    "unsqueeze",
-    "squeeze",
-    "expand",
-    "t",
-    "detach",
-    "chunk",
-    "split",
-];
+const VIEWS: &[&str] = &["view", "reshape", "_unsafe_view", "flatten", "alias", "transpose", "permute", "slice", "select", "unsqueeze", "squeeze", "expand", "t", "detach", "chunk", "split"];
 
 fn op_name(target: &str) -> &str {
     let t = target.split_once("::").map_or(target, |(_, r)| r);
@@ -188,11 +169,7 @@ pub fn translate(b: &mut Builder<'_>, node: &Node) -> Option<Result<()>> {
     if let Some(rule) = find(&node.target) {
         let r = run(b, node, rule);
         if r.is_ok() && VIEWS.contains(&op_name(&node.target)) {
-            if let Some((Some(out), Some(Arg::Tensor(base)))) = node
-                .outputs
-                .first()
-                .map(|o| (o.clone(), node.inputs.first().map(|(_, a)| a)))
-            {
+            if let Some((Some(out), Some(Arg::Tensor(base)))) = node.outputs.first().map(|o| (o.clone(), node.inputs.first().map(|(_, a)| a))) {
                 b.view_of.insert(out, base.clone());
             }
         }
@@ -218,14 +195,8 @@ fn in_place_call(b: &mut Builder<'_>, node: &Node, rule: &Rule) -> Result<()> {
     if let Some(base) = b.view_of.get(target) {
         return Err(b.invalid(format!("writes in place into `{target}`, a view of `{base}`; etch needs the functional form (export with `ep.run_decompositions()`)")));
     }
-    if b.ep
-        .inputs
-        .iter()
-        .any(|i| matches!(i, crate::pt2::Input::User(u) if u == target))
-    {
-        return Err(b.invalid(format!(
-            "writes in place into the input `{target}`, which etch does not support"
-        )));
+    if b.ep.inputs.iter().any(|i| matches!(i, crate::pt2::Input::User(u) if u == target)) {
+        return Err(b.invalid(format!("writes in place into the input `{target}`, which etch does not support")));
     }
     run(b, node, rule)?;
     let Some(Some(out)) = node.outputs.first() else {
@@ -254,13 +225,9 @@ pub fn spec_args(b: &mut Builder<'_>, node: &Node, spec: &str) -> Result<Vec<usi
         }
         let given = if name == "-" { None } else { node.arg(name) };
         let v = match given {
-            Some(a) => {
-                value(b, a, kind).map_err(|m| b.invalid(format!("argument `{name}`: {m}")))?
-            }
+            Some(a) => value(b, a, kind).map_err(|m| b.invalid(format!("argument `{name}`: {m}")))?,
             None => match default {
-                Some(d) => {
-                    literal(b, kind, d).map_err(|m| b.invalid(format!("argument `{name}`: {m}")))?
-                }
+                Some(d) => literal(b, kind, d).map_err(|m| b.invalid(format!("argument `{name}`: {m}")))?,
                 None if kind.ends_with('?') => b.null(),
                 None => return Err(b.invalid(format!("argument `{name}` is missing"))),
             },
@@ -283,9 +250,7 @@ pub fn outputs(b: &mut Builder<'_>, node: &Node) -> Result<Vec<usize>> {
     for o in &node.outputs {
         match o {
             Some(name) => outs.push(b.output(name)?),
-            None => {
-                return Err(b.invalid("an output without a name (etch needs every output typed)"))
-            }
+            None => return Err(b.invalid("an output without a name (etch needs every output typed)")),
         }
     }
     Ok(outs)
@@ -296,13 +261,7 @@ fn literal(b: &mut Builder<'_>, kind: &str, d: &str) -> Result<usize, String> {
     Ok(match kind.trim_end_matches('?') {
         "I" => b.int(d.parse().map_err(|_| bad())?),
         "L" => {
-            let v = if d.is_empty() {
-                Vec::new()
-            } else {
-                d.split(',')
-                    .map(|x| x.parse().map_err(|_| bad()))
-                    .collect::<Result<Vec<i64>, _>>()?
-            };
+            let v = if d.is_empty() { Vec::new() } else { d.split(',').map(|x| x.parse().map_err(|_| bad())).collect::<Result<Vec<i64>, _>>()? };
             b.ints(&v)
         }
         "F" => b.double(d.parse().map_err(|_| bad())?),
@@ -332,11 +291,7 @@ pub fn value(b: &mut Builder<'_>, a: &Arg, kind: &str) -> Result<usize, String> 
         ("L", Arg::Ints(v)) => b.ints(v),
         ("L", Arg::Int(v)) => b.ints(&[*v]),
         ("L", Arg::SymInts(v)) => {
-            let v = v
-                .iter()
-                .map(|s| b.sym(s))
-                .collect::<Result<Vec<_>>>()
-                .map_err(|e| e.to_string())?;
+            let v = v.iter().map(|s| b.sym(s)).collect::<Result<Vec<_>>>().map_err(|e| e.to_string())?;
             b.ints(&v)
         }
         ("F", Arg::Float(v)) => b.double(*v),
@@ -350,31 +305,17 @@ pub fn value(b: &mut Builder<'_>, a: &Arg, kind: &str) -> Result<usize, String> 
         }
         ("B", Arg::Bool(v)) => b.bool(*v),
         ("Str", Arg::Str(s)) => b.string(s),
-        ("T", Arg::Int(_) | Arg::Float(_)) => {
-            return Err(format!("{a:?} where etch expects a tensor"))
-        }
+        ("T", Arg::Int(_) | Arg::Float(_)) => return Err(format!("{a:?} where etch expects a tensor")),
         ("TL", Arg::Tensors(ts)) => {
-            let ids = ts
-                .iter()
-                .map(|t| b.tensor(t))
-                .collect::<Result<Vec<_>>>()
-                .map_err(|e| e.to_string())?;
+            let ids = ts.iter().map(|t| b.tensor(t)).collect::<Result<Vec<_>>>().map_err(|e| e.to_string())?;
             b.tensor_list(ids)
         }
         ("OTL", Arg::OptTensors(ts)) => {
-            let ids = ts
-                .iter()
-                .map(|t| t.as_deref().map(|t| b.tensor(t)).transpose())
-                .collect::<Result<Vec<_>>>()
-                .map_err(|e| e.to_string())?;
+            let ids = ts.iter().map(|t| t.as_deref().map(|t| b.tensor(t)).transpose()).collect::<Result<Vec<_>>>().map_err(|e| e.to_string())?;
             b.opt_tensor_list(ids)
         }
         ("OTL", Arg::Tensors(ts)) => {
-            let ids = ts
-                .iter()
-                .map(|t| b.tensor(t).map(Some))
-                .collect::<Result<Vec<_>>>()
-                .map_err(|e| e.to_string())?;
+            let ids = ts.iter().map(|t| b.tensor(t).map(Some)).collect::<Result<Vec<_>>>().map_err(|e| e.to_string())?;
             b.opt_tensor_list(ids)
         }
         _ => return Err(wrong()),
@@ -385,26 +326,13 @@ pub fn value(b: &mut Builder<'_>, a: &Arg, kind: &str) -> Result<usize, String> 
 mod tests {
     #[test]
     fn registry_is_sorted_for_binary_search() {
-        assert!(
-            super::OPS.windows(2).all(|w| w[0].0 < w[1].0),
-            "{:?}",
-            super::OPS
-                .windows(2)
-                .find(|w| w[0].0 >= w[1].0)
-                .map(|w| (w[0].0, w[1].0))
-        );
+        assert!(super::OPS.windows(2).all(|w| w[0].0 < w[1].0), "{:?}", super::OPS.windows(2).find(|w| w[0].0 >= w[1].0).map(|w| (w[0].0, w[1].0)));
     }
 
     #[test]
     fn in_place_forms() {
-        assert_eq!(
-            super::in_place("aten::add_.Tensor").as_deref(),
-            Some("aten::add.Tensor")
-        );
-        assert_eq!(
-            super::in_place("aten::index_copy_.default").as_deref(),
-            Some("aten::index_copy.default")
-        );
+        assert_eq!(super::in_place("aten::add_.Tensor").as_deref(), Some("aten::add.Tensor"));
+        assert_eq!(super::in_place("aten::index_copy_.default").as_deref(), Some("aten::index_copy.default"));
         assert_eq!(super::in_place("aten::relu.default"), None);
     }
 }

@@ -15,12 +15,7 @@ const MAX_DIM: i64 = 1 << 31;
 
 impl Bounds {
     pub fn new(ranges: &BTreeMap<String, (i64, Option<i64>)>) -> Self {
-        Self {
-            max: ranges
-                .iter()
-                .filter_map(|(s, &(_, hi))| Some((s.clone(), hi?)))
-                .collect(),
-        }
+        Self { max: ranges.iter().filter_map(|(s, &(_, hi))| Some((s.clone(), hi?))).collect() }
     }
 
     /// The sizes at their bounds, and whether any is symbolic.
@@ -46,12 +41,7 @@ impl Bounds {
     /// An expression's value with every symbol at its upper bound.
     pub fn eval(&self, e: &str) -> Result<i64, String> {
         let tokens = tokenize(&plain(e))?;
-        let mut p = Parser {
-            t: &tokens,
-            i: 0,
-            b: self,
-            depth: 0,
-        };
+        let mut p = Parser { t: &tokens, i: 0, b: self, depth: 0 };
         let v = p.sum()?;
         if p.i != tokens.len() {
             return Err(format!("cannot read size expression `{e}`"));
@@ -67,13 +57,9 @@ fn plain(e: &str) -> String {
     while let Some(i) = rest.find("Symbol('") {
         out.push_str(&rest[..i]);
         let after = &rest[i + "Symbol('".len()..];
-        let Some(q) = after.find('\'') else {
-            return e.to_string();
-        };
+        let Some(q) = after.find('\'') else { return e.to_string() };
         out.push_str(&after[..q]);
-        let Some(close) = after[q..].find(')') else {
-            return e.to_string();
-        };
+        let Some(close) = after[q..].find(')') else { return e.to_string() };
         rest = &after[q + close + 1..];
     }
     out.push_str(rest);
@@ -98,10 +84,7 @@ fn tokenize(e: &str) -> Result<Vec<Tok>, String> {
         } else if c.is_ascii_digit() {
             let mut v: i64 = 0;
             while i < cs.len() && cs[i].is_ascii_digit() {
-                v = v
-                    .checked_mul(10)
-                    .and_then(|v| v.checked_add(i64::from(cs[i] as u8 - b'0')))
-                    .ok_or("number overflows")?;
+                v = v.checked_mul(10).and_then(|v| v.checked_add(i64::from(cs[i] as u8 - b'0'))).ok_or("number overflows")?;
                 i += 1;
             }
             out.push(Tok::Num(v));
@@ -163,9 +146,7 @@ impl Parser<'_> {
             } else if self.eat('/') {
                 self.eat('/');
                 let d = self.atom()?;
-                v = v
-                    .checked_div_euclid(d)
-                    .ok_or("division by zero in a size")?;
+                v = v.checked_div_euclid(d).ok_or("division by zero in a size")?;
             } else {
                 return Ok(v);
             }

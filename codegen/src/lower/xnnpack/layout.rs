@@ -14,10 +14,7 @@ pub struct Tracked {
 
 impl Tracked {
     pub fn plain(id: ValueId, rank: usize) -> Self {
-        Self {
-            id,
-            perm: identity(rank),
-        }
+        Self { id, perm: identity(rank) }
     }
 }
 
@@ -44,9 +41,7 @@ pub fn then(a: &[usize], b: &[usize]) -> Vec<usize> {
 /// Whether `p` is a permutation of `0..rank`.
 pub fn is_permutation(p: &[usize], rank: usize) -> bool {
     let mut seen = vec![false; rank];
-    p.len() == rank
-        && p.iter()
-            .all(|&d| d < rank && !std::mem::replace(&mut seen[d], true))
+    p.len() == rank && p.iter().all(|&d| d < rank && !std::mem::replace(&mut seen[d], true))
 }
 
 /// The IR shape `y` with `y.permute(perm)` of XNNPACK dims `dims`.
@@ -63,10 +58,7 @@ pub fn stored_shape(dims: &[usize], perm: &[usize]) -> Vec<usize> {
 pub fn gather(shape: &[usize], from: &[usize], to: &[usize]) -> (Vec<usize>, Vec<usize>) {
     let q = then(from, &inverse(to));
     let s = strides(shape);
-    (
-        q.iter().map(|&d| shape[d]).collect(),
-        q.iter().map(|&d| s[d]).collect(),
-    )
+    (q.iter().map(|&d| shape[d]).collect(), q.iter().map(|&d| s[d]).collect())
 }
 
 #[cfg(test)]

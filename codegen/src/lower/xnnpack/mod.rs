@@ -20,18 +20,14 @@ use std::collections::BTreeMap;
 
 use crate::error::Result;
 use crate::ir::{Constant, DType, Op, Storage, TensorType, ValueId};
-use crate::lower::cx::Cx;
 use crate::pte::xnnpack::{DataType, Graph, Kind, Node, Quant, Value};
+use crate::lower::cx::Cx;
 use layout::Tracked;
 
 /// Every node type and unusual value type in `graph`, in order, with
 /// whether etch can lower it.
 pub fn census(graph: &Graph) -> Vec<(String, bool)> {
-    let mut items: Vec<(String, bool)> = graph
-        .nodes
-        .iter()
-        .map(|n| (n.name.to_string(), n.kind != Kind::Unsupported))
-        .collect();
+    let mut items: Vec<(String, bool)> = graph.nodes.iter().map(|n| (n.name.to_string(), n.kind != Kind::Unsupported)).collect();
     for v in &graph.values {
         if let DataType::Other(name) = v.dtype {
             items.push((format!("{name} tensors"), false));
@@ -45,22 +41,13 @@ pub fn census(graph: &Graph) -> Vec<(String, bool)> {
 
 /// What in `graph` etch cannot lower, named for an error message.
 pub fn unsupported(graph: &Graph) -> Vec<String> {
-    census(graph)
-        .into_iter()
-        .filter(|(_, ok)| !ok)
-        .map(|(name, _)| format!("xnnpack {name}"))
-        .collect()
+    census(graph).into_iter().filter(|(_, ok)| !ok).map(|(name, _)| format!("xnnpack {name}")).collect()
 }
 
 /// Lowers one delegate call. `args` are its value indices: `args[k]` is the
 /// value of external id `k`.
 pub fn lower(cx: &mut Cx<'_, '_>, graph: &Graph, args: &[usize]) -> Result<()> {
-    let mut x = X {
-        cx,
-        graph,
-        args,
-        values: BTreeMap::new(),
-    };
+    let mut x = X { cx, graph, args, values: BTreeMap::new() };
     for (i, node) in graph.nodes.iter().enumerate() {
         x.cx.op_name = format!("xnnpack {} (node {i})", node.name);
         x.node(node)?;
@@ -69,18 +56,11 @@ pub fn lower(cx: &mut Cx<'_, '_>, graph: &Graph, args: &[usize]) -> Result<()> {
     for v in graph.values.iter().filter(|v| v.is_output) {
         let t = x.get(v.id)?;
         // A channels-last tensor's XNNPACK dims are its memory's: etch's row-major value permuted.
-        let order =
-            x.cx.layout_of(x.arg(v)?)
-                .filter(|o| o.len() == v.dims.len());
+        let order = x.cx.layout_of(x.arg(v)?).filter(|o| o.len() == v.dims.len());
         let src = x.ensure(&t, &order.unwrap_or_else(|| layout::identity(v.dims.len())))?;
         let out = x.cx.output(x.arg(v)?)?;
-        if x.cx.ty(out).numel() != x.cx.ty(src).numel() || x.cx.ty(out).dtype != x.cx.ty(src).dtype
-        {
-            return Err(x.cx.invalid(format!(
-                "output value {} does not match the program's tensor {:?}",
-                v.id,
-                x.cx.ty(out)
-            )));
+        if x.cx.ty(out).numel() != x.cx.ty(src).numel() || x.cx.ty(out).dtype != x.cx.ty(src).dtype {
+            return Err(x.cx.invalid(format!("output value {} does not match the program's tensor {:?}", v.id, x.cx.ty(out))));
         }
         x.cx.push(Op::Copy, vec![src], vec![out]);
     }
@@ -100,9 +80,7 @@ impl X<'_, '_, '_, '_> {
     fn node(&mut self, node: &Node) -> Result<()> {
         match &node.kind {
             Kind::Conv { conv, x, w, bias } => conv::lower(self, node, conv, *x, *w, *bias),
-            Kind::FullyConnected { x, w, bias } => {
-                linear::fully_connected(self, node, *x, *w, *bias)
-            }
+            Kind::FullyConnected { x, w, bias } => linear::fully_connected(self, node, *x, *w, *bias),
             Kind::Binary { f, a, b } => elementwise::binary(self, node, *f, *a, *b),
             Kind::Unary { f, x } => elementwise::unary(self, node, *f, *x),
             Kind::Pool { pool, x } => shape::pool(self, node, pool, *x),
@@ -110,53 +88,24 @@ impl X<'_, '_, '_, '_> {
             Kind::Transpose { perm, x } => shape::transpose(self, node, perm, *x),
             Kind::Reshape { x } => shape::reshape(self, node, *x),
             Kind::Concat { axis, inputs } => shape::concat(self, node, *axis, inputs),
-            Kind::Pad {
-                before,
-                after,
-                value,
-                x,
-            } => shape::pad(self, node, before, after, *value, *x),
+            Kind::Pad { before, after, value, x } => shape::pad(self, node, before, after, *value, *x),
             Kind::Slice { offsets, sizes, x } => shape::slice(self, node, offsets, sizes, *x),
             Kind::ResizeBilinear { x } => shape::resize(self, node, *x),
-            Kind::LeakyRelu { slope, x } => elementwise::map(
-                self,
-                node,
-                Op::LeakyRelu {
-                    slope: f64::from(*slope),
-                },
-                *x,
-            ),
-            Kind::Elu { alpha, x } => elementwise::map(
-                self,
-                node,
-                Op::Elu {
-                    alpha: f64::from(*alpha),
-                    scale: 1.0,
-                    input_scale: 1.0,
-                },
-                *x,
-            ),
+            Kind::LeakyRelu { slope, x } => elementwise::map(self, node, Op::LeakyRelu { slope: f64::from(*slope) }, *x),
+            Kind::Elu { alpha, x } => elementwise::map(self, node, Op::Elu { alpha: f64::from(*alpha), scale: 1.0, input_scale: 1.0 }, *x),
             Kind::Unsupported => Err(self.cx.invalid("node type is not supported")),
         }
     }
 
     fn value(&self, id: u32) -> Result<&Value> {
-        self.graph
-            .value(id)
-            .ok_or_else(|| self.cx.invalid(format!("value id {id} does not exist")))
+        self.graph.value(id).ok_or_else(|| self.cx.invalid(format!("value id {id} does not exist")))
     }
 
     /// The program value an external XNNPACK value stands for.
     fn arg(&self, v: &Value) -> Result<usize> {
-        let k = v
-            .external
-            .ok_or_else(|| self.cx.invalid(format!("value {} is not external", v.id)))?;
+        let k = v.external.ok_or_else(|| self.cx.invalid(format!("value {} is not external", v.id)))?;
         self.args.get(k).copied().ok_or_else(|| {
-            self.cx.invalid(format!(
-                "value {} is argument {k}, but the call has {} arguments",
-                v.id,
-                self.args.len()
-            ))
+            self.cx.invalid(format!("value {} is argument {k}, but the call has {} arguments", v.id, self.args.len()))
         })
     }
 
@@ -166,10 +115,7 @@ impl X<'_, '_, '_, '_> {
             return Ok(t.clone());
         }
         let v = self.value(id)?.clone();
-        let ty = TensorType {
-            dtype: dtype(&v),
-            shape: v.dims.clone(),
-        };
+        let ty = TensorType { dtype: dtype(&v), shape: v.dims.clone() };
         let ir = if v.data.is_some() {
             let c = self.constant(&v, &layout::identity(v.dims.len()))?;
             self.cx.temp(ty, Storage::Const(c))
@@ -178,20 +124,10 @@ impl X<'_, '_, '_, '_> {
             let input = self.cx.input(arg)?;
             let it = self.cx.ty(input).clone();
             if it.numel() != ty.numel() || it.dtype != ty.dtype {
-                return Err(self.cx.invalid(format!(
-                    "input value {id} {:?} does not match the program's tensor {it:?}",
-                    v.dims
-                )));
+                return Err(self.cx.invalid(format!("input value {id} {:?} does not match the program's tensor {it:?}", v.dims)));
             }
-            if let Some(order) = self
-                .cx
-                .layout_of(arg)
-                .filter(|o| o.iter().map(|&d| it.shape[d]).eq(v.dims.iter().copied()))
-            {
-                let t = Tracked {
-                    id: input,
-                    perm: order,
-                };
+            if let Some(order) = self.cx.layout_of(arg).filter(|o| o.iter().map(|&d| it.shape[d]).eq(v.dims.iter().copied())) {
+                let t = Tracked { id: input, perm: order };
                 self.values.insert(id, t.clone());
                 return Ok(t);
             }
@@ -204,9 +140,7 @@ impl X<'_, '_, '_, '_> {
                 view
             }
         } else {
-            return Err(self
-                .cx
-                .invalid(format!("value {id} is read before any node writes it")));
+            return Err(self.cx.invalid(format!("value {id} is read before any node writes it")));
         };
         let t = Tracked::plain(ir, v.dims.len());
         self.values.insert(id, t.clone());
@@ -219,21 +153,13 @@ impl X<'_, '_, '_, '_> {
             return Ok(t.id);
         }
         if t.perm.len() != perm.len() {
-            return Err(self.cx.invalid(format!(
-                "a rank-{} value is read as rank {}",
-                t.perm.len(),
-                perm.len()
-            )));
+            return Err(self.cx.invalid(format!("a rank-{} value is read as rank {}", t.perm.len(), perm.len())));
         }
         let shape = self.cx.ty(t.id).shape.clone();
         let (order, strides) = layout::gather(&shape, &t.perm, perm);
-        let ty = TensorType {
-            dtype: self.cx.ty(t.id).dtype,
-            shape: order,
-        };
+        let ty = TensorType { dtype: self.cx.ty(t.id).dtype, shape: order };
         let out = self.cx.temp(ty, Storage::Arena);
-        self.cx
-            .push(Op::Gather { offset: 0, strides }, vec![t.id], vec![out]);
+        self.cx.push(Op::Gather { offset: 0, strides }, vec![t.id], vec![out]);
         Ok(out)
     }
 
@@ -247,18 +173,10 @@ impl X<'_, '_, '_, '_> {
             .checked_sub(range.start)
             .filter(|&len| len >= n)
             .and_then(|_| self.cx.shared.bytes.get(range.start..range.start + n))
-            .ok_or_else(|| {
-                self.cx.invalid(format!(
-                    "value {}: its {n} bytes of data are not in the file",
-                    v.id
-                ))
-            })?;
+            .ok_or_else(|| self.cx.invalid(format!("value {}: its {n} bytes of data are not in the file", v.id)))?;
         let (shape, strides) = layout::gather(&v.dims, &layout::identity(v.dims.len()), perm);
         let bytes = crate::passes::fold::gather(bytes, dtype.size(), 0, &strides, &shape);
-        self.cx.shared.constants.push(Constant {
-            ty: TensorType { dtype, shape },
-            bytes,
-        });
+        self.cx.shared.constants.push(Constant { ty: TensorType { dtype, shape }, bytes });
         Ok(self.cx.shared.constants.len() - 1)
     }
 
@@ -269,26 +187,12 @@ impl X<'_, '_, '_, '_> {
             (DataType::F32, _) | (DataType::QDInt8, Quant::PerRow { .. }) => Ok(t.clone()),
             (DataType::QInt8, Quant::PerTensor { scale, zero_point }) => {
                 let shape = self.cx.ty(t.id).shape.clone();
-                let out = self.cx.temp(
-                    TensorType {
-                        dtype: DType::F32,
-                        shape,
-                    },
-                    Storage::Arena,
-                );
-                let op = Op::Dequantize {
-                    scale: f64::from(scale),
-                    zero_point: i64::from(zero_point),
-                };
+                let out = self.cx.temp(TensorType { dtype: DType::F32, shape }, Storage::Arena);
+                let op = Op::Dequantize { scale: f64::from(scale), zero_point: i64::from(zero_point) };
                 self.cx.push(op, vec![t.id], vec![out]);
-                Ok(Tracked {
-                    id: out,
-                    perm: t.perm.clone(),
-                })
+                Ok(Tracked { id: out, perm: t.perm.clone() })
             }
-            (d, q) => Err(self.cx.invalid(format!(
-                "value {id}: {d:?} with {q:?} is not supported here"
-            ))),
+            (d, q) => Err(self.cx.invalid(format!("value {id}: {d:?} with {q:?} is not supported here"))),
         }
     }
 
@@ -324,10 +228,7 @@ impl X<'_, '_, '_, '_> {
     fn result_as(&mut self, node: &Node, perm: &[usize], dtype: DType) -> Result<ValueId> {
         let dims = self.value(node.output)?.dims.clone();
         if dims.len() != perm.len() {
-            return Err(self.cx.invalid(format!(
-                "output dims {dims:?} do not have rank {}",
-                perm.len()
-            )));
+            return Err(self.cx.invalid(format!("output dims {dims:?} do not have rank {}", perm.len())));
         }
         let shape = layout::stored_shape(&dims, perm);
         Ok(self.cx.temp(TensorType { dtype, shape }, Storage::Arena))
@@ -340,19 +241,10 @@ impl X<'_, '_, '_, '_> {
         let out = self.value(node.output)?.clone();
         // Every op checked its shapes; this catches a node whose output
         // value disagrees with what it computed.
-        if perm.len() != out.dims.len()
-            || layout::stored_shape(&out.dims, &perm) != self.cx.ty(r).shape
-        {
-            return Err(self.cx.invalid(format!(
-                "output value {} has dims {:?}, the node computes {:?}",
-                out.id,
-                out.dims,
-                self.cx.ty(r).shape
-            )));
+        if perm.len() != out.dims.len() || layout::stored_shape(&out.dims, &perm) != self.cx.ty(r).shape {
+            return Err(self.cx.invalid(format!("output value {} has dims {:?}, the node computes {:?}", out.id, out.dims, self.cx.ty(r).shape)));
         }
-        let clamp = node
-            .clamp
-            .filter(|[lo, hi]| lo.is_finite() || hi.is_finite());
+        let clamp = node.clamp.filter(|[lo, hi]| lo.is_finite() || hi.is_finite());
         let mut t = Tracked { id: r, perm };
         match (out.dtype, &out.quant) {
             (DataType::F32, _) => {
@@ -377,12 +269,7 @@ impl X<'_, '_, '_, '_> {
                 self.cx.push(Op::DynamicQuant { row }, vec![x], vec![q]);
                 t = Tracked::plain(q, out.dims.len());
             }
-            (d, q) => {
-                return Err(self.cx.invalid(format!(
-                    "output {}: {d:?} with {q:?} is not supported",
-                    node.output
-                )))
-            }
+            (d, q) => return Err(self.cx.invalid(format!("output {}: {d:?} with {q:?} is not supported", node.output))),
         }
         self.values.insert(node.output, t);
         Ok(())
@@ -391,32 +278,14 @@ impl X<'_, '_, '_, '_> {
     fn clamp(&mut self, x: ValueId, [lo, hi]: [f32; 2]) -> ValueId {
         let out = self.cx.temp(self.cx.ty(x).clone(), Storage::Arena);
         let bound = |v: f32| v.is_finite().then_some(f64::from(v));
-        self.cx.push(
-            Op::Clamp {
-                min: bound(lo),
-                max: bound(hi),
-            },
-            vec![x],
-            vec![out],
-        );
+        self.cx.push(Op::Clamp { min: bound(lo), max: bound(hi) }, vec![x], vec![out]);
         out
     }
 
     fn quantize(&mut self, x: ValueId, scale: f32, zero_point: i32) -> ValueId {
         let shape = self.cx.ty(x).shape.clone();
-        let out = self.cx.temp(
-            TensorType {
-                dtype: DType::I8,
-                shape,
-            },
-            Storage::Arena,
-        );
-        let op = Op::Quantize {
-            scale: f64::from(scale),
-            zero_point: i64::from(zero_point),
-            min: -128,
-            max: 127,
-        };
+        let out = self.cx.temp(TensorType { dtype: DType::I8, shape }, Storage::Arena);
+        let op = Op::Quantize { scale: f64::from(scale), zero_point: i64::from(zero_point), min: -128, max: 127 };
         self.cx.push(op, vec![x], vec![out]);
         out
     }

@@ -12,12 +12,9 @@ use crate::pte::xnnpack::{Node, Pool};
 pub fn transpose(x: &mut X<'_, '_, '_, '_>, node: &Node, perm: &[usize], input: u32) -> Result<()> {
     let dims = x.value(input)?.dims.clone();
     let out = x.value(node.output)?.dims.clone();
-    let expect: Option<Vec<usize>> =
-        is_permutation(perm, dims.len()).then(|| perm.iter().map(|&p| dims[p]).collect());
+    let expect: Option<Vec<usize>> = is_permutation(perm, dims.len()).then(|| perm.iter().map(|&p| dims[p]).collect());
     if expect.as_ref() != Some(&out) {
-        return Err(x
-            .cx
-            .invalid(format!("perm {perm:?} does not take {dims:?} to {out:?}")));
+        return Err(x.cx.invalid(format!("perm {perm:?} does not take {dims:?} to {out:?}")));
     }
     let t = x.moved(input, node)?;
     let held = then(&t.perm, perm);
@@ -28,9 +25,7 @@ pub fn reshape(x: &mut X<'_, '_, '_, '_>, node: &Node, input: u32) -> Result<()>
     let dims = x.value(input)?.dims.clone();
     let out = x.value(node.output)?.dims.clone();
     if dims.iter().product::<usize>() != out.iter().product::<usize>() {
-        return Err(x.cx.invalid(format!(
-            "reshape of {dims:?} to {out:?} changes the element count"
-        )));
+        return Err(x.cx.invalid(format!("reshape of {dims:?} to {out:?} changes the element count")));
     }
     let t = x.moved(input, node)?;
     let a = x.ensure(&t, &identity(dims.len()))?;
@@ -43,28 +38,16 @@ pub fn concat(x: &mut X<'_, '_, '_, '_>, node: &Node, axis: usize, inputs: &[u32
     let mut total = 0;
     for &i in inputs {
         let d = &x.value(i)?.dims;
-        let same_rest = d.len() == out.len()
-            && d.iter()
-                .zip(&out)
-                .enumerate()
-                .all(|(k, (a, b))| k == axis || a == b);
+        let same_rest = d.len() == out.len() && d.iter().zip(&out).enumerate().all(|(k, (a, b))| k == axis || a == b);
         if axis >= out.len() || !same_rest {
-            return Err(x.cx.invalid(format!(
-                "input {d:?} does not concatenate into {out:?} along {axis}"
-            )));
+            return Err(x.cx.invalid(format!("input {d:?} does not concatenate into {out:?} along {axis}")));
         }
         total += d[axis];
     }
     if total != out[axis] {
-        return Err(x.cx.invalid(format!(
-            "inputs add up to {total} along dim {axis}, the output has {}",
-            out[axis]
-        )));
+        return Err(x.cx.invalid(format!("inputs add up to {total} along dim {axis}, the output has {}", out[axis])));
     }
-    let parts = inputs
-        .iter()
-        .map(|&i| x.input_as(i, &identity(out.len())))
-        .collect::<Result<Vec<_>>>()?;
+    let parts = inputs.iter().map(|&i| x.input_as(i, &identity(out.len()))).collect::<Result<Vec<_>>>()?;
     let r = x.result(node, &identity(out.len()))?;
     x.cx.push(Op::Concat { dim: axis }, parts, vec![r]);
     x.finish(node, r, identity(out.len()))
@@ -81,15 +64,9 @@ pub fn pool(x: &mut X<'_, '_, '_, '_>, node: &Node, pool: &Pool, input: u32) -> 
         Op::MaxPool2d(p)
     } else if p.dilation == [1, 1] {
         // XNNPACK averages over the in-bounds part of each window.
-        Op::AvgPool2d {
-            pool: p,
-            count_include_pad: false,
-            divisor: None,
-        }
+        Op::AvgPool2d { pool: p, count_include_pad: false, divisor: None }
     } else {
-        return Err(x
-            .cx
-            .invalid("average pooling with dilation is not supported"));
+        return Err(x.cx.invalid("average pooling with dilation is not supported"));
     };
     x.cx.push(op, vec![a], vec![r]);
     x.finish(node, r, NHWC.to_vec())
@@ -97,38 +74,17 @@ pub fn pool(x: &mut X<'_, '_, '_, '_>, node: &Node, pool: &Pool, input: u32) -> 
 
 /// Max pooling with each maximum's index inside its window, as i64: ExecuTorch
 /// widens XNNPACK's u32 indices into the program's int64 tensor.
-pub fn argmax_pool(
-    x: &mut X<'_, '_, '_, '_>,
-    node: &Node,
-    pool: &Pool,
-    input: u32,
-    index: u32,
-) -> Result<()> {
+pub fn argmax_pool(x: &mut X<'_, '_, '_, '_>, node: &Node, pool: &Pool, input: u32, index: u32) -> Result<()> {
     let p = window(x, node, pool, input)?;
     if x.value(index)?.dims != x.value(node.output)?.dims {
-        return Err(x.cx.invalid(format!(
-            "index value {index} and value {} differ in dims",
-            node.output
-        )));
+        return Err(x.cx.invalid(format!("index value {index} and value {} differ in dims", node.output)));
     }
     let a = x.input_as(input, &NHWC)?;
     let r = x.result(node, &NHWC)?;
     let shape = x.cx.ty(r).shape.clone();
-    let i = x.cx.temp(
-        TensorType {
-            dtype: DType::I64,
-            shape,
-        },
-        Storage::Arena,
-    );
+    let i = x.cx.temp(TensorType { dtype: DType::I64, shape }, Storage::Arena);
     x.cx.push(Op::ArgMaxPool2d(p), vec![a], vec![r, i]);
-    x.values.insert(
-        index,
-        Tracked {
-            id: i,
-            perm: NHWC.to_vec(),
-        },
-    );
+    x.values.insert(index, Tracked { id: i, perm: NHWC.to_vec() });
     x.finish(node, r, NHWC.to_vec())
 }
 
@@ -136,10 +92,7 @@ pub fn argmax_pool(
 fn window(x: &mut X<'_, '_, '_, '_>, node: &Node, pool: &Pool, input: u32) -> Result<Pool2d> {
     let [top, right, bottom, left] = pool.padding;
     if top != bottom || left != right || node.flags & !KEEP_DIMS != 0 {
-        return Err(x.cx.invalid(format!(
-            "padding {:?} is not symmetric, or flags {:#x} are set",
-            pool.padding, node.flags
-        )));
+        return Err(x.cx.invalid(format!("padding {:?} is not symmetric, or flags {:#x} are set", pool.padding, node.flags)));
     }
     let dims = x.value(input)?.dims.clone();
     let out = x.value(node.output)?.dims.clone();
@@ -147,58 +100,25 @@ fn window(x: &mut X<'_, '_, '_, '_>, node: &Node, pool: &Pool, input: u32) -> Re
         && out.len() == 4
         && out[0] == dims[0]
         && out[3] == dims[3]
-        && out_size(
-            dims[1],
-            pool.kernel[0],
-            top,
-            pool.stride[0],
-            pool.dilation[0],
-        ) == Some(out[1])
-        && out_size(
-            dims[2],
-            pool.kernel[1],
-            left,
-            pool.stride[1],
-            pool.dilation[1],
-        ) == Some(out[2]);
+        && out_size(dims[1], pool.kernel[0], top, pool.stride[0], pool.dilation[0]) == Some(out[1])
+        && out_size(dims[2], pool.kernel[1], left, pool.stride[1], pool.dilation[1]) == Some(out[2]);
     if !ok {
-        return Err(x.cx.invalid(format!(
-            "pooling {dims:?} to {out:?} does not fit its window"
-        )));
+        return Err(x.cx.invalid(format!("pooling {dims:?} to {out:?} does not fit its window")));
     }
-    Ok(Pool2d {
-        kernel: pool.kernel,
-        stride: pool.stride,
-        padding: [top, left],
-        dilation: pool.dilation,
-    })
+    Ok(Pool2d { kernel: pool.kernel, stride: pool.stride, padding: [top, left], dilation: pool.dilation })
 }
 
 /// Constant padding, in whatever layout the input is held.
-pub fn pad(
-    x: &mut X<'_, '_, '_, '_>,
-    node: &Node,
-    before: &[usize],
-    after: &[usize],
-    value: f32,
-    input: u32,
-) -> Result<()> {
+pub fn pad(x: &mut X<'_, '_, '_, '_>, node: &Node, before: &[usize], after: &[usize], value: f32, input: u32) -> Result<()> {
     let dims = x.value(input)?.dims.clone();
     let out = x.value(node.output)?.dims.clone();
     let rank = dims.len();
     let fits = before.len() == rank
         && after.len() == rank
         && out.len() == rank
-        && (0..rank).all(|d| {
-            before[d]
-                .checked_add(after[d])
-                .and_then(|p| p.checked_add(dims[d]))
-                == Some(out[d])
-        });
+        && (0..rank).all(|d| before[d].checked_add(after[d]).and_then(|p| p.checked_add(dims[d])) == Some(out[d]));
     if !fits {
-        return Err(x.cx.invalid(format!(
-            "padding {dims:?} by {before:?} and {after:?} does not give {out:?}"
-        )));
+        return Err(x.cx.invalid(format!("padding {dims:?} by {before:?} and {after:?} does not give {out:?}")));
     }
     let t = x.input(input)?;
     let mut held = vec![0; rank];
@@ -206,39 +126,21 @@ pub fn pad(
         held[p] = before[d];
     }
     let r = x.result(node, &t.perm)?;
-    x.cx.push(
-        Op::Pad {
-            before: held,
-            value: f64::from(value),
-        },
-        vec![t.id],
-        vec![r],
-    );
+    x.cx.push(Op::Pad { before: held, value: f64::from(value) }, vec![t.id], vec![r]);
     x.finish(node, r, t.perm)
 }
 
 /// A window of the input, read in place (a view when it is contiguous).
-pub fn slice(
-    x: &mut X<'_, '_, '_, '_>,
-    node: &Node,
-    offsets: &[usize],
-    sizes: &[usize],
-    input: u32,
-) -> Result<()> {
+pub fn slice(x: &mut X<'_, '_, '_, '_>, node: &Node, offsets: &[usize], sizes: &[usize], input: u32) -> Result<()> {
     let dims = x.value(input)?.dims.clone();
     let out = x.value(node.output)?.dims.clone();
     let rank = dims.len();
     let fits = offsets.len() == rank
         && sizes.len() == rank
         && out.len() == rank
-        && (0..rank).all(|d| {
-            (sizes[d] == out[d] || sizes[d] == 0)
-                && offsets[d].checked_add(out[d]).is_some_and(|e| e <= dims[d])
-        });
+        && (0..rank).all(|d| (sizes[d] == out[d] || sizes[d] == 0) && offsets[d].checked_add(out[d]).is_some_and(|e| e <= dims[d]));
     if !fits {
-        return Err(x.cx.invalid(format!(
-            "a slice of {dims:?} at {offsets:?} does not give {out:?}"
-        )));
+        return Err(x.cx.invalid(format!("a slice of {dims:?} at {offsets:?} does not give {out:?}")));
     }
     let t = x.moved(input, node)?;
     let strides = crate::lower::strides(&x.cx.ty(t.id).shape);
@@ -249,14 +151,7 @@ pub fn slice(
         held[p] = strides[p];
     }
     let r = x.result_as(node, &t.perm, x.cx.ty(t.id).dtype)?;
-    x.cx.push(
-        Op::Gather {
-            offset,
-            strides: held,
-        },
-        vec![t.id],
-        vec![r],
-    );
+    x.cx.push(Op::Gather { offset, strides: held }, vec![t.id], vec![r]);
     x.finish(node, r, t.perm)
 }
 
@@ -266,41 +161,18 @@ const ALIGN_CORNERS: u32 = 8;
 /// Bilinear resizing of NHWC planes to the output's height and width.
 pub fn resize(x: &mut X<'_, '_, '_, '_>, node: &Node, input: u32) -> Result<()> {
     if node.flags & !ALIGN_CORNERS != 0 {
-        return Err(x
-            .cx
-            .invalid(format!("flags {:#x} are not supported", node.flags)));
+        return Err(x.cx.invalid(format!("flags {:#x} are not supported", node.flags)));
     }
     let dims = x.value(input)?.dims.clone();
     let out = x.value(node.output)?.dims.clone();
-    let ok = dims.len() == 4
-        && out.len() == 4
-        && dims[0] == out[0]
-        && dims[3] == out[3]
-        && !dims.contains(&0)
-        && !out.contains(&0);
+    let ok = dims.len() == 4 && out.len() == 4 && dims[0] == out[0] && dims[3] == out[3] && !dims.contains(&0) && !out.contains(&0);
     if !ok {
-        return Err(x
-            .cx
-            .invalid(format!("resizing {dims:?} to {out:?} is not a 2-d resize")));
+        return Err(x.cx.invalid(format!("resizing {dims:?} to {out:?} is not a 2-d resize")));
     }
     let align_corners = node.flags & ALIGN_CORNERS != 0;
-    let ratio = |d: usize| {
-        crate::lower::ops::resize::ratio(
-            dims[d],
-            out[d],
-            align_corners,
-            out[d] as f64 / dims[d] as f64,
-        )
-    };
+    let ratio = |d: usize| crate::lower::ops::resize::ratio(dims[d], out[d], align_corners, out[d] as f64 / dims[d] as f64);
     let a = x.input_as(input, &NHWC)?;
     let r = x.result(node, &NHWC)?;
-    x.cx.push(
-        Op::ResizeBilinear {
-            align_corners,
-            ratio: [ratio(1), ratio(2)],
-        },
-        vec![a],
-        vec![r],
-    );
+    x.cx.push(Op::ResizeBilinear { align_corners, ratio: [ratio(1), ratio(2)] }, vec![a], vec![r]);
     x.finish(node, r, NHWC.to_vec())
 }

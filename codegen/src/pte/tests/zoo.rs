@@ -9,9 +9,7 @@ fn zoo_parses() {
         return;
     };
     // A relative ETCH_ZOO is relative to the workspace root, where the README runs it.
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join(dir);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
     let mut seen = 0;
     let mut models: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()

@@ -17,36 +17,18 @@ pub struct Header {
 
 pub fn read(payload: &[u8]) -> Result<Header, String> {
     if payload.len() < MIN_LEN {
-        return Err(format!(
-            "payload of {} bytes is shorter than the 30-byte XH00 header",
-            payload.len()
-        ));
+        return Err(format!("payload of {} bytes is shorter than the 30-byte XH00 header", payload.len()));
     }
     if &payload[4..8] != MAGIC {
-        return Err(format!(
-            "expected magic `XH00` at byte 4, found `{}`",
-            payload[4..8].escape_ascii()
-        ));
+        return Err(format!("expected magic `XH00` at byte 4, found `{}`", payload[4..8].escape_ascii()));
     }
-    let u32_at = |at: usize| {
-        u32::from_le_bytes([
-            payload[at],
-            payload[at + 1],
-            payload[at + 2],
-            payload[at + 3],
-        ]) as u64
-    };
+    let u32_at = |at: usize| u32::from_le_bytes([payload[at], payload[at + 1], payload[at + 2], payload[at + 3]]) as u64;
     let u64_at = |at: usize| u32_at(at) | u32_at(at + 4) << 32;
     let range = |what: &str, offset: u64, size: u64| -> Result<Range<usize>, String> {
-        let end = offset
-            .checked_add(size)
-            .filter(|&e| e <= payload.len() as u64);
+        let end = offset.checked_add(size).filter(|&e| e <= payload.len() as u64);
         match end {
             Some(end) => Ok(offset as usize..end as usize),
-            None => Err(format!(
-                "{what} (offset {offset}, size {size}) lies outside the {}-byte payload",
-                payload.len()
-            )),
+            None => Err(format!("{what} (offset {offset}, size {size}) lies outside the {}-byte payload", payload.len())),
         }
     };
     Ok(Header {
@@ -74,13 +56,7 @@ mod tests {
     fn reads_ranges() {
         let mut p = header((32, 8), (40, 2));
         p.resize(42, 0);
-        assert_eq!(
-            read(&p),
-            Ok(Header {
-                graph: 32..40,
-                constants: 40..42
-            })
-        );
+        assert_eq!(read(&p), Ok(Header { graph: 32..40, constants: 40..42 }));
     }
 
     #[test]

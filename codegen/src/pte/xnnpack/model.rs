@@ -42,24 +42,12 @@ pub enum DataType {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Quant {
     None,
-    PerTensor {
-        scale: f32,
-        zero_point: i32,
-    },
-    PerChannel {
-        scales: Vec<f32>,
-        dim: usize,
-    },
+    PerTensor { scale: f32, zero_point: i32 },
+    PerChannel { scales: Vec<f32>, dim: usize },
     /// Dynamic: a range per run of the trailing `dims` dims, found at run time.
-    PerRow {
-        dims: usize,
-    },
+    PerRow { dims: usize },
     /// Blockwise: a scale per run of `group` elements of each channel along `dim`.
-    PerGroup {
-        scales: Vec<f32>,
-        dim: usize,
-        group: usize,
-    },
+    PerGroup { scales: Vec<f32>, dim: usize, group: usize },
     /// Dynamic or blockwise quantization, by name.
     Other(&'static str),
 }
@@ -143,72 +131,24 @@ pub struct Pool {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kind {
-    Unary {
-        f: Unary,
-        x: u32,
-    },
-    Binary {
-        f: Binary,
-        a: u32,
-        b: u32,
-    },
-    Conv {
-        conv: Conv,
-        x: u32,
-        w: u32,
-        bias: Option<u32>,
-    },
-    FullyConnected {
-        x: u32,
-        w: u32,
-        bias: Option<u32>,
-    },
-    Pool {
-        pool: Pool,
-        x: u32,
-    },
-    Transpose {
-        perm: Vec<usize>,
-        x: u32,
-    },
-    Reshape {
-        x: u32,
-    },
-    Concat {
-        axis: usize,
-        inputs: Vec<u32>,
-    },
+    Unary { f: Unary, x: u32 },
+    Binary { f: Binary, a: u32, b: u32 },
+    Conv { conv: Conv, x: u32, w: u32, bias: Option<u32> },
+    FullyConnected { x: u32, w: u32, bias: Option<u32> },
+    Pool { pool: Pool, x: u32 },
+    Transpose { perm: Vec<usize>, x: u32 },
+    Reshape { x: u32 },
+    Concat { axis: usize, inputs: Vec<u32> },
     /// `before[d]` and `after[d]` elements of `value` around each dim.
-    Pad {
-        before: Vec<usize>,
-        after: Vec<usize>,
-        value: f32,
-        x: u32,
-    },
-    Slice {
-        offsets: Vec<usize>,
-        sizes: Vec<usize>,
-        x: u32,
-    },
-    LeakyRelu {
-        slope: f32,
-        x: u32,
-    },
+    Pad { before: Vec<usize>, after: Vec<usize>, value: f32, x: u32 },
+    Slice { offsets: Vec<usize>, sizes: Vec<usize>, x: u32 },
+    LeakyRelu { slope: f32, x: u32 },
     /// Bilinear resizing of NHWC planes; the output dims give the size.
-    ResizeBilinear {
-        x: u32,
-    },
-    Elu {
-        alpha: f32,
-        x: u32,
-    },
+    ResizeBilinear { x: u32 },
+    Elu { alpha: f32, x: u32 },
     /// A node type etch has no lowering for.
     /// Max pooling that also writes, to value `index`, where in its window each maximum was.
-    ArgMaxPool {
-        pool: Pool,
-        x: u32,
-        index: u32,
-    },
+    ArgMaxPool { pool: Pool, x: u32, index: u32 },
     Unsupported,
 }
 

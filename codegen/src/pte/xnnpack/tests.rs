@@ -24,42 +24,14 @@ fn payload(ty: fb::NodeUnion, input: u32, constant: u32) -> Vec<u8> {
                 id_out: id,
             };
             let t = fb::TensorValue::create(&mut b, &args);
-            fb::Value::create(
-                &mut b,
-                &fb::ValueArgs {
-                    value_type: fb::ValueUnion::TensorValue,
-                    value: Some(t.as_union_value()),
-                },
-            )
+            fb::Value::create(&mut b, &fb::ValueArgs { value_type: fb::ValueUnion::TensorValue, value: Some(t.as_union_value()) })
         })
         .collect();
     let values = b.create_vector(&values);
-    let n = fb::Node1x1::create(
-        &mut b,
-        &fb::Node1x1Args {
-            input_id: input,
-            output_id: 1,
-            flags: 0,
-        },
-    );
-    let node = fb::Node::create(
-        &mut b,
-        &fb::NodeArgs {
-            node_type: ty,
-            node: Some(n.as_union_value()),
-            ..Default::default()
-        },
-    );
+    let n = fb::Node1x1::create(&mut b, &fb::Node1x1Args { input_id: input, output_id: 1, flags: 0 });
+    let node = fb::Node::create(&mut b, &fb::NodeArgs { node_type: ty, node: Some(n.as_union_value()), ..Default::default() });
     let nodes = b.create_vector(&[node]);
-    let graph = fb::Graph::create(
-        &mut b,
-        &fb::GraphArgs {
-            nodes: Some(nodes),
-            values: Some(values),
-            num_externs: 2,
-            ..Default::default()
-        },
-    );
+    let graph = fb::Graph::create(&mut b, &fb::GraphArgs { nodes: Some(nodes), values: Some(values), num_externs: 2, ..Default::default() });
     fb::finish_graph_buffer(&mut b, graph);
     let graph = b.finished_data();
     let mut p = vec![0u8; 4];
@@ -93,10 +65,7 @@ fn reads_a_node_and_its_external_values() {
     assert_eq!(g.nodes.len(), 1);
     assert_eq!((g.nodes[0].name, g.nodes[0].output), ("Sigmoid", 1));
     let v = g.value(0).unwrap();
-    assert_eq!(
-        (v.is_input, v.external, v.dims.clone()),
-        (true, Some(0), vec![1, 4])
-    );
+    assert_eq!((v.is_input, v.external, v.dims.clone()), (true, Some(0), vec![1, 4]));
     assert!(g.value(1).unwrap().is_output);
 }
 
@@ -104,10 +73,7 @@ fn reads_a_node_and_its_external_values() {
 fn names_unsupported_node_types() {
     let p = payload(fb::NodeUnion::ScaledDotProductAttention, 0, 0);
     let g = read(&empty_program(), &p, 0..p.len()).unwrap();
-    assert_eq!(
-        crate::lower::xnnpack_census(&g),
-        [("ScaledDotProductAttention".to_string(), false)]
-    );
+    assert_eq!(crate::lower::xnnpack_census(&g), [("ScaledDotProductAttention".to_string(), false)]);
 }
 
 #[test]
@@ -117,10 +83,7 @@ fn refuses_missing_values_and_constants() {
     assert_eq!(e, "XNNPACK node 0 (Sigmoid): value id 7 does not exist");
     let p = payload(fb::NodeUnion::Sigmoid, 0, 3);
     let e = read(&empty_program(), &p, 0..p.len()).unwrap_err();
-    assert_eq!(
-        e,
-        "XNNPACK value 0: refers to constant data, but the graph has none"
-    );
+    assert_eq!(e, "XNNPACK value 0: refers to constant data, but the graph has none");
     let e = read(&empty_program(), &p[..40], 0..40).unwrap_err();
     assert!(e.contains("lies outside"), "{e}");
 }
@@ -129,26 +92,15 @@ fn refuses_missing_values_and_constants() {
 /// the program fails to compile, and the error names the node type.
 #[test]
 fn an_unsupported_node_is_a_build_error_naming_it() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/fixtures/mlp/model.xnnpack.pte"
-    );
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/mlp/model.xnnpack.pte");
     let mut bytes = std::fs::read(path).unwrap();
     let program = crate::pte::parse(&bytes).unwrap();
-    let super::DelegateData::Segment(s) = program.plans[0].delegates[0].data else {
-        panic!("inline payload")
-    };
+    let super::DelegateData::Segment(s) = program.plans[0].delegates[0].data else { panic!("inline payload") };
     let range = program.segments[s].clone();
     let p = payload(fb::NodeUnion::ScaledDotProductAttention, 0, 0);
     assert!(p.len() <= range.len());
     bytes[range.clone()].fill(0);
     bytes[range.start..range.start + p.len()].copy_from_slice(&p);
-    let e = crate::generate(&bytes, &crate::Config::new("mlp"))
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains("1 unsupported op")
-            && e.contains("xnnpack ScaledDotProductAttention  used 1 time"),
-        "{e}"
-    );
+    let e = crate::generate(&bytes, &crate::Config::new("mlp")).unwrap_err().to_string();
+    assert!(e.contains("1 unsupported op") && e.contains("xnnpack ScaledDotProductAttention  used 1 time"), "{e}");
 }
