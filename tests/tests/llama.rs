@@ -92,17 +92,8 @@ fn llama_et_metadata_positions_and_reset() {
     let meta = std::fs::read_to_string(fixture("llama_et_xnnpack").join("meta.json")).unwrap();
     // meta.json's "metadata": what ExecuTorch's runtime returned for each method.
     let md = |key: &str| {
-        let at = meta
-            .find(&format!("\"{key}\": "))
-            .unwrap_or_else(|| panic!("{key} is not in meta.json"))
-            + key.len()
-            + 4;
-        meta[at..]
-            .split([',', '\n'])
-            .next()
-            .unwrap()
-            .trim()
-            .to_string()
+        let at = meta.find(&format!("\"{key}\": ")).unwrap_or_else(|| panic!("{key} is not in meta.json")) + key.len() + 4;
+        meta[at..].split([',', '\n']).next().unwrap().trim().to_string()
     };
     let main = r#"
 fn main() {
@@ -122,19 +113,8 @@ fn main() {
 "#;
     let out = run_with_model(&fixture("llama_et_xnnpack"), main);
     let expected = [
-        format!(
-            "{} {} {} {}",
-            md("get_max_seq_len"),
-            md("get_vocab_size"),
-            md("get_n_layers"),
-            md("get_max_context_len")
-        ),
-        format!(
-            "{} {} {}",
-            md("use_kv_cache"),
-            md("use_sdpa_with_kv_cache"),
-            md("enable_dynamic_shape")
-        ),
+        format!("{} {} {} {}", md("get_max_seq_len"), md("get_vocab_size"), md("get_n_layers"), md("get_max_context_len")),
+        format!("{} {} {}", md("use_kv_cache"), md("use_sdpa_with_kv_cache"), md("enable_dynamic_shape")),
         // Position 32 first indexes the rope tables (32 rows), then the cache;
         // -1 is a valid index there (from the end), and the cache refuses it.
         "Some(IndexOutOfRange { op: \"index\", index: 32, size: 32 })".into(),
