@@ -44,6 +44,21 @@ fn inspect_json() {
     assert!(m["ops"].as_array().unwrap().iter().all(|o| o["supported"] == true));
 }
 
+/// ExecuTorch's default llama export: the prompt length is a runtime size, and
+/// inspect names it with its bound, in text and JSON.
+#[test]
+fn inspect_reports_the_runtime_sizes_of_a_dynamic_llama() {
+    let llama = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/llama_et_dyn_xnnpack/model.pte");
+    let (code, text) = etch(&["inspect", llama]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("input 0: Long [1, 31] (dynamic, bound)"), "{text}");
+    assert!(text.contains("`forward` takes runtime sizes: dim 1 of input 0 (at most 31)"), "{text}");
+    let out = Command::new(env!("CARGO_BIN_EXE_etch")).args(["inspect", "--json", llama]).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let forward = v["methods"].as_array().unwrap().iter().find(|m| m["name"] == "forward").unwrap();
+    assert_eq!(forward["runtime_sizes"], serde_json::json!([{"input": 0, "dim": 1, "bound": 31}]));
+}
+
 /// Unsupported ops exit with 3 in both inspect and compile, and --json lists them.
 #[test]
 fn unsupported_ops_exit_3() {

@@ -468,6 +468,11 @@ pub enum Op {
     /// `x [m, k]` quantized to int8 per row at run time (into the scratch `xq`)
     /// times blockwise 4-bit weights `[n, k]` (`etch_kernels::quant::int4`).
     LinearQ4 { group: usize, has_bias: bool },
+    /// inputs `[x]` or, with `pos`, `[x, pos]`: rows `start..start + len` of `x`
+    /// along `dim` (every dim before it of size 1), `len` the output's size there,
+    /// `start = offset + pos + (size of x along dim, with from_end)`, checked at
+    /// run time: a slice or select whose bounds are runtime scalars.
+    SliceRows { dim: usize, offset: i64, pos: bool, from_end: bool },
 }
 
 /// One op of an `Op::Map` chain, computed exactly as the op it replaced.
@@ -667,6 +672,7 @@ impl Op {
             Op::EmbeddingQ { bits: 4, .. } => "embedding_4bit",
             Op::EmbeddingQ { .. } => "embedding_byte",
             Op::LinearQ4 { .. } => "linear_q4",
+            Op::SliceRows { .. } => "slice_rows",
         }
     }
 }
@@ -730,6 +736,7 @@ impl Node {
             Op::UpdateCache => &self.inputs[1..2],
             Op::Sdpa { .. } => &self.inputs[3..4],
             Op::EmbeddingQ { .. } => &self.inputs[2..3],
+            Op::SliceRows { pos: true, .. } => &self.inputs[1..2],
             _ => &[],
         }
     }

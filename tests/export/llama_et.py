@@ -13,9 +13,13 @@ weights and the rope tables uninitialised). Forms, each a fixture folder:
 - llama_et_8da4w_e4_xnnpack: the same with the embedding table in 4 bits
   (`-E 4,32`, ExecuTorch's phone recipe): `embedding_4bit`;
 - llama_et_e8_xnnpack: f32 with an int8 table, a scale per row (`-E 8,0`): `embedding_byte`.
-All are exported with `--disable_dynamic_shape`: one token per call. Cases are
+These are exported with `--disable_dynamic_shape`: one token per call. Cases are
 ten calls in order on one method instance (positions 0..9), expected outputs
-from ExecuTorch's runtime. With `--params P --max-seq N --out DIR` it exports
+from ExecuTorch's runtime.
+- llama_et_dyn_xnnpack, llama_et_dyn_portable: ExecuTorch's default export (no
+  `--disable_dynamic_shape`): a prompt of 1 to max_seq_len - 1 tokens per call,
+  the length a runtime size. Cases: a prefill of 5 tokens, eight decode calls
+  of one token, a prompt of 3, one more token (positions 0..16), in order. With `--params P --max-seq N --out DIR` it exports
 one form at another size (the benchmark's stories15M shape) without cases.
 """
 import argparse
@@ -37,8 +41,12 @@ FORMS = {
     # ExecuTorch's phone recipe (config/llama_xnnpack.yaml): the table too, 4-bit in groups of 32.
     "llama_et_8da4w_e4_xnnpack": ["-X", "-qmode", "8da4w", "-G", "32", "-E", "4,32"],
     "llama_et_e8_xnnpack": ["-X", "-E", "8,0"],
+    "llama_et_dyn_xnnpack": ["-X"],
+    "llama_et_dyn_portable": [],
 }
 CALLS = 10
+# Tokens per call of the dynamic forms.
+DYN_CALLS = [5, 1, 1, 1, 1, 1, 1, 1, 1, 3, 1]
 
 
 def checkpoint(params, max_seq, path, seed=0):
@@ -57,7 +65,7 @@ def checkpoint(params, max_seq, path, seed=0):
     torch.save(weights, path)
 
 
-def export(params, max_seq, flags, out_dir, name="model"):
+def export(params, max_seq, flags, out_dir, name="model", dynamic=False):
     from executorch.examples.models.llama.export_llama_lib import build_args_parser, export_llama
 
     os.makedirs(out_dir, exist_ok=True)
@@ -68,7 +76,9 @@ def export(params, max_seq, flags, out_dir, name="model"):
         ck = os.path.join(tmp, "weights.pth")
         checkpoint(params, max_seq, ck)
         args = ["-p", p, "-c", ck, "-o", out_dir, "-n", name, "-kv", "--use_sdpa_with_kv_cache",
-                "--disable_dynamic_shape", "--max_seq_length", str(max_seq), "--max_context_length", str(max_seq)]
+                "--max_seq_length", str(max_seq), "--max_context_length", str(max_seq)]
+        if not dynamic:
+            args.append("--disable_dynamic_shape")
         export_llama(build_args_parser().parse_args(args + flags))
     return os.path.join(out_dir, name + ".pte")
 
@@ -79,7 +89,7 @@ def executorch_version():
     return executorch.version.__version__
 
 
-def cases(pte, out_dir, vocab, flags, about):
+def cases(pte, out_dir, vocab, flags, about, lengths=None):
     from executorch.runtime import Runtime
     import executorch.extension.llm.custom_ops.custom_ops  # noqa: F401  (registers llama::*)
     import executorch.kernels.quantized  # noqa: F401  (embedding_4bit, embedding_byte)
@@ -87,11 +97,18 @@ def cases(pte, out_dir, vocab, flags, about):
     program = Runtime.get().load_program(open(pte, "rb").read())
     method = program.load_method("forward")
     rng = np.random.default_rng(5)
-    for k in range(CALLS):
+    dynamic = lengths is not None
+    lengths = lengths or [1] * CALLS
+    at = 0
+    for k, n in enumerate(lengths):
         d = os.path.join(out_dir, "cases", str(k))
         os.makedirs(d, exist_ok=True)
-        tokens = np.array([[rng.integers(vocab)]], dtype=np.int64)
-        pos = np.array([k], dtype=np.int64)
+        if dynamic:
+            tokens = rng.integers(vocab, size=(1, n)).astype(np.int64)
+        else:
+            tokens = np.array([[rng.integers(vocab)]], dtype=np.int64)
+        pos = np.array([at], dtype=np.int64)
+        at += n
         (logits,) = method.execute([torch.from_numpy(tokens), torch.from_numpy(pos)])
         np.save(os.path.join(d, "in0.npy"), tokens)
         np.save(os.path.join(d, "in1.npy"), pos)
@@ -109,7 +126,7 @@ def cases(pte, out_dir, vocab, flags, about):
         "atol": 1e-3 if "8da4w" in flags else 1e-4,
         "rtol": 1e-4,
         "metadata": {k: (v if not isinstance(v, torch.Tensor) else v.tolist()) for k, v in sorted(metadata.items())},
-        "cases": [{"method": "forward"} for _ in range(CALLS)],
+        "cases": [{"method": "forward"} for _ in lengths],
     }
     with open(os.path.join(out_dir, "meta.json"), "w") as f:
         json.dump(meta, f, indent=1)
@@ -133,8 +150,10 @@ def main():
         return
     for form in a.forms or FORMS:
         d = os.path.join(a.root, form)
-        pte = export(TINY, MAX_SEQ, FORMS[form], d)
-        cases(pte, d, TINY["vocab_size"], FORMS[form], f"ExecuTorch's llama export ({form}), tiny config, random seeded weights; calls run in order on one instance")
+        dynamic = "_dyn_" in form
+        pte = export(TINY, MAX_SEQ, FORMS[form], d, dynamic=dynamic)
+        what = "a prompt of several tokens per call (the default dynamic shape)" if dynamic else "one token per call"
+        cases(pte, d, TINY["vocab_size"], FORMS[form], f"ExecuTorch's llama export ({form}), tiny config, random seeded weights, {what}; calls run in order on one instance", DYN_CALLS if dynamic else None)
         print(form, os.path.getsize(pte), "bytes")
 
 

@@ -36,6 +36,55 @@ fn llama_et_e8_xnnpack() {
     verify(&fixture("llama_et_e8_xnnpack"), "model.pte");
 }
 
+/// ExecuTorch's default export: a prompt of up to `max_seq_len - 1` tokens
+/// per call, its length a runtime size (`sym_size`, `executorch_prim::add.Scalar`,
+/// `et_view`, slices of the rope tables from `input_pos`). Cases: a prefill of 5
+/// tokens, eight decode calls, a prompt of 3, one more token, in order.
+#[test]
+fn llama_et_dyn_xnnpack() {
+    verify(&fixture("llama_et_dyn_xnnpack"), "model.pte");
+}
+
+#[test]
+fn llama_et_dyn_portable() {
+    verify(&fixture("llama_et_dyn_portable"), "model.pte");
+}
+
+/// The prompt length is checked against its bound and the cache; a prefill
+/// gives the logits that decoding the same tokens one by one gives.
+#[test]
+fn llama_et_dyn_bounds_and_prefill() {
+    let main = r#"
+fn main() {
+    let mut m = Box::new(model::Model::new());
+    println!("{:?}", m.forward(&[3; 32], &[0], 32).err());
+    println!("{:?}", m.forward(&[3; 2], &[0], 3).err());
+    println!("{:?}", m.forward(&[3; 3], &[30], 3).err());
+    println!("{:?}", m.forward(&[3; 3], &[-1], 3).err());
+    m.reset();
+    let prefill = m.forward(&[7, 9, 11], &[0], 3).unwrap().to_vec();
+    m.reset();
+    let _ = m.forward(&[7], &[0], 1).unwrap();
+    let _ = m.forward(&[9], &[1], 1).unwrap();
+    let decode = m.forward(&[11], &[2], 1).unwrap().to_vec();
+    let diff = prefill.iter().zip(&decode).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    println!("{}", diff < 1e-4);
+}
+"#;
+    for form in ["llama_et_dyn_xnnpack", "llama_et_dyn_portable"] {
+        let out = run_with_model(&fixture(form), main);
+        let expected = [
+            "Some(DimTooLarge { input: 0, dim: 1, size: 32, bound: 31 })",
+            "Some(InputLength { input: 0, len: 2, expected: 3 })",
+            // Rows 30..33 of the rope tables (32 rows): the slice fails before the cache is written.
+            "Some(IndexOutOfRange { op: \"slice\", index: 33, size: 32 })",
+            "Some(IndexOutOfRange { op: \"slice\", index: -1, size: 32 })",
+            "true",
+        ];
+        assert_eq!(out.lines().collect::<Vec<_>>(), expected, "{form}: {out}");
+    }
+}
+
 /// The metadata methods are constants and methods with ExecuTorch's values;
 /// a position that does not fit is an `Err`, as ExecuTorch fails the call; `reset()` forgets the cache.
 #[test]

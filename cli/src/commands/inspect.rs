@@ -129,6 +129,7 @@ fn to_json(model: &Path, info: &Inspection) -> Value {
             "params": p.map(|p| p.params),
             "macs": p.map(|p| p.macs),
             "kernel_calls": p.map(|p| p.kernel_calls),
+            "runtime_sizes": p.map(|p| p.sizes.iter().map(|z| json!({"input": z.input, "dim": z.dim, "bound": z.bound})).collect::<Vec<_>>()),
             "int8_ops": p.map(|p| p.int8.int8_ops),
             "int8_fallbacks": p.map(|p| p.int8.fallbacks.iter()
                 .map(|f| json!({"op": f.op, "instruction": f.instruction, "reason": f.reason}))

@@ -33,6 +33,8 @@ pub struct Cx<'a, 'p> {
     pub state_targets: BTreeMap<(u32, u64, usize), usize>,
     /// Runtime sizes of bounded dynamic inputs, followed through the ops.
     pub syms: super::dynamic::Syms,
+    /// Ints computed at run time (`sym_size`, `executorch_prim::*`), by pte value index.
+    pub ints: BTreeMap<usize, super::ops::prim::RtInt>,
 }
 
 impl<'a, 'p> Cx<'a, 'p> {
@@ -60,6 +62,9 @@ impl<'a, 'p> Cx<'a, 'p> {
     }
 
     pub fn int(&self, index: usize) -> Result<i64> {
+        if let Some(r) = self.ints.get(&index) {
+            return r.constant().ok_or_else(|| self.invalid(format!("value {index} is an int computed at run time ({r}); etch takes only a constant here")));
+        }
         self.not_runtime(index)?;
         match self.evalue(index)? {
             EValue::Int(v) => Ok(*v),
@@ -89,6 +94,9 @@ impl<'a, 'p> Cx<'a, 'p> {
 
     /// An int, double or bool scalar as f64.
     pub fn scalar(&self, index: usize) -> Result<f64> {
+        if self.ints.contains_key(&index) {
+            return self.int(index).map(|v| v as f64);
+        }
         self.not_runtime(index)?;
         match self.evalue(index)? {
             EValue::Int(v) => Ok(*v as f64),
@@ -116,6 +124,17 @@ impl<'a, 'p> Cx<'a, 'p> {
                         .map_err(|_| self.invalid(format!("value {index}: bad list item {item}")))?;
                     self.int(i)
                 })
+                .collect(),
+            other => Err(self.invalid(format!("value {index}: expected an int list, found {}", kind(other)))),
+        }
+    }
+
+    /// An int list's items, as the value indices they are stored as.
+    pub fn int_list_items(&self, index: usize) -> Result<Vec<usize>> {
+        match self.evalue(index)? {
+            EValue::IntList(items) => items
+                .iter()
+                .map(|&item| usize::try_from(item).map_err(|_| self.invalid(format!("value {index}: bad list item {item}"))))
                 .collect(),
             other => Err(self.invalid(format!("value {index}: expected an int list, found {}", kind(other)))),
         }
@@ -324,6 +343,9 @@ impl<'a, 'p> Cx<'a, 'p> {
 
     /// An int, double or bool scalar with its kind, for type promotion.
     pub fn typed_scalar(&self, index: usize) -> Result<(f64, ScalarKind)> {
+        if self.ints.contains_key(&index) {
+            return self.int(index).map(|v| (v as f64, ScalarKind::Int));
+        }
         self.not_runtime(index)?;
         match self.evalue(index)? {
             EValue::Int(v) => Ok((*v as f64, ScalarKind::Int)),

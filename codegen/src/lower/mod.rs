@@ -67,6 +67,7 @@ fn lower_plan<'p>(
         op_name: String::new(),
         state_targets: state_targets(plan),
         syms: Default::default(),
+        ints: BTreeMap::new(),
     };
     for (k, &index) in plan.inputs.iter().enumerate() {
         let pte::EValue::Tensor(t) = &plan.values[index] else {

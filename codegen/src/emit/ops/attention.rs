@@ -19,7 +19,9 @@ fn fallible(m: &Method, node: &Node, call: TokenStream) -> TokenStream {
 /// Inputs `[value, pos]`, outputs `[cache]`.
 pub fn update_cache(m: &Method, node: &Node, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let (v, c) = (&m.values[node.inputs[0]].ty.shape, &m.values[node.outputs[0]].ty.shape);
-    let (b, s, max, row) = (lit(v[0]), lit(v[1]), lit(c[1]), lit(v[2] * v[3]));
+    // The rows may be a runtime size (a prompt of several tokens).
+    let s = crate::emit::dims::dims(m, node.inputs[0])[1].tokens();
+    let (b, max, row) = (lit(v[0]), lit(c[1]), lit(v[2] * v[3]));
     let (value, pos, cache) = (&r[0], &r[1], &w[0]);
     fallible(m, node, quote!(::etch_kernels::matmul::attention::update_cache(#value, #pos, #cache, #b, #s, #max, #row)))
 }
@@ -27,7 +29,8 @@ pub fn update_cache(m: &Method, node: &Node, r: &[TokenStream], w: &[TokenStream
 /// Inputs `[q, k, v, pos]`, outputs `[out, scratch]`.
 pub fn sdpa(m: &Method, node: &Node, causal: bool, scale: f64, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let (q, k) = (&m.values[node.inputs[0]].ty.shape, &m.values[node.inputs[1]].ty.shape);
-    let (batch, seq, heads, kv_heads, dim, max) = (lit(q[0]), lit(q[1]), lit(q[2]), lit(k[2]), lit(q[3]), lit(k[1]));
+    let seq = crate::emit::dims::dims(m, node.inputs[0])[1].tokens();
+    let (batch, heads, kv_heads, dim, max) = (lit(q[0]), lit(q[2]), lit(k[2]), lit(q[3]), lit(k[1]));
     let scale = f32_lit(scale);
     let (qr, kr, vr, pos, out, scratch) = (&r[0], &r[1], &r[2], &r[3], &w[0], &w[1]);
     let shape = quote! {

@@ -29,6 +29,7 @@ mod pow;
 mod quantize;
 mod reduce;
 mod resize;
+mod rows;
 mod softmax;
 mod unary;
 mod where_;
@@ -46,6 +47,12 @@ pub fn emit(m: &Method, node: &Node, o: &Operands) -> TokenStream {
     let out_shape = shape(node.outputs[0]);
     if let Some(call) = dynamic::emit(m, node, r, w) {
         return call;
+    }
+    if rows::row_by_row(&node.op) && node.inputs.iter().chain(&node.outputs).any(|&v| m.dynamic.is_dynamic(v)) {
+        return rows::emit(m, node, r, w, |row, r, w| {
+            let o = Operands { prelude: TokenStream::new(), reads: r.to_vec(), writes: w.to_vec() };
+            emit(row, node, &o)
+        });
     }
     match &node.op {
         Op::Unary(f) => unary::emit(*f, dtype(node.inputs[0]), dtype(node.outputs[0]), r, w),
@@ -123,5 +130,6 @@ pub fn emit(m: &Method, node: &Node, o: &Operands) -> TokenStream {
         Op::Sdpa { causal, scale } => attention::sdpa(m, node, *causal, *scale, r, w),
         Op::EmbeddingQ { bits, groups, has_zp } => embedding_q::emit(m, node, *bits, *groups, *has_zp, r, w),
         Op::LinearQ4 { group, has_bias } => linear_q4::emit(m, node, *group, *has_bias, r, w),
+        Op::SliceRows { .. } => rows::slice_rows(m, node, r, w),
     }
 }

@@ -30,6 +30,7 @@ mod mean;
 mod pad;
 mod permute;
 mod pow;
+pub mod prim;
 pub mod promote;
 mod quantize;
 mod reduce;
@@ -231,6 +232,7 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::sub.Scalar_out", binary::sub_scalar),
     ("aten::sub.out", binary::sub),
     ("aten::sum.IntList_out", reduce::sum),
+    ("aten::sym_size.int", prim::sym_size),
     ("aten::t_copy.out", shape::t),
     ("aten::tan.out", |cx, a| unary::lower(cx, a, UnaryFn::Tan)),
     ("aten::tanh.out", |cx, a| unary::lower(cx, a, UnaryFn::Tanh)),
@@ -251,6 +253,11 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::zeros.out", full::zeros),
     ("dim_order_ops::_clone_dim_order.out", copy::to_dim_order_copy),
     ("dim_order_ops::_to_dim_order_copy.out", copy::to_dim_order_copy),
+    ("executorch_prim::add.Scalar", |cx, a| prim::scalar_op(cx, a, "add")),
+    ("executorch_prim::et_view.default", prim::et_view),
+    ("executorch_prim::floordiv.Scalar", |cx, a| prim::scalar_op(cx, a, "floordiv")),
+    ("executorch_prim::mul.Scalar", |cx, a| prim::scalar_op(cx, a, "mul")),
+    ("executorch_prim::sub.Scalar", |cx, a| prim::scalar_op(cx, a, "sub")),
     ("llama::custom_sdpa.out", llama::custom_sdpa),
     ("llama::update_cache.out", llama::update_cache),
     ("quantized_decomposed::dequantize_per_channel.out", quantize::dequantize_per_channel),

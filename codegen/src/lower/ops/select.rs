@@ -8,9 +8,12 @@ pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let x = cx.input(cx.arg(args, 0)?)?;
     let dim = cx.int(cx.arg(args, 1)?)?;
     let index = cx.int(cx.arg(args, 2)?)?;
+    let dim = cx.dim(dim, cx.ty(x).shape.len())?;
+    if cx.syms.sym(x, dim).is_some() {
+        return super::prim::select_runtime(cx, x, dim, index, cx.arg(args, 3)?);
+    }
     let out = cx.output(cx.arg(args, 3)?)?;
     let shape = cx.ty(x).shape.clone();
-    let dim = cx.dim(dim, shape.len())?;
     let size = shape[dim] as i64;
     let i = if index < 0 { index + size } else { index };
     if !(0..size).contains(&i) {

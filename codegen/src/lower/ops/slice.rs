@@ -7,6 +7,15 @@ use crate::lower::cx::{strides, Cx};
 pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let x = cx.input(cx.arg(args, 0)?)?;
     let dim = cx.int(cx.arg(args, 1)?)?;
+    let (start_arg, end_arg) = (cx.arg(args, 2)?, cx.arg(args, 3)?);
+    if super::prim::is_runtime(cx, start_arg) || super::prim::is_runtime(cx, end_arg) {
+        let dim = cx.dim(dim, cx.ty(x).shape.len())?;
+        let step = cx.int(cx.arg(args, 4)?)?;
+        return super::prim::slice_runtime(cx, x, dim, start_arg, end_arg, step, cx.arg(args, 5)?);
+    }
+    if cx.syms.sym(x, cx.dim(dim, cx.ty(x).shape.len())?).is_some() {
+        return Err(cx.invalid("a slice along a runtime dim with constant bounds is not supported"));
+    }
     let start = if cx.is_null(cx.arg(args, 2)?)? { 0 } else { cx.int(cx.arg(args, 2)?)? };
     let end = if cx.is_null(cx.arg(args, 3)?)? { i64::MAX } else { cx.int(cx.arg(args, 3)?)? };
     let step = cx.int(cx.arg(args, 4)?)?;
