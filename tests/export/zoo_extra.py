@@ -9,7 +9,9 @@ Each has a portable program and an XNNPACK twin, for ops the reference zoo lacks
 - decoder: transposed convolutions and bilinear resizing;
 - dq_mlp: dynamically quantized linear layers (etch compiles only its twin);
 - dynamic_mlp, elementwise, lstm, codec: zoo models with the twins the zoo lacks;
-- mobilenet_v3_small_int8: not bundled (2.8 MB); export it to check by hand.
+- mobilenet_v3_small_int8: not bundled (2.8 MB); export it to check by hand;
+- resnet18: torchvision's, seeded, calibrated, 224x224: not bundled (45 MB), for
+  bench/compare.sh, which exports it into target/bench-zoo.
 """
 # export.py puts its own folder, where zoo.py lives, on the import path.
 import torch
@@ -118,6 +120,8 @@ MODELS = {
     "mobilenet_v3_small_int8": simple(quantized_mobilenet_v3_small, lambda k: zoo.image(k, 60), n_cases=1, xnnpack=True,
                                       about="PT2E int8 mobilenet_v3_small", atol=0.25, rtol=0.0),
     "dq_mlp": simple(dq_mlp, lambda k: [rand((4, 32), 100 + k)], xnnpack=True, about="dynamic int8 linear layers", atol=0.05),
+    "resnet18": simple(zoo.tv("resnet18", 13), lambda k: zoo.image(k, 40), n_cases=1, xnnpack=True,
+                       about="torchvision resnet18, seeded, calibrated batch norms (bench only: 45 MB)", atol=3e-5),
     "math_ops": simple(math_ops, lambda k: [rand((1, 4, 6, 6), 80 + k, scale=3.0)], xnnpack=True,
                        about="floor, ceil, log, sin, cos, prelu, sqrt", atol=1e-5),
 }
