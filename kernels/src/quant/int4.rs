@@ -198,6 +198,7 @@ mod tests {
             (1, 33, 768, 32),
             (2, 40, 256, 256),
         ];
+        #[cfg_attr(not(target_arch = "x86_64"), allow(unused_mut))]
         let (mut vnni, mut avx2) = (false, false);
         for (m, n, k, group) in shapes {
             let x: Vec<f32> = (0..m * k).map(|_| (rand(&mut seed) % 2001) as f32 / 500.0 - 2.0 + if m > 1 { 0.7 } else { 0.0 }).collect();
