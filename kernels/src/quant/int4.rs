@@ -31,6 +31,10 @@ pub struct Q4 {
 /// Output rows per block of the packed weights.
 pub const ROWS: usize = 16;
 
+/// Largest group: its sum, 16 times over as VNNI holds it, stays within i32
+/// (`16 · 255 · 8 · 65536 < 2^31`).
+pub const MAX_GROUP: usize = 65536;
+
 impl Q4 {
     /// Blocks of [`ROWS`] output rows (the last one padded).
     pub fn blocks(&self) -> usize {
@@ -48,7 +52,7 @@ impl Q4 {
     }
 
     fn fits(&self) -> bool {
-        self.k > 0 && self.group > 0 && self.group.is_multiple_of(32) && self.k.is_multiple_of(self.group)
+        self.k > 0 && self.group > 0 && self.group <= MAX_GROUP && self.group.is_multiple_of(32) && self.k.is_multiple_of(self.group)
     }
 }
 

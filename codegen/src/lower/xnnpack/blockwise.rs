@@ -20,7 +20,8 @@ pub fn fully_connected(x: &mut X<'_, '_, '_, '_>, node: &Node, input: u32, w: u3
     let xs = x.value(input)?.dims.clone();
     let os = x.value(node.output)?.dims.clone();
     let m = xs.iter().product::<usize>() / k.max(1);
-    let fits = node.flags == 0 && k > 0 && group % 32 == 0 && k % group == 0 && scales.len() == n * (k / group);
+    // Larger groups could overflow the kernel's i32 sums (`etch_kernels::quant::int4::MAX_GROUP`).
+    let fits = node.flags == 0 && k > 0 && group % 32 == 0 && group <= 65536 && k % group == 0 && scales.len() == n * (k / group);
     if !fits || x.value(input)?.dtype != DataType::QDInt8 || xs.last() != Some(&k) || os.iter().product::<usize>() != m * n {
         return Ok(false);
     }
