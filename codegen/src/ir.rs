@@ -464,9 +464,9 @@ pub enum Op {
     /// quantized table (`bits` 4: two codes a byte; 8: int8 or uint8), `groups`
     /// scales per row, dequantized to f32 (`embedding_4bit`, `embedding_byte`).
     EmbeddingQ { bits: u8, groups: usize, has_zp: bool },
-    /// inputs `[x, w, scales, wsum]` (the last two in blocks of 8 rows) plus a bias when `has_bias`, outputs `[out, xq]`:
-    /// `x [m, k]` quantized to int8 per row at run time (into the scratch `xq`)
-    /// times blockwise 4-bit weights `[n, k]` (`etch_kernels::quant::int4`).
+    /// inputs `[x, w, scales, corr]` (packed in blocks of 16 rows, bf16 scales) plus a bias
+    /// when `has_bias`, outputs `[out, xu]`: `x [m, k]` quantized to int8 per row at run
+    /// time (into the scratch `xu`) times blockwise 4-bit weights `[n, k]` (`etch_kernels::quant::int4`).
     LinearQ4 { group: usize, has_bias: bool },
     /// inputs `[x]` or, with `pos`, `[x, pos]`: rows `start..start + len` of `x`
     /// along `dim` (every dim before it of size 1), `len` the output's size there,

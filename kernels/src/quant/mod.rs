@@ -14,9 +14,11 @@ pub mod gemm;
 #[cfg(target_arch = "x86_64")]
 pub mod gemm_vnni;
 pub mod int4;
+#[cfg(target_arch = "x86_64")]
+mod int4_x86;
+pub mod patch;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod pointwise_wasm;
-pub mod patch;
 pub mod pool;
 
 /// True when the int8 kernels take a SIMD path here (AVX2, or wasm simd128):
