@@ -74,7 +74,9 @@ def seg(name, seed, size, **kw):
 
 def small_vit():
     from torchvision.models.vision_transformer import VisionTransformer
-    return VisionTransformer(image_size=64, patch_size=16, num_layers=2, num_heads=4, hidden_dim=64, mlp_dim=128, num_classes=10)
+    m = VisionTransformer(image_size=64, patch_size=16, num_layers=2, num_heads=4, hidden_dim=64, mlp_dim=128, num_classes=10)
+    nn.init.normal_(m.heads.head.weight, std=0.5)  # torchvision zeroes the head: every output would be 0
+    return m
 
 
 def small_maxvit():
