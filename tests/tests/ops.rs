@@ -220,7 +220,8 @@ fn xnnpack_put() {
 }
 
 /// Forms the vision sweep (`tests/export/sweep_vision.py`) found: max and
-/// average pooling with `ceil_mode`, padded and not, square and not.
+/// average pooling with `ceil_mode`, padded and not, square and not, and
+/// dilated convolutions whose taps reach past the whole input.
 #[test]
 fn vision() {
     verify(&fixture("ops_vision"), "model.pte");
