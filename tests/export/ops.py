@@ -258,6 +258,31 @@ def channels_last():
     return ChannelsLast()
 
 
+# ---------------------------------------------------------------- forms found by the vision sweep (tests/export/sweep_vision.py)
+class Vision(nn.Module):
+    """ceil_mode pooling (googlenet, inception): XNNPACK gets it as extra padding at the bottom and right.
+    Dilated convolutions whose taps reach past the whole input (DeepLab's ASPP at a low resolution)."""
+
+    def __init__(self):
+        super().__init__()
+        self.aspp = nn.Conv2d(3, 4, 3, padding=12, dilation=12)
+        self.aspp_wide = nn.Conv2d(3, 2, 3, padding=(6, 12), dilation=(6, 12), bias=False)
+
+    def forward(self, x):
+        return (
+            self.aspp(x), self.aspp_wide(x),
+            F.max_pool2d(x, 3, 2, ceil_mode=True), F.max_pool2d(x, 3, 2, padding=1, ceil_mode=True),
+            F.max_pool2d(x, 2, 2, ceil_mode=True), F.max_pool2d(x, (3, 2), (2, 3), ceil_mode=True),
+            F.avg_pool2d(x, 3, 2, ceil_mode=True), F.avg_pool2d(x, 3, 2, padding=1, ceil_mode=True, count_include_pad=False),
+            F.avg_pool2d(x, 2, 2, ceil_mode=True, count_include_pad=False),
+        )
+
+
+def vision():
+    seeded(24)
+    return Vision()
+
+
 MODELS = {
     "edge_add": simple(Add, lambda k: [rand((2, 3), 300 + k), rand((2, 3), 310 + k)], about="no constants, no extended header", atol=0.0, rtol=0.0),
     "edge_outputs": simple(Outputs, lambda k: [rand((2, 3), 320 + k), ints((2,), 330 + k, 0, 9)],
@@ -296,4 +321,6 @@ MODELS = {
     "ops_distance": simple(Distance, lambda k: [rand((2, 4, 3), 570 + k), rand((2, 5, 3), 580 + k), rand((3, 2, 4, 3), 590 + k),
                                                ints((2, 4, 3), 595 + k, 0, 2).astype(bool)],
                            xnnpack=True, about="cdist (p 0, 1, 2, 3, inf; broadcast batch), pdist, masked_scatter", atol=1e-5),
+    "ops_vision": simple(vision, lambda k: [rand((1, 3, 10, 11), 610 + k)], xnnpack=True,
+                         about="forms the vision sweep found: ceil_mode pooling, dilation past the input", atol=1e-6),
 }

@@ -238,3 +238,18 @@ fn put() {
 fn xnnpack_put() {
     verify(&fixture("ops_put"), "model.xnnpack.pte");
 }
+
+/// Forms the vision sweep (`tests/export/sweep_vision.py`) found: max and
+/// average pooling with `ceil_mode`, padded and not, square and not, and
+/// dilated convolutions whose taps reach past the whole input.
+#[test]
+fn vision() {
+    verify(&fixture("ops_vision"), "model.pte");
+}
+
+/// The same through XNNPACK, which gets `ceil_mode` as extra padding at the
+/// bottom and right of its max pooling windows.
+#[test]
+fn xnnpack_vision() {
+    verify(&fixture("ops_vision"), "model.xnnpack.pte");
+}

@@ -38,7 +38,9 @@ fn valid_range(
     in_len: usize,
     out_len: usize,
 ) -> (usize, usize) {
-    let lo = pad.saturating_sub(offset).div_ceil(stride);
+    // A tap whose offset stays in the padding for every output (a dilation
+    // wider than the input, as DeepLab's ASPP at a low resolution) gives an empty range.
+    let lo = pad.saturating_sub(offset).div_ceil(stride).min(out_len);
     let hi = (in_len + pad)
         .saturating_sub(offset)
         .div_ceil(stride)
@@ -152,7 +154,7 @@ fn gather(r: &mut [f32], x: &[f32], p: &Conv2d, oy: usize, ky: usize, kx: usize,
     let offset = kx * p.dilation_w;
     let (lo, hi) = valid_range(offset, p.pad_w, sw, p.in_w, p.out_w);
     let iy = (oy * sh + ky * p.dilation_h).checked_sub(p.pad_h).filter(|&iy| iy < p.in_h);
-    let Some(iy) = iy else {
+    let Some(iy) = iy.filter(|_| lo < hi) else {
         r.fill(0.0);
         return;
     };
@@ -336,6 +338,7 @@ mod tests {
             params(2, (2, 3, 1), (11, 7), (2, 3), (3, 1), (0, 3), (3, 2)),
             params(1, (3, 2, 1), (5, 5), (5, 5), (1, 1), (4, 4), (1, 1)), // pad as large as the kernel
             params(1, (2, 2, 1), (1, 12), (1, 4), (1, 2), (0, 2), (1, 1)), // conv1d shape
+            params(1, (4, 4, 4), (4, 4), (3, 3), (1, 1), (12, 12), (12, 12)), // dilation past the input
         ];
         for p in &cases {
             let mut x = vec![0.0f32; p.batch * p.in_channels * p.in_h * p.in_w];
@@ -364,6 +367,8 @@ mod tests {
             params(1, (5, 7, 1), (6, 5), (1, 1), (1, 1), (0, 0), (1, 1)),
             params(1, (3, 5, 1), (15, 13), (3, 3), (2, 2), (1, 1), (1, 1)),
             params(1, (2, 3, 1), (14, 15), (3, 3), (2, 2), (0, 0), (1, 1)),
+            params(1, (3, 4, 1), (4, 4), (3, 3), (1, 1), (12, 12), (12, 12)), // dilation past the input
+            params(1, (2, 3, 1), (5, 3), (3, 3), (1, 1), (6, 6), (6, 6)),
         ];
         for p in &cases {
             let mut x = vec![0.0f32; p.batch * p.in_channels * p.in_h * p.in_w];

@@ -7,6 +7,10 @@ use crate::lower::cx::Cx;
 pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let mut x = cx.input(cx.arg(args, 0)?)?;
     let mut w = cx.input(cx.arg(args, 1)?)?;
+    if cx.ty(x).shape.len() == 5 {
+        // ExecuTorch's portable convolution refuses 5-D input at run time too.
+        return Err(cx.invalid("3-D convolution (5-D input) is not supported; ExecuTorch 1.5.1's portable kernel runs 1-D and 2-D only"));
+    }
     let bias = cx.opt_input(cx.arg(args, 2)?)?;
     // A 1-D convolution runs as a 2-D one over rows of height 1.
     let one_d = cx.ty(x).shape.len() == 3;

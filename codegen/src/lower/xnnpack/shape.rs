@@ -91,8 +91,11 @@ pub fn argmax_pool(x: &mut X<'_, '_, '_, '_>, node: &Node, pool: &Pool, input: u
 /// A pooling node's window, checked against its input and output dims.
 fn window(x: &mut X<'_, '_, '_, '_>, node: &Node, pool: &Pool, input: u32) -> Result<Pool2d> {
     let [top, right, bottom, left] = pool.padding;
-    if top != bottom || left != right || node.flags & !KEEP_DIMS != 0 {
-        return Err(x.cx.invalid(format!("padding {:?} is not symmetric, or flags {:#x} are set", pool.padding, node.flags)));
+    // ExecuTorch emulates PyTorch's ceil_mode with extra padding at the bottom
+    // and right; windows are clipped to the input, so that padding only adds
+    // the output rows and columns the dims below must show.
+    if bottom < top || right < left || node.flags & !KEEP_DIMS != 0 {
+        return Err(x.cx.invalid(format!("padding {:?} is smaller at the end, or flags {:#x} are set", pool.padding, node.flags)));
     }
     let dims = x.value(input)?.dims.clone();
     let out = x.value(node.output)?.dims.clone();
@@ -100,8 +103,8 @@ fn window(x: &mut X<'_, '_, '_, '_>, node: &Node, pool: &Pool, input: u32) -> Re
         && out.len() == 4
         && out[0] == dims[0]
         && out[3] == dims[3]
-        && out_size(dims[1], pool.kernel[0], top, pool.stride[0], pool.dilation[0]) == Some(out[1])
-        && out_size(dims[2], pool.kernel[1], left, pool.stride[1], pool.dilation[1]) == Some(out[2]);
+        && dims[1].checked_add(bottom - top).and_then(|h| out_size(h, pool.kernel[0], top, pool.stride[0], pool.dilation[0])) == Some(out[1])
+        && dims[2].checked_add(right - left).and_then(|w| out_size(w, pool.kernel[1], left, pool.stride[1], pool.dilation[1])) == Some(out[2]);
     if !ok {
         return Err(x.cx.invalid(format!("pooling {dims:?} to {out:?} does not fit its window")));
     }
