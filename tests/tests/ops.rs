@@ -218,3 +218,11 @@ fn put() {
 fn xnnpack_put() {
     verify(&fixture("ops_put"), "model.xnnpack.pte");
 }
+
+/// One-sided real FFTs (`_fft_r2c`) over the last dim, odd and even lengths,
+/// each normalization; complex values through `abs` and `permute_copy`;
+/// `torch.stft`'s magnitude, as torchaudio's spectrograms take it.
+#[test]
+fn fft() {
+    verify(&fixture("ops_fft"), "model.pte");
+}

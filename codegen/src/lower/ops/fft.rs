@@ -6,7 +6,8 @@ use crate::ir::{DType, Op, UnaryFn};
 use crate::lower::cx::Cx;
 
 /// `[x, dim, normalization, onesided, out]`: ExecuTorch's kernel takes only the
-/// one-sided form; etch takes one transformed dim (torch.stft's case).
+/// one-sided form and fails the call over a dim other than the last; etch
+/// takes the last dim alone (torch.stft's case).
 pub fn r2c(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let (xa, oa) = (cx.arg(args, 0)?, cx.arg(args, 4)?);
     let x = cx.input(xa)?;
@@ -25,6 +26,9 @@ pub fn r2c(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
         return Err(cx.invalid(format!("a transform over dims {dims:?}: etch supports one dim")));
     };
     let d = cx.dim(d, shape.len())?;
+    if d + 1 != shape.len() {
+        return Err(cx.invalid(format!("a transform over dim {d} of {}: ExecuTorch's kernel fails the call off the last dim", shape.len())));
+    }
     let n = shape[d];
     let mut expect = shape.clone();
     expect[d] = n / 2 + 1;
