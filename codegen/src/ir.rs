@@ -391,6 +391,11 @@ pub enum Op {
     Roll { shifts: Vec<usize> },
     /// inputs `[x]`: zero above the `diagonal` of the last two dims.
     Tril { diagonal: i64 },
+    /// inputs `[x]` (f32, `[outer, n, inner]`): the one-sided real DFT along the
+    /// middle dim, complex out as f32 pairs `[outer, n / 2 + 1, inner, 2]`, times `scale`.
+    RealFft { outer: usize, n: usize, inner: usize, scale: f64 },
+    /// inputs `[x]` (complex as f32 pairs, `[..., 2]`): the magnitude of each, `[...]`.
+    ComplexAbs,
     /// inputs `[x]`: `x >= 0 ? x : x * slope`.
     LeakyRelu { slope: f64 },
     /// inputs `[x]`: `x <= 0 ? expm1(x * input_scale) * alpha * scale : x * scale`.
@@ -618,6 +623,8 @@ impl Op {
             Op::Pdist { .. } => "pdist",
             Op::BatchStatNorm { .. } => "batch_norm_stats",
             Op::Tril { .. } => "tril",
+            Op::RealFft { .. } => "fft_r2c",
+            Op::ComplexAbs => "complex_abs",
             Op::Scatter { add: false, .. } => "scatter",
             Op::Scatter { add: true, .. } => "scatter_add",
             Op::LeakyRelu { .. } => "leaky_relu",

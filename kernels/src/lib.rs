@@ -62,6 +62,7 @@ pub mod pool;
 pub mod quant;
 pub mod reduce;
 pub mod shape;
+pub mod spectral;
 #[cfg(feature = "threads")]
 pub mod threads;
 

@@ -253,6 +253,19 @@ class ChannelsLast(nn.Module):
         return p, pooled, self.fc(torch.flatten(pooled, 1)), g.mean((2, 3)), F.relu(p)
 
 
+class Fft(nn.Module):
+    """One-sided real FFTs (complex values inside, real outputs) over the last
+    dim, odd and even lengths, each normalization, a permute of
+    the complex result, and torch.stft's magnitude as torchaudio's spectrograms take it."""
+
+    def forward(self, x, f, w):
+        a = torch.fft.rfft(x)
+        b = torch.fft.rfft(x.transpose(1, 2), norm="ortho")  # ExecuTorch's kernel fails over a middle dim
+        c = torch.fft.rfft(f, norm="forward")
+        s = torch.stft(w, n_fft=16, hop_length=4, window=torch.hann_window(16), return_complex=True)
+        return a.abs(), b.abs(), c.abs().pow(2), a.permute(0, 2, 1).abs(), s.abs(), (a.abs() * 2.0).reshape(2, -1)
+
+
 def channels_last():
     seeded(23)
     return ChannelsLast()
@@ -323,4 +336,6 @@ MODELS = {
                            xnnpack=True, about="cdist (p 0, 1, 2, 3, inf; broadcast batch), pdist, masked_scatter", atol=1e-5),
     "ops_vision": simple(vision, lambda k: [rand((1, 3, 10, 11), 610 + k)], xnnpack=True,
                          about="forms the vision sweep found: ceil_mode pooling, dilation past the input", atol=1e-6),
+    "ops_fft": simple(Fft, lambda k: [rand((2, 6, 8), 610 + k), rand((3, 9), 620 + k), rand((1, 64), 630 + k)],
+                      about="_fft_r2c (one-sided, last dim; norms none, ortho, forward), complex abs and permute, stft", atol=1e-5),
 }

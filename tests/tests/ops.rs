@@ -253,3 +253,11 @@ fn vision() {
 fn xnnpack_vision() {
     verify(&fixture("ops_vision"), "model.xnnpack.pte");
 }
+
+/// One-sided real FFTs (`_fft_r2c`) over the last dim, odd and even lengths,
+/// each normalization; complex values through `abs` and `permute_copy`;
+/// `torch.stft`'s magnitude, as torchaudio's spectrograms take it.
+#[test]
+fn fft() {
+    verify(&fixture("ops_fft"), "model.pte");
+}

@@ -163,6 +163,15 @@ impl<'a, 'p> Cx<'a, 'p> {
         }
     }
 
+    /// Whether value `index` is a `ComplexFloat` tensor (held as f32 pairs).
+    pub fn is_complex(&self, index: usize) -> bool {
+        matches!(self.evalue(index), Ok(EValue::Tensor(t)) if t.scalar_type == COMPLEX_FLOAT)
+    }
+
+    pub fn is_tensor(&self, index: usize) -> bool {
+        matches!(self.evalue(index), Ok(EValue::Tensor(_)))
+    }
+
     fn pte_tensor(&self, index: usize) -> Result<&'p pte::Tensor> {
         match self.evalue(index)? {
             EValue::Tensor(t) => Ok(t),
@@ -184,6 +193,9 @@ impl<'a, 'p> Cx<'a, 'p> {
         }
         let t = self.pte_tensor(index)?;
         let ty = self.tensor_type(index)?;
+        if t.data_buffer_idx > 0 && t.scalar_type == COMPLEX_FLOAT {
+            return Err(self.invalid(format!("value {index}: complex constants are not supported")));
+        }
         let storage = if t.data_buffer_idx > 0 && t.allocation.is_none() {
             Storage::Const(self.constant(index, t, &ty)?)
         } else if let Some(a) = t.allocation {
@@ -506,11 +518,17 @@ pub fn dtype(s: ScalarType) -> Option<DType> {
     })
 }
 
+/// ExecuTorch's `ComplexFloat`: etch holds it as f32 pairs, a trailing dim of 2.
+pub const COMPLEX_FLOAT: ScalarType = ScalarType::Other(9);
+
 pub fn tensor_type(t: &pte::Tensor) -> Result<TensorType, String> {
-    let dtype = dtype(t.scalar_type).ok_or_else(|| format!("dtype {:?} is not supported", t.scalar_type))?;
-    let mut shape = Vec::with_capacity(t.sizes.len().min(16));
+    let complex = t.scalar_type == COMPLEX_FLOAT;
+    let dtype = if complex { Some(DType::F32) } else { dtype(t.scalar_type) };
+    let dtype = dtype.ok_or_else(|| format!("dtype {:?} is not supported", t.scalar_type))?;
+    let mut shape = Vec::with_capacity(t.sizes.len().min(16) + 1);
     let mut numel: usize = 1;
-    for &s in &t.sizes {
+    let pair = complex.then_some(2);
+    for &s in t.sizes.iter().chain(pair.as_ref()) {
         let s = usize::try_from(s).map_err(|_| format!("negative size {s}"))?;
         numel = numel
             .checked_mul(s)

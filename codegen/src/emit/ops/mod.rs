@@ -14,6 +14,7 @@ mod conv;
 mod conv_transpose;
 mod dynamic;
 mod embedding_q;
+mod fft;
 mod fill;
 mod gather;
 mod index;
@@ -96,6 +97,8 @@ pub fn emit(m: &Method, node: &Node, o: &Operands) -> TokenStream {
         Op::MaskedSelect => index::masked_select(m, node, r, w),
         Op::Roll { shifts } => index::roll(&shape(node.inputs[0]), shifts, r, w),
         Op::Tril { diagonal } => index::tril(&shape(node.inputs[0]), *diagonal, r, w),
+        Op::RealFft { outer, n, inner, scale } => fft::real(*outer, *n, *inner, *scale, r, w),
+        Op::ComplexAbs => fft::complex_abs(r, w),
         Op::LeakyRelu { slope } => unary::leaky_relu(*slope, r, w),
         Op::Elu { alpha, scale, input_scale } => unary::elu(*alpha, *scale, *input_scale, r, w),
         Op::Pad { before, value } => pad::emit(before, *value, dtype(node.outputs[0]), &shape(node.inputs[0]), &out_shape, r, w),

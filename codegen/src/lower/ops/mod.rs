@@ -16,6 +16,7 @@ pub mod conv;
 pub mod conv_transpose;
 mod copy;
 mod expand;
+mod fft;
 mod full;
 mod gather;
 mod group_norm;
@@ -58,6 +59,7 @@ type Lower = fn(&mut Cx<'_, '_>, &[usize]) -> Result<()>;
 const OPS: &[(&str, Lower)] = &[
     ("aten::_adaptive_avg_pool2d.out", adaptive_pool::avg),
     ("aten::_cdist_forward.out", distance::cdist),
+    ("aten::_fft_r2c.out", fft::r2c),
     ("aten::_local_scalar_dense", llama::local_scalar_dense),
     ("aten::_log_softmax.out", softmax::log_softmax),
     ("aten::_native_batch_norm_legit.no_stats_out", batch_norm::no_stats),
@@ -67,7 +69,7 @@ const OPS: &[(&str, Lower)] = &[
     ("aten::_softmax.out", softmax::softmax),
     ("aten::_to_copy.out", shape::to_copy),
     ("aten::_upsample_bilinear2d_aa.out", resize::bilinear_aa),
-    ("aten::abs.out", |cx, a| unary::lower(cx, a, UnaryFn::Abs)),
+    ("aten::abs.out", fft::abs),
     ("aten::acos.out", |cx, a| unary::lower(cx, a, UnaryFn::Acos)),
     ("aten::acosh.out", |cx, a| unary::lower(cx, a, UnaryFn::Acosh)),
     ("aten::add.Scalar_out", binary::add_scalar),
@@ -279,7 +281,35 @@ pub fn is_supported(name: &str) -> bool {
 
 /// Lowers one kernel call; `None` when the op is unsupported.
 pub fn lower(name: &str, cx: &mut Cx<'_, '_>, args: &[usize]) -> Option<Result<()>> {
-    find(name).map(|f| f(cx, args))
+    let f = find(name)?;
+    Some(complex_args(name, cx, args).and_then(|()| f(cx, args)))
+}
+
+/// Ops that move complex values (f32 pairs) as they are, complex in and out.
+const COMPLEX_MOVES: &[&str] = &[
+    "aten::alias_copy.out",
+    "aten::clone.out",
+    "aten::permute_copy.out",
+    "aten::squeeze_copy.dim_out",
+    "aten::squeeze_copy.dims_out",
+    "aten::unsqueeze_copy.out",
+    "aten::view_copy.out",
+];
+
+/// Complex tensors reach only the ops that know them: `_fft_r2c` and `abs`
+/// check their own, the moves need every tensor complex or none.
+fn complex_args(name: &str, cx: &Cx<'_, '_>, args: &[usize]) -> Result<()> {
+    if matches!(name, "aten::_fft_r2c.out" | "aten::abs.out") {
+        return Ok(());
+    }
+    let complex: Vec<bool> = args.iter().filter(|&&a| cx.is_tensor(a)).map(|&a| cx.is_complex(a)).collect();
+    if !complex.contains(&true) {
+        return Ok(());
+    }
+    if COMPLEX_MOVES.binary_search(&name).is_ok() && complex.iter().all(|&c| c) {
+        return Ok(());
+    }
+    Err(cx.invalid(format!("{name} on complex tensors is not supported (only _fft_r2c, abs, permutes and views are)")))
 }
 
 #[cfg(test)]
@@ -287,5 +317,6 @@ mod tests {
     #[test]
     fn registry_is_sorted_for_binary_search() {
         assert!(super::OPS.windows(2).all(|w| w[0].0 < w[1].0));
+        assert!(super::COMPLEX_MOVES.windows(2).all(|w| w[0] < w[1]));
     }
 }

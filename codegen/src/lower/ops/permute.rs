@@ -9,7 +9,10 @@ pub fn lower(cx: &mut Cx<'_, '_>, args: &[usize]) -> Result<()> {
     let dims = cx.int_list(cx.arg(args, 1)?)?;
     let out = cx.output(cx.arg(args, 2)?)?;
     let shape = cx.ty(x).shape.clone();
-    let perm = dims.iter().map(|&d| cx.dim(d, shape.len())).collect::<Result<Vec<_>>>()?;
+    // A complex value's pair dim (last) stays last.
+    let rank = shape.len() - usize::from(cx.is_complex(cx.arg(args, 0)?));
+    let mut perm = dims.iter().map(|&d| cx.dim(d, rank)).collect::<Result<Vec<_>>>()?;
+    perm.extend(rank..shape.len());
     let mut seen = vec![false; shape.len()];
     for &p in &perm {
         if std::mem::replace(&mut seen[p], true) {
