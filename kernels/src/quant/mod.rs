@@ -17,6 +17,7 @@ pub mod int4;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod pointwise_wasm;
 pub mod patch;
+pub mod patched;
 pub mod pool;
 
 /// True when the int8 kernels take a SIMD path here (AVX2, or wasm simd128):
