@@ -18,6 +18,19 @@ pub fn macs(m: &Method) -> u64 {
             let (input, output) = (|i: usize| n.inputs.get(i).copied(), n.outputs.first().copied());
             let (Some(out), Some(a), Some(b)) = (output, input(0), input(1)) else { return 0 };
             match &n.op {
+                // Every patch computes its whole region, halo included.
+                Op::Int8(QOp::Patched { stages, grid }) => {
+                    let Some((_, regions)) = crate::passes::patch::regions(shape(a), stages, *grid)
+                    else {
+                        return 0;
+                    };
+                    let per_patch: u64 = regions
+                        .iter()
+                        .enumerate()
+                        .map(|(s, r)| r.numel() as u64 * per_output(n.inputs[1 + 3 * s]))
+                        .sum();
+                    per_patch * (*grid * *grid) as u64
+                }
                 Op::Conv2d(_) | Op::Int8(QOp::Conv2d { .. }) => numel(out) * per_output(b),
                 // Weights `[cin, cout / groups, k…]`: each input element scatters into cout / groups × k… outputs.
                 Op::ConvTranspose2d(_) => numel(a) * per_output(b),

@@ -523,6 +523,20 @@ pub enum QOp {
     Mean { dims: Vec<usize>, x: (f64, i64), out: QOut },
     /// inputs `[x]`: average pooling in f32, as `Op::AvgPool2d`.
     AvgPool2d { pool: Pool2d, count_include_pad: bool, divisor: Option<i64>, x: (f64, i64), out: QOut },
+    /// inputs `[x, w, scale, bias]` per stage after `x`, outputs `[out, scratch]`:
+    /// a chain of int8 convolutions run patch by patch (`passes/patch.rs`).
+    Patched { stages: Vec<PatchStage>, grid: usize },
+}
+
+/// One convolution of a `QOp::Patched` chain and its whole output's shape.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatchStage {
+    pub conv: Conv2d,
+    pub x_zp: i64,
+    pub out: QOut,
+    /// `[kh, kw]` of its weights.
+    pub kernel: [usize; 2],
+    pub out_shape: Vec<usize>,
 }
 
 impl Op {
@@ -672,6 +686,7 @@ impl Op {
                 QOp::Add { .. } => "int8_add",
                 QOp::Mean { .. } => "int8_mean",
                 QOp::AvgPool2d { .. } => "int8_avg_pool2d",
+                QOp::Patched { .. } => "int8_patched",
             },
             Op::Map(_) => "map",
             Op::UpdateCache => "update_cache",

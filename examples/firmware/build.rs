@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 /// Binary name, program (relative to this crate; `zoo:` is under the zoo),
 /// most cases to run, and whether the outputs must be ExecuTorch's bit for bit.
-const MODELS: [(&str, &str, usize, bool); 15] = [
+const MODELS: [(&str, &str, usize, bool); 17] = [
     ("digits_cnn", "../../tests/fixtures/digits_cnn/model.pte", 8, false),
     ("mlp", "../../tests/fixtures/mlp/model.pte", 8, false),
     ("ds_cnn", "../../tests/fixtures/ds_cnn/model.pte", 2, false),
@@ -22,6 +22,9 @@ const MODELS: [(&str, &str, usize, bool); 15] = [
     ("ds_cnn_int8_xnnpack", "../../tests/fixtures/ds_cnn_int8/model.xnnpack.pte", 2, false),
     ("vww_int8", "../../tests/fixtures/vww_int8/model.pte", 2, true),
     ("vww_int8_xnnpack", "../../tests/fixtures/vww_int8/model.xnnpack.pte", 2, false),
+    // The same two with patch-based execution of their first convolutions.
+    ("vww_int8_patched", "../../tests/fixtures/vww_int8/model.pte", 2, true),
+    ("vww_int8_xnnpack_patched", "../../tests/fixtures/vww_int8/model.xnnpack.pte", 2, false),
     ("resnet8_int8", "../../tests/fixtures/resnet8_int8/model.pte", 2, true),
     ("resnet8_int8_xnnpack", "../../tests/fixtures/resnet8_int8/model.xnnpack.pte", 2, false),
     ("autoencoder_int8", "../../tests/fixtures/autoencoder_int8/model.pte", 2, true),

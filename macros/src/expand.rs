@@ -14,10 +14,12 @@ const MANIFEST_DIR_OVERRIDE: &str = "ETCH_MANIFEST_DIR_OVERRIDE";
 
 const USAGE: &str = "expected the path of a .pte or .pt2 file as a string literal, or `pub mod NAME = \"path.pte\"`";
 
-/// `"path.pte"` or `VIS mod NAME = "path.pte"`.
+/// `"path.pte"` or `VIS mod NAME = "path.pte"`, then optionally `, patch = N`
+/// (`Config::patch`: patch-based execution over N × N patches, 0 for the best grid).
 pub struct Input {
     module: Option<(Visibility, Ident)>,
     path: LitStr,
+    patch: Option<usize>,
 }
 
 impl Parse for Input {
@@ -35,7 +37,24 @@ impl Parse for Input {
         };
         let path = input.parse()?;
         input.parse::<Option<Token![,]>>()?;
-        Ok(Self { module, path })
+        let mut patch = None;
+        if !input.is_empty() {
+            let key: Ident = input.parse()?;
+            if key != "patch" {
+                return Err(syn::Error::new(
+                    key.span(),
+                    "expected `patch = N` after the path",
+                ));
+            }
+            input.parse::<Token![=]>()?;
+            patch = Some(input.parse::<syn::LitInt>()?.base10_parse()?);
+            input.parse::<Option<Token![,]>>()?;
+        }
+        Ok(Self {
+            module,
+            path,
+            patch,
+        })
     }
 }
 
@@ -67,6 +86,7 @@ fn expand(input: &Input) -> syn::Result<TokenStream> {
     };
     let mut config = Config::new(name);
     config.source = pte.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    config.patch = input.patch;
     config.weights = WeightsPath::Absolute(utf8(&weights, span)?.to_owned());
     let generated = generate(&bytes, &config).map_err(|e| fail(format!("`{written}`: {e}")))?;
     if !generated.weights.is_empty() {
@@ -139,6 +159,18 @@ mod tests {
         let (vis, name) = module.module.unwrap();
         assert_eq!(quote!(#vis).to_string(), "pub (crate)");
         assert_eq!(name, "digits");
+    }
+
+    #[test]
+    fn a_patch_grid_may_follow() {
+        assert_eq!(
+            parse(quote!(mod m = "a.pte", patch = 0)).unwrap().patch,
+            Some(0)
+        );
+        assert_eq!(parse(quote!("a.pte", patch = 4,)).unwrap().patch, Some(4));
+        assert_eq!(parse(quote!("a.pte",)).unwrap().patch, None);
+        assert!(parse(quote!("a.pte", grid = 4)).is_err());
+        assert!(parse(quote!("a.pte", patch = "4")).is_err());
     }
 
     #[test]

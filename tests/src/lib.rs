@@ -35,6 +35,7 @@ pub fn setup() -> etch_cli::run::Setup {
         cache: root.join("target/etch-work"),
         std: true,
         threads: 1,
+        patch: None,
     }
 }
 

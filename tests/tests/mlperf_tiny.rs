@@ -117,3 +117,64 @@ fn main() {
     let out = etch_tests::run_with_model(&fixture("vww_int8"), main);
     assert!(out.starts_with("same"), "{out}");
 }
+
+/// Patch-based execution (`Config::patch`): the visual wake words model's
+/// first convolutions run patch by patch in a smaller arena, and both forms
+/// give the unpatched build's outputs bit for bit (the portable program thus
+/// ExecuTorch's exactly).
+#[test]
+fn vww_int8_patched_is_bit_for_bit_the_unpatched_build() {
+    let dir = fixture("vww_int8");
+    for program in ["model.pte", "model.xnnpack.pte"] {
+        let bytes = std::fs::read(dir.join(program)).unwrap();
+        let config = etch_codegen::Config {
+            patch: Some(0),
+            ..etch_codegen::Config::new("vww")
+        };
+        let g = etch_codegen::generate(&bytes, &config).unwrap();
+        let r = g.summary.methods[0]
+            .patch
+            .clone()
+            .expect("a chain to patch");
+        assert!(r.applied, "{program}: {r:?}");
+        assert_eq!(r.arena_without, 18_432 + 36_864 + 16, "{program}");
+        assert_eq!(g.summary.arena_bytes, r.arena_with, "{program}");
+        assert!(r.arena_with <= 36_000, "{program}: {r:?}");
+        assert!(g.model_rs.contains("quant::patched::run"), "{program}");
+
+        let run = |patch| {
+            let setup = etch_cli::run::Setup { patch, ..setup() };
+            let report =
+                etch_cli::run::verify::verify(&dir.join(program), &dir, None, None, &setup)
+                    .unwrap();
+            report.print();
+            assert!(
+                report.passed(),
+                "{program} (patch {patch:?}) does not match ExecuTorch's outputs"
+            );
+            report
+                .rows
+                .into_iter()
+                .map(|row| row.bytes)
+                .collect::<Vec<_>>()
+        };
+        let (plain, patched) = (run(None), run(Some(0)));
+        assert!(!plain.is_empty() && plain.iter().all(|b| !b.is_empty()));
+        assert_eq!(
+            plain, patched,
+            "{program}: patched outputs differ from the unpatched build's"
+        );
+    }
+    // The portable program is also held to ExecuTorch's outputs exactly.
+    let setup = etch_cli::run::Setup {
+        patch: Some(0),
+        ..setup()
+    };
+    let report =
+        etch_cli::run::verify::verify(&dir.join("model.pte"), &dir, Some(0.0), Some(0.0), &setup)
+            .unwrap();
+    assert!(
+        report.passed(),
+        "patched vww_int8 is not bit-exact with ExecuTorch"
+    );
+}

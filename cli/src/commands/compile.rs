@@ -13,6 +13,8 @@ pub struct Options {
     pub kernels: KernelsArgs,
     pub vendor: bool,
     pub force: bool,
+    /// `Config::patch`.
+    pub patch: Option<usize>,
 }
 
 pub fn run(o: &Options) -> Result<ExitCode> {
@@ -25,6 +27,7 @@ pub fn run(o: &Options) -> Result<ExitCode> {
         None => dir_name(&o.out)?,
     };
     let mut config = Config::new(name);
+    config.patch = o.patch;
     config.source = o.model.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
     config.kernels = match kernels::given(&o.kernels, Some(&o.out))? {
         _ if o.vendor => KernelsDep::Path(kernels::VENDORED.into()),

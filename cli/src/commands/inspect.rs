@@ -58,6 +58,9 @@ fn print(model: &Path, info: &Inspection) {
             println!("  cost: {} parameters, {} multiply-adds per call, {} kernel calls", count(p.params), count(p.macs), p.kernel_calls);
             int8(&p.int8);
         }
+        if let Some(r) = planned.and_then(|p| p.patch.as_ref()) {
+            patch(r);
+        }
         println!(
             "  arena: ExecuTorch {}{}, etch {}",
             m.executorch_arena.map_or(if m.nodes.is_empty() { "?".into() } else { "none (a .pt2 has no ExecuTorch plan)".to_string() }, |b| size(b as u64)),
@@ -98,6 +101,24 @@ fn int8(r: &etch_codegen::Int8Report) {
     }
 }
 
+/// The arena with and without patch-based execution, and the halos' cost.
+fn patch(r: &etch_codegen::PatchReport) {
+    let extra = r.macs_with as f64 / r.macs_without.max(1) as f64 - 1.0;
+    println!(
+        "  patch-based execution{}: arena {} without, {} with {}×{} patches over the first {} convolutions \
+         ({} multiply-adds per call, {:+.1}% for the recomputed halos){}",
+        if r.applied { " (on)" } else { "" },
+        size(r.arena_without as u64),
+        size(r.arena_with as u64),
+        r.grid,
+        r.grid,
+        r.convs,
+        count(r.macs_with),
+        100.0 * extra,
+        if r.applied { "" } else { "; `etch compile --patch 0` turns it on" },
+    );
+}
+
 fn table(ops: &BTreeMap<String, (usize, bool)>) {
     let width = ops.keys().map(String::len).max().unwrap_or(0);
     for (name, (n, ok)) in ops {
@@ -131,6 +152,11 @@ fn to_json(model: &Path, info: &Inspection) -> Value {
             "kernel_calls": p.map(|p| p.kernel_calls),
             "runtime_sizes": p.map(|p| p.sizes.iter().map(|z| json!({"input": z.input, "dim": z.dim, "bound": z.bound})).collect::<Vec<_>>()),
             "int8_ops": p.map(|p| p.int8.int8_ops),
+            "patch": p.and_then(|p| p.patch.as_ref()).map(|r| json!({
+                "applied": r.applied, "grid": r.grid, "convs": r.convs,
+                "arena_without_bytes": r.arena_without, "arena_with_bytes": r.arena_with,
+                "macs_without": r.macs_without, "macs_with": r.macs_with,
+            })),
             "int8_fallbacks": p.map(|p| p.int8.fallbacks.iter()
                 .map(|f| json!({"op": f.op, "instruction": f.instruction, "reason": f.reason}))
                 .collect::<Vec<_>>()),

@@ -66,6 +66,10 @@ enum Command {
         /// Write into DIR even if it holds files etch did not generate.
         #[arg(long)]
         force: bool,
+        /// Patch-based execution of the leading int8 convolutions over N × N
+        /// patches of their last output (0: the grid that plans the smallest arena).
+        #[arg(long, value_name = "N")]
+        patch: Option<usize>,
     },
     /// Will MODEL compile, and what will it cost: methods, ops, weights, arenas.
     #[command(after_help = EXIT_CODES)]
@@ -93,6 +97,10 @@ enum Command {
         /// Run with this many threads (the generated crate's `threads` feature).
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
         threads: u16,
+        /// Patch-based execution of the leading int8 convolutions over N × N
+        /// patches of their last output (0: the grid that plans the smallest arena).
+        #[arg(long, value_name = "N")]
+        patch: Option<usize>,
         #[command(flatten)]
         kernels: KernelsArgs,
     },
@@ -146,11 +154,13 @@ fn setup(args: &KernelsArgs) -> Result<crate::run::Setup> {
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Compile { model, out, name, kernels, vendor, force } => {
-            compile::run(&compile::Options { model, out, name, kernels, vendor, force })
+        Command::Compile { model, out, name, kernels, vendor, force, patch } => {
+            compile::run(&compile::Options { model, out, name, kernels, vendor, force, patch })
         }
         Command::Inspect { model, json } => inspect::run(&model, json),
-        Command::Verify { model, dir, atol, rtol, threads, kernels } => verify::run(&model, &dir, atol, rtol, threads.into(), &kernels),
+        Command::Verify { model, dir, atol, rtol, threads, patch, kernels } => {
+            verify::run(&model, &dir, atol, rtol, threads.into(), patch, &kernels)
+        }
         Command::Bench { model, dir, iters, json, no_std, threads, kernels } => bench::run(&model, &dir, iters, json, no_std, threads.into(), &kernels),
         Command::Cache { action: CacheAction::Info } => cache::info(),
         Command::Cache { action: CacheAction::Clean } => cache::clean(),

@@ -26,6 +26,7 @@ pub fn build(model: &Path, setup: &Setup, check: impl FnOnce(&Summary) -> Result
     let mut config = Config::new(format!("etch-model-{name}"));
     config.source = model.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
     config.kernels = setup.kernels.clone();
+    config.patch = setup.patch;
     let generated = generate(&bytes, &config).map_err(|e| format!("`{}`: {e}", model.display()))?;
     check(&generated.summary)?;
 
@@ -39,7 +40,8 @@ pub fn build(model: &Path, setup: &Setup, check: impl FnOnce(&Summary) -> Result
         (true, false) => "",
         (false, false) => "-nostd",
     };
-    let dir = setup.cache.join(format!("{name}-{stem}-{:08x}{variant}", key as u32));
+    let patch = setup.patch.map_or(String::new(), |g| format!("-patch{g}"));
+    let dir = setup.cache.join(format!("{name}-{stem}-{:08x}{variant}{patch}", key as u32));
     let crate_dir = dir.join("model");
     for (file, content) in generated.crate_files() {
         write_if_changed(&crate_dir.join(file), content)?;

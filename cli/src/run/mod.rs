@@ -21,6 +21,8 @@ pub struct Setup {
     pub std: bool,
     /// Above 1: build with the `threads` feature and run with this many threads.
     pub threads: usize,
+    /// `Config::patch` of the generated crate.
+    pub patch: Option<usize>,
 }
 
 impl Setup {
@@ -36,7 +38,7 @@ impl Setup {
         } else {
             crate::kernels::default_dep()
         };
-        Ok(Self { kernels, cache, std: true, threads: 1 })
+        Ok(Self { kernels, cache, std: true, threads: 1, patch: None })
     }
 }
 

@@ -25,6 +25,8 @@ pub struct Row {
     /// Worst `err / (atol + rtol*|expected|)`: at most 1 passes.
     pub worst_ratio: f64,
     pub pass: bool,
+    /// The output's raw little-endian bytes, for bit-for-bit comparisons of two builds.
+    pub bytes: Vec<u8>,
 }
 
 impl Report {
@@ -84,7 +86,8 @@ pub fn verify(model: &Path, dir: &Path, atol: Option<f64>, rtol: Option<f64>, se
             return Err(format!("case {k}: {} expected outputs, `{}` returns {}", case.expected.len(), m.name, m.outputs.len()).into());
         }
         for (j, (exp, t)) in case.expected.iter().zip(&m.outputs).enumerate() {
-            let got = decode(&std::fs::read(h.dir.join("cases").join(k.to_string()).join(format!("out{j}.bin")))?, t.dtype.rust());
+            let bytes = std::fs::read(h.dir.join("cases").join(k.to_string()).join(format!("out{j}.bin")))?;
+            let got = decode(&bytes, t.dtype.rust());
             let exp = exp.to_f64();
             let (max_err, ratio) = compare(&got, &exp, atol, rtol);
             let pass = got.len() == exp.len() && ratio <= 1.0;
@@ -97,6 +100,7 @@ pub fn verify(model: &Path, dir: &Path, atol: Option<f64>, rtol: Option<f64>, se
                 mean_abs_err: mean_abs(&got, &exp),
                 worst_ratio: ratio,
                 pass,
+                bytes,
             });
         }
     }

@@ -5,27 +5,31 @@ mod chain;
 mod dce;
 pub(crate) mod fold;
 mod fuse;
+pub(crate) mod patch;
 mod quant;
 mod scratch;
 pub mod plan;
 
 use crate::ir::Graph;
 
+pub use patch::PatchReport;
 pub use plan::{plan, Plan};
 pub use quant::{Fallback, Int8Report};
 
 /// Runs every rewrite. The graph computes the same outputs afterwards.
-/// Returns, per method, what the int8 rewrite made of it.
-pub fn run(graph: &mut Graph) -> Vec<Int8Report> {
+/// Returns, per method, what the int8 rewrite and patching made of it;
+/// `patch` is the patch grid (`Config::patch`).
+pub fn run(graph: &mut Graph, patch: Option<usize>) -> Vec<(Int8Report, Option<PatchReport>)> {
     let mut reports = Vec::new();
     for method in &mut graph.methods {
-        reports.push(quant::run(method, &mut graph.constants));
+        let int8 = quant::run(method, &mut graph.constants);
         fold::run(method, &mut graph.constants);
         fuse::run(method, &mut graph.constants);
         chain::run(method, &graph.constants);
         alias::run(method);
         dce::run(method);
         scratch::run(method);
+        reports.push((int8, patch::run(method, patch)));
     }
     reports
 }

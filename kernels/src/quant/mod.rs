@@ -17,6 +17,7 @@ pub mod int4;
 #[cfg(target_arch = "x86_64")]
 mod int4_x86;
 pub mod patch;
+pub mod patched;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod pointwise_wasm;
 pub mod pool;

@@ -5,7 +5,8 @@ use quote::quote;
 
 use super::quantize::i32_lit;
 use crate::emit::{f32_lit, lit};
-use crate::ir::{Method, Node, QOp, QOut};
+use crate::ir::{Method, Node, PatchStage, QOp, QOut};
+use crate::passes::patch::{regions, Region};
 
 pub fn emit(m: &Method, node: &Node, op: &QOp, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
     let shape = |v: usize| m.values[v].ty.shape.clone();
@@ -44,6 +45,7 @@ pub fn emit(m: &Method, node: &Node, op: &QOp, r: &[TokenStream], w: &[TokenStre
             let (xs, qx, qo) = (&r[0], affine(*x), quant(out));
             quote!(::etch_kernels::quant::pool::avg_pool2d(#xs, #o, &#params, #count_include_pad, #divisor, #qx, #qo);)
         }
+        QOp::Patched { stages, grid } => patched(m, node, stages, *grid, r, w),
     }
 }
 
@@ -63,4 +65,72 @@ fn quant(q: &QOut) -> TokenStream {
 fn affine((scale, zero_point): (f64, i64)) -> TokenStream {
     let (s, z) = (f32_lit(scale), i32_lit(zero_point));
     quote!(::etch_kernels::quant::affine::Affine { scale: #s, zero_point: #z })
+}
+
+/// The chain's stages as a table, run patch by patch (`passes/patch.rs`).
+fn patched(
+    m: &Method,
+    node: &Node,
+    stages: &[PatchStage],
+    grid: usize,
+    r: &[TokenStream],
+    w: &[TokenStream],
+) -> TokenStream {
+    let Some((input, outs)) = regions(&m.values[node.inputs[0]].ty.shape, stages, grid) else {
+        return quote!();
+    };
+    let mut prev = input;
+    let table = stages.iter().zip(&outs).enumerate().map(|(s, (st, out))| {
+        let c = &st.conv;
+        let p = [
+            prev.channels,
+            prev.len[0],
+            prev.len[1],
+            out.channels,
+            st.kernel[0],
+            st.kernel[1],
+            c.stride[0],
+            c.stride[1],
+            c.dilation[0],
+            c.dilation[1],
+            c.groups,
+            out.len[0],
+            out.len[1],
+        ];
+        let [cin, ih, iw, cout, kh, kw, sh, sw, dh, dw, g, oh, ow] = p.map(lit);
+        let (wt, scale, bias) = (&r[1 + 3 * s], &r[2 + 3 * s], &r[3 + 3 * s]);
+        let (zp, q, region) = (i32_lit(st.x_zp), quant(&st.out), region(out));
+        prev = *out;
+        quote! {
+            ::etch_kernels::quant::patched::Stage {
+                w: #wt, x_zp: #zp,
+                conv: ::etch_kernels::conv::im2col::Conv2d {
+                    batch: 1, in_channels: #cin, in_h: #ih, in_w: #iw,
+                    out_channels: #cout, kernel_h: #kh, kernel_w: #kw,
+                    stride_h: #sh, stride_w: #sw, pad_h: 0, pad_w: 0,
+                    dilation_h: #dh, dilation_w: #dw, groups: #g, out_h: #oh, out_w: #ow,
+                },
+                rq: ::etch_kernels::quant::conv::Requant { scale: #scale, bias: #bias, out: #q },
+                out: #region,
+            }
+        }
+    });
+    let (x, o, scratch, input, g) = (&r[0], &w[0], &w[1], region(&input), lit(grid));
+    quote!(::etch_kernels::quant::patched::run(#x, #input, #o, #scratch, [#g, #g], &[#(#table),*]);)
+}
+
+fn region(r: &Region) -> TokenStream {
+    let [c, h, w, sh, sw, lh, lw] = [
+        r.channels, r.image[0], r.image[1], r.step[0], r.step[1], r.len[0], r.len[1],
+    ]
+    .map(lit);
+    let [oh, ow] = r.origin.map(|o| {
+        let v = proc_macro2::Literal::i64_unsuffixed(o);
+        quote!(#v)
+    });
+    quote! {
+        ::etch_kernels::quant::patched::Region {
+            channels: #c, image: [#h, #w], origin: [#oh, #ow], step: [#sh, #sw], len: [#lh, #lw],
+        }
+    }
 }
