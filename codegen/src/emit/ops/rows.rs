@@ -57,25 +57,17 @@ pub fn emit(
             if !m.dynamic.is_dynamic(v) {
                 return src.clone();
             }
-            if let Some((d, Dim::Sym(s))) = dims::dims(m, v)
-                .into_iter()
-                .enumerate()
-                .find(|(_, d)| matches!(d, Dim::Sym(_)))
-            {
-                let _ = d;
+            if let Some(Dim::Sym(s)) = dims::dims(m, v).into_iter().find(|d| matches!(d, Dim::Sym(_))) {
                 count.get_or_insert_with(|| quote!(#s));
             }
             let n = lit(row.values[v].ty.numel());
             let whole = format_ident!("{name}_all");
-            if write {
-                bind.extend(quote!(let #whole = #src;));
-                step.extend(
-                    quote!(let #name = ::etch_kernels::dynamic::row_mut(&mut *#whole, row, #n);),
-                );
+            bind.extend(quote!(let #whole = #src;));
+            step.extend(if write {
+                quote!(let #name = ::etch_kernels::dynamic::row_mut(&mut *#whole, row, #n);)
             } else {
-                bind.extend(quote!(let #whole = #src;));
-                step.extend(quote!(let #name = ::etch_kernels::dynamic::row(#whole, row, #n);));
-            }
+                quote!(let #name = ::etch_kernels::dynamic::row(#whole, row, #n);)
+            });
             quote!(#name)
         };
     let reads: Vec<TokenStream> = node

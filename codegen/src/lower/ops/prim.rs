@@ -128,9 +128,11 @@ pub fn scalar_op(cx: &mut Cx<'_, '_>, args: &[usize], op: &str) -> Result<()> {
         ("sub", _, _) => a.sub(b),
         ("mul", Some(x), Some(y)) => x.checked_mul(y).map(RtInt::of),
         // Python's floor division on ints, as register_prim_ops.cpp computes it.
-        ("floordiv", Some(x), Some(y)) if y != 0 => Some(RtInt::of(
-            x.div_euclid(y) - i64::from(y < 0 && x.rem_euclid(y) != 0),
-        )),
+        // checked: i64::MIN / -1 overflows, and must not panic the compiler.
+        ("floordiv", Some(x), Some(y)) if y != 0 => x
+            .checked_div_euclid(y)
+            .and_then(|q| q.checked_sub(i64::from(y < 0 && x.rem_euclid(y) != 0)))
+            .map(RtInt::of),
         ("floordiv", Some(_), Some(0)) => return Err(cx.invalid("integer division by zero")),
         _ => None,
     };
