@@ -22,7 +22,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-EXPORT = os.environ.get("EXPORT", "/work/shared/models/export.py")
+# The shared zoo sits beside the checkout (../shared/models), as the README's test command has it.
+EXPORT = os.environ.get("EXPORT", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "models", "export.py"))
 sys.path.insert(0, os.path.dirname(EXPORT))
 from zoo import calibrate, rand, seeded, simple, tensor  # noqa: E402,F401  (tensor is used by export.py)
 
