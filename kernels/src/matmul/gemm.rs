@@ -98,6 +98,13 @@ fn split_rows(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usiz
 fn gemm_one(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, epilogue: Epilogue<'_>) {
     let fits = out.len() >= m * n && a.len() >= m * k && b.len() >= k * n && epilogue.residual.is_none_or(|r| r.len() >= m * n);
     #[cfg(target_arch = "x86_64")]
+    if fits && k > 0 && crate::cpu::avx512() {
+        // SAFETY: the CPU has AVX-512 F/BW/DQ/VL, AVX2 and FMA (`cpu::avx512`), and
+        // `fits` checked that every slice (the residual too) holds the elements the kernel indexes.
+        unsafe { super::gemm_avx512::gemm(out, a, b, m, k, n, epilogue) };
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
     if fits && k > 0 && crate::cpu::avx2_fma() {
         // SAFETY: the CPU has AVX2 and FMA (`cpu::avx2_fma`), and `fits` checked
         // that every slice (the residual too) holds the elements the kernel indexes.
@@ -534,6 +541,50 @@ mod tests {
                     }
                 });
             }
+        }
+    }
+
+    /// Every column tail 1..=47 past whole 32- and 16-column panels (n up to 100),
+    /// rows 1..=30 (tails of 12- and 24-row tiles), k from 1 to past two blocks.
+    #[test]
+    fn matches_a_naive_product_on_every_tail() {
+        let mut rng = Lcg(23);
+        let (ms, ks) = ([1, 2, 5, 11, 12, 13, 23, 24, 25, 30], [1, 3, 16, 31, 100, 256, 257, 520]);
+        for n in 1..=100 {
+            let (m, k) = (ms[n % ms.len()], ks[n % ks.len()]);
+            let a: Vec<f32> = (0..m * k).map(|_| rng.next_f32()).collect();
+            let b: Vec<f32> = (0..k * n).map(|_| rng.next_f32()).collect();
+            let bias: Vec<f32> = (0..m).map(|_| rng.next_f32()).collect();
+            let res: Vec<f32> = (0..m * n).map(|_| rng.next_f32()).collect();
+            let full = Epilogue { bias: Some(&bias), clamp: Some((-0.5, 0.5)), residual: Some(&res) };
+            for e in [Epilogue::NONE, Epilogue { clamp: None, ..full }, full] {
+                let want = naive(&a, &b, m, k, n, e);
+                each_path(|path| {
+                    let mut out = vec![f32::NAN; m * n];
+                    gemm(&mut out, &a, &b, m, k, n, e);
+                    for (g, w) in out.iter().zip(&want) {
+                        assert!((f64::from(*g) - w).abs() <= 1e-5 * (1.0 + w.abs()), "{path} {m}x{k}x{n}: {g} vs {w}");
+                    }
+                });
+            }
+        }
+    }
+
+    /// NaNs survive the clamp in tiles (full and masked) and in narrow tails, not only in `gemv`.
+    #[test]
+    fn clamp_keeps_nan_in_tiles() {
+        for n in [2, 7, 17, 32, 40] {
+            let (m, k) = (13, 3);
+            let mut a = vec![1.0f32; m * k];
+            a[5 * k] = f32::NAN;
+            let b = vec![1.0f32; k * n];
+            each_path(|path| {
+                let mut out = vec![0.0f32; m * n];
+                gemm(&mut out, &a, &b, m, k, n, Epilogue { bias: None, clamp: Some((0.0, 6.0)), residual: None });
+                for (at, v) in out.iter().enumerate() {
+                    assert_eq!(v.is_nan(), at / n == 5, "{path} n={n} at {at}: {v}");
+                }
+            });
         }
     }
 
