@@ -201,36 +201,24 @@ fn plane<const S: usize, const K: usize, const P: u8>(buf: &mut [f32; BAND], o_p
     while oy0 < oh {
         let rows = n.min(oh - oy0);
         fill::<S, K>(buf, x_plane, ih, iw, w2, r2, rows + (K - 1) / S, oy0);
+        // Rows under 8 wide take the 8-lane blocks below on the AVX-512 path too:
+        // 16-float loads split cache lines more often, and a 5×5 on 7×7 ran 1.26×
+        // slower with 16-lane blocks.
         #[cfg(target_arch = "x86_64")]
-        if P == AVX512 {
+        if P == AVX512 && ow >= LANES {
             let Some(o_band) = o_plane.get_mut(oy0 * ow..(oy0 + rows) * ow) else { return };
-            if ow < WIDE {
-                // Rows narrower than a block: the block's flat positions oy * w2 ..
-                // cover `per` whole rows (with the padding columns between them),
-                // and the row's outputs are packed together before one masked store.
-                let per = (WIDE - ow) / w2 + 1;
-                let mut oy = 0;
-                while oy < rows {
-                    let k = per.min(rows - oy);
-                    let keep = (0..k).fold(0u32, |m, r| m | ((1u32 << ow) - 1) << (r * w2)) as u16;
-                    let Some(o) = o_band.get_mut(oy * ow..(oy + k) * ow) else { return };
+            for (oy, o_row) in o_band.chunks_exact_mut(ow).enumerate() {
+                // Rows 8 to 15 wide are one block with a masked store; in wider
+                // ones the last block overlaps the one before instead.
+                let mut ox = 0;
+                while ox < ow {
+                    let at = ox.min(ow.saturating_sub(WIDE));
+                    let Some(o) = o_row.get_mut(at..(at + WIDE).min(ow)) else { break };
                     // SAFETY: P is AVX512 only under `run_avx512`, whose caller detected
-                    // AVX-512; reads end by (n - 1) * w2 + 16 + max_off, checked above;
-                    // `o` holds the k * ow outputs `keep` selects.
-                    unsafe { avx512::block::<K>(buf, oy * w2, &offs, taps, bias, clamp, o, keep) };
-                    oy += k;
-                }
-            } else {
-                for (oy, o_row) in o_band.chunks_exact_mut(ow).enumerate() {
-                    // The last block overlaps the one before instead of a masked tail.
-                    let mut ox = 0;
-                    while ox < ow {
-                        let at = ox.min(ow - WIDE);
-                        let Some(o) = o_row.get_mut(at..at + WIDE) else { break };
-                        // SAFETY: as above; reads end by (n - 1) * w2 + ow + max_off.
-                        unsafe { avx512::block::<K>(buf, oy * w2 + at, &offs, taps, bias, clamp, o, u16::MAX) };
-                        ox = at + WIDE;
-                    }
+                    // AVX-512, AVX2 and FMA; reads end by (n - 1) * w2 + max(ow, 16) + max_off,
+                    // checked above.
+                    unsafe { avx512::block::<K>(buf, oy * w2 + at, &offs, taps, bias, clamp, o) };
+                    ox = at + WIDE;
                 }
             }
             oy0 += rows;
@@ -342,8 +330,8 @@ fn copy(dst: &mut [f32], src: &[f32]) {
 #[inline(always)]
 fn block<const K: usize, const P: u8>(buf: &[f32; BAND], j: usize, offs: &[[usize; K]; K], taps: &[[f32; K]; K], bias: f32, clamp: Option<(f32, f32)>, o: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
-    if P == AVX2 {
-        // SAFETY: P is AVX2 only under `run_avx2`, whose caller detected AVX2 and
+    if P == AVX2 || P == AVX512 {
+        // SAFETY: P is AVX2 or AVX512 only under `run_avx2` or `run_avx512`, whose caller detected AVX2 and
         // FMA; `plane` checked that every window read stays inside `buf`.
         unsafe { avx2::block::<K>(buf, j, offs, taps, bias, clamp, o) };
         return;
@@ -410,15 +398,14 @@ mod avx512 {
 
     use super::{BAND, WIDE};
 
-    /// The 16 outputs at flat positions `j..j + 16`, each summed in the order of
-    /// `avx2::block` (the same bits); the lanes set in `keep` are packed together
-    /// and stored to `o`, `o.len().min(16)` floats.
+    /// `o` = the first `o.len().min(16)` of the 16 outputs at flat positions
+    /// `j..j + 16`, each summed in the order of `avx2::block` (the same bits).
     ///
     /// # Safety
     /// The CPU supports AVX-512 F, AVX2 and FMA, and `j + off + WIDE <= BAND` for every `off` in `offs`.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    pub unsafe fn block<const K: usize>(buf: &[f32; BAND], j: usize, offs: &[[usize; K]; K], taps: &[[f32; K]; K], bias: f32, clamp: Option<(f32, f32)>, o: &mut [f32], keep: u16) {
+    pub unsafe fn block<const K: usize>(buf: &[f32; BAND], j: usize, offs: &[[usize; K]; K], taps: &[[f32; K]; K], bias: f32, clamp: Option<(f32, f32)>, o: &mut [f32]) {
         // SAFETY: the caller guarantees the features and that each 16-float window is in `buf`;
         // the stores write min(o.len(), 16) floats of `o`.
         unsafe {
@@ -435,12 +422,10 @@ mod avx512 {
                 // max/min return their second operand for NaN: put v second to keep NaNs.
                 v = _mm512_min_ps(_mm512_set1_ps(hi), _mm512_max_ps(_mm512_set1_ps(lo), v));
             }
-            if keep == u16::MAX && o.len() >= WIDE {
+            if o.len() >= WIDE {
                 _mm512_storeu_ps(o.as_mut_ptr(), v);
             } else {
-                let n = o.len().min(WIDE);
-                let on = ((1u32 << n) - 1) as __mmask16;
-                _mm512_mask_storeu_ps(o.as_mut_ptr(), on, _mm512_maskz_compress_ps(keep, v));
+                _mm512_mask_storeu_ps(o.as_mut_ptr(), ((1u32 << o.len()) - 1) as __mmask16, v);
             }
         }
     }
@@ -637,16 +622,17 @@ mod tests {
         }
     }
 
-    /// Hot per-layer times of some mobilenet_v2 depthwise layers, AVX-512 against
+    /// Hot per-layer times of some mobilenet_v2 (3×3) and mobilenet_v3_small (5×5) depthwise layers, AVX-512 against
     /// AVX2 in one process. Prints, asserts nothing about time:
     /// `cargo test --release -p etch-kernels hot_layer_times -- --ignored --nocapture`.
     #[test]
     #[ignore]
     fn hot_layer_times() {
         let mut rng = Lcg(7);
-        for &(c, h, s) in &[(32, 112, 1), (96, 112, 2), (144, 56, 1), (144, 56, 2), (192, 28, 1), (384, 14, 1), (576, 14, 2), (960, 7, 1)] {
-            let p = params(c, h, h, 3, s);
-            let (mut x, mut wt, mut bias) = (vec![0.0; c * h * h], vec![0.0; c * 9], vec![0.0; c]);
+        let layers = [(32, 112, 3, 1), (96, 112, 3, 2), (144, 56, 3, 1), (144, 56, 3, 2), (192, 28, 3, 1), (384, 14, 3, 1), (576, 14, 3, 2), (960, 7, 3, 1), (96, 28, 5, 2), (240, 14, 5, 1), (288, 14, 5, 2), (576, 7, 5, 1)];
+        for &(c, h, k, s) in &layers {
+            let p = params(c, h, h, k, s);
+            let (mut x, mut wt, mut bias) = (vec![0.0; c * h * h], vec![0.0; c * k * k], vec![0.0; c]);
             rng.fill(&mut x);
             rng.fill(&mut wt);
             rng.fill(&mut bias);
@@ -655,7 +641,11 @@ mod tests {
             let mut time = |reps: usize| {
                 let t = std::time::Instant::now();
                 for _ in 0..reps {
-                    depthwise3x3(&x, &wt, &mut out, &p, e);
+                    if k == 3 {
+                        depthwise3x3(&x, &wt, &mut out, &p, e);
+                    } else {
+                        depthwise5x5(&x, &wt, &mut out, &p, e);
+                    }
                 }
                 t.elapsed().as_secs_f64() * 1e6 / reps as f64
             };
@@ -671,7 +661,7 @@ mod tests {
                 v[v.len() / 2]
             };
             let (a, b) = (median(&mut wide), median(&mut avx2));
-            std::println!("{c}x{h}x{h}/{s}: avx512 {a:.1} us, avx2 {b:.1} us, ratio {:.2}", a / b);
+            std::println!("{k}x{k} {c}x{h}x{h}/{s}: avx512 {a:.1} us, avx2 {b:.1} us, ratio {:.2}", a / b);
         }
     }
 }
