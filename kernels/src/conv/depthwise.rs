@@ -17,6 +17,13 @@ const PAD_MAX: usize = 128;
 const BAND: usize = 2048;
 /// Lanes per block: fixed-size arrays let LLVM keep a block in vector registers.
 const LANES: usize = 8;
+/// Lanes per AVX-512 block.
+const WIDE: usize = 16;
+
+/// Which blocks `depthwise` runs: the portable loop, AVX2 + FMA, or AVX-512.
+const PORTABLE: u8 = 0;
+const AVX2: u8 = 1;
+const AVX512: u8 = 2;
 
 /// True when `p` is a depthwise convolution these kernels cover.
 pub const fn supports(p: &Conv2d) -> bool {
@@ -87,6 +94,17 @@ fn run_one<const K: usize>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e:
     // Stride as a const parameter: the block loops specialise for 1 and 2,
     // each in a function of its own.
     #[cfg(target_arch = "x86_64")]
+    if crate::cpu::avx512() {
+        // SAFETY: the CPU has AVX-512 F/BW/DQ/VL, AVX2 and FMA (`cpu::avx512`); the function has no other requirement.
+        unsafe {
+            match p.stride_h {
+                1 => run_avx512::<1, K>(x, w, out, p, e),
+                _ => run_avx512::<2, K>(x, w, out, p, e),
+            }
+        }
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
     if crate::cpu::avx2_fma() {
         // SAFETY: the CPU has AVX2 and FMA (`cpu::avx2_fma`); the function has no other requirement.
         unsafe {
@@ -98,8 +116,8 @@ fn run_one<const K: usize>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e:
         return;
     }
     match p.stride_h {
-        1 => depthwise::<1, K, false>(x, w, out, p, e),
-        _ => depthwise::<2, K, false>(x, w, out, p, e),
+        1 => depthwise::<1, K, PORTABLE>(x, w, out, p, e),
+        _ => depthwise::<2, K, PORTABLE>(x, w, out, p, e),
     }
 }
 
@@ -107,15 +125,22 @@ fn run_one<const K: usize>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e:
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn run_avx2<const S: usize, const K: usize>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
-    depthwise::<S, K, true>(x, w, out, p, e);
+    depthwise::<S, K, AVX2>(x, w, out, p, e);
+}
+
+/// The same code with 16-lane AVX-512 blocks.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
+unsafe fn run_avx512<const S: usize, const K: usize>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
+    depthwise::<S, K, AVX512>(x, w, out, p, e);
 }
 
 /// Output rows per band: the most whose phase planes fit in `BAND` with a
-/// block's worth of slack after them; 0 when not even one row fits.
-const fn band_rows(k: usize, s: usize, iw: usize, oh: usize) -> usize {
+/// block's worth (`lanes`) of slack after them; 0 when not even one row fits.
+const fn band_rows(k: usize, s: usize, iw: usize, oh: usize, lanes: usize) -> usize {
     let per_row = s * s * (iw + k - 1).div_ceil(s);
     let halo = (k - 1) / s;
-    let fit = (BAND - LANES) / per_row;
+    let fit = (BAND - lanes) / per_row;
     if fit <= halo {
         0
     } else if fit - halo < oh {
@@ -125,9 +150,10 @@ const fn band_rows(k: usize, s: usize, iw: usize, oh: usize) -> usize {
     }
 }
 
-/// `FAST` is true only inside `run_avx2`, where AVX2 and FMA are enabled.
+/// `P` is `AVX2` only inside `run_avx2`, where AVX2 and FMA are enabled, and
+/// `AVX512` only inside `run_avx512`.
 #[inline(always)]
-fn depthwise<const S: usize, const K: usize, const FAST: bool>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
+fn depthwise<const S: usize, const K: usize, const P: u8>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
     let (ih, iw, oh, ow) = (p.in_h, p.in_w, p.out_h, p.out_w);
     if !supports(p) || p.kernel_h != K || p.stride_h != S || iw == 0 || ow == 0 {
         return;
@@ -141,15 +167,16 @@ fn depthwise<const S: usize, const K: usize, const FAST: bool>(x: &[f32], w: &[f
         let mut taps = [[0.0f32; K]; K];
         taps.iter_mut().flatten().zip(k).for_each(|(t, &v)| *t = v);
         let bias = e.bias.and_then(|b| b.get(c)).copied().unwrap_or(0.0);
-        plane::<S, K, FAST>(&mut buf, o_plane, x_plane, &taps, bias, e.clamp, p);
+        plane::<S, K, P>(&mut buf, o_plane, x_plane, &taps, bias, e.clamp, p);
     }
 }
 
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn plane<const S: usize, const K: usize, const FAST: bool>(buf: &mut [f32; BAND], o_plane: &mut [f32], x_plane: &[f32], taps: &[[f32; K]; K], bias: f32, clamp: Option<(f32, f32)>, p: &Conv2d) {
+fn plane<const S: usize, const K: usize, const P: u8>(buf: &mut [f32; BAND], o_plane: &mut [f32], x_plane: &[f32], taps: &[[f32; K]; K], bias: f32, clamp: Option<(f32, f32)>, p: &Conv2d) {
     let (ih, iw, oh, ow) = (p.in_h, p.in_w, p.out_h, p.out_w);
-    let n = band_rows(K, S, iw, oh);
+    let lanes = if P == AVX512 { WIDE } else { LANES };
+    let n = band_rows(K, S, iw, oh, lanes);
     if n == 0 {
         if let Some(k) = taps.as_flattened().first_chunk::<9>() {
             // Only 3×3 gets here: `supports` keeps wide 5×5 rows out.
@@ -165,15 +192,38 @@ fn plane<const S: usize, const K: usize, const FAST: bool>(buf: &mut [f32; BAND]
     let offs: [[usize; K]; K] =
         core::array::from_fn(|ky| core::array::from_fn(|kx| ((ky % S) * S + kx % S) * r2 * w2 + ky / S * w2 + kx / S));
     let max_off = offs.iter().flatten().fold(0, |m, &o| m.max(o));
-    // Reads are at `j + off + ..LANES` with j + LANES <= (n - 1) * w2 + max(ow, LANES):
+    // Reads are at `j + off + ..lanes` with j + lanes <= (n - 1) * w2 + max(ow, lanes):
     // keep them inside `buf`.
-    if (n - 1) * w2 + ow.max(LANES) + max_off > BAND {
+    if (n - 1) * w2 + ow.max(lanes) + max_off > BAND {
         return;
     }
     let mut oy0 = 0;
     while oy0 < oh {
         let rows = n.min(oh - oy0);
         fill::<S, K>(buf, x_plane, ih, iw, w2, r2, rows + (K - 1) / S, oy0);
+        // Rows under 8 wide take the 8-lane blocks below on the AVX-512 path too:
+        // 16-float loads split cache lines more often, and a 5×5 on 7×7 ran 1.26×
+        // slower with 16-lane blocks.
+        #[cfg(target_arch = "x86_64")]
+        if P == AVX512 && ow >= LANES {
+            let Some(o_band) = o_plane.get_mut(oy0 * ow..(oy0 + rows) * ow) else { return };
+            for (oy, o_row) in o_band.chunks_exact_mut(ow).enumerate() {
+                // Rows 8 to 15 wide are one block with a masked store; in wider
+                // ones the last block overlaps the one before instead.
+                let mut ox = 0;
+                while ox < ow {
+                    let at = ox.min(ow.saturating_sub(WIDE));
+                    let Some(o) = o_row.get_mut(at..(at + WIDE).min(ow)) else { break };
+                    // SAFETY: P is AVX512 only under `run_avx512`, whose caller detected
+                    // AVX-512, AVX2 and FMA; reads end by (n - 1) * w2 + max(ow, 16) + max_off,
+                    // checked above.
+                    unsafe { avx512::block::<K>(buf, oy * w2 + at, &offs, taps, bias, clamp, o) };
+                    ox = at + WIDE;
+                }
+            }
+            oy0 += rows;
+            continue;
+        }
         if ow < LANES {
             // A row narrower than a block is one block, stored whole while the
             // plane has room: the lanes past its end land on the next row,
@@ -182,7 +232,7 @@ fn plane<const S: usize, const K: usize, const FAST: bool>(buf: &mut [f32; BAND]
                 let at = (oy0 + oy) * ow;
                 let stop = if at + LANES <= o_plane.len() { at + LANES } else { at + ow };
                 let Some(o) = o_plane.get_mut(at..stop) else { return };
-                block::<K, FAST>(buf, oy * w2, &offs, taps, bias, clamp, o);
+                block::<K, P>(buf, oy * w2, &offs, taps, bias, clamp, o);
             }
         } else {
             let Some(o_band) = o_plane.get_mut(oy0 * ow..(oy0 + rows) * ow) else { return };
@@ -192,7 +242,7 @@ fn plane<const S: usize, const K: usize, const FAST: bool>(buf: &mut [f32; BAND]
                 while ox < ow {
                     let at = ox.min(ow - LANES);
                     let Some(o) = o_row.get_mut(at..at + LANES) else { break };
-                    block::<K, FAST>(buf, oy * w2 + at, &offs, taps, bias, clamp, o);
+                    block::<K, P>(buf, oy * w2 + at, &offs, taps, bias, clamp, o);
                     ox = at + LANES;
                 }
             }
@@ -278,10 +328,10 @@ fn copy(dst: &mut [f32], src: &[f32]) {
 /// `o` = clamp(bias + the K×K taps of the `LANES` outputs from flat position `j`).
 /// The caller keeps every `j + off + LANES` within `buf`.
 #[inline(always)]
-fn block<const K: usize, const FAST: bool>(buf: &[f32; BAND], j: usize, offs: &[[usize; K]; K], taps: &[[f32; K]; K], bias: f32, clamp: Option<(f32, f32)>, o: &mut [f32]) {
+fn block<const K: usize, const P: u8>(buf: &[f32; BAND], j: usize, offs: &[[usize; K]; K], taps: &[[f32; K]; K], bias: f32, clamp: Option<(f32, f32)>, o: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
-    if FAST {
-        // SAFETY: FAST is only set under `run_avx2`, whose caller detected AVX2 and
+    if P == AVX2 || P == AVX512 {
+        // SAFETY: P is AVX2 or AVX512 only under `run_avx2` or `run_avx512`, whose caller detected AVX2 and
         // FMA; `plane` checked that every window read stays inside `buf`.
         unsafe { avx2::block::<K>(buf, j, offs, taps, bias, clamp, o) };
         return;
@@ -337,6 +387,45 @@ mod avx2 {
             } else {
                 let on = _mm256_cmpgt_epi32(_mm256_set1_epi32(o.len() as i32), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
                 _mm256_maskstore_ps(o.as_mut_ptr(), on, v);
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use core::arch::x86_64::*;
+
+    use super::{BAND, WIDE};
+
+    /// `o` = the first `o.len().min(16)` of the 16 outputs at flat positions
+    /// `j..j + 16`, each summed in the order of `avx2::block` (the same bits).
+    ///
+    /// # Safety
+    /// The CPU supports AVX-512 F, AVX2 and FMA, and `j + off + WIDE <= BAND` for every `off` in `offs`.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn block<const K: usize>(buf: &[f32; BAND], j: usize, offs: &[[usize; K]; K], taps: &[[f32; K]; K], bias: f32, clamp: Option<(f32, f32)>, o: &mut [f32]) {
+        // SAFETY: the caller guarantees the features and that each 16-float window is in `buf`;
+        // the stores write min(o.len(), 16) floats of `o`.
+        unsafe {
+            let base = buf.as_ptr().add(j);
+            let mut acc = [_mm512_set1_ps(bias), _mm512_setzero_ps()];
+            for (i, (offs, taps)) in offs.iter().zip(taps).enumerate() {
+                for (t, (&off, &wv)) in offs.iter().zip(taps).enumerate() {
+                    let c = &mut acc[(i * K + t) & 1];
+                    *c = _mm512_fmadd_ps(_mm512_set1_ps(wv), _mm512_loadu_ps(base.add(off)), *c);
+                }
+            }
+            let mut v = _mm512_add_ps(acc[0], acc[1]);
+            if let Some((lo, hi)) = clamp {
+                // max/min return their second operand for NaN: put v second to keep NaNs.
+                v = _mm512_min_ps(_mm512_set1_ps(hi), _mm512_max_ps(_mm512_set1_ps(lo), v));
+            }
+            if o.len() >= WIDE {
+                _mm512_storeu_ps(o.as_mut_ptr(), v);
+            } else {
+                _mm512_mask_storeu_ps(o.as_mut_ptr(), ((1u32 << o.len()) - 1) as __mmask16, v);
             }
         }
     }
@@ -463,6 +552,116 @@ mod tests {
                     assert!((g - w.clamp(-0.5, 0.5)).abs() <= 1e-5, "{path} {c}x{h}x{w}/{s}: {g} vs {w}");
                 }
             });
+        }
+    }
+
+    fn params(c: usize, h: usize, w: usize, k: usize, s: usize) -> Conv2d {
+        let (oh, ow) = ((h + 2 * (k / 2) - k) / s + 1, (w + 2 * (k / 2) - k) / s + 1);
+        Conv2d {
+            batch: 1, in_channels: c, in_h: h, in_w: w, out_channels: c, kernel_h: k, kernel_w: k,
+            stride_h: s, stride_w: s, pad_h: k / 2, pad_w: k / 2, dilation_h: 1, dilation_w: 1, groups: c, out_h: oh, out_w: ow,
+        }
+    }
+
+    /// Every path against the general convolution, and AVX-512 against AVX2 bit for bit:
+    /// every plane from 1×1 to 8×8, and random wider ones (widths around 16-lane blocks).
+    #[test]
+    fn every_path_on_small_and_random_planes() {
+        let mut rng = Lcg(11);
+        let mut shapes = Vec::new();
+        for h in 1..=8 {
+            for w in 1..=8 {
+                shapes.push((2, h, w));
+            }
+        }
+        for &w in &[15, 16, 17, 23, 31, 32, 33, 47, 56, 57, 112, 113] {
+            shapes.push((2, 1 + (rng.next_f32().abs() * 9.0) as usize, w));
+        }
+        for _ in 0..12 {
+            let (h, w) = (1 + (rng.next_f32().abs() * 60.0) as usize, 1 + (rng.next_f32().abs() * 120.0) as usize);
+            shapes.push((3, h, w));
+        }
+        for (n, &(c, h, w)) in shapes.iter().enumerate() {
+            for (k, s) in [(3, 1), (3, 2), (5, 1), (5, 2)] {
+                let p = params(c, h, w, k, s);
+                if !supports(&p) {
+                    continue;
+                }
+                let (mut x, mut wt, mut bias) = (vec![0.0; c * h * w], vec![0.0; c * k * k], vec![0.0; c]);
+                rng.fill(&mut x);
+                rng.fill(&mut wt);
+                rng.fill(&mut bias);
+                let mut want = vec![0.0; c * p.out_h * p.out_w];
+                let with_bias = n % 2 == 0;
+                crate::conv::im2col::conv2d(&x, &wt, with_bias.then_some(&bias[..]), &mut want, &p);
+                let clamp = (n % 3 != 0).then_some((-0.4, 0.6));
+                if let Some((lo, hi)) = clamp {
+                    want.iter_mut().for_each(|v| *v = v.clamp(lo, hi));
+                }
+                let e = Epilogue { bias: with_bias.then_some(&bias[..]), clamp, residual: None };
+                let mut outs = Vec::new();
+                each_path(|path| {
+                    let mut got = vec![f32::NAN; want.len()];
+                    if k == 3 {
+                        depthwise3x3(&x, &wt, &mut got, &p, e);
+                    } else {
+                        depthwise5x5(&x, &wt, &mut got, &p, e);
+                    }
+                    for (g, w) in got.iter().zip(&want) {
+                        assert!((g - w).abs() <= 1e-5, "{path} {k}x{k}/{s} {c}x{h}x{w}: {g} vs {w}");
+                    }
+                    outs.push((std::string::String::from(path), got));
+                });
+                if let [(a, x), (b, y), ..] = &outs[..] {
+                    assert_eq!(*a == "avx512", crate::cpu::avx512());
+                    if *a == "avx512" && *b == "avx2" {
+                        assert!(x.iter().zip(y).all(|(x, y)| x.to_bits() == y.to_bits()), "{k}x{k}/{s} {c}x{h}x{w}: avx512 and avx2 differ");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Hot per-layer times of some mobilenet_v2 (3×3) and mobilenet_v3_small (5×5) depthwise layers, AVX-512 against
+    /// AVX2 in one process. Prints, asserts nothing about time:
+    /// `cargo test --release -p etch-kernels hot_layer_times -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn hot_layer_times() {
+        let mut rng = Lcg(7);
+        let layers = [(32, 112, 3, 1), (96, 112, 3, 2), (144, 56, 3, 1), (144, 56, 3, 2), (192, 28, 3, 1), (384, 14, 3, 1), (576, 14, 3, 2), (960, 7, 3, 1), (96, 28, 5, 2), (240, 14, 5, 1), (288, 14, 5, 2), (576, 7, 5, 1)];
+        for &(c, h, k, s) in &layers {
+            let p = params(c, h, h, k, s);
+            let (mut x, mut wt, mut bias) = (vec![0.0; c * h * h], vec![0.0; c * k * k], vec![0.0; c]);
+            rng.fill(&mut x);
+            rng.fill(&mut wt);
+            rng.fill(&mut bias);
+            let mut out = vec![0.0; c * p.out_h * p.out_w];
+            let e = Epilogue { bias: Some(&bias[..]), clamp: Some((0.0, 6.0)), residual: None };
+            let mut time = |reps: usize| {
+                let t = std::time::Instant::now();
+                for _ in 0..reps {
+                    if k == 3 {
+                        depthwise3x3(&x, &wt, &mut out, &p, e);
+                    } else {
+                        depthwise5x5(&x, &wt, &mut out, &p, e);
+                    }
+                }
+                t.elapsed().as_secs_f64() * 1e6 / reps as f64
+            };
+            let reps = 40_000_000 / (c * h * h) + 1;
+            let (mut wide, mut avx2) = (Vec::new(), Vec::new());
+            time(reps);
+            for _ in 0..7 {
+                wide.push(time(reps));
+                avx2.push(crate::cpu::no_avx512(|| time(reps)));
+            }
+            let median = |v: &mut Vec<f64>| {
+                v.sort_by(f64::total_cmp);
+                v[v.len() / 2]
+            };
+            let (a, b) = (median(&mut wide), median(&mut avx2));
+            std::println!("{k}x{k} {c}x{h}x{h}/{s}: avx512 {a:.1} us, avx2 {b:.1} us, ratio {:.2}", a / b);
         }
     }
 }
