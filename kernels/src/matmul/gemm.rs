@@ -171,12 +171,26 @@ fn portable(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize,
     }
 }
 
+/// The part of the product one packed block of `b` covers (the SIMD kernels').
+#[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
+#[derive(Clone, Copy)]
+pub(super) struct Block {
+    pub k0: usize,
+    pub kc: usize,
+    pub jc: usize,
+    pub nc: usize,
+    /// The block starts the sum (else `out` holds the earlier blocks' part)…
+    pub first: bool,
+    /// …or ends it (then the epilogue applies).
+    pub last: bool,
+}
+
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use core::arch::x86_64::*;
     use core::mem::MaybeUninit;
 
-    use super::Epilogue;
+    use super::{Block, Epilogue};
 
     /// Columns per panel: two 8-lane registers.
     const NR: usize = 16;
@@ -353,18 +367,6 @@ mod avx2 {
     #[repr(C, align(64))]
     struct Pack([f32; KC * NC]);
 
-    /// The part of the product one packed block covers.
-    #[derive(Clone, Copy)]
-    struct Block {
-        k0: usize,
-        kc: usize,
-        jc: usize,
-        nc: usize,
-        /// The block starts the sum (else `out` holds the earlier blocks' part)…
-        first: bool,
-        /// …or ends it (then the epilogue applies).
-        last: bool,
-    }
 
     /// Lanes `0..cols` on, for the two registers of a panel row.
     #[inline(always)]

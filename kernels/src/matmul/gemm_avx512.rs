@@ -7,7 +7,7 @@
 use core::arch::x86_64::*;
 use core::mem::MaybeUninit;
 
-use super::gemm::Epilogue;
+use super::gemm::{Block, Epilogue};
 
 /// Columns per panel: two 16-lane registers.
 const NR: usize = 32;
@@ -191,18 +191,6 @@ unsafe fn gemv(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, e: &Ep
 #[repr(C, align(64))]
 struct Pack([f32; KC * NC]);
 
-/// The part of the product one packed block covers.
-#[derive(Clone, Copy)]
-struct Block {
-    k0: usize,
-    kc: usize,
-    jc: usize,
-    nc: usize,
-    /// The block starts the sum (else `out` holds the earlier blocks' part)…
-    first: bool,
-    /// …or ends it (then the epilogue applies).
-    last: bool,
-}
 
 /// Lanes `0..cols` on, for the two registers of a panel row.
 #[inline(always)]

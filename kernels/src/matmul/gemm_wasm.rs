@@ -11,7 +11,7 @@
 use core::arch::wasm32::*;
 use core::mem::MaybeUninit;
 
-use super::gemm::Epilogue;
+use super::gemm::{Block, Epilogue};
 
 /// Columns per panel: two vectors.
 const NR: usize = 8;
@@ -22,18 +22,6 @@ const KC: usize = 256;
 /// Columns of `b` per packed block (8 panels): KC × NC floats are 64 KiB of stack.
 const NC: usize = 64;
 
-/// The part of the product one packed block covers.
-#[derive(Clone, Copy)]
-struct Block {
-    k0: usize,
-    kc: usize,
-    jc: usize,
-    nc: usize,
-    /// The block starts the sum (else `out` holds the earlier blocks' part)…
-    first: bool,
-    /// …or ends it (then the epilogue applies).
-    last: bool,
-}
 
 #[repr(C, align(16))]
 struct Pack([f32; KC * NC]);
