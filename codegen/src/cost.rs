@@ -19,7 +19,7 @@ pub fn macs(m: &Method) -> u64 {
             let (Some(out), Some(a), Some(b)) = (output, input(0), input(1)) else { return 0 };
             match &n.op {
                 // Every patch computes its whole region, halo included.
-                Op::Int8(QOp::Patched { stages, grid }) => {
+                Op::Int8(QOp::Patched { stages, grid, .. }) => {
                     let Some((_, regions)) = crate::passes::patch::regions(shape(a), stages, *grid)
                     else {
                         return 0;

@@ -525,7 +525,19 @@ pub enum QOp {
     AvgPool2d { pool: Pool2d, count_include_pad: bool, divisor: Option<i64>, x: (f64, i64), out: QOut },
     /// inputs `[x, w, scale, bias]` per stage after `x`, outputs `[out, scratch]`:
     /// a chain of int8 convolutions run patch by patch (`passes/patch.rs`).
-    Patched { stages: Vec<PatchStage>, grid: usize },
+    Patched { stages: Vec<PatchStage>, grid: usize, stream: Option<PatchStream> },
+}
+
+/// A patched chain that reads its input row by row, keeping only the rows in
+/// flight: the method's f32 input quantized as the quantize op it replaced,
+/// or (`rows`, no `x` among the inputs) rows from the caller of the int8 entry point.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PatchStream {
+    pub scale: f64,
+    pub zero_point: i64,
+    pub rows: bool,
+    /// The input's shape, `[1, channels, h, w]`.
+    pub shape: [usize; 4],
 }
 
 /// One convolution of a `QOp::Patched` chain and its whole output's shape.
@@ -765,6 +777,27 @@ impl Node {
 }
 
 impl Method {
+    /// The quantize node that reads the method's only input, when it is its
+    /// only reader and writes an int8 arena value over the whole int8 range:
+    /// what an int8 entry point skips.
+    pub fn entry_quantize(&self) -> Option<usize> {
+        let [x] = self.inputs[..] else { return None };
+        if self.dynamic.is_dynamic(x) || self.fallible() || self.random() || self.passes_input() {
+            return None;
+        }
+        let mut readers = self.nodes.iter().enumerate().filter(|(_, n)| n.inputs.iter().any(|&i| self.root(i).0 == x));
+        let (q, node) = readers.next()?;
+        let Op::Quantize { min: -128, max: 127, .. } = node.op else { return None };
+        let y = node.outputs[0];
+        let ok = readers.next().is_none()
+            && node.inputs == [x]
+            && node.outputs.len() == 1
+            && self.values[y].storage == Storage::Arena
+            && self.values[y].ty.dtype == DType::I8
+            && !self.outputs.iter().any(|&o| self.root(o).0 == y);
+        ok.then_some(q)
+    }
+
     /// Whether an output is (a view of) an input, so it borrows from the caller.
     pub fn passes_input(&self) -> bool {
         self.outputs.iter().any(|&v| matches!(self.values[self.root(v).0].storage, Storage::Input(_)))

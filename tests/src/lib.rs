@@ -59,11 +59,20 @@ pub fn verify_with(dir: &std::path::Path, program: &str, setup: &etch_cli::run::
 /// uses it as `model`, runs it and returns what it printed: for tests of the
 /// generated API itself (errors, state, reset).
 pub fn run_with_model(dir: &std::path::Path, main_rs: &str) -> String {
+    run_with_model_patched(dir, main_rs, None)
+}
+
+/// As `run_with_model`, with `Config::patch` set to `patch`.
+pub fn run_with_model_patched(dir: &std::path::Path, main_rs: &str, patch: Option<usize>) -> String {
     use std::process::Command;
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+    let mut name = dir.file_name().unwrap().to_string_lossy().into_owned();
+    if let Some(g) = patch {
+        name = format!("{name}-patch{g}");
+    }
     let work = root.join("target/etch-work").join(format!("api-{name}"));
     let mut config = etch_codegen::Config::new(format!("api-{name}"));
+    config.patch = patch;
     let kernels = root.join("kernels").canonicalize().unwrap();
     config.kernels = etch_codegen::KernelsDep::Path(kernels.display().to_string());
     let bytes = std::fs::read(dir.join("model.pte")).unwrap();

@@ -106,7 +106,7 @@ fn patch(r: &etch_codegen::PatchReport) {
     let extra = r.macs_with as f64 / r.macs_without.max(1) as f64 - 1.0;
     println!(
         "  patch-based execution{}: arena {} without, {} with {}×{} patches over the first {} convolutions \
-         ({} multiply-adds per call, {:+.1}% for the recomputed halos){}",
+         ({} multiply-adds per call, {:+.1}% for the recomputed halos){}{}",
         if r.applied { " (on)" } else { "" },
         size(r.arena_without as u64),
         size(r.arena_with as u64),
@@ -115,6 +115,7 @@ fn patch(r: &etch_codegen::PatchReport) {
         r.convs,
         count(r.macs_with),
         100.0 * extra,
+        if r.streams_input { "; the input is read row by row, only the rows in flight kept" } else { "" },
         if r.applied { "" } else { "; `etch compile --patch 0` turns it on" },
     );
 }
@@ -156,6 +157,7 @@ fn to_json(model: &Path, info: &Inspection) -> Value {
                 "applied": r.applied, "grid": r.grid, "convs": r.convs,
                 "arena_without_bytes": r.arena_without, "arena_with_bytes": r.arena_with,
                 "macs_without": r.macs_without, "macs_with": r.macs_with,
+                "streams_input": r.streams_input,
             })),
             "int8_fallbacks": p.map(|p| p.int8.fallbacks.iter()
                 .map(|f| json!({"op": f.op, "instruction": f.instruction, "reason": f.reason}))

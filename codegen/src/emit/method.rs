@@ -22,6 +22,11 @@ pub fn emit(method: &Method, layout: &Layout) -> TokenStream {
 
 /// As `emit`, with the given doc lines.
 pub fn emit_with_doc(method: &Method, layout: &Layout, doc: Vec<String>) -> TokenStream {
+    emit_with(method, layout, doc, quote!())
+}
+
+/// As `emit_with_doc`, with `extra` parameters first.
+pub fn emit_with(method: &Method, layout: &Layout, doc: Vec<String>, extra: TokenStream) -> TokenStream {
     let name = crate::ident::method(&method.name);
     // An output that is (a view of) an input borrows from it: then the inputs
     // and `self` share one named lifetime, else elision ties outputs to `self`.
@@ -73,7 +78,7 @@ pub fn emit_with_doc(method: &Method, layout: &Layout, doc: Vec<String>) -> Toke
     });
     quote! {
         #(#[doc = #doc])*
-        pub fn #name #generics (&#life mut self, #(#params,)* #(#sizes),*) -> #ret_ty {
+        pub fn #name #generics (&#life mut self, #extra #(#params,)* #(#sizes),*) -> #ret_ty {
             #checks
             #(#body)*
             #ret

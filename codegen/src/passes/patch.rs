@@ -9,8 +9,13 @@
 //! divides the last output) and keeps the smallest arena, if it beats the
 //! unpatched one. Halos are recomputed by each patch that needs them: the
 //! multiply-adds grow, which the report says.
+//!
+//! When the chain reads the quantize of the method's input, the quantize
+//! folds into it: the chain takes the input row by row, top to bottom, and
+//! keeps only the rows one row of patches reads, so the int8 input never
+//! exists whole either (the int8 entry point then takes rows from the caller).
 
-use crate::ir::{DType, Method, Node, Op, PatchStage, QOp, Storage, TensorType, Value, ValueId};
+use crate::ir::{DType, Method, Node, Op, PatchStage, PatchStream, QOp, Storage, TensorType, Value, ValueId};
 use crate::passes::plan::plan;
 
 /// What patching does, or would do, to a method's arena.
@@ -26,6 +31,9 @@ pub struct PatchReport {
     pub arena_with: usize,
     pub macs_without: u64,
     pub macs_with: u64,
+    /// The chain reads the method's input row by row (its quantize folded in),
+    /// so the int8 input never exists whole: the int8 entry point takes rows.
+    pub streams_input: bool,
 }
 
 /// One patch's region of a tensor: patch `(i, j)` covers `len` from
@@ -100,7 +108,9 @@ pub fn run(method: &mut Method, grid: Option<usize>) -> Option<PatchReport> {
     let (start, end) = chain(method)?;
     let without = plan(method).bytes();
     let macs_without = crate::cost::macs(method);
-    let mut best: Option<(usize, usize, usize, Method)> = None;
+    // The smallest arena, then the fewest multiply-adds: once the rest of the
+    // method sets the arena, a coarser grid recomputes less.
+    let mut best: Option<((usize, u64), usize, usize, Method)> = None;
     for last in start + 1..=end {
         let out = &method.values[method.nodes[last].outputs[0]].ty.shape;
         let grids: Vec<usize> = match grid {
@@ -111,13 +121,13 @@ pub fn run(method: &mut Method, grid: Option<usize>) -> Option<PatchReport> {
             let Some(m) = patched(method, start, last, g) else {
                 continue;
             };
-            let bytes = plan(&m).bytes();
-            if best.as_ref().is_none_or(|b| bytes < b.0) {
-                best = Some((bytes, g, last - start + 1, m));
+            let cost = (plan(&m).bytes(), crate::cost::macs(&m));
+            if best.as_ref().is_none_or(|b| cost < b.0) {
+                best = Some((cost, g, last - start + 1, m));
             }
         }
     }
-    let (with, g, convs, m) = best?;
+    let ((with, macs_with), g, convs, m) = best?;
     let report = PatchReport {
         applied: grid.is_some() && with < without,
         grid: g,
@@ -125,7 +135,8 @@ pub fn run(method: &mut Method, grid: Option<usize>) -> Option<PatchReport> {
         arena_without: without,
         arena_with: with,
         macs_without,
-        macs_with: crate::cost::macs(&m),
+        macs_with,
+        streams_input: m.nodes.iter().any(|n| matches!(n.op, Op::Int8(QOp::Patched { stream: Some(_), .. }))),
     };
     if report.applied {
         *method = m;
@@ -192,20 +203,39 @@ fn patched(m: &Method, start: usize, last: usize, grid: usize) -> Option<Method>
     }
     let (input, outs) = regions(&m.values[inputs[0]].ty.shape, &stages, grid)?;
     let mut m = m.clone();
+    let mut bytes = scratch(&input, &outs);
+    let mut stream = None;
+    let (mut start, mut last) = (start, last);
+    let quantizes = |q: &usize| m.nodes[*q].outputs[0] == inputs[0] && m.values[m.nodes[*q].inputs[0]].ty.dtype == DType::F32;
+    if let Some(q) = m.entry_quantize().filter(quantizes) {
+        let Op::Quantize { scale, zero_point, .. } = m.nodes[q].op else { return None };
+        let x = &m.values[m.nodes[q].inputs[0]].ty.shape;
+        let shape = [x[0], x[1], x[2], x[3]];
+        stream = Some(PatchStream { scale, zero_point, rows: false, shape });
+        inputs[0] = m.nodes[q].inputs[0];
+        bytes += ring(&input);
+        m.nodes.remove(q);
+        (start, last) = (start - 1, last - 1);
+    }
     m.values.push(Value {
         ty: TensorType {
             dtype: DType::I8,
-            shape: vec![scratch(&input, &outs)],
+            shape: vec![bytes],
         },
         storage: Storage::Arena,
         source: None,
     });
     let node = Node {
-        op: Op::Int8(QOp::Patched { stages, grid }),
+        op: Op::Int8(QOp::Patched { stages, grid, stream }),
         inputs,
         outputs: vec![m.nodes[last].outputs[0], m.values.len() - 1],
         instruction: m.nodes[start].instruction,
     };
     m.nodes.splice(start..=last, [node]);
     Some(m)
+}
+
+/// Elements of the ring of input rows a streamed chain keeps: those one row of patches reads.
+pub(crate) fn ring(input: &Region) -> usize {
+    input.len[0].min(input.image[0]) * input.image[1] * input.channels
 }

@@ -26,7 +26,7 @@ pub struct Cases {
 /// A compiled model as the harness drives it.
 pub trait Infer {
     /// Puts a case's input where the model reads it; false if its length is wrong.
-    fn load(&mut self, input: &[u8]) -> bool;
+    fn load(&mut self, input: &'static [u8]) -> bool;
     /// One inference on the loaded input.
     fn infer(&mut self) -> &[f32];
 }
@@ -39,7 +39,7 @@ pub struct F32<M: 'static, const I: usize, const O: usize> {
 }
 
 impl<M, const I: usize, const O: usize> Infer for F32<M, I, O> {
-    fn load(&mut self, input: &[u8]) -> bool {
+    fn load(&mut self, input: &'static [u8]) -> bool {
         if input.len() != 4 * I {
             return false;
         }
@@ -62,7 +62,7 @@ pub struct Int8<M: 'static, const I: usize, const O: usize> {
 }
 
 impl<M, const I: usize, const O: usize> Infer for Int8<M, I, O> {
-    fn load(&mut self, input: &[u8]) -> bool {
+    fn load(&mut self, input: &'static [u8]) -> bool {
         if input.len() != I {
             return false;
         }
@@ -73,6 +73,33 @@ impl<M, const I: usize, const O: usize> Infer for Int8<M, I, O> {
     }
     fn infer(&mut self) -> &[f32] {
         (self.forward)(self.model)
+    }
+}
+
+/// An int8 model that takes its input row by row (`<method>_i8_rows`), as a
+/// camera hands it over: each row is cut from the case's int8 codes (channels
+/// first, in flash), so only the rows in flight are ever in RAM, in the arena.
+pub struct Int8Rows<M: 'static, const C: usize, const H: usize, const W: usize, const R: usize, const O: usize> {
+    pub model: &'static mut M,
+    pub forward: for<'a, 'b> fn(&'a mut M, &'b mut dyn FnMut(usize, &mut [i8; R])) -> &'a [f32; O],
+    pub input: &'static [u8],
+}
+
+impl<M, const C: usize, const H: usize, const W: usize, const R: usize, const O: usize> Infer
+    for Int8Rows<M, C, H, W, R, O>
+{
+    fn load(&mut self, input: &'static [u8]) -> bool {
+        self.input = input;
+        input.len() == C * H * W && R == W * C
+    }
+    fn infer(&mut self) -> &[f32] {
+        let input = self.input;
+        let mut rows = |y: usize, row: &mut [i8; R]| {
+            for (k, q) in row.iter_mut().enumerate() {
+                *q = input.get((k % C * H + y) * W + k / C).map_or(0, |&b| b as i8);
+            }
+        };
+        (self.forward)(self.model, &mut rows)
     }
 }
 
@@ -92,8 +119,8 @@ pub extern "C" fn bench_end() {
 /// Runs every case in order on one model, then exits qemu: success only if
 /// every output element is within `atol + rtol * |expected|`.
 pub fn run(cases: &Cases, arena_bytes: usize, weight_bytes: usize, model: &mut dyn Infer) -> ! {
-    paint_stack();
     let mut failed = 0;
+    let mut stack = 0;
     let mut data = 0;
     for (k, case) in cases.cases.iter().enumerate() {
         data += case.input.len() + case.expected.len();
@@ -101,9 +128,12 @@ pub fn run(cases: &Cases, arena_bytes: usize, weight_bytes: usize, model: &mut d
             hprintln!("{} case {}: the input has {} bytes, not what the model takes", cases.name, k, case.input.len());
             exit(false);
         }
+        // The stack the inference takes, with the frames above it; printing is not counted.
+        paint_stack();
         bench_start();
         let got = model.infer();
         bench_end();
+        stack = stack.max(stack_used());
         match check(core::hint::black_box(got), case.expected, cases.atol, cases.rtol) {
             Ok(()) => hprintln!("{} case {}: ok", cases.name, k),
             Err(i) => {
@@ -119,7 +149,6 @@ pub fn run(cases: &Cases, arena_bytes: usize, weight_bytes: usize, model: &mut d
             }
         }
     }
-    let stack = stack_used();
     // run.sh reads this line.
     hprintln!(
         "{}: {}/{} cases pass; weights {} B, arena {} B, stack high-water {} B, test data {} B",

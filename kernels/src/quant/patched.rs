@@ -8,8 +8,13 @@
 //! convolution skips (`(x - x_zp) · w` is 0 there), so every stage runs
 //! unpadded and the outputs inside the image are the unpatched ones bit for
 //! bit; halos are computed again by each patch that needs them.
+//!
+//! The input is a whole image (`run`) or rows handed over one at a time, top
+//! to bottom (`run_rows`), as a camera delivers them: then only the rows one
+//! row of patches reads are kept, in a ring, and the whole input never exists.
 
 use crate::conv::im2col::Conv2d;
+use crate::quant::affine::quantize_one;
 use crate::quant::conv::{qconv2d, Requant};
 
 /// One region per patch: patch `(i, j)` covers `len` rows and columns from
@@ -35,6 +40,12 @@ impl Region {
     pub const fn numel(&self) -> usize {
         self.channels * self.len[0] * self.len[1]
     }
+
+    /// Elements of the ring `run_rows` keeps: the image rows one row of patches reads.
+    pub const fn ring(&self) -> usize {
+        let rows = if self.len[0] < self.image[0] { self.len[0] } else { self.image[0] };
+        rows * self.image[1] * self.channels
+    }
 }
 
 /// One convolution of the chain.
@@ -48,31 +59,116 @@ pub struct Stage<'a> {
     pub out: Region,
 }
 
+/// Where the chain's input rows are read from.
+trait Source {
+    /// Makes image rows `..end` readable; rows are asked for in order.
+    fn advance(&mut self, end: usize);
+    /// Row `y` of channel `c`, read as `row[x * stride]`.
+    fn row(&self, c: usize, y: usize) -> (&[i8], usize);
+}
+
+/// A whole `channels × h × w` image.
+struct Image<'a> {
+    x: &'a [i8],
+    h: usize,
+    w: usize,
+}
+
+impl Source for Image<'_> {
+    fn advance(&mut self, _: usize) {}
+    fn row(&self, c: usize, y: usize) -> (&[i8], usize) {
+        let from = (c * self.h + y) * self.w;
+        (self.x.get(from..from + self.w).unwrap_or(&[]), 1)
+    }
+}
+
+/// The last `ring.len() / (w · channels)` rows, each `w × channels` (channels last).
+struct Ring<'a, F> {
+    fill: F,
+    ring: &'a mut [i8],
+    channels: usize,
+    w: usize,
+    next: usize,
+}
+
+impl<F: FnMut(usize, &mut [i8])> Source for Ring<'_, F> {
+    fn advance(&mut self, end: usize) {
+        let width = self.w * self.channels;
+        let rows = self.ring.len() / width.max(1);
+        while self.next < end && rows > 0 {
+            let at = self.next % rows * width;
+            if let Some(slot) = self.ring.get_mut(at..at + width) {
+                (self.fill)(self.next, slot);
+            }
+            self.next += 1;
+        }
+    }
+    fn row(&self, c: usize, y: usize) -> (&[i8], usize) {
+        let width = self.w * self.channels;
+        let rows = self.ring.len() / width.max(1);
+        let at = (y % rows.max(1)) * width + c;
+        (self.ring.get(at..(at + width).saturating_sub(c)).unwrap_or(&[]), self.channels)
+    }
+}
+
 /// Runs `stages` over `x` (a whole `input` image) patch by patch of a
 /// `grid`, writing the last stage's whole image into `out`. `scratch` holds
 /// the input patch and the stage buffers: consecutive ones sit at its two
 /// ends, so it needs the largest sum of two consecutive buffers.
-pub fn run(
-    x: &[i8],
+pub fn run(x: &[i8], input: Region, out: &mut [i8], scratch: &mut [i8], grid: [usize; 2], stages: &[Stage<'_>]) {
+    let [h, w] = input.image;
+    let mut src = Image { x, h, w };
+    patches(&mut src, input, out, scratch, grid, stages);
+}
+
+/// As `run`, with the input's rows from `fill(y, row)`, called once per row
+/// `y` from the top: it writes row `y` as `row[x * channels + c]` (channels
+/// last, as a camera delivers pixels). `scratch` holds `input.ring()` more
+/// elements first, for the rows in flight.
+pub fn run_rows(
+    fill: impl FnMut(usize, &mut [i8]),
     input: Region,
     out: &mut [i8],
     scratch: &mut [i8],
     grid: [usize; 2],
     stages: &[Stage<'_>],
 ) {
+    let Some((ring, bufs)) = scratch.split_at_mut_checked(input.ring()) else { return };
+    let mut src = Ring { fill, ring, channels: input.channels, w: input.image[1], next: 0 };
+    patches(&mut src, input, out, bufs, grid, stages);
+}
+
+/// A row source for `run_rows` that quantizes a whole f32 `channels × h × w`
+/// image, as the quantize op it stands for: `inv_scale` is `1.0f32 / scale`.
+pub fn quantized_rows(
+    x: &[f32],
+    input: Region,
+    inv_scale: f32,
+    zero_point: i32,
+) -> impl FnMut(usize, &mut [i8]) + '_ {
+    let ([h, w], c) = (input.image, input.channels);
+    move |y, row| {
+        for (k, q) in row.iter_mut().enumerate() {
+            let v = x.get((k % c * h + y) * w + k / c).copied().unwrap_or(0.0);
+            *q = quantize_one(v, inv_scale, zero_point, -128, 127) as i8;
+        }
+    }
+}
+
+fn patches<S: Source>(src: &mut S, input: Region, out: &mut [i8], scratch: &mut [i8], grid: [usize; 2], stages: &[Stage<'_>]) {
     let total = scratch.len();
     for i in 0..grid[0] {
+        let end = input.start(i, 0)[0] + input.len[0] as isize;
+        src.advance(end.clamp(0, input.image[0] as isize) as usize);
         for j in 0..grid[1] {
             let Some(first) = stages.first() else { return };
-            gather(x, &input, input.start(i, j), first.x_zp, scratch);
+            gather(src, &input, input.start(i, j), first.x_zp, scratch);
             // Stage `s` reads the bottom end and writes the top one when `s` is even.
             let mut in_len = input.numel();
             for (s, stage) in stages.iter().enumerate() {
                 let out_len = stage.out.numel();
                 let (src, dst) = if s % 2 == 0 {
-                    let Some((lo, hi)) =
-                        scratch.split_at_mut_checked(total.saturating_sub(out_len))
-                    else {
+                    let Some((lo, hi)) = scratch.split_at_mut_checked(total.saturating_sub(out_len)) else {
                         return;
                     };
                     (lo.get(..in_len).unwrap_or(&[]), hi)
@@ -91,6 +187,8 @@ pub fn run(
             }
         }
     }
+    // Rows below every patch are still handed over, so the caller sees each row once.
+    src.advance(input.image[0]);
 }
 
 /// The in-image rows `0..len` from `start` hit: `(first row, rows)` in the region.
@@ -100,12 +198,13 @@ fn inside(start: isize, len: usize, image: usize) -> (usize, usize) {
     (lo, hi.saturating_sub(lo))
 }
 
-/// Copies the region at `start` of `x` into `buf`, `fill` outside the image.
-fn gather(x: &[i8], r: &Region, start: [isize; 2], fill: i32, buf: &mut [i8]) {
-    let [h, w] = r.image;
+/// Copies the region at `start` of the input into `buf`, `fill` outside the image.
+fn gather<S: Source>(src: &S, r: &Region, start: [isize; 2], fill: i32, buf: &mut [i8]) {
+    let h = r.image[0];
     let [lh, lw] = r.len;
     let fill = fill as i8;
-    let (c0, cn) = inside(start[1], lw, w);
+    let (c0, cn) = inside(start[1], lw, r.image[1]);
+    let x0 = (start[1] + c0 as isize).max(0) as usize;
     for c in 0..r.channels {
         for row in 0..lh {
             let Some(dst) = buf.get_mut((c * lh + row) * lw..(c * lh + row + 1) * lw) else {
@@ -116,11 +215,10 @@ fn gather(x: &[i8], r: &Region, start: [isize; 2], fill: i32, buf: &mut [i8]) {
                 dst.fill(fill);
                 continue;
             }
-            let from = (c * h + y as usize) * w + (start[1] + c0 as isize) as usize;
-            let src = x.get(from..from + cn).unwrap_or(&[]);
+            let (line, stride) = src.row(c, y as usize);
             for (k, d) in dst.iter_mut().enumerate() {
                 *d = if k >= c0 && k < c0 + cn {
-                    src.get(k - c0).copied().unwrap_or(fill)
+                    line.get((x0 + k - c0) * stride).copied().unwrap_or(fill)
                 } else {
                     fill
                 };
@@ -352,6 +450,31 @@ mod tests {
             let mut got = vec![0; want.len()];
             run(&x, input, &mut got, &mut scratch, [g, g], &stages);
             assert_eq!(got, want, "{g}×{g} patches");
+
+            // The same rows handed over one at a time, channels last.
+            let mut asked = Vec::new();
+            let fill = |y: usize, row: &mut [i8]| {
+                asked.push(y);
+                for (k, q) in row.iter_mut().enumerate() {
+                    *q = x[(k % 3 * h + y) * h + k / 3];
+                }
+            };
+            let mut scratch = vec![0; input.ring() + need];
+            let mut got = vec![0; want.len()];
+            run_rows(fill, input, &mut got, &mut scratch, [g, g], &stages);
+            assert_eq!(got, want, "{g}×{g} patches from rows");
+            assert_eq!(asked, (0..h).collect::<Vec<_>>());
+            assert!(input.ring() < x.len(), "the ring keeps fewer rows than the image");
+
+            // From an f32 image, quantized as the quantize op would.
+            let (inv, zp) = (1.0f32 / 0.05, -3);
+            let xf: Vec<f32> = x.iter().map(|&q| (q as i32 - zp) as f32 * 0.05 + 0.01).collect();
+            let xq: Vec<i8> = xf.iter().map(|&v| quantize_one(v, inv, zp, -128, 127) as i8).collect();
+            let mut want_q = vec![0; want.len()];
+            run(&xq, input, &mut want_q, &mut scratch[..need], [g, g], &stages);
+            let mut got = vec![0; want.len()];
+            run_rows(quantized_rows(&xf, input, inv, zp), input, &mut got, &mut scratch, [g, g], &stages);
+            assert_eq!(got, want_q, "{g}×{g} patches from quantized rows");
         }
     }
 }

@@ -5,7 +5,7 @@ use quote::quote;
 
 use super::quantize::i32_lit;
 use crate::emit::{f32_lit, lit};
-use crate::ir::{Method, Node, PatchStage, QOp, QOut};
+use crate::ir::{Method, Node, PatchStage, PatchStream, QOp, QOut};
 use crate::passes::patch::{regions, Region};
 
 pub fn emit(m: &Method, node: &Node, op: &QOp, r: &[TokenStream], w: &[TokenStream]) -> TokenStream {
@@ -45,7 +45,7 @@ pub fn emit(m: &Method, node: &Node, op: &QOp, r: &[TokenStream], w: &[TokenStre
             let (xs, qx, qo) = (&r[0], affine(*x), quant(out));
             quote!(::etch_kernels::quant::pool::avg_pool2d(#xs, #o, &#params, #count_include_pad, #divisor, #qx, #qo);)
         }
-        QOp::Patched { stages, grid } => patched(m, node, stages, *grid, r, w),
+        QOp::Patched { stages, grid, stream } => patched(m, node, stages, *grid, *stream, r, w),
     }
 }
 
@@ -68,17 +68,26 @@ fn affine((scale, zero_point): (f64, i64)) -> TokenStream {
 }
 
 /// The chain's stages as a table, run patch by patch (`passes/patch.rs`).
+/// A streamed chain reads rows: quantized from the f32 input, or from the
+/// `rows` argument of the int8 entry point (then `r` has no `x`).
 fn patched(
     m: &Method,
     node: &Node,
     stages: &[PatchStage],
     grid: usize,
+    stream: Option<PatchStream>,
     r: &[TokenStream],
     w: &[TokenStream],
 ) -> TokenStream {
-    let Some((input, outs)) = regions(&m.values[node.inputs[0]].ty.shape, stages, grid) else {
+    let rows = stream.is_some_and(|s| s.rows);
+    let shape = match stream {
+        Some(s) => s.shape.to_vec(),
+        None => m.values[node.inputs[0]].ty.shape.clone(),
+    };
+    let Some((input, outs)) = regions(&shape, stages, grid) else {
         return quote!();
     };
+    let (x, r) = if rows { (quote!(), r) } else { (r[0].clone(), &r[1..]) };
     let mut prev = input;
     let table = stages.iter().zip(&outs).enumerate().map(|(s, (st, out))| {
         let c = &st.conv;
@@ -98,7 +107,7 @@ fn patched(
             out.len[1],
         ];
         let [cin, ih, iw, cout, kh, kw, sh, sw, dh, dw, g, oh, ow] = p.map(lit);
-        let (wt, scale, bias) = (&r[1 + 3 * s], &r[2 + 3 * s], &r[3 + 3 * s]);
+        let (wt, scale, bias) = (&r[3 * s], &r[1 + 3 * s], &r[2 + 3 * s]);
         let (zp, q, region) = (i32_lit(st.x_zp), quant(&st.out), region(out));
         prev = *out;
         quote! {
@@ -115,8 +124,26 @@ fn patched(
             }
         }
     });
-    let (x, o, scratch, input, g) = (&r[0], &w[0], &w[1], region(&input), lit(grid));
-    quote!(::etch_kernels::quant::patched::run(#x, #input, #o, #scratch, [#g, #g], &[#(#table),*]);)
+    let (o, scratch, region, g) = (&w[0], &w[1], region(&input), lit(grid));
+    let table = quote!(&[#(#table),*]);
+    match stream {
+        None => quote!(::etch_kernels::quant::patched::run(#x, #region, #o, #scratch, [#g, #g], #table);),
+        Some(_) if rows => quote! {
+            let rows = |y: usize, row: &mut [i8]| {
+                if let Ok(row) = row.try_into() {
+                    rows(y, row);
+                }
+            };
+            ::etch_kernels::quant::patched::run_rows(rows, #region, #o, #scratch, [#g, #g], #table);
+        },
+        Some(s) => {
+            let (inv, zp) = (f32_lit(f64::from(1.0f32 / s.scale as f32)), i32_lit(s.zero_point));
+            quote! {
+                let rows = ::etch_kernels::quant::patched::quantized_rows(#x, #region, #inv, #zp);
+                ::etch_kernels::quant::patched::run_rows(rows, #region, #o, #scratch, [#g, #g], #table);
+            }
+        }
+    }
 }
 
 fn region(r: &Region) -> TokenStream {
