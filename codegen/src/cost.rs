@@ -29,7 +29,7 @@ pub fn macs(m: &Method) -> u64 {
                         .enumerate()
                         .map(|(s, r)| r.numel() as u64 * per_output(n.inputs[1 + 3 * s]))
                         .sum();
-                    per_patch * (*grid * *grid) as u64
+                    per_patch * (grid[0] * grid[1]) as u64
                 }
                 Op::Conv2d(_) | Op::Int8(QOp::Conv2d { .. }) => numel(out) * per_output(b),
                 // Weights `[cin, cout / groups, k…]`: each input element scatters into cout / groups × k… outputs.

@@ -525,7 +525,7 @@ pub enum QOp {
     AvgPool2d { pool: Pool2d, count_include_pad: bool, divisor: Option<i64>, x: (f64, i64), out: QOut },
     /// inputs `[x, w, scale, bias]` per stage after `x`, outputs `[out, scratch]`:
     /// a chain of int8 convolutions run patch by patch (`passes/patch.rs`).
-    Patched { stages: Vec<PatchStage>, grid: usize, stream: Option<PatchStream> },
+    Patched { stages: Vec<PatchStage>, grid: [usize; 2], stream: Option<PatchStream> },
 }
 
 /// A patched chain that reads its input row by row, keeping only the rows in

@@ -23,8 +23,8 @@ use crate::passes::plan::plan;
 pub struct PatchReport {
     /// Whether the method runs patched (the option is on and it helps).
     pub applied: bool,
-    /// `grid × grid` patches over the chain's last output.
-    pub grid: usize,
+    /// `grid[0] × grid[1]` patches (rows × columns) over the chain's last output.
+    pub grid: [usize; 2],
     /// Convolutions in the patched chain.
     pub convs: usize,
     pub arena_without: usize,
@@ -58,14 +58,14 @@ impl Region {
 pub(crate) fn regions(
     x: &[usize],
     stages: &[PatchStage],
-    grid: usize,
+    grid: [usize; 2],
 ) -> Option<(Region, Vec<Region>)> {
     let last = stages.last()?;
     let (h, w) = (last.out_shape[2], last.out_shape[3]);
-    if grid < 1 || h % grid != 0 || w % grid != 0 {
+    if grid[0] < 1 || grid[1] < 1 || h % grid[0] != 0 || w % grid[1] != 0 {
         return None;
     }
-    let (mut origin, mut step, mut len) = ([0i64; 2], [h / grid, w / grid], [h / grid, w / grid]);
+    let (mut origin, mut step, mut len) = ([0i64; 2], [h / grid[0], w / grid[1]], [h / grid[0], w / grid[1]]);
     let mut out = Vec::with_capacity(stages.len());
     for s in stages.iter().rev() {
         out.push(Region {
@@ -102,20 +102,21 @@ pub(crate) fn scratch(input: &Region, outs: &[Region]) -> usize {
     lens.windows(2).map(|p| p[0] + p[1]).max().unwrap_or(0)
 }
 
-/// Patches the method when `grid` is set and it helps (0: the best grid);
-/// reports the best patching either way, when the method has a chain.
+/// Patches the method when `grid` is set and it helps (`g` for `g × g`
+/// patches, 0 for the best grid of any rows and columns); reports the best
+/// patching either way, when the method has a chain.
 pub fn run(method: &mut Method, grid: Option<usize>) -> Option<PatchReport> {
     let (start, end) = chain(method)?;
     let without = plan(method).bytes();
     let macs_without = crate::cost::macs(method);
     // The smallest arena, then the fewest multiply-adds: once the rest of the
     // method sets the arena, a coarser grid recomputes less.
-    let mut best: Option<((usize, u64), usize, usize, Method)> = None;
+    let mut best: Option<((usize, u64), [usize; 2], usize, Method)> = None;
     for last in start + 1..=end {
         let out = &method.values[method.nodes[last].outputs[0]].ty.shape;
-        let grids: Vec<usize> = match grid {
-            Some(g) if g > 0 => vec![g],
-            _ => (2..=out[2].min(out[3])).collect(),
+        let grids: Vec<[usize; 2]> = match grid {
+            Some(g) if g > 0 => vec![[g, g]],
+            _ => (1..=out[2]).flat_map(|r| (1..=out[3]).map(move |c| [r, c])).filter(|&g| g != [1, 1]).collect(),
         };
         for g in grids {
             let Some(m) = patched(method, start, last, g) else {
@@ -184,7 +185,7 @@ fn readers(m: &Method, v: ValueId) -> usize {
 }
 
 /// The method with nodes `start..=last` as one patched node on a `grid`.
-fn patched(m: &Method, start: usize, last: usize, grid: usize) -> Option<Method> {
+fn patched(m: &Method, start: usize, last: usize, grid: [usize; 2]) -> Option<Method> {
     let mut stages = Vec::new();
     let mut inputs = vec![m.nodes[start].inputs[0]];
     for n in &m.nodes[start..=last] {

@@ -74,7 +74,7 @@ fn patched(
     m: &Method,
     node: &Node,
     stages: &[PatchStage],
-    grid: usize,
+    grid: [usize; 2],
     stream: Option<PatchStream>,
     r: &[TokenStream],
     w: &[TokenStream],
@@ -124,23 +124,23 @@ fn patched(
             }
         }
     });
-    let (o, scratch, region, g) = (&w[0], &w[1], region(&input), lit(grid));
+    let (o, scratch, region, [gh, gw]) = (&w[0], &w[1], region(&input), grid.map(lit));
     let table = quote!(&[#(#table),*]);
     match stream {
-        None => quote!(::etch_kernels::quant::patched::run(#x, #region, #o, #scratch, [#g, #g], #table);),
+        None => quote!(::etch_kernels::quant::patched::run(#x, #region, #o, #scratch, [#gh, #gw], #table);),
         Some(_) if rows => quote! {
             let rows = |y: usize, row: &mut [i8]| {
                 if let Ok(row) = row.try_into() {
                     rows(y, row);
                 }
             };
-            ::etch_kernels::quant::patched::run_rows(rows, #region, #o, #scratch, [#g, #g], #table);
+            ::etch_kernels::quant::patched::run_rows(rows, #region, #o, #scratch, [#gh, #gw], #table);
         },
         Some(s) => {
             let (inv, zp) = (f32_lit(f64::from(1.0f32 / s.scale as f32)), i32_lit(s.zero_point));
             quote! {
                 let rows = ::etch_kernels::quant::patched::quantized_rows(#x, #region, #inv, #zp);
-                ::etch_kernels::quant::patched::run_rows(rows, #region, #o, #scratch, [#g, #g], #table);
+                ::etch_kernels::quant::patched::run_rows(rows, #region, #o, #scratch, [#gh, #gw], #table);
             }
         }
     }
