@@ -109,7 +109,10 @@ impl Out {
     }
 }
 
+// On Cortex-M one shared copy: inlined, each residual add of a model would be its own
+// unrolled loop (mobilenet_v2_int8's ten took 6 KB of flash).
 /// `Q(DQ(a) + DQ(b))` elementwise, with the same f32 steps as the three separate ops.
+#[cfg_attr(target_arch = "arm", inline(never))]
 pub fn add(a: &[i8], b: &[i8], out: &mut [i8], qa: Affine, qb: Affine, o: Out) {
     if crate::quant::affine_avx2::add(a, b, out, qa, qb, o) {
         return;

@@ -62,6 +62,8 @@ pub fn qconv2d(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: Re
     }
     // On Cortex-M, one-group convolutions run as dot products on the DSP
     // extension; without it, all but the pointwise ones, which `pointwise` does better.
+    // With it, the one-group ones whose patch is too long for `patch` run on
+    // `direct` (see `qconv2d_body`).
     #[cfg(target_arch = "arm")]
     if crate::quant::patch::supports(p) && (cfg!(target_feature = "dsp") || !is_pointwise(p)) {
         return crate::quant::patch::qconv2d_patch(x, x_zp, w, out, p, &rq);
@@ -96,7 +98,10 @@ fn is_pointwise(p: &Conv2d) -> bool {
 
 #[inline(always)]
 fn qconv2d_body(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: Requant<'_>) {
-    if is_pointwise(p) {
+    // On Cortex-M with the DSP extension `patch` takes every pointwise layer
+    // with at most `patch::MAX_PATCH` input channels: `pointwise`'s unrolled
+    // tiles (10 KB of flash there) would serve only wider ones, so `direct` does.
+    if is_pointwise(p) && !cfg!(all(target_arch = "arm", target_feature = "dsp")) {
         let hw = p.in_h * p.in_w;
         for n in 0..p.batch {
             let (xs, os) = (
@@ -235,7 +240,8 @@ const PADDED: usize = 1024;
 /// Any kernel, stride, padding, dilation and groups: one output row at a time.
 /// Each input row is widened once to `x - x_zp` with zeros for padding and
 /// split by stride phase, so every tap is a contiguous multiply-add.
-#[inline(always)]
+#[cfg_attr(not(target_arch = "arm"), inline(always))]
+#[cfg_attr(target_arch = "arm", inline(never))]
 fn direct(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: &Requant<'_>) {
     let groups = p.groups.max(1);
     let (icg, ocg) = (p.in_channels / groups, p.out_channels / groups);
@@ -274,9 +280,7 @@ fn direct(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: &Requan
                             let c = kx * p.dilation_w;
                             let start = (c % sw) * per + c / sw;
                             let src = buf.get(start..start + p.out_w).unwrap_or(&[]);
-                            acc.iter_mut()
-                                .zip(src)
-                                .for_each(|(a, &v)| *a += i32::from(wv * v));
+                            mac_row(acc, src, wv);
                         }
                     }
                 }
@@ -288,6 +292,29 @@ fn direct(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: &Requan
             }
         }
     }
+}
+
+/// `acc[i] += wv · src[i]`, one tap over an output row. Cortex-M takes it
+/// four at a time: as one zip, LLVM spilled the loop's registers there.
+#[inline(always)]
+fn mac_row(acc: &mut [i32], src: &[i16], wv: i16) {
+    #[cfg(not(target_arch = "arm"))]
+    acc.iter_mut().zip(src).for_each(|(a, &v)| *a += i32::from(wv * v));
+    #[cfg(target_arch = "arm")]
+    mac_row_by_four(acc, src, wv);
+}
+
+#[cfg(any(target_arch = "arm", test))]
+#[inline(always)]
+fn mac_row_by_four(acc: &mut [i32], src: &[i16], wv: i16) {
+    let n = acc.len().min(src.len());
+    let (acc, src) = (&mut acc[..n], &src[..n]);
+    let mut a4 = acc.chunks_exact_mut(4);
+    let mut s4 = src.chunks_exact(4);
+    for (a, s) in (&mut a4).zip(&mut s4) {
+        a.iter_mut().zip(s).for_each(|(a, &v)| *a += i32::from(wv * v));
+    }
+    a4.into_remainder().iter_mut().zip(s4.remainder()).for_each(|(a, &v)| *a += i32::from(wv * v));
 }
 
 /// `buf[(c % sw) * per + c / sw] = x[c - pad] - zp` over the padded row, zero in the padding.
@@ -524,6 +551,43 @@ mod tests {
                 got.iter().any(|&v| v != got[0]),
                 "a constant output tests nothing"
             );
+        }
+    }
+
+    /// Cortex-M with DSP runs pointwise layers too wide for `patch` on `direct`: the same bits as `pointwise`.
+    #[test]
+    fn direct_matches_pointwise() {
+        let mut rng = crate::testutil::Lcg(17);
+        for p in [params(1, 40, 3, 5, 7, 1, 1, 0, 1), params(2, 9, 2, 150, 5, 1, 1, 0, 1)] {
+            let x: Vec<i8> = (0..p.batch * p.in_channels * p.in_h * p.in_w).map(|_| (rng.next_f32() * 127.0) as i8).collect();
+            let w: Vec<i8> = (0..p.out_channels * p.in_channels).map(|_| (rng.next_f32() * 127.0) as i8).collect();
+            let scale: Vec<f32> = (0..p.out_channels).map(|c| 0.0003 * (c + 1) as f32).collect();
+            let bias: Vec<f32> = (0..p.out_channels).map(|c| 0.1 * c as f32 - 0.2).collect();
+            let out = Out { inv_scale: 25.0, zero_point: -3, min: -128, max: 127 };
+            let rq = Requant { scale: &scale, bias: &bias, out };
+            let n = p.batch * p.out_channels * p.out_h * p.out_w;
+            let (mut got, mut want) = (vec![0i8; n], vec![0i8; n]);
+            direct(&x, 6, &w, &mut got, &p, &rq);
+            let hw = p.in_h * p.in_w;
+            for b in 0..p.batch {
+                let (xs, os) = (&x[b * p.in_channels * hw..], &mut want[b * p.out_channels * hw..]);
+                pointwise(xs, 6, &w, os, p.in_channels, p.out_channels, hw, &rq);
+            }
+            assert_eq!(got, want, "{p:?}");
+            assert!(got.iter().any(|&v| v != got[0]), "a constant output tests nothing");
+        }
+    }
+
+    #[test]
+    fn mac_row_by_four_is_the_plain_loop() {
+        let src: Vec<i16> = (0..11).map(|i| i * 37 - 200).collect();
+        // The shorter of the two bounds the row, as in the zip.
+        for (n, m) in (0..=11).flat_map(|n| (0..=11).map(move |m| (n, m))) {
+            let mut want: Vec<i32> = (0..n as i32).map(|i| i * 5 - 9).collect();
+            let mut got = want.clone();
+            want.iter_mut().zip(&src[..m]).for_each(|(a, &v)| *a += i32::from(-71 * v));
+            mac_row_by_four(&mut got, &src[..m], -71);
+            assert_eq!(got, want, "{n} {m}");
         }
     }
 
