@@ -165,6 +165,17 @@ mod files {
                 map.insert("indexes".into(), (m.fallible && m.sizes.is_empty()).into());
                 map.insert("inputs".into(), m.inputs.iter().map(ty).collect::<Vec<_>>().into());
                 map.insert("outputs".into(), m.outputs.iter().map(ty).collect::<Vec<_>>().into());
+                if let Some((scale, zero_point)) = m.int8_input {
+                    let rows = m.patch.as_ref().is_some_and(|p| p.applied && p.streams_input);
+                    let shape = m.inputs.first().map(|t| t.shape.clone()).unwrap_or_default();
+                    let mut int8 = tera::Map::new();
+                    int8.insert("scale".into(), scale.to_string().into());
+                    int8.insert("zero_point".into(), zero_point.into());
+                    int8.insert("rows".into(), rows.into());
+                    int8.insert("channels".into(), shape.get(1).copied().unwrap_or(1).into());
+                    int8.insert("height".into(), shape.get(2).copied().unwrap_or(1).into());
+                    map.insert("int8".into(), tera::Value::Object(int8));
+                }
                 tera::Value::Object(map)
             })
             .collect();
