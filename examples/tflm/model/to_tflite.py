@@ -1,59 +1,79 @@
-"""Step 2 of 2 (TensorFlow venv): the Keras MobileNetV1 0.25 (96x96x3, 2 classes)
-with the weights dump_weights.py wrote, full-integer quantized by the TFLite
+"""Step 2 of 2 (TensorFlow venv): the Keras twin of an MLPerf Tiny model with
+the weights dump_weights.py wrote, full-integer quantized by the TFLite
 converter (int8 input and output, per-channel conv weights, per-tensor int8
-activations) on the fixture's eight seeded calibration inputs. Writes the
-.tflite and a C++ source with the model and the int8 case-0 input.
+activations) on the fixture's eight seeded calibration inputs. Writes NAME.tflite
+and model_data.cc (the model, the int8 case-0 input, the TFLite reference
+interpreter's int8 output) and model_ops.h (the ops to register).
 
-    /opt/tf/bin/python examples/tflm/model/to_tflite.py W.npz OUT_DIR
+    /opt/tf/bin/python examples/tflm/model/to_tflite.py NAME W.npz OUT_DIR
 
-Padding: stride-1 layers pad one pixel each side as PyTorch does; stride-2
-layers use Keras 'same' padding (the MLPerf Tiny reference model's), which on an
-even input pads only bottom/right where PyTorch's padding=1 pads all sides, so
-the outputs are not the fixture's even in float; the ops, shapes and
-multiply-accumulates are the same.
+Padding: stride-1 layers pad as PyTorch does; strided layers use Keras 'same'
+padding (the MLPerf Tiny reference models'), which on an even input pads only
+bottom/right where PyTorch pads both sides, so outputs differ from the
+fixture's even in float; ops, shapes and multiply-accumulates are the same.
+TORCH_PAD=1 pads strided layers as PyTorch does (an explicit PAD op before
+each), which checks the weights were carried over (Keras float output equals
+PyTorch's); that is not the model measured.
 """
 import os
 import sys
 import numpy as np
 import tensorflow as tf
 
-w = np.load(sys.argv[1])
-out = sys.argv[2]
+name, wpath, out = sys.argv[1:4]
+w = np.load(wpath)
 os.makedirs(out, exist_ok=True)
 L = tf.keras.layers
-
-# TORCH_PAD=1 pads stride-2 layers as PyTorch does (an explicit PAD op before
-# each): a check that the weights were carried over right (Keras float equals
-# PyTorch float), not the model measured.
 TORCH_PAD = os.environ.get("TORCH_PAD") == "1"
+SHAPES = {"vww": (96, 96, 3), "ds_cnn": (49, 10, 1), "resnet8": (32, 32, 3), "autoencoder": (640,)}
+TORCH_PADS = {"ds_cnn": ((5, 5), (1, 1))}  # stem pads other than k // 2
+n_layers = sum(1 for k in w.files if k.endswith("_kind"))
+nxt = iter(range(n_layers))
 
 
-def pad(stride):
-    return "valid" if stride == 2 and TORCH_PAD else "same"
-
-
-x = inp = tf.keras.Input((96, 96, 3), batch_size=1)
-i = 0
-while f"l{i}_conv_w" in w or f"l{i}_dw_w" in w:
-    if f"l{i}_conv_w" in w:
-        k, b, s = w[f"l{i}_conv_w"], w[f"l{i}_conv_b"], int(w[f"l{i}_conv_stride"])
-        layer = L.Conv2D(k.shape[3], k.shape[:2], strides=s, padding=pad(s))
+def layer(x, relu=True):
+    i = next(nxt)
+    k, b, kind, s = w[f"l{i}_w"], w[f"l{i}_b"], str(w[f"l{i}_kind"]), int(w[f"l{i}_stride"])
+    if kind == "fc":
+        lay = L.Dense(k.shape[1])
     else:
-        k, b, s = w[f"l{i}_dw_w"], w[f"l{i}_dw_b"], int(w[f"l{i}_dw_stride"])
-        layer = L.DepthwiseConv2D(k.shape[:2], strides=s, padding=pad(s))
-    if s == 2 and TORCH_PAD:
-        x = L.ZeroPadding2D(1)(x)
+        torch_pad = TORCH_PAD and (s == 2) and k.shape[0] > 1
+        if torch_pad:
+            x = L.ZeroPadding2D(TORCH_PADS.get(name, k.shape[0] // 2) if i == 0 else k.shape[0] // 2)(x)
+        pad = "valid" if torch_pad else "same"
+        if kind == "dw":
+            lay = L.DepthwiseConv2D(k.shape[:2], strides=s, padding=pad)
+        else:
+            lay = L.Conv2D(k.shape[3], k.shape[:2], strides=s, padding=pad)
+    x = lay(x)
+    lay.set_weights([k, b])
+    return L.ReLU()(x) if relu else x
+
+
+x = inp = tf.keras.Input(SHAPES[name], batch_size=1)
+if name in ("vww", "ds_cnn"):
+    for _ in range(n_layers - 1):
+        x = layer(x)
+    pool = (24, 5) if name == "ds_cnn" else x.shape[1:3]  # DSCNNKWS's AvgPool2d((24, 5)) on 25x5
+    x = L.AveragePooling2D(pool_size=pool)(x)
+    x = L.Flatten()(x)
+    x = layer(x, relu=False)
+elif name == "resnet8":
     x = layer(x)
-    layer.set_weights([k, b])
-    x = L.ReLU()(x)
-    i += 1
-x = L.AveragePooling2D(pool_size=x.shape[1:3])(x)
-x = L.Flatten()(x)
-fc = L.Dense(2)
-x = fc(x)
-fc.set_weights([w["fc_w"], w["fc_b"]])
+    for down in (False, True, True):
+        a = layer(layer(x), relu=False)
+        skip = layer(x, relu=False) if down else x
+        x = L.ReLU()(L.Add()([a, skip]))
+    x = L.AveragePooling2D(pool_size=x.shape[1:3])(x)
+    x = L.Flatten()(x)
+    x = layer(x, relu=False)
+else:  # autoencoder
+    for _ in range(n_layers - 1):
+        x = layer(x)
+    x = layer(x, relu=False)
 model = tf.keras.Model(inp, x)
-print("keras float case0:", model(w["case0"][None]).numpy()[0], "torch float:", w["case0_float_out"])
+kf = model(w["case0"][None]).numpy()[0]
+print(f"keras float case0: {kf[:4]} torch float: {w['case0_float_out'][:4]} max diff {np.abs(kf - w['case0_float_out']).max():.3g}")
 
 
 def rep():
@@ -68,9 +88,10 @@ conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
 conv.inference_input_type = tf.int8
 conv.inference_output_type = tf.int8
 blob = conv.convert()
-open(os.path.join(out, "vww_int8.tflite"), "wb").write(blob)
+open(os.path.join(out, f"{name}_int8.tflite"), "wb").write(blob)
 
-it = tf.lite.Interpreter(model_content=blob, experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF)
+it = tf.lite.Interpreter(model_content=blob,
+                         experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF)
 it.allocate_tensors()
 ind, outd = it.get_input_details()[0], it.get_output_details()[0]
 si, zi = ind["quantization"]
@@ -78,23 +99,40 @@ so, zo = outd["quantization"]
 q = np.clip(np.round(w["case0"] / si) + zi, -128, 127).astype(np.int8)
 it.set_tensor(ind["index"], q[None])
 it.invoke()
-o = it.get_tensor(outd["index"])[0]
-print("tflite int8 case0:", o, "dequantized:", (o.astype(np.float32) - zo) * so)
+o = it.get_tensor(outd["index"])[0].reshape(-1)
+print("tflite int8 case0:", o[:4], "dequantized:", (o[:4].astype(np.float32) - zo) * so)
 ops = sorted({op["op_name"] for op in it._get_ops_details()})
 print("ops:", ops, "size:", len(blob))
 
+# The int8-only CMSIS-NN registration of each op the model uses.
+REG = {
+    "CONV_2D": ("AddConv2D", "Register_CONV_2D_INT8"),
+    "DEPTHWISE_CONV_2D": ("AddDepthwiseConv2D", "Register_DEPTHWISE_CONV_2D_INT8"),
+    "AVERAGE_POOL_2D": ("AddAveragePool2D", "Register_AVERAGE_POOL_2D_INT8"),
+    "FULLY_CONNECTED": ("AddFullyConnected", "Register_FULLY_CONNECTED_INT8"),
+    "ADD": ("AddAdd", "Register_ADD"),
+    "PAD": ("AddPad", None),
+    "RESHAPE": ("AddReshape", None),
+}
+with open(os.path.join(out, "model_ops.h"), "w") as f:
+    f.write(f"// Generated by to_tflite.py for {name}: the ops its .tflite uses.\n")
+    f.write(f"#define MODEL_NAME \"{name}_int8\"\n#define MODEL_N_OPS {len(ops)}\n#define MODEL_REGISTER_OPS(r) \\\n")
+    for op in ops:
+        add, reg = REG[op]
+        f.write(f"  r.{add}({'tflite::' + reg + '()' if reg else ''}); \\\n")
+    f.write("  do {} while (0)\n")
 
-def carray(name, data, align):
+
+def carray(cname, ctype, data):
     rows = [", ".join(str(int(v)) for v in data[j:j + 24]) for j in range(0, len(data), 24)]
-    return (f"extern const {'unsigned char' if name == 'g_model' else 'signed char'} {name}[];\n"
-            + f"extern const unsigned int {name}_len;\n"
-            + f"alignas({align}) const {'unsigned char' if name == 'g_model' else 'signed char'} {name}[] = {{\n"
-            + ",\n".join(rows) + "\n};\n" + f"const unsigned int {name}_len = {len(data)};\n")
+    return (f"extern const {ctype} {cname}[];\nextern const unsigned int {cname}_len;\n"
+            f"alignas(16) const {ctype} {cname}[] = {{\n" + ",\n".join(rows) + "\n};\n"
+            f"const unsigned int {cname}_len = {len(data)};\n")
 
 
 with open(os.path.join(out, "model_data.cc"), "w") as f:
-    f.write("// Generated by to_tflite.py: the int8 vww .tflite and the int8 case-0 input.\n")
-    f.write(carray("g_model", np.frombuffer(blob, np.uint8), 16))
-    f.write(carray("g_input", q.reshape(-1), 16))
-    f.write("extern const signed char g_expected[2];\n")
-    f.write(f"const signed char g_expected[2] = {{{int(o[0])}, {int(o[1])}}};\n")
+    f.write(f"// Generated by to_tflite.py: the int8 {name} .tflite, its int8 case-0 input and the\n"
+            "// TFLite reference interpreter's output for it.\n")
+    f.write(carray("g_model", "unsigned char", np.frombuffer(blob, np.uint8)))
+    f.write(carray("g_input", "signed char", q.reshape(-1)))
+    f.write(carray("g_expected", "signed char", o))
