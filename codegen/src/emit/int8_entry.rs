@@ -7,41 +7,35 @@
 //! When a patched chain reads the input row by row (`passes/patch.rs`),
 //! `<method>_i8_rows(rows)` takes the int8 rows from the caller instead.
 
-use proc_macro2::TokenStream;
-use proc_macro2::Ident;
+use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
 use super::operands::{field, place, Place};
 use super::{f32_lit, lit, method, Layout};
 use crate::ir::{DType, Method, Op, PatchStream, QOp};
 
-fn entry(method: &Method) -> Option<usize> {
-    method.entry_quantize()
-}
-
-/// The first node when it is a patched chain streaming the method's only input.
-fn streamed(m: &Method) -> Option<PatchStream> {
-    let node = m.nodes.first()?;
-    match &node.op {
-        Op::Int8(QOp::Patched { stream: Some(s), .. }) if m.inputs[..] == node.inputs[..1] => Some(*s),
+/// The patched chain that streams the method's only input, and how.
+fn streamed(m: &Method) -> Option<(usize, PatchStream)> {
+    m.nodes.iter().enumerate().find_map(|(k, node)| match &node.op {
+        Op::Int8(QOp::Patched { stream: Some(s), .. }) if m.inputs[..] == node.inputs[..1] => Some((k, *s)),
         _ => None,
-    }
+    })
 }
 
 /// The scale and zero point of the int8 input, when the method has an int8 entry point.
 pub fn int8_input(m: &Method) -> Option<(f32, i32)> {
-    if let Some(s) = streamed(m) {
+    if let Some((_, s)) = streamed(m) {
         return Some((s.scale as f32, s.zero_point as i32));
     }
-    let Op::Quantize { scale, zero_point, .. } = m.nodes[entry(m)?].op else { return None };
+    let Op::Quantize { scale, zero_point, .. } = m.nodes[m.entry_quantize()?].op else { return None };
     Some((scale as f32, zero_point as i32))
 }
 
 pub fn emit(m: &Method, layout: &Layout) -> Option<TokenStream> {
-    if let Some(s) = streamed(m) {
-        return Some(emit_rows(m, layout, s));
+    if let Some((k, s)) = streamed(m) {
+        return Some(emit_rows(m, layout, k, s));
     }
-    let q = entry(m)?;
+    let q = m.entry_quantize()?;
     let Op::Quantize { scale, zero_point, .. } = m.nodes[q].op else { return None };
     let y = m.nodes[q].outputs[0];
     let Place::Arena(DType::I8, offset) = place(m, layout, y) else { return None };
@@ -91,16 +85,16 @@ fn constants(m: &Method, scale: f64, zero_point: i64) -> (Ident, Ident, TokenStr
     (scale_c, zp_c, consts)
 }
 
-/// `<method>_i8_rows(rows)`: the method with its first node reading the
+/// `<method>_i8_rows(rows)`: the method with its patched node `k` reading the
 /// caller's int8 rows instead of quantizing the f32 input.
-fn emit_rows(m: &Method, layout: &Layout, s: PatchStream) -> TokenStream {
+fn emit_rows(m: &Method, layout: &Layout, k: usize, s: PatchStream) -> TokenStream {
     let name = crate::ident::method(&m.name);
     let (scale_c, zp_c, consts) = constants(m, s.scale, s.zero_point);
     let [_, c, h, w] = s.shape;
     let mut rest = m.clone();
     rest.name = format!("{}_i8_rows", m.name);
     rest.inputs.clear();
-    if let Some(node) = rest.nodes.first_mut() {
+    if let Some(node) = rest.nodes.get_mut(k) {
         node.inputs.remove(0);
         if let Op::Int8(QOp::Patched { stream: Some(st), .. }) = &mut node.op {
             st.rows = true;

@@ -5,10 +5,11 @@
 //! never exist whole. The memory plan then sees one scratch value for those
 //! buffers instead of the chain's full activations.
 //!
-//! The pass tries every end of the chain (and, on `grid` 0, every grid that
-//! divides the last output) and keeps the smallest arena, if it beats the
-//! unpatched one. Halos are recomputed by each patch that needs them: the
-//! multiply-adds grow, which the report says.
+//! The pass tries every end of the chain (and, on grid 0, every grid of rows
+//! and columns that divides the last output) and keeps the smallest arena,
+//! then the fewest multiply-adds, if it beats the unpatched one. Halos are
+//! recomputed by each patch that needs them: the multiply-adds grow, which
+//! the report says.
 //!
 //! When the chain reads the quantize of the method's input, the quantize
 //! folds into it: the chain takes the input row by row, top to bottom, and

@@ -60,10 +60,15 @@ pub fn qconv2d(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: Re
         unsafe { crate::quant::conv3x3::avx2::conv3x3(x, x_zp, w, out, p, &rq) };
         return;
     }
-    // On Cortex-M, one-group convolutions run as dot products on the DSP
+    // On Cortex-M, depthwise ones run by rows straight from the int8 input, and
+    // one-group convolutions as dot products on the DSP
     // extension; without it, all but the pointwise ones, which `pointwise` does better.
     // With it, the one-group ones whose patch is too long for `patch` run on
     // `direct` (see `qconv2d_body`).
+    #[cfg(target_arch = "arm")]
+    if crate::quant::depthwise_rows::supports(p) {
+        return crate::quant::depthwise_rows::depthwise(x, x_zp, w, out, p, &rq);
+    }
     #[cfg(target_arch = "arm")]
     if crate::quant::patch::supports(p) && (cfg!(target_feature = "dsp") || !is_pointwise(p)) {
         return crate::quant::patch::qconv2d_patch(x, x_zp, w, out, p, &rq);

@@ -5,6 +5,7 @@ pub mod affine_avx2;
 pub mod conv;
 pub mod conv3x3;
 pub mod depthwise;
+pub mod depthwise_rows;
 #[cfg(target_arch = "x86_64")]
 mod depthwise_vnni;
 pub mod dot;
