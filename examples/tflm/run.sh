@@ -12,7 +12,10 @@
 # TFLM_DEPS: the tree prepare_deps.sh made (default /work/tflm-deps).
 # ET_PY: python with torch + executorch (default /opt/et/bin/python), for the
 #   fixtures' seeded weights; TF_PY: python with tensorflow (default
-#   /opt/tf/bin/python), for the Keras twins and the TFLite converter.
+#   /opt/tf/bin/python), for the Keras twins and the TFLite converter
+#   (measured with: python3 -m venv /opt/tf && /opt/tf/bin/pip install
+#   tensorflow-cpu pillow, which gave TensorFlow 2.21.0; build_lib.sh uses its
+#   numpy and Pillow too, for scripts TFLM's Makefile runs while it parses).
 # TORCH_PAD=1: strided layers padded as PyTorch pads them (explicit PAD ops),
 #   the same function as the etch fixture, instead of Keras 'same' padding.
 # Each model is built first with a 512 KiB arena to read arena_used_bytes(),
