@@ -146,7 +146,7 @@ pub fn quantized_rows(
     inv_scale: f32,
     zero_point: i32,
 ) -> impl FnMut(usize, &mut [i8]) + '_ {
-    let ([h, w], c) = (input.image, input.channels);
+    let ([h, w], c) = (input.image, input.channels.max(1));
     move |y, row| {
         for (k, q) in row.iter_mut().enumerate() {
             let v = x.get((k % c * h + y) * w + k / c).copied().unwrap_or(0.0);
