@@ -28,24 +28,27 @@ pub fn qconv2d_patch(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, 
     let zp = x_zp.clamp(-128, 127) as i8;
     let mut buf = [0i8; MAX_PATCH];
     let patch = buf.get_mut(..len).unwrap_or(&mut []);
-    // Output channels in blocks, so each block's weight sums are found once.
+    // Output channels in blocks, so each block's weight sums and requantization
+    // constants are found once, on the stack beside the loop.
     for co0 in (0..p.out_channels).step_by(CO_BLOCK) {
-        let rows = w.chunks_exact(len).skip(co0).take(CO_BLOCK.min(p.out_channels - co0));
-        let mut wsum = [0i32; CO_BLOCK];
-        for (s, wr) in wsum.iter_mut().zip(rows.clone()) {
-            *s = wr.iter().map(|&v| i32::from(v)).sum();
+        let nb = CO_BLOCK.min(p.out_channels - co0);
+        let Some(wb) = w.get(co0 * len..(co0 + nb) * len) else { return };
+        let (mut zs, mut sc, mut bi) = ([0i32; CO_BLOCK], [0f32; CO_BLOCK], [0f32; CO_BLOCK]);
+        let slots = zs.iter_mut().zip(sc.iter_mut().zip(bi.iter_mut()));
+        for (r, (wr, (z, (s, b)))) in wb.chunks_exact(len).zip(slots).enumerate() {
+            *z = x_zp * wr.iter().map(|&v| i32::from(v)).sum::<i32>();
+            *s = rq.scale.get(co0 + r).copied().unwrap_or(0.0);
+            *b = rq.bias.get(co0 + r).copied().unwrap_or(0.0);
         }
         for n in 0..p.batch {
             for oy in 0..p.out_h {
                 for ox in 0..p.out_w {
                     gather(x, patch, p, n, oy, ox, zp);
-                    let at = oy * p.out_w + ox;
-                    for (r, (wr, &s)) in rows.clone().zip(&wsum).enumerate() {
-                        let co = co0 + r;
-                        let acc = dot(wr, patch) - x_zp * s;
-                        if let Some(o) = out.get_mut((n * p.out_channels + co) * out_plane + at) {
-                            rq.row(co, &[acc], core::slice::from_mut(o));
-                        }
+                    let at = (n * p.out_channels + co0) * out_plane + oy * p.out_w + ox;
+                    let Some(dst) = out.get_mut(at..) else { return };
+                    let consts = zs.iter().zip(&sc).zip(&bi);
+                    for ((wr, ((&z, &s), &b)), o) in wb.chunks_exact(len).zip(consts).zip(dst.iter_mut().step_by(out_plane.max(1))) {
+                        *o = rq.out.quantize((dot(wr, patch) - z) as f32 * s + b);
                     }
                 }
             }
