@@ -524,25 +524,31 @@ mod tests {
         out
     }
 
+    /// Every path against the f64 product, with no epilogue, with `partial`
+    /// (the full one less a part) and with bias, `clamp` and residual.
+    fn check_product(rng: &mut Lcg, (m, k, n): (usize, usize, usize), clamp: (f32, f32), partial: fn(Epilogue<'_>) -> Epilogue<'_>) {
+        let a: Vec<f32> = (0..m * k).map(|_| rng.next_f32()).collect();
+        let b: Vec<f32> = (0..k * n).map(|_| rng.next_f32()).collect();
+        let bias: Vec<f32> = (0..m).map(|_| rng.next_f32()).collect();
+        let res: Vec<f32> = (0..m * n).map(|_| rng.next_f32()).collect();
+        let full = Epilogue { bias: Some(&bias), clamp: Some(clamp), residual: Some(&res) };
+        for e in [Epilogue::NONE, partial(full), full] {
+            let want = naive(&a, &b, m, k, n, e);
+            each_path(|path| {
+                let mut out = vec![f32::NAN; m * n];
+                gemm(&mut out, &a, &b, m, k, n, e);
+                for (g, w) in out.iter().zip(&want) {
+                    assert!((f64::from(*g) - w).abs() <= 1e-5 * (1.0 + w.abs()), "{path} {m}x{k}x{n}: {g} vs {w}");
+                }
+            });
+        }
+    }
+
     #[test]
     fn matches_a_naive_product_on_many_shapes() {
         let mut rng = Lcg(7);
-        for &(m, k, n) in &[(1, 1, 1), (6, 3, 16), (7, 5, 17), (13, 33, 49), (24, 144, 64), (2, 0, 5), (5, 9, 3), (7, 1100, 21), (13, 512, 33), (6, 513, 8), (9, 300, 200), (5, 257, 71), (3, 40, 49), (31, 70, 49), (25, 300, 67), (14, 300, 34), (19, 280, 35), (9, 600, 196), (13, 70, 1), (7, 576, 1), (3, 5, 1)] {
-            let a: Vec<f32> = (0..m * k).map(|_| rng.next_f32()).collect();
-            let b: Vec<f32> = (0..k * n).map(|_| rng.next_f32()).collect();
-            let bias: Vec<f32> = (0..m).map(|_| rng.next_f32()).collect();
-            let res: Vec<f32> = (0..m * n).map(|_| rng.next_f32()).collect();
-            let full = Epilogue { bias: Some(&bias), clamp: Some((0.0, 0.5)), residual: Some(&res) };
-            for e in [Epilogue::NONE, Epilogue { residual: None, ..full }, full] {
-                let want = naive(&a, &b, m, k, n, e);
-                each_path(|path| {
-                    let mut out = vec![f32::NAN; m * n];
-                    gemm(&mut out, &a, &b, m, k, n, e);
-                    for (g, w) in out.iter().zip(&want) {
-                        assert!((f64::from(*g) - w).abs() <= 1e-5 * (1.0 + w.abs()), "{path} {m}x{k}x{n}: {g} vs {w}");
-                    }
-                });
-            }
+        for &shape in &[(1, 1, 1), (6, 3, 16), (7, 5, 17), (13, 33, 49), (24, 144, 64), (2, 0, 5), (5, 9, 3), (7, 1100, 21), (13, 512, 33), (6, 513, 8), (9, 300, 200), (5, 257, 71), (3, 40, 49), (31, 70, 49), (25, 300, 67), (14, 300, 34), (19, 280, 35), (9, 600, 196), (13, 70, 1), (7, 576, 1), (3, 5, 1)] {
+            check_product(&mut rng, shape, (0.0, 0.5), |e| Epilogue { residual: None, ..e });
         }
     }
 
@@ -553,22 +559,8 @@ mod tests {
         let mut rng = Lcg(23);
         let (ms, ks) = ([1, 2, 5, 11, 12, 13, 23, 24, 25, 30], [1, 3, 16, 31, 100, 256, 257, 520]);
         for n in 1..=100 {
-            let (m, k) = (ms[n % ms.len()], ks[n % ks.len()]);
-            let a: Vec<f32> = (0..m * k).map(|_| rng.next_f32()).collect();
-            let b: Vec<f32> = (0..k * n).map(|_| rng.next_f32()).collect();
-            let bias: Vec<f32> = (0..m).map(|_| rng.next_f32()).collect();
-            let res: Vec<f32> = (0..m * n).map(|_| rng.next_f32()).collect();
-            let full = Epilogue { bias: Some(&bias), clamp: Some((-0.5, 0.5)), residual: Some(&res) };
-            for e in [Epilogue::NONE, Epilogue { clamp: None, ..full }, full] {
-                let want = naive(&a, &b, m, k, n, e);
-                each_path(|path| {
-                    let mut out = vec![f32::NAN; m * n];
-                    gemm(&mut out, &a, &b, m, k, n, e);
-                    for (g, w) in out.iter().zip(&want) {
-                        assert!((f64::from(*g) - w).abs() <= 1e-5 * (1.0 + w.abs()), "{path} {m}x{k}x{n}: {g} vs {w}");
-                    }
-                });
-            }
+            let shape = (ms[n % ms.len()], ks[n % ks.len()], n);
+            check_product(&mut rng, shape, (-0.5, 0.5), |e| Epilogue { clamp: None, ..e });
         }
     }
 

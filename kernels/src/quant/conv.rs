@@ -60,11 +60,10 @@ pub fn qconv2d(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: Re
         unsafe { crate::quant::conv3x3::avx2::conv3x3(x, x_zp, w, out, p, &rq) };
         return;
     }
-    // On Cortex-M, depthwise ones run by rows straight from the int8 input, and
-    // one-group convolutions as dot products on the DSP
-    // extension; without it, all but the pointwise ones, which `pointwise` does better.
-    // With it, the one-group ones whose patch is too long for `patch` run on
-    // `direct` (see `qconv2d_body`).
+    // On Cortex-M: 3×3 depthwise convolutions by rows from the int8 input;
+    // one-group ones as dot products (`patch`), on the DSP extension all whose
+    // patch fits, without it all but the pointwise ones, which `pointwise`
+    // does better. The rest run on `direct` (see `qconv2d_body`).
     #[cfg(target_arch = "arm")]
     if crate::quant::depthwise_rows::supports(p) {
         return crate::quant::depthwise_rows::depthwise(x, x_zp, w, out, p, &rq);
@@ -588,7 +587,7 @@ mod tests {
         let src: Vec<i16> = (0..11).map(|i| i * 37 - 200).collect();
         // The shorter of the two bounds the row, as in the zip.
         for (n, m) in (0..=11).flat_map(|n| (0..=11).map(move |m| (n, m))) {
-            let mut want: Vec<i32> = (0..n as i32).map(|i| i * 5 - 9).collect();
+            let mut want: Vec<i32> = (0..n).map(|i| i * 5 - 9).collect();
             let mut got = want.clone();
             want.iter_mut().zip(&src[..m]).for_each(|(a, &v)| *a += i32::from(-71 * v));
             mac_row_by_four(&mut got, &src[..m], -71);

@@ -56,7 +56,7 @@ pub fn qconv2d_patch(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, 
     }
 }
 
-/// Output channels per block: their weight sums stay on the stack.
+/// Output channels per block: their weight sums, scales and biases stay on the stack.
 const CO_BLOCK: usize = 64;
 
 /// The input patch `[in_c, kh, kw]` of output `(oy, ox)` of image `n`, the zero point in the padding.
