@@ -3,7 +3,7 @@
 # with the CMSIS-NN kernels, with TFLM's own Makefile, release build type,
 # using the system arm-none-eabi-gcc. Needs prepare_deps.sh first.
 set -euo pipefail
-D=${TFLM_DEPS:-/work/tflm-deps}
+D=${TFLM_DEPS:-$(cd "$(dirname "$0")/../.." && pwd)/target/tflm-deps}
 cd "$D/tflite-micro"
 # The Makefile runs python scripts (numpy, Pillow) while it parses.
 export PATH="${TFLM_PY_BIN:-/opt/tf/bin}:$PATH"

@@ -5,14 +5,14 @@
 #
 #   TFLM_MIRRORS  directory of bare git mirrors named owner+name/repo
 #                 (default /work/.mirror, as the `fetch` tool lays them out)
-#   TFLM_DEPS     where the source trees go (default /work/tflm-deps);
+#   TFLM_DEPS     where the source trees go (default target/tflm-deps in this checkout);
 #                 nothing here is committed to etch.
 #
 # Each library is taken at the commit TFLM pins; if a mirror lacks that commit
 # the script stops (set TFLM_ALLOW_HEAD=1 to take the mirror's HEAD instead).
 set -euo pipefail
 M=${TFLM_MIRRORS:-/work/.mirror}
-D=${TFLM_DEPS:-/work/tflm-deps}
+D=${TFLM_DEPS:-$(cd "$(dirname "$0")/../.." && pwd)/target/tflm-deps}
 TFLM_REV=${TFLM_REV:-HEAD}
 mkdir -p "$D"
 

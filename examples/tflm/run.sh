@@ -9,7 +9,7 @@
 #   examples/tflm/build_lib.sh      # libtensorflow-microlite.a, TFLM's Makefile
 #   examples/tflm/run.sh            # MODELS="vww ds_cnn resnet8 autoencoder" by default
 #
-# TFLM_DEPS: the tree prepare_deps.sh made (default /work/tflm-deps).
+# TFLM_DEPS: the tree prepare_deps.sh made (default target/tflm-deps in this checkout).
 # ET_PY: python with torch + executorch (default /opt/et/bin/python), for the
 #   fixtures' seeded weights; TF_PY: python with tensorflow (default
 #   /opt/tf/bin/python), for the Keras twins and the TFLite converter
@@ -22,7 +22,7 @@
 # then with the smallest arena it runs with (bisected), the build measured.
 set -euo pipefail
 cd "$(dirname "$0")"
-D=${TFLM_DEPS:-/work/tflm-deps}
+D=${TFLM_DEPS:-$(cd ../.. && pwd)/target/tflm-deps}
 T=$D/tflite-micro
 ET_PY=${ET_PY:-/opt/et/bin/python}
 TF_PY=${TF_PY:-/opt/tf/bin/python}
