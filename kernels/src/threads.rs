@@ -223,7 +223,7 @@ mod tests {
     use std::vec::Vec;
 
     use crate::conv::depthwise::{depthwise3x3, depthwise5x5};
-    use crate::conv::im2col::Conv2d;
+    use crate::conv::im2col::{conv2d_im2col, im2col_scratch, Conv2d};
     use crate::matmul::gemm::{gemm, Epilogue};
     use crate::testutil::{each_path, Lcg};
 
@@ -299,6 +299,25 @@ mod tests {
                 assert!(got.iter().zip(&want).all(|(g, w)| g.to_bits() == w.to_bits()), "{path} depthwise {c}x{h}x{w}/{s} {kk}x{kk}");
             });
         }
+        // A dense 3×3 convolution: its product is split by rows of the weights.
+        let p = Conv2d {
+            batch: 1, in_channels: 32, in_h: 24, in_w: 24, out_channels: 96, kernel_h: 3, kernel_w: 3, stride_h: 1, stride_w: 1,
+            pad_h: 1, pad_w: 1, dilation_h: 1, dilation_w: 1, groups: 1, out_h: 24, out_w: 24,
+        };
+        let (mut x, mut wt, mut bias) = (vec![0.0; 32 * 24 * 24], vec![0.0; 96 * 32 * 9], vec![0.0; 96]);
+        [&mut x, &mut wt, &mut bias].into_iter().for_each(|v| rng.fill(v));
+        let e = Epilogue { bias: Some(&bias), clamp: Some((-0.5, 0.5)), residual: None };
+        each_path(|path| {
+            let conv = || {
+                let (mut out, mut scratch) = (vec![f32::NAN; 96 * 24 * 24], vec![f32::NAN; im2col_scratch(&p)]);
+                conv2d_im2col(&x, &wt, &mut out, &mut scratch, &p, e);
+                out
+            };
+            let (want, _) = with(1, conv);
+            let (got, split) = with(2, conv);
+            assert!(split, "{path} im2col was not split");
+            assert!(got.iter().zip(&want).all(|(g, w)| g.to_bits() == w.to_bits()), "{path} im2col");
+        });
     }
 
     #[test]

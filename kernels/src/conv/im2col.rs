@@ -6,7 +6,8 @@
 //! output row accumulates tap by tap across the whole row, which adds the same
 //! terms in the same order per element but keeps the inner loop contiguous.
 
-use crate::matmul::gemm::{gemm, Epilogue};
+use super::patches::Patches;
+use crate::matmul::gemm::{gemm, gemm_patches, Epilogue};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Conv2d {
@@ -102,13 +103,32 @@ pub fn pointwise(x: &[f32], w: &[f32], out: &mut [f32], batch: usize, cin: usize
     }
 }
 
+/// A one-group convolution as matrix products, `w[cout, cin*kh*kw]` times the
+/// patches. Where a SIMD product runs, it packs the patches straight from the
+/// image, one product per image, and `scratch` goes unused; the portable product
+/// goes one output row at a time through `scratch` (`conv2d_rows`).
+pub fn conv2d_im2col(x: &[f32], w: &[f32], out: &mut [f32], scratch: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
+    let (image, out_image) = (p.in_channels * p.in_h * p.in_w, p.out_channels * p.out_h * p.out_w);
+    if image == 0 || out_image == 0 || x.len() < p.batch * image || out.len() < p.batch * out_image {
+        return;
+    }
+    let images = out.chunks_exact_mut(out_image).zip(x.chunks_exact(image));
+    for (o, xb) in images.take(p.batch) {
+        let Some(patches) = Patches::new(xb, p) else { return };
+        // Codegen never fuses a residual into this kernel (see `Epilogue`).
+        if !gemm_patches(o, w, &patches, p.out_channels, Epilogue { residual: None, ..e }) {
+            conv2d_rows(x, w, out, scratch, p, e);
+            return;
+        }
+    }
+}
+
 avx2_clone! {
-    /// A one-group convolution as matrix products, one output row at a time:
-    /// the row's patches are gathered into `scratch` (`cin*kh*kw × out_w`), multiplied
-    /// by `w[cout, cin*kh*kw]` into the rest of `scratch` (`cout × out_w`), then
-    /// copied to each output channel's row. Scratch stays a few rows, not an image.
-    /// The AVX2 copy vectorises the gathers and copies.
-    pub fn conv2d_im2col(x: &[f32], w: &[f32], out: &mut [f32], scratch: &mut [f32], p: &Conv2d, e: Epilogue<'_>) => im2col
+    /// `conv2d_im2col` one output row at a time: the row's patches are gathered
+    /// into `scratch` (`cin*kh*kw × out_w`), multiplied by `w` into the rest of
+    /// `scratch` (`cout × out_w`), then copied to each output channel's row.
+    /// Scratch stays a few rows, not an image. The AVX2 copy vectorises the gathers and copies.
+    fn conv2d_rows(x: &[f32], w: &[f32], out: &mut [f32], scratch: &mut [f32], p: &Conv2d, e: Epilogue<'_>) => im2col
 }
 
 #[inline(always)]
@@ -369,6 +389,10 @@ mod tests {
             params(1, (2, 3, 1), (14, 15), (3, 3), (2, 2), (0, 0), (1, 1)),
             params(1, (3, 4, 1), (4, 4), (3, 3), (1, 1), (12, 12), (12, 12)), // dilation past the input
             params(1, (2, 3, 1), (5, 3), (3, 3), (1, 1), (6, 6), (6, 6)),
+            // Two blocks of k (288 > 256) and of n (120 > 64), a short tile of rows.
+            params(1, (32, 13, 1), (10, 12), (3, 3), (1, 1), (1, 1), (1, 1)),
+            params(2, (30, 20, 1), (9, 17), (3, 3), (2, 2), (1, 1), (2, 1)),
+            params(1, (3, 8, 1), (23, 23), (7, 7), (2, 2), (3, 3), (1, 1)), // a ResNet stem
         ];
         for p in &cases {
             let mut x = vec![0.0f32; p.batch * p.in_channels * p.in_h * p.in_w];

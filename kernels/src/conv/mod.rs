@@ -3,6 +3,7 @@
 pub mod conv3x3s2;
 pub mod depthwise;
 pub mod im2col;
+pub mod patches;
 pub mod transposed;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd128;

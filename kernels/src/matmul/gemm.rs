@@ -5,6 +5,8 @@
 //! `b` = activations `[cin, h*w]`). The sum order differs from ExecuTorch's
 //! portable kernel (blocks, FMA), within the same rounding as XNNPACK's.
 
+use crate::conv::patches::Patches;
+
 /// What happens to each output after the sum: per-row bias, then clamp.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Epilogue<'a> {
@@ -53,6 +55,51 @@ impl Epilogue<'_> {
 
 /// `out[m, n] = epilogue(a[m, k] @ b[k, n])`, all row-major.
 pub fn gemm(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, epilogue: Epilogue<'_>) {
+    product(out, a, Rhs::Dense(b), m, k, n, epilogue);
+}
+
+/// `out[m, cols] = epilogue(a[m, rows] @ patches)`, the patches read in place;
+/// false, with nothing done, where only the portable kernel (which does not
+/// pack `b`) would run: the caller then stores the patches itself.
+pub fn gemm_patches(out: &mut [f32], a: &[f32], b: &Patches<'_>, m: usize, epilogue: Epilogue<'_>) -> bool {
+    if !packs() {
+        return false;
+    }
+    product(out, a, Rhs::Patches(b), m, b.rows(), b.cols(), epilogue);
+    true
+}
+
+/// The right-hand matrix of a product: stored row-major, or an image's patches.
+#[derive(Clone, Copy)]
+pub(super) enum Rhs<'a> {
+    Dense(&'a [f32]),
+    Patches(&'a Patches<'a>),
+}
+
+impl Rhs<'_> {
+    /// Holds a `k × n` matrix.
+    fn fits(&self, k: usize, n: usize) -> bool {
+        match self {
+            Rhs::Dense(b) => b.len() >= k * n,
+            Rhs::Patches(p) => p.rows() == k && p.cols() == n,
+        }
+    }
+}
+
+/// A SIMD kernel, which packs `b` into panels, runs here.
+fn packs() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if crate::cpu::avx512() || crate::cpu::avx2_fma() {
+        return true;
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if crate::cpu::simd128() {
+        return true;
+    }
+    false
+}
+
+fn product(out: &mut [f32], a: &[f32], b: Rhs<'_>, m: usize, k: usize, n: usize, epilogue: Epilogue<'_>) {
     #[cfg(feature = "threads")]
     if split_rows(out, a, b, m, k, n, epilogue) {
         return;
@@ -68,9 +115,9 @@ const SPLIT_MIN: usize = 1 << 19;
 /// (and `a`, the bias and the residual) as parts of one `threads::run`; false,
 /// with nothing done, for a product too small to split.
 #[cfg(feature = "threads")]
-fn split_rows(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, e: Epilogue<'_>) -> bool {
+fn split_rows(out: &mut [f32], a: &[f32], b: Rhs<'_>, m: usize, k: usize, n: usize, e: Epilogue<'_>) -> bool {
     let t = crate::threads::get();
-    let fits = out.len() >= m * n && a.len() >= m * k && b.len() >= k * n && e.residual.is_none_or(|r| r.len() >= m * n);
+    let fits = out.len() >= m * n && a.len() >= m * k && b.fits(k, n) && e.residual.is_none_or(|r| r.len() >= m * n);
     if t < 2 || m < 2 || m.saturating_mul(k).saturating_mul(n) < SPLIT_MIN || !fits {
         return false;
     }
@@ -95,8 +142,8 @@ fn split_rows(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usiz
 }
 
 /// `gemm` on the calling thread.
-fn gemm_one(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, epilogue: Epilogue<'_>) {
-    let fits = out.len() >= m * n && a.len() >= m * k && b.len() >= k * n && epilogue.residual.is_none_or(|r| r.len() >= m * n);
+fn gemm_one(out: &mut [f32], a: &[f32], b: Rhs<'_>, m: usize, k: usize, n: usize, epilogue: Epilogue<'_>) {
+    let fits = out.len() >= m * n && a.len() >= m * k && b.fits(k, n) && epilogue.residual.is_none_or(|r| r.len() >= m * n);
     #[cfg(target_arch = "x86_64")]
     if fits && k > 0 && crate::cpu::avx512() {
         // SAFETY: the CPU has AVX-512 F/BW/DQ/VL, AVX2 and FMA (`cpu::avx512`), and
@@ -118,7 +165,8 @@ fn gemm_one(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize,
         unsafe { super::gemm_wasm::gemm(out, a, b, m, k, n, epilogue) };
         return;
     }
-    if fits {
+    // Patches come here only where `packs` said a SIMD kernel runs.
+    if let (true, Rhs::Dense(b)) = (fits, b) {
         portable(out, a, b, m, k, n, epilogue);
     }
 }
@@ -190,7 +238,7 @@ mod avx2 {
     use core::arch::x86_64::*;
     use core::mem::MaybeUninit;
 
-    use super::{Block, Epilogue};
+    use super::{Block, Epilogue, Rhs};
 
     /// Columns per panel: two 8-lane registers.
     const NR: usize = 16;
@@ -205,8 +253,8 @@ mod avx2 {
     /// The CPU supports AVX2 and FMA; `out`, `a`, `b` (and the residual, if
     /// any) hold at least `m*n`, `m*k`, `k*n` (`m*n`) elements.
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn gemm(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, e: Epilogue<'_>) {
-        if n == 1 {
+    pub(crate) unsafe fn gemm(out: &mut [f32], a: &[f32], b: Rhs<'_>, m: usize, k: usize, n: usize, e: Epilogue<'_>) {
+        if let (1, Rhs::Dense(b)) = (n, b) {
             // SAFETY: as the caller guarantees, with n = 1.
             unsafe { gemv(out, a, b, m, k, &e) };
             return;
@@ -224,7 +272,7 @@ mod avx2 {
                 for (p, j0) in (jc..jc + nc).step_by(NR).enumerate() {
                     // SAFETY: rows k0..k0+kc and columns j0..min(j0+16, n) are inside `b`;
                     // panel p of kc <= KC rows of 16 ends inside the KC × NC floats of `pack`.
-                    unsafe { pack_panel(pack.add(p * KC * NR), b, n, k0, kc, j0, n - j0) };
+                    unsafe { pack_from(pack.add(p * KC * NR), b, n, k0, kc, j0, n - j0) };
                 }
                 let blk = Block { k0, kc, jc, nc, first: k0 == 0, last: k0 + kc == k };
                 // A last panel of at most 8 columns has one register per tile row:
@@ -376,6 +424,21 @@ mod avx2 {
             let c = cols.min(NR) as i32;
             let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
             [_mm256_cmpgt_epi32(_mm256_set1_epi32(c), lanes), _mm256_cmpgt_epi32(_mm256_set1_epi32(c - 8), lanes)]
+        }
+    }
+
+    /// Panel `b[k0..k0+kc][j0..j0+NR]` into `dst`, zeros past `cols`, from wherever `b` lies.
+    ///
+    /// # Safety
+    /// As `pack_panel`'s for a stored `b`; room for kc × NR floats at `dst`.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn pack_from(dst: *mut f32, b: Rhs<'_>, n: usize, k0: usize, kc: usize, j0: usize, cols: usize) {
+        match b {
+            // SAFETY: as the caller guarantees.
+            Rhs::Dense(b) => unsafe { pack_panel(dst, b, n, k0, kc, j0, cols) },
+            // SAFETY: the caller guarantees room for kc × NR floats at `dst`.
+            Rhs::Patches(p) => p.pack(unsafe { core::slice::from_raw_parts_mut(dst.cast(), kc * NR) }, NR, k0, kc, j0, cols),
         }
     }
 

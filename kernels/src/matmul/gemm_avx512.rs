@@ -7,7 +7,7 @@
 use core::arch::x86_64::*;
 use core::mem::MaybeUninit;
 
-use super::gemm::{Block, Epilogue};
+use super::gemm::{Block, Epilogue, Rhs};
 
 /// Columns per panel: two 16-lane registers.
 const NR: usize = 32;
@@ -27,8 +27,8 @@ const DOT_MAX: usize = 2;
 /// `a`, `b` (and the residual, if any) hold at least `m*n`, `m*k`, `k*n` (`m*n`)
 /// elements.
 #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
-pub unsafe fn gemm(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, e: Epilogue<'_>) {
-    if n == 1 {
+pub(crate) unsafe fn gemm(out: &mut [f32], a: &[f32], b: Rhs<'_>, m: usize, k: usize, n: usize, e: Epilogue<'_>) {
+    if let (1, Rhs::Dense(b)) = (n, b) {
         // SAFETY: as the caller guarantees, with n = 1.
         unsafe { gemv(out, a, b, m, k, &e) };
         return;
@@ -42,7 +42,7 @@ pub unsafe fn gemm(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n:
             for (p, j0) in (jc..jc + nc).step_by(NR).enumerate() {
                 // SAFETY: rows k0..k0+kc and columns j0..min(j0+32, n) are inside `b`;
                 // panel p of kc <= KC rows of 32 ends inside the KC × NC floats of `pack`.
-                unsafe { pack_panel(pack.add(p * KC * NR), b, n, k0, kc, j0, n - j0) };
+                unsafe { pack_from(pack.add(p * KC * NR), b, n, k0, kc, j0, n - j0) };
             }
             let blk = Block { k0, kc, jc, nc, first: k0 == 0, last: k0 + kc == k };
             // A last panel of at most 16 columns has one register per tile row:
@@ -197,6 +197,21 @@ struct Pack([f32; KC * NC]);
 fn mask(cols: usize) -> [__mmask16; 2] {
     let lanes = |c: usize| if c >= 16 { 0xffff } else { ((1u32 << c) - 1) as __mmask16 };
     [lanes(cols), lanes(cols.saturating_sub(16))]
+}
+
+/// Panel `b[k0..k0+kc][j0..j0+NR]` into `dst`, zeros past `cols`, from wherever `b` lies.
+///
+/// # Safety
+/// As `pack_panel`'s for a stored `b`; room for kc × NR floats at `dst`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn pack_from(dst: *mut f32, b: Rhs<'_>, n: usize, k0: usize, kc: usize, j0: usize, cols: usize) {
+    match b {
+        // SAFETY: as the caller guarantees.
+        Rhs::Dense(b) => unsafe { pack_panel(dst, b, n, k0, kc, j0, cols) },
+        // SAFETY: the caller guarantees room for kc × NR floats at `dst`.
+        Rhs::Patches(p) => p.pack(unsafe { core::slice::from_raw_parts_mut(dst.cast(), kc * NR) }, NR, k0, kc, j0, cols),
+    }
 }
 
 /// Copies `b[k0..k0+kc][j0..j0+32]` to `dst` as kc rows of 32, zeros past `cols`.

@@ -11,7 +11,7 @@
 use core::arch::wasm32::*;
 use core::mem::MaybeUninit;
 
-use super::gemm::{Block, Epilogue};
+use super::gemm::{Block, Epilogue, Rhs};
 
 /// Columns per panel: two vectors.
 const NR: usize = 8;
@@ -31,8 +31,8 @@ struct Pack([f32; KC * NC]);
 /// # Safety
 /// `out`, `a`, `b` (and the residual, if any) hold at least `m*n`, `m*k`,
 /// `k*n` (`m*n`) elements.
-pub unsafe fn gemm(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, e: Epilogue<'_>) {
-    if m < MR {
+pub(crate) unsafe fn gemm(out: &mut [f32], a: &[f32], b: Rhs<'_>, m: usize, k: usize, n: usize, e: Epilogue<'_>) {
+    if let (true, Rhs::Dense(b)) = (m < MR, b) {
         // A few rows (a classifier's one): each row of `b` is read once either
         // way, so it is read where it lies instead of copied first.
         // SAFETY: as the caller guarantees.
@@ -48,7 +48,7 @@ pub unsafe fn gemm(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n:
             for (p, j0) in (jc..jc + nc).step_by(NR).enumerate() {
                 // SAFETY: rows k0..k0+kc and columns j0..min(j0+8, n) are inside `b`;
                 // panel p (< NC / NR) of kc <= KC rows of 8 ends inside `pack`.
-                unsafe { pack_panel(pack.add(p * KC * NR), b, n, k0, kc, j0, (n - j0).min(NR)) };
+                unsafe { pack_from(pack.add(p * KC * NR), b, n, k0, kc, j0, (n - j0).min(NR)) };
             }
             let blk = Block { k0, kc, jc, nc, first: k0 == 0, last: k0 + kc == k };
             let mut i0 = 0;
@@ -67,6 +67,21 @@ pub unsafe fn gemm(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n:
                 i0 += r;
             }
         }
+    }
+}
+
+/// Panel `b[k0..k0+kc][j0..j0+NR]` into `dst`, zeros past `cols`, from wherever `b` lies.
+///
+/// # Safety
+/// As `pack_panel`'s for a stored `b`; room for kc × NR floats at `dst`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn pack_from(dst: *mut f32, b: Rhs<'_>, n: usize, k0: usize, kc: usize, j0: usize, cols: usize) {
+    match b {
+        // SAFETY: as the caller guarantees.
+        Rhs::Dense(b) => unsafe { pack_panel(dst, b, n, k0, kc, j0, cols) },
+        // SAFETY: the caller guarantees room for kc × NR floats at `dst`.
+        Rhs::Patches(p) => p.pack(unsafe { core::slice::from_raw_parts_mut(dst.cast(), kc * NR) }, NR, k0, kc, j0, cols),
     }
 }
 

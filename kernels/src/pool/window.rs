@@ -68,45 +68,98 @@ pub fn max_pool2d(x: &[f32], out: &mut [f32], mut indices: Option<&mut [i64]>, p
     if out_plane == 0 {
         return;
     }
+    // Without indices, the columns whose every tap is inside the input go tap by tap across the row.
+    let inner = if indices.is_none() { inner_columns(p) } else { (0, 0) };
     for (c, o_plane) in out
         .chunks_exact_mut(out_plane)
         .take(p.batch * p.channels)
         .enumerate()
     {
         let x_plane = x.get(c * in_plane..).unwrap_or(&[]);
-        for (k, o) in o_plane.iter_mut().enumerate() {
-            let (oy, ox) = (k / p.out_w, k % p.out_w);
-            let (h0, h1) = window(oy, p.stride_h, p.pad_h, p.kernel_h, p.in_h);
-            let (w0, w1) = window(ox, p.stride_w, p.pad_w, p.kernel_w, p.in_w);
-            if clipped(h0, h1, p.in_h) == 0 || clipped(w0, w1, p.in_w) == 0 {
-                continue;
-            }
-            let mut best: Option<(f32, usize)> = None;
-            for ky in 0..p.kernel_h {
-                let Some(iy) = tap(oy, p.stride_h, ky, p.dilation_h, p.pad_h, p.in_h) else {
+        for (oy, o_row) in o_plane.chunks_exact_mut(p.out_w).enumerate() {
+            let fast = inner.0 < inner.1 && inner_row(x_plane, &mut o_row[inner.0..inner.1], p, oy, inner.0);
+            for (ox, o) in o_row.iter_mut().enumerate() {
+                if fast && (inner.0..inner.1).contains(&ox) {
                     continue;
-                };
-                for kx in 0..p.kernel_w {
-                    let Some(ix) = tap(ox, p.stride_w, kx, p.dilation_w, p.pad_w, p.in_w) else {
-                        continue;
-                    };
-                    let at = iy * p.in_w + ix;
-                    let Some(&v) = x_plane.get(at) else { continue };
-                    if best.is_none_or(|(b, _)| v > b) {
-                        best = Some((v, at));
-                    }
                 }
-            }
-            let (v, at) = best.unwrap_or((0.0, 0));
-            *o = v;
-            if let Some(slot) = indices
-                .as_deref_mut()
-                .and_then(|ix| ix.get_mut(c * out_plane + k))
-            {
-                *slot = at as i64;
+                let Some((v, at)) = window_max(x_plane, p, oy, ox) else { continue };
+                *o = v;
+                let k = oy * p.out_w + ox;
+                if let Some(slot) = indices
+                    .as_deref_mut()
+                    .and_then(|ix| ix.get_mut(c * out_plane + k))
+                {
+                    *slot = at as i64;
+                }
             }
         }
     }
+}
+
+/// The maximum of output `(oy, ox)`'s window and where it is; `None` when the
+/// clipped window misses the input (ExecuTorch writes nothing there).
+fn window_max(x_plane: &[f32], p: &Pool2d, oy: usize, ox: usize) -> Option<(f32, usize)> {
+    let (h0, h1) = window(oy, p.stride_h, p.pad_h, p.kernel_h, p.in_h);
+    let (w0, w1) = window(ox, p.stride_w, p.pad_w, p.kernel_w, p.in_w);
+    if clipped(h0, h1, p.in_h) == 0 || clipped(w0, w1, p.in_w) == 0 {
+        return None;
+    }
+    let mut best: Option<(f32, usize)> = None;
+    for ky in 0..p.kernel_h {
+        let Some(iy) = tap(oy, p.stride_h, ky, p.dilation_h, p.pad_h, p.in_h) else {
+            continue;
+        };
+        for kx in 0..p.kernel_w {
+            let Some(ix) = tap(ox, p.stride_w, kx, p.dilation_w, p.pad_w, p.in_w) else {
+                continue;
+            };
+            let at = iy * p.in_w + ix;
+            let Some(&v) = x_plane.get(at) else { continue };
+            if best.is_none_or(|(b, _)| v > b) {
+                best = Some((v, at));
+            }
+        }
+    }
+    Some(best.unwrap_or((0.0, 0)))
+}
+
+/// Output columns `lo..hi` whose taps all lie inside the input row.
+fn inner_columns(p: &Pool2d) -> (usize, usize) {
+    let (sw, span) = (p.stride_w.max(1), (p.kernel_w.max(1) - 1) * p.dilation_w);
+    let lo = p.pad_w.div_ceil(sw);
+    let hi = match (p.in_w + p.pad_w).checked_sub(span + 1) {
+        Some(last) => (last / sw + 1).min(p.out_w),
+        None => 0,
+    };
+    (lo.min(hi), hi)
+}
+
+/// Output row `oy`, columns `ox0..ox0 + row.len()` (all inside, `inner_columns`),
+/// one tap at a time in the window's order: the first seeds, a later one wins
+/// only if greater, as `window_max` decides per element. False, with nothing
+/// written, when the row's window has no tap inside the input.
+fn inner_row(x_plane: &[f32], row: &mut [f32], p: &Pool2d, oy: usize, ox0: usize) -> bool {
+    let (h0, h1) = window(oy, p.stride_h, p.pad_h, p.kernel_h, p.in_h);
+    let rows = (0..p.kernel_h).filter_map(|ky| tap(oy, p.stride_h, ky, p.dilation_h, p.pad_h, p.in_h));
+    if clipped(h0, h1, p.in_h) == 0 || rows.clone().next().is_none() {
+        return false;
+    }
+    let sw = p.stride_w.max(1);
+    let mut first = true;
+    for iy in rows {
+        for kx in 0..p.kernel_w {
+            // Inside by `inner_columns`: ox0 * sw + kx * dilation >= pad.
+            let start = iy * p.in_w + ox0 * sw + kx * p.dilation_w - p.pad_w;
+            let src = x_plane.get(start..).unwrap_or(&[]).iter().step_by(sw);
+            if first {
+                row.iter_mut().zip(src).for_each(|(o, &v)| *o = v);
+                first = false;
+            } else {
+                row.iter_mut().zip(src).for_each(|(o, &v)| *o = if v > *o { v } else { *o });
+            }
+        }
+    }
+    true
 }
 
 /// XNNPACK's argmax pooling: `max_pool2d`'s maxima, with each one's index
@@ -327,6 +380,37 @@ mod tests {
         max_pool2d(&[f32::NAN, 1.0, 1.0, f32::NAN], &mut out, None, &p);
         assert!(out[0].is_nan());
         assert_eq!(out[1], 1.0);
+    }
+
+    #[test]
+    fn max_pool_rows_match_the_windows() {
+        // Without indices the inner columns go tap by tap across the row; with
+        // them every output goes window by window. Both give the same bits,
+        // NaNs included, on odd sizes, padding, dilation and ceil-mode extents.
+        let mut rng = Lcg(21);
+        for &(h, w, k, s, pad, d, extra) in &[
+            (112, 112, 3, 2, 1, 1, 0),
+            (9, 13, 3, 1, 1, 1, 0),
+            (10, 11, 2, 2, 0, 1, 1),
+            (12, 9, 3, 2, 1, 2, 0),
+            (7, 7, 5, 3, 2, 1, 1),
+            (3, 20, 3, 1, 0, 1, 0),
+        ] {
+            let mut p = params((h, w), k, s, pad, d);
+            p.channels = 3;
+            p.out_h += extra;
+            p.out_w += extra;
+            let mut x = vec![0.0f32; 3 * h * w];
+            rng.fill(&mut x);
+            for i in (0..x.len()).step_by(37) {
+                x[i] = f32::NAN;
+            }
+            let n = 3 * p.out_h * p.out_w;
+            let (mut fast, mut each, mut ix) = (vec![-7.0f32; n], vec![-7.0f32; n], vec![0i64; n]);
+            max_pool2d(&x, &mut fast, None, &p);
+            max_pool2d(&x, &mut each, Some(&mut ix), &p);
+            assert!(fast.iter().zip(&each).all(|(a, b)| a.to_bits() == b.to_bits()), "{p:?}");
+        }
     }
 
     #[test]
