@@ -3,6 +3,9 @@
 //! padding. The SIMD matrix products pack their panels of `b` straight from it,
 //! so a convolution is one product per image and no patch matrix is stored.
 
+// Targets with only the portable product (which reads `b` in place) never pack.
+#![cfg_attr(not(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128"))), allow(dead_code))]
+
 use core::mem::MaybeUninit;
 
 use super::im2col::Conv2d;

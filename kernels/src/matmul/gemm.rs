@@ -71,7 +71,7 @@ pub fn gemm_patches(out: &mut [f32], a: &[f32], b: &Patches<'_>, m: usize, epilo
 
 /// The right-hand matrix of a product: stored row-major, or an image's patches.
 #[derive(Clone, Copy)]
-pub(super) enum Rhs<'a> {
+pub(crate) enum Rhs<'a> {
     Dense(&'a [f32]),
     Patches(&'a Patches<'a>),
 }
