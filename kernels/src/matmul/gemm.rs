@@ -514,12 +514,14 @@ mod avx2 {
                     }
                 }
             }
-            let a_ptr = a.as_ptr().add(i0 * k + blk.k0);
+            // One pointer per row: the loop then needs no multiple of `k`, which
+            // LLVM otherwise reloads from the stack once per row and step.
+            let rows: [*const f32; R] = core::array::from_fn(|r| a.as_ptr().add((i0 + r) * k + blk.k0));
             let mut b_ptr = panel;
             for kk in 0..blk.kc {
                 let bv: [__m256; V] = core::array::from_fn(|v| _mm256_loadu_ps(b_ptr.add(8 * v)));
-                for (r, acc) in acc.iter_mut().enumerate() {
-                    let av = _mm256_broadcast_ss(&*a_ptr.add(r * k + kk));
+                for (acc, row) in acc.iter_mut().zip(&rows) {
+                    let av = _mm256_broadcast_ss(&*row.add(kk));
                     for (acc, &bv) in acc.iter_mut().zip(&bv) {
                         *acc = _mm256_fmadd_ps(av, bv, *acc);
                     }

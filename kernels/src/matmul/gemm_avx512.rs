@@ -294,12 +294,13 @@ unsafe fn tile<const R: usize, const V: usize, const MASKED: bool>(
                 }
             }
         }
-        let a_ptr = a.as_ptr().add(i0 * k + blk.k0);
+        // One pointer per row, as in the AVX2 tile (no multiple of `k` to reload).
+        let rows: [*const f32; R] = core::array::from_fn(|r| a.as_ptr().add((i0 + r) * k + blk.k0));
         let mut b_ptr = panel;
         for kk in 0..blk.kc {
             let bv: [__m512; V] = core::array::from_fn(|v| _mm512_load_ps(b_ptr.add(16 * v)));
-            for (r, acc) in acc.iter_mut().enumerate() {
-                let av = _mm512_set1_ps(*a_ptr.add(r * k + kk));
+            for (acc, row) in acc.iter_mut().zip(&rows) {
+                let av = _mm512_set1_ps(*row.add(kk));
                 for (acc, &bv) in acc.iter_mut().zip(&bv) {
                     *acc = _mm512_fmadd_ps(av, bv, *acc);
                 }
