@@ -10,6 +10,7 @@
 # default no_std build (nostd_ms); the two should match (run-time CPU detection needs no std).
 # onnxruntime (ort_ms, bench/ort.py: one thread, the same seeded weights exported to ONNX,
 # checked against ExecuTorch's case 0 first) is the second peer; ORT=0 leaves it out.
+# PORTABLE=0 leaves out ExecuTorch's portable program (resnet18 takes seconds per run there).
 # A model the zoo lacks (resnet18) is exported once from tests/export/zoo_extra.py into
 # target/bench-zoo (45 MB, never committed).
 set -euo pipefail
@@ -22,6 +23,7 @@ MODELS=("${@:-digits_cnn mobilenet_v2}")
 read -r -a MODELS <<< "${MODELS[*]}"
 
 ORT=${ORT:-1}
+PORTABLE=${PORTABLE:-1}
 cargo build --release -q -p etch-cli
 ETCH=target/release/etch
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
@@ -43,7 +45,9 @@ for m in "${MODELS[@]}"; do
   for _ in $(seq "$ROUNDS"); do
     e+=("$(taskset -c 0 $ETCH bench "$dir/$PROGRAM" "$dir" --iters "$iters" --json 2>/dev/null | field median_ms)")
     s+=("$(taskset -c 0 $ETCH bench "$dir/$PROGRAM" "$dir" --iters "$iters" --json --no-std 2>/dev/null | field median_ms)")
-    p+=("$(taskset -c 0 "$ET_PYTHON" "$ZOO/bench_executorch.py" "$dir/model.pte" "$dir/cases/0" --iters "$(( iters > 5 ? 5 : iters ))" --warmup 1 2>/dev/null | field median_ms)")
+    if [ "$PORTABLE" != 0 ]; then
+      p+=("$(taskset -c 0 "$ET_PYTHON" "$ZOO/bench_executorch.py" "$dir/model.pte" "$dir/cases/0" --iters "$(( iters > 5 ? 5 : iters ))" --warmup 1 2>/dev/null | field median_ms)")
+    fi
     if [ -f "$dir/model.xnnpack.pte" ]; then
       x+=("$(taskset -c 0 "$ET_PYTHON" "$ZOO/bench_executorch.py" "$dir/model.xnnpack.pte" "$dir/cases/0" --iters "$iters" 2>/dev/null | field median_ms)")
     fi
@@ -51,7 +55,7 @@ for m in "${MODELS[@]}"; do
       o+=("$(taskset -c 0 "$ET_PYTHON" bench/ort.py "$dir" --zoo-py "$zoo_py" --iters "$iters" 2>/dev/null | field median_ms)")
     fi
   done
-  em=$(printf '%s\n' "${e[@]}" | median); sm=$(printf '%s\n' "${s[@]}" | median); pm=$(printf '%s\n' "${p[@]}" | median)
+  em=$(printf '%s\n' "${e[@]}" | median); sm=$(printf '%s\n' "${s[@]}" | median); pm=$( ((${#p[@]})) && printf '%s\n' "${p[@]}" | median || echo nan)
   xm=$( ((${#x[@]})) && printf '%s\n' "${x[@]}" | median || echo nan)
   om=$( ((${#o[@]})) && printf '%s\n' "${o[@]}" | median || echo nan)
   ratio() { python3 -c "a, b = float('$1'), float('$2'); print(a / b if b == b else b)"; }

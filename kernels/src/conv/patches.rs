@@ -45,8 +45,8 @@ impl<'a> Patches<'a> {
     }
 
     /// Rows `k0..k0 + kc` and columns `j0..j0 + cols` into `dst` as `kc` rows of
-    /// `width` (at most 64) values, zeros past `cols`. Rows or columns past the
-    /// matrix, or a `dst` too short, leave that part unwritten rather than panic.
+    /// `width` (at most 64) values, zeros past `cols`: all of `dst[..kc * width]`
+    /// is written, zeros for rows or columns past the matrix.
     /// Kept out of the products' large functions, whose registers are taken.
     #[inline(never)]
     pub(crate) fn pack(&self, dst: &mut [MaybeUninit<f32>], width: usize, k0: usize, kc: usize, j0: usize, cols: usize) {
@@ -56,6 +56,9 @@ impl<'a> Patches<'a> {
         let width = width.min(MAX_WIDTH);
         let cols = cols.min(width).min(self.cols().saturating_sub(j0));
         let rows = kc.min(self.rows().saturating_sub(k0));
+        if rows < kc {
+            zero(dst.get_mut(..kc * width).unwrap_or_default());
+        }
         // Input row offset of kernel row `ky` for output row `oy`, if inside.
         let y_of = |oy: usize, ky: usize| (oy * sh + ky * p.dilation_h).checked_sub(p.pad_h).filter(|&iy| iy < p.in_h).map(|iy| iy * p.in_w);
         // For kernel column `kx` over `len` outputs from `ox0`: the inside ones

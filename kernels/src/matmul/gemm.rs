@@ -269,11 +269,8 @@ mod avx2 {
             let nc = (n - jc).min(NC);
             for k0 in (0..k).step_by(KC) {
                 let kc = (k - k0).min(KC);
-                for (p, j0) in (jc..jc + nc).step_by(NR).enumerate() {
-                    // SAFETY: rows k0..k0+kc and columns j0..min(j0+16, n) are inside `b`;
-                    // panel p of kc <= KC rows of 16 ends inside the KC × NC floats of `pack`.
-                    unsafe { pack_from(pack.add(p * KC * NR), b, n, k0, kc, j0, n - j0) };
-                }
+                // SAFETY: rows k0..k0+kc and columns jc..jc+nc are inside `b`; kc <= KC, nc <= NC.
+                unsafe { pack_block(pack, b, n, k0, kc, jc, nc) };
                 let blk = Block { k0, kc, jc, nc, first: k0 == 0, last: k0 + kc == k };
                 // A last panel of at most 8 columns has one register per tile row:
                 // it goes in tiles of 12 rows afterwards, so 12 sums are in flight.
@@ -427,18 +424,36 @@ mod avx2 {
         }
     }
 
-    /// Panel `b[k0..k0+kc][j0..j0+NR]` into `dst`, zeros past `cols`, from wherever `b` lies.
+    /// Block `b[k0..k0+kc][jc..jc+nc]` into `pack` as panels of NR columns, zeros
+    /// past `n`. Patches are first laid out as the block's `kc × nc` matrix (their
+    /// per-row work then covers NC columns, not NR), then packed as a stored `b`.
     ///
     /// # Safety
-    /// As `pack_panel`'s for a stored `b`; room for kc × NR floats at `dst`.
+    /// As `pack_panel`'s for each panel of a stored `b`; `pack` holds KC × NC floats,
+    /// kc <= KC and nc <= NC.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    unsafe fn pack_from(dst: *mut f32, b: Rhs<'_>, n: usize, k0: usize, kc: usize, j0: usize, cols: usize) {
+    unsafe fn pack_block(pack: *mut f32, b: Rhs<'_>, n: usize, k0: usize, kc: usize, jc: usize, nc: usize) {
         match b {
-            // SAFETY: as the caller guarantees.
-            Rhs::Dense(b) => unsafe { pack_panel(dst, b, n, k0, kc, j0, cols) },
-            // SAFETY: the caller guarantees room for kc × NR floats at `dst`.
-            Rhs::Patches(p) => p.pack(unsafe { core::slice::from_raw_parts_mut(dst.cast(), kc * NR) }, NR, k0, kc, j0, cols),
+            Rhs::Dense(b) => {
+                for (p, j0) in (jc..jc + nc).step_by(NR).enumerate() {
+                    // SAFETY: rows k0..k0+kc and columns j0..min(j0+NR, n) are inside `b`;
+                    // panel p of kc <= KC rows of NR ends inside the KC × NC floats of `pack`.
+                    unsafe { pack_panel(pack.add(p * KC * NR), b, n, k0, kc, j0, n - j0) };
+                }
+            }
+            Rhs::Patches(x) => {
+                let mut rows = MaybeUninit::<Pack>::uninit();
+                // SAFETY: `Pack` holds KC × NC >= kc × nc floats.
+                let buf = unsafe { core::slice::from_raw_parts_mut(rows.as_mut_ptr().cast::<MaybeUninit<f32>>(), kc * nc) };
+                x.pack(buf, nc, k0, kc, jc, nc);
+                // SAFETY: `pack` wrote all of its kc × nc floats.
+                let rows = unsafe { core::slice::from_raw_parts(rows.as_ptr().cast::<f32>(), kc * nc) };
+                for (p, j0) in (0..nc).step_by(NR).enumerate() {
+                    // SAFETY: `rows` is a kc × nc matrix; panel p fits in `pack` as above.
+                    unsafe { pack_panel(pack.add(p * KC * NR), rows, nc, 0, kc, j0, nc - j0) };
+                }
+            }
         }
     }
 
