@@ -244,7 +244,7 @@ fn accumulate_plane(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::testutil::{each_path, Lcg};
     extern crate std;
@@ -300,7 +300,7 @@ mod tests {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn params(
+    pub(crate) fn params(
         batch: usize,
         (ic, oc, groups): (usize, usize, usize),
         (h, w): (usize, usize),

@@ -176,6 +176,7 @@ fn valid_cols(offset: usize, pad: usize, stride: usize, in_w: usize, out_w: usiz
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::conv::im2col::tests::params;
     use crate::testutil::Lcg;
     extern crate std;
     use std::vec;
@@ -196,25 +197,7 @@ mod tests {
             (1, 20, 3, 18, 1, (1, 1), (9, 0), (1, 1)),
         ];
         for &(cin, h, w, kh, kw, (sh, sw), (ph, pw), (dh, dw)) in &shapes {
-            let len = |n: usize, k: usize, s: usize, pad: usize, d: usize| (n + 2 * pad - d * (k - 1) - 1) / s + 1;
-            let p = Conv2d {
-                batch: 1,
-                in_channels: cin,
-                in_h: h,
-                in_w: w,
-                out_channels: 1,
-                kernel_h: kh,
-                kernel_w: kw,
-                stride_h: sh,
-                stride_w: sw,
-                pad_h: ph,
-                pad_w: pw,
-                dilation_h: dh,
-                dilation_w: dw,
-                groups: 1,
-                out_h: len(h, kh, sh, ph, dh),
-                out_w: len(w, kw, sw, pw, dw),
-            };
+            let p = params(1, (cin, 1, 1), (h, w), (kh, kw), (sh, sw), (ph, pw), (dh, dw));
             let mut x = vec![0.0f32; cin * h * w];
             rng.fill(&mut x);
             let m = Patches::new(&x, &p).unwrap();

@@ -233,6 +233,51 @@ pub(super) struct Block {
     pub last: bool,
 }
 
+/// Floats in a packed block of `b` in the x86 kernels (KC × NC = 256 × 64).
+#[cfg(target_arch = "x86_64")]
+pub(super) const PACK: usize = 256 * 64;
+
+/// Block `b[k0..k0+kc][jc..jc+nc]` into `pack` as panels of NR columns, KC × NR
+/// floats apart, each by `panel` (the kernel's `pack_panel`). Patches are first
+/// laid out as the block's `kc × nc` matrix, so their per-row work covers the
+/// block's columns rather than one panel's, then packed as a stored `b`.
+///
+/// # Safety
+/// `panel` is safe to call as its kernel's `pack_panel` for each panel of a
+/// stored `b` with these rows and columns; `pack` holds PACK floats, with
+/// kc <= KC and nc * KC <= PACK.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn pack_block<const NR: usize, const KC: usize>(
+    pack: *mut f32,
+    b: Rhs<'_>,
+    n: usize,
+    (k0, kc): (usize, usize),
+    (jc, nc): (usize, usize),
+    panel: impl Fn(*mut f32, &[f32], usize, usize, usize, usize, usize),
+) {
+    match b {
+        Rhs::Dense(b) => {
+            for (p, j0) in (jc..jc + nc).step_by(NR).enumerate() {
+                panel(pack.wrapping_add(p * KC * NR), b, n, k0, kc, j0, n - j0);
+            }
+        }
+        Rhs::Patches(x) => {
+            let mut rows = core::mem::MaybeUninit::<[f32; PACK]>::uninit();
+            let len = (kc * nc).min(PACK);
+            // SAFETY: `rows` holds PACK floats, `len` at most.
+            let buf = unsafe { core::slice::from_raw_parts_mut(rows.as_mut_ptr().cast(), len) };
+            x.pack(buf, nc, k0, kc, jc, nc);
+            // SAFETY: `pack` wrote all `len` floats of `buf`.
+            let rows = unsafe { core::slice::from_raw_parts(rows.as_ptr().cast::<f32>(), len) };
+            for (p, j0) in (0..nc).step_by(NR).enumerate() {
+                panel(pack.wrapping_add(p * KC * NR), rows, nc, 0, kc, j0, nc - j0);
+            }
+        }
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use core::arch::x86_64::*;
@@ -265,12 +310,15 @@ mod avx2 {
         // the block's panels while it sits in L1, so `a` is read n / NC times, not n / 16.
         let mut pack = MaybeUninit::<Pack>::uninit();
         let pack = pack.as_mut_ptr().cast::<f32>();
+        // SAFETY: `pack_block` calls this only as `pack_panel` may be called.
+        let panel = |d, b: &[f32], n, k0, kc, j0, cols| unsafe { pack_panel(d, b, n, k0, kc, j0, cols) };
         for jc in (0..n).step_by(NC) {
             let nc = (n - jc).min(NC);
             for k0 in (0..k).step_by(KC) {
                 let kc = (k - k0).min(KC);
-                // SAFETY: rows k0..k0+kc and columns jc..jc+nc are inside `b`; kc <= KC, nc <= NC.
-                unsafe { pack_block(pack, b, n, k0, kc, jc, nc) };
+                // SAFETY: rows k0..k0+kc and columns jc..jc+nc are inside `b`; kc <= KC, nc <= NC
+                // (KC × NC = PACK); the closure is this kernel's `pack_panel`, as `pack_block` needs.
+                unsafe { super::pack_block::<NR, KC>(pack, b, n, (k0, kc), (jc, nc), panel) };
                 let blk = Block { k0, kc, jc, nc, first: k0 == 0, last: k0 + kc == k };
                 // A last panel of at most 8 columns has one register per tile row:
                 // it goes in tiles of 12 rows afterwards, so 12 sums are in flight.
@@ -408,6 +456,8 @@ mod avx2 {
         }
     }
 
+    const _: () = assert!(KC * NC == super::PACK);
+
     /// Cache-line aligned, so no panel row straddles two lines.
     #[repr(C, align(64))]
     struct Pack([f32; KC * NC]);
@@ -421,39 +471,6 @@ mod avx2 {
             let c = cols.min(NR) as i32;
             let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
             [_mm256_cmpgt_epi32(_mm256_set1_epi32(c), lanes), _mm256_cmpgt_epi32(_mm256_set1_epi32(c - 8), lanes)]
-        }
-    }
-
-    /// Block `b[k0..k0+kc][jc..jc+nc]` into `pack` as panels of NR columns, zeros
-    /// past `n`. Patches are first laid out as the block's `kc × nc` matrix (their
-    /// per-row work then covers NC columns, not NR), then packed as a stored `b`.
-    ///
-    /// # Safety
-    /// As `pack_panel`'s for each panel of a stored `b`; `pack` holds KC × NC floats,
-    /// kc <= KC and nc <= NC.
-    #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn pack_block(pack: *mut f32, b: Rhs<'_>, n: usize, k0: usize, kc: usize, jc: usize, nc: usize) {
-        match b {
-            Rhs::Dense(b) => {
-                for (p, j0) in (jc..jc + nc).step_by(NR).enumerate() {
-                    // SAFETY: rows k0..k0+kc and columns j0..min(j0+NR, n) are inside `b`;
-                    // panel p of kc <= KC rows of NR ends inside the KC × NC floats of `pack`.
-                    unsafe { pack_panel(pack.add(p * KC * NR), b, n, k0, kc, j0, n - j0) };
-                }
-            }
-            Rhs::Patches(x) => {
-                let mut rows = MaybeUninit::<Pack>::uninit();
-                // SAFETY: `Pack` holds KC × NC >= kc × nc floats.
-                let buf = unsafe { core::slice::from_raw_parts_mut(rows.as_mut_ptr().cast::<MaybeUninit<f32>>(), kc * nc) };
-                x.pack(buf, nc, k0, kc, jc, nc);
-                // SAFETY: `pack` wrote all of its kc × nc floats.
-                let rows = unsafe { core::slice::from_raw_parts(rows.as_ptr().cast::<f32>(), kc * nc) };
-                for (p, j0) in (0..nc).step_by(NR).enumerate() {
-                    // SAFETY: `rows` is a kc × nc matrix; panel p fits in `pack` as above.
-                    unsafe { pack_panel(pack.add(p * KC * NR), rows, nc, 0, kc, j0, nc - j0) };
-                }
-            }
         }
     }
 

@@ -35,12 +35,15 @@ pub(crate) unsafe fn gemm(out: &mut [f32], a: &[f32], b: Rhs<'_>, m: usize, k: u
     }
     let mut pack = MaybeUninit::<Pack>::uninit();
     let pack = pack.as_mut_ptr().cast::<f32>();
+    // SAFETY: `pack_block` calls this only as `pack_panel` may be called.
+    let panel = |d, b: &[f32], n, k0, kc, j0, cols| unsafe { pack_panel(d, b, n, k0, kc, j0, cols) };
     for jc in (0..n).step_by(NC) {
         let nc = (n - jc).min(NC);
         for k0 in (0..k).step_by(KC) {
             let kc = (k - k0).min(KC);
-            // SAFETY: rows k0..k0+kc and columns jc..jc+nc are inside `b`; kc <= KC, nc <= NC.
-            unsafe { pack_block(pack, b, n, k0, kc, jc, nc) };
+            // SAFETY: rows k0..k0+kc and columns jc..jc+nc are inside `b`; kc <= KC, nc <= NC
+            // (KC × NC = PACK); the closure is this kernel's `pack_panel`, as `pack_block` needs.
+            unsafe { super::gemm::pack_block::<NR, KC>(pack, b, n, (k0, kc), (jc, nc), panel) };
             let blk = Block { k0, kc, jc, nc, first: k0 == 0, last: k0 + kc == k };
             // A last panel of at most 16 columns has one register per tile row:
             // it goes in tiles of 24 rows afterwards, so 24 sums are in flight.
@@ -184,6 +187,8 @@ unsafe fn gemv(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, e: &Ep
     }
 }
 
+const _: () = assert!(KC * NC == super::gemm::PACK);
+
 /// Cache-line aligned: each panel row is two whole lines.
 #[repr(C, align(64))]
 struct Pack([f32; KC * NC]);
@@ -194,39 +199,6 @@ struct Pack([f32; KC * NC]);
 fn mask(cols: usize) -> [__mmask16; 2] {
     let lanes = |c: usize| if c >= 16 { 0xffff } else { ((1u32 << c) - 1) as __mmask16 };
     [lanes(cols), lanes(cols.saturating_sub(16))]
-}
-
-/// Block `b[k0..k0+kc][jc..jc+nc]` into `pack` as panels of NR columns, zeros
-/// past `n`. Patches are first laid out as the block's `kc × nc` matrix (their
-/// per-row work then covers NC columns, not NR), then packed as a stored `b`.
-///
-/// # Safety
-/// As `pack_panel`'s for each panel of a stored `b`; `pack` holds KC × NC floats,
-/// kc <= KC and nc <= NC.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-unsafe fn pack_block(pack: *mut f32, b: Rhs<'_>, n: usize, k0: usize, kc: usize, jc: usize, nc: usize) {
-    match b {
-        Rhs::Dense(b) => {
-            for (p, j0) in (jc..jc + nc).step_by(NR).enumerate() {
-                // SAFETY: rows k0..k0+kc and columns j0..min(j0+NR, n) are inside `b`;
-                // panel p of kc <= KC rows of NR ends inside the KC × NC floats of `pack`.
-                unsafe { pack_panel(pack.add(p * KC * NR), b, n, k0, kc, j0, n - j0) };
-            }
-        }
-        Rhs::Patches(x) => {
-            let mut rows = MaybeUninit::<Pack>::uninit();
-            // SAFETY: `Pack` holds KC × NC >= kc × nc floats.
-            let buf = unsafe { core::slice::from_raw_parts_mut(rows.as_mut_ptr().cast::<MaybeUninit<f32>>(), kc * nc) };
-            x.pack(buf, nc, k0, kc, jc, nc);
-            // SAFETY: `pack` wrote all of its kc × nc floats.
-            let rows = unsafe { core::slice::from_raw_parts(rows.as_ptr().cast::<f32>(), kc * nc) };
-            for (p, j0) in (0..nc).step_by(NR).enumerate() {
-                // SAFETY: `rows` is a kc × nc matrix; panel p fits in `pack` as above.
-                unsafe { pack_panel(pack.add(p * KC * NR), rows, nc, 0, kc, j0, nc - j0) };
-            }
-        }
-    }
 }
 
 /// Copies `b[k0..k0+kc][j0..j0+32]` to `dst` as kc rows of 32, zeros past `cols`.
