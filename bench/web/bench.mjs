@@ -1,5 +1,5 @@
-// bench/web.sh's run in headless Chromium: etch's module with SIMD128 and
-// without, and onnxruntime-web (wasm backend, SIMD, one thread: the page is
+// bench/web.sh's run in headless Chromium: etch's module with relaxed SIMD,
+// with SIMD128 and without, and onnxruntime-web (wasm backend, SIMD, one thread: the page is
 // not cross-origin isolated, so it has no threads), interleaved over
 // ?rounds=R&iters=N. Logits are checked against the case's output; the
 // medians go in body's data-results (JSON) for web.sh.
@@ -18,9 +18,9 @@ function check(name, logits) {
   if (bad) throw new Error(`${name}: ${bad} logits off ExecuTorch's`);
 }
 
-async function etch(dir) {
-  const manifest = await (await fetch(`${dir}/mobilenet_v2.json`)).json();
-  const { instance } = await WebAssembly.instantiate(await get(`${dir}/mobilenet_v2.wasm`), {});
+async function etch(dir, build = '') {
+  const manifest = await (await fetch(`${dir}/mobilenet_v2${build}.json`)).json();
+  const { instance } = await WebAssembly.instantiate(await get(`${dir}/mobilenet_v2${build}.wasm`), {});
   const w = instance.exports;
   new Uint8Array(w.memory.buffer, manifest.offset, manifest.bytes).set(await get(`${dir}/mobilenet_v2.bin`));
   return async () => {
@@ -40,7 +40,7 @@ async function onnx() {
 }
 
 try {
-  const runs = { 'etch-wasm-simd': await etch('simd'), 'etch-wasm-scalar': await etch('scalar'), 'onnxruntime-web': await onnx() };
+  const runs = { 'etch-wasm-relaxed': await etch('simd', '.relaxed'), 'etch-wasm-simd': await etch('simd'), 'etch-wasm-scalar': await etch('scalar'), 'onnxruntime-web': await onnx() };
   const medians = Object.fromEntries(Object.keys(runs).map((k) => [k, []]));
   for (const [name, run] of Object.entries(runs)) { for (let i = 0; i < 3; i++) check(name, await run()); }
   for (let r = 0; r < rounds; r++) {

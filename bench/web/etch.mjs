@@ -2,6 +2,8 @@
 // node: loads DIR/NAME.wasm, writes DIR/NAME.bin at the address in NAME.json,
 // runs the case's input ITERS times after WARMUP, checks the logits against
 // the case's output (ATOL/RTOL) and prints one JSON line with the median.
+// NAME.relaxed (the relaxed SIMD build, node needs --experimental-wasm-relaxed-simd)
+// shares NAME's .bin.
 // Usage: node etch.mjs DIR NAME CASE_DIR ATOL RTOL [ITERS] [WARMUP]
 import { readFile } from 'node:fs/promises';
 import { npy } from '../../examples/web/www/npy.mjs';
@@ -10,7 +12,7 @@ const [dir, name, caseDir, atol, rtol, iters = '30', warmup = '3'] = process.arg
 const manifest = JSON.parse(await readFile(`${dir}/${name}.json`, 'utf8'));
 const { instance } = await WebAssembly.instantiate(await readFile(`${dir}/${name}.wasm`), {});
 const wasm = instance.exports;
-const weights = await readFile(`${dir}/${name}.bin`);
+const weights = await readFile(`${dir}/${name.replace(/\.relaxed$/, '')}.bin`);
 if (weights.length !== manifest.bytes) throw new Error(`${name}.bin has ${weights.length} bytes, the manifest says ${manifest.bytes}`);
 new Uint8Array(wasm.memory.buffer, manifest.offset, manifest.bytes).set(weights);
 const input = npy(await readFile(`${caseDir}/in0.npy`));

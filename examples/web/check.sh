@@ -39,7 +39,7 @@ for name in "${mobilenets[@]}"; do
   m=$site/models/$name
   echo "$name.wasm: $(stat -c %s "$m.wasm") bytes ($(gzip -9c "$m.wasm" | wc -c) gzipped) without weights;" \
     "$(stat -c %s "$m.full.wasm") ($(gzip -9c "$m.full.wasm" | wc -c) gzipped) with them;" \
-    "$name.bin: $(stat -c %s "$m.bin") ($(gzip -9c "$m.bin" | wc -c) gzipped)"
+    "$name.bin: $(stat -c %s "$m.bin") ($(gzip -9c "$m.bin" | wc -c) gzipped); $name.relaxed.wasm: $(stat -c %s "$m.relaxed.wasm") bytes"
   rm "$m.full.wasm"
 done
 

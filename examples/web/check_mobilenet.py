@@ -31,9 +31,13 @@ def main(zoo, doms, names):
         got = attributes(Path(doms) / f"{name}.html", lambda tag, a: tag == "output" and a.get("id") == "prediction")
         logits = [float(v) for v in got.get("data-logits", "").split()]
         problems = []
-        cached = attributes(Path(doms) / f"{name}.html", lambda tag, a: a.get("id") == "load-text").get("data-weights")
+        load_text = attributes(Path(doms) / f"{name}.html", lambda tag, a: a.get("id") == "load-text")
+        cached, build = load_text.get("data-weights"), load_text.get("data-build")
         if cached != "cache":
             problems.append(f"the weights came from {cached!r}, not the cache")
+        # Chromium has relaxed SIMD (since 114): the page must have chosen that build.
+        if build != "relaxed-simd":
+            problems.append(f"the page loaded the {build!r} build, not relaxed-simd")
         if got.get("data-model") != name or got.get("data-source") != "test:0":
             problems.append(f"the page shows {got.get('data-model')!r} on {got.get('data-source')!r}")
         spread = meta.get("xnnpack", {}).get("mean_abs_diff_vs_portable", 0.0)
@@ -54,7 +58,7 @@ def main(zoo, doms, names):
             problems.append(f"mean |diff| {mean:.4g} is over XNNPACK's {spread:.4g}")
         worst = max((abs(g - e) for g, e in zip(logits, expected)), default=float("nan"))
         print(f"{name} case 0: top-1 {got.get('data-class')} ({got.get('data-name')}), ExecuTorch {top}, "
-              f"max |diff| {worst:.3g}, mean {mean:.3g}, {got.get('data-ms')} ms: " + ("ok" if not problems else "FAIL: " + "; ".join(problems)))
+              f"max |diff| {worst:.3g}, mean {mean:.3g}, {got.get('data-ms')} ms ({build}): " + ("ok" if not problems else "FAIL: " + "; ".join(problems)))
         failures += bool(problems)
     print(f"{len(names) - failures} passed, {failures} failed")
     return 1 if failures else 0

@@ -119,11 +119,13 @@ def main(module, stem, blobs):
         elif sid == 12:
             body = uleb(len(segs))
         out += bytes([sid]) + uleb(len(body)) + body
+    # Suffixes are appended, not swapped: a stem may hold dots (NAME.relaxed).
     stem = Path(stem)
-    stem.with_suffix(".wasm").write_bytes(out)
-    stem.with_suffix(".bin").write_bytes(blob)
+    file = lambda ext: stem.with_name(stem.name + ext)
+    file(".wasm").write_bytes(out)
+    file(".bin").write_bytes(blob)
     manifest = {"offset": addr + at, "bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest()}
-    stem.with_suffix(".json").write_text(json.dumps(manifest) + "\n")
+    file(".json").write_text(json.dumps(manifest) + "\n")
     print(f"{stem.name}: {len(wasm)} bytes of wasm, {len(out)} without its {len(blob)} bytes of weights (at {addr + at})")
 
 

@@ -11,6 +11,14 @@ const MEAN = [0.485, 0.456, 0.406];
 const STD = [0.229, 0.224, 0.225];
 const params = new URLSearchParams(location.search);
 
+// One function doing f32x4.relaxed_madd: where the engine validates it, the page
+// loads the relaxed SIMD build (fused multiply-add), else the SIMD128 one.
+const RELAXED_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 61, 1, 59, 0,
+  ...[0, 1, 2].flatMap(() => [253, 12, ...new Array(16).fill(0)]), 253, 133, 2, 11,
+]);
+const BUILD = WebAssembly.validate(RELAXED_PROBE) ? '.relaxed' : '';
+
 const classes = await (await fetch('imagenet_classes.json')).json();
 const loaded = new Map();
 let model = null;
@@ -48,8 +56,8 @@ async function weights(url, onProgress) {
 
 async function load(name) {
   if (loaded.has(name)) return loaded.get(name);
-  const manifest = await (await fetch(`models/${name}.json`)).json();
-  const wasmBytes = await (await fetch(`models/${name}.wasm`)).arrayBuffer();
+  const manifest = await (await fetch(`models/${name}${BUILD}.json`)).json();
+  const wasmBytes = await (await fetch(`models/${name}${BUILD}.wasm`)).arrayBuffer();
   const { instance } = await WebAssembly.instantiate(wasmBytes, {});
   const mb = (n) => (n / 1e6).toFixed(1);
   // The sha names the cache entry, so a rebuilt .bin is fetched anew.
@@ -60,6 +68,7 @@ async function load(name) {
       : `${name}: fetching weights, ${mb(got)} of ${mb(total || manifest.bytes)} MB`;
   });
   $('load-text').dataset.weights = bytes.fromCache ? 'cache' : 'network';
+  $('load-text').dataset.build = BUILD ? 'relaxed-simd' : 'simd128';
   if (bytes.length !== manifest.bytes) throw new Error(`${name}.bin has ${bytes.length} bytes, expected ${manifest.bytes}`);
   $('load-text').textContent = `${name}: ${(wasmBytes.byteLength / 1000).toFixed(1)} kB of WebAssembly, ${mb(bytes.length)} MB of weights${bytes.fromCache ? ' (cached)' : ''}`;
   const wasm = instance.exports;

@@ -556,6 +556,33 @@ mod tests {
         }
     }
 
+    /// A NaN in the input stays NaN through the clamp (ExecuTorch's clamp keeps it) on
+    /// every path, wherever a window covers it, and only there.
+    #[test]
+    fn clamp_keeps_nan() {
+        for (k, s) in [(3, 1), (3, 2), (5, 1)] {
+            let p = params(2, 9, 21, k, s);
+            let mut x = vec![0.25f32; 2 * 9 * 21];
+            x[21 * 4 + 10] = f32::NAN;
+            let wt = vec![1.0f32; 2 * k * k];
+            let mut want = vec![0.0; 2 * p.out_h * p.out_w];
+            crate::conv::im2col::conv2d(&x, &wt, None, &mut want, &p);
+            assert!(want.iter().any(|v| v.is_nan()));
+            each_path(|path| {
+                let mut got = vec![0.0; want.len()];
+                let e = Epilogue { bias: None, clamp: Some((0.0, 1.0)), residual: None };
+                if k == 3 {
+                    depthwise3x3(&x, &wt, &mut got, &p, e);
+                } else {
+                    depthwise5x5(&x, &wt, &mut got, &p, e);
+                }
+                for (at, (g, w)) in got.iter().zip(&want).enumerate() {
+                    assert_eq!(g.is_nan(), w.is_nan(), "{path} {k}x{k}/{s} at {at}: {g}");
+                }
+            });
+        }
+    }
+
     fn params(c: usize, h: usize, w: usize, k: usize, s: usize) -> Conv2d {
         let (oh, ow) = ((h + 2 * (k / 2) - k) / s + 1, (w + 2 * (k / 2) - k) / s + 1);
         Conv2d {

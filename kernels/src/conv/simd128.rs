@@ -1,13 +1,12 @@
 //! wasm SIMD128 blocks of the convolutions (compiled in with `+simd128`):
 //! the depthwise kernel's 8-output block, im2col's row gather and the RGB
-//! stem's output row. wasm SIMD128 has no fused multiply-add: each step is a
-//! multiply and an add, rounded twice as the portable code is.
+//! stem's output row. Each step is `madd` (fused only with relaxed SIMD).
 
 use core::arch::wasm32::*;
 
 use super::conv3x3s2::{tap, MAX_CIN, ROW};
 use crate::matmul::gemm::Epilogue;
-use crate::matmul::gemm_wasm::clamp;
+use crate::matmul::gemm_wasm::{clamp, madd};
 
 /// `depthwise::block` in vectors: `o` = clamp(bias + the K×K taps of the 8
 /// outputs from flat position `j`), summed tap by tap as the portable block.
@@ -25,8 +24,8 @@ pub unsafe fn depthwise_block<const K: usize>(buf: &[f32], j: usize, offs: &[[us
             for (&off, &wv) in offs.iter().zip(taps) {
                 let w = f32x4_splat(wv);
                 let p = base.add(off);
-                acc[0] = f32x4_add(acc[0], f32x4_mul(w, v128_load(p.cast())));
-                acc[1] = f32x4_add(acc[1], f32x4_mul(w, v128_load(p.add(4).cast())));
+                acc[0] = madd(w, v128_load(p.cast()), acc[0]);
+                acc[1] = madd(w, v128_load(p.add(4).cast()), acc[1]);
             }
         }
         if let Some((lo, hi)) = clamp_to {
@@ -134,8 +133,8 @@ unsafe fn stem_tile<const R: usize>(rows: &[[[[f32; ROW]; 2]; 3]; MAX_CIN], w: &
                     let t = ci * 9 + ky * 3 + kx;
                     for (r, acc) in acc.iter_mut().enumerate() {
                         let wv = v128_load32_splat(wp.add(r * taps + t).cast());
-                        acc[0] = f32x4_add(acc[0], f32x4_mul(wv, v0));
-                        acc[1] = f32x4_add(acc[1], f32x4_mul(wv, v1));
+                        acc[0] = madd(wv, v0, acc[0]);
+                        acc[1] = madd(wv, v1, acc[1]);
                     }
                 }
             }
