@@ -31,7 +31,7 @@ impl<'a> Patches<'a> {
         let ok = image > 0 && x.len() >= image && p.kernel_h * p.kernel_w > 0 && p.out_h * p.out_w > 0;
         let sw = p.stride_w.max(1);
         let cols_of = core::array::from_fn(|kx| valid_cols(kx * p.dilation_w, p.pad_w, sw, p.in_w, p.out_w));
-        ok.then_some(Self { x: &x[..image], p, cols_of })
+        ok.then(|| Self { x: x.get(..image).unwrap_or_default(), p, cols_of })
     }
 
     /// `in_channels × kernel_h × kernel_w`, the `k` of the product.
@@ -200,6 +200,7 @@ mod tests {
             let p = params(1, (cin, 1, 1), (h, w), (kh, kw), (sh, sw), (ph, pw), (dh, dw));
             let mut x = vec![0.0f32; cin * h * w];
             rng.fill(&mut x);
+            assert!(Patches::new(&x[1..], &p).is_none(), "an image one value short");
             let m = Patches::new(&x, &p).unwrap();
             let at = |r: usize, c: usize| {
                 let (ic, t) = (r / (kh * kw), r % (kh * kw));
