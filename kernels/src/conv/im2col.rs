@@ -32,7 +32,7 @@ pub struct Conv2d {
 /// Output positions `o` in `0..out_len` whose input coordinate
 /// `o * stride + offset - pad` lies in `0..in_len`, as a half-open range.
 #[inline]
-fn valid_range(
+pub(super) fn valid_range(
     offset: usize,
     pad: usize,
     stride: usize,

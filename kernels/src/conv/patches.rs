@@ -8,13 +8,13 @@
 
 use core::mem::MaybeUninit;
 
-use super::im2col::Conv2d;
+use super::im2col::{valid_range, Conv2d};
 
 pub struct Patches<'a> {
     /// One image, `in_channels × in_h × in_w`.
     x: &'a [f32],
     p: &'a Conv2d,
-    /// `valid_cols` of the first `KX` kernel columns, worked out once.
+    /// `valid_range` of the first `KX` kernel columns, worked out once.
     cols_of: [(usize, usize); KX],
 }
 
@@ -30,7 +30,7 @@ impl<'a> Patches<'a> {
         let image = p.in_channels * p.in_h * p.in_w;
         let ok = image > 0 && x.len() >= image && p.kernel_h * p.kernel_w > 0 && p.out_h * p.out_w > 0;
         let sw = p.stride_w.max(1);
-        let cols_of = core::array::from_fn(|kx| valid_cols(kx * p.dilation_w, p.pad_w, sw, p.in_w, p.out_w));
+        let cols_of = core::array::from_fn(|kx| valid_range(kx * p.dilation_w, p.pad_w, sw, p.in_w, p.out_w));
         ok.then(|| Self { x: x.get(..image).unwrap_or_default(), p, cols_of })
     }
 
@@ -66,10 +66,10 @@ impl<'a> Patches<'a> {
         let x_of = |ox0: usize, len: usize, kx: usize| {
             let (lo, hi) = match self.cols_of.get(kx) {
                 Some(&r) => r,
-                None => valid_cols(kx * p.dilation_w, p.pad_w, sw, p.in_w, ow),
+                None => valid_range(kx * p.dilation_w, p.pad_w, sw, p.in_w, ow),
             };
             let (a, b) = (lo.clamp(ox0, ox0 + len), hi.clamp(ox0, ox0 + len));
-            // a * sw + kx * dilation >= pad wherever a < b (valid_cols).
+            // a * sw + kx * dilation >= pad wherever a < b (valid_range).
             (a - ox0, b - ox0, (a * sw + kx * p.dilation_w).saturating_sub(p.pad_w))
         };
         // Runs of columns within one output row, each with its own small tables,
@@ -158,19 +158,6 @@ fn copy_even(dst: &mut [MaybeUninit<f32>], src: &[f32]) {
         d.copy_from_slice(&core::array::from_fn::<_, 8, _>(|i| MaybeUninit::new(s[2 * i])));
     }
     rest.iter_mut().zip(src.iter().skip(whole * 16).step_by(2)).for_each(|(d, &v)| _ = d.write(v));
-}
-
-/// Output columns whose input column `ox * stride + offset - pad` lies in
-/// `0..in_w`, as a half-open range (`valid_range` in im2col.rs, without the
-/// divisions at stride 1).
-fn valid_cols(offset: usize, pad: usize, stride: usize, in_w: usize, out_w: usize) -> (usize, usize) {
-    let (lo, hi) = if stride == 1 {
-        (pad.saturating_sub(offset), (in_w + pad).saturating_sub(offset))
-    } else {
-        (pad.saturating_sub(offset).div_ceil(stride), (in_w + pad).saturating_sub(offset).div_ceil(stride))
-    };
-    let (lo, hi) = (lo.min(out_w), hi.min(out_w));
-    (lo, hi.max(lo))
 }
 
 #[cfg(test)]

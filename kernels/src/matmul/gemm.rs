@@ -233,8 +233,8 @@ pub(super) struct Block {
     pub last: bool,
 }
 
-/// Floats in a packed block of `b` in the x86 kernels (KC × NC = 256 × 64).
-#[cfg(target_arch = "x86_64")]
+/// Floats in a packed block of `b` in the SIMD kernels (KC × NC = 256 × 64).
+#[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
 pub(super) const PACK: usize = 256 * 64;
 
 /// Block `b[k0..k0+kc][jc..jc+nc]` into `pack` as panels of NR columns, KC × NR
@@ -246,7 +246,7 @@ pub(super) const PACK: usize = 256 * 64;
 /// `panel` is safe to call as its kernel's `pack_panel` for each panel of a
 /// stored `b` with these rows and columns; `pack` holds PACK floats, with
 /// kc <= KC and nc * KC <= PACK.
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(super) unsafe fn pack_block<const NR: usize, const KC: usize>(

@@ -26,6 +26,8 @@ const NC: usize = 64;
 #[repr(C, align(16))]
 struct Pack([f32; KC * NC]);
 
+const _: () = assert!(KC * NC == super::gemm::PACK);
+
 /// `out[m, n] = epilogue(a[m, k] @ b[k, n])`.
 ///
 /// # Safety
@@ -41,15 +43,15 @@ pub(crate) unsafe fn gemm(out: &mut [f32], a: &[f32], b: Rhs<'_>, m: usize, k: u
     }
     let mut pack = MaybeUninit::<Pack>::uninit();
     let pack = pack.as_mut_ptr().cast::<f32>();
+    // SAFETY: `pack_block` calls this only as `pack_panel` may be called.
+    let panel = |d, b: &[f32], n, k0, kc, j0, cols: usize| unsafe { pack_panel(d, b, n, k0, kc, j0, cols.min(NR)) };
     for jc in (0..n).step_by(NC) {
         let nc = (n - jc).min(NC);
         for k0 in (0..k).step_by(KC) {
             let kc = (k - k0).min(KC);
-            for (p, j0) in (jc..jc + nc).step_by(NR).enumerate() {
-                // SAFETY: rows k0..k0+kc and columns j0..min(j0+8, n) are inside `b`;
-                // panel p (< NC / NR) of kc <= KC rows of 8 ends inside `pack`.
-                unsafe { pack_from(pack.add(p * KC * NR), b, n, k0, kc, j0, (n - j0).min(NR)) };
-            }
+            // SAFETY: rows k0..k0+kc and columns jc..jc+nc are inside `b`; kc <= KC, nc <= NC
+            // (KC × NC = PACK); the closure is this kernel's `pack_panel`, as `pack_block` needs.
+            unsafe { super::gemm::pack_block::<NR, KC>(pack, b, n, (k0, kc), (jc, nc), panel) };
             let blk = Block { k0, kc, jc, nc, first: k0 == 0, last: k0 + kc == k };
             let mut i0 = 0;
             while i0 < m {
@@ -67,21 +69,6 @@ pub(crate) unsafe fn gemm(out: &mut [f32], a: &[f32], b: Rhs<'_>, m: usize, k: u
                 i0 += r;
             }
         }
-    }
-}
-
-/// Panel `b[k0..k0+kc][j0..j0+NR]` into `dst`, zeros past `cols`, from wherever `b` lies.
-///
-/// # Safety
-/// As `pack_panel`'s for a stored `b`; room for kc × NR floats at `dst`.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-unsafe fn pack_from(dst: *mut f32, b: Rhs<'_>, n: usize, k0: usize, kc: usize, j0: usize, cols: usize) {
-    match b {
-        // SAFETY: as the caller guarantees.
-        Rhs::Dense(b) => unsafe { pack_panel(dst, b, n, k0, kc, j0, cols) },
-        // SAFETY: the caller guarantees room for kc × NR floats at `dst`.
-        Rhs::Patches(p) => p.pack(unsafe { core::slice::from_raw_parts_mut(dst.cast(), kc * NR) }, NR, k0, kc, j0, cols),
     }
 }
 
