@@ -294,10 +294,10 @@ unsafe fn tile<const R: usize, const V: usize, const MASKED: bool>(
             }
             b_ptr = b_ptr.add(NR);
         }
-        for (r, acc) in acc.iter_mut().enumerate() {
-            if blk.last {
-                epilogue(acc, i0 + r, e);
-                if let Some(res) = e.residual {
+        if blk.last {
+            finish(&mut acc, i0, e);
+            if let Some(res) = e.residual {
+                for (r, acc) in acc.iter_mut().enumerate() {
                     // Same place in the residual as in `out`: in bounds as `out` is.
                     let p = res.as_ptr().add((i0 + r) * n + j0);
                     for (v, acc) in acc.iter_mut().enumerate() {
@@ -306,6 +306,8 @@ unsafe fn tile<const R: usize, const V: usize, const MASKED: bool>(
                     }
                 }
             }
+        }
+        for (r, acc) in acc.iter().enumerate() {
             for (v, &acc) in acc.iter().enumerate() {
                 if MASKED {
                     _mm512_mask_storeu_ps(o(r, v), mask[v], acc);
@@ -317,22 +319,34 @@ unsafe fn tile<const R: usize, const V: usize, const MASKED: bool>(
     }
 }
 
-/// Bias and clamp on one row of a tile, in place.
+/// Bias and clamp on a tile whose first row is `row`, in place. One pass per
+/// step over every row, so the sums stay in registers (a pass per row, with
+/// its branches, was a loop LLVM ran over the tile spilled to the stack).
 ///
 /// # Safety
 /// The CPU supports AVX-512 F.
 #[inline(always)]
-unsafe fn epilogue<const V: usize>(v: &mut [__m512; V], row: usize, e: &Epilogue<'_>) {
+unsafe fn finish<const R: usize, const V: usize>(acc: &mut [[__m512; V]; R], row: usize, e: &Epilogue<'_>) {
     // SAFETY: register arithmetic only.
     unsafe {
+        // Plain loops: a closure here would not inherit the target features,
+        // and its intrinsics would be calls.
         if let Some(bias) = e.bias {
-            let bv = _mm512_set1_ps(bias.get(row).copied().unwrap_or(0.0));
-            v.iter_mut().for_each(|x| *x = _mm512_add_ps(*x, bv));
+            for (r, acc) in acc.iter_mut().enumerate() {
+                let bv = _mm512_set1_ps(bias.get(row + r).copied().unwrap_or(0.0));
+                for x in acc.iter_mut() {
+                    *x = _mm512_add_ps(*x, bv);
+                }
+            }
         }
         if let Some((lo, hi)) = e.clamp {
             let (lo, hi) = (_mm512_set1_ps(lo), _mm512_set1_ps(hi));
-            // max/min return their second operand for NaN: put v second to keep NaNs.
-            v.iter_mut().for_each(|x| *x = _mm512_min_ps(hi, _mm512_max_ps(lo, *x)));
+            for acc in acc.iter_mut() {
+                for x in acc.iter_mut() {
+                    // max/min return their second operand for NaN: put x second to keep NaNs.
+                    *x = _mm512_min_ps(hi, _mm512_max_ps(lo, *x));
+                }
+            }
         }
     }
 }
