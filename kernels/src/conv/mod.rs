@@ -5,5 +5,6 @@ pub mod depthwise;
 pub mod im2col;
 pub mod patches;
 pub mod transposed;
+pub mod winograd;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd128;

@@ -1,0 +1,319 @@
+//! 3×3 convolutions with stride 1 and padding 1 as Winograd's F(2×2, 3×3): each
+//! 2×2 block of outputs (a tile) takes 16 products per channel pair instead of 36.
+//! A tile's 4×4 inputs go to `Bᵀ d B`, the weights to `G g Gᵀ` (at codegen time,
+//! `[16, cout, cin]`), each of the 16 positions is one matrix product
+//! `[cout × cin] · [cin × tiles]`, and `Aᵀ m A` gives the 2×2 outputs back. Tiles
+//! go in blocks, so a block's transformed inputs and products stay in cache.
+//! The sums are reassociated (as by any other order of the same products): results
+//! differ from a direct convolution by rounding, and a NaN reaches the outputs it
+//! would reach directly; an infinite input can give NaN where the direct sum is ±inf.
+
+use super::im2col::Conv2d;
+use crate::matmul::gemm::{gemm, Epilogue};
+
+/// Tiles per block times `cin + cout`: with 16 positions, 2 MiB of f32.
+const BUDGET: usize = 1 << 15;
+/// Rows of `tw + 1` floats of working space after the two blocks.
+const ROWS: usize = 16;
+
+/// True for the convolutions this kernel computes: one group, 3×3, stride 1,
+/// padding 1, no dilation, output as large as the input.
+pub fn supports(p: &Conv2d) -> bool {
+    let one = |a: usize, b: usize| a == 1 && b == 1;
+    p.groups == 1
+        && (p.kernel_h, p.kernel_w) == (3, 3)
+        && one(p.stride_h, p.stride_w)
+        && one(p.pad_h, p.pad_w)
+        && one(p.dilation_h, p.dilation_w)
+        && (p.out_h, p.out_w) == (p.in_h, p.in_w)
+        && p.in_h > 0
+        && p.in_w > 0
+        && p.in_channels > 0
+        && p.out_channels > 0
+}
+
+/// Tiles per block: within `BUDGET`, and about half the image's tiles at most
+/// (so the blocks take at most twice the input and output), at least 16.
+pub const fn block(cin: usize, cout: usize, tiles: usize) -> usize {
+    let cap = BUDGET / (cin + cout) / 16 * 16;
+    let half = tiles.div_ceil(2).div_ceil(16) * 16;
+    let b = if cap < half { cap } else { half };
+    let b = if b < 16 { 16 } else { b };
+    if tiles < b {
+        tiles
+    } else {
+        b
+    }
+}
+
+/// Scratch floats `conv3x3_winograd` needs for an image of `h × w`.
+pub const fn scratch(cin: usize, cout: usize, h: usize, w: usize) -> usize {
+    let tw = w.div_ceil(2);
+    16 * (cin + cout) * block(cin, cout, h.div_ceil(2) * tw) + ROWS * (tw + 1)
+}
+
+/// The weights `[cout, cin, 3, 3]` as `G g Gᵀ`, `[16, cout, cin]` (position
+/// `4 i + j` of the 4×4 result first). Codegen does this once, in f64.
+pub fn transform_weights(w: &[f32], u: &mut [f32], cout: usize, cin: usize) {
+    if w.len() < cout * cin * 9 || u.len() < 16 * cout * cin {
+        return;
+    }
+    for (oc, g) in w.chunks_exact(9).take(cout * cin).enumerate() {
+        let rows = [0, 1, 2].map(|r| [g[r * 3], g[r * 3 + 1], g[r * 3 + 2]]);
+        let gr = |a: [f32; 3]| [a[0], (a[0] + a[1] + a[2]) / 2.0, (a[0] - a[1] + a[2]) / 2.0, a[2]];
+        let cols = [0, 1, 2].map(|s| gr([rows[0][s], rows[1][s], rows[2][s]]));
+        for i in 0..4 {
+            let row = gr([cols[0][i], cols[1][i], cols[2][i]]);
+            for (j, &v) in row.iter().enumerate() {
+                u[(4 * i + j) * cout * cin + oc] = v;
+            }
+        }
+    }
+}
+
+/// `out = epilogue(conv3x3(x, w))` for `supports(p)`, with `u` the transformed
+/// weights (`transform_weights`) and `scratch` at least `scratch(..)` floats.
+/// A residual in `e` is not added (codegen fuses none here).
+pub fn conv3x3_winograd(x: &[f32], u: &[f32], out: &mut [f32], scratch: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
+    let (cin, cout, h, w) = (p.in_channels, p.out_channels, p.in_h, p.in_w);
+    let (image, out_image) = (cin * h * w, cout * h * w);
+    if !supports(p)
+        || x.len() < p.batch * image
+        || out.len() < p.batch * out_image
+        || u.len() < 16 * cout * cin
+        || scratch.len() < self::scratch(cin, cout, h, w)
+    {
+        return;
+    }
+    let tiles = h.div_ceil(2) * w.div_ceil(2);
+    let nb = block(cin, cout, tiles);
+    let (v, rest) = scratch.split_at_mut(16 * cin * nb);
+    let (m, rows) = rest.split_at_mut(16 * cout * nb);
+    for (xb, ob) in x.chunks_exact(image).zip(out.chunks_exact_mut(out_image)).take(p.batch) {
+        for t0 in (0..tiles).step_by(nb) {
+            let n = (tiles - t0).min(nb);
+            let (v, m) = (&mut v[..16 * cin * n], &mut m[..16 * cout * n]);
+            avx2_inputs(xb, v, rows, p, t0, n);
+            for (xi, mx) in m.chunks_exact_mut(cout * n).enumerate() {
+                let (ux, vx) = (&u[xi * cout * cin..][..cout * cin], &v[xi * cin * n..][..cin * n]);
+                gemm(mx, ux, vx, cout, cin, n, Epilogue::NONE);
+            }
+            avx2_outputs(m, ob, rows, p, t0, n, &e);
+        }
+    }
+}
+
+/// The tiles `t0..t0 + n` of one image, row of tiles by row of tiles: `(ty, tx0, tx1)`.
+fn segments(tw: usize, t0: usize, n: usize) -> impl Iterator<Item = (usize, usize, usize)> {
+    let mut t = t0;
+    core::iter::from_fn(move || {
+        (t < t0 + n).then(|| {
+            let (ty, tx0) = (t / tw, t % tw);
+            let tx1 = tw.min(tx0 + t0 + n - t);
+            t += tx1 - tx0;
+            (ty, tx0, tx1)
+        })
+    })
+}
+
+avx2_clone! {
+    /// `Bᵀ d B` of the block's tiles into `v`, `[16, cin, n]`.
+    fn avx2_inputs(x: &[f32], v: &mut [f32], rows: &mut [f32], p: &Conv2d, t0: usize, n: usize) => inputs
+}
+
+/// Each input row is split into even and odd padded columns (`ev[k]` is column
+/// `2k - 1`, `od[k]` column `2k`), so every step below runs over contiguous tiles.
+#[inline(always)]
+fn inputs(x: &[f32], v: &mut [f32], rows: &mut [f32], p: &Conv2d, t0: usize, n: usize) {
+    let (cin, h, w) = (p.in_channels, p.in_h, p.in_w);
+    let tw = w.div_ceil(2);
+    let k = tw + 1;
+    let (ev, rest) = rows.split_at_mut(4 * k);
+    let (od, rest) = rest.split_at_mut(4 * k);
+    let (re, ro) = rest.split_at_mut(4 * k);
+    for (c, plane) in x.chunks_exact(h * w).take(cin).enumerate() {
+        for (ty, tx0, tx1) in segments(tw, t0, n) {
+            for r in 0..4 {
+                let (e, o) = (&mut ev[r * k..][..k], &mut od[r * k..][..k]);
+                e.fill(0.0);
+                o.fill(0.0);
+                let y = (2 * ty + r).wrapping_sub(1);
+                if y < h {
+                    let src = &plane[y * w..][..w];
+                    src.iter().skip(1).step_by(2).zip(&mut e[1..]).for_each(|(s, d)| *d = *s);
+                    src.iter().step_by(2).zip(&mut o[..]).for_each(|(s, d)| *d = *s);
+                }
+            }
+            // Bᵀ on the rows: d0 - d2, d1 + d2, d2 - d1, d1 - d3, for both halves.
+            for (half, comb) in [(&*ev, &mut *re), (&*od, &mut ro[..])] {
+                let [d0, d1, d2, d3] = [0, 1, 2, 3].map(|r| &half[r * k..][..k]);
+                let (c0, rest) = comb.split_at_mut(k);
+                let (c1, rest) = rest.split_at_mut(k);
+                let (c2, c3) = rest.split_at_mut(k);
+                for (i, c0) in c0.iter_mut().enumerate() {
+                    *c0 = d0[i] - d2[i];
+                }
+                c1.iter_mut().zip(d1.iter().zip(d2)).for_each(|(c, (a, b))| *c = a + b);
+                c2.iter_mut().zip(d2.iter().zip(d1)).for_each(|(c, (a, b))| *c = a - b);
+                c3[..k].iter_mut().zip(d1.iter().zip(d3)).for_each(|(c, (a, b))| *c = a - b);
+            }
+            // B on the columns of each: tile tx reads padded columns 2tx..2tx+3,
+            // that is ev[tx], od[tx], ev[tx + 1], od[tx + 1].
+            let (at, len) = (ty * tw + tx0 - t0, tx1 - tx0);
+            for i in 0..4 {
+                // Columns 2tx, 2tx + 1, 2tx + 2 and 2tx + 3 of the tiles, as slices of
+                // one length (so the loops below have no bounds checks).
+                let (e, o) = (&re[i * k + tx0..], &ro[i * k + tx0..]);
+                let (c0, c1, c2, c3) = (&e[..len], &o[..len], &e[1..][..len], &o[1..][..len]);
+                let at = |j: usize| (4 * i + j) * cin * n + c * n + at;
+                // d0 - d2, d1 + d2, d2 - d1, d1 - d3 again, one output position at a time.
+                v[at(0)..][..len].iter_mut().zip(c0.iter().zip(c2)).for_each(|(d, (a, b))| *d = a - b);
+                v[at(1)..][..len].iter_mut().zip(c1.iter().zip(c2)).for_each(|(d, (a, b))| *d = a + b);
+                v[at(2)..][..len].iter_mut().zip(c2.iter().zip(c1)).for_each(|(d, (a, b))| *d = a - b);
+                v[at(3)..][..len].iter_mut().zip(c1.iter().zip(c3)).for_each(|(d, (a, b))| *d = a - b);
+            }
+        }
+    }
+}
+
+avx2_clone! {
+    /// `Aᵀ m A` of the block's products, then the epilogue, into `out`.
+    fn avx2_outputs(m: &[f32], out: &mut [f32], rows: &mut [f32], p: &Conv2d, t0: usize, n: usize, e: &Epilogue<'_>) => outputs
+}
+
+#[inline(always)]
+fn outputs(m: &[f32], out: &mut [f32], rows: &mut [f32], p: &Conv2d, t0: usize, n: usize, e: &Epilogue<'_>) {
+    let (cout, h, w) = (p.out_channels, p.out_h, p.out_w);
+    let tw = w.div_ceil(2);
+    let k = tw + 1;
+    // Aᵀ on the rows: m0 + m1 + m2 and m1 - m2 - m3, for each of the 4 columns.
+    let (s, rest) = rows.split_at_mut(4 * k);
+    let (d, rest) = rest.split_at_mut(4 * k);
+    let (y, _) = rest.split_at_mut(4 * k);
+    for (oc, plane) in out.chunks_exact_mut(h * w).take(cout).enumerate() {
+        for (ty, tx0, tx1) in segments(tw, t0, n) {
+            let (at, len) = (ty * tw + tx0 - t0, tx1 - tx0);
+            let pos = |xi: usize| &m[xi * cout * n + oc * n + at..][..len];
+            for j in 0..4 {
+                let [m0, m1, m2, m3] = [0, 1, 2, 3].map(|i| pos(4 * i + j));
+                let (sj, dj) = (&mut s[j * k..][..len], &mut d[j * k..][..len]);
+                for (t, (sj, dj)) in sj.iter_mut().zip(dj.iter_mut()).enumerate() {
+                    *sj = m0[t] + m1[t] + m2[t];
+                    *dj = m1[t] - m2[t] - m3[t];
+                }
+            }
+            // A on the columns: each row's outputs 2tx and 2tx + 1, interleaved.
+            for (r, half) in [&*s, &*d].into_iter().enumerate() {
+                let [a0, a1, a2, a3] = [0, 1, 2, 3].map(|j| &half[j * k..][..len]);
+                let row = &mut y[r * 2 * k..][..2 * len];
+                for (t, pair) in row.chunks_exact_mut(2).take(len).enumerate() {
+                    pair[0] = e.apply(oc, a0[t] + a1[t] + a2[t]);
+                    pair[1] = e.apply(oc, a1[t] - a2[t] - a3[t]);
+                }
+                let oy = 2 * ty + r;
+                if oy < h {
+                    let x0 = 2 * tx0;
+                    let cols = (2 * tx1).min(w) - x0;
+                    plane[oy * w + x0..][..cols].copy_from_slice(&row[..cols]);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::vec;
+    use std::vec::Vec;
+
+    use super::*;
+    use crate::conv::im2col::conv2d;
+    use crate::testutil::{each_path, Lcg};
+
+    fn params(batch: usize, cin: usize, cout: usize, h: usize, w: usize) -> Conv2d {
+        Conv2d {
+            batch,
+            in_channels: cin,
+            in_h: h,
+            in_w: w,
+            out_channels: cout,
+            kernel_h: 3,
+            kernel_w: 3,
+            stride_h: 1,
+            stride_w: 1,
+            pad_h: 1,
+            pad_w: 1,
+            dilation_h: 1,
+            dilation_w: 1,
+            groups: 1,
+            out_h: h,
+            out_w: w,
+        }
+    }
+
+    fn run(x: &[f32], wt: &[f32], p: &Conv2d, e: Epilogue<'_>) -> Vec<f32> {
+        let mut u = vec![0.0; 16 * p.out_channels * p.in_channels];
+        transform_weights(wt, &mut u, p.out_channels, p.in_channels);
+        let mut scratch = vec![f32::NAN; scratch(p.in_channels, p.out_channels, p.in_h, p.in_w)];
+        let mut out = vec![f32::NAN; p.batch * p.out_channels * p.in_h * p.in_w];
+        conv3x3_winograd(x, &u, &mut out, &mut scratch, p, e);
+        out
+    }
+
+    /// Odd and even sizes, one row or column, several blocks of tiles, two images,
+    /// against the direct kernel (the portable sum order) within rounding.
+    #[test]
+    fn matches_direct_convolution() {
+        let mut rng = Lcg(29);
+        let shapes = [(1, 1, 1, 1, 1), (1, 3, 5, 1, 7), (2, 4, 6, 5, 5), (1, 16, 8, 9, 14), (1, 8, 24, 33, 31), (2, 40, 24, 12, 10)];
+        for &(batch, cin, cout, h, w) in &shapes {
+            let p = params(batch, cin, cout, h, w);
+            let (mut x, mut wt, mut bias) = (vec![0.0; batch * cin * h * w], vec![0.0; cout * cin * 9], vec![0.0; cout]);
+            rng.fill(&mut x);
+            rng.fill(&mut wt);
+            rng.fill(&mut bias);
+            for clamp in [None, Some((0.0, 0.5))] {
+                let e = Epilogue { bias: Some(&bias), clamp, residual: None };
+                let mut want = vec![0.0; batch * cout * h * w];
+                conv2d(&x, &wt, Some(&bias), &mut want, &p);
+                if let Some((lo, hi)) = clamp {
+                    want.iter_mut().for_each(|v| *v = v.clamp(lo, hi));
+                }
+                each_path(|path| {
+                    let got = run(&x, &wt, &p, e);
+                    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                        let tol = 1e-5 * (cin as f32 * 9.0).sqrt() * (1.0 + w.abs());
+                        assert!((g - w).abs() <= tol, "{path} {batch}x{cin}x{h}x{w}->{cout} at {i}: {g} vs {w}");
+                    }
+                });
+            }
+        }
+    }
+
+    #[test]
+    fn clamp_keeps_nan() {
+        let p = params(1, 2, 3, 4, 4);
+        let mut x = vec![0.5; 2 * 16];
+        x[5] = f32::NAN;
+        let wt = vec![0.25; 3 * 2 * 9];
+        let got = run(&x, &wt, &p, Epilogue { bias: None, clamp: Some((0.0, 6.0)), residual: None });
+        // Input (row 1, column 1) reaches every output of its tiles' neighbourhood.
+        assert!(got[0].is_nan() && got[16].is_nan() && got[32].is_nan());
+        assert!(!got[15].is_nan(), "{got:?}");
+    }
+
+    #[test]
+    fn blocks_stay_in_budget() {
+        assert_eq!(block(64, 64, 784), 256);
+        assert_eq!(block(128, 128, 196), 112);
+        assert_eq!(block(256, 256, 49), 32);
+        assert_eq!(block(512, 512, 16), 16);
+        assert_eq!(block(8, 8, 3), 3);
+        // Short buffers do nothing rather than panic.
+        let p = params(1, 2, 2, 4, 4);
+        let mut out = vec![1.0; 32];
+        conv3x3_winograd(&[0.0; 32], &[0.0; 64], &mut out, &mut [0.0; 4], &p, Epilogue::NONE);
+        assert!(out.iter().all(|&v| v == 1.0));
+    }
+}
