@@ -32,6 +32,11 @@ pub fn macs(m: &Method) -> u64 {
                     per_patch * (grid[0] * grid[1]) as u64
                 }
                 Op::Conv2d(_) | Op::Int8(QOp::Conv2d { .. }) => numel(out) * per_output(b),
+                // 16 products per 2×2 tile and channel pair.
+                Op::Winograd(_) => {
+                    let (x, o) = (shape(a), shape(out));
+                    16 * (o[0] * o[2].div_ceil(2) * o[3].div_ceil(2)) as u64 * (o[1] * x[1]) as u64
+                }
                 // Weights `[cin, cout / groups, k…]`: each input element scatters into cout / groups × k… outputs.
                 Op::ConvTranspose2d(_) => numel(a) * per_output(b),
                 Op::Mm | Op::Bmm | Op::Int8(QOp::Linear { .. }) | Op::LinearQ4 { .. } => numel(out) * last(a),

@@ -288,6 +288,16 @@ impl Conv2d {
     }
 }
 
+/// Scratch elements of a Winograd convolution of `cin` to `cout` channels
+/// over an `h × w` image. Mirrors `etch_kernels::conv::winograd::scratch`.
+pub fn winograd_scratch(cin: usize, cout: usize, h: usize, w: usize) -> usize {
+    const BUDGET: usize = 1 << 15;
+    let (tw, tiles) = (w.div_ceil(2), h.div_ceil(2) * w.div_ceil(2));
+    let half = tiles.div_ceil(2).div_ceil(16) * 16;
+    let block = (BUDGET / (cin + cout) / 16 * 16).min(half).max(16).min(tiles);
+    16 * (cin + cout) * block + 16 * (tw + 1)
+}
+
 /// A transposed convolution; weights are `[cin, cout / groups, kh, kw]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConvTranspose2d {
@@ -338,6 +348,9 @@ pub enum Op {
     Bmm,
     /// inputs `[x, w]` or `[x, w, bias]`, NCHW.
     Conv2d(Conv2d),
+    /// A 3×3 stride-1 `Conv2d` as Winograd F(2×2, 3×3) (`passes::winograd`):
+    /// inputs `[x, u]` or `[x, u, bias]`, `u` the weights as `G g Gᵀ`, `[16, cout, cin]`.
+    Winograd(Conv2d),
     /// inputs `[x, w]` or `[x, w, bias]`, NCHW.
     ConvTranspose2d(ConvTranspose2d),
     /// inputs `[x]`, outputs `[out]` or `[out, indices]`.
@@ -628,6 +641,7 @@ impl Op {
             Op::Mm => "mm",
             Op::Bmm => "bmm",
             Op::Conv2d(_) => "conv2d",
+            Op::Winograd(_) => "conv2d_winograd",
             Op::ConvTranspose2d(_) => "conv_transpose2d",
             Op::MaxPool2d(_) => "max_pool2d",
             Op::ArgMaxPool2d(_) => "argmax_pool2d",

@@ -296,6 +296,34 @@ def vision():
     return Vision()
 
 
+class Winograd(nn.Module):
+    """3×3 stride-1 convolutions large enough for etch's Winograd kernel (odd
+    sizes: partial tiles at the bottom and right), after a small one that is not."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 24, 3, padding=1)
+        self.conv1 = nn.Conv2d(24, 32, 3, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(32)
+        self.conv2 = nn.Conv2d(32, 32, 3, padding=1, bias=False)
+        self.conv3 = nn.Conv2d(32, 16, 3, padding=1)
+        with torch.no_grad():
+            self.bn.running_mean.uniform_(-0.2, 0.2)
+            self.bn.running_var.uniform_(0.5, 1.5)
+
+    def forward(self, x):
+        y = F.relu(self.bn(self.conv1(F.relu(self.stem(x)))))
+        z = self.conv2(y)
+        w = F.hardtanh(self.conv3(z), 0.0, 6.0)
+        corners = lambda t: [t[:, :, :3, :4], t[:, :, -3:, -4:]]
+        return z.mean((2, 3)), w.mean((2, 3)), *corners(z), *corners(w)
+
+
+def winograd():
+    seeded(25)
+    return Winograd()
+
+
 MODELS = {
     "edge_add": simple(Add, lambda k: [rand((2, 3), 300 + k), rand((2, 3), 310 + k)], about="no constants, no extended header", atol=0.0, rtol=0.0),
     "edge_outputs": simple(Outputs, lambda k: [rand((2, 3), 320 + k), ints((2,), 330 + k, 0, 9)],
@@ -336,6 +364,8 @@ MODELS = {
                            xnnpack=True, about="cdist (p 0, 1, 2, 3, inf; broadcast batch), pdist, masked_scatter", atol=1e-5),
     "ops_vision": simple(vision, lambda k: [rand((1, 3, 10, 11), 610 + k)], xnnpack=True,
                          about="forms the vision sweep found: ceil_mode pooling, dilation past the input", atol=1e-6),
+    "ops_winograd": simple(winograd, lambda k: [rand((1, 3, 63, 57), 640 + k)], xnnpack=True,
+                           about="3x3 stride-1 convolutions etch runs as Winograd F(2x2, 3x3), odd sizes", atol=1e-5),
     "ops_fft": simple(Fft, lambda k: [rand((2, 6, 8), 610 + k), rand((3, 9), 620 + k), rand((1, 64), 630 + k)],
                       about="_fft_r2c (one-sided, last dim; norms none, ortho, forward), complex abs and permute, stft", atol=1e-5),
 }

@@ -261,3 +261,16 @@ fn xnnpack_vision() {
 fn fft() {
     verify(&fixture("ops_fft"), "model.pte");
 }
+
+/// 3×3 stride-1 convolutions large enough for the Winograd kernel (odd sizes,
+/// so the last tiles are partial), with and without a bias and a fused ReLU,
+/// beside two that stay on im2col; portable and through XNNPACK.
+#[test]
+fn winograd() {
+    for program in ["model.pte", "model.xnnpack.pte"] {
+        let bytes = std::fs::read(fixture("ops_winograd").join(program)).unwrap();
+        let g = etch_codegen::generate(&bytes, &etch_codegen::Config::new("ops_winograd")).unwrap();
+        assert_eq!(g.model_rs.matches("winograd::conv3x3_winograd(").count(), 2, "{program}");
+        verify(&fixture("ops_winograd"), program);
+    }
+}

@@ -8,6 +8,7 @@ mod fuse;
 pub(crate) mod patch;
 mod quant;
 mod scratch;
+mod winograd;
 pub mod plan;
 
 use crate::ir::Graph;
@@ -25,6 +26,7 @@ pub fn run(graph: &mut Graph, patch: Option<usize>) -> Vec<(Int8Report, Option<P
         let int8 = quant::run(method, &mut graph.constants);
         fold::run(method, &mut graph.constants);
         fuse::run(method, &mut graph.constants);
+        winograd::run(method, &mut graph.constants);
         chain::run(method, &graph.constants);
         alias::run(method);
         dce::run(method);

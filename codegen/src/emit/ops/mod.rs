@@ -71,6 +71,7 @@ pub fn emit(m: &Method, node: &Node, o: &Operands) -> TokenStream {
         Op::Mm => linear::mm(&shape(node.inputs[0]), &out_shape, r, w),
         Op::Bmm => linear::bmm(&shape(node.inputs[0]), &out_shape, r, w),
         Op::Conv2d(c) => conv::emit(c, &shape(node.inputs[0]), &shape(node.inputs[1]), &out_shape, r, w),
+        Op::Winograd(c) => conv::winograd(c, &shape(node.inputs[0]), &out_shape, r, w),
         Op::ConvTranspose2d(c) => {
             let ws = shape(node.inputs[1]);
             conv_transpose::emit(c, &shape(node.inputs[0]), [ws[2], ws[3]], &out_shape, r, w)
