@@ -292,10 +292,12 @@ impl Conv2d {
 /// over an `h × w` image. Mirrors `etch_kernels::conv::winograd::scratch`.
 pub fn winograd_scratch(cin: usize, cout: usize, h: usize, w: usize) -> usize {
     const BUDGET: usize = 1 << 15;
-    let (tw, tiles) = (w.div_ceil(2), h.div_ceil(2) * w.div_ceil(2));
+    let (q, rows) = (w.div_ceil(2) + 1, h.div_ceil(2));
+    let tiles = rows * (q - 1);
     let half = tiles.div_ceil(2).div_ceil(16) * 16;
     let block = (BUDGET / (cin + cout) / 16 * 16).min(half).max(16).min(tiles);
-    16 * (cin + cout) * block + 16 * (tw + 1)
+    let most = (block / q).clamp(1, rows) * q;
+    16 * (cin + cout) * most + 20 * most + 2 * q + 8
 }
 
 /// A transposed convolution; weights are `[cin, cout / groups, kh, kw]`.

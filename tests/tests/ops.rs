@@ -274,3 +274,15 @@ fn winograd() {
         verify(&fixture("ops_winograd"), program);
     }
 }
+
+/// Codegen plans the Winograd kernel's scratch with its own copy of the
+/// kernel's formula: the two agree (a short scratch would make the kernel skip).
+#[test]
+fn winograd_scratch_matches_the_kernel() {
+    for (cin, cout) in [(16, 16), (24, 32), (64, 64), (128, 96), (512, 512), (3000, 17)] {
+        for (h, w) in [(8, 8), (15, 17), (56, 56), (63, 57), (224, 224), (9, 301)] {
+            let want = etch_kernels::conv::winograd::scratch(cin, cout, h, w);
+            assert_eq!(etch_codegen::ir::winograd_scratch(cin, cout, h, w), want, "{cin}->{cout} {h}x{w}");
+        }
+    }
+}

@@ -3,7 +3,10 @@
 //! A tile's 4×4 inputs go to `Bᵀ d B`, the weights to `G g Gᵀ` (at codegen time,
 //! `[16, cout, cin]`), each of the 16 positions is one matrix product
 //! `[cout × cin] · [cin × tiles]`, and `Aᵀ m A` gives the 2×2 outputs back. Tiles
-//! go in blocks, so a block's transformed inputs and products stay in cache.
+//! go in blocks of whole rows, so a block's transformed inputs and products stay
+//! in cache. Each row of tiles has one more, past the right edge, so the tiles
+//! of a block are evenly spaced in its rows of input: every transform step is one
+//! long loop over the block, and the extra tiles' outputs are dropped.
 //! The sums are reassociated (as by any other order of the same products): results
 //! differ from a direct convolution by rounding, and a NaN reaches the outputs it
 //! would reach directly; an infinite input can give NaN where the direct sum is ±inf.
@@ -13,8 +16,6 @@ use crate::matmul::gemm::{gemm, Epilogue};
 
 /// Tiles per block times `cin + cout`: with 16 positions, 2 MiB of f32.
 const BUDGET: usize = 1 << 15;
-/// Rows of `tw + 1` floats of working space after the two blocks.
-const ROWS: usize = 16;
 
 /// True for the convolutions this kernel computes: one group, 3×3, stride 1,
 /// padding 1, no dilation, output as large as the input.
@@ -46,10 +47,37 @@ pub const fn block(cin: usize, cout: usize, tiles: usize) -> usize {
     }
 }
 
-/// Scratch floats `conv3x3_winograd` needs for an image of `h × w`.
+/// The blocking of an `h × w` image: tiles per row with the extra one (`q`),
+/// rows of tiles in all and per block.
+#[derive(Clone, Copy)]
+struct Grid {
+    q: usize,
+    rows: usize,
+    per_block: usize,
+}
+
+impl Grid {
+    const fn new(cin: usize, cout: usize, h: usize, w: usize) -> Grid {
+        let (q, rows) = (w.div_ceil(2) + 1, h.div_ceil(2));
+        let per = block(cin, cout, rows * (q - 1)) / q;
+        let per = if per == 0 { 1 } else { per };
+        Grid { q, rows, per_block: if per < rows { per } else { rows } }
+    }
+
+    /// Floats of one padded row of a block: two per tile.
+    const fn width(&self) -> usize {
+        2 * self.q
+    }
+}
+
+/// Scratch floats `conv3x3_winograd` needs for an image of `h × w`: both
+/// blocks, then the rows of the input transform (at a stride fixed by the
+/// largest block, so their padding stays where it was zeroed), a row of zeros,
+/// and the rows of the output transform.
 pub const fn scratch(cin: usize, cout: usize, h: usize, w: usize) -> usize {
-    let tw = w.div_ceil(2);
-    16 * (cin + cout) * block(cin, cout, h.div_ceil(2) * tw) + ROWS * (tw + 1)
+    let g = Grid::new(cin, cout, h, w);
+    let most = g.per_block * g.q;
+    16 * (cin + cout) * most + 20 * most + g.width() + 8
 }
 
 /// The weights `[cout, cin, 3, 3]` as `G g Gᵀ`, `[16, cout, cin]` (position
@@ -85,92 +113,72 @@ pub fn conv3x3_winograd(x: &[f32], u: &[f32], out: &mut [f32], scratch: &mut [f3
     {
         return;
     }
-    let tiles = h.div_ceil(2) * w.div_ceil(2);
-    let nb = block(cin, cout, tiles);
-    let (v, rest) = scratch.split_at_mut(16 * cin * nb);
-    let (m, rows) = rest.split_at_mut(16 * cout * nb);
+    let g = Grid::new(cin, cout, h, w);
+    let most = g.per_block * g.q;
+    let (v, rest) = scratch.split_at_mut(16 * cin * most);
+    let (m, rows) = rest.split_at_mut(16 * cout * most);
+    // Padding columns, the slack past the last row and the zero row are never
+    // written below: zeroed once here (the scratch is arena memory).
+    rows.fill(0.0);
     for (xb, ob) in x.chunks_exact(image).zip(out.chunks_exact_mut(out_image)).take(p.batch) {
-        for t0 in (0..tiles).step_by(nb) {
-            let n = (tiles - t0).min(nb);
+        for ty0 in (0..g.rows).step_by(g.per_block) {
+            let r = (g.rows - ty0).min(g.per_block);
+            let n = r * g.q;
             let (v, m) = (&mut v[..16 * cin * n], &mut m[..16 * cout * n]);
-            avx2_inputs(xb, v, rows, p, t0, n);
+            avx2_inputs(xb, v, rows, p, g, ty0, r);
             for (xi, mx) in m.chunks_exact_mut(cout * n).enumerate() {
                 let (ux, vx) = (&u[xi * cout * cin..][..cout * cin], &v[xi * cin * n..][..cin * n]);
                 gemm(mx, ux, vx, cout, cin, n, Epilogue::NONE);
             }
-            avx2_outputs(m, ob, rows, p, t0, n, &e);
+            avx2_outputs(m, ob, rows, p, g, ty0, r, &e);
         }
     }
 }
 
-/// The tiles `t0..t0 + n` of one image, row of tiles by row of tiles: `(ty, tx0, tx1)`.
-fn segments(tw: usize, t0: usize, n: usize) -> impl Iterator<Item = (usize, usize, usize)> {
-    let mut t = t0;
-    core::iter::from_fn(move || {
-        (t < t0 + n).then(|| {
-            let (ty, tx0) = (t / tw, t % tw);
-            let tx1 = tw.min(tx0 + t0 + n - t);
-            t += tx1 - tx0;
-            (ty, tx0, tx1)
-        })
-    })
-}
-
 avx2_clone! {
-    /// `Bᵀ d B` of the block's tiles into `v`, `[16, cin, n]`.
-    fn avx2_inputs(x: &[f32], v: &mut [f32], rows: &mut [f32], p: &Conv2d, t0: usize, n: usize) => inputs
+    /// `Bᵀ d B` of the tiles in rows `ty0..ty0 + r` into `v`, `[16, cin, r * q]`.
+    fn avx2_inputs(x: &[f32], v: &mut [f32], rows: &mut [f32], p: &Conv2d, g: Grid, ty0: usize, r: usize) => inputs
 }
 
-/// Each input row is split into even and odd padded columns (`ev[k]` is column
-/// `2k - 1`, `od[k]` column `2k`), so every step below runs over contiguous tiles.
 #[inline(always)]
-fn inputs(x: &[f32], v: &mut [f32], rows: &mut [f32], p: &Conv2d, t0: usize, n: usize) {
+fn inputs(x: &[f32], v: &mut [f32], rows: &mut [f32], p: &Conv2d, g: Grid, ty0: usize, r: usize) {
     let (cin, h, w) = (p.in_channels, p.in_h, p.in_w);
-    let tw = w.div_ceil(2);
-    let k = tw + 1;
-    let (ev, rest) = rows.split_at_mut(4 * k);
-    let (od, rest) = rest.split_at_mut(4 * k);
-    let (re, ro) = rest.split_at_mut(4 * k);
+    let (n, pw, most) = (r * g.q, g.width(), g.per_block * g.q);
+    // Four rows of Bᵀ d, each the block's padded rows (column 0 and past w stay
+    // zero) and two floats of slack; then a row of zeros for rows past the image.
+    let stride = 2 * most + 2;
+    let (comb, rest) = rows.split_at_mut(4 * stride);
+    let zero = &rest[..w];
     for (c, plane) in x.chunks_exact(h * w).take(cin).enumerate() {
-        for (ty, tx0, tx1) in segments(tw, t0, n) {
-            for r in 0..4 {
-                let (e, o) = (&mut ev[r * k..][..k], &mut od[r * k..][..k]);
-                e.fill(0.0);
-                o.fill(0.0);
-                let y = (2 * ty + r).wrapping_sub(1);
-                if y < h {
-                    let src = &plane[y * w..][..w];
-                    src.iter().skip(1).step_by(2).zip(&mut e[1..]).for_each(|(s, d)| *d = *s);
-                    src.iter().step_by(2).zip(&mut o[..]).for_each(|(s, d)| *d = *s);
-                }
+        for t in 0..r {
+            let ty = ty0 + t;
+            let row = |k: usize| match (2 * ty + k).checked_sub(1) {
+                Some(y) if y < h => &plane[y * w..][..w],
+                _ => zero,
+            };
+            let [d0, d1, d2, d3] = [0, 1, 2, 3].map(row);
+            let at = |i: usize| i * stride + t * pw + 1;
+            comb[at(0)..][..w].iter_mut().zip(d0.iter().zip(d2)).for_each(|(o, (a, b))| *o = a - b);
+            comb[at(1)..][..w].iter_mut().zip(d1.iter().zip(d2)).for_each(|(o, (a, b))| *o = a + b);
+            comb[at(2)..][..w].iter_mut().zip(d2.iter().zip(d1)).for_each(|(o, (a, b))| *o = a - b);
+            comb[at(3)..][..w].iter_mut().zip(d1.iter().zip(d3)).for_each(|(o, (a, b))| *o = a - b);
+        }
+        // B on the columns: tile k of the block reads padded columns 2k..2k+3.
+        for i in 0..4 {
+            let cr = &comb[i * stride..][..2 * n + 2];
+            let (lo, hi) = (cr[..2 * n].chunks_exact(2), cr[2..].chunks_exact(2));
+            let at = |j: usize| (4 * i + j) * cin * n + c * n;
+            for ((d, a), b) in v[at(0)..][..n].iter_mut().zip(lo.clone()).zip(hi.clone()) {
+                *d = a[0] - b[0];
             }
-            // Bᵀ on the rows: d0 - d2, d1 + d2, d2 - d1, d1 - d3, for both halves.
-            for (half, comb) in [(&*ev, &mut *re), (&*od, &mut ro[..])] {
-                let [d0, d1, d2, d3] = [0, 1, 2, 3].map(|r| &half[r * k..][..k]);
-                let (c0, rest) = comb.split_at_mut(k);
-                let (c1, rest) = rest.split_at_mut(k);
-                let (c2, c3) = rest.split_at_mut(k);
-                for (i, c0) in c0.iter_mut().enumerate() {
-                    *c0 = d0[i] - d2[i];
-                }
-                c1.iter_mut().zip(d1.iter().zip(d2)).for_each(|(c, (a, b))| *c = a + b);
-                c2.iter_mut().zip(d2.iter().zip(d1)).for_each(|(c, (a, b))| *c = a - b);
-                c3[..k].iter_mut().zip(d1.iter().zip(d3)).for_each(|(c, (a, b))| *c = a - b);
+            for ((d, a), b) in v[at(1)..][..n].iter_mut().zip(lo.clone()).zip(hi.clone()) {
+                *d = a[1] + b[0];
             }
-            // B on the columns of each: tile tx reads padded columns 2tx..2tx+3,
-            // that is ev[tx], od[tx], ev[tx + 1], od[tx + 1].
-            let (at, len) = (ty * tw + tx0 - t0, tx1 - tx0);
-            for i in 0..4 {
-                // Columns 2tx, 2tx + 1, 2tx + 2 and 2tx + 3 of the tiles, as slices of
-                // one length (so the loops below have no bounds checks).
-                let (e, o) = (&re[i * k + tx0..], &ro[i * k + tx0..]);
-                let (c0, c1, c2, c3) = (&e[..len], &o[..len], &e[1..][..len], &o[1..][..len]);
-                let at = |j: usize| (4 * i + j) * cin * n + c * n + at;
-                // d0 - d2, d1 + d2, d2 - d1, d1 - d3 again, one output position at a time.
-                v[at(0)..][..len].iter_mut().zip(c0.iter().zip(c2)).for_each(|(d, (a, b))| *d = a - b);
-                v[at(1)..][..len].iter_mut().zip(c1.iter().zip(c2)).for_each(|(d, (a, b))| *d = a + b);
-                v[at(2)..][..len].iter_mut().zip(c2.iter().zip(c1)).for_each(|(d, (a, b))| *d = a - b);
-                v[at(3)..][..len].iter_mut().zip(c1.iter().zip(c3)).for_each(|(d, (a, b))| *d = a - b);
+            for ((d, a), b) in v[at(2)..][..n].iter_mut().zip(lo.clone()).zip(hi.clone()) {
+                *d = b[0] - a[1];
+            }
+            for ((d, a), b) in v[at(3)..][..n].iter_mut().zip(lo).zip(hi) {
+                *d = a[1] - b[1];
             }
         }
     }
@@ -178,43 +186,40 @@ fn inputs(x: &[f32], v: &mut [f32], rows: &mut [f32], p: &Conv2d, t0: usize, n: 
 
 avx2_clone! {
     /// `Aᵀ m A` of the block's products, then the epilogue, into `out`.
-    fn avx2_outputs(m: &[f32], out: &mut [f32], rows: &mut [f32], p: &Conv2d, t0: usize, n: usize, e: &Epilogue<'_>) => outputs
+    #[allow(clippy::too_many_arguments)]
+    fn avx2_outputs(m: &[f32], out: &mut [f32], rows: &mut [f32], p: &Conv2d, g: Grid, ty0: usize, r: usize, e: &Epilogue<'_>) => outputs
 }
 
 #[inline(always)]
-fn outputs(m: &[f32], out: &mut [f32], rows: &mut [f32], p: &Conv2d, t0: usize, n: usize, e: &Epilogue<'_>) {
+#[allow(clippy::too_many_arguments)]
+fn outputs(m: &[f32], out: &mut [f32], rows: &mut [f32], p: &Conv2d, g: Grid, ty0: usize, r: usize, e: &Epilogue<'_>) {
     let (cout, h, w) = (p.out_channels, p.out_h, p.out_w);
-    let tw = w.div_ceil(2);
-    let k = tw + 1;
-    // Aᵀ on the rows: m0 + m1 + m2 and m1 - m2 - m3, for each of the 4 columns.
-    let (s, rest) = rows.split_at_mut(4 * k);
-    let (d, rest) = rest.split_at_mut(4 * k);
-    let (y, _) = rest.split_at_mut(4 * k);
+    let (n, pw, most) = (r * g.q, g.width(), g.per_block * g.q);
+    // After the input transform's rows and the zero row.
+    let (sd, ys) = rows[8 * most + 8 + pw..].split_at_mut(8 * most);
     for (oc, plane) in out.chunks_exact_mut(h * w).take(cout).enumerate() {
-        for (ty, tx0, tx1) in segments(tw, t0, n) {
-            let (at, len) = (ty * tw + tx0 - t0, tx1 - tx0);
-            let pos = |xi: usize| &m[xi * cout * n + oc * n + at..][..len];
-            for j in 0..4 {
-                let [m0, m1, m2, m3] = [0, 1, 2, 3].map(|i| pos(4 * i + j));
-                let (sj, dj) = (&mut s[j * k..][..len], &mut d[j * k..][..len]);
-                for (t, (sj, dj)) in sj.iter_mut().zip(dj.iter_mut()).enumerate() {
-                    *sj = m0[t] + m1[t] + m2[t];
-                    *dj = m1[t] - m2[t] - m3[t];
-                }
+        // Aᵀ on the rows: m0 + m1 + m2 and m1 - m2 - m3, for each of the 4 columns.
+        for j in 0..4 {
+            let [m0, m1, m2, m3] = [0, 1, 2, 3].map(|i| &m[(4 * i + j) * cout * n + oc * n..][..n]);
+            let (s, d) = sd[2 * j * n..][..2 * n].split_at_mut(n);
+            for (t, (s, d)) in s.iter_mut().zip(d.iter_mut()).enumerate() {
+                *s = m0[t] + m1[t] + m2[t];
+                *d = m1[t] - m2[t] - m3[t];
             }
-            // A on the columns: each row's outputs 2tx and 2tx + 1, interleaved.
-            for (r, half) in [&*s, &*d].into_iter().enumerate() {
-                let [a0, a1, a2, a3] = [0, 1, 2, 3].map(|j| &half[j * k..][..len]);
-                let row = &mut y[r * 2 * k..][..2 * len];
-                for (t, pair) in row.chunks_exact_mut(2).take(len).enumerate() {
-                    pair[0] = e.apply(oc, a0[t] + a1[t] + a2[t]);
-                    pair[1] = e.apply(oc, a1[t] - a2[t] - a3[t]);
-                }
-                let oy = 2 * ty + r;
+        }
+        // A on the columns: each row's outputs 2k and 2k + 1, interleaved, then
+        // the rows copied out without the extra tile.
+        for half in 0..2 {
+            let [a0, a1, a2, a3] = [0, 1, 2, 3].map(|j| &sd[(2 * j + half) * n..][..n]);
+            let y = &mut ys[half * 2 * n..][..2 * n];
+            for (t, pair) in y.chunks_exact_mut(2).enumerate() {
+                pair[0] = e.apply(oc, a0[t] + a1[t] + a2[t]);
+                pair[1] = e.apply(oc, a1[t] - a2[t] - a3[t]);
+            }
+            for t in 0..r {
+                let oy = 2 * (ty0 + t) + half;
                 if oy < h {
-                    let x0 = 2 * tx0;
-                    let cols = (2 * tx1).min(w) - x0;
-                    plane[oy * w + x0..][..cols].copy_from_slice(&row[..cols]);
+                    plane[oy * w..][..w].copy_from_slice(&y[t * pw..][..w]);
                 }
             }
         }
