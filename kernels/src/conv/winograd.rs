@@ -81,7 +81,8 @@ pub const fn scratch(cin: usize, cout: usize, h: usize, w: usize) -> usize {
 }
 
 /// The weights `[cout, cin, 3, 3]` as `G g Gᵀ`, `[16, cout, cin]` (position
-/// `4 i + j` of the 4×4 result first). Codegen does this once, in f64.
+/// `4 i + j` of the 4×4 result first), for callers of the kernel itself; the
+/// generated code carries weights codegen transformed the same way, in f64.
 pub fn transform_weights(w: &[f32], u: &mut [f32], cout: usize, cin: usize) {
     if w.len() < cout * cin * 9 || u.len() < 16 * cout * cin {
         return;
@@ -237,24 +238,7 @@ mod tests {
     use crate::testutil::{each_path, Lcg};
 
     fn params(batch: usize, cin: usize, cout: usize, h: usize, w: usize) -> Conv2d {
-        Conv2d {
-            batch,
-            in_channels: cin,
-            in_h: h,
-            in_w: w,
-            out_channels: cout,
-            kernel_h: 3,
-            kernel_w: 3,
-            stride_h: 1,
-            stride_w: 1,
-            pad_h: 1,
-            pad_w: 1,
-            dilation_h: 1,
-            dilation_w: 1,
-            groups: 1,
-            out_h: h,
-            out_w: w,
-        }
+        crate::conv::im2col::tests::params(batch, (cin, cout, 1), (h, w), (3, 3), (1, 1), (1, 1), (1, 1))
     }
 
     fn run(x: &[f32], wt: &[f32], p: &Conv2d, e: Epilogue<'_>) -> Vec<f32> {
