@@ -237,7 +237,7 @@ pub(super) struct Block {
 #[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
 pub(super) const PACK: usize = 256 * 64;
 
-/// Block `b[k0..k0+kc][jc..jc+nc]` into `pack` as panels of NR columns, KC × NR
+/// Block `b[k0..k0+kc][jc..jc+nc]` into `pack` as panels of NR columns, `apart`
 /// floats apart, each by `panel` (the kernel's `pack_panel`). Patches are first
 /// laid out as the block's `kc × nc` matrix, so their per-row work covers the
 /// block's columns rather than one panel's, then packed as a stored `b`.
@@ -245,12 +245,13 @@ pub(super) const PACK: usize = 256 * 64;
 /// # Safety
 /// `panel` is safe to call as its kernel's `pack_panel` for each panel of a
 /// stored `b` with these rows and columns; `pack` holds PACK floats, with
-/// kc <= KC and nc * KC <= PACK.
+/// kc * NR <= apart and nc.div_ceil(NR) * apart <= PACK.
 #[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(super) unsafe fn pack_block<const NR: usize, const KC: usize>(
+pub(super) unsafe fn pack_block<const NR: usize>(
     pack: *mut f32,
+    apart: usize,
     b: Rhs<'_>,
     n: usize,
     (k0, kc): (usize, usize),
@@ -260,7 +261,7 @@ pub(super) unsafe fn pack_block<const NR: usize, const KC: usize>(
     match b {
         Rhs::Dense(b) => {
             for (p, j0) in (jc..jc + nc).step_by(NR).enumerate() {
-                panel(pack.wrapping_add(p * KC * NR), b, n, k0, kc, j0, n - j0);
+                panel(pack.wrapping_add(p * apart), b, n, k0, kc, j0, n - j0);
             }
         }
         Rhs::Patches(x) => {
@@ -272,7 +273,7 @@ pub(super) unsafe fn pack_block<const NR: usize, const KC: usize>(
             // SAFETY: `pack` wrote all `len` floats of `buf`.
             let rows = unsafe { core::slice::from_raw_parts(rows.as_ptr().cast::<f32>(), len) };
             for (p, j0) in (0..nc).step_by(NR).enumerate() {
-                panel(pack.wrapping_add(p * KC * NR), rows, nc, 0, kc, j0, nc - j0);
+                panel(pack.wrapping_add(p * apart), rows, nc, 0, kc, j0, nc - j0);
             }
         }
     }
@@ -318,7 +319,7 @@ mod avx2 {
                 let kc = (k - k0).min(KC);
                 // SAFETY: rows k0..k0+kc and columns jc..jc+nc are inside `b`; kc <= KC, nc <= NC
                 // (KC × NC = PACK); the closure is this kernel's `pack_panel`, as `pack_block` needs.
-                unsafe { super::pack_block::<NR, KC>(pack, b, n, (k0, kc), (jc, nc), panel) };
+                unsafe { super::pack_block::<NR>(pack, KC * NR, b, n, (k0, kc), (jc, nc), panel) };
                 let blk = Block { k0, kc, jc, nc, first: k0 == 0, last: k0 + kc == k };
                 // A last panel of at most 8 columns has one register per tile row:
                 // it goes in tiles of 12 rows afterwards, so 12 sums are in flight.
@@ -655,7 +656,7 @@ mod tests {
     #[test]
     fn matches_a_naive_product_on_many_shapes() {
         let mut rng = Lcg(7);
-        for &shape in &[(1, 1, 1), (6, 3, 16), (7, 5, 17), (13, 33, 49), (24, 144, 64), (2, 0, 5), (5, 9, 3), (7, 1100, 21), (13, 512, 33), (6, 513, 8), (9, 300, 200), (5, 257, 71), (3, 40, 49), (31, 70, 49), (25, 300, 67), (14, 300, 34), (19, 280, 35), (9, 600, 196), (13, 70, 1), (7, 576, 1), (3, 5, 1)] {
+        for &shape in &[(1, 1, 1), (6, 3, 16), (7, 5, 17), (13, 33, 49), (24, 144, 64), (2, 0, 5), (5, 9, 3), (7, 1100, 21), (13, 512, 33), (6, 513, 8), (9, 300, 200), (5, 257, 71), (3, 40, 49), (31, 70, 49), (25, 300, 67), (14, 300, 34), (19, 280, 35), (9, 600, 196), (13, 70, 1), (7, 576, 1), (3, 5, 1), (6, 16, 1030), (9, 24, 1100), (5, 100, 300)] {
             check_product(&mut rng, shape, (0.0, 0.5), |e| Epilogue { residual: None, ..e });
         }
     }

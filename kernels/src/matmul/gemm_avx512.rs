@@ -43,7 +43,7 @@ pub(crate) unsafe fn gemm(out: &mut [f32], a: &[f32], b: Rhs<'_>, m: usize, k: u
             let kc = (k - k0).min(KC);
             // SAFETY: rows k0..k0+kc and columns jc..jc+nc are inside `b`; kc <= KC, nc <= NC
             // (KC × NC = PACK); the closure is this kernel's `pack_panel`, as `pack_block` needs.
-            unsafe { super::gemm::pack_block::<NR, KC>(pack, b, n, (k0, kc), (jc, nc), panel) };
+            unsafe { super::gemm::pack_block::<NR>(pack, KC * NR, b, n, (k0, kc), (jc, nc), panel) };
             let blk = Block { k0, kc, jc, nc, first: k0 == 0, last: k0 + kc == k };
             // A last panel of at most 16 columns has one register per tile row:
             // it goes in tiles of 24 rows afterwards, so 24 sums are in flight.
