@@ -48,6 +48,7 @@ pub(crate) mod avx2 {
     use crate::conv::im2col::Conv2d;
     use crate::quant::conv::Requant;
     use crate::quant::affine_avx2::quantize8;
+    use crate::quant::conv3x3_vnni as vnni;
 
     /// Outputs per vector.
     const LANES: usize = 8;
@@ -76,7 +77,9 @@ pub(crate) mod avx2 {
         let mut xpad = [0i16; 2 * ROW + 2];
         // Three rows (by input row % 3) of pairs per input channel of the group.
         let mut rows = [[[0i32; ROW]; 3]; MAX_ICG];
-        let pairs = ow.div_ceil(LANES) * LANES + 2;
+        // Enough for the VNNI rows' 16 lanes too (ROW still holds them: MAX_W is a multiple of 16).
+        let pairs = ow.div_ceil(vnni::LANES) * vnni::LANES + 2;
+        let wide = crate::cpu::avx512_vnni();
         let zero = [0i32; ROW];
         for n in 0..p.batch {
             for g in 0..groups {
@@ -109,6 +112,19 @@ pub(crate) mod avx2 {
                     for co in g * ocg..(g + 1) * ocg {
                         let at = (n * p.out_channels + co) * oh * ow + oy * ow;
                         let o = out.get_mut(at..at + ow).unwrap_or(&mut []);
+                        if wide {
+                            // SAFETY: `wide` says the CPU has AVX-512 VNNI; every row read
+                            // holds `pairs` entries, enough for 16 lanes.
+                            unsafe {
+                                match icg {
+                                    1 => vnni::row::<3>(o, &src, w, co, s, rq),
+                                    2 => vnni::row::<6>(o, &src, w, co, s, rq),
+                                    3 => vnni::row::<9>(o, &src, w, co, s, rq),
+                                    _ => vnni::row::<12>(o, &src, w, co, s, rq),
+                                }
+                            }
+                            continue;
+                        }
                         // SAFETY: AVX2; every row read holds `pairs` entries.
                         unsafe {
                             match icg {
@@ -239,6 +255,9 @@ mod tests {
             conv(1, 1, 1, 1, 4, 511, 2),
             conv(1, 3, 8, 1, 12, 12, 2),
             conv(1, 3, 5, 1, 5, 9, 1),
+            // Dense rows of several 16-output vectors and a tail, both strides.
+            conv(1, 3, 4, 1, 9, 100, 2),
+            conv(1, 3, 4, 1, 6, 37, 1),
             conv(1, 4, 6, 2, 6, 10, 2),
             conv(2, 8, 8, 2, 5, 5, 1),
             // mobilenet_v2's depthwise planes, and widths around the 32-output step.

@@ -4,6 +4,8 @@ pub mod affine;
 pub mod affine_avx2;
 pub mod conv;
 pub mod conv3x3;
+#[cfg(target_arch = "x86_64")]
+mod conv3x3_vnni;
 pub mod depthwise;
 pub mod depthwise_rows;
 #[cfg(target_arch = "x86_64")]
