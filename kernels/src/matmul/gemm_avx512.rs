@@ -37,13 +37,18 @@ pub(crate) unsafe fn gemm(out: &mut [f32], a: &[f32], b: Rhs<'_>, m: usize, k: u
     let pack = pack.as_mut_ptr().cast::<f32>();
     // SAFETY: `pack_block` calls this only as `pack_panel` may be called.
     let panel = |d, b: &[f32], n, k0, kc, j0, cols| unsafe { pack_panel(d, b, n, k0, kc, j0, cols) };
-    for jc in (0..n).step_by(NC) {
-        let nc = (n - jc).min(NC);
-        for k0 in (0..k).step_by(KC) {
-            let kc = (k - k0).min(KC);
-            // SAFETY: rows k0..k0+kc and columns jc..jc+nc are inside `b`; kc <= KC, nc <= NC
-            // (KC × NC = PACK); the closure is this kernel's `pack_panel`, as `pack_block` needs.
-            unsafe { super::gemm::pack_block::<NR>(pack, KC * NR, b, n, (k0, kc), (jc, nc), panel) };
+    // A short `k` packs blocks as wide as the 64 KiB allow (KB rows, PACK / KB
+    // columns): each row of `out` is then written in longer runs.
+    let kb = k.next_power_of_two().clamp(16, KC);
+    let (apart, nb) = (kb * NR, PACK / kb);
+    for jc in (0..n).step_by(nb) {
+        let nc = (n - jc).min(nb);
+        for k0 in (0..k).step_by(kb) {
+            let kc = (k - k0).min(kb);
+            // SAFETY: rows k0..k0+kc and columns jc..jc+nc are inside `b`; panels lie
+            // kb * NR apart, kc <= kb and nc * kb <= PACK; the closure is this
+            // kernel's `pack_panel`, as `pack_block` needs.
+            unsafe { super::gemm::pack_block::<NR>(pack, apart, b, n, (k0, kc), (jc, nc), panel) };
             let blk = Block { k0, kc, jc, nc, first: k0 == 0, last: k0 + kc == k };
             // A last panel of at most 16 columns has one register per tile row:
             // it goes in tiles of 24 rows afterwards, so 24 sums are in flight.
@@ -57,30 +62,30 @@ pub(crate) unsafe fn gemm(out: &mut [f32], a: &[f32], b: Rhs<'_>, m: usize, k: u
                 // the panels read were all written just above.
                 unsafe {
                     match r {
-                        12 => panels::<12>(out, a, pack, k, n, i0, blk, full, &e),
-                        11 => panels::<11>(out, a, pack, k, n, i0, blk, full, &e),
-                        10 => panels::<10>(out, a, pack, k, n, i0, blk, full, &e),
-                        9 => panels::<9>(out, a, pack, k, n, i0, blk, full, &e),
-                        8 => panels::<8>(out, a, pack, k, n, i0, blk, full, &e),
-                        7 => panels::<7>(out, a, pack, k, n, i0, blk, full, &e),
-                        6 => panels::<6>(out, a, pack, k, n, i0, blk, full, &e),
-                        5 => panels::<5>(out, a, pack, k, n, i0, blk, full, &e),
-                        4 => panels::<4>(out, a, pack, k, n, i0, blk, full, &e),
-                        3 => panels::<3>(out, a, pack, k, n, i0, blk, full, &e),
-                        2 => panels::<2>(out, a, pack, k, n, i0, blk, full, &e),
-                        _ => panels::<1>(out, a, pack, k, n, i0, blk, full, &e),
+                        12 => panels::<12>(out, a, pack, apart, k, n, i0, blk, full, &e),
+                        11 => panels::<11>(out, a, pack, apart, k, n, i0, blk, full, &e),
+                        10 => panels::<10>(out, a, pack, apart, k, n, i0, blk, full, &e),
+                        9 => panels::<9>(out, a, pack, apart, k, n, i0, blk, full, &e),
+                        8 => panels::<8>(out, a, pack, apart, k, n, i0, blk, full, &e),
+                        7 => panels::<7>(out, a, pack, apart, k, n, i0, blk, full, &e),
+                        6 => panels::<6>(out, a, pack, apart, k, n, i0, blk, full, &e),
+                        5 => panels::<5>(out, a, pack, apart, k, n, i0, blk, full, &e),
+                        4 => panels::<4>(out, a, pack, apart, k, n, i0, blk, full, &e),
+                        3 => panels::<3>(out, a, pack, apart, k, n, i0, blk, full, &e),
+                        2 => panels::<2>(out, a, pack, apart, k, n, i0, blk, full, &e),
+                        _ => panels::<1>(out, a, pack, apart, k, n, i0, blk, full, &e),
                     }
                 }
                 i0 += r;
             }
             if let Some((p, j0)) = tail.filter(|&(_, j0)| n - j0 <= DOT_MAX) {
                 // SAFETY: as below.
-                unsafe { dot_tail(out, a, pack.add(p * KC * NR), k, n, m, j0, blk, &e) };
+                unsafe { dot_tail(out, a, pack.add(p * apart), k, n, m, j0, blk, &e) };
             } else if let Some((p, j0)) = tail {
                 // SAFETY: as above; panel p was packed for this block and columns
                 // j0..n (at most 16) are the ones `msk` leaves on.
                 unsafe {
-                    let (panel, msk) = (pack.add(p * KC * NR), mask(n - j0));
+                    let (panel, msk) = (pack.add(p * apart), mask(n - j0));
                     let mut i0 = 0;
                     while i0 < m {
                         let r = if m - i0 >= MR1 { MR1 } else { (m - i0).min(MR) };
@@ -187,7 +192,8 @@ unsafe fn gemv(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, e: &Ep
     }
 }
 
-const _: () = assert!(KC * NC == super::gemm::PACK);
+const PACK: usize = super::gemm::PACK;
+const _: () = assert!(KC * NC == PACK);
 
 /// Cache-line aligned: each panel row is two whole lines.
 #[repr(C, align(64))]
@@ -228,15 +234,15 @@ unsafe fn pack_panel(dst: *mut f32, b: &[f32], n: usize, k0: usize, kc: usize, j
 /// One R-row slice of `a` over the block's panels before panel `end`.
 ///
 /// # Safety
-/// As `tile`, for every panel of the block before `end`.
+/// As `tile`, for every panel of the block before `end`, panels `apart` floats apart.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn panels<const R: usize>(out: &mut [f32], a: &[f32], pack: *const f32, k: usize, n: usize, i0: usize, blk: Block, end: usize, e: &Epilogue<'_>) {
+unsafe fn panels<const R: usize>(out: &mut [f32], a: &[f32], pack: *const f32, apart: usize, k: usize, n: usize, i0: usize, blk: Block, end: usize, e: &Epilogue<'_>) {
     for (p, j0) in (blk.jc..blk.jc + blk.nc).step_by(NR).enumerate().take(end) {
         let cols = (n - j0).min(NR);
         // SAFETY: as the caller guarantees; panel p was packed for this block.
         unsafe {
-            let panel = pack.add(p * KC * NR);
+            let panel = pack.add(p * apart);
             // Panels of at most 16 columns are the caller's (`end`).
             if cols == NR {
                 tile::<R, 2, false>(out, a, panel, k, n, i0, j0, blk, e, mask(cols));
