@@ -15,9 +15,10 @@ const NR: usize = 32;
 const MR: usize = 12;
 /// Rows of a tile on a last panel of at most 16 columns (one register per row).
 const MR1: usize = 24;
-/// Rows of `b` per packed block.
+/// Most rows of `b` per packed block.
 const KC: usize = 256;
-/// Columns of `b` per packed block (2 panels): KC × NC floats are 64 KiB of stack.
+/// Columns of a block of KC rows (2 panels): KC × NC floats are 64 KiB of stack;
+/// blocks of fewer rows are wider.
 const NC: usize = 64;
 /// Tails this narrow go column by column as dot products along `k`.
 const DOT_MAX: usize = 2;
