@@ -393,6 +393,9 @@ pub(crate) mod tests {
             params(1, (32, 13, 1), (10, 12), (3, 3), (1, 1), (1, 1), (1, 1)),
             params(2, (30, 20, 1), (9, 17), (3, 3), (2, 2), (1, 1), (2, 1)),
             params(1, (3, 8, 1), (23, 23), (7, 7), (2, 2), (3, 3), (1, 1)), // a ResNet stem
+            // A short k over more than 64 columns (the GEMMs' wide blocks for a short k).
+            params(1, (3, 8, 1), (16, 16), (3, 3), (1, 1), (1, 1), (1, 1)),
+            params(1, (2, 5, 1), (20, 30), (3, 3), (1, 1), (1, 1), (1, 1)),
         ];
         for p in &cases {
             let mut x = vec![0.0f32; p.batch * p.in_channels * p.in_h * p.in_w];

@@ -39,8 +39,12 @@ pub(crate) unsafe fn gemm(out: &mut [f32], a: &[f32], b: Rhs<'_>, m: usize, k: u
     // SAFETY: `pack_block` calls this only as `pack_panel` may be called.
     let panel = |d, b: &[f32], n, k0, kc, j0, cols| unsafe { pack_panel(d, b, n, k0, kc, j0, cols) };
     // A short `k` packs blocks as wide as the 64 KiB allow (KB rows, PACK / KB
-    // columns): each row of `out` is then written in longer runs.
-    let kb = k.next_power_of_two().clamp(16, KC);
+    // columns): each row of `out` is then written in longer runs. Patches lay
+    // out at most 64 columns at a time, so they keep the KC × NC blocks.
+    let kb = match b {
+        Rhs::Dense(_) => k.next_power_of_two().clamp(16, KC),
+        Rhs::Patches(_) => KC,
+    };
     let (apart, nb) = (kb * NR, PACK / kb);
     for jc in (0..n).step_by(nb) {
         let nc = (n - jc).min(nb);

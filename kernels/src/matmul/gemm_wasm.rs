@@ -43,11 +43,13 @@ pub(crate) unsafe fn gemm(out: &mut [f32], a: &[f32], b: Rhs<'_>, m: usize, k: u
     // One function each: V8 compiles the tile loops worse inside one large function.
     // SAFETY: as the caller guarantees.
     unsafe {
-        match k {
-            0..=16 => blocks::<16>(out, a, b, m, k, n, &e),
-            17..=32 => blocks::<32>(out, a, b, m, k, n, &e),
-            33..=64 => blocks::<64>(out, a, b, m, k, n, &e),
-            65..=128 => blocks::<128>(out, a, b, m, k, n, &e),
+        match (k, b) {
+            // Patches lay out at most 64 columns at a time: they keep 256-row blocks.
+            (_, Rhs::Patches(_)) => blocks::<KC>(out, a, b, m, k, n, &e),
+            (0..=16, _) => blocks::<16>(out, a, b, m, k, n, &e),
+            (17..=32, _) => blocks::<32>(out, a, b, m, k, n, &e),
+            (33..=64, _) => blocks::<64>(out, a, b, m, k, n, &e),
+            (65..=128, _) => blocks::<128>(out, a, b, m, k, n, &e),
             _ => blocks::<KC>(out, a, b, m, k, n, &e),
         }
     }
