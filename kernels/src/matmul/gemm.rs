@@ -245,7 +245,8 @@ pub(super) const PACK: usize = 256 * 64;
 /// # Safety
 /// `panel` is safe to call as its kernel's `pack_panel` for each panel of a
 /// stored `b` with these rows and columns; `pack` holds PACK floats, with
-/// kc * NR <= apart and nc.div_ceil(NR) * apart <= PACK.
+/// kc * NR <= apart and nc.div_ceil(NR) * apart <= PACK; for patches nc <= 64
+/// (the widest they lay out: past it, `rows` would be read where nothing wrote).
 #[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
