@@ -45,8 +45,8 @@ pub fn run(method: &mut Method, constants: &mut Vec<Constant>) {
         let Some(g) = constants[c].bytes.get(offset * 4..(offset + cout * cin * 9) * 4) else { continue };
         let g: Vec<f32> = g.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
         let bytes = transform(&g, cout, cin).iter().flat_map(|v| v.to_le_bytes()).collect();
-        constants.push(Constant { ty: TensorType { dtype: DType::F32, shape: vec![16, cout, cin] }, bytes });
         let ty = TensorType { dtype: DType::F32, shape: vec![16, cout, cin] };
+        constants.push(Constant { ty: ty.clone(), bytes });
         method.values.push(Value { ty, storage: Storage::Const(constants.len() - 1), source: None });
         let u = method.values.len() - 1;
         let node = &mut method.nodes[n];

@@ -80,28 +80,9 @@ pub const fn scratch(cin: usize, cout: usize, h: usize, w: usize) -> usize {
     16 * (cin + cout) * most + 20 * most + g.width() + 8
 }
 
-/// The weights `[cout, cin, 3, 3]` as `G g Gᵀ`, `[16, cout, cin]` (position
-/// `4 i + j` of the 4×4 result first), for callers of the kernel itself; the
-/// generated code carries weights codegen transformed the same way, in f64.
-pub fn transform_weights(w: &[f32], u: &mut [f32], cout: usize, cin: usize) {
-    if w.len() < cout * cin * 9 || u.len() < 16 * cout * cin {
-        return;
-    }
-    for (oc, g) in w.chunks_exact(9).take(cout * cin).enumerate() {
-        let rows = [0, 1, 2].map(|r| [g[r * 3], g[r * 3 + 1], g[r * 3 + 2]]);
-        let gr = |a: [f32; 3]| [a[0], (a[0] + a[1] + a[2]) / 2.0, (a[0] - a[1] + a[2]) / 2.0, a[2]];
-        let cols = [0, 1, 2].map(|s| gr([rows[0][s], rows[1][s], rows[2][s]]));
-        for i in 0..4 {
-            let row = gr([cols[0][i], cols[1][i], cols[2][i]]);
-            for (j, &v) in row.iter().enumerate() {
-                u[(4 * i + j) * cout * cin + oc] = v;
-            }
-        }
-    }
-}
-
-/// `out = epilogue(conv3x3(x, w))` for `supports(p)`, with `u` the transformed
-/// weights (`transform_weights`) and `scratch` at least `scratch(..)` floats.
+/// `out = epilogue(conv3x3(x, w))` for `supports(p)`, with `u` the weights as
+/// `G g Gᵀ`, `[16, cout, cin]` (position `4 i + j` of the 4×4 result first,
+/// as `passes::winograd` in codegen writes them), and `scratch` at least `scratch(..)` floats.
 /// A residual in `e` is not added (codegen fuses none here).
 pub fn conv3x3_winograd(x: &[f32], u: &[f32], out: &mut [f32], scratch: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
     let (cin, cout, h, w) = (p.in_channels, p.out_channels, p.in_h, p.in_w);
@@ -236,6 +217,24 @@ mod tests {
     use super::*;
     use crate::conv::im2col::conv2d;
     use crate::testutil::{each_path, Lcg};
+
+    /// The weights `[cout, cin, 3, 3]` as `u` (codegen's transform, in f32).
+    fn transform_weights(w: &[f32], u: &mut [f32], cout: usize, cin: usize) {
+        if w.len() < cout * cin * 9 || u.len() < 16 * cout * cin {
+            return;
+        }
+        for (oc, g) in w.chunks_exact(9).take(cout * cin).enumerate() {
+            let rows = [0, 1, 2].map(|r| [g[r * 3], g[r * 3 + 1], g[r * 3 + 2]]);
+            let gr = |a: [f32; 3]| [a[0], (a[0] + a[1] + a[2]) / 2.0, (a[0] - a[1] + a[2]) / 2.0, a[2]];
+            let cols = [0, 1, 2].map(|s| gr([rows[0][s], rows[1][s], rows[2][s]]));
+            for i in 0..4 {
+                let row = gr([cols[0][i], cols[1][i], cols[2][i]]);
+                for (j, &v) in row.iter().enumerate() {
+                    u[(4 * i + j) * cout * cin + oc] = v;
+                }
+            }
+        }
+    }
 
     fn params(batch: usize, cin: usize, cout: usize, h: usize, w: usize) -> Conv2d {
         crate::conv::im2col::tests::params(batch, (cin, cout, 1), (h, w), (3, 3), (1, 1), (1, 1), (1, 1))

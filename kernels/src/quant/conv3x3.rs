@@ -40,11 +40,45 @@ pub fn supports(p: &Conv2d) -> bool {
         && p.out_w <= MAX_W
 }
 
+/// One output channel's weights and requantization, as the SIMD rows read
+/// them: per kernel row, taps 0 and 1 as an i16 pair, then tap 2 with 0.
+#[cfg(target_arch = "x86_64")]
+pub(crate) struct Taps<const T: usize> {
+    pub w01: [i32; T],
+    pub w2: [i32; T],
+    /// Where tap 2's pair starts after tap 0's: 2 with stride 1, 1 with stride 2.
+    pub third: usize,
+    pub scale: f32,
+    pub bias: f32,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl<const T: usize> Taps<T> {
+    /// Channel `co` of `w` (`T` kernel rows of 3 taps each), for stride `s`.
+    #[inline(always)]
+    pub fn new(w: &[i8], co: usize, s: usize, rq: &crate::quant::conv::Requant<'_>) -> Self {
+        let pair = |a: i8, b: i8| i32::from(a as i16 as u16) | (i32::from(b) << 16);
+        let tap = |t: usize| w.get(co * 3 * T + t).copied().unwrap_or(0);
+        let (mut w01, mut w2) = ([0; T], [0; T]);
+        for t in 0..T {
+            w01[t] = pair(tap(3 * t), tap(3 * t + 1));
+            w2[t] = pair(tap(3 * t + 2), 0);
+        }
+        Taps {
+            w01,
+            w2,
+            third: if s == 1 { 2 } else { 1 },
+            scale: rq.scale.get(co).copied().unwrap_or(0.0),
+            bias: rq.bias.get(co).copied().unwrap_or(0.0),
+        }
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx2 {
     use core::arch::x86_64::*;
 
-    use super::{MAX_ICG, MAX_W};
+    use super::{Taps, MAX_ICG, MAX_W};
     use crate::conv::im2col::Conv2d;
     use crate::quant::conv::Requant;
     use crate::quant::affine_avx2::quantize8;
@@ -175,19 +209,16 @@ pub(crate) mod avx2 {
         s: usize,
         rq: &Requant<'_>,
     ) {
-        let pair = |a: i8, b: i8| i32::from(a as i16 as u16) | (i32::from(b) << 16);
-        let tap = |t: usize| w.get(co * 3 * T + t).copied().unwrap_or(0);
-        let third = if s == 1 { 2 } else { 1 };
-        let (scale, bias) = (rq.scale.get(co).copied().unwrap_or(0.0), rq.bias.get(co).copied().unwrap_or(0.0));
+        let Taps { w01: p01, w2: p2, third, scale, bias } = Taps::<T>::new(w, co, s, rq);
         let len = o.len();
         // SAFETY: AVX2; o0 + third + 8 <= ceil(len / 8) * 8 + 2, inside every row;
         // full vectors store inside `o`, the last one through `bytes`.
         unsafe {
-            // Per kernel row: taps 0 and 1 as a pair, then tap 2 with 0.
+            // A loop, not `map`: a closure would not inherit the target features.
             let (mut w01, mut w2) = ([_mm256_setzero_si256(); T], [_mm256_setzero_si256(); T]);
             for t in 0..T {
-                w01[t] = _mm256_set1_epi32(pair(tap(3 * t), tap(3 * t + 1)));
-                w2[t] = _mm256_set1_epi32(pair(tap(3 * t + 2), 0));
+                w01[t] = _mm256_set1_epi32(p01[t]);
+                w2[t] = _mm256_set1_epi32(p2[t]);
             }
             for o0 in (0..len).step_by(LANES) {
                 let mut acc = _mm256_setzero_si256();

@@ -7,7 +7,7 @@
 use core::arch::x86_64::*;
 
 use super::conv::Requant;
-use super::conv3x3::MAX_ICG;
+use super::conv3x3::{Taps, MAX_ICG};
 use super::gemm_vnni::quantize16;
 
 /// Outputs per register.
@@ -20,19 +20,16 @@ pub(crate) const LANES: usize = 16;
 /// holds `ceil(len(o) / 16) * 16 + 2` pairs.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2")]
 pub(crate) unsafe fn row<const T: usize>(o: &mut [i8], src: &[*const i32; 3 * MAX_ICG], w: &[i8], co: usize, s: usize, rq: &Requant<'_>) {
-    let pair = |a: i8, b: i8| i32::from(a as i16 as u16) | (i32::from(b) << 16);
-    let tap = |t: usize| w.get(co * 3 * T + t).copied().unwrap_or(0);
-    let third = if s == 1 { 2 } else { 1 };
-    let (scale, bias) = (rq.scale.get(co).copied().unwrap_or(0.0), rq.bias.get(co).copied().unwrap_or(0.0));
+    let Taps { w01: p01, w2: p2, third, scale, bias } = Taps::<T>::new(w, co, s, rq);
     let len = o.len();
     // SAFETY: o0 + third + 16 <= ceil(len / 16) * 16 + 2, inside every row; the
     // store is masked to the outputs below `len`.
     unsafe {
-        // Per kernel row: taps 0 and 1 as a pair, then tap 2 with 0.
+        // A loop, not `map`: a closure would not inherit the target features.
         let (mut w01, mut w2) = ([_mm512_setzero_si512(); T], [_mm512_setzero_si512(); T]);
         for t in 0..T {
-            w01[t] = _mm512_set1_epi32(pair(tap(3 * t), tap(3 * t + 1)));
-            w2[t] = _mm512_set1_epi32(pair(tap(3 * t + 2), 0));
+            w01[t] = _mm512_set1_epi32(p01[t]);
+            w2[t] = _mm512_set1_epi32(p2[t]);
         }
         for o0 in (0..len).step_by(LANES) {
             let mut acc = _mm512_setzero_si512();
