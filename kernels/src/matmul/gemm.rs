@@ -101,7 +101,7 @@ fn packs() -> bool {
 
 fn product(out: &mut [f32], a: &[f32], b: Rhs<'_>, m: usize, k: usize, n: usize, epilogue: Epilogue<'_>) {
     #[cfg(feature = "threads")]
-    if split_rows(out, a, b, m, k, n, epilogue) {
+    if split(out, a, b, m, k, n, epilogue) {
         return;
     }
     gemm_one(out, a, b, m, k, n, epilogue);
@@ -111,14 +111,34 @@ fn product(out: &mut [f32], a: &[f32], b: Rhs<'_>, m: usize, k: usize, n: usize,
 #[cfg(feature = "threads")]
 const SPLIT_MIN: usize = 1 << 19;
 
-/// With feature `threads` and more than one thread: bands of rows of `out`
-/// (and `a`, the bias and the residual) as parts of one `threads::run`; false,
-/// with nothing done, for a product too small to split.
+/// With feature `threads` and more than one thread: parts of `out` as parts of
+/// one `threads::run`; false, with nothing done, for a product too small to split.
+/// An x86 kernel takes bands of columns, so each part packs only its own columns
+/// of `b`; elsewhere, or with too few columns, parts are bands of rows, and every
+/// part packs all of `b`.
 #[cfg(feature = "threads")]
-fn split_rows(out: &mut [f32], a: &[f32], b: Rhs<'_>, m: usize, k: usize, n: usize, e: Epilogue<'_>) -> bool {
+fn split(out: &mut [f32], a: &[f32], b: Rhs<'_>, m: usize, k: usize, n: usize, e: Epilogue<'_>) -> bool {
     let t = crate::threads::get();
     let fits = out.len() >= m * n && a.len() >= m * k && b.fits(k, n) && e.residual.is_none_or(|r| r.len() >= m * n);
-    if t < 2 || m < 2 || m.saturating_mul(k).saturating_mul(n) < SPLIT_MIN || !fits {
+    if t < 2 || m.saturating_mul(k).saturating_mul(n) < SPLIT_MIN || !fits {
+        return false;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if n >= 128 && k > 0 && (crate::cpu::avx512() || crate::cpu::avx2_fma()) {
+        // Parts of 64 columns or more (each reads all of `a` once per block of
+        // columns), several per thread where there are enough.
+        let (parts, per) = crate::threads::split(n, (n / 64).min(4 * t), 32);
+        let dst = crate::threads::Shared(out.as_mut_ptr());
+        crate::threads::run(parts, &|i| {
+            let cols = (i * per, ((i + 1) * per).min(n));
+            // SAFETY: `fits` checked every length; part i writes only columns
+            // cols of `out` (c0 and c1 multiples of 32, or c1 = n), which no other part
+            // touches while `run` waits; the kernel's CPU features are those just checked.
+            unsafe { kernel(dst.get(), a, b, m, k, n, cols, e) };
+        });
+        return true;
+    }
+    if m < 2 {
         return false;
     }
     // Whole 6-row tiles where each part still gets several; 4 parts per thread
@@ -141,21 +161,33 @@ fn split_rows(out: &mut [f32], a: &[f32], b: Rhs<'_>, m: usize, k: usize, n: usi
     true
 }
 
+/// Columns `cols` of the product on an x86 SIMD kernel.
+///
+/// # Safety
+/// `out`, `a`, `b` and the residual hold what `gemm_one`'s `fits` checks, k > 0,
+/// the CPU has AVX-512 (`cpu::avx512`) or AVX2 and FMA, `cols` is as the kernels
+/// take it, and no other thread reads or writes those columns of `out` meanwhile.
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn kernel(out: *mut f32, a: &[f32], b: Rhs<'_>, m: usize, k: usize, n: usize, cols: (usize, usize), e: Epilogue<'_>) {
+    if crate::cpu::avx512() {
+        // SAFETY: the CPU has AVX-512 F/BW/DQ/VL, AVX2 and FMA; the rest is the caller's.
+        unsafe { super::gemm_avx512::gemm(out, a, b, m, k, n, cols, e) };
+    } else {
+        // SAFETY: the CPU has AVX2 and FMA (the caller's); the rest is the caller's.
+        unsafe { avx2::gemm(out, a, b, m, k, n, cols, e) };
+    }
+}
+
 /// `gemm` on the calling thread.
 fn gemm_one(out: &mut [f32], a: &[f32], b: Rhs<'_>, m: usize, k: usize, n: usize, epilogue: Epilogue<'_>) {
     let fits = out.len() >= m * n && a.len() >= m * k && b.fits(k, n) && epilogue.residual.is_none_or(|r| r.len() >= m * n);
     #[cfg(target_arch = "x86_64")]
-    if fits && k > 0 && crate::cpu::avx512() {
-        // SAFETY: the CPU has AVX-512 F/BW/DQ/VL, AVX2 and FMA (`cpu::avx512`), and
-        // `fits` checked that every slice (the residual too) holds the elements the kernel indexes.
-        unsafe { super::gemm_avx512::gemm(out, a, b, m, k, n, epilogue) };
-        return;
-    }
-    #[cfg(target_arch = "x86_64")]
-    if fits && k > 0 && crate::cpu::avx2_fma() {
-        // SAFETY: the CPU has AVX2 and FMA (`cpu::avx2_fma`), and `fits` checked
-        // that every slice (the residual too) holds the elements the kernel indexes.
-        unsafe { avx2::gemm(out, a, b, m, k, n, epilogue) };
+    if fits && k > 0 && n > 0 && (crate::cpu::avx512() || crate::cpu::avx2_fma()) {
+        // SAFETY: `fits` checked that every slice (the residual too) holds the
+        // elements the kernel indexes, the CPU features are those just checked,
+        // and `out` is this call's alone, all of its columns.
+        unsafe { kernel(out.as_mut_ptr(), a, b, m, k, n, (0, n), epilogue) };
         return;
     }
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -296,14 +328,19 @@ mod avx2 {
     /// Columns of `b` per packed block (4 panels): KC × NC floats are 64 KiB of stack.
     const NC: usize = 64;
 
+    /// Columns `c0..c1` of `out[m, n] = epilogue(a[m, k] @ b[k, n])`.
+    ///
     /// # Safety
     /// The CPU supports AVX2 and FMA; `out`, `a`, `b` (and the residual, if
-    /// any) hold at least `m*n`, `m*k`, `k*n` (`m*n`) elements.
+    /// any) hold at least `m*n`, `m*k`, `k*n` (`m*n`) elements; c0 < c1 <= n,
+    /// c0 and c1 (unless it is n) multiples of 32; no other thread reads or
+    /// writes columns c0..c1 of `out` meanwhile.
     #[target_feature(enable = "avx2,fma")]
-    pub(crate) unsafe fn gemm(out: &mut [f32], a: &[f32], b: Rhs<'_>, m: usize, k: usize, n: usize, e: Epilogue<'_>) {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) unsafe fn gemm(out: *mut f32, a: &[f32], b: Rhs<'_>, m: usize, k: usize, n: usize, (c0, c1): (usize, usize), e: Epilogue<'_>) {
         if let (1, Rhs::Dense(b)) = (n, b) {
-            // SAFETY: as the caller guarantees, with n = 1.
-            unsafe { gemv(out, a, b, m, k, &e) };
+            // SAFETY: as the caller guarantees, with n = 1: the one column is this call's.
+            unsafe { gemv(core::slice::from_raw_parts_mut(out, m), a, b, m, k, &e) };
             return;
         }
         // A block of `b` (KC rows × NC columns) is copied into `pack` as 16-column
@@ -314,8 +351,10 @@ mod avx2 {
         let pack = pack.as_mut_ptr().cast::<f32>();
         // SAFETY: `pack_block` calls this only as `pack_panel` may be called.
         let panel = |d, b: &[f32], n, k0, kc, j0, cols| unsafe { pack_panel(d, b, n, k0, kc, j0, cols) };
-        for jc in (0..n).step_by(NC) {
-            let nc = (n - jc).min(NC);
+        // Panels end at c1 or 16 columns past their start: the tail test below
+        // (against n) holds for a part too.
+        for jc in (c0..c1).step_by(NC) {
+            let nc = (c1 - jc).min(NC);
             for k0 in (0..k).step_by(KC) {
                 let kc = (k - k0).min(KC);
                 // SAFETY: rows k0..k0+kc and columns jc..jc+nc are inside `b`; kc <= KC, nc <= NC
@@ -387,7 +426,7 @@ mod avx2 {
     /// j0 < n <= j0 + DOT_MAX.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    unsafe fn dot_tail(out: &mut [f32], a: &[f32], panel: *const f32, k: usize, n: usize, m: usize, j0: usize, blk: Block, e: &Epilogue<'_>) {
+    unsafe fn dot_tail(out: *mut f32, a: &[f32], panel: *const f32, k: usize, n: usize, m: usize, j0: usize, blk: Block, e: &Epilogue<'_>) {
         let kc = blk.kc.min(KC);
         let full = kc / 16 * 16;
         let mut col = [0.0f32; KC];
@@ -413,7 +452,7 @@ mod avx2 {
                         s += *row.add(kk) * cv;
                     }
                     let at = i * n + j0 + c;
-                    let o = out.as_mut_ptr().add(at);
+                    let o = out.add(at);
                     if !blk.first {
                         s += *o;
                     }
@@ -500,7 +539,7 @@ mod avx2 {
     /// One R-row slice of `a` over the block's panels before panel `end`.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    unsafe fn panels<const R: usize>(out: &mut [f32], a: &[f32], pack: *const f32, k: usize, n: usize, i0: usize, blk: Block, end: usize, e: &Epilogue<'_>) {
+    unsafe fn panels<const R: usize>(out: *mut f32, a: &[f32], pack: *const f32, k: usize, n: usize, i0: usize, blk: Block, end: usize, e: &Epilogue<'_>) {
         for (p, j0) in (blk.jc..blk.jc + blk.nc).step_by(NR).enumerate().take(end) {
             let cols = (n - j0).min(NR);
             // SAFETY: as the caller guarantees; panel p was packed for this block.
@@ -523,7 +562,7 @@ mod avx2 {
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     unsafe fn tile<const R: usize, const V: usize, const MASKED: bool>(
-        out: &mut [f32],
+        out: *mut f32,
         a: &[f32],
         panel: *const f32,
         k: usize,
@@ -538,7 +577,7 @@ mod avx2 {
         // residual, as long as `out`), the columns from j0 that `mask` leaves on
         // inside `out`, and kc packed rows of 16 at `panel`.
         unsafe {
-            let base = out.as_mut_ptr();
+            let base = out;
             let o = |r: usize, v: usize| base.add((i0 + r) * n + j0 + 8 * v);
             let mut acc = [[_mm256_setzero_ps(); V]; R];
             if !blk.first {

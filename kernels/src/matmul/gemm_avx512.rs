@@ -23,15 +23,19 @@ const NC: usize = 64;
 /// Tails this narrow go column by column as dot products along `k`.
 const DOT_MAX: usize = 2;
 
+/// Columns `c0..c1` of `out[m, n] = epilogue(a[m, k] @ b[k, n])`.
+///
 /// # Safety
 /// The CPU supports AVX-512 F/BW/DQ/VL, AVX2 and FMA (`cpu::avx512`); `out`,
 /// `a`, `b` (and the residual, if any) hold at least `m*n`, `m*k`, `k*n` (`m*n`)
-/// elements.
+/// elements; c0 < c1 <= n, c0 and c1 (unless it is n) multiples of 32; no other
+/// thread reads or writes columns c0..c1 of `out` meanwhile.
 #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
-pub(crate) unsafe fn gemm(out: &mut [f32], a: &[f32], b: Rhs<'_>, m: usize, k: usize, n: usize, e: Epilogue<'_>) {
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn gemm(out: *mut f32, a: &[f32], b: Rhs<'_>, m: usize, k: usize, n: usize, (c0, c1): (usize, usize), e: Epilogue<'_>) {
     if let (1, Rhs::Dense(b)) = (n, b) {
-        // SAFETY: as the caller guarantees, with n = 1.
-        unsafe { gemv(out, a, b, m, k, &e) };
+        // SAFETY: as the caller guarantees, with n = 1: the one column is this call's.
+        unsafe { gemv(core::slice::from_raw_parts_mut(out, m), a, b, m, k, &e) };
         return;
     }
     let mut pack = MaybeUninit::<Pack>::uninit();
@@ -46,8 +50,10 @@ pub(crate) unsafe fn gemm(out: &mut [f32], a: &[f32], b: Rhs<'_>, m: usize, k: u
         Rhs::Patches(_) => KC,
     };
     let (apart, nb) = (kb * NR, PACK / kb);
-    for jc in (0..n).step_by(nb) {
-        let nc = (n - jc).min(nb);
+    // Panels end at c1 or 32 columns past their start: the tail test below
+    // (against n) holds for a part too.
+    for jc in (c0..c1).step_by(nb) {
+        let nc = (c1 - jc).min(nb);
         for k0 in (0..k).step_by(kb) {
             let kc = (k - k0).min(kb);
             // SAFETY: rows k0..k0+kc and columns jc..jc+nc are inside `b`; panels lie
@@ -126,7 +132,7 @@ pub(crate) unsafe fn gemm(out: &mut [f32], a: &[f32], b: Rhs<'_>, m: usize, k: u
 /// are in bounds, `blk.kc` packed rows of 32 are at `panel`, and j0 < n <= j0 + DOT_MAX.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn dot_tail(out: &mut [f32], a: &[f32], panel: *const f32, k: usize, n: usize, m: usize, j0: usize, blk: Block, e: &Epilogue<'_>) {
+unsafe fn dot_tail(out: *mut f32, a: &[f32], panel: *const f32, k: usize, n: usize, m: usize, j0: usize, blk: Block, e: &Epilogue<'_>) {
     let kc = blk.kc.min(KC);
     let full = kc / 32 * 32;
     let mut col = [0.0f32; KC];
@@ -150,7 +156,7 @@ unsafe fn dot_tail(out: &mut [f32], a: &[f32], panel: *const f32, k: usize, n: u
                     s += *row.add(kk) * cv;
                 }
                 let at = i * n + j0 + c;
-                let o = out.as_mut_ptr().add(at);
+                let o = out.add(at);
                 if !blk.first {
                     s += *o;
                 }
@@ -242,7 +248,7 @@ unsafe fn pack_panel(dst: *mut f32, b: &[f32], n: usize, k0: usize, kc: usize, j
 /// As `tile`, for every panel of the block before `end`, panels `apart` floats apart.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn panels<const R: usize>(out: &mut [f32], a: &[f32], pack: *const f32, apart: usize, k: usize, n: usize, i0: usize, blk: Block, end: usize, e: &Epilogue<'_>) {
+unsafe fn panels<const R: usize>(out: *mut f32, a: &[f32], pack: *const f32, apart: usize, k: usize, n: usize, i0: usize, blk: Block, end: usize, e: &Epilogue<'_>) {
     for (p, j0) in (blk.jc..blk.jc + blk.nc).step_by(NR).enumerate().take(end) {
         let cols = (n - j0).min(NR);
         // SAFETY: as the caller guarantees; panel p was packed for this block.
@@ -269,7 +275,7 @@ unsafe fn panels<const R: usize>(out: &mut [f32], a: &[f32], pack: *const f32, a
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn tile<const R: usize, const V: usize, const MASKED: bool>(
-    out: &mut [f32],
+    out: *mut f32,
     a: &[f32],
     panel: *const f32,
     k: usize,
@@ -282,7 +288,7 @@ unsafe fn tile<const R: usize, const V: usize, const MASKED: bool>(
 ) {
     // SAFETY: as the caller guarantees; masked accesses touch only lanes on.
     unsafe {
-        let base = out.as_mut_ptr();
+        let base = out;
         let o = |r: usize, v: usize| base.add((i0 + r) * n + j0 + 16 * v);
         let mut acc = [[_mm512_setzero_ps(); V]; R];
         if !blk.first {
