@@ -277,6 +277,22 @@ mod tests {
                 }
             });
         }
+        // `mm` (ExecuTorch's order, no FMA): bands of rows, or of columns for one row.
+        for &(m, k, n) in &[(1, 1280, 1000), (1, 700, 1030), (37, 64, 300), (3, 600, 500)] {
+            let (mut a, mut b) = (vec![0.0; m * k], vec![0.0; k * n]);
+            [&mut a, &mut b].into_iter().for_each(|v| rng.fill(v));
+            each_path(|path| {
+                let product = || {
+                    let mut out = vec![f32::NAN; m * n];
+                    crate::matmul::linear::mm(&mut out, &a, &b, m, k, n);
+                    out
+                };
+                let (want, _) = with(1, product);
+                let (got, split) = with(2, product);
+                assert!(split, "{path} mm {m}x{k}x{n} was not split");
+                assert!(got.iter().zip(&want).all(|(g, w)| g.to_bits() == w.to_bits()), "{path} mm {m}x{k}x{n}");
+            });
+        }
         for &(c, h, w, s, kk) in &[(32, 24, 24, 1, 3), (20, 64, 64, 2, 3), (9, 40, 40, 1, 5), (5, 80, 60, 2, 5)] {
             let (oh, ow) = ((h - 1) / s + 1, (w - 1) / s + 1);
             let p = Conv2d {

@@ -3,21 +3,68 @@
 //! terms in the same order per output, so results are bit-identical while the
 //! inner loop runs over contiguous rows of `b` and `out`.
 
+/// `out[m, n] = a[m, k] @ b[k, n]`.
+pub fn mm(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize) {
+    #[cfg(feature = "threads")]
+    if split(out, a, b, m, k, n) {
+        return;
+    }
+    mm_one(out, a, b, m, k, n, n);
+}
+
+/// Products at least this large (multiply-adds) are split across threads.
+#[cfg(feature = "threads")]
+const SPLIT_MIN: usize = 1 << 19;
+
+/// With feature `threads` and more than one thread: bands of rows, or for one
+/// row (a classifier's) bands of columns, as parts of one `threads::run`; false,
+/// with nothing done, otherwise. Each output sums the same terms in the same
+/// order either way, and each part reads only the `b` its outputs need.
+#[cfg(feature = "threads")]
+fn split(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> bool {
+    let t = crate::threads::get();
+    let fits = out.len() >= m * n && a.len() >= m * k && b.len() >= k * n;
+    if t < 2 || m.saturating_mul(k).saturating_mul(n) < SPLIT_MIN || !fits || (m < 2 && n < 128) {
+        return false;
+    }
+    let dst = crate::threads::Shared(out.as_mut_ptr());
+    if m >= 2 {
+        let (parts, per) = crate::threads::split(m, 4 * t, 1);
+        crate::threads::run(parts, &|i| {
+            let (r0, r1) = (i * per, ((i + 1) * per).min(m));
+            // SAFETY: `fits` checked that `out` holds m * n floats; part i writes only
+            // rows r0..r1 of it, which no other part touches, while `run` waits.
+            let o = unsafe { core::slice::from_raw_parts_mut(dst.get().add(r0 * n), (r1 - r0) * n) };
+            mm_one(o, a.get(r0 * k..).unwrap_or(&[]), b, r1 - r0, k, n, n);
+        });
+    } else {
+        let (parts, per) = crate::threads::split(n, (n / 64).min(4 * t), 16);
+        crate::threads::run(parts, &|i| {
+            let (j0, j1) = (i * per, ((i + 1) * per).min(n));
+            // SAFETY: `fits` checked that `out` holds n floats (m = 1); part i writes
+            // only columns j0..j1, which no other part touches, while `run` waits.
+            let o = unsafe { core::slice::from_raw_parts_mut(dst.get().add(j0), j1 - j0) };
+            mm_one(o, a, b.get(j0..).unwrap_or(&[]), 1, k, j1 - j0, n);
+        });
+    }
+    true
+}
+
 avx2_clone! {
-    /// `out[m, n] = a[m, k] @ b[k, n]`. The AVX2 copy keeps separate multiplies
-    /// and adds (no FMA), so results stay bit-identical.
-    pub fn mm(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize) => mm_rows
+    /// `mm` on the calling thread, rows of `b` `ldb` floats apart. The AVX2 copy
+    /// keeps separate multiplies and adds (no FMA), so results stay bit-identical.
+    fn mm_one(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, ldb: usize) => mm_rows
 }
 
 #[inline(always)]
-fn mm_rows(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize) {
-    if n == 0 {
+fn mm_rows(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, ldb: usize) {
+    if n == 0 || ldb < n {
         return;
     }
     for (out_row, i) in out.chunks_exact_mut(n).take(m).zip(0..) {
         out_row.fill(0.0);
         let a_row = a.get(i * k..).unwrap_or(&[]);
-        for (&aik, b_row) in a_row.iter().take(k).zip(b.chunks_exact(n)) {
+        for (&aik, b_row) in a_row.iter().take(k).zip(b.chunks(ldb)) {
             out_row
                 .iter_mut()
                 .zip(b_row)
