@@ -7,7 +7,11 @@
 //! from the environment, else 1. Workers spin briefly after each job, then
 //! sleep until the next one, so the gaps between kernels cost no wake-up.
 //! Kernels hand out more parts than threads where that costs nothing, so a
-//! thread that the OS has descheduled leaves its share to the others.
+//! thread that the OS has descheduled leaves its share to the others. Each
+//! thread first takes the parts of its own share, a fixed run of them: kernels
+//! split the same way from one layer to the next (columns of a product are the
+//! pixels a depthwise band covers), so a thread mostly reads what it wrote, from
+//! its own cache.
 //! A call that finds the pool busy (another thread's model) runs alone.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -53,6 +57,8 @@ struct State {
     gen: u64,
     task: Option<Task>,
     parts: usize,
+    /// Shares the parts are dealt into: one per thread.
+    shares: usize,
     /// Worker threads started so far.
     workers: usize,
 }
@@ -62,8 +68,8 @@ struct Pool {
     wake: Condvar,
     /// The current job's generation, for workers spinning between jobs.
     gen: AtomicU64,
-    /// The next part to claim: generation in the high 32 bits, part in the low 32.
-    next: AtomicU64,
+    /// Per share, the next part to claim: generation in the high 32 bits, part in the low 32.
+    next: [AtomicU64; MAX],
     /// Parts not finished yet.
     left: AtomicUsize,
     /// Held by the one caller whose job the pool runs.
@@ -73,34 +79,40 @@ struct Pool {
 fn pool() -> &'static Pool {
     static POOL: OnceLock<Pool> = OnceLock::new();
     POOL.get_or_init(|| Pool {
-        state: Mutex::new(State { gen: 0, task: None, parts: 0, workers: 0 }),
+        state: Mutex::new(State { gen: 0, task: None, parts: 0, shares: 1, workers: 0 }),
         wake: Condvar::new(),
         gen: AtomicU64::new(0),
-        next: AtomicU64::new(0),
+        next: [const { AtomicU64::new(0) }; MAX],
         left: AtomicUsize::new(0),
         caller: Mutex::new(()),
     })
 }
 
 impl Pool {
-    /// Claims a part of job `gen` (of `parts`), or None when that job has none left.
-    fn claim(&self, gen: u64, parts: usize) -> Option<usize> {
-        let mut v = self.next.load(Ordering::Acquire);
-        loop {
-            let i = (v & 0xffff_ffff) as usize;
-            if v >> 32 != gen & 0xffff_ffff || i >= parts {
-                return None;
-            }
-            match self.next.compare_exchange_weak(v, v + 1, Ordering::AcqRel, Ordering::Acquire) {
-                Ok(_) => return Some(i),
-                Err(now) => v = now,
+    /// Claims a part of job `gen`: one of share `own`'s, else of the next share
+    /// with any left; None when the job has none left.
+    fn claim(&self, gen: u64, parts: usize, shares: usize, own: usize) -> Option<usize> {
+        for r in (own..shares).chain(0..own) {
+            let end = share_start(r + 1, parts, shares);
+            let next = &self.next[r];
+            let mut v = next.load(Ordering::Acquire);
+            loop {
+                let i = (v & 0xffff_ffff) as usize;
+                if v >> 32 != gen & 0xffff_ffff || i >= end {
+                    break;
+                }
+                match next.compare_exchange_weak(v, v + 1, Ordering::AcqRel, Ordering::Acquire) {
+                    Ok(_) => return Some(i),
+                    Err(now) => v = now,
+                }
             }
         }
+        None
     }
 
-    /// Runs the claimed parts of job `gen`.
-    fn work(&self, gen: u64, task: Task, parts: usize) {
-        while let Some(i) = self.claim(gen, parts) {
+    /// Runs the claimed parts of job `gen`, those of share `own` first.
+    fn work(&self, gen: u64, task: Task, parts: usize, shares: usize, own: usize) {
+        while let Some(i) = self.claim(gen, parts, shares, own % shares.max(1)) {
             // SAFETY: a part of job `gen` was claimed, so `run` for that job has not
             // returned (it waits for `left` to reach 0, which this part holds up).
             unsafe { (*task.0)(i) };
@@ -108,7 +120,7 @@ impl Pool {
         }
     }
 
-    fn worker(&'static self) {
+    fn worker(&'static self, own: usize) {
         let mut seen = 0u64;
         loop {
             // Spin a little for the next job (tens of microseconds: the gap between
@@ -118,16 +130,16 @@ impl Pool {
                 core::hint::spin_loop();
                 spins += 1;
             }
-            let (gen, task, parts) = {
+            let (gen, task, parts, shares) = {
                 let mut s = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                 while s.gen == seen {
                     s = self.wake.wait(s).unwrap_or_else(std::sync::PoisonError::into_inner);
                 }
-                (s.gen, s.task, s.parts)
+                (s.gen, s.task, s.parts, s.shares)
             };
             seen = gen;
             if let Some(task) = task {
-                self.work(gen, task, parts);
+                self.work(gen, task, parts, shares, own);
             }
         }
     }
@@ -155,11 +167,12 @@ pub fn run(parts: usize, f: &(dyn Fn(usize) + Sync)) {
     // claimed parts of this job, and this function does not return before every
     // part is finished, after which no part of this job can be claimed.
     let task = Task(unsafe { core::mem::transmute::<*const (dyn Fn(usize) + Sync + '_), *const (dyn Fn(usize) + Sync + 'static)>(f) });
-    let gen = {
+    let (gen, shares) = {
         let mut s = p.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         while s.workers + 1 < threads {
             s.workers += 1;
-            let spawned = std::thread::Builder::new().name(std::format!("etch-{}", s.workers)).spawn(|| pool().worker());
+            let own = s.workers;
+            let spawned = std::thread::Builder::new().name(std::format!("etch-{}", s.workers)).spawn(move || pool().worker(own));
             if spawned.is_err() {
                 s.workers -= 1;
                 break;
@@ -168,15 +181,18 @@ pub fn run(parts: usize, f: &(dyn Fn(usize) + Sync)) {
         s.gen += 1;
         s.task = Some(task);
         s.parts = parts;
+        s.shares = threads.min(parts);
         p.left.store(parts, Ordering::Release);
-        p.next.store((s.gen & 0xffff_ffff) << 32, Ordering::Release);
+        for (r, next) in p.next.iter().enumerate().take(s.shares) {
+            next.store((s.gen & 0xffff_ffff) << 32 | share_start(r, parts, s.shares) as u64, Ordering::Release);
+        }
         p.gen.store(s.gen, Ordering::Release);
-        s.gen
+        (s.gen, s.shares)
     };
     p.wake.notify_all();
     #[cfg(test)]
     SPLIT_JOBS.fetch_add(1, Ordering::Relaxed);
-    p.work(gen, task, parts);
+    p.work(gen, task, parts, shares, 0);
     let mut spins = 0u32;
     while p.left.load(Ordering::Acquire) != 0 {
         if spins < 1 << 12 {
@@ -187,6 +203,11 @@ pub fn run(parts: usize, f: &(dyn Fn(usize) + Sync)) {
         }
     }
     p.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner).task = None;
+}
+
+/// The first part of share `r` of `parts` dealt into `shares` runs.
+fn share_start(r: usize, parts: usize, shares: usize) -> usize {
+    r * parts / shares.max(1)
 }
 
 /// How `0..n` splits into at most `parts` ranges of whole multiples of `unit`
@@ -293,7 +314,7 @@ mod tests {
                 assert!(got.iter().zip(&want).all(|(g, w)| g.to_bits() == w.to_bits()), "{path} mm {m}x{k}x{n}");
             });
         }
-        for &(c, h, w, s, kk) in &[(32, 24, 24, 1, 3), (20, 64, 64, 2, 3), (9, 40, 40, 1, 5), (5, 80, 60, 2, 5)] {
+        for &(c, h, w, s, kk) in &[(32, 24, 24, 1, 3), (20, 64, 64, 2, 3), (9, 40, 40, 1, 5), (5, 80, 60, 2, 5), (64, 37, 50, 2, 3), (64, 40, 7, 1, 3), (160, 14, 14, 1, 3), (2, 20, 2100, 1, 3)] {
             let (oh, ow) = ((h - 1) / s + 1, (w - 1) / s + 1);
             let p = Conv2d {
                 batch: 1, in_channels: c, in_h: h, in_w: w, out_channels: c, kernel_h: kk, kernel_w: kk, stride_h: s, stride_w: s,

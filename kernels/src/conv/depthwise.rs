@@ -53,87 +53,123 @@ pub fn depthwise5x5(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilog
 
 fn run<const K: usize>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
     #[cfg(feature = "threads")]
-    if split_channels::<K>(x, w, out, p, e) {
+    if split::<K>(x, w, out, p, e) {
         return;
     }
-    run_one::<K>(x, w, out, p, e);
+    if out.len() >= p.batch * p.out_channels * p.out_h * p.out_w {
+        // SAFETY: `out` holds every plane and is this call's alone.
+        unsafe { run_rows::<K>(x, w, out.as_mut_ptr(), p, e, (0, p.out_h)) };
+    }
 }
 
 /// Convolutions at least this large (multiply-adds) are split across threads.
 #[cfg(feature = "threads")]
 const SPLIT_MIN: usize = 1 << 17;
 
-/// With feature `threads` and more than one thread: ranges of channels of one
-/// image as parts of one `threads::run`; false, with nothing done, otherwise.
+/// With feature `threads` and more than one thread: bands of output rows (of
+/// every channel) or, for images of few rows, ranges of channels, as parts of
+/// one `threads::run`; false, with nothing done, otherwise. Bands of rows cover
+/// the pixels the products before and after split by columns, so each thread
+/// mostly reads what it wrote.
 #[cfg(feature = "threads")]
-fn split_channels<const K: usize>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<'_>) -> bool {
+fn split<const K: usize>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<'_>) -> bool {
     let t = crate::threads::get();
     let (c, plane_in, plane_out) = (p.in_channels, p.in_h * p.in_w, p.out_h * p.out_w);
     let work = c.saturating_mul(plane_out).saturating_mul(K * K);
     let fits = x.len() >= c * plane_in && out.len() >= c * plane_out && w.len() >= c * K * K;
-    if t < 2 || p.batch != 1 || c < 2 || work < SPLIT_MIN || !fits || !supports(p) {
+    if t < 2 || p.batch != 1 || work < SPLIT_MIN || !fits || !supports(p) {
+        return false;
+    }
+    let dst = crate::threads::Shared(out.as_mut_ptr());
+    // Four rows a part at least (each band reads K - 1 rows of halo again), and
+    // only where rows go in bands (`wide_rows` takes whole planes).
+    let oh = p.out_h;
+    if oh >= 8 * t && band_rows(K, p.stride_h, p.in_w, oh, WIDE) > 0 {
+        let (parts, per) = crate::threads::split(oh, 2 * t, 1);
+        crate::threads::run(parts, &|i| {
+            let rows = (i * per, ((i + 1) * per).min(oh));
+            // SAFETY: `fits` checked that `out` holds every plane; part i writes only
+            // rows `rows` of each, which no other part touches while `run` waits.
+            unsafe { run_rows::<K>(x, w, dst.get(), p, e, rows) };
+        });
+        return true;
+    }
+    if c < 2 {
         return false;
     }
     // Parts cost nothing extra here: 4 per thread.
     let (parts, per) = crate::threads::split(c, 4 * t, 1);
-    let dst = crate::threads::Shared(out.as_mut_ptr());
     crate::threads::run(parts, &|i| {
         let (c0, c1) = (i * per, ((i + 1) * per).min(c));
-        // SAFETY: `fits` checked that `out` holds c planes; part i writes only
-        // planes c0..c1, which no other part touches, while `run` waits.
-        let o = unsafe { core::slice::from_raw_parts_mut(dst.get().add(c0 * plane_out), (c1 - c0) * plane_out) };
         let q = Conv2d { in_channels: c1 - c0, out_channels: c1 - c0, groups: c1 - c0, ..*p };
         let part = Epilogue { bias: e.bias.map(|v| v.get(c0..).unwrap_or(&[])), ..e };
         let (xs, ws) = (x.get(c0 * plane_in..).unwrap_or(&[]), w.get(c0 * K * K..).unwrap_or(&[]));
-        run_one::<K>(xs, ws, o, &q, part);
+        // SAFETY: `fits` checked that `out` holds c planes; part i writes only
+        // planes c0..c1, which no other part touches, while `run` waits.
+        unsafe { run_rows::<K>(xs, ws, dst.get().add(c0 * plane_out), &q, part, (0, p.out_h)) };
     });
     true
 }
 
-/// `run` on the calling thread.
-fn run_one<const K: usize>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
+/// Rows `r0..r1` of every output plane, on the calling thread.
+///
+/// # Safety
+/// `out` holds `batch * channels` planes of `out_h * out_w` floats, r0 <= r1 <=
+/// out_h, and no other thread reads or writes those rows meanwhile.
+unsafe fn run_rows<const K: usize>(x: &[f32], w: &[f32], out: *mut f32, p: &Conv2d, e: Epilogue<'_>, rows: (usize, usize)) {
     // Stride as a const parameter: the block loops specialise for 1 and 2,
     // each in a function of its own.
     #[cfg(target_arch = "x86_64")]
     if crate::cpu::avx512() {
-        // SAFETY: the CPU has AVX-512 F/BW/DQ/VL, AVX2 and FMA (`cpu::avx512`); the function has no other requirement.
+        // SAFETY: the CPU has AVX-512 F/BW/DQ/VL, AVX2 and FMA (`cpu::avx512`); `out` is the caller's.
         unsafe {
             match p.stride_h {
-                1 => run_avx512::<1, K>(x, w, out, p, e),
-                _ => run_avx512::<2, K>(x, w, out, p, e),
+                1 => run_avx512::<1, K>(x, w, out, p, e, rows),
+                _ => run_avx512::<2, K>(x, w, out, p, e, rows),
             }
         }
         return;
     }
     #[cfg(target_arch = "x86_64")]
     if crate::cpu::avx2_fma() {
-        // SAFETY: the CPU has AVX2 and FMA (`cpu::avx2_fma`); the function has no other requirement.
+        // SAFETY: the CPU has AVX2 and FMA (`cpu::avx2_fma`); `out` is the caller's.
         unsafe {
             match p.stride_h {
-                1 => run_avx2::<1, K>(x, w, out, p, e),
-                _ => run_avx2::<2, K>(x, w, out, p, e),
+                1 => run_avx2::<1, K>(x, w, out, p, e, rows),
+                _ => run_avx2::<2, K>(x, w, out, p, e, rows),
             }
         }
         return;
     }
-    match p.stride_h {
-        1 => depthwise::<1, K, PORTABLE>(x, w, out, p, e),
-        _ => depthwise::<2, K, PORTABLE>(x, w, out, p, e),
+    // SAFETY: `out` is the caller's.
+    unsafe {
+        match p.stride_h {
+            1 => depthwise::<1, K, PORTABLE>(x, w, out, p, e, rows),
+            _ => depthwise::<2, K, PORTABLE>(x, w, out, p, e, rows),
+        }
     }
 }
 
 /// The same code with its blocks in AVX2 + FMA intrinsics.
+///
+/// # Safety
+/// The CPU has AVX2 and FMA; `out` as for `run_rows`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn run_avx2<const S: usize, const K: usize>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
-    depthwise::<S, K, AVX2>(x, w, out, p, e);
+unsafe fn run_avx2<const S: usize, const K: usize>(x: &[f32], w: &[f32], out: *mut f32, p: &Conv2d, e: Epilogue<'_>, rows: (usize, usize)) {
+    // SAFETY: as the caller guarantees.
+    unsafe { depthwise::<S, K, AVX2>(x, w, out, p, e, rows) };
 }
 
 /// The same code with 16-lane AVX-512 blocks.
+///
+/// # Safety
+/// The CPU has AVX-512 F/BW/DQ/VL, AVX2 and FMA; `out` as for `run_rows`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
-unsafe fn run_avx512<const S: usize, const K: usize>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
-    depthwise::<S, K, AVX512>(x, w, out, p, e);
+unsafe fn run_avx512<const S: usize, const K: usize>(x: &[f32], w: &[f32], out: *mut f32, p: &Conv2d, e: Epilogue<'_>, rows: (usize, usize)) {
+    // SAFETY: as the caller guarantees.
+    unsafe { depthwise::<S, K, AVX512>(x, w, out, p, e, rows) };
 }
 
 /// Output rows per band: the most whose phase planes fit in `BAND` with a
@@ -153,35 +189,41 @@ const fn band_rows(k: usize, s: usize, iw: usize, oh: usize, lanes: usize) -> us
 
 /// `P` is `AVX2` only inside `run_avx2`, where AVX2 and FMA are enabled, and
 /// `AVX512` only inside `run_avx512`.
+///
+/// # Safety
+/// `out` as for `run_rows`.
 #[inline(always)]
-fn depthwise<const S: usize, const K: usize, const P: u8>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<'_>) {
+unsafe fn depthwise<const S: usize, const K: usize, const P: u8>(x: &[f32], w: &[f32], out: *mut f32, p: &Conv2d, e: Epilogue<'_>, (r0, r1): (usize, usize)) {
     let (ih, iw, oh, ow) = (p.in_h, p.in_w, p.out_h, p.out_w);
-    if !supports(p) || p.kernel_h != K || p.stride_h != S || iw == 0 || ow == 0 {
+    if !supports(p) || p.kernel_h != K || p.stride_h != S || iw == 0 || ow == 0 || r0 >= r1 || r1 > oh {
         return;
     }
     // Zeroed once: every band overwrites what it reads.
     let mut buf = [0.0f32; BAND];
-    let planes = out.chunks_exact_mut(oh * ow).zip(x.chunks_exact(ih * iw)).take(p.batch * p.in_channels);
-    for (plane_ix, (o_plane, x_plane)) in planes.enumerate() {
+    for (plane_ix, x_plane) in x.chunks_exact(ih * iw).take(p.batch * p.in_channels).enumerate() {
         let c = plane_ix % p.in_channels;
         let Some(k) = w.get(c * K * K..(c + 1) * K * K) else { return };
         let mut taps = [[0.0f32; K]; K];
         taps.iter_mut().flatten().zip(k).for_each(|(t, &v)| *t = v);
         let bias = e.bias.and_then(|b| b.get(c)).copied().unwrap_or(0.0);
-        plane::<S, K, P>(&mut buf, o_plane, x_plane, &taps, bias, e.clamp, p);
+        // SAFETY: plane `plane_ix` is inside `out` and its rows r0..r1 are this
+        // call's alone (the caller's guarantee).
+        let o_rows = unsafe { core::slice::from_raw_parts_mut(out.add(plane_ix * oh * ow + r0 * ow), (r1 - r0) * ow) };
+        plane::<S, K, P>(&mut buf, o_rows, x_plane, &taps, bias, e.clamp, p, r0);
     }
 }
 
+/// Output rows from `r0` on, as many as `o_rows` holds, of one plane.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn plane<const S: usize, const K: usize, const P: u8>(buf: &mut [f32; BAND], o_plane: &mut [f32], x_plane: &[f32], taps: &[[f32; K]; K], bias: f32, clamp: Option<(f32, f32)>, p: &Conv2d) {
+fn plane<const S: usize, const K: usize, const P: u8>(buf: &mut [f32; BAND], o_rows: &mut [f32], x_plane: &[f32], taps: &[[f32; K]; K], bias: f32, clamp: Option<(f32, f32)>, p: &Conv2d, r0: usize) {
     let (ih, iw, oh, ow) = (p.in_h, p.in_w, p.out_h, p.out_w);
     let lanes = if P == AVX512 { WIDE } else { LANES };
     let n = band_rows(K, S, iw, oh, lanes);
     if n == 0 {
         if let Some(k) = taps.as_flattened().first_chunk::<9>() {
             // Only 3×3 gets here: `supports` keeps wide 5×5 rows out.
-            wide_rows::<S>(o_plane, x_plane, ih, iw, ow, k, bias, clamp);
+            wide_rows::<S>(o_rows, x_plane, ih, iw, ow, k, bias, clamp, r0);
         }
         return;
     }
@@ -198,17 +240,38 @@ fn plane<const S: usize, const K: usize, const P: u8>(buf: &mut [f32; BAND], o_p
     if (n - 1) * w2 + ow.max(lanes) + max_off > BAND {
         return;
     }
-    let mut oy0 = 0;
-    while oy0 < oh {
-        let rows = n.min(oh - oy0);
+    let end = r0 + o_rows.len() / ow;
+    let mut oy0 = r0;
+    while oy0 < end {
+        let rows = n.min(end - oy0);
         fill::<S, K>(buf, x_plane, ih, iw, w2, r2, rows + (K - 1) / S, oy0);
+        // Where this band's rows start in `o_rows`.
+        let at0 = (oy0 - r0) * ow;
         // Rows under 8 wide take the 8-lane blocks below on the AVX-512 path too:
         // 16-float loads split cache lines more often, and a 5×5 on 7×7 ran 1.26×
         // slower with 16-lane blocks.
         #[cfg(target_arch = "x86_64")]
         if P == AVX512 && ow >= LANES {
-            let Some(o_band) = o_plane.get_mut(oy0 * ow..(oy0 + rows) * ow) else { return };
-            for (oy, o_row) in o_band.chunks_exact_mut(ow).enumerate() {
+            let Some(o_band) = o_rows.get_mut(at0..at0 + rows * ow) else { return };
+            // Two rows a pass: four sums in flight per block of lanes, not two.
+            let mut pairs = o_band.chunks_exact_mut(2 * ow);
+            for (pr, pair) in (&mut pairs).enumerate() {
+                let (upper, lower) = pair.split_at_mut(ow);
+                let mut ox = 0;
+                while ox < ow {
+                    let at = ox.min(ow.saturating_sub(WIDE));
+                    let end = (at + WIDE).min(ow);
+                    let (Some(o0), Some(o1)) = (upper.get_mut(at..end), lower.get_mut(at..end)) else { break };
+                    // SAFETY: P is AVX512 only under `run_avx512`, whose caller detected
+                    // AVX-512, AVX2 and FMA; the lower row is inside the band, so its reads
+                    // end by (n - 1) * w2 + max(ow, 16) + max_off, checked above.
+                    unsafe { avx512::block2::<K>(buf, 2 * pr * w2 + at, w2, &offs, taps, bias, clamp, o0, o1) };
+                    ox = at + WIDE;
+                }
+            }
+            let rest = pairs.into_remainder();
+            if let Some(o_row) = (!rest.is_empty()).then_some(rest) {
+                let oy = rows - 1;
                 // Rows 8 to 15 wide are one block with a masked store; in wider
                 // ones the last block overlaps the one before instead.
                 let mut ox = 0;
@@ -227,16 +290,16 @@ fn plane<const S: usize, const K: usize, const P: u8>(buf: &mut [f32; BAND], o_p
         }
         if ow < LANES {
             // A row narrower than a block is one block, stored whole while the
-            // plane has room: the lanes past its end land on the next row,
+            // rows have room: the lanes past its end land on the next row,
             // computed afterwards. Masked stores are slow on some cores.
             for oy in 0..rows {
-                let at = (oy0 + oy) * ow;
-                let stop = if at + LANES <= o_plane.len() { at + LANES } else { at + ow };
-                let Some(o) = o_plane.get_mut(at..stop) else { return };
+                let at = at0 + oy * ow;
+                let stop = if at + LANES <= o_rows.len() { at + LANES } else { at + ow };
+                let Some(o) = o_rows.get_mut(at..stop) else { return };
                 block::<K, P>(buf, oy * w2, &offs, taps, bias, clamp, o);
             }
         } else {
-            let Some(o_band) = o_plane.get_mut(oy0 * ow..(oy0 + rows) * ow) else { return };
+            let Some(o_band) = o_rows.get_mut(at0..at0 + rows * ow) else { return };
             for (oy, o_row) in o_band.chunks_exact_mut(ow).enumerate() {
                 // The last block overlaps the one before instead of a scalar tail.
                 let mut ox = 0;
@@ -304,7 +367,7 @@ fn fill<const S: usize, const K: usize>(buf: &mut [f32; BAND], x: &[f32], ih: us
 fn copy(dst: &mut [f32], src: &[f32]) {
     let n = dst.len().min(src.len());
     let (dst, src) = (&mut dst[..n], &src[..n]);
-    if n > 4 * LANES {
+    if n > 32 * LANES {
         dst.copy_from_slice(src);
     } else if n >= LANES {
         let mut i = 0;
@@ -418,7 +481,54 @@ mod avx512 {
                     *c = _mm512_fmadd_ps(_mm512_set1_ps(wv), _mm512_loadu_ps(base.add(off)), *c);
                 }
             }
-            let mut v = _mm512_add_ps(acc[0], acc[1]);
+            store(_mm512_add_ps(acc[0], acc[1]), clamp, o);
+        }
+    }
+
+    /// `block` for two rows of outputs at once, `o0`'s from `j` and `o1`'s from
+    /// `j + w2` (the next output row of the phase planes), each summed as `block` sums it.
+    ///
+    /// # Safety
+    /// As `block`'s, for `j` and for `j + w2`; `o0` and `o1` are as long.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn block2<const K: usize>(
+        buf: &[f32; BAND],
+        j: usize,
+        w2: usize,
+        offs: &[[usize; K]; K],
+        taps: &[[f32; K]; K],
+        bias: f32,
+        clamp: Option<(f32, f32)>,
+        o0: &mut [f32],
+        o1: &mut [f32],
+    ) {
+        // SAFETY: as the caller guarantees.
+        unsafe {
+            let (upper, lower) = (buf.as_ptr().add(j), buf.as_ptr().add(j + w2));
+            let mut a = [_mm512_set1_ps(bias), _mm512_setzero_ps()];
+            let mut b = a;
+            for (i, (offs, taps)) in offs.iter().zip(taps).enumerate() {
+                for (t, (&off, &wv)) in offs.iter().zip(taps).enumerate() {
+                    let (w, c) = (_mm512_set1_ps(wv), (i * K + t) & 1);
+                    a[c] = _mm512_fmadd_ps(w, _mm512_loadu_ps(upper.add(off)), a[c]);
+                    b[c] = _mm512_fmadd_ps(w, _mm512_loadu_ps(lower.add(off)), b[c]);
+                }
+            }
+            store(_mm512_add_ps(a[0], a[1]), clamp, o0);
+            store(_mm512_add_ps(b[0], b[1]), clamp, o1);
+        }
+    }
+
+    /// Clamps `v` and stores its first `o.len().min(16)` lanes to `o`.
+    ///
+    /// # Safety
+    /// The CPU supports AVX-512 F.
+    #[inline(always)]
+    unsafe fn store(v: __m512, clamp: Option<(f32, f32)>, o: &mut [f32]) {
+        // SAFETY: the stores write min(o.len(), 16) floats of `o`.
+        unsafe {
+            let mut v = v;
             if let Some((lo, hi)) = clamp {
                 // max/min return their second operand for NaN: put v second to keep NaNs.
                 v = _mm512_min_ps(_mm512_set1_ps(hi), _mm512_max_ps(_mm512_set1_ps(lo), v));
@@ -432,11 +542,12 @@ mod avx512 {
     }
 }
 
-/// 3×3 rows too wide for a band, straight from the input with edge checks.
+/// 3×3 rows too wide for a band, from row `r0` on, straight from the input with edge checks.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn wide_rows<const S: usize>(o_plane: &mut [f32], x_plane: &[f32], ih: usize, iw: usize, ow: usize, k: &[f32; 9], bias: f32, clamp: Option<(f32, f32)>) {
-    for (oy, o_row) in o_plane.chunks_exact_mut(ow).enumerate() {
+fn wide_rows<const S: usize>(o_rows: &mut [f32], x_plane: &[f32], ih: usize, iw: usize, ow: usize, k: &[f32; 9], bias: f32, clamp: Option<(f32, f32)>, r0: usize) {
+    for (oy, o_row) in o_rows.chunks_exact_mut(ow).enumerate() {
+        let oy = r0 + oy;
         let rows: [Option<&[f32]>; 3] = core::array::from_fn(|ky| {
             (oy * S + ky).checked_sub(1).filter(|&iy| iy < ih).and_then(|iy| x_plane.get(iy * iw..(iy + 1) * iw))
         });
