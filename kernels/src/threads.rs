@@ -210,14 +210,33 @@ fn share_start(r: usize, parts: usize, shares: usize) -> usize {
     r * parts / shares.max(1)
 }
 
-/// How `0..n` splits into at most `parts` ranges of whole multiples of `unit`
-/// (the last takes what is left): `(count, per)`, range i being
-/// `i * per..min((i + 1) * per, n)`.
-pub(crate) fn split(n: usize, parts: usize, unit: usize) -> (usize, usize) {
-    let unit = unit.max(1);
-    let units = n.div_ceil(unit);
-    let per = units.div_ceil(parts.clamp(1, units.max(1))).max(1) * unit;
-    (n.div_ceil(per), per)
+/// `0..n` as at most `parts` ranges of whole multiples of `unit` (the last may
+/// end at n), their counts of units differing by one at most.
+#[derive(Clone, Copy)]
+pub(crate) struct Split {
+    n: usize,
+    unit: usize,
+    units: usize,
+    /// How many ranges there are.
+    pub(crate) parts: usize,
+}
+
+impl Split {
+    /// Beyond one part a thread, a whole number of parts a thread: each thread
+    /// first takes its own share of them, so shares of 1 and 2 parts of 3 would
+    /// leave one thread with twice the work.
+    pub(crate) fn new(n: usize, parts: usize, unit: usize) -> Split {
+        let unit = unit.max(1);
+        let units = n.div_ceil(unit);
+        let (parts, t) = (parts.clamp(1, units.max(1)), get());
+        Split { n, unit, units, parts: if parts > t { parts / t * t } else { parts } }
+    }
+
+    /// Range `i`, as `(start, end)`.
+    pub(crate) fn range(&self, i: usize) -> (usize, usize) {
+        let at = |i: usize| (i * self.units / self.parts * self.unit).min(self.n);
+        (at(i), at(i + 1))
+    }
 }
 
 /// A pointer that may cross threads: each part writes only its own range of it.
@@ -387,10 +406,19 @@ mod tests {
 
     #[test]
     fn splits_cover_in_whole_units() {
-        assert_eq!(split(16, 2, 2), (2, 8));
-        assert_eq!(split(7, 2, 2), (2, 4));
-        assert_eq!(split(3, 4, 1), (3, 1));
-        assert_eq!(split(0, 2, 1), (0, 1));
-        assert_eq!(split(5, 1, 8), (1, 8));
+        let _one = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let ranges = |n, parts, unit| {
+            let s = Split::new(n, parts, unit);
+            (0..s.parts).map(|i| s.range(i)).collect::<Vec<_>>()
+        };
+        // Two threads: 3 parts would be shares of 1 and 2.
+        assert_eq!(with(2, || ranges(196, 3, 32)).0, [(0, 96), (96, 196)]);
+        assert_eq!(ranges(16, 2, 2), [(0, 8), (8, 16)]);
+        assert_eq!(ranges(7, 2, 2), [(0, 4), (4, 7)]);
+        assert_eq!(ranges(3, 4, 1), [(0, 1), (1, 2), (2, 3)]);
+        assert_eq!(ranges(5, 1, 8), [(0, 5)]);
+        // 32 channels in blocks of 6 over 2 threads: 3 blocks each, not 18 and 14.
+        assert_eq!(ranges(32, 2, 6), [(0, 18), (18, 32)]);
+        assert_eq!(ranges(3136, 8, 32), [(0, 384), (384, 768), (768, 1152), (1152, 1568), (1568, 1952), (1952, 2336), (2336, 2720), (2720, 3136)]);
     }
 }

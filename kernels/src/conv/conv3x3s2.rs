@@ -58,10 +58,10 @@ fn split_channels(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue
         return false;
     }
     // Whole blocks of 6 channels where each part still gets several.
-    let (parts, per) = crate::threads::split(cout, t, if cout >= 12 * t { 6 } else { 2 });
+    let split = crate::threads::Split::new(cout, t, if cout >= 12 * t { 6 } else { 2 });
     let dst = crate::threads::Shared(out.as_mut_ptr());
-    crate::threads::run(parts, &|i| {
-        let (c0, c1) = (i * per, ((i + 1) * per).min(cout));
+    crate::threads::run(split.parts, &|i| {
+        let (c0, c1) = split.range(i);
         // SAFETY: `fits` checked that `out` holds cout planes; part i writes only
         // planes c0..c1, which no other part touches, while `run` waits.
         let o = unsafe { core::slice::from_raw_parts_mut(dst.get().add(c0 * plane), (c1 - c0) * plane) };

@@ -85,9 +85,9 @@ fn split<const K: usize>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: E
     // only where rows go in bands (`wide_rows` takes whole planes).
     let oh = p.out_h;
     if oh >= 8 * t && band_rows(K, p.stride_h, p.in_w, oh, WIDE) > 0 {
-        let (parts, per) = crate::threads::split(oh, 2 * t, 1);
-        crate::threads::run(parts, &|i| {
-            let rows = (i * per, ((i + 1) * per).min(oh));
+        let split = crate::threads::Split::new(oh, t, 1);
+        crate::threads::run(split.parts, &|i| {
+            let rows = split.range(i);
             // SAFETY: `fits` checked that `out` holds every plane; part i writes only
             // rows `rows` of each, which no other part touches while `run` waits.
             unsafe { run_rows::<K>(x, w, dst.get(), p, e, rows) };
@@ -98,9 +98,9 @@ fn split<const K: usize>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: E
         return false;
     }
     // Parts cost nothing extra here: 4 per thread.
-    let (parts, per) = crate::threads::split(c, 4 * t, 1);
-    crate::threads::run(parts, &|i| {
-        let (c0, c1) = (i * per, ((i + 1) * per).min(c));
+    let split = crate::threads::Split::new(c, 4 * t, 1);
+    crate::threads::run(split.parts, &|i| {
+        let (c0, c1) = split.range(i);
         let q = Conv2d { in_channels: c1 - c0, out_channels: c1 - c0, groups: c1 - c0, ..*p };
         let part = Epilogue { bias: e.bias.map(|v| v.get(c0..).unwrap_or(&[])), ..e };
         let (xs, ws) = (x.get(c0 * plane_in..).unwrap_or(&[]), w.get(c0 * K * K..).unwrap_or(&[]));

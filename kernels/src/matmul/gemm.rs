@@ -127,10 +127,10 @@ fn split(out: &mut [f32], a: &[f32], b: Rhs<'_>, m: usize, k: usize, n: usize, e
     if n >= 128 && k > 0 && (crate::cpu::avx512() || crate::cpu::avx2_fma()) {
         // Parts of 64 columns or more (each reads all of `a` once per block of
         // columns), several per thread where there are enough.
-        let (parts, per) = crate::threads::split(n, (n / 64).min(4 * t), 32);
+        let split = crate::threads::Split::new(n, (n / 64).min(4 * t), 32);
         let dst = crate::threads::Shared(out.as_mut_ptr());
-        crate::threads::run(parts, &|i| {
-            let cols = (i * per, ((i + 1) * per).min(n));
+        crate::threads::run(split.parts, &|i| {
+            let cols = split.range(i);
             // SAFETY: `fits` checked every length; part i writes only columns
             // cols of `out` (c0 and c1 multiples of 32, or c1 = n), which no other part
             // touches while `run` waits; the kernel's CPU features are those just checked.
@@ -144,10 +144,10 @@ fn split(out: &mut [f32], a: &[f32], b: Rhs<'_>, m: usize, k: usize, n: usize, e
     // Whole 6-row tiles where each part still gets several; 4 parts per thread
     // where each still has 12 rows or more (every part packs its own copy of `b`).
     let parts = if m >= 48 * t { 4 * t } else { t };
-    let (parts, per) = crate::threads::split(m, parts, if m >= 12 * t { 6 } else { 2 });
+    let split = crate::threads::Split::new(m, parts, if m >= 12 * t { 6 } else { 2 });
     let dst = crate::threads::Shared(out.as_mut_ptr());
-    crate::threads::run(parts, &|i| {
-        let (r0, r1) = (i * per, ((i + 1) * per).min(m));
+    crate::threads::run(split.parts, &|i| {
+        let (r0, r1) = split.range(i);
         // SAFETY: `fits` checked that `out` holds m * n floats; part i writes only
         // rows r0..r1 of it, which no other part touches, while `run` waits.
         let o = unsafe { core::slice::from_raw_parts_mut(dst.get().add(r0 * n), (r1 - r0) * n) };

@@ -29,18 +29,18 @@ fn split(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize) ->
     }
     let dst = crate::threads::Shared(out.as_mut_ptr());
     if m >= 2 {
-        let (parts, per) = crate::threads::split(m, 4 * t, 1);
-        crate::threads::run(parts, &|i| {
-            let (r0, r1) = (i * per, ((i + 1) * per).min(m));
+        let split = crate::threads::Split::new(m, 4 * t, 1);
+        crate::threads::run(split.parts, &|i| {
+            let (r0, r1) = split.range(i);
             // SAFETY: `fits` checked that `out` holds m * n floats; part i writes only
             // rows r0..r1 of it, which no other part touches, while `run` waits.
             let o = unsafe { core::slice::from_raw_parts_mut(dst.get().add(r0 * n), (r1 - r0) * n) };
             mm_one(o, a.get(r0 * k..).unwrap_or(&[]), b, r1 - r0, k, n, n);
         });
     } else {
-        let (parts, per) = crate::threads::split(n, (n / 64).min(4 * t), 16);
-        crate::threads::run(parts, &|i| {
-            let (j0, j1) = (i * per, ((i + 1) * per).min(n));
+        let split = crate::threads::Split::new(n, (n / 64).min(4 * t), 16);
+        crate::threads::run(split.parts, &|i| {
+            let (j0, j1) = split.range(i);
             // SAFETY: `fits` checked that `out` holds n floats (m = 1); part i writes
             // only columns j0..j1, which no other part touches, while `run` waits.
             let o = unsafe { core::slice::from_raw_parts_mut(dst.get().add(j0), j1 - j0) };
