@@ -404,6 +404,84 @@ mod tests {
         }
     }
 
+    /// Random int8 operands: `x`, and a layer's weights, per channel scales (outputs
+    /// spread over the int8 range for sums over `taps` products) and biases.
+    fn int8_layer(rng: &mut Lcg, xs: usize, ws: usize, cout: usize, taps: usize) -> (Vec<i8>, Vec<i8>, Vec<f32>, Vec<f32>) {
+        let mut byte = |lo: f32| ((rng.next_f32() + 1.0) * 0.5 * (127.0 - lo) + lo).round() as i8;
+        let x = (0..xs).map(|_| byte(-128.0)).collect();
+        let w = (0..ws).map(|_| byte(-127.0)).collect();
+        let s = 2.0 / (5000.0 * (taps as f32).sqrt());
+        let scale = (0..cout).map(|c| s * (1.0 + 0.01 * (c % 50) as f32)).collect();
+        let bias = (0..cout).map(|c| 0.03 * (c % 40) as f32 - 0.5).collect();
+        (x, w, scale, bias)
+    }
+
+    #[test]
+    fn split_int8_kernels_give_the_one_thread_bits() {
+        use crate::quant::affine::Out;
+        use crate::quant::conv::{qconv2d, qlinear, Requant};
+        let _one = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut rng = Lcg(17);
+        let out = Out { inv_scale: 20.0, zero_point: -7, min: -128, max: 120 };
+        // (cin, cout, h, w, kernel, stride, groups)
+        #[rustfmt::skip]
+        let shapes = [
+            // 1×1: panels of columns and a tail (VNNI), few columns (by channels), a channel
+            // count the VNNI kernel does not take (AVX2 there too).
+            (32, 24, 30, 33, 1, 1, 1), (40, 16, 23, 100, 1, 1, 1), (160, 964, 7, 7, 1, 1, 1), (30, 50, 20, 23, 1, 1, 1),
+            // Depthwise, both strides, odd widths; a plane too big for the depthwise kernels.
+            (45, 45, 40, 37, 3, 1, 45), (96, 96, 57, 55, 3, 2, 96), (4, 4, 150, 200, 3, 1, 4),
+            // RGB stems by rows, both strides, and a grouped layer.
+            (3, 32, 64, 70, 3, 2, 1), (3, 13, 50, 47, 3, 1, 1), (8, 24, 40, 40, 3, 1, 4),
+            // A 5×5 (`direct` on every path).
+            (8, 16, 20, 20, 5, 1, 1),
+        ];
+        for (i, &(cin, cout, h, w, k, s, g)) in shapes.iter().enumerate() {
+            let o = |len: usize| (len + 2 * (k / 2) - k) / s + 1;
+            let p = Conv2d {
+                batch: 1, in_channels: cin, in_h: h, in_w: w, out_channels: cout, kernel_h: k, kernel_w: k, stride_h: s, stride_w: s,
+                pad_h: k / 2, pad_w: k / 2, dilation_h: 1, dilation_w: 1, groups: g, out_h: o(h), out_w: o(w),
+            };
+            let taps = cin / g * k * k;
+            let (x, wt, scale, bias) = int8_layer(&mut rng, cin * h * w, cout * taps, cout, taps);
+            let rq = Requant { scale: &scale, bias: &bias, out };
+            let x_zp = i as i32 * 9 - 40;
+            each_path(|path| {
+                let conv = || {
+                    let mut y = vec![0x55i8; cout * p.out_h * p.out_w];
+                    qconv2d(&x, x_zp, &wt, &mut y, &p, rq);
+                    y
+                };
+                let (want, _) = with(1, conv);
+                assert!(want.iter().any(|&v| v != want[0]), "a constant output tests nothing: {p:?}");
+                for t in [2, 3] {
+                    let (got, split) = with(t, conv);
+                    assert!(split, "{path} {p:?} was not split");
+                    assert!(got == want, "{path} {p:?}, {t} threads");
+                }
+            });
+        }
+        // Linear layers: by ranges of outputs (one row, a tail of 8), by rows.
+        for &(m, k, n) in &[(1, 1280, 1001), (3, 300, 700), (9, 200, 300)] {
+            let (a, wt, scale, bias) = int8_layer(&mut rng, m * k, n * k, n, k);
+            let rq = Requant { scale: &scale, bias: &bias, out };
+            each_path(|path| {
+                let linear = || {
+                    let mut y = vec![0x55i8; m * n];
+                    qlinear(&a, 3, &wt, &mut y, m, k, n, rq);
+                    y
+                };
+                let (want, _) = with(1, linear);
+                assert!(want.iter().any(|&v| v != want[0]), "a constant output tests nothing: {m}x{k}x{n}");
+                for t in [2, 3] {
+                    let (got, split) = with(t, linear);
+                    assert!(split, "{path} linear {m}x{k}x{n} was not split");
+                    assert!(got == want, "{path} linear {m}x{k}x{n}, {t} threads");
+                }
+            });
+        }
+    }
+
     #[test]
     fn splits_cover_in_whole_units() {
         let _one = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);

@@ -33,6 +33,15 @@ const ROW: usize = 128;
 
 /// NCHW int8 convolution, weight `[out_c, in_c / groups, kh, kw]`.
 pub fn qconv2d(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: Requant<'_>) {
+    #[cfg(feature = "threads")]
+    if crate::quant::split::qconv2d(x, x_zp, w, out, p, rq) {
+        return;
+    }
+    qconv2d_one(x, x_zp, w, out, p, rq);
+}
+
+/// `qconv2d` on the calling thread.
+pub(crate) fn qconv2d_one(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: Requant<'_>) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     if crate::cpu::simd128() && pointwise_fits(x, w, out, p) {
         return each_image(x, out, p, |x, out, cin, cout, hw| {
@@ -123,7 +132,7 @@ fn qconv2d_body(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: R
 /// element the shapes promise, with few enough input channels for `qgemm`.
 #[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
 #[inline]
-fn pointwise_fits(x: &[i8], w: &[i8], out: &[i8], p: &Conv2d) -> bool {
+pub(crate) fn pointwise_fits(x: &[i8], w: &[i8], out: &[i8], p: &Conv2d) -> bool {
     is_pointwise(p) && p.out_h * p.out_w == p.in_h * p.in_w && p.in_channels <= crate::quant::gemm::MAX_CIN && holds(x, w, out, p)
 }
 
@@ -139,9 +148,9 @@ fn each_image(x: &[i8], out: &mut [i8], p: &Conv2d, k: impl Fn(&[i8], &mut [i8],
 }
 
 /// The slices hold every element the shapes promise.
-#[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
+#[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128"), feature = "threads"))]
 #[inline]
-fn holds(x: &[i8], w: &[i8], out: &[i8], p: &Conv2d) -> bool {
+pub(crate) fn holds(x: &[i8], w: &[i8], out: &[i8], p: &Conv2d) -> bool {
     let icg = p.in_channels / p.groups.max(1);
     x.len() >= p.batch * p.in_channels * p.in_h * p.in_w
         && w.len() >= p.out_channels * icg * p.kernel_h * p.kernel_w
@@ -410,10 +419,20 @@ fn direct_wide(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: &R
     }
 }
 
+/// `out[i][j] = requant(Σ_k (a[i][k] - a_zp) · w[j][k])`: `a` is `[m, k]`, `w` is `[n, k]` (a linear layer's rows).
+#[allow(clippy::too_many_arguments)]
+pub fn qlinear(a: &[i8], a_zp: i32, w: &[i8], out: &mut [i8], m: usize, k: usize, n: usize, rq: Requant<'_>) {
+    #[cfg(feature = "threads")]
+    if crate::quant::split::qlinear(a, a_zp, w, out, m, k, n, rq) {
+        return;
+    }
+    qlinear_one(a, a_zp, w, out, m, k, n, rq);
+}
+
 avx2_clone! {
-    /// `out[i][j] = requant(Σ_k (a[i][k] - a_zp) · w[j][k])`: `a` is `[m, k]`, `w` is `[n, k]` (a linear layer's rows).
+    /// `qlinear` on the calling thread.
     #[allow(clippy::too_many_arguments)]
-    pub fn qlinear(a: &[i8], a_zp: i32, w: &[i8], out: &mut [i8], m: usize, k: usize, n: usize, rq: Requant<'_>) => qlinear_body
+    pub(crate) fn qlinear_one(a: &[i8], a_zp: i32, w: &[i8], out: &mut [i8], m: usize, k: usize, n: usize, rq: Requant<'_>) => qlinear_body
 }
 
 #[inline(always)]

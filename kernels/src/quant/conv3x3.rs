@@ -104,6 +104,18 @@ pub(crate) mod avx2 {
             unsafe { crate::quant::depthwise::avx2::depthwise(x, x_zp, w, out, p, rq) };
             return;
         }
+        // SAFETY: the caller's, and `out` is borrowed whole.
+        unsafe { out_rows(x, x_zp, w, out.as_mut_ptr(), p, rq, (0, p.out_h)) };
+    }
+
+    /// Output rows `span.0..span.1` of every channel of `conv3x3`'s row kernel (not
+    /// the depthwise one), written through `out`.
+    ///
+    /// # Safety
+    /// As `conv3x3`, with `out` valid for writes of `batch*cout*oh*ow` bytes;
+    /// `span.1 <= oh`; no other thread touches those rows of `out` meanwhile.
+    #[target_feature(enable = "avx2")]
+    pub(crate) unsafe fn out_rows(x: &[i8], x_zp: i32, w: &[i8], out: *mut i8, p: &Conv2d, rq: &Requant<'_>, span: (usize, usize)) {
         let groups = p.groups.max(1);
         let (icg, ocg) = (p.in_channels / groups, p.out_channels / groups);
         let (ih, iw, oh, ow, s) = (p.in_h, p.in_w, p.out_h, p.out_w, p.stride_h);
@@ -119,7 +131,7 @@ pub(crate) mod avx2 {
             for g in 0..groups {
                 // Which input row each slot holds.
                 let mut held = [[usize::MAX; 3]; MAX_ICG];
-                for oy in 0..oh {
+                for oy in span.0..span.1 {
                     for cl in 0..icg {
                         let plane = (n * p.in_channels + g * icg + cl) * ih * iw;
                         for ky in 0..3 {
@@ -145,7 +157,8 @@ pub(crate) mod avx2 {
                     }
                     for co in g * ocg..(g + 1) * ocg {
                         let at = (n * p.out_channels + co) * oh * ow + oy * ow;
-                        let o = out.get_mut(at..at + ow).unwrap_or(&mut []);
+                        // SAFETY: row oy of channel co is inside `out` and this caller's alone.
+                        let o = unsafe { core::slice::from_raw_parts_mut(out.add(at), ow) };
                         if wide {
                             // SAFETY: `wide` says the CPU has AVX-512 VNNI; every row read
                             // holds `pairs` entries, enough for 16 lanes.

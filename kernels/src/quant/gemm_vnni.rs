@@ -22,7 +22,7 @@ const L: usize = 16;
 /// Registers per panel row.
 const V: usize = 3;
 /// Columns per panel.
-const NR: usize = L * V;
+pub(crate) const NR: usize = L * V;
 /// Output channels per tile: 8 × 3 accumulators of the 32 registers.
 const MR: usize = 8;
 
@@ -45,11 +45,33 @@ struct Panel([u8; MAX_CIN / 4 * V * 64]);
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2")]
 #[allow(clippy::too_many_arguments)]
 pub unsafe fn pointwise(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], cin: usize, cout: usize, hw: usize, rq: &Requant<'_>) {
+    // SAFETY: the caller's; `out` is borrowed whole.
+    unsafe { columns(x, x_zp, w, out.as_mut_ptr(), cin, cout, hw, (0, hw), rq) }
+}
+
+/// Columns `cols.0..cols.1` of `pointwise` (of every output channel), written through `out`.
+///
+/// # Safety
+/// As `pointwise`, with `out` valid for writes of `cout*hw` bytes; `cols.1 <= hw`;
+/// no other thread touches those columns of `out` meanwhile.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,avx2")]
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn columns(
+    x: &[i8],
+    x_zp: i32,
+    w: &[i8],
+    out: *mut i8,
+    cin: usize,
+    cout: usize,
+    hw: usize,
+    cols: (usize, usize),
+    rq: &Requant<'_>,
+) {
     let mut panel = core::mem::MaybeUninit::<Panel>::uninit();
     let panel = panel.as_mut_ptr().cast::<u8>();
     let groups = cin / 4;
-    for j0 in (0..hw).step_by(NR) {
-        let cols = (hw - j0).min(NR);
+    for j0 in (cols.0..cols.1).step_by(NR) {
+        let cols = (cols.1 - j0).min(NR);
         let masks: [__mmask16; V] = core::array::from_fn(|v| lanes(cols.saturating_sub(L * v)));
         let regs = cols.div_ceil(L);
         for g in 0..groups {
@@ -59,7 +81,7 @@ pub unsafe fn pointwise(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], cin: usiz
                 unsafe { pack4(panel.add((g * V + v) * 64), x.as_ptr().add(4 * g * hw + j0 + L * v), hw, mk) };
             }
         }
-        let t = Tile { x_zp, w, cin, hw, j0, masks, panel, rq };
+        let t = Tile { x_zp, w, out, cin, hw, j0, masks, panel, rq };
         let mut co0 = 0;
         while co0 < cout {
             let r = match cout - co0 {
@@ -68,22 +90,23 @@ pub unsafe fn pointwise(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], cin: usiz
                 2..=3 => 2,
                 _ => 1,
             };
-            // SAFETY: rows co0..co0+r of `w` and `out` exist; the panel was packed
-            // above for `regs` registers.
+            // SAFETY: rows co0..co0+r of `w` and `out` exist, and this panel's columns
+            // of `out` are ours to write (the caller's); the panel was packed above
+            // for `regs` registers.
             unsafe {
                 match (r, regs) {
-                    (8, 3) => t.run::<8, 3>(out, co0),
-                    (4, 3) => t.run::<4, 3>(out, co0),
-                    (2, 3) => t.run::<2, 3>(out, co0),
-                    (_, 3) => t.run::<1, 3>(out, co0),
-                    (8, 2) => t.run::<8, 2>(out, co0),
-                    (4, 2) => t.run::<4, 2>(out, co0),
-                    (2, 2) => t.run::<2, 2>(out, co0),
-                    (_, 2) => t.run::<1, 2>(out, co0),
-                    (8, _) => t.run::<8, 1>(out, co0),
-                    (4, _) => t.run::<4, 1>(out, co0),
-                    (2, _) => t.run::<2, 1>(out, co0),
-                    (_, _) => t.run::<1, 1>(out, co0),
+                    (8, 3) => t.run::<8, 3>(co0),
+                    (4, 3) => t.run::<4, 3>(co0),
+                    (2, 3) => t.run::<2, 3>(co0),
+                    (_, 3) => t.run::<1, 3>(co0),
+                    (8, 2) => t.run::<8, 2>(co0),
+                    (4, 2) => t.run::<4, 2>(co0),
+                    (2, 2) => t.run::<2, 2>(co0),
+                    (_, 2) => t.run::<1, 2>(co0),
+                    (8, _) => t.run::<8, 1>(co0),
+                    (4, _) => t.run::<4, 1>(co0),
+                    (2, _) => t.run::<2, 1>(co0),
+                    (_, _) => t.run::<1, 1>(co0),
                 }
             }
             co0 += r;
@@ -128,6 +151,7 @@ unsafe fn pack4(dst: *mut u8, src: *const i8, stride: usize, mk: __mmask16) {
 struct Tile<'a> {
     x_zp: i32,
     w: &'a [i8],
+    out: *mut i8,
     cin: usize,
     hw: usize,
     j0: usize,
@@ -140,10 +164,10 @@ impl Tile<'_> {
     /// Output channels co0..co0+R over the panel's columns.
     ///
     /// # Safety
-    /// AVX-512 VNNI; rows co0..co0+R of `w` and `out` exist, `VV` registers of
-    /// each group were packed.
+    /// AVX-512 VNNI; rows co0..co0+R of `w` and `out` exist, the panel's columns
+    /// of `out` are writable by this thread alone, `VV` registers of each group were packed.
     #[inline(always)]
-    unsafe fn run<const R: usize, const VV: usize>(&self, out: &mut [i8], co0: usize) {
+    unsafe fn run<const R: usize, const VV: usize>(&self, co0: usize) {
         let cin = self.cin;
         // SAFETY: every weight read is inside rows co0..co0+R (cin bytes each, 4 at
         // a time below cin); panel reads are of packed groups.
@@ -169,7 +193,7 @@ impl Tile<'_> {
                 let (s, b) = (self.rq.scale.get(co).copied().unwrap_or(0.0), self.rq.bias.get(co).copied().unwrap_or(0.0));
                 for (v, &a) in acc.iter().enumerate() {
                     let q = quantize16(_mm512_sub_epi32(a, shift), s, b, self.rq);
-                    let dst = out.as_mut_ptr().add(co * self.hw + self.j0 + L * v);
+                    let dst = self.out.add(co * self.hw + self.j0 + L * v);
                     _mm_mask_storeu_epi8(dst, self.masks[v], _mm512_cvtsepi32_epi8(q));
                 }
             }

@@ -24,6 +24,8 @@ pub mod patched;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod pointwise_wasm;
 pub mod pool;
+#[cfg(feature = "threads")]
+mod split;
 
 /// True when the int8 kernels take a SIMD path here (AVX2, or wasm simd128):
 /// the tests that compare it with the portable one run only then.
