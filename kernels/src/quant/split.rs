@@ -14,7 +14,7 @@
 
 use crate::conv::im2col::Conv2d;
 use crate::quant::conv::{holds, qconv2d_one, qlinear_one, Requant};
-use crate::threads::{run, split, Shared};
+use crate::threads::{run, Shared, Split};
 
 /// Layers at least this large (multiply-adds) are split.
 const SPLIT_MIN: usize = 1 << 19;
@@ -73,10 +73,10 @@ fn channels(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: Requa
     // What a part takes whole: one output channel of a one-group layer, else one group.
     let (units, per_unit) = if groups == 1 { (p.out_channels, 1) } else { (groups, ocg) };
     let block = if units >= 2 * block * parts { block } else { 1 };
-    let (parts, per) = split(units, parts, block);
+    let split = Split::new(units, parts, block);
     let dst = Shared(out.as_mut_ptr());
-    run(parts, &|i| {
-        let (u0, u1) = (i * per, ((i + 1) * per).min(units));
+    run(split.parts, &|i| {
+        let (u0, u1) = split.range(i);
         let (c0, c1) = (u0 * per_unit, u1 * per_unit);
         // SAFETY: `holds` checked that `out` holds every output channel's plane;
         // part i writes only channels c0..c1, which no other part touches, while `run` waits.
@@ -99,14 +99,15 @@ fn pointwise_columns(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, 
     use crate::quant::gemm_vnni::{columns, NR};
     let (cin, cout, hw) = (p.in_channels, p.out_channels, p.in_h * p.in_w);
     let whole = hw / NR * NR;
-    let (parts, per) = split(whole, 4 * t, NR);
+    let split = Split::new(whole, 4 * t, NR);
     let dst = Shared(out.as_mut_ptr());
-    run(parts, &|i| {
-        let end = if i + 1 == parts { hw } else { (i + 1) * per };
+    run(split.parts, &|i| {
+        let (start, end) = split.range(i);
+        let end = if i + 1 == split.parts { hw } else { end };
         // SAFETY: the caller checked AVX-512 VNNI, `supports(cin)` and (`pointwise_fits`)
-        // every slice's length; part i writes only columns i * per..end of each
+        // every slice's length; part i writes only columns start..end of each
         // output channel, which no other part touches while `run` waits.
-        unsafe { columns(x, x_zp, w, dst.get(), cin, cout, hw, (i * per, end), rq) };
+        unsafe { columns(x, x_zp, w, dst.get(), cin, cout, hw, (start, end), rq) };
     });
 }
 
@@ -115,10 +116,10 @@ fn pointwise_columns(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, 
 #[cfg(target_arch = "x86_64")]
 fn out_rows(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: &Requant<'_>, t: usize) {
     let oh = p.out_h;
-    let (parts, per) = split(oh, (oh / 8).clamp(t, 4 * t), 1);
+    let split = Split::new(oh, (oh / 8).clamp(t, 4 * t), 1);
     let dst = Shared(out.as_mut_ptr());
-    run(parts, &|i| {
-        let span = (i * per, ((i + 1) * per).min(oh));
+    run(split.parts, &|i| {
+        let span = split.range(i);
         // SAFETY: the caller checked AVX2, `conv3x3::supports(p)`, that the depthwise
         // kernel does not take `p`, and (`holds`) every slice's length; part i
         // writes only rows span of each output channel, which no other part
@@ -137,9 +138,9 @@ pub(super) fn qlinear(a: &[i8], a_zp: i32, w: &[i8], out: &mut [i8], m: usize, k
     }
     let dst = Shared(out.as_mut_ptr());
     if m >= 2 * t {
-        let (parts, per) = split(m, 2 * t, 1);
-        run(parts, &|i| {
-            let (r0, r1) = (i * per, ((i + 1) * per).min(m));
+        let split = Split::new(m, 2 * t, 1);
+        run(split.parts, &|i| {
+            let (r0, r1) = split.range(i);
             // SAFETY: `fits` checked that `out` holds m rows of n; part i writes only
             // rows r0..r1, which no other part touches, while `run` waits.
             let o = unsafe { core::slice::from_raw_parts_mut(dst.get().add(r0 * n), (r1 - r0) * n) };
@@ -148,9 +149,9 @@ pub(super) fn qlinear(a: &[i8], a_zp: i32, w: &[i8], out: &mut [i8], m: usize, k
         return true;
     }
     // Few rows: ranges of outputs, each reading only its rows of `w`.
-    let (parts, per) = split(n, 2 * t, 8);
-    run(parts, &|i| {
-        let (j0, j1) = (i * per, ((i + 1) * per).min(n));
+    let split = Split::new(n, 2 * t, 8);
+    run(split.parts, &|i| {
+        let (j0, j1) = split.range(i);
         let part = Requant { scale: rq.scale.get(j0..).unwrap_or(&[]), bias: rq.bias.get(j0..).unwrap_or(&[]), out: rq.out };
         for r in 0..m {
             // SAFETY: `fits` checked that `out` holds m rows of n; part i writes only
