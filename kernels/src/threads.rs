@@ -256,7 +256,7 @@ unsafe impl<T> Send for Shared<T> {}
 unsafe impl<T> Sync for Shared<T> {}
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::sync::atomic::AtomicUsize;
     use std::vec;
@@ -268,10 +268,10 @@ mod tests {
     use crate::testutil::{each_path, Lcg};
 
     /// The tests here change the global count: one at a time.
-    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    pub(crate) static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
     /// `f()` with `n` threads, and whether it split any job.
-    fn with<R>(n: usize, f: impl FnOnce() -> R) -> (R, bool) {
+    pub(crate) fn with<R>(n: usize, f: impl FnOnce() -> R) -> (R, bool) {
         set(n);
         let before = SPLIT_JOBS.load(Ordering::Relaxed);
         let r = f();
@@ -316,6 +316,28 @@ mod tests {
                     assert!(got.iter().zip(&want).all(|(g, w)| g.to_bits() == w.to_bits()), "{path} {m}x{k}x{n}, {t} threads");
                 }
             });
+        }
+        // Max pooling, with and without indices: ranges of planes.
+        for &(planes, h, w) in &[(64, 112, 112), (7, 201, 190)] {
+            let p = crate::pool::window::Pool2d {
+                batch: 1, channels: planes, in_h: h, in_w: w, kernel_h: 3, kernel_w: 3, stride_h: 2, stride_w: 2,
+                pad_h: 1, pad_w: 1, dilation_h: 1, dilation_w: 1, out_h: (h - 1) / 2 + 1, out_w: (w - 1) / 2 + 1,
+            };
+            let mut x = vec![0.0; planes * h * w];
+            rng.fill(&mut x);
+            let len = planes * p.out_h * p.out_w;
+            for with_indices in [false, true] {
+                let pool = || {
+                    let (mut out, mut ix) = (vec![f32::NAN; len], vec![-1i64; len]);
+                    crate::pool::window::max_pool2d(&x, &mut out, with_indices.then_some(&mut ix[..]), &p);
+                    (out, ix)
+                };
+                let (want, _) = with(1, pool);
+                let (got, split) = with(2, pool);
+                assert!(split, "max pool {planes}x{h}x{w} was not split");
+                assert!(want.0.iter().all(|v| !v.is_nan()));
+                assert!(got.0.iter().zip(&want.0).all(|(g, w)| g.to_bits() == w.to_bits()) && got.1 == want.1, "max pool {planes}x{h}x{w}");
+            }
         }
         // `mm` (ExecuTorch's order, no FMA): bands of rows, or of columns for one row.
         for &(m, k, n) in &[(1, 1280, 1000), (1, 700, 1030), (37, 64, 300), (3, 600, 500)] {

@@ -107,31 +107,125 @@ pub fn conv3x3_winograd(x: &[f32], u: &[f32], out: &mut [f32], scratch: &mut [f3
             let r = (g.rows - ty0).min(g.per_block);
             let n = r * g.q;
             let (v, m) = (&mut v[..16 * cin * n], &mut m[..16 * cout * n]);
-            avx2_inputs(xb, v, rows, p, g, ty0, r);
+            transform_inputs(xb, v, rows, p, g, ty0, r);
             for (xi, mx) in m.chunks_exact_mut(cout * n).enumerate() {
                 let (ux, vx) = (&u[xi * cout * cin..][..cout * cin], &v[xi * cin * n..][..cin * n]);
                 gemm(mx, ux, vx, cout, cin, n, Epilogue::NONE);
             }
-            avx2_outputs(m, ob, rows, p, g, ty0, r, &e);
+            transform_outputs(m, ob, rows, p, g, ty0, r, &e);
         }
     }
 }
 
+/// `v`, `[16, channels, n]`, as its 16 positions.
+fn positions(v: &mut [f32], len: usize) -> [&mut [f32]; 16] {
+    let mut it = v.chunks_exact_mut(len.max(1));
+    core::array::from_fn(|_| it.next().unwrap_or_default())
+}
+
+fn transform_inputs(x: &[f32], v: &mut [f32], rows: &mut [f32], p: &Conv2d, g: Grid, ty0: usize, r: usize) {
+    #[cfg(feature = "threads")]
+    if threads::inputs(x, v, p, g, ty0, r) {
+        return;
+    }
+    let mut vs = positions(v, p.in_channels * r * g.q);
+    avx2_inputs(x, &mut vs, rows, p, g, ty0, r, 0);
+}
+
+#[allow(clippy::too_many_arguments)]
+fn transform_outputs(m: &[f32], out: &mut [f32], rows: &mut [f32], p: &Conv2d, g: Grid, ty0: usize, r: usize, e: &Epilogue<'_>) {
+    #[cfg(feature = "threads")]
+    if threads::outputs(m, out, p, g, ty0, r, e) {
+        return;
+    }
+    avx2_outputs(m, out, rows, p, g, ty0, r, e, 0);
+}
+
+/// Feature `threads`: the transforms by ranges of channels, each part with its
+/// transform rows on its own stack.
+#[cfg(feature = "threads")]
+mod threads {
+    use super::{avx2_inputs, avx2_outputs, Conv2d, Epilogue, Grid};
+    use crate::threads::{run, Shared, Split};
+
+    /// Floats of a part's transform rows on the stack (64 KiB); larger blocks run on one thread.
+    const ROWS: usize = 1 << 14;
+    /// Blocks at least this large (floats of `v` or `m`) are split.
+    const SPLIT_MIN: usize = 1 << 15;
+
+    /// A part's zeroed transform rows, `len` floats of them.
+    fn with_rows(len: usize, f: impl FnOnce(&mut [f32])) {
+        let mut rows = core::mem::MaybeUninit::<[f32; ROWS]>::uninit();
+        // SAFETY: `len <= ROWS` (the callers'), and the floats are written before
+        // the slice is made.
+        let rows = unsafe {
+            let p = rows.as_mut_ptr().cast::<f32>();
+            core::ptr::write_bytes(p, 0, len);
+            core::slice::from_raw_parts_mut(p, len)
+        };
+        f(rows);
+    }
+
+    pub(super) fn inputs(x: &[f32], v: &mut [f32], p: &Conv2d, g: Grid, ty0: usize, r: usize) -> bool {
+        let (t, cin, n) = (crate::threads::get(), p.in_channels, r * g.q);
+        // What `inputs` reads of its rows: four rows of the block, then the zero row.
+        let len = 8 * g.per_block * g.q + 8 + p.in_w;
+        if t < 2 || cin < 2 || len > ROWS || 16 * cin * n < SPLIT_MIN || v.len() < 16 * cin * n {
+            return false;
+        }
+        let split = Split::new(cin, 2 * t, 1);
+        let dst = Shared(v.as_mut_ptr());
+        run(split.parts, &|i| {
+            let (c0, c1) = split.range(i);
+            // SAFETY: `v` holds 16 positions of cin * n floats; part i takes channels
+            // c0..c1 of each, which no other part touches while `run` waits.
+            let mut vs: [&mut [f32]; 16] =
+                core::array::from_fn(|xi| unsafe { core::slice::from_raw_parts_mut(dst.get().add((xi * cin + c0) * n), (c1 - c0) * n) });
+            with_rows(len, |rows| avx2_inputs(x, &mut vs, rows, p, g, ty0, r, c0));
+        });
+        true
+    }
+
+    pub(super) fn outputs(m: &[f32], out: &mut [f32], p: &Conv2d, g: Grid, ty0: usize, r: usize, e: &Epilogue<'_>) -> bool {
+        let (t, cout, n, plane) = (crate::threads::get(), p.out_channels, r * g.q, p.out_h * p.out_w);
+        // What `outputs` reads of its rows, from where it starts.
+        let most = g.per_block * g.q;
+        let len = 8 * most + 8 + g.width() + 12 * most;
+        if t < 2 || cout < 2 || len > ROWS || 16 * cout * n < SPLIT_MIN || out.len() < cout * plane {
+            return false;
+        }
+        let split = Split::new(cout, 2 * t, 1);
+        let dst = Shared(out.as_mut_ptr());
+        run(split.parts, &|i| {
+            let (c0, c1) = split.range(i);
+            // SAFETY: `out` holds cout planes; part i writes only planes c0..c1,
+            // which no other part touches while `run` waits.
+            let o = unsafe { core::slice::from_raw_parts_mut(dst.get().add(c0 * plane), (c1 - c0) * plane) };
+            with_rows(len, |rows| avx2_outputs(m, o, rows, p, g, ty0, r, e, c0));
+        });
+        true
+    }
+}
+
 avx2_clone! {
-    /// `Bᵀ d B` of the tiles in rows `ty0..ty0 + r` into `v`, `[16, cin, r * q]`.
-    fn avx2_inputs(x: &[f32], v: &mut [f32], rows: &mut [f32], p: &Conv2d, g: Grid, ty0: usize, r: usize) => inputs
+    /// `Bᵀ d B` of the tiles in rows `ty0..ty0 + r`, for channels from `c0` on
+    /// (as many as `vs` holds), into `vs`: per position, `[channels, r * q]`.
+    #[allow(clippy::too_many_arguments)]
+    fn avx2_inputs(x: &[f32], vs: &mut [&mut [f32]; 16], rows: &mut [f32], p: &Conv2d, g: Grid, ty0: usize, r: usize, c0: usize) => inputs
 }
 
 #[inline(always)]
-fn inputs(x: &[f32], v: &mut [f32], rows: &mut [f32], p: &Conv2d, g: Grid, ty0: usize, r: usize) {
-    let (cin, h, w) = (p.in_channels, p.in_h, p.in_w);
+#[allow(clippy::too_many_arguments)]
+fn inputs(x: &[f32], vs: &mut [&mut [f32]; 16], rows: &mut [f32], p: &Conv2d, g: Grid, ty0: usize, r: usize, c0: usize) {
+    let (h, w) = (p.in_h, p.in_w);
     let (n, pw, most) = (r * g.q, g.width(), g.per_block * g.q);
+    let count = vs[0].len() / n.max(1);
     // Four rows of Bᵀ d, each the block's padded rows (column 0 and past w stay
     // zero) and two floats of slack; then a row of zeros for rows past the image.
     let stride = 2 * most + 2;
     let (comb, rest) = rows.split_at_mut(4 * stride);
     let zero = &rest[..w];
-    for (c, plane) in x.chunks_exact(h * w).take(cin).enumerate() {
+    for (c, plane) in x.chunks_exact(h * w).skip(c0).take(count).enumerate() {
         for t in 0..r {
             let ty = ty0 + t;
             let row = |k: usize| match (2 * ty + k).checked_sub(1) {
@@ -149,17 +243,18 @@ fn inputs(x: &[f32], v: &mut [f32], rows: &mut [f32], p: &Conv2d, g: Grid, ty0: 
         for i in 0..4 {
             let cr = &comb[i * stride..][..2 * n + 2];
             let (lo, hi) = (cr[..2 * n].chunks_exact(2), cr[2..].chunks_exact(2));
-            let at = |j: usize| (4 * i + j) * cin * n + c * n;
-            for ((d, a), b) in v[at(0)..][..n].iter_mut().zip(lo.clone()).zip(hi.clone()) {
+            let [d0, d1, d2, d3] = &mut vs[4 * i..4 * i + 4] else { return };
+            let [d0, d1, d2, d3] = [d0, d1, d2, d3].map(|v| &mut v[c * n..][..n]);
+            for ((d, a), b) in d0.iter_mut().zip(lo.clone()).zip(hi.clone()) {
                 *d = a[0] - b[0];
             }
-            for ((d, a), b) in v[at(1)..][..n].iter_mut().zip(lo.clone()).zip(hi.clone()) {
+            for ((d, a), b) in d1.iter_mut().zip(lo.clone()).zip(hi.clone()) {
                 *d = a[1] + b[0];
             }
-            for ((d, a), b) in v[at(2)..][..n].iter_mut().zip(lo.clone()).zip(hi.clone()) {
+            for ((d, a), b) in d2.iter_mut().zip(lo.clone()).zip(hi.clone()) {
                 *d = b[0] - a[1];
             }
-            for ((d, a), b) in v[at(3)..][..n].iter_mut().zip(lo).zip(hi) {
+            for ((d, a), b) in d3.iter_mut().zip(lo).zip(hi) {
                 *d = a[1] - b[1];
             }
         }
@@ -167,19 +262,21 @@ fn inputs(x: &[f32], v: &mut [f32], rows: &mut [f32], p: &Conv2d, g: Grid, ty0: 
 }
 
 avx2_clone! {
-    /// `Aᵀ m A` of the block's products, then the epilogue, into `out`.
+    /// `Aᵀ m A` of the block's products, then the epilogue, into `out`: the
+    /// planes of the channels from `c0` on, as many as `out` holds.
     #[allow(clippy::too_many_arguments)]
-    fn avx2_outputs(m: &[f32], out: &mut [f32], rows: &mut [f32], p: &Conv2d, g: Grid, ty0: usize, r: usize, e: &Epilogue<'_>) => outputs
+    fn avx2_outputs(m: &[f32], out: &mut [f32], rows: &mut [f32], p: &Conv2d, g: Grid, ty0: usize, r: usize, e: &Epilogue<'_>, c0: usize) => outputs
 }
 
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn outputs(m: &[f32], out: &mut [f32], rows: &mut [f32], p: &Conv2d, g: Grid, ty0: usize, r: usize, e: &Epilogue<'_>) {
+fn outputs(m: &[f32], out: &mut [f32], rows: &mut [f32], p: &Conv2d, g: Grid, ty0: usize, r: usize, e: &Epilogue<'_>, c0: usize) {
     let (cout, h, w) = (p.out_channels, p.out_h, p.out_w);
     let (n, pw, most) = (r * g.q, g.width(), g.per_block * g.q);
     // After the input transform's rows and the zero row.
     let (sd, ys) = rows[8 * most + 8 + pw..].split_at_mut(8 * most);
-    for (oc, plane) in out.chunks_exact_mut(h * w).take(cout).enumerate() {
+    for (k, plane) in out.chunks_exact_mut(h * w).take(cout - c0.min(cout)).enumerate() {
+        let oc = c0 + k;
         // Aᵀ on the rows: m0 + m1 + m2 and m1 - m2 - m3, for each of the 4 columns.
         for j in 0..4 {
             let [m0, m1, m2, m3] = [0, 1, 2, 3].map(|i| &m[(4 * i + j) * cout * n + oc * n..][..n]);
@@ -247,6 +344,28 @@ mod tests {
         let mut out = vec![f32::NAN; p.batch * p.out_channels * p.in_h * p.in_w];
         conv3x3_winograd(x, &u, &mut out, &mut scratch, p, e);
         out
+    }
+
+    /// Split across threads (the transforms by channels, the products by columns):
+    /// the one-thread bits, on every path.
+    #[cfg(feature = "threads")]
+    #[test]
+    fn split_gives_the_one_thread_bits() {
+        let _one = crate::threads::tests::ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut rng = Lcg(31);
+        for &(batch, cin, cout, h, w) in &[(1, 64, 64, 56, 56), (2, 33, 17, 21, 30), (1, 16, 40, 64, 9)] {
+            let p = params(batch, cin, cout, h, w);
+            let (mut x, mut wt, mut bias) = (vec![0.0; batch * cin * h * w], vec![0.0; cout * cin * 9], vec![0.0; cout]);
+            [&mut x, &mut wt, &mut bias].into_iter().for_each(|v| rng.fill(v));
+            let e = Epilogue { bias: Some(&bias), clamp: Some((-0.5, 0.7)), residual: None };
+            each_path(|path| {
+                let (want, _) = crate::threads::tests::with(1, || run(&x, &wt, &p, e));
+                let (got, split) = crate::threads::tests::with(2, || run(&x, &wt, &p, e));
+                assert!(split, "{path} {cin}x{h}x{w}->{cout} was not split");
+                assert!(want.iter().all(|v| !v.is_nan()), "{path} {cin}x{h}x{w}->{cout}");
+                assert!(got.iter().zip(&want).all(|(g, w)| g.to_bits() == w.to_bits()), "{path} {cin}x{h}x{w}->{cout}");
+            });
+        }
     }
 
     /// Odd and even sizes, one row or column, several blocks of tiles, two images,

@@ -62,7 +62,45 @@ fn tap(
 /// Max pooling. NaN handling follows the portable kernel: the first in-bounds
 /// value seeds the window and is replaced only by strictly greater values, so
 /// a NaN survives only if it comes first. `indices` gets `iy * in_w + ix`.
-pub fn max_pool2d(x: &[f32], out: &mut [f32], mut indices: Option<&mut [i64]>, p: &Pool2d) {
+pub fn max_pool2d(x: &[f32], out: &mut [f32], indices: Option<&mut [i64]>, p: &Pool2d) {
+    #[cfg(feature = "threads")]
+    let Some(indices) = split_planes(x, out, indices, p) else { return };
+    max_pool2d_one(x, out, indices, p);
+}
+
+/// Poolings at least this large (window taps) are split across threads.
+#[cfg(feature = "threads")]
+const SPLIT_MIN: usize = 1 << 18;
+
+/// With feature `threads` and more than one thread: ranges of planes as parts
+/// of one `threads::run`, then None; else `indices` back, with nothing done.
+#[cfg(feature = "threads")]
+fn split_planes<'a>(x: &[f32], out: &mut [f32], indices: Option<&'a mut [i64]>, p: &Pool2d) -> Option<Option<&'a mut [i64]>> {
+    let (t, planes) = (crate::threads::get(), p.batch * p.channels);
+    let (in_plane, out_plane) = (p.in_h * p.in_w, p.out_h * p.out_w);
+    let work = planes.saturating_mul(out_plane).saturating_mul(p.kernel_h * p.kernel_w);
+    let fits = x.len() >= planes * in_plane && out.len() >= planes * out_plane && indices.as_ref().is_none_or(|i| i.len() >= planes * out_plane);
+    if t < 2 || planes < 2 || work < SPLIT_MIN || !fits {
+        return Some(indices);
+    }
+    let split = crate::threads::Split::new(planes, 2 * t, 1);
+    let dst = crate::threads::Shared(out.as_mut_ptr());
+    let ix = indices.map(|i| crate::threads::Shared(i.as_mut_ptr()));
+    crate::threads::run(split.parts, &|i| {
+        let (c0, c1) = split.range(i);
+        // SAFETY: `fits` checked that `out` (and `indices`) hold every plane; part i
+        // writes only planes c0..c1 of them, which no other part touches while `run` waits.
+        let o = unsafe { core::slice::from_raw_parts_mut(dst.get().add(c0 * out_plane), (c1 - c0) * out_plane) };
+        // SAFETY: as above.
+        let ix = ix.map(|ix| unsafe { core::slice::from_raw_parts_mut(ix.get().add(c0 * out_plane), (c1 - c0) * out_plane) });
+        let q = Pool2d { batch: 1, channels: c1 - c0, ..*p };
+        max_pool2d_one(x.get(c0 * in_plane..).unwrap_or(&[]), o, ix, &q);
+    });
+    None
+}
+
+/// `max_pool2d` on the calling thread.
+fn max_pool2d_one(x: &[f32], out: &mut [f32], mut indices: Option<&mut [i64]>, p: &Pool2d) {
     let in_plane = p.in_h * p.in_w;
     let out_plane = p.out_h * p.out_w;
     if out_plane == 0 {
