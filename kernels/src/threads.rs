@@ -299,7 +299,7 @@ pub(crate) mod tests {
     fn split_kernels_give_the_one_thread_bits() {
         let _one = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut rng = Lcg(11);
-        for &(m, k, n) in &[(16, 96, 400), (37, 64, 300), (13, 200, 210), (200, 48, 60), (20, 300, 130), (30, 16, 2000)] {
+        for &(m, k, n) in &[(16, 96, 400), (37, 64, 300), (13, 200, 210), (200, 48, 60), (20, 300, 130), (30, 16, 2000), (64, 500, 49)] {
             let (mut a, mut b, mut bias, mut res) = (vec![0.0; m * k], vec![0.0; k * n], vec![0.0; m], vec![0.0; m * n]);
             [&mut a, &mut b, &mut bias, &mut res].into_iter().for_each(|v| rng.fill(v));
             let e = Epilogue { bias: Some(&bias), clamp: Some((-1.0, 1.5)), residual: Some(&res) };

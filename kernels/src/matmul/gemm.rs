@@ -124,16 +124,19 @@ fn split(out: &mut [f32], a: &[f32], b: Rhs<'_>, m: usize, k: usize, n: usize, e
         return false;
     }
     #[cfg(target_arch = "x86_64")]
-    if n >= 128 && k > 0 && (crate::cpu::avx512() || crate::cpu::avx2_fma()) {
-        // Parts of 64 columns or more (each reads all of `a` once per block of
-        // columns), several per thread where there are enough.
-        let split = crate::threads::Split::new(n, (n / 64).min(4 * t), 32);
+    if n.div_ceil(32) >= t && k > 0 && (crate::cpu::avx512() || crate::cpu::avx2_fma()) {
+        // Whole panels of 32 columns (the tails, summed in another order, stay
+        // where one call puts them), 64 or more a part where there are enough
+        // (each reads all of `a` once per block of columns), several per thread.
+        // A panel a thread at least: bands of rows would each pack all of `b`
+        // (a 7 × 7 image's 49 columns go as 32 and 17, both a panel of work).
+        let split = crate::threads::Split::new(n, (n / 64).clamp(t, 4 * t), 32);
         let dst = crate::threads::Shared(out.as_mut_ptr());
         crate::threads::run(split.parts, &|i| {
             let cols = split.range(i);
             // SAFETY: `fits` checked every length; part i writes only columns
-            // cols of `out` (c0 and c1 multiples of 32, or c1 = n), which no other part
-            // touches while `run` waits; the kernel's CPU features are those just checked.
+            // cols of `out`, which no other part touches while `run` waits; the
+            // kernel's CPU features are those just checked.
             unsafe { kernel(dst.get(), a, b, m, k, n, cols, e) };
         });
         return true;
@@ -332,9 +335,8 @@ mod avx2 {
     ///
     /// # Safety
     /// The CPU supports AVX2 and FMA; `out`, `a`, `b` (and the residual, if
-    /// any) hold at least `m*n`, `m*k`, `k*n` (`m*n`) elements; c0 < c1 <= n,
-    /// c0 and c1 (unless it is n) multiples of 32; no other thread reads or
-    /// writes columns c0..c1 of `out` meanwhile.
+    /// any) hold at least `m*n`, `m*k`, `k*n` (`m*n`) elements; c0 < c1 <= n;
+    /// no other thread reads or writes columns c0..c1 of `out` meanwhile.
     #[target_feature(enable = "avx2,fma")]
     #[allow(clippy::too_many_arguments)]
     pub(crate) unsafe fn gemm(out: *mut f32, a: &[f32], b: Rhs<'_>, m: usize, k: usize, n: usize, (c0, c1): (usize, usize), e: Epilogue<'_>) {
@@ -351,8 +353,8 @@ mod avx2 {
         let pack = pack.as_mut_ptr().cast::<f32>();
         // SAFETY: `pack_block` calls this only as `pack_panel` may be called.
         let panel = |d, b: &[f32], n, k0, kc, j0, cols| unsafe { pack_panel(d, b, n, k0, kc, j0, cols) };
-        // Panels end at c1 or 16 columns past their start: the tail test below
-        // (against n) holds for a part too.
+        // Tails are where a block ends (at c1 for the last), so a part of the
+        // columns writes none past its own.
         for jc in (c0..c1).step_by(NC) {
             let nc = (c1 - jc).min(NC);
             for k0 in (0..k).step_by(KC) {
@@ -364,7 +366,7 @@ mod avx2 {
                 // A last panel of at most 8 columns has one register per tile row:
                 // it goes in tiles of 12 rows afterwards, so 12 sums are in flight.
                 let last = (nc - 1) / NR;
-                let tail = (n - (jc + last * NR) <= 8).then_some((last, jc + last * NR));
+                let tail = (nc - last * NR <= 8).then_some((last, jc + last * NR));
                 let full = tail.map_or(usize::MAX, |(p, _)| p);
                 let mut i0 = 0;
                 while i0 < m {
@@ -383,14 +385,14 @@ mod avx2 {
                     }
                     i0 += r;
                 }
-                if let Some((p, j0)) = tail.filter(|&(_, j0)| n - j0 <= DOT_MAX) {
+                if let Some((p, j0)) = tail.filter(|&(_, j0)| jc + nc - j0 <= DOT_MAX) {
                     // SAFETY: as below.
-                    unsafe { dot_tail(out, a, pack.add(p * KC * NR), k, n, m, j0, blk, &e) };
+                    unsafe { dot_tail(out, a, pack.add(p * KC * NR), k, n, m, j0, jc + nc, blk, &e) };
                 } else if let Some((p, j0)) = tail {
                     // SAFETY: as above; panel p was packed for this block and
                     // columns j0..n (at most 8) are the ones `m` leaves on.
                     unsafe {
-                        let (panel, msk) = (pack.add(p * KC * NR), mask(n - j0));
+                        let (panel, msk) = (pack.add(p * KC * NR), mask(jc + nc - j0));
                         let mut i0 = 0;
                         while i0 < m {
                             let r = if m - i0 >= 12 { 12 } else { (m - i0).min(MR) };
@@ -426,11 +428,11 @@ mod avx2 {
     /// j0 < n <= j0 + DOT_MAX.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    unsafe fn dot_tail(out: *mut f32, a: &[f32], panel: *const f32, k: usize, n: usize, m: usize, j0: usize, blk: Block, e: &Epilogue<'_>) {
+    unsafe fn dot_tail(out: *mut f32, a: &[f32], panel: *const f32, k: usize, n: usize, m: usize, j0: usize, end: usize, blk: Block, e: &Epilogue<'_>) {
         let kc = blk.kc.min(KC);
         let full = kc / 16 * 16;
         let mut col = [0.0f32; KC];
-        for c in 0..n - j0 {
+        for c in 0..end - j0 {
             for (kk, v) in col.iter_mut().enumerate().take(kc) {
                 // SAFETY: row kk < kc of the panel, column c < 16.
                 *v = unsafe { *panel.add(kk * NR + c) };
@@ -541,7 +543,7 @@ mod avx2 {
     #[allow(clippy::too_many_arguments)]
     unsafe fn panels<const R: usize>(out: *mut f32, a: &[f32], pack: *const f32, k: usize, n: usize, i0: usize, blk: Block, end: usize, e: &Epilogue<'_>) {
         for (p, j0) in (blk.jc..blk.jc + blk.nc).step_by(NR).enumerate().take(end) {
-            let cols = (n - j0).min(NR);
+            let cols = (blk.jc + blk.nc - j0).min(NR);
             // SAFETY: as the caller guarantees; panel p was packed for this block.
             unsafe {
                 let panel = pack.add(p * KC * NR);

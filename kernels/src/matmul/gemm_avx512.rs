@@ -28,8 +28,8 @@ const DOT_MAX: usize = 2;
 /// # Safety
 /// The CPU supports AVX-512 F/BW/DQ/VL, AVX2 and FMA (`cpu::avx512`); `out`,
 /// `a`, `b` (and the residual, if any) hold at least `m*n`, `m*k`, `k*n` (`m*n`)
-/// elements; c0 < c1 <= n, c0 and c1 (unless it is n) multiples of 32; no other
-/// thread reads or writes columns c0..c1 of `out` meanwhile.
+/// elements; c0 < c1 <= n; no other thread reads or writes columns c0..c1 of
+/// `out` meanwhile.
 #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
 #[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn gemm(out: *mut f32, a: &[f32], b: Rhs<'_>, m: usize, k: usize, n: usize, (c0, c1): (usize, usize), e: Epilogue<'_>) {
@@ -50,8 +50,8 @@ pub(crate) unsafe fn gemm(out: *mut f32, a: &[f32], b: Rhs<'_>, m: usize, k: usi
         Rhs::Patches(_) => KC,
     };
     let (apart, nb) = (kb * NR, PACK / kb);
-    // Panels end at c1 or 32 columns past their start: the tail test below
-    // (against n) holds for a part too.
+    // Tails are where a block ends (at c1 for the last), so a part of the
+    // columns writes none past its own.
     for jc in (c0..c1).step_by(nb) {
         let nc = (c1 - jc).min(nb);
         for k0 in (0..k).step_by(kb) {
@@ -64,7 +64,7 @@ pub(crate) unsafe fn gemm(out: *mut f32, a: &[f32], b: Rhs<'_>, m: usize, k: usi
             // A last panel of at most 16 columns has one register per tile row:
             // it goes in tiles of 24 rows afterwards, so 24 sums are in flight.
             let last = (nc - 1) / NR;
-            let tail = (n - (jc + last * NR) <= 16).then_some((last, jc + last * NR));
+            let tail = (nc - last * NR <= 16).then_some((last, jc + last * NR));
             let full = tail.map_or(usize::MAX, |(p, _)| p);
             let mut i0 = 0;
             while i0 < m {
@@ -89,14 +89,14 @@ pub(crate) unsafe fn gemm(out: *mut f32, a: &[f32], b: Rhs<'_>, m: usize, k: usi
                 }
                 i0 += r;
             }
-            if let Some((p, j0)) = tail.filter(|&(_, j0)| n - j0 <= DOT_MAX) {
+            if let Some((p, j0)) = tail.filter(|&(_, j0)| jc + nc - j0 <= DOT_MAX) {
                 // SAFETY: as below.
-                unsafe { dot_tail(out, a, pack.add(p * apart), k, n, m, j0, blk, &e) };
+                unsafe { dot_tail(out, a, pack.add(p * apart), k, n, m, j0, jc + nc, blk, &e) };
             } else if let Some((p, j0)) = tail {
                 // SAFETY: as above; panel p was packed for this block and columns
                 // j0..n (at most 16) are the ones `msk` leaves on.
                 unsafe {
-                    let (panel, msk) = (pack.add(p * apart), mask(n - j0));
+                    let (panel, msk) = (pack.add(p * apart), mask(jc + nc - j0));
                     let mut i0 = 0;
                     while i0 < m {
                         let r = if m - i0 >= MR1 { MR1 } else { (m - i0).min(MR) };
@@ -132,11 +132,11 @@ pub(crate) unsafe fn gemm(out: *mut f32, a: &[f32], b: Rhs<'_>, m: usize, k: usi
 /// are in bounds, `blk.kc` packed rows of 32 are at `panel`, and j0 < n <= j0 + DOT_MAX.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn dot_tail(out: *mut f32, a: &[f32], panel: *const f32, k: usize, n: usize, m: usize, j0: usize, blk: Block, e: &Epilogue<'_>) {
+unsafe fn dot_tail(out: *mut f32, a: &[f32], panel: *const f32, k: usize, n: usize, m: usize, j0: usize, end: usize, blk: Block, e: &Epilogue<'_>) {
     let kc = blk.kc.min(KC);
     let full = kc / 32 * 32;
     let mut col = [0.0f32; KC];
-    for c in 0..n - j0 {
+    for c in 0..end - j0 {
         for (kk, v) in col.iter_mut().enumerate().take(kc) {
             // SAFETY: row kk < kc of the panel, column c < 32.
             *v = unsafe { *panel.add(kk * NR + c) };
@@ -250,7 +250,7 @@ unsafe fn pack_panel(dst: *mut f32, b: &[f32], n: usize, k0: usize, kc: usize, j
 #[allow(clippy::too_many_arguments)]
 unsafe fn panels<const R: usize>(out: *mut f32, a: &[f32], pack: *const f32, apart: usize, k: usize, n: usize, i0: usize, blk: Block, end: usize, e: &Epilogue<'_>) {
     for (p, j0) in (blk.jc..blk.jc + blk.nc).step_by(NR).enumerate().take(end) {
-        let cols = (n - j0).min(NR);
+        let cols = (blk.jc + blk.nc - j0).min(NR);
         // SAFETY: as the caller guarantees; panel p was packed for this block.
         unsafe {
             let panel = pack.add(p * apart);
