@@ -4,8 +4,8 @@
 //! with one thread (the default), every kernel runs on the caller's thread.
 //!
 //! The caller chooses the count with [`set`]; until then it is `ETCH_THREADS`
-//! from the environment, else 1. Workers spin briefly after each job, then
-//! sleep until the next one, so the gaps between kernels cost no wake-up.
+//! from the environment, else 1. Workers spin for about 200 µs after each job,
+//! then sleep until the next one, so the gaps between kernels cost no wake-up.
 //! Kernels hand out more parts than threads where that costs nothing, so a
 //! thread that the OS has descheduled leaves its share to the others. Each
 //! thread first takes the parts of its own share, a fixed run of them: kernels
@@ -61,6 +61,8 @@ struct State {
     shares: usize,
     /// Worker threads started so far.
     workers: usize,
+    /// Workers waiting on `wake`; the others are spinning, and need no call.
+    sleeping: usize,
 }
 
 struct Pool {
@@ -79,7 +81,7 @@ struct Pool {
 fn pool() -> &'static Pool {
     static POOL: OnceLock<Pool> = OnceLock::new();
     POOL.get_or_init(|| Pool {
-        state: Mutex::new(State { gen: 0, task: None, parts: 0, shares: 1, workers: 0 }),
+        state: Mutex::new(State { gen: 0, task: None, parts: 0, shares: 1, workers: 0, sleeping: 0 }),
         wake: Condvar::new(),
         gen: AtomicU64::new(0),
         next: [const { AtomicU64::new(0) }; MAX],
@@ -123,17 +125,20 @@ impl Pool {
     fn worker(&'static self, own: usize) {
         let mut seen = 0u64;
         loop {
-            // Spin a little for the next job (tens of microseconds: the gap between
-            // two kernels), then sleep until it comes.
+            // Spin for the next job (2^14 pauses, about 200 µs on a Xeon: the gaps
+            // where a model runs small kernels on one thread; 2^11 woke the worker by
+            // futex in mobilenet_v3_small), then sleep until it comes.
             let mut spins = 0u32;
-            while self.gen.load(Ordering::Acquire) == seen && spins < 1 << 11 {
+            while self.gen.load(Ordering::Acquire) == seen && spins < 1 << 14 {
                 core::hint::spin_loop();
                 spins += 1;
             }
             let (gen, task, parts, shares) = {
                 let mut s = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                 while s.gen == seen {
+                    s.sleeping += 1;
                     s = self.wake.wait(s).unwrap_or_else(std::sync::PoisonError::into_inner);
+                    s.sleeping -= 1;
                 }
                 (s.gen, s.task, s.parts, s.shares)
             };
@@ -167,7 +172,7 @@ pub fn run(parts: usize, f: &(dyn Fn(usize) + Sync)) {
     // claimed parts of this job, and this function does not return before every
     // part is finished, after which no part of this job can be claimed.
     let task = Task(unsafe { core::mem::transmute::<*const (dyn Fn(usize) + Sync + '_), *const (dyn Fn(usize) + Sync + 'static)>(f) });
-    let (gen, shares) = {
+    let (gen, shares, wake) = {
         let mut s = p.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         while s.workers + 1 < threads {
             s.workers += 1;
@@ -187,9 +192,11 @@ pub fn run(parts: usize, f: &(dyn Fn(usize) + Sync)) {
             next.store((s.gen & 0xffff_ffff) << 32 | share_start(r, parts, s.shares) as u64, Ordering::Release);
         }
         p.gen.store(s.gen, Ordering::Release);
-        (s.gen, s.shares)
+        (s.gen, s.shares, s.sleeping > 0)
     };
-    p.wake.notify_all();
+    if wake {
+        p.wake.notify_all();
+    }
     #[cfg(test)]
     SPLIT_JOBS.fetch_add(1, Ordering::Relaxed);
     p.work(gen, task, parts, shares, 0);
