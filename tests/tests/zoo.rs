@@ -60,6 +60,14 @@ fn zoo_mobilenet_v2_two_threads() {
     }
 }
 
+/// The int8 kernels split on 2 threads.
+#[test]
+fn zoo_mobilenet_v2_int8_two_threads() {
+    if let Some(zoo) = zoo() {
+        verify_with(&zoo.join("mobilenet_v2_int8"), "model.pte", &etch_cli::run::Setup { threads: 2, ..setup() });
+    }
+}
+
 #[test]
 fn zoo_mobilenet_v3_small() {
     zoo_model("mobilenet_v3_small");
