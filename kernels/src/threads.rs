@@ -481,13 +481,7 @@ pub(crate) mod tests {
                     qconv2d(&x, x_zp, &wt, &mut y, &p, rq);
                     y
                 };
-                let (want, _) = with(1, conv);
-                assert!(want.iter().any(|&v| v != want[0]), "a constant output tests nothing: {p:?}");
-                for t in [2, 3] {
-                    let (got, split) = with(t, conv);
-                    assert!(split, "{path} {p:?} was not split");
-                    assert!(got == want, "{path} {p:?}, {t} threads");
-                }
+                split_on_2_and_3(&std::format!("{path} {p:?}"), conv);
             });
         }
         // Linear layers: by ranges of outputs (one row, a tail of 8), by rows.
@@ -500,14 +494,20 @@ pub(crate) mod tests {
                     qlinear(&a, 3, &wt, &mut y, m, k, n, rq);
                     y
                 };
-                let (want, _) = with(1, linear);
-                assert!(want.iter().any(|&v| v != want[0]), "a constant output tests nothing: {m}x{k}x{n}");
-                for t in [2, 3] {
-                    let (got, split) = with(t, linear);
-                    assert!(split, "{path} linear {m}x{k}x{n} was not split");
-                    assert!(got == want, "{path} linear {m}x{k}x{n}, {t} threads");
-                }
+                split_on_2_and_3(&std::format!("{path} linear {m}x{k}x{n}"), linear);
             });
+        }
+    }
+
+    /// `f`'s int8 output on one thread is not constant, and on 2 and 3 threads
+    /// `f` splits and gives the same.
+    fn split_on_2_and_3(what: &str, f: impl Fn() -> Vec<i8>) {
+        let (want, _) = with(1, &f);
+        assert!(want.iter().any(|&v| v != want[0]), "a constant output tests nothing: {what}");
+        for t in [2, 3] {
+            let (got, split) = with(t, &f);
+            assert!(split, "{what} was not split");
+            assert!(got == want, "{what}, {t} threads");
         }
     }
 
