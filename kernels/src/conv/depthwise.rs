@@ -81,7 +81,7 @@ fn split<const K: usize>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: E
         return false;
     }
     let dst = crate::threads::Shared(out.as_mut_ptr());
-    // Four rows a part at least (each band reads K - 1 rows of halo again), and
+    // Eight rows a part at least (each part copies K - 1 rows of halo again), and
     // only where rows go in bands (`wide_rows` takes whole planes).
     let oh = p.out_h;
     if oh >= 8 * t && band_rows(K, p.stride_h, p.in_w, oh, WIDE) > 0 {
