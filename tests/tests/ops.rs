@@ -273,6 +273,8 @@ fn winograd() {
         assert_eq!(g.model_rs.matches("winograd::conv3x3_winograd(").count(), 2, "{program}");
         verify(&fixture("ops_winograd"), program);
     }
+    // Its transforms split by channels on 2 threads.
+    etch_tests::verify_with(&fixture("ops_winograd"), "model.pte", &etch_cli::run::Setup { threads: 2, ..etch_tests::setup() });
 }
 
 /// Codegen plans the Winograd kernel's scratch with its own copy of the
