@@ -247,8 +247,15 @@ impl Split {
 }
 
 /// A pointer that may cross threads: each part writes only its own range of it.
-#[derive(Clone, Copy)]
 pub(crate) struct Shared<T>(pub *mut T);
+
+// By hand: derived, they would ask `T: Copy`, and a pointer copies for any `T`.
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Shared<T> {}
 
 impl<T> Shared<T> {
     /// The pointer (a method, so closures capture the wrapper, not its field).
@@ -345,6 +352,20 @@ pub(crate) mod tests {
                 assert!(want.0.iter().all(|v| !v.is_nan()));
                 assert!(got.0.iter().zip(&want.0).all(|(g, w)| g.to_bits() == w.to_bits()) && got.1 == want.1, "max pool {planes}x{h}x{w}");
             }
+        }
+        // Elementwise maps: one range a thread (a length off the 16-element unit too).
+        for n in [1 << 16, 200_003] {
+            let mut x = vec![0.0; n];
+            rng.fill(&mut x);
+            let map = || {
+                let mut out = vec![f32::NAN; n];
+                crate::elementwise::unary::map(&x, &mut out, |v: f32| v * (v + 3.0).clamp(0.0, 6.0) / 6.0);
+                out
+            };
+            let (want, _) = with(1, map);
+            let (got, split) = with(2, map);
+            assert!(split, "map of {n} was not split");
+            assert!(want.iter().all(|v| !v.is_nan()) && got.iter().zip(&want).all(|(g, w)| g.to_bits() == w.to_bits()), "map of {n}");
         }
         // `mm` (ExecuTorch's order, no FMA): bands of rows, or of columns for one row.
         for &(m, k, n) in &[(1, 1280, 1000), (1, 700, 1030), (37, 64, 300), (3, 600, 500)] {

@@ -1,10 +1,46 @@
 //! Elementwise map over a contiguous buffer.
 
+/// `out[i] = f(x[i])` over the common length. Fused maps are the elementwise
+/// part of a model, so they get the AVX2 copy too; same operations per element.
+/// With feature `threads`, long ones split into ranges across the pool.
+#[inline]
+pub fn map<T: Copy + Sync, U: Send, F: Fn(T) -> U + Sync>(x: &[T], out: &mut [U], f: F) {
+    #[cfg(feature = "threads")]
+    if split(x, out, &f) {
+        return;
+    }
+    map_one(x, out, f);
+}
+
+/// Maps at least this long are split across threads.
+#[cfg(feature = "threads")]
+const SPLIT_MIN: usize = 1 << 16;
+
+/// With feature `threads` and more than one thread: one range a thread as parts
+/// of one `threads::run`; false, with nothing done, for a short map.
+#[cfg(feature = "threads")]
+fn split<T: Copy + Sync, U: Send, F: Fn(T) -> U + Sync>(x: &[T], out: &mut [U], f: &F) -> bool {
+    let (t, n) = (crate::threads::get(), out.len().min(x.len()));
+    if t < 2 || n < SPLIT_MIN {
+        return false;
+    }
+    // Ranges of whole cache lines of f32 where the type is one.
+    let split = crate::threads::Split::new(n, t, 16);
+    let dst = crate::threads::Shared(out.as_mut_ptr());
+    crate::threads::run(split.parts, &|i| {
+        let (a, b) = split.range(i);
+        // SAFETY: `out` holds n elements; part i writes only a..b of them, which
+        // no other part touches while `run` waits (`U: Send`).
+        let o = unsafe { core::slice::from_raw_parts_mut(dst.get().add(a), b - a) };
+        map_one(x.get(a..b).unwrap_or(&[]), o, f);
+    });
+    true
+}
+
 avx2_clone! {
-    /// `out[i] = f(x[i])` over the common length. Fused maps are the elementwise
-    /// part of a model, so they get the AVX2 copy too; same operations per element.
+    /// `map` on the calling thread.
     #[inline]
-    pub fn map<T: Copy, U>(x: &[T], out: &mut [U], f: impl Fn(T) -> U) => map_plain
+    fn map_one<T: Copy, U>(x: &[T], out: &mut [U], f: impl Fn(T) -> U) => map_plain
 }
 
 #[inline(always)]
