@@ -246,6 +246,23 @@ impl Split {
     }
 }
 
+/// Runs `f(range, band)` for each range of `split` as the parts of one [`run`],
+/// `band` being `out[start * per..end * per]` (cut to `out`'s length): the parts
+/// write disjoint bands of one buffer.
+#[allow(clippy::type_complexity)]
+pub(crate) fn bands<T: Send>(out: &mut [T], split: Split, per: usize, f: &(dyn Fn((usize, usize), &mut [T]) + Sync)) {
+    let len = out.len();
+    let dst = Shared(out.as_mut_ptr());
+    run(split.parts, &|i| {
+        let (a, b) = split.range(i);
+        let (lo, hi) = ((a * per).min(len), (b * per).min(len));
+        // SAFETY: ranges of `split` do not overlap, so neither do the parts' bands,
+        // each inside `out`, which `run` holds borrowed until every part is done.
+        let band = unsafe { core::slice::from_raw_parts_mut(dst.get().add(lo), hi - lo) };
+        f((a, b), band);
+    });
+}
+
 /// A pointer that may cross threads: each part writes only its own range of it.
 pub(crate) struct Shared<T>(pub *mut T);
 

@@ -59,12 +59,7 @@ fn split_channels(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue
     }
     // Whole blocks of 6 channels where each part still gets several.
     let split = crate::threads::Split::new(cout, t, if cout >= 12 * t { 6 } else { 2 });
-    let dst = crate::threads::Shared(out.as_mut_ptr());
-    crate::threads::run(split.parts, &|i| {
-        let (c0, c1) = split.range(i);
-        // SAFETY: `fits` checked that `out` holds cout planes; part i writes only
-        // planes c0..c1, which no other part touches, while `run` waits.
-        let o = unsafe { core::slice::from_raw_parts_mut(dst.get().add(c0 * plane), (c1 - c0) * plane) };
+    crate::threads::bands(out, split, plane, &|(c0, c1), o| {
         let q = Conv2d { out_channels: c1 - c0, ..*p };
         let part = Epilogue { bias: e.bias.map(|v| v.get(c0..).unwrap_or(&[])), ..e };
         conv3x3s2_one(x, w.get(c0 * cin * 9..).unwrap_or(&[]), o, &q, part);

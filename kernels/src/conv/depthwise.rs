@@ -269,8 +269,8 @@ fn plane<const S: usize, const K: usize, const P: u8>(buf: &mut [f32; BAND], o_r
                     ox = at + WIDE;
                 }
             }
-            let rest = pairs.into_remainder();
-            if let Some(o_row) = (!rest.is_empty()).then_some(rest) {
+            let o_row = pairs.into_remainder();
+            if !o_row.is_empty() {
                 let oy = rows - 1;
                 // Rows 8 to 15 wide are one block with a masked store; in wider
                 // ones the last block overlaps the one before instead.

@@ -68,16 +68,30 @@ impl Grid {
     const fn width(&self) -> usize {
         2 * self.q
     }
+
+    /// Floats of the largest block's tiles.
+    const fn most(&self) -> usize {
+        self.per_block * self.q
+    }
+
+    /// Floats of the input transform's rows: four of the block at a stride fixed
+    /// by the largest one (so their padding stays where it was zeroed), then a
+    /// row of zeros.
+    const fn input_rows(&self) -> usize {
+        8 * self.most() + 8 + self.width()
+    }
+
+    /// Floats of the output transform's rows.
+    const fn output_rows(&self) -> usize {
+        12 * self.most()
+    }
 }
 
 /// Scratch floats `conv3x3_winograd` needs for an image of `h × w`: both
-/// blocks, then the rows of the input transform (at a stride fixed by the
-/// largest block, so their padding stays where it was zeroed), a row of zeros,
-/// and the rows of the output transform.
+/// blocks, then the rows of the input and the output transforms.
 pub const fn scratch(cin: usize, cout: usize, h: usize, w: usize) -> usize {
     let g = Grid::new(cin, cout, h, w);
-    let most = g.per_block * g.q;
-    16 * (cin + cout) * most + 20 * most + g.width() + 8
+    16 * (cin + cout) * g.most() + g.input_rows() + g.output_rows()
 }
 
 /// `out = epilogue(conv3x3(x, w))` for `supports(p)`, with `u` the weights as
@@ -96,23 +110,24 @@ pub fn conv3x3_winograd(x: &[f32], u: &[f32], out: &mut [f32], scratch: &mut [f3
         return;
     }
     let g = Grid::new(cin, cout, h, w);
-    let most = g.per_block * g.q;
+    let most = g.most();
     let (v, rest) = scratch.split_at_mut(16 * cin * most);
-    let (m, rows) = rest.split_at_mut(16 * cout * most);
+    let (m, rest) = rest.split_at_mut(16 * cout * most);
+    let (in_rows, out_rows) = rest.split_at_mut(g.input_rows());
     // Padding columns, the slack past the last row and the zero row are never
     // written below: zeroed once here (the scratch is arena memory).
-    rows.fill(0.0);
+    in_rows.fill(0.0);
     for (xb, ob) in x.chunks_exact(image).zip(out.chunks_exact_mut(out_image)).take(p.batch) {
         for ty0 in (0..g.rows).step_by(g.per_block) {
             let r = (g.rows - ty0).min(g.per_block);
             let n = r * g.q;
             let (v, m) = (&mut v[..16 * cin * n], &mut m[..16 * cout * n]);
-            transform_inputs(xb, v, rows, p, g, ty0, r);
+            transform_inputs(xb, v, in_rows, p, g, ty0, r);
             for (xi, mx) in m.chunks_exact_mut(cout * n).enumerate() {
                 let (ux, vx) = (&u[xi * cout * cin..][..cout * cin], &v[xi * cin * n..][..cin * n]);
                 gemm(mx, ux, vx, cout, cin, n, Epilogue::NONE);
             }
-            transform_outputs(m, ob, rows, p, g, ty0, r, &e);
+            transform_outputs(m, ob, out_rows, p, g, ty0, r, &e);
         }
     }
 }
@@ -146,7 +161,7 @@ fn transform_outputs(m: &[f32], out: &mut [f32], rows: &mut [f32], p: &Conv2d, g
 #[cfg(feature = "threads")]
 mod threads {
     use super::{avx2_inputs, avx2_outputs, Conv2d, Epilogue, Grid};
-    use crate::threads::{run, Shared, Split};
+    use crate::threads::{bands, run, Shared, Split};
 
     /// Floats of a part's transform rows on the stack (64 KiB); larger blocks run on one thread.
     const ROWS: usize = 1 << 14;
@@ -168,8 +183,7 @@ mod threads {
 
     pub(super) fn inputs(x: &[f32], v: &mut [f32], p: &Conv2d, g: Grid, ty0: usize, r: usize) -> bool {
         let (t, cin, n) = (crate::threads::get(), p.in_channels, r * g.q);
-        // What `inputs` reads of its rows: four rows of the block, then the zero row.
-        let len = 8 * g.per_block * g.q + 8 + p.in_w;
+        let len = g.input_rows();
         if t < 2 || cin < 2 || len > ROWS || 16 * cin * n < SPLIT_MIN || v.len() < 16 * cin * n {
             return false;
         }
@@ -188,21 +202,12 @@ mod threads {
 
     pub(super) fn outputs(m: &[f32], out: &mut [f32], p: &Conv2d, g: Grid, ty0: usize, r: usize, e: &Epilogue<'_>) -> bool {
         let (t, cout, n, plane) = (crate::threads::get(), p.out_channels, r * g.q, p.out_h * p.out_w);
-        // What `outputs` reads of its rows, from where it starts.
-        let most = g.per_block * g.q;
-        let len = 8 * most + 8 + g.width() + 12 * most;
+        let len = g.output_rows();
         if t < 2 || cout < 2 || len > ROWS || 16 * cout * n < SPLIT_MIN || out.len() < cout * plane {
             return false;
         }
         let split = Split::new(cout, 2 * t, 1);
-        let dst = Shared(out.as_mut_ptr());
-        run(split.parts, &|i| {
-            let (c0, c1) = split.range(i);
-            // SAFETY: `out` holds cout planes; part i writes only planes c0..c1,
-            // which no other part touches while `run` waits.
-            let o = unsafe { core::slice::from_raw_parts_mut(dst.get().add(c0 * plane), (c1 - c0) * plane) };
-            with_rows(len, |rows| avx2_outputs(m, o, rows, p, g, ty0, r, e, c0));
-        });
+        bands(out, split, plane, &|(c0, _), o| with_rows(len, |rows| avx2_outputs(m, o, rows, p, g, ty0, r, e, c0)));
         true
     }
 }
@@ -218,7 +223,7 @@ avx2_clone! {
 #[allow(clippy::too_many_arguments)]
 fn inputs(x: &[f32], vs: &mut [&mut [f32]; 16], rows: &mut [f32], p: &Conv2d, g: Grid, ty0: usize, r: usize, c0: usize) {
     let (h, w) = (p.in_h, p.in_w);
-    let (n, pw, most) = (r * g.q, g.width(), g.per_block * g.q);
+    let (n, pw, most) = (r * g.q, g.width(), g.most());
     let count = vs[0].len() / n.max(1);
     // Four rows of Bᵀ d, each the block's padded rows (column 0 and past w stay
     // zero) and two floats of slack; then a row of zeros for rows past the image.
@@ -272,9 +277,8 @@ avx2_clone! {
 #[allow(clippy::too_many_arguments)]
 fn outputs(m: &[f32], out: &mut [f32], rows: &mut [f32], p: &Conv2d, g: Grid, ty0: usize, r: usize, e: &Epilogue<'_>, c0: usize) {
     let (cout, h, w) = (p.out_channels, p.out_h, p.out_w);
-    let (n, pw, most) = (r * g.q, g.width(), g.per_block * g.q);
-    // After the input transform's rows and the zero row.
-    let (sd, ys) = rows[8 * most + 8 + pw..].split_at_mut(8 * most);
+    let (n, pw, most) = (r * g.q, g.width(), g.most());
+    let (sd, ys) = rows.split_at_mut(8 * most);
     for (k, plane) in out.chunks_exact_mut(h * w).take(cout - c0.min(cout)).enumerate() {
         let oc = c0 + k;
         // Aᵀ on the rows: m0 + m1 + m2 and m1 - m2 - m3, for each of the 4 columns.

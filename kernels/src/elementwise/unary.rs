@@ -26,14 +26,7 @@ fn split<T: Copy + Sync, U: Send, F: Fn(T) -> U + Sync>(x: &[T], out: &mut [U], 
     }
     // Ranges of whole cache lines of f32 where the type is one.
     let split = crate::threads::Split::new(n, t, 16);
-    let dst = crate::threads::Shared(out.as_mut_ptr());
-    crate::threads::run(split.parts, &|i| {
-        let (a, b) = split.range(i);
-        // SAFETY: `out` holds n elements; part i writes only a..b of them, which
-        // no other part touches while `run` waits (`U: Send`).
-        let o = unsafe { core::slice::from_raw_parts_mut(dst.get().add(a), b - a) };
-        map_one(x.get(a..b).unwrap_or(&[]), o, f);
-    });
+    crate::threads::bands(out, split, 1, &|(a, b), o| map_one(x.get(a..b).unwrap_or(&[]), o, f));
     true
 }
 

@@ -148,12 +148,7 @@ fn split(out: &mut [f32], a: &[f32], b: Rhs<'_>, m: usize, k: usize, n: usize, e
     // where each still has 12 rows or more (every part packs its own copy of `b`).
     let parts = if m >= 48 * t { 4 * t } else { t };
     let split = crate::threads::Split::new(m, parts, if m >= 12 * t { 6 } else { 2 });
-    let dst = crate::threads::Shared(out.as_mut_ptr());
-    crate::threads::run(split.parts, &|i| {
-        let (r0, r1) = split.range(i);
-        // SAFETY: `fits` checked that `out` holds m * n floats; part i writes only
-        // rows r0..r1 of it, which no other part touches, while `run` waits.
-        let o = unsafe { core::slice::from_raw_parts_mut(dst.get().add(r0 * n), (r1 - r0) * n) };
+    crate::threads::bands(out, split, n, &|(r0, r1), o| {
         let part = Epilogue {
             bias: e.bias.map(|v| v.get(r0..).unwrap_or(&[])),
             clamp: e.clamp,

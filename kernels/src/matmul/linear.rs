@@ -27,25 +27,13 @@ fn split(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize) ->
     if t < 2 || m.saturating_mul(k).saturating_mul(n) < SPLIT_MIN || !fits || (m < 2 && n < 128) {
         return false;
     }
-    let dst = crate::threads::Shared(out.as_mut_ptr());
     if m >= 2 {
         let split = crate::threads::Split::new(m, 4 * t, 1);
-        crate::threads::run(split.parts, &|i| {
-            let (r0, r1) = split.range(i);
-            // SAFETY: `fits` checked that `out` holds m * n floats; part i writes only
-            // rows r0..r1 of it, which no other part touches, while `run` waits.
-            let o = unsafe { core::slice::from_raw_parts_mut(dst.get().add(r0 * n), (r1 - r0) * n) };
-            mm_one(o, a.get(r0 * k..).unwrap_or(&[]), b, r1 - r0, k, n, n);
-        });
+        crate::threads::bands(out, split, n, &|(r0, r1), o| mm_one(o, a.get(r0 * k..).unwrap_or(&[]), b, r1 - r0, k, n, n));
     } else {
+        // One row: its columns are contiguous bands of `out`.
         let split = crate::threads::Split::new(n, (n / 64).min(4 * t), 16);
-        crate::threads::run(split.parts, &|i| {
-            let (j0, j1) = split.range(i);
-            // SAFETY: `fits` checked that `out` holds n floats (m = 1); part i writes
-            // only columns j0..j1, which no other part touches, while `run` waits.
-            let o = unsafe { core::slice::from_raw_parts_mut(dst.get().add(j0), j1 - j0) };
-            mm_one(o, a, b.get(j0..).unwrap_or(&[]), 1, k, j1 - j0, n);
-        });
+        crate::threads::bands(out, split, 1, &|(j0, j1), o| mm_one(o, a, b.get(j0..).unwrap_or(&[]), 1, k, j1 - j0, n));
     }
     true
 }

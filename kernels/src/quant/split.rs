@@ -14,7 +14,7 @@
 
 use crate::conv::im2col::Conv2d;
 use crate::quant::conv::{holds, qconv2d_one, qlinear_one, Requant};
-use crate::threads::{run, Shared, Split};
+use crate::threads::{bands, run, Shared, Split};
 
 /// Layers at least this large (multiply-adds) are split.
 const SPLIT_MIN: usize = 1 << 19;
@@ -74,13 +74,8 @@ fn channels(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: Requa
     let (units, per_unit) = if groups == 1 { (p.out_channels, 1) } else { (groups, ocg) };
     let block = if units >= 2 * block * parts { block } else { 1 };
     let split = Split::new(units, parts, block);
-    let dst = Shared(out.as_mut_ptr());
-    run(split.parts, &|i| {
-        let (u0, u1) = split.range(i);
+    bands(out, split, per_unit * out_plane, &|(u0, u1), o| {
         let (c0, c1) = (u0 * per_unit, u1 * per_unit);
-        // SAFETY: `holds` checked that `out` holds every output channel's plane;
-        // part i writes only channels c0..c1, which no other part touches, while `run` waits.
-        let o = unsafe { core::slice::from_raw_parts_mut(dst.get().add(c0 * out_plane), (c1 - c0) * out_plane) };
         let (q, xs) = if groups == 1 {
             (Conv2d { out_channels: c1 - c0, ..*p }, x)
         } else {
@@ -136,18 +131,12 @@ pub(super) fn qlinear(a: &[i8], a_zp: i32, w: &[i8], out: &mut [i8], m: usize, k
     if t < 2 || k == 0 || n == 0 || m.saturating_mul(k).saturating_mul(n) < SPLIT_MIN || !fits {
         return false;
     }
-    let dst = Shared(out.as_mut_ptr());
     if m >= 2 * t {
         let split = Split::new(m, 2 * t, 1);
-        run(split.parts, &|i| {
-            let (r0, r1) = split.range(i);
-            // SAFETY: `fits` checked that `out` holds m rows of n; part i writes only
-            // rows r0..r1, which no other part touches, while `run` waits.
-            let o = unsafe { core::slice::from_raw_parts_mut(dst.get().add(r0 * n), (r1 - r0) * n) };
-            qlinear_one(a.get(r0 * k..).unwrap_or(&[]), a_zp, w, o, r1 - r0, k, n, rq);
-        });
+        bands(out, split, n, &|(r0, r1), o| qlinear_one(a.get(r0 * k..).unwrap_or(&[]), a_zp, w, o, r1 - r0, k, n, rq));
         return true;
     }
+    let dst = Shared(out.as_mut_ptr());
     // Few rows: ranges of outputs, each reading only its rows of `w`.
     let split = Split::new(n, 2 * t, 8);
     run(split.parts, &|i| {
