@@ -88,6 +88,13 @@ fn conv3x3s2_one(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: Epilogue<
                 }
             }
             #[cfg(target_arch = "x86_64")]
+            if crate::cpu::avx512() {
+                // SAFETY: the CPU has AVX-512 F, AVX2 and FMA; `supports` and the length
+                // checks above give the bounds `avx512::row` asks for.
+                unsafe { avx512::row(&rows, w, ob, cin, cout, oh, ow, oy, &e) };
+                continue;
+            }
+            #[cfg(target_arch = "x86_64")]
             if crate::cpu::avx2_fma() {
                 // SAFETY: the CPU has AVX2 and FMA; `supports` and the length checks
                 // above give the bounds `avx2::row` asks for.
@@ -246,6 +253,118 @@ mod avx2 {
                 let o = out.as_mut_ptr().add((co * oh + oy) * ow + at);
                 _mm256_storeu_ps(o, acc[0]);
                 _mm256_storeu_ps(o.add(8), acc[1]);
+            }
+        }
+    }
+}
+
+/// The AVX2 row with 16-lane registers: tiles of 12 channels × 32 columns,
+/// each output summed in the same order (the same bits).
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use core::arch::x86_64::*;
+
+    use super::{tap, MAX_CIN, ROW};
+    use crate::matmul::gemm::Epilogue;
+
+    /// Output channels per tile: 6 × 4 accumulators, 4 windows and a weight of
+    /// the 32 registers (12 × 2 spilled the weights LLVM broadcast ahead).
+    const MR: usize = 6;
+
+    /// One output row, every channel.
+    ///
+    /// # Safety
+    /// The CPU supports AVX-512 F, AVX2 and FMA; 16 <= ow <= MAX_OW; `w` holds
+    /// cout * cin * 9 floats and `out` cout * oh * ow; oy < oh; cin <= MAX_CIN.
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn row(rows: &[[[[f32; ROW]; 2]; 3]; MAX_CIN], w: &[f32], out: &mut [f32], cin: usize, cout: usize, oh: usize, ow: usize, oy: usize, e: &Epilogue<'_>) {
+        // Blocks of 64 columns, the last overlapping the one before; narrower
+        // rows (16 at least) in blocks of 16.
+        let width = if ow >= 64 { 64 } else { 16 };
+        let mut ox = 0;
+        while ox < ow {
+            let at = ox.min(ow - width);
+            let mut co0 = 0;
+            while co0 < cout {
+                let r = (cout - co0).min(MR);
+                // SAFETY: as this function's contract, for channels co0..co0+r and columns at..at+width.
+                unsafe {
+                    if width == 64 {
+                        tiles::<4>(rows, w, out, cin, oh, ow, oy, co0, r, at, e);
+                    } else {
+                        tiles::<1>(rows, w, out, cin, oh, ow, oy, co0, r, at, e);
+                    }
+                }
+                co0 += r;
+            }
+            ox = at + width;
+        }
+    }
+
+    /// # Safety
+    /// As `tile`, with R = r.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn tiles<const V: usize>(rows: &[[[[f32; ROW]; 2]; 3]; MAX_CIN], w: &[f32], out: &mut [f32], cin: usize, oh: usize, ow: usize, oy: usize, co0: usize, r: usize, at: usize, e: &Epilogue<'_>) {
+        // SAFETY: as the caller guarantees.
+        unsafe {
+            match r {
+                6 => tile::<6, V>(rows, w, out, cin, oh, ow, oy, co0, at, e),
+                5 => tile::<5, V>(rows, w, out, cin, oh, ow, oy, co0, at, e),
+                4 => tile::<4, V>(rows, w, out, cin, oh, ow, oy, co0, at, e),
+                3 => tile::<3, V>(rows, w, out, cin, oh, ow, oy, co0, at, e),
+                2 => tile::<2, V>(rows, w, out, cin, oh, ow, oy, co0, at, e),
+                _ => tile::<1, V>(rows, w, out, cin, oh, ow, oy, co0, at, e),
+            }
+        }
+    }
+
+    /// Channels co0..co0+R, columns at..at+16V of output row oy.
+    ///
+    /// # Safety
+    /// As `row`, with co0 + R <= cout and at + 16V <= ow.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn tile<const R: usize, const V: usize>(rows: &[[[[f32; ROW]; 2]; 3]; MAX_CIN], w: &[f32], out: &mut [f32], cin: usize, oh: usize, ow: usize, oy: usize, co0: usize, at: usize, e: &Epilogue<'_>) {
+        // SAFETY: windows start at `at + off <= ow - 16V + 1` and read 16V floats,
+        // inside a phase row of ROW > MAX_OW + 16; weights (co0 + r) * cin * 9 + t <
+        // cout * cin * 9; stores are columns at..at+16V of rows (co0 + r, oy), inside `out`.
+        unsafe {
+            let mut acc = [[_mm512_setzero_ps(); V]; R];
+            let taps = cin * 9;
+            let wp = w.as_ptr().add(co0 * taps);
+            for (ci, chan) in rows.iter().enumerate().take(cin) {
+                for (ky, phases) in chan.iter().enumerate() {
+                    for kx in 0..3 {
+                        let (ph, off) = tap(kx);
+                        let src = phases[ph].as_ptr().add(at + off);
+                        let v: [__m512; V] = core::array::from_fn(|i| _mm512_loadu_ps(src.add(16 * i)));
+                        let t = ci * 9 + ky * 3 + kx;
+                        for (r, acc) in acc.iter_mut().enumerate() {
+                            let wv = _mm512_set1_ps(*wp.add(r * taps + t));
+                            for (acc, &v) in acc.iter_mut().zip(&v) {
+                                *acc = _mm512_fmadd_ps(wv, v, *acc);
+                            }
+                        }
+                    }
+                }
+            }
+            let (lo, hi) = e.clamp.map_or((_mm512_setzero_ps(), _mm512_setzero_ps()), |(lo, hi)| (_mm512_set1_ps(lo), _mm512_set1_ps(hi)));
+            for (r, acc) in acc.iter_mut().enumerate() {
+                let co = co0 + r;
+                if let Some(bias) = e.bias {
+                    let b = _mm512_set1_ps(bias.get(co).copied().unwrap_or(0.0));
+                    acc.iter_mut().for_each(|v| *v = _mm512_add_ps(*v, b));
+                }
+                if e.clamp.is_some() {
+                    // max/min return their second operand for NaN: put v second to keep NaNs.
+                    acc.iter_mut().for_each(|v| *v = _mm512_min_ps(hi, _mm512_max_ps(lo, *v)));
+                }
+                let o = out.as_mut_ptr().add((co * oh + oy) * ow + at);
+                for (i, &v) in acc.iter().enumerate() {
+                    _mm512_storeu_ps(o.add(16 * i), v);
+                }
             }
         }
     }

@@ -63,8 +63,10 @@ pub(crate) unsafe fn gemm(out: *mut f32, a: &[f32], b: Rhs<'_>, m: usize, k: usi
             let blk = Block { k0, kc, jc, nc, first: k0 == 0, last: k0 + kc == k };
             // A last panel of at most 16 columns has one register per tile row:
             // it goes in tiles of 24 rows afterwards, so 24 sums are in flight.
+            // One of 16 + DOT_MAX columns does too, and its last columns go as
+            // dot products (7 × 7 maps, 49 columns, would run 64 lanes wide).
             let last = (nc - 1) / NR;
-            let tail = (nc - last * NR <= 16).then_some((last, jc + last * NR));
+            let tail = (nc - last * NR <= 16 + DOT_MAX).then_some((last, jc + last * NR));
             let full = tail.map_or(usize::MAX, |(p, _)| p);
             let mut i0 = 0;
             while i0 < m {
@@ -93,10 +95,15 @@ pub(crate) unsafe fn gemm(out: *mut f32, a: &[f32], b: Rhs<'_>, m: usize, k: usi
                 // SAFETY: as below.
                 unsafe { dot_tail(out, a, pack.add(p * apart), k, n, m, j0, jc + nc, blk, &e) };
             } else if let Some((p, j0)) = tail {
+                let cols = jc + nc - j0;
                 // SAFETY: as above; panel p was packed for this block and columns
-                // j0..n (at most 16) are the ones `msk` leaves on.
+                // j0..j0 + min(cols, 16) are the ones `msk` leaves on; past 16,
+                // the rest (at most DOT_MAX) are the panel's columns 16..cols.
                 unsafe {
-                    let (panel, msk) = (pack.add(p * apart), mask(jc + nc - j0));
+                    if cols > 16 {
+                        dot_tail(out, a, pack.add(p * apart + 16), k, n, m, j0 + 16, jc + nc, blk, &e);
+                    }
+                    let (panel, msk) = (pack.add(p * apart), mask(cols.min(16)));
                     let mut i0 = 0;
                     while i0 < m {
                         let r = if m - i0 >= MR1 { MR1 } else { (m - i0).min(MR) };
