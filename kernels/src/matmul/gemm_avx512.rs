@@ -46,10 +46,11 @@ pub(crate) unsafe fn gemm(out: *mut f32, a: &[f32], b: Rhs<'_>, m: usize, k: usi
     // columns): each row of `out` is then written in longer runs. Patches lay
     // out at most 64 columns at a time, so they keep the KC × NC blocks.
     let kb = match b {
-        Rhs::Dense(_) => k.next_power_of_two().clamp(16, KC),
+        // Blocks of even depth: k = 320 is two of 160, not 256 and 64.
+        Rhs::Dense(_) => k.div_ceil(k.div_ceil(KC)).next_multiple_of(16).clamp(16, KC),
         Rhs::Patches(_) => KC,
     };
-    let (apart, nb) = (kb * NR, PACK / kb);
+    let (apart, nb) = (kb * NR, PACK / kb / NR * NR);
     // Tails are where a block ends (at c1 for the last), so a part of the
     // columns writes none past its own.
     for jc in (c0..c1).step_by(nb) {
