@@ -3,6 +3,8 @@
 pub mod conv3x3s2;
 pub mod depthwise;
 pub mod im2col;
+#[cfg(target_arch = "x86_64")]
+mod narrow;
 pub mod patches;
 pub mod transposed;
 pub mod winograd;
