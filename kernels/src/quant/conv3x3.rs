@@ -155,23 +155,45 @@ pub(crate) mod avx2 {
                             }
                         }
                     }
+                    if wide {
+                        let mut co = g * ocg;
+                        while co < (g + 1) * ocg {
+                            let c = ((g + 1) * ocg - co).min(vnni::CHANNELS);
+                            let at = (n * p.out_channels + co) * oh * ow + oy * ow;
+                            // SAFETY: `wide` says the CPU has AVX-512 VNNI; every row read holds
+                            // `pairs` entries, enough for 16 lanes; row oy of channels co..co + c
+                            // is inside `out` and this caller's alone.
+                            unsafe {
+                                macro_rules! go {
+                                    ($c:literal) => {
+                                        match icg {
+                                            1 => vnni::rows::<3, $c>(out.add(at), oh * ow, ow, &src, w, co, s, rq),
+                                            2 => vnni::rows::<6, $c>(out.add(at), oh * ow, ow, &src, w, co, s, rq),
+                                            3 => vnni::rows::<9, $c>(out.add(at), oh * ow, ow, &src, w, co, s, rq),
+                                            _ => vnni::rows::<12, $c>(out.add(at), oh * ow, ow, &src, w, co, s, rq),
+                                        }
+                                    };
+                                }
+                                match c {
+                                    8.. => go!(8),
+                                    4.. => go!(4),
+                                    2.. => go!(2),
+                                    _ => go!(1),
+                                }
+                            }
+                            co += match c {
+                                8.. => 8,
+                                4.. => 4,
+                                2.. => 2,
+                                _ => 1,
+                            };
+                        }
+                        continue;
+                    }
                     for co in g * ocg..(g + 1) * ocg {
                         let at = (n * p.out_channels + co) * oh * ow + oy * ow;
                         // SAFETY: row oy of channel co is inside `out` and this caller's alone.
                         let o = unsafe { core::slice::from_raw_parts_mut(out.add(at), ow) };
-                        if wide {
-                            // SAFETY: `wide` says the CPU has AVX-512 VNNI; every row read
-                            // holds `pairs` entries, enough for 16 lanes.
-                            unsafe {
-                                match icg {
-                                    1 => vnni::row::<3>(o, &src, w, co, s, rq),
-                                    2 => vnni::row::<6>(o, &src, w, co, s, rq),
-                                    3 => vnni::row::<9>(o, &src, w, co, s, rq),
-                                    _ => vnni::row::<12>(o, &src, w, co, s, rq),
-                                }
-                            }
-                            continue;
-                        }
                         // SAFETY: AVX2; every row read holds `pairs` entries.
                         unsafe {
                             match icg {
@@ -302,6 +324,8 @@ mod tests {
             // Dense rows of several 16-output vectors and a tail, both strides.
             conv(1, 3, 4, 1, 9, 100, 2),
             conv(1, 3, 4, 1, 6, 37, 1),
+            // 13 channels: passes over 8, 4 and 1 of them at once (VNNI).
+            conv(1, 3, 13, 1, 7, 40, 2),
             conv(1, 4, 6, 2, 6, 10, 2),
             conv(2, 8, 8, 2, 5, 5, 1),
             // mobilenet_v2's depthwise planes, and widths around the 32-output step.
