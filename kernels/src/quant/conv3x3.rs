@@ -324,6 +324,11 @@ mod tests {
             // Dense rows of several 16-output vectors and a tail, both strides.
             conv(1, 3, 4, 1, 9, 100, 2),
             conv(1, 3, 4, 1, 6, 37, 1),
+            // Depthwise rows at the widest VNNI takes in one register (16 outputs).
+            conv(1, 3, 3, 3, 6, 16, 1),
+            conv(1, 2, 2, 2, 5, 32, 2),
+            conv(1, 2, 2, 2, 4, 31, 2),
+            conv(1, 2, 2, 2, 4, 17, 1),
             // 13 channels: passes over 8, 4 and 1 of them at once (VNNI).
             conv(1, 3, 13, 1, 7, 40, 2),
             conv(1, 4, 6, 2, 6, 10, 2),
