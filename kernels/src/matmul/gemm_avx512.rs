@@ -64,10 +64,13 @@ pub(crate) unsafe fn gemm(out: *mut f32, a: &[f32], b: Rhs<'_>, m: usize, k: usi
             let blk = Block { k0, kc, jc, nc, first: k0 == 0, last: k0 + kc == k };
             // A last panel of at most 16 columns has one register per tile row:
             // it goes in tiles of 24 rows afterwards, so 24 sums are in flight.
-            // One of 16 + DOT_MAX columns does too, and its last columns go as
-            // dot products (7 × 7 maps, 49 columns, would run 64 lanes wide).
+            // One of 16 + DOT_MAX columns of a dense `b` does too, and its last
+            // columns go as dot products (7 × 7 maps, 49 columns, would run 64
+            // lanes wide). Not for patches: their `a` (weights of 3 × 3 layers,
+            // 9 MiB in resnet18's last ones) would be read again for the dots.
             let last = (nc - 1) / NR;
-            let tail = (nc - last * NR <= 16 + DOT_MAX).then_some((last, jc + last * NR));
+            let narrow = if matches!(b, Rhs::Dense(_)) { 16 + DOT_MAX } else { 16 };
+            let tail = (nc - last * NR <= narrow).then_some((last, jc + last * NR));
             let full = tail.map_or(usize::MAX, |(p, _)| p);
             let mut i0 = 0;
             while i0 < m {
