@@ -99,8 +99,13 @@ fn split_planes<'a>(x: &[f32], out: &mut [f32], indices: Option<&'a mut [i64]>, 
     None
 }
 
-/// `max_pool2d` on the calling thread.
-fn max_pool2d_one(x: &[f32], out: &mut [f32], mut indices: Option<&mut [i64]>, p: &Pool2d) {
+avx2_clone! {
+    /// `max_pool2d` on the calling thread.
+    fn max_pool2d_one(x: &[f32], out: &mut [f32], indices: Option<&mut [i64]>, p: &Pool2d) => max_pool2d_body
+}
+
+#[inline(always)]
+fn max_pool2d_body(x: &[f32], out: &mut [f32], mut indices: Option<&mut [i64]>, p: &Pool2d) {
     let in_plane = p.in_h * p.in_w;
     let out_plane = p.out_h * p.out_w;
     if out_plane == 0 {
@@ -116,12 +121,13 @@ fn max_pool2d_one(x: &[f32], out: &mut [f32], mut indices: Option<&mut [i64]>, p
         let x_plane = x.get(c * in_plane..).unwrap_or(&[]);
         for (oy, o_row) in o_plane.chunks_exact_mut(p.out_w).enumerate() {
             let fast = inner.0 < inner.1 && inner_row(x_plane, &mut o_row[inner.0..inner.1], p, oy, inner.0);
-            for (ox, o) in o_row.iter_mut().enumerate() {
-                if fast && (inner.0..inner.1).contains(&ox) {
-                    continue;
-                }
+            // The columns `inner_row` did not take, one window at a time.
+            let (skip, resume) = if fast { inner } else { (p.out_w, p.out_w) };
+            for ox in (0..skip).chain(resume..p.out_w) {
                 let Some((v, at)) = window_max(x_plane, p, oy, ox) else { continue };
-                *o = v;
+                if let Some(o) = o_row.get_mut(ox) {
+                    *o = v;
+                }
                 let k = oy * p.out_w + ox;
                 if let Some(slot) = indices
                     .as_deref_mut()
@@ -176,6 +182,7 @@ fn inner_columns(p: &Pool2d) -> (usize, usize) {
 /// one tap at a time in the window's order: the first seeds, a later one wins
 /// only if greater, as `window_max` decides per element. False, with nothing
 /// written, when the row's window has no tap inside the input.
+#[inline(always)]
 fn inner_row(x_plane: &[f32], row: &mut [f32], p: &Pool2d, oy: usize, ox0: usize) -> bool {
     let (h0, h1) = window(oy, p.stride_h, p.pad_h, p.kernel_h, p.in_h);
     let rows = (0..p.kernel_h).filter_map(|ky| tap(oy, p.stride_h, ky, p.dilation_h, p.pad_h, p.in_h));
@@ -183,6 +190,29 @@ fn inner_row(x_plane: &[f32], row: &mut [f32], p: &Pool2d, oy: usize, ox0: usize
         return false;
     }
     let sw = p.stride_w.max(1);
+    // Up to 25 taps (5 × 5) at stride 1 or 2: blocks of outputs whose maxima
+    // stay in registers over every tap (a pass per tap kept the loop scalar,
+    // or made LLVM store each greater value through a mask).
+    let mut taps: [&[f32]; MAX_TAPS] = [&[]; MAX_TAPS];
+    let mut count = 0;
+    for iy in rows.clone() {
+        for kx in 0..p.kernel_w {
+            if let Some(t) = taps.get_mut(count) {
+                // Inside by `inner_columns`, as below.
+                *t = x_plane.get(iy * p.in_w + ox0 * sw + kx * p.dilation_w - p.pad_w..).unwrap_or(&[]);
+            }
+            count += 1;
+        }
+    }
+    if count <= MAX_TAPS && (sw == 1 || sw == 2) {
+        let taps = &taps[..count];
+        if sw == 1 {
+            blocks::<1>(row, taps);
+        } else {
+            blocks::<2>(row, taps);
+        }
+        return true;
+    }
     let mut first = true;
     for iy in rows {
         for kx in 0..p.kernel_w {
@@ -198,6 +228,44 @@ fn inner_row(x_plane: &[f32], row: &mut [f32], p: &Pool2d, oy: usize, ox0: usize
         }
     }
     true
+}
+
+/// Most taps `blocks` takes.
+const MAX_TAPS: usize = 25;
+
+/// `row[i]` = the maximum over `taps` of `tap[S * i]`, in the taps' order: the
+/// first seeds, a later one wins only if greater (NaN in a later tap loses,
+/// NaN seeded stays), as `window_max` decides per element. Taps too short
+/// for an output leave it as it was.
+#[inline(always)]
+fn blocks<const S: usize>(row: &mut [f32], taps: &[&[f32]]) {
+    const L: usize = 8;
+    let Some((first, rest)) = taps.split_first() else { return };
+    // What a block reads of a tap, as a window of fixed length.
+    let span = S * (L - 1) + 1;
+    let mut i0 = 0;
+    for o in row.chunks_exact_mut(L) {
+        let Some(w) = first.get(S * i0..S * i0 + span) else { return };
+        let mut m: [f32; L] = core::array::from_fn(|l| w[S * l]);
+        for t in rest {
+            let Some(w) = t.get(S * i0..S * i0 + span) else { return };
+            for (l, m) in m.iter_mut().enumerate() {
+                let v = w[S * l];
+                *m = if v > *m { v } else { *m };
+            }
+        }
+        o.copy_from_slice(&m);
+        i0 += L;
+    }
+    for (i, o) in row.iter_mut().enumerate().skip(i0) {
+        let Some(&v0) = first.get(S * i) else { return };
+        let mut m = v0;
+        for t in rest {
+            let Some(&v) = t.get(S * i) else { return };
+            m = if v > m { v } else { m };
+        }
+        *o = m;
+    }
 }
 
 /// XNNPACK's argmax pooling: `max_pool2d`'s maxima, with each one's index
