@@ -199,8 +199,7 @@ unsafe fn depthwise<const S: usize, const K: usize, const P: u8>(x: &[f32], w: &
         return;
     }
     #[cfg(target_arch = "x86_64")]
-    let planes = p.batch * p.in_channels;
-    if P == AVX512 && super::narrow::fits(p) && x.len() >= planes * ih * iw && w.len() >= p.in_channels * K * K {
+    if P == AVX512 && super::narrow::fits(p) && x.len() >= p.batch * p.in_channels * ih * iw && w.len() >= p.in_channels * K * K {
         // SAFETY: P is AVX512 only under `run_avx512`, whose caller detected AVX-512,
         // AVX2 and FMA; `supports` gave the shape, the lengths are checked or the caller's.
         unsafe { super::narrow::rows::<S, K>(x, w, out, p, e, (r0, r1)) };
