@@ -258,7 +258,7 @@ mod avx2 {
     }
 }
 
-/// The AVX2 row with 16-lane registers: tiles of 12 channels × 32 columns,
+/// The AVX2 row with 16-lane registers: tiles of 6 channels × 64 columns,
 /// each output summed in the same order (the same bits).
 #[cfg(target_arch = "x86_64")]
 mod avx512 {

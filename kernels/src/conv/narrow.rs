@@ -1,9 +1,11 @@
-//! Depthwise convolution of narrow planes on AVX-512: rows at most 16 wide
-//! (stride 1) or 32 (stride 2), such as mobilenet's 14 × 14 and 7 × 7 layers.
-//! Each output row is one 16-lane register, summed straight from the input
-//! rows with masked loads (and, for stride 2, a lane permute that picks every
-//! other column), so no plane is copied into a zero-bordered band first: on
-//! planes this small, that copy cost more than the arithmetic.
+//! Depthwise convolution of narrow planes on AVX-512: rows at most 16 wide at
+//! stride 1, output rows at most 64 wide at stride 2 (mobilenet's 14 × 14 and
+//! 7 × 7 layers, and its stride-2 ones down to 56 × 56). Each output row is
+//! summed straight from the input rows in 16-lane registers: at stride 1 by
+//! masked loads at each tap's offset, at stride 2 from each input row split in
+//! registers into its even and odd columns. No plane is copied into a
+//! zero-bordered band first: on planes this small, that copy cost more than
+//! the arithmetic.
 //!
 //! Each output is summed as `depthwise`'s blocks sum it (the same taps in the
 //! same order on two chains, padding read as zeros), so the bits are the same.
@@ -18,7 +20,7 @@ const CHUNKS: usize = 4;
 
 /// True when rows of `p` are narrow enough for `rows` (the rest as `depthwise::supports`).
 pub(super) const fn fits(p: &Conv2d) -> bool {
-    // Wider stride-1 rows are faster in bands: 56 × 56 took 285 µs here against 166.
+    // Wider stride-1 rows are faster in bands: 56 × 56 took 285 µs here against 182.
     match p.stride_w {
         1 => p.out_w <= 16,
         _ => p.out_w <= 16 * CHUNKS,
@@ -37,7 +39,7 @@ pub(super) unsafe fn rows<const S: usize, const K: usize>(x: &[f32], w: &[f32], 
     // SAFETY: as the caller guarantees.
     unsafe {
         match (S, p.out_w.div_ceil(16)) {
-            (1, _) => stride1::<K, 1>(x, w, out, p, e, rows),
+            (1, _) => stride1::<K>(x, w, out, p, e, rows),
             (_, 1) => stride2::<K, 1>(x, w, out, p, e, rows),
             (_, 2) => stride2::<K, 2>(x, w, out, p, e, rows),
             (_, 3) => stride2::<K, 3>(x, w, out, p, e, rows),
@@ -70,21 +72,18 @@ unsafe fn finish(acc: [__m512; 2], clamp: Option<(__m512, __m512)>) -> __m512 {
     }
 }
 
-/// Stride 1, rows of at most 16 × CH columns: tap column kx of lane l in
-/// chunk ch is input column 16ch + l + kx - pad, a masked load at an offset.
+/// Stride 1, rows at most 16 wide: tap column kx of lane l is input column
+/// l + kx - pad, a masked load at an offset.
 ///
 /// # Safety
-/// As `rows`, with S = 1 and in_w = out_w <= 16 × CH.
+/// As `rows`, with S = 1 and in_w = out_w <= 16.
 #[inline(always)]
-unsafe fn stride1<const K: usize, const CH: usize>(x: &[f32], w: &[f32], out: *mut f32, p: &Conv2d, e: Epilogue<'_>, (r0, r1): (usize, usize)) {
+unsafe fn stride1<const K: usize>(x: &[f32], w: &[f32], out: *mut f32, p: &Conv2d, e: Epilogue<'_>, (r0, r1): (usize, usize)) {
     let (ih, iw, oh, ow, pad) = (p.in_h, p.in_w, p.out_h, p.out_w, K / 2);
-    // Lane l of chunk ch, tap column kx, is on when its column is inside the row
-    // (and the lane inside the output row), as the band's zero border would have it.
-    let on: [[__mmask16; K]; CH] = core::array::from_fn(|ch| {
-        core::array::from_fn(|kx| {
-            (0..16).filter(|&l| 16 * ch + l < ow && (16 * ch + l + kx).checked_sub(pad).is_some_and(|c| c < iw)).fold(0, |m, l| m | 1 << l)
-        })
-    });
+    // Lane l of tap column kx is on when its column is inside the row (and l < ow),
+    // as the band's zero border would have it.
+    let on: [__mmask16; K] =
+        core::array::from_fn(|kx| (0..ow.min(16)).filter(|&l| (l + kx).checked_sub(pad).is_some_and(|c| c < iw)).fold(0, |m, l| m | 1 << l));
     // SAFETY: register arithmetic only.
     let clamp = e.clamp.map(|(lo, hi)| unsafe { (_mm512_set1_ps(lo), _mm512_set1_ps(hi)) });
     for plane in 0..p.batch * p.in_channels {
@@ -98,22 +97,16 @@ unsafe fn stride1<const K: usize, const CH: usize>(x: &[f32], w: &[f32], out: *m
             let taps = w.as_ptr().add(c * K * K);
             let src = x.as_ptr().add(plane * ih * iw);
             for oy in r0..r1 {
-                let mut acc = [[_mm512_set1_ps(bias), _mm512_setzero_ps()]; CH];
+                let mut acc = [_mm512_set1_ps(bias), _mm512_setzero_ps()];
                 for ky in 0..K {
                     let row = (oy + ky).checked_sub(pad).filter(|&iy| iy < ih).map(|iy| src.add(iy * iw));
-                    for (ch, acc) in acc.iter_mut().enumerate() {
-                        for kx in 0..K {
-                            let at = (16 * ch + kx).wrapping_sub(pad);
-                            let v = row.map_or(_mm512_setzero_ps(), |r| _mm512_maskz_loadu_ps(on[ch][kx], r.wrapping_add(at)));
-                            let chain = &mut acc[(ky * K + kx) & 1];
-                            *chain = _mm512_fmadd_ps(_mm512_set1_ps(*taps.add(ky * K + kx)), v, *chain);
-                        }
+                    for kx in 0..K {
+                        let v = row.map_or(_mm512_setzero_ps(), |r| _mm512_maskz_loadu_ps(on[kx], r.wrapping_add(kx).wrapping_sub(pad)));
+                        let chain = &mut acc[(ky * K + kx) & 1];
+                        *chain = _mm512_fmadd_ps(_mm512_set1_ps(*taps.add(ky * K + kx)), v, *chain);
                     }
                 }
-                let o = out.add((plane * oh + oy) * ow);
-                for (ch, &acc) in acc.iter().enumerate() {
-                    _mm512_mask_storeu_ps(o.add(16 * ch), bits(ow.saturating_sub(16 * ch)), finish(acc, clamp));
-                }
+                _mm512_mask_storeu_ps(out.add((plane * oh + oy) * ow), bits(ow), finish(acc, clamp));
             }
         }
     }

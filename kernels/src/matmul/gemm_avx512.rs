@@ -69,8 +69,8 @@ pub(crate) unsafe fn gemm(out: *mut f32, a: &[f32], b: Rhs<'_>, m: usize, k: usi
             // lanes wide). Not for patches: their `a` (weights of 3 × 3 layers,
             // 9 MiB in resnet18's last ones) would be read again for the dots.
             let last = (nc - 1) / NR;
-            let narrow = if matches!(b, Rhs::Dense(_)) { 16 + DOT_MAX } else { 16 };
-            let tail = (nc - last * NR <= narrow).then_some((last, jc + last * NR));
+            let tail_max = if matches!(b, Rhs::Dense(_)) { 16 + DOT_MAX } else { 16 };
+            let tail = (nc - last * NR <= tail_max).then_some((last, jc + last * NR));
             let full = tail.map_or(usize::MAX, |(p, _)| p);
             let mut i0 = 0;
             while i0 < m {

@@ -158,7 +158,13 @@ pub(crate) mod avx2 {
                     if wide {
                         let mut co = g * ocg;
                         while co < (g + 1) * ocg {
-                            let c = ((g + 1) * ocg - co).min(vnni::CHANNELS);
+                            // Channels this pass: 8, 4, 2 or 1 (a kernel for each).
+                            let c = match (g + 1) * ocg - co {
+                                8.. => 8,
+                                4.. => 4,
+                                2.. => 2,
+                                _ => 1,
+                            };
                             let at = (n * p.out_channels + co) * oh * ow + oy * ow;
                             // SAFETY: `wide` says the CPU has AVX-512 VNNI; every row read holds
                             // `pairs` entries, enough for 16 lanes; row oy of channels co..co + c
@@ -175,18 +181,13 @@ pub(crate) mod avx2 {
                                     };
                                 }
                                 match c {
-                                    8.. => go!(8),
-                                    4.. => go!(4),
-                                    2.. => go!(2),
+                                    8 => go!(8),
+                                    4 => go!(4),
+                                    2 => go!(2),
                                     _ => go!(1),
                                 }
                             }
-                            co += match c {
-                                8.. => 8,
-                                4.. => 4,
-                                2.. => 2,
-                                _ => 1,
-                            };
+                            co += c;
                         }
                         continue;
                     }
@@ -324,7 +325,7 @@ mod tests {
             // Dense rows of several 16-output vectors and a tail, both strides.
             conv(1, 3, 4, 1, 9, 100, 2),
             conv(1, 3, 4, 1, 6, 37, 1),
-            // Depthwise rows at the widest VNNI takes in one register (16 outputs).
+            // Depthwise rows around one VNNI register's 16 outputs (stride 2 in registers).
             conv(1, 3, 3, 3, 6, 16, 1),
             conv(1, 2, 2, 2, 5, 32, 2),
             conv(1, 2, 2, 2, 4, 31, 2),

@@ -13,11 +13,9 @@ use super::gemm_vnni::quantize16;
 
 /// Outputs per register.
 pub(crate) const LANES: usize = 16;
-/// Most output channels one pass over a row computes.
-pub(crate) const CHANNELS: usize = 8;
 
-/// Row `o0 / ow` of output channels co..co + C, the first at `out`, the rest
-/// `plane` bytes apart: T = 3 × input channels (kernel rows) read `src`.
+/// One output row (`ow` bytes) of channels co..co + C: the first channel's at
+/// `out`, each next one `plane` bytes on. T = 3 × input channels (kernel rows) read `src`.
 ///
 /// # Safety
 /// The CPU supports AVX-512 F/BW/VL and VNNI; each of the first T rows in `src`

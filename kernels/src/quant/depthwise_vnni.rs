@@ -37,14 +37,8 @@ pub unsafe fn depthwise(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2
                 // padded row `iy + 1` holds `pw = iw + 2` elements inside `plane`.
                 unsafe { widen(x.as_ptr().add(plane_at + iy * iw), plane.as_mut_ptr().add((iy + 1) * pw + 1), iw, x_zp as i16) };
             }
-            let pair = |a: i8, b: i8| i32::from(a as i16 as u16) | (i32::from(b) << 16);
-            let tap = |t: usize| w.get(c * 9 + t).copied().unwrap_or(0);
-            let (mut w01, mut w2) = ([_mm512_setzero_si512(); 3], [_mm512_setzero_si512(); 3]);
-            for ky in 0..3 {
-                w01[ky] = _mm512_set1_epi32(pair(tap(3 * ky), tap(3 * ky + 1)));
-                w2[ky] = _mm512_set1_epi32(pair(tap(3 * ky + 2), 0));
-            }
-            let k = Channel { w01, w2, pw, scale: rq.scale.get(c).copied().unwrap_or(0.0), bias: rq.bias.get(c).copied().unwrap_or(0.0), rq };
+            // SAFETY: the CPU has AVX-512 (this function's contract).
+            let k = unsafe { Channel::new(w, c, pw, rq) };
             // SAFETY: `supports` keeps every read below `(ih + 3) * pw + SLACK`
             // and every write below `oh * fw + SLACK`, inside both buffers
             // (see `stride1` and `stride2` for how far each reads).
@@ -98,14 +92,7 @@ unsafe fn narrow(x: &[i8], x_zp: i32, w: &[i8], out: &mut [i8], p: &Conv2d, rq: 
         let zp = _mm512_set1_epi16(x_zp as i16);
         for n in 0..p.batch {
             for c in 0..p.in_channels {
-                let pair = |a: i8, b: i8| i32::from(a as i16 as u16) | (i32::from(b) << 16);
-                let tap = |t: usize| w.get(c * 9 + t).copied().unwrap_or(0);
-                let (mut w01, mut w2) = ([_mm512_setzero_si512(); 3], [_mm512_setzero_si512(); 3]);
-                for ky in 0..3 {
-                    w01[ky] = _mm512_set1_epi32(pair(tap(3 * ky), tap(3 * ky + 1)));
-                    w2[ky] = _mm512_set1_epi32(pair(tap(3 * ky + 2), 0));
-                }
-                let k = Channel { w01, w2, pw: 0, scale: rq.scale.get(c).copied().unwrap_or(0.0), bias: rq.bias.get(c).copied().unwrap_or(0.0), rq };
+                let k = Channel::new(w, c, 0, rq);
                 let src = x.as_ptr().add((n * p.in_channels + c) * ih * iw);
                 let dst = out.as_mut_ptr().add((n * p.in_channels + c) * oh * ow);
                 for oy in 0..oh {
@@ -176,7 +163,28 @@ struct Channel<'a> {
     rq: &'a Requant<'a>,
 }
 
-impl Channel<'_> {
+impl<'a> Channel<'a> {
+    /// Channel `c`'s weight pairs and requantization, for padded rows `pw` apart.
+    ///
+    /// # Safety
+    /// The CPU supports AVX-512 F.
+    #[inline(always)]
+    unsafe fn new(w: &[i8], c: usize, pw: usize, rq: &'a Requant<'a>) -> Self {
+        let pair = |a: i8, b: i8| i32::from(a as i16 as u16) | (i32::from(b) << 16);
+        let tap = |t: usize| w.get(c * 9 + t).copied().unwrap_or(0);
+        // A loop, not `map`: a closure would not inherit the target features.
+        // SAFETY: register arithmetic only.
+        let (mut w01, mut w2) = unsafe { ([_mm512_setzero_si512(); 3], [_mm512_setzero_si512(); 3]) };
+        for ky in 0..3 {
+            // SAFETY: as above.
+            unsafe {
+                w01[ky] = _mm512_set1_epi32(pair(tap(3 * ky), tap(3 * ky + 1)));
+                w2[ky] = _mm512_set1_epi32(pair(tap(3 * ky + 2), 0));
+            }
+        }
+        Channel { w01, w2, pw, scale: rq.scale.get(c).copied().unwrap_or(0.0), bias: rq.bias.get(c).copied().unwrap_or(0.0), rq }
+    }
+
     /// Kernel row `ky` for the 16 outputs whose first tap starts at `r`.
     ///
     /// # Safety
