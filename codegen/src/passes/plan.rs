@@ -11,6 +11,14 @@ use crate::ir::{DType, Method, Storage, ValueId};
 /// Offsets are aligned to this many bytes.
 pub const ALIGN: usize = 16;
 
+/// Values of at least [`LINE_MIN`] bytes start on a cache line of this many
+/// bytes, and every pool ends on one: vector loads of a row never straddle two
+/// lines, and threads writing neighbouring parts of a tensor share none.
+pub const LINE: usize = 64;
+
+/// Smaller values keep [`ALIGN`], so a microcontroller's arena stays tight.
+const LINE_MIN: usize = 4096;
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
     /// Element offset of every planned (arena) value.
@@ -31,6 +39,8 @@ struct Interval {
     first: usize,
     last: usize,
     len: usize,
+    /// Elements its offset is a multiple of.
+    align: usize,
 }
 
 pub fn plan(method: &Method) -> Plan {
@@ -59,12 +69,14 @@ pub fn plan(method: &Method) -> Plan {
             continue;
         }
         let ty = &method.values[value].ty;
-        by_dtype.entry(ty.dtype).or_default().push(Interval { value, first, last, len: ty.numel() });
+        let (len, size) = (ty.numel(), ty.dtype.size());
+        let align = (if len * size >= LINE_MIN { LINE } else { ALIGN }) / size;
+        by_dtype.entry(ty.dtype).or_default().push(Interval { value, first, last, len, align: align.max(1) });
     }
 
     let mut plan = Plan::default();
     for (dtype, mut items) in by_dtype {
-        let align = (ALIGN / dtype.size()).max(1);
+        let align = (LINE / dtype.size()).max(1);
         // Largest first; ties by first use and id keep the plan deterministic.
         items.sort_by(|a, b| b.len.cmp(&a.len).then(a.first.cmp(&b.first)).then(a.value.cmp(&b.value)));
         // Other orders win only when strictly smaller.
@@ -84,8 +96,9 @@ pub fn plan(method: &Method) -> Plan {
     plan
 }
 
-/// Places each interval in turn at the lowest aligned offset clear of every
-/// placed interval it overlaps in time: the offsets and the pool's size.
+/// Places each interval in turn at the lowest offset of its alignment clear of
+/// every placed interval it overlaps in time: the offsets and the pool's size,
+/// a multiple of `align`.
 fn place(items: &[Interval], align: usize) -> (Vec<(ValueId, usize)>, usize) {
     let mut placed: Vec<(Interval, usize)> = Vec::new();
     let mut top = 0;
@@ -101,7 +114,7 @@ fn place(items: &[Interval], align: usize) -> (Vec<(ValueId, usize)>, usize) {
             if offset + item.len <= start {
                 break;
             }
-            offset = offset.max(round_up(stop, align));
+            offset = offset.max(round_up(stop, item.align));
         }
         top = top.max(round_up(offset + item.len, align));
         placed.push((item, offset));
@@ -209,6 +222,26 @@ mod tests {
             let (a, b) = ((p.offsets[&k], p.offsets[&k] + sizes[k - 1]), (p.offsets[&(k + 1)], p.offsets[&(k + 1)] + sizes[k]));
             assert!(a.1 <= b.0 || b.1 <= a.0, "{k}: {a:?} {b:?}");
         }
+    }
+
+    /// A small value between two large ones: the second large one still starts
+    /// on a cache line, and the pool ends on one.
+    #[test]
+    fn large_values_start_on_a_cache_line() {
+        let values = vec![value(1, Storage::Input(0)), value(1500, Storage::Arena), value(3, Storage::Arena), value(1500, Storage::Arena)];
+        let method = Method {
+            name: "forward".into(),
+            values,
+            inputs: vec![0],
+            outputs: vec![3],
+            nodes: vec![node(vec![0], vec![1]), node(vec![1], vec![2]), node(vec![1, 2], vec![3])],
+            executorch_arena: None,
+            dynamic: Default::default(),
+        };
+        let p = plan(&method);
+        assert_eq!(p.offsets[&3] % (LINE / 4), 0, "{:?}", p.offsets);
+        assert_eq!(p.offsets[&2] % (ALIGN / 4), 0);
+        assert_eq!(p.pools[&DType::F32] % (LINE / 4), 0);
     }
 
     #[test]
