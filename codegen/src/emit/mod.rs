@@ -16,7 +16,7 @@ use quote::{format_ident, quote};
 
 use crate::error::{Error, Result};
 use crate::ir::{DType, Graph, Storage, ValueId};
-use crate::passes::Plan;
+use crate::passes::{plan, Plan};
 
 pub use weights::Weights;
 
@@ -56,16 +56,19 @@ pub fn emit(graph: &Graph, plans: &[Plan], weights_path: &WeightsPath, header: &
     let blob = weights::layout(graph);
     let weight_items = blob.items(graph, weights_path);
 
-    let fields: Vec<TokenStream> = pools
+    // Pools ending on a cache line go first, so every one of them starts on one.
+    let mut order: Vec<(DType, usize)> = pools.iter().map(|(&d, &n)| (d, n)).collect();
+    order.sort_by_key(|&(d, n)| (d.size() * n % plan::LINE != 0, d));
+    let fields: Vec<TokenStream> = order
         .iter()
-        .map(|(&d, &n)| {
+        .map(|&(d, n)| {
             let (f, ty, n) = (operands::field(d), format_ident!("{}", d.rust()), lit(n));
             quote!(#f: [#ty; #n])
         })
         .collect();
-    let inits: Vec<TokenStream> = pools
+    let inits: Vec<TokenStream> = order
         .iter()
-        .map(|(&d, &n)| {
+        .map(|&(d, n)| {
             let (f, zero, n) = (operands::field(d), zero(d), lit(n));
             quote!(#f: [#zero; #n])
         })

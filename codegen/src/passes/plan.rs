@@ -12,8 +12,9 @@ use crate::ir::{DType, Method, Storage, ValueId};
 pub const ALIGN: usize = 16;
 
 /// Values of at least [`LINE_MIN`] bytes start on a cache line of this many
-/// bytes, and every pool ends on one: vector loads of a row never straddle two
-/// lines, and threads writing neighbouring parts of a tensor share none.
+/// bytes, and so does the end of a pool holding one: vector loads of a row
+/// never straddle two lines, and threads writing neighbouring parts of a
+/// tensor share none.
 pub const LINE: usize = 64;
 
 /// Smaller values keep [`ALIGN`], so a microcontroller's arena stays tight.
@@ -76,7 +77,8 @@ pub fn plan(method: &Method) -> Plan {
 
     let mut plan = Plan::default();
     for (dtype, mut items) in by_dtype {
-        let align = (LINE / dtype.size()).max(1);
+        // A pool of small values only stays as tight as they are.
+        let align = items.iter().map(|i| i.align).max().unwrap_or(1);
         // Largest first; ties by first use and id keep the plan deterministic.
         items.sort_by(|a, b| b.len.cmp(&a.len).then(a.first.cmp(&b.first)).then(a.value.cmp(&b.value)));
         // Other orders win only when strictly smaller.
@@ -242,6 +244,22 @@ mod tests {
         assert_eq!(p.offsets[&3] % (LINE / 4), 0, "{:?}", p.offsets);
         assert_eq!(p.offsets[&2] % (ALIGN / 4), 0);
         assert_eq!(p.pools[&DType::F32] % (LINE / 4), 0);
+    }
+
+    /// Without a large value the pool keeps the small alignment.
+    #[test]
+    fn small_pools_end_on_the_small_alignment() {
+        let values = vec![value(1, Storage::Input(0)), value(5, Storage::Arena), value(3, Storage::Arena)];
+        let method = Method {
+            name: "forward".into(),
+            values,
+            inputs: vec![0],
+            outputs: vec![2],
+            nodes: vec![node(vec![0], vec![1]), node(vec![1], vec![2])],
+            executorch_arena: None,
+            dynamic: Default::default(),
+        };
+        assert_eq!(plan(&method).pools[&DType::F32], 12);
     }
 
     #[test]
