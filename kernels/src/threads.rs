@@ -246,6 +246,21 @@ impl Split {
     }
 }
 
+/// The fewest runs of `per` elements of `T` that fill whole 64-byte cache
+/// lines: parts split at multiples of it write no line in common (of a buffer
+/// that starts on one, as the generated arena's large values do).
+pub(crate) fn lines<T>(per: usize) -> usize {
+    let bytes = per * core::mem::size_of::<T>();
+    if bytes == 0 {
+        return 1;
+    }
+    let (mut a, mut b) = (bytes, 64);
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    64 / a
+}
+
 /// Runs `f(range, band)` for each range of `split` as the parts of one [`run`],
 /// `band` being `out[start * per..end * per]` (cut to `out`'s length): the parts
 /// write disjoint bands of one buffer.
@@ -324,6 +339,14 @@ pub(crate) mod tests {
             assert!(hits.iter().all(|h| h.load(Ordering::Relaxed) == 1), "{parts} parts");
             assert_eq!(split, parts > 1, "{parts} parts");
         }
+    }
+
+    #[test]
+    fn lines_fill_whole_cache_lines() {
+        for (per, want) in [(28, 4), (56, 2), (196, 4), (49, 16), (16, 1), (0, 1)] {
+            assert_eq!(lines::<f32>(per), want, "{per} floats");
+        }
+        assert_eq!(lines::<u8>(7), 64);
     }
 
     #[test]

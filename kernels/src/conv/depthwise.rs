@@ -83,9 +83,13 @@ fn split<const K: usize>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: E
     let dst = crate::threads::Shared(out.as_mut_ptr());
     // Eight rows a part at least (each part copies K - 1 rows of halo again), and
     // only where rows go in bands (`wide_rows` takes whole planes).
+    // Bands start on a cache line of every plane where that leaves each thread
+    // 3 or more units (28-wide rows go 12 and 16): two threads writing one line
+    // cost more than the uneven halves.
+    let aligned = |n: usize, per: usize| Some(crate::threads::lines::<f32>(per)).filter(|&u| n >= 3 * t * u).unwrap_or(1);
     let oh = p.out_h;
     if oh >= 8 * t && band_rows(K, p.stride_h, p.in_w, oh, WIDE) > 0 {
-        let split = crate::threads::Split::new(oh, t, 1);
+        let split = crate::threads::Split::new(oh, t, aligned(oh, p.out_w));
         crate::threads::run(split.parts, &|i| {
             let rows = split.range(i);
             // SAFETY: `fits` checked that `out` holds every plane; part i writes only
@@ -97,8 +101,8 @@ fn split<const K: usize>(x: &[f32], w: &[f32], out: &mut [f32], p: &Conv2d, e: E
     if c < 2 {
         return false;
     }
-    // Parts cost nothing extra here: 4 per thread.
-    let split = crate::threads::Split::new(c, 4 * t, 1);
+    // Parts cost nothing extra here: 4 per thread, each on a cache line.
+    let split = crate::threads::Split::new(c, 4 * t, aligned(c, plane_out));
     crate::threads::run(split.parts, &|i| {
         let (c0, c1) = split.range(i);
         let q = Conv2d { in_channels: c1 - c0, out_channels: c1 - c0, groups: c1 - c0, ..*p };
