@@ -36,6 +36,7 @@ static W12: &[f32; 16] = WEIGHTS.view::<f32, 39664, 16>();
 /// The compiled program: scratch memory for every method.
 ///
 /// `new` is a `const fn`, so a model can live in a `static`.
+#[repr(C, align(64))]
 pub struct Model {
     arena_f32: [f32; 4480],
 }

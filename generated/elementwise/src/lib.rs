@@ -28,6 +28,7 @@ static W2: &[f32; 1] = WEIGHTS.view::<f32, 16, 1>();
 /// The compiled program: scratch memory for every method.
 ///
 /// `new` is a `const fn`, so a model can live in a `static`.
+#[repr(C, align(64))]
 pub struct Model {
     arena_f32: [f32; 480],
 }

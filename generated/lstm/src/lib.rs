@@ -58,6 +58,7 @@ static W23: &[f32; 128] = WEIGHTS.view::<f32, 173328, 128>();
 /// The compiled program: scratch memory for every method.
 ///
 /// `new` is a `const fn`, so a model can live in a `static`.
+#[repr(C, align(64))]
 pub struct Model {
     arena_f32: [f32; 1856],
 }

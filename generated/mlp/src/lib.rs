@@ -32,6 +32,7 @@ static W5: &[f32; 1280] = WEIGHTS.view::<f32, 33328, 1280>();
 /// The compiled program: scratch memory for every method.
 ///
 /// `new` is a `const fn`, so a model can live in a `static`.
+#[repr(C, align(64))]
 pub struct Model {
     arena_f32: [f32; 256],
 }
